@@ -1,0 +1,62 @@
+# strata — two commands on a fresh machine: `make demo` and `make test`. `make help` lists the rest.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+APT_PACKAGES := libyaml-dev libcurl4-openssl-dev libssl-dev libxml2-dev
+PYTHON ?= python3
+SWIFT_BUILD_FLAGS ?=
+SANDBOX_PORT ?= 4599
+SANDBOX_DIR := .sandbox
+SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
+STRATA := .build/debug/strata
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+deps: ## Install what the build and the sandbox need (apt packages, pinned Python packages)
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@$(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore -r sandbox/requirements.txt
+
+build: deps ## Build strata (debug)
+	swift build $(SWIFT_BUILD_FLAGS)
+
+release: deps ## Build strata (release)
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+sandbox: deps ## Start the local AWS sandbox in the background on $(SANDBOX_PORT)
+	@mkdir -p $(SANDBOX_DIR)
+	@if [ -f $(SANDBOX_DIR)/pid ] && kill -0 $$(cat $(SANDBOX_DIR)/pid) 2>/dev/null; then \
+	  echo "sandbox already running on $(SANDBOX_URL)"; exit 0; fi; \
+	nohup $(PYTHON) sandbox/run --port $(SANDBOX_PORT) --verify-signatures >$(SANDBOX_DIR)/log 2>&1 & echo $$! >$(SANDBOX_DIR)/pid; \
+	$(PYTHON) sandbox/wait_ready.py $(SANDBOX_URL) 60 || { cat $(SANDBOX_DIR)/log; exit 1; }; \
+	echo "sandbox on $(SANDBOX_URL) (pid $$(cat $(SANDBOX_DIR)/pid))"
+
+sandbox-stop: ## Stop the background sandbox
+	@if [ -f $(SANDBOX_DIR)/pid ]; then kill $$(cat $(SANDBOX_DIR)/pid) 2>/dev/null || true; rm -f $(SANDBOX_DIR)/pid; echo "sandbox stopped"; fi
+
+test: deps ## Run every test: the sandbox's (pytest) and strata's (swift test)
+	$(PYTHON) -m pytest -q sandbox/tests
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+
+golden: build ## Rewrite golden/ from the current compiler (read the diff before committing)
+	STRATA_GOLDEN_RECORD=1 swift test $(SWIFT_BUILD_FLAGS) --filter GoldenTests || true
+	@git status --short golden/
+
+bench: deps ## Run the benchmarks under benchmarks/ (release build)
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+	@for b in benchmarks/*.sh; do [ -x "$$b" ] && "$$b"; done
+
+demo: build ## Start the sandbox, run strata on stacks/demo against it, stop the sandbox
+	@./scripts/demo.sh
+
+clean: ## Remove build products and sandbox state
+	rm -rf .build $(SANDBOX_DIR)
+
+.PHONY: help deps build release sandbox sandbox-stop test golden bench demo clean

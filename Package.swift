@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+// strata: an infrastructure provisioning compiler for AWS Kubernetes platforms.
+// One target per concern; see ../shared/DESIGN.md ("Layout") and each target's README.md.
+import PackageDescription
+
+let package = Package(
+    name: "strata",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "strata", targets: ["strata"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries, each behind a thin C shim header.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // The compiler half: pure, no I/O beyond reading files.
+        .target(name: "StrataSyntax", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "StrataGraph", dependencies: ["StrataSyntax"]),
+        .target(name: "StrataCompiler", dependencies: ["StrataSyntax", "StrataGraph"]),
+
+        // Talking to AWS.
+        .target(name: "AWSSigner", dependencies: ["CCrypto"]),
+        .target(name: "AWSClient", dependencies: ["AWSSigner", "CCurl"]),
+
+        // The command line.
+        .executableTarget(
+            name: "strata",
+            dependencies: [
+                "StrataSyntax", "StrataCompiler", "StrataGraph", "AWSSigner", "AWSClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Shared by integration tests: starts (or reuses) the local AWS sandbox.
+        .target(name: "StrataTestSupport", dependencies: ["AWSClient"], path: "Tests/StrataTestSupport"),
+
+        .testTarget(name: "StrataSyntaxTests", dependencies: ["StrataSyntax"]),
+        .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph"]),
+        .testTarget(name: "StrataCompilerTests", dependencies: ["StrataCompiler", "StrataSyntax", "StrataGraph"]),
+        .testTarget(name: "AWSSignerTests", dependencies: ["AWSSigner"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "AWSClientTests", dependencies: ["AWSClient", "AWSSigner", "StrataTestSupport"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataTestSupport"]),
+    ]
+)
