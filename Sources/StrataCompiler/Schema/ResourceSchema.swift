@@ -1,0 +1,121 @@
+/// The schema of one resource type: its attributes and the rules the checker, the planner and the
+/// providers share. Types and attribute names are the Terraform AWS provider's, so users read them
+/// at sight and plans export to Terraform's plan JSON unchanged.
+public struct ResourceSchema: Sendable {
+    /// `aws_vpc`, `aws_eks_cluster`, `kubernetes_manifest`, ...
+    public var type: String
+    /// The plane events and output group this resource by.
+    public var plane: Plane
+    /// Every attribute the type accepts or reports, by name.
+    public var attributes: [String: AttributeSchema]
+    /// Whether AWS stores tags on it; untaggable types are owned through their parent.
+    public var taggable: Bool
+    /// One line for `did you mean` notes and docs.
+    public var summary: String
+
+    public init(type: String, plane: Plane, taggable: Bool, summary: String, attributes: [AttributeSchema]) {
+        self.type = type
+        self.plane = plane
+        self.taggable = taggable
+        self.summary = summary
+        self.attributes = Dictionary(uniqueKeysWithValues: attributes.map { ($0.name, $0) })
+    }
+}
+
+/// Every resource belongs to one of six planes.
+public enum Plane: String, Sendable, CaseIterable, Codable {
+    case network, compute, storage, security, observability, control
+}
+
+/// One attribute of a resource type, or one field of a nested block.
+public struct AttributeSchema: Sendable {
+    public var name: String
+    public var type: ValueType
+    public var presence: Presence
+    /// Changing it forces a replacement (Terraform's `ForceNew`).
+    public var forcesReplacement: Bool
+    /// What AWS fills in when the attribute is omitted, so a plan after apply compares equal.
+    public var serverDefault: SchemaDefault?
+    /// Holds a secret: never printed in plans, logs or events.
+    public var sensitive: Bool
+
+    public init(
+        _ name: String, _ type: ValueType, _ presence: Presence,
+        forcesReplacement: Bool = false, serverDefault: SchemaDefault? = nil, sensitive: Bool = false
+    ) {
+        self.name = name
+        self.type = type
+        self.presence = presence
+        self.forcesReplacement = forcesReplacement
+        self.serverDefault = serverDefault
+        self.sensitive = sensitive
+    }
+}
+
+/// Who supplies an attribute's value.
+public enum Presence: String, Sendable {
+    /// The user must set it.
+    case required
+    /// The user may set it; absent means absent.
+    case optional
+    /// The user may set it; absent means AWS picks a value (known after apply).
+    case optionalComputed
+    /// Only AWS sets it (`id`, `arn`, ...): known after apply, an error if the user sets it.
+    case computed
+}
+
+/// The type of an attribute value, as the checker sees it.
+public indirect enum ValueType: Sendable, Equatable, CustomStringConvertible {
+    case string
+    case int
+    case number
+    case bool
+    /// An IPv4 CIDR block (`10.0.0.0/16`).
+    case cidr
+    /// A duration (`15m`, `90s`, `1h30m`).
+    case duration
+    /// A JSON document given as a string or as a YAML map (IAM policies, Kubernetes objects).
+    case json
+    case list(ValueType)
+    case map(ValueType)
+    /// A nested block with named fields (`vpc_config`, `scaling_config`, ...).
+    case object([String: AttributeSchema])
+    /// Anything: used by `kubernetes_manifest`'s `manifest`.
+    case any
+
+    public var description: String {
+        switch self {
+        case .string: "string"
+        case .int: "int"
+        case .number: "number"
+        case .bool: "bool"
+        case .cidr: "cidr"
+        case .duration: "duration"
+        case .json: "json"
+        case .list(let element): "list(\(element))"
+        case .map(let element): "map(\(element))"
+        case .object: "object"
+        case .any: "any"
+        }
+    }
+
+    public static func == (lhs: ValueType, rhs: ValueType) -> Bool {
+        switch (lhs, rhs) {
+        case (.string, .string), (.int, .int), (.number, .number), (.bool, .bool), (.cidr, .cidr),
+            (.duration, .duration), (.json, .json), (.any, .any):
+            true
+        case (.list(let a), .list(let b)), (.map(let a), .map(let b)): a == b
+        case (.object(let a), .object(let b)): a.keys.sorted() == b.keys.sorted()
+        default: false
+        }
+    }
+}
+
+/// A server-side default, as a plain literal.
+public enum SchemaDefault: Sendable, Equatable {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case emptyList
+    case emptyMap
+}
