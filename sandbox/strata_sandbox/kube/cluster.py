@@ -453,7 +453,7 @@ class ClusterState:
             if gp == NODES:
                 self._node_changed(live, obj)
             self.reconcile()
-            return self._view(gp, obj), created
+            return self._view(gp, self._bucket(gp).get(key, obj)), created
 
     def patch(self, group: str, plural: str, ns: str, name: str,
               patcher: Callable[[dict], dict], manager: str) -> dict:
@@ -478,7 +478,7 @@ class ClusterState:
             if gp == NODES:
                 self._node_changed(before, obj)
             self.reconcile()
-            return self._view(gp, obj)
+            return self._view(gp, self._bucket(gp).get((ns, name), obj))
 
     def delete(self, group: str, plural: str, ns: str, name: str, dry_run: bool = False) -> dict:
         with self.lock:
