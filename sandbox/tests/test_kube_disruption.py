@@ -198,6 +198,7 @@ def test_blue_green_drain_respects_budgets_and_loses_nothing(registry, cluster, 
     assert obs["pdb_violations"] == []
     assert len(obs["evictions"]) == 7
     assert {e["pdb"] for e in obs["evictions"]} == {"web-pdb", "api-pdb"}
+    assert all(e["disruptions_allowed"] >= 1 for e in obs["evictions"])
     assert [p for p in obs["lost_pods"] if p["counts_as_loss"]] == []
     assert sorted(p["owner_kind"] for p in obs["lost_pods"]) == ["DaemonSet"] * 3
     assert {c["node"] for c in obs["cordoned"]} == set(blue)
@@ -254,3 +255,56 @@ def test_budget_status_arithmetic(registry, cluster, kube):
     assert s["conditions"][0]["reason"] == "SyncFailed" and "scale" in s["conditions"][0]["message"]
     pod = running(kube, "other", labelSelector="k8s-app=node-exporter")[0]["metadata"]["name"]
     assert kube.evict("other", pod)[0] == 429
+
+
+def test_scale_in_and_static_pods_of_a_node_group(registry, cluster, kube):
+    registry.upsert_nodegroup(REGION, cluster.name, "blue", 3, "1.30", True, {}, [], ["m5.large"])
+    code, body = registry.control(["clusters", REGION, cluster.name, "workloads"], "POST", {
+        "objects": [deployment("web", 3)],
+        "static_pods": [{"nodegroup": "blue", "pod": {"metadata": {"name": "log-agent", "namespace": "kube-system"},
+                                                      "spec": {"containers": [{"name": "a", "image": "busybox"}]}}}]})
+    assert code == 201 and body["created"][-1] == {"kind": "StaticPod", "node": None, "nodegroup": "blue",
+                                                   "name": "log-agent"}
+    wait_running(kube, 3, ns="kube-system")
+    wait_running(kube, 3)
+    mirrors = kube.pods("kube-system")
+    assert all(p["metadata"]["name"] == "log-agent-" + p["spec"]["nodeName"] for p in mirrors)
+
+    # Scaling in takes the newest node and everything on it; the mirror pod is no loss.
+    registry.upsert_nodegroup(REGION, cluster.name, "blue", 2, "1.30", True, {}, [], ["m5.large"])
+    obs = observations(registry, cluster)
+    assert {p["cause"] for p in obs["lost_pods"]} == {"scale-in"}
+    assert {(p["owner_kind"], p["counts_as_loss"]) for p in obs["lost_pods"]} >= {("Mirror", False)}
+    assert len(kube.pods("kube-system")) == 2
+    wait_running(kube, 3)  # the web pod that was there is recreated on the remaining nodes
+
+    # A new node gets the group's static pod too.
+    registry.upsert_nodegroup(REGION, cluster.name, "blue", 3, "1.30", True, {}, [], ["m5.large"])
+    wait_running(kube, 3, ns="kube-system")
+
+
+@pytest.mark.parametrize("time_scale", [5.0])  # replacements take 1.5 s to start: longer than the burst
+def test_concurrent_evictions_never_overspend_a_budget(registry, cluster, kube):
+    import threading
+
+    registry.upsert_nodegroup(REGION, cluster.name, "blue", 2, "1.30", True, {}, [], ["m5.large"])
+    seed(registry, cluster, deployment("web", 4), pdb("web-pdb", {"app": "web"}, maxUnavailable=1))
+    pods = wait_for(lambda: (lambda r: r if len(r) == 4 else None)(running(kube)), timeout=15, what="4 web pods")
+    results: list[int] = []
+    lock = threading.Lock()
+
+    def evict(name: str) -> None:
+        code, _ = kube.evict("default", name)
+        with lock:
+            results.append(code)
+
+    threads = [threading.Thread(target=evict, args=(p["metadata"]["name"],)) for p in pods for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert sorted(results).count(201) == 1, results
+    assert set(results) <= {201, 404, 429}
+    evictions = observations(registry, cluster)["evictions"]
+    assert len(evictions) == 1
+    assert evictions[0]["current_healthy"] == 4 and evictions[0]["disruptions_allowed"] == 1

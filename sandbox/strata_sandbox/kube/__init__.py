@@ -60,7 +60,8 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
     of the group, present and future. Answers 201 ``{"created": [{"kind", "namespace",
     "name", "uid"}...]}``; 400 Status for a bad payload (nothing after the bad item is created).
 ``GET  clusters/{region}/{name}/observations``
-    ``{"evictions": [{"namespace", "pod", "node", "owner_kind", "owner", "pdb", "time"}],
+    ``{"evictions": [{"namespace", "pod", "node", "owner_kind", "owner", "pdb", "time"}
+    (+ "current_healthy", "desired_healthy", "disruptions_allowed" of the budget, when one applied)],
     "blocked_evictions": [... + "code": 429 | 500],
     "pdb_violations": [{"pdb", "namespace", "pod", "node", "cause", "current_healthy",
     "desired_healthy", "time"}],

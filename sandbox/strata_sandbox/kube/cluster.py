@@ -414,6 +414,10 @@ class ClusterState:
         with self.lock:
             gp = (group, plural)
             kind = self.kinds[gp]
+            if isinstance(body, dict):
+                # As the API server's decoder does, a create may leave the type to the URL.
+                body = dict(body, apiVersion=body.get("apiVersion") or kind.api_version,
+                            kind=body.get("kind") or kind.kind)
             self._check_body(kind, body, ns, None)
             obj = copy.deepcopy(body)
             if kind.namespaced:
@@ -779,7 +783,8 @@ class ClusterState:
                 if pdbs:
                     pdb = pdbs[0]
                     st = self._pdb_status(pdb)
-                    record["pdb"] = pdb["metadata"]["name"]
+                    record.update(pdb=pdb["metadata"]["name"], current_healthy=st["currentHealthy"],
+                                  desired_healthy=st["desiredHealthy"], disruptions_allowed=st["disruptionsAllowed"])
                     healthy = pod_ready(pod)
                     policy = pdb["spec"].get("unhealthyPodEvictionPolicy", "IfHealthyBudget")
                     allowed = st["disruptionsAllowed"] > 0 if healthy else (

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 
 from . import auth
-from .cluster import ClusterState
+from .cluster import ClusterState, Observations
 from .errors import ApiError, bad_request, success
 from .pki import issue_cluster_pki
 from .server import ClusterServer
@@ -135,7 +135,7 @@ class KubeRegistry:
                 return 200, state.observations.as_dict()
         if rest == ["observations"] and method == "DELETE":
             with state.lock:
-                state.observations.__init__()
+                state.observations = Observations()
             return 200, success()
         if rest == ["requests"] and method == "GET":
             with state.lock:
