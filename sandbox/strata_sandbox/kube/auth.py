@@ -82,11 +82,14 @@ def authenticate(
     verifier: Verifier,
 ) -> Identity:
     url = decode_token(token)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError as e:
+        raise TokenError(f"presigned URL does not parse: {e}") from None
     if parts.scheme != "https":
         raise TokenError("presigned URL must be https")
-    host = (parts.hostname or "").lower()
-    if not _STS_HOST.match(host) or parts.port not in (None, 443):
+    if not _STS_HOST.match(host) or port not in (None, 443):
         raise TokenError(f"unexpected STS host {host!r}")
     if parts.path not in ("", "/"):
         raise TokenError("presigned URL path must be /")

@@ -395,17 +395,18 @@ class ClusterState:
             if obj is None:
                 raise not_found(group, plural, name)
             self._refresh_status(gp, obj)
-            return self._view(gp, obj)
+            return self._view(gp, self._bucket(gp)[(ns, name)])
 
     def list(self, group: str, plural: str, ns: str | None,
              predicate: Callable[[dict], bool] = lambda o: True) -> tuple[list[dict], str]:
         with self.lock:
             gp = (group, plural)
             items = []
-            for (ons, _), obj in sorted(self._bucket(gp).items()):
-                if ns is not None and ons != ns:
+            for key in sorted(self._bucket(gp)):
+                if ns is not None and key[0] != ns:
                     continue
-                self._refresh_status(gp, obj)
+                self._refresh_status(gp, self._bucket(gp)[key])
+                obj = self._bucket(gp)[key]
                 if predicate(obj):
                     items.append(self._view(gp, obj))
             return items, self.resource_version()
@@ -880,9 +881,7 @@ class ClusterState:
     def _refresh_status(self, gp: tuple[str, str], obj: dict) -> None:
         """Computed status that depends on other objects is refreshed when read."""
         if gp == PDBS:
-            st = self._pdb_status(obj)
-            if obj.get("status") != st:
-                obj["status"] = st
+            self._set_status(PDBS, obj, self._pdb_status(obj))
 
     # ----- controllers ---------------------------------------------------------------------------
 
@@ -898,6 +897,8 @@ class ClusterState:
                 self._mirror_pods()
                 self._schedule()
                 self._kubelet()
+                for budget in self._all(PDBS):
+                    self._refresh_status(PDBS, budget)
                 if self._last_rv == before:
                     break
 
@@ -974,8 +975,9 @@ class ClusterState:
             replicas = int(rs.get("spec", {}).get("replicas", 1))
             pods = self._owned(PODS, rs)
             if len(pods) > replicas:
-                # Scale down unscheduled, then not-ready, then youngest pods first.
-                pods.sort(key=lambda p: (bool(p["spec"].get("nodeName")), pod_ready(p), p["metadata"]["creationTimestamp"]))
+                # Scale down unscheduled, then not-ready, then youngest pods first (sorts are stable).
+                pods.sort(key=lambda p: p["metadata"]["creationTimestamp"], reverse=True)
+                pods.sort(key=lambda p: (bool(p["spec"].get("nodeName")), pod_ready(p)))
                 for p in pods[: len(pods) - replicas]:
                     self._remove(PODS, p)
             for _ in range(replicas - len(pods)):
