@@ -228,6 +228,10 @@ class EksService:
         params: dict[str, Any] = {}
         for loc_name, value in uri_values.items():
             params[route.uri_params.get(loc_name, loc_name)] = value
+        if "name" in uri_values:
+            # The cluster in the path is "name" for cluster operations and "clusterName" for the
+            # rest; handlers may use either.
+            params["name"] = params["clusterName"] = uri_values["name"]
         for loc_name, (member, is_list) in route.query_params.items():
             if loc_name in query:
                 params[member] = query[loc_name] if is_list else query[loc_name][-1]
@@ -1253,7 +1257,8 @@ class EksService:
             )
 
     def _make_access_entry(self, ctx, cluster, principal, groups, username, type_, tags) -> dict:
-        m = re.match(r"arn:aws:(iam|sts)::(\d{12}):(role|user|assumed-role)/(?:.*/)?([^/]+)$", principal)
+        m = re.match(r"arn:aws:(iam|sts)::(\d{12}):(role|user|assumed-role)/(?:.*/)?([^/]+)$", principal) or \
+            re.match(r"arn:aws:(iam)::(\d{12}):(root)()$", principal)
         if not m:
             raise invalid(f"The specified principalArn is invalid: {principal}")
         kind = "role" if m.group(3) in ("role", "assumed-role") else "user"
@@ -1268,7 +1273,7 @@ class EksService:
             "clusterName": cluster,
             "principalArn": principal,
             "kubernetesGroups": list(groups),
-            "accessEntryArn": self._arn(ctx, "access-entry", cluster, kind, m.group(2), m.group(4),
+            "accessEntryArn": self._arn(ctx, "access-entry", cluster, kind, m.group(2), m.group(4) or "root",
                                         str(uuid.uuid4())),
             "createdAt": _ts(now),
             "modifiedAt": _ts(now),
