@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import http.client
 import json
 import ssl
@@ -25,6 +26,23 @@ def eks_token(cluster_name: str, region: str = "us-east-1", *, key: str = TEST_K
               at: datetime.datetime | None = None) -> str:
     """Exactly what `aws eks get-token` does: presign STS GetCallerIdentity with the
     x-k8s-aws-id header injected before signing, 60 s URL expiry, unpadded base64url."""
+    sts = _sts_client(region, key, secret)
+
+    def presign() -> str:
+        return sts.generate_presigned_url("get_caller_identity", Params={"x-k8s-aws-id": cluster_name},
+                                          ExpiresIn=60, HttpMethod="GET")
+
+    if at is None:
+        url = presign()
+    else:
+        with mock.patch("botocore.auth.get_current_datetime", return_value=at.replace(tzinfo=None)):
+            url = presign()
+    return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+
+
+@functools.lru_cache(maxsize=None)
+def _sts_client(region: str, key: str, secret: str) -> Any:
+    """An STS client set up as the AWS CLI's get-token sets it up (cached: clients are slow to make)."""
     session = botocore.session.Session()
     sts = session.create_client("sts", region_name=region, aws_access_key_id=key,
                                 aws_secret_access_key=secret)
@@ -39,17 +57,7 @@ def eks_token(cluster_name: str, region: str = "us-east-1", *, key: str = TEST_K
 
     sts.meta.events.register("provide-client-params.sts.GetCallerIdentity", keep_id)
     sts.meta.events.register("before-sign.sts.GetCallerIdentity", inject_id)
-
-    def presign() -> str:
-        return sts.generate_presigned_url("get_caller_identity", Params={"x-k8s-aws-id": cluster_name},
-                                          ExpiresIn=60, HttpMethod="GET")
-
-    if at is None:
-        url = presign()
-    else:
-        with mock.patch("botocore.auth.get_current_datetime", return_value=at.replace(tzinfo=None)):
-            url = presign()
-    return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+    return sts
 
 
 class KubeClient:

@@ -128,6 +128,30 @@ def test_expired_token_gets_401_but_a_ten_minute_old_one_is_accepted(registry, c
     assert "expired" in observations(registry, cluster)["auth_failures"][-1]["reason"]
 
 
+def _retoken(token: str, edit) -> str:
+    """Decodes a token's URL, edits it, and encodes it back (the signature no longer matters:
+    these tokens must be refused on their shape before any signature check)."""
+    import base64
+
+    payload = token[len("k8s-aws-v1."):]
+    url = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
+    return "k8s-aws-v1." + base64.urlsafe_b64encode(edit(url).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("edit, reason", [
+    (lambda u: u.replace("https://sts.us-east-1.amazonaws.com", "https://sts.attacker.example"), "unexpected STS host"),
+    (lambda u: u.replace("https://", "http://"), "must be https"),
+    (lambda u: u.replace("Action=GetCallerIdentity", "Action=AssumeRole"), "not for GetCallerIdentity"),
+    (lambda u: u + "&X-Amz-Extra=1", "non-allowlisted query parameter"),
+    (lambda u: u.replace("X-Amz-Expires=60", "X-Amz-Expires=3600"), "X-Amz-Expires 3600"),
+    (lambda u: u.replace("host%3Bx-k8s-aws-id", "host"), "x-k8s-aws-id is not a signed header"),
+])
+def test_tokens_of_the_wrong_shape_get_401(registry, cluster, kube, edit, reason):
+    token = _retoken(eks_token(cluster.name, REGION), edit)
+    _assert_unauthorized(*kube.get("/api/v1/nodes", token=token))
+    assert reason in observations(registry, cluster)["auth_failures"][-1]["reason"]
+
+
 def test_version_is_public_but_a_bad_token_is_still_refused(registry, cluster, kube):
     code, body = kube.get("/version", token=None)
     assert code == 200 and body["gitVersion"].startswith("v1.30.") and "-eks-" in body["gitVersion"]

@@ -395,7 +395,7 @@ class ClusterServer:
         self.cluster = cluster
         self._httpd = _TLSServer(cluster, server_context(pki), verifier)
         self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"kube-api-{cluster.name}", daemon=True)
         self._thread.start()
 
