@@ -464,3 +464,22 @@ def test_requests_are_logged_and_delete_cluster_stops_the_server(registry, clust
         conn = http.client.HTTPSConnection("127.0.0.1", port, context=kube.ctx, timeout=2)
         conn.request("GET", "/version")
         conn.getresponse()
+
+
+def test_chunked_request_bodies_and_keep_alive(registry, cluster, kube):
+    """libcurl streams bodies of unknown length chunked and reuses connections."""
+    registry.upsert_nodegroup(REGION, cluster.name, "blue", 1, "1.30", True, {}, [], ["m5.large"])
+    node = kube.ok("GET", "/api/v1/nodes")["items"][0]["metadata"]["name"]
+    conn = http.client.HTTPSConnection("127.0.0.1", int(cluster.endpoint.rsplit(":", 1)[1]), context=kube.ctx, timeout=5)
+    try:
+        body = json.dumps({"spec": {"unschedulable": True}}).encode()
+        conn.request("PATCH", f"/api/v1/nodes/{node}", body=iter([body[:7], body[7:]]), encode_chunked=True,
+                     headers={"Authorization": f"Bearer {kube.token}",
+                              "Content-Type": "application/merge-patch+json", "Transfer-Encoding": "chunked"})
+        resp = conn.getresponse()
+        assert resp.status == 200 and json.loads(resp.read())["spec"]["unschedulable"] is True
+        conn.request("GET", "/version")  # same connection
+        resp = conn.getresponse()
+        assert resp.status == 200 and json.loads(resp.read())["major"] == "1"
+    finally:
+        conn.close()

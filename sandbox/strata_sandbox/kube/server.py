@@ -88,6 +88,9 @@ class ApiHandler(BaseHTTPRequestHandler):
     def _consume_body(self) -> None:
         """Reads the whole request body up front, so every error path leaves the stream clean."""
         self._raw = b""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self._raw = self._read_chunked()
+            return
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -133,6 +136,27 @@ class ApiHandler(BaseHTTPRequestHandler):
                                 "code": self._code, "user": self._user, "time": now_precise()})
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _dispatch
+
+    def _read_chunked(self) -> bytes:
+        """Transfer-Encoding: chunked request bodies (what libcurl sends for unknown lengths)."""
+        chunks, total = [], 0
+        while True:
+            line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                self.close_connection = True
+                raise bad_request("malformed chunked request body") from None
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY:
+                self.close_connection = True
+                raise ApiError(413, "Request entity too large: limit is 8388608", "RequestEntityTooLarge")
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
 
     def _authenticate(self, path: str) -> None:
         token = auth.bearer_token(self.headers.get("Authorization"))
