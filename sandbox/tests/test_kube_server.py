@@ -296,12 +296,14 @@ def test_pods_of_deployments_daemonsets_and_static_pods(registry, cluster, kube)
     # Deleting a ReplicaSet pod gets it replaced under a new name; a mirror pod comes back as is.
     victim = web[0]["metadata"]["name"]
     deleted = kube.ok("DELETE", f"/api/v1/namespaces/shop/pods/{victim}")
-    assert deleted["metadata"]["name"] == victim
-    assert kube.get(f"/api/v1/namespaces/shop/pods/{victim}")[0] == 404
-    wait_for(lambda: len(kube.pods("shop")) == 3 and victim not in {p["metadata"]["name"] for p in kube.pods("shop")},
-             what="a replacement web pod")
-    kube.ok("DELETE", f"/api/v1/namespaces/kube-system/pods/etcd-probe-{nodes[0]}")
-    assert kube.ok("GET", f"/api/v1/namespaces/kube-system/pods/etcd-probe-{nodes[0]}")["spec"]["nodeName"] == nodes[0]
+    assert deleted["metadata"]["name"] == victim and deleted["metadata"]["deletionTimestamp"]
+    wait_for(lambda: kube.get(f"/api/v1/namespaces/shop/pods/{victim}")[0] == 404, what="the deleted pod gone")
+    wait_for(lambda: len(kube.pods("shop")) == 3, what="a replacement web pod")
+    # gracePeriodSeconds=0 deletes at once; the kubelet recreates the mirror pod under the same name.
+    mirror_uid = mirror["metadata"]["uid"]
+    kube.ok("DELETE", f"/api/v1/namespaces/kube-system/pods/etcd-probe-{nodes[0]}?gracePeriodSeconds=0")
+    again = kube.ok("GET", f"/api/v1/namespaces/kube-system/pods/etcd-probe-{nodes[0]}")
+    assert again["spec"]["nodeName"] == nodes[0] and again["metadata"]["uid"] != mirror_uid
 
     deployments = kube.ok("GET", "/apis/apps/v1/deployments")["items"]
     assert [d["metadata"]["name"] for d in deployments] == ["web"] and deployments[0]["spec"]["replicas"] == 3

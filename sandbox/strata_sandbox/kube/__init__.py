@@ -33,9 +33,13 @@ only ``aws eks get-token`` bearer tokens for that cluster (``auth``; anonymous c
   Returns 201 on create, 200 on update, 409 Conflict naming the other manager's fields.
 
 Controllers (``cluster``) give the built-in kinds behaviour: Deployments own ReplicaSets, which
-own pods; DaemonSets put one pod on every eligible node (new nodes too); a pod deleted or
-evicted is replaced by a new, differently named pod, bound by the scheduler to a Ready,
-schedulable node and Running/Ready ``0.3 s × time_scale`` later (Pending while no node fits).
+own pods; DaemonSets put one pod on every eligible node (new nodes too). A pod deleted or
+evicted is Terminating (``deletionTimestamp`` set, not Ready, no longer counted by its
+ReplicaSet or budget) for ``0.2 s × time_scale`` before it is gone (``gracePeriodSeconds=0``
+deletes at once); its ReplicaSet replaces it at once with a new, differently named pod, bound by
+the scheduler to a Ready, schedulable node and Running/Ready ``0.3 s × time_scale`` later
+(Pending while no node fits). Evicting a pod that is already Terminating answers 201 and is not
+recorded again.
 Node groups hold ``desired`` nodes named ``ip-10-0-x-y.<region domain>`` labelled with the
 group's labels plus ``eks.amazonaws.com/nodegroup``, ``node.kubernetes.io/instance-type``,
 ``topology.kubernetes.io/zone`` (spread over zones a/b/c), kubelet ``v<version>.<patch>-eks-…``,
@@ -66,14 +70,15 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
     "pdb_violations": [{"pdb", "namespace", "pod", "node", "cause", "current_healthy",
     "desired_healthy", "time"}],
     "lost_pods": [{"namespace", "pod", "node", "nodegroup", "owner_kind", "owner", "cause",
-    "phase", "counts_as_loss", "time"}],
+    "phase", "terminating", "counts_as_loss", "time"}],
     "cordoned": [{"node", "nodegroup", "unschedulable", "time"}],
     "auth_failures": [{"path", "method", "reason", "time"}]}``.
     A PDB violation is a Ready pod deleted outside the Eviction API (plain DELETE: cause
     ``delete``; ``delete_nodegroup``: ``nodegroup-deleted``; scale-in: ``scale-in``) while a
     budget selecting it allowed no disruption. ``lost_pods`` lists every pod that went with a
     deleted node; ``counts_as_loss`` is false for DaemonSet and mirror pods, the ones a drain
-    leaves behind by design. ``owner_kind`` is ReplicaSet, DaemonSet, Mirror or None.
+    leaves behind by design, and for pods already Terminating (evicted, replaced elsewhere).
+    ``owner_kind`` is ReplicaSet, DaemonSet, Mirror or None.
 ``DELETE clusters/{region}/{name}/observations``
     Clears the observations (e.g. between the seeding phase and the rollout under test).
 ``GET  clusters/{region}/{name}/requests``

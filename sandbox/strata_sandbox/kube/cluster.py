@@ -12,7 +12,8 @@ controllers, run after every change and on a timer, gives the built-in kinds the
 * scheduler  -> binds each unbound pod to the least loaded Ready, schedulable node whose taints
   it tolerates and whose labels match its nodeSelector (affinity is not modelled);
 * kubelet    -> a bound pod becomes Running and Ready ``POD_START_SECONDS × time_scale`` after it
-  was bound, once its node is Ready; pods on a NotReady node lose their Ready condition;
+  was bound, once its node is Ready; pods on a NotReady node lose their Ready condition; a
+  deleted or evicted pod stays Terminating ``POD_TERMINATION_SECONDS × time_scale``;
 * garbage collector -> objects whose controller owner is gone are deleted;
 * disruption controller -> PodDisruptionBudget status computed from live pods.
 
@@ -40,6 +41,8 @@ from .patch import FieldOwnership
 from .selectors import label_selector_matches
 
 POD_START_SECONDS = 0.3
+# How long a deleted or evicted pod stays Terminating before it is gone (its kubelet stopping it).
+POD_TERMINATION_SECONDS = 0.2
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 KUBELET_PATCH = {"1.27": 16, "1.28": 15, "1.29": 13, "1.30": 11, "1.31": 7, "1.32": 3, "1.33": 1, "1.34": 0}
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -326,11 +329,19 @@ class ClusterState:
             own.record_update(None, obj, manager, obj["apiVersion"], now_iso())
         return obj
 
+    @staticmethod
+    def _keep_deletion_marks(live: dict, new: dict) -> None:
+        """Clients cannot set or clear deletionTimestamp: only the server's deletion does."""
+        for k in ("deletionTimestamp", "deletionGracePeriodSeconds"):
+            if k in live["metadata"]:
+                new["metadata"][k] = live["metadata"][k]
+            else:
+                new["metadata"].pop(k, None)
+
     def _replace(self, gp: tuple[str, str], old: dict, new: dict) -> dict:
         """Stores `new` in place of `old`, keeping identity and bumping versions if it changed."""
         meta = new.setdefault("metadata", {})
-        for k in ("name", "namespace", "uid", "creationTimestamp", "generation", "resourceVersion",
-                  "deletionTimestamp"):
+        for k in ("name", "namespace", "uid", "creationTimestamp", "generation", "resourceVersion"):
             if k in old["metadata"]:
                 meta[k] = old["metadata"][k]
             else:
@@ -453,6 +464,7 @@ class ClusterState:
             else:
                 if "status" in live:
                     merged["status"] = copy.deepcopy(live["status"])
+                self._keep_deletion_marks(live, merged)
                 obj = self._replace(gp, live, merged)
                 created = False
             if gp == NODES:
@@ -476,6 +488,7 @@ class ClusterState:
             rv = patched["metadata"].get("resourceVersion")
             if rv and rv != live["metadata"]["resourceVersion"]:
                 raise ApiError(409, f'Operation cannot be fulfilled on {plural} "{name}": the object has been modified; please apply your changes to the latest version and try again', "Conflict")
+            self._keep_deletion_marks(live, patched)
             obj = self._replace(gp, live, patched)
             if obj is not live:
                 self.ownership.setdefault((gp, (ns, name)), FieldOwnership()).record_update(
@@ -485,7 +498,8 @@ class ClusterState:
             self.reconcile()
             return self._view(gp, self._bucket(gp).get((ns, name), obj))
 
-    def delete(self, group: str, plural: str, ns: str, name: str, dry_run: bool = False) -> dict:
+    def delete(self, group: str, plural: str, ns: str, name: str, dry_run: bool = False,
+               grace_period: int | None = None) -> dict:
         with self.lock:
             gp = (group, plural)
             obj = self._bucket(gp).get((ns, name))
@@ -495,7 +509,14 @@ class ClusterState:
             if dry_run:
                 return view
             if gp == PODS:
-                self._delete_pod(obj, cause="delete")
+                if obj["metadata"].get("deletionTimestamp") and grace_period != 0:
+                    return view  # already terminating
+                if grace_period == 0:
+                    self._delete_pod(obj, cause="delete")
+                else:
+                    view = self._view(gp, self._delete_pod(obj, cause="delete", graceful=True))
+                    self.reconcile()
+                    return view
             elif gp == NODES:
                 self._delete_node(name, cause="node-deleted")
             elif gp == NAMESPACES and name in DEFAULT_NAMESPACES:
@@ -706,7 +727,9 @@ class ClusterState:
                 "namespace": pod["metadata"]["namespace"], "pod": pod["metadata"]["name"],
                 "node": node_name, "nodegroup": ng_name, "owner_kind": owner_kind(pod),
                 "owner": (controller_ref(pod) or {}).get("name"), "cause": cause,
-                "phase": pod["status"].get("phase"), "counts_as_loss": owner_kind(pod) not in ("DaemonSet", "Mirror"),
+                "phase": pod["status"].get("phase"), "terminating": bool(pod["metadata"].get("deletionTimestamp")),
+                "counts_as_loss": owner_kind(pod) not in ("DaemonSet", "Mirror")
+                and not pod["metadata"].get("deletionTimestamp"),
                 "time": now_precise(),
             }
             self.observations.lost_pods.append(record)
@@ -734,7 +757,7 @@ class ClusterState:
                 tolerations.append(t)
         pod["status"] = {"phase": "Pending", "qosClass": "BestEffort", "conditions": []}
 
-    def _delete_pod(self, pod: dict, cause: str) -> None:
+    def _delete_pod(self, pod: dict, cause: str, graceful: bool = False) -> dict:
         """Deletes a pod outside the Eviction API, recording it if a PDB allowed no disruption."""
         if pod_ready(pod):
             for pdb in self._pdbs_for(pod):
@@ -746,7 +769,37 @@ class ClusterState:
                         "cause": cause, "current_healthy": st["currentHealthy"],
                         "desired_healthy": st["desiredHealthy"], "time": now_precise(),
                     })
+        if graceful:
+            return self._terminate(pod)
         self._remove(PODS, pod)
+        return pod
+
+    def _terminate(self, pod: dict, grace: float | None = None) -> dict:
+        """Graceful deletion: the pod is marked Terminating (not Ready, not counted by its
+        controller or by budgets) and disappears once its kubelet has stopped it. A pod that
+        never got to a Ready node goes at once, as there is no kubelet to wait for."""
+        if pod["metadata"].get("deletionTimestamp"):
+            return pod
+        node = self._bucket(NODES).get(("", pod["spec"].get("nodeName") or ""))
+        seconds = POD_TERMINATION_SECONDS * self.time_scale if grace is None else grace
+        if node is None or not node_ready(node) or seconds <= 0:
+            self._remove(PODS, pod)
+            return pod
+        new = copy.deepcopy(pod)
+        new["metadata"]["deletionTimestamp"] = now_iso()
+        new["metadata"]["deletionGracePeriodSeconds"] = int(pod["spec"].get("terminationGracePeriodSeconds", 30))
+        self._set_pod_ready(new, False)
+        new = self._replace(PODS, pod, new)
+        uid = new["metadata"]["uid"]
+        key = (new["metadata"]["namespace"], new["metadata"]["name"])
+
+        def gone() -> None:
+            current = self._bucket(PODS).get(key)
+            if current is not None and current["metadata"]["uid"] == uid:
+                self._remove(PODS, current)
+
+        self._after(seconds, gone)
+        return new
 
     def _pdbs_for(self, pod: dict) -> list[dict]:
         ns = pod["metadata"]["namespace"]
@@ -801,8 +854,8 @@ class ClusterState:
                                            f"{st['desiredHealthy']} healthy pods and has {st['currentHealthy']} currently",
                             }]},
                         )
-            if not dry_run:
-                self._remove(PODS, pod)
+            if not dry_run and not pod["metadata"].get("deletionTimestamp"):
+                self._terminate(pod)
                 self.observations.evictions.append(record)
                 self.reconcile()
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
@@ -973,13 +1026,13 @@ class ClusterState:
     def _replicasets(self) -> None:
         for rs in self._all(REPLICASETS):
             replicas = int(rs.get("spec", {}).get("replicas", 1))
-            pods = self._owned(PODS, rs)
+            pods = [p for p in self._owned(PODS, rs) if not p["metadata"].get("deletionTimestamp")]
             if len(pods) > replicas:
                 # Scale down unscheduled, then not-ready, then youngest pods first (sorts are stable).
                 pods.sort(key=lambda p: p["metadata"]["creationTimestamp"], reverse=True)
                 pods.sort(key=lambda p: (bool(p["spec"].get("nodeName")), pod_ready(p)))
                 for p in pods[: len(pods) - replicas]:
-                    self._remove(PODS, p)
+                    self._terminate(p)
             for _ in range(replicas - len(pods)):
                 template = copy.deepcopy(rs["spec"].get("template", {}))
                 meta = template.get("metadata", {})
@@ -996,7 +1049,7 @@ class ClusterState:
                 }
                 self._init_pod(pod)
                 self._insert(PODS, pod)
-            pods = self._owned(PODS, rs)
+            pods = [p for p in self._owned(PODS, rs) if not p["metadata"].get("deletionTimestamp")]
             ready = sum(1 for p in pods if pod_ready(p))
             self._set_status(REPLICASETS, rs, {
                 "replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": ready,
@@ -1116,7 +1169,7 @@ class ClusterState:
                    if t.get("effect") in ("NoSchedule", "NoExecute"))
 
     def _schedule(self) -> None:
-        pending = [p for p in self._all(PODS) if not p["spec"].get("nodeName")]
+        pending = [p for p in self._all(PODS) if not p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")]
         if not pending:
             return
         nodes = self._all(NODES)
@@ -1152,6 +1205,8 @@ class ClusterState:
             node = self._bucket(NODES).get(("", node_name))
             ready_node = node is not None and node_ready(node)
             phase = pod["status"].get("phase")
+            if pod["metadata"].get("deletionTimestamp"):
+                continue
             if phase == "Pending" and ready_node and pod["metadata"]["uid"] not in self._starting:
                 uid = pod["metadata"]["uid"]
                 self._starting.add(uid)
@@ -1168,7 +1223,8 @@ class ClusterState:
     def _start_pod(self, ns: str, name: str, uid: str) -> None:
         self._starting.discard(uid)
         pod = self._bucket(PODS).get((ns, name))
-        if pod is None or pod["metadata"]["uid"] != uid or pod["status"].get("phase") != "Pending":
+        if pod is None or pod["metadata"]["uid"] != uid or pod["status"].get("phase") != "Pending" \
+                or pod["metadata"].get("deletionTimestamp"):
             return
         node = self._bucket(NODES).get(("", pod["spec"].get("nodeName", "")))
         if node is None or not node_ready(node):

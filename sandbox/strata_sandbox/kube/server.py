@@ -242,7 +242,17 @@ class ApiHandler(BaseHTTPRequestHandler):
         if method == "GET":
             return self._send(200, cluster.get(kind.group, kind.plural, ns, route.name))
         if method == "DELETE":
-            obj = cluster.delete(kind.group, kind.plural, ns, route.name, dry_run)
+            grace = query.get("gracePeriodSeconds")
+            try:
+                options = json.loads(self._raw) if self._raw else {}
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise bad_request("the DeleteOptions body is not JSON") from None
+            if grace is None and isinstance(options, dict) and options.get("gracePeriodSeconds") is not None:
+                grace = str(options["gracePeriodSeconds"])
+            if grace is not None and not grace.lstrip("-").isdigit():
+                raise bad_request(f"gracePeriodSeconds: invalid value {grace!r}")
+            obj = cluster.delete(kind.group, kind.plural, ns, route.name, dry_run,
+                                 None if grace is None else max(0, int(grace)))
             return self._send(200, obj)
         if method == "PATCH":
             return self._patch(cluster, kind, ns, route.name, content_type, query, manager, dry_run)
