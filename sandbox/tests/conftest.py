@@ -90,12 +90,13 @@ class Sandbox:
         self.region = "us-east-1"
 
     def client(self, service: str, *, key: Optional[str] = None, secret: Optional[str] = None,
-               token: Optional[str] = None, region: Optional[str] = None, retries: Optional[int] = 1,
+               token: Optional[str] = None, region: Optional[str] = None, retries: int = 0,
                **config: Any):
+        """A boto3 client for this sandbox; ``retries`` is how many times it may retry (default none)."""
         import boto3
         from botocore.config import Config
 
-        cfg = Config(retries={"max_attempts": retries, "mode": "standard"}, **config) if retries else Config(**config)
+        cfg = Config(retries={"total_max_attempts": retries + 1, "mode": "standard"}, **config)
         return boto3.client(
             service, endpoint_url=self.url, region_name=region or self.region,
             aws_access_key_id=key or self.key, aws_secret_access_key=secret or self.secret,
