@@ -485,3 +485,26 @@ def test_chunked_request_bodies_and_keep_alive(registry, cluster, kube):
         assert resp.status == 200 and json.loads(resp.read())["major"] == "1"
     finally:
         conn.close()
+
+
+def test_create_replace_and_optimistic_concurrency(kube):
+    cm = {"metadata": {"name": "settings"}, "data": {"a": "1"}}  # type left to the URL, as the decoder allows
+    code, created = kube.request("POST", "/api/v1/namespaces/default/configmaps", cm)
+    assert code == 201 and created["kind"] == "ConfigMap" and created["apiVersion"] == "v1"
+    code, dup = kube.request("POST", "/api/v1/namespaces/default/configmaps", cm)
+    assert code == 409 and dup["reason"] == "AlreadyExists" and dup["message"] == 'configmaps "settings" already exists'
+
+    rv = created["metadata"]["resourceVersion"]
+    replaced = kube.ok("PUT", "/api/v1/namespaces/default/configmaps/settings", {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "resourceVersion": rv},
+        "data": {"b": "2"}})
+    assert replaced["data"] == {"b": "2"} and replaced["metadata"]["uid"] == created["metadata"]["uid"]
+    code, stale = kube.request("PUT", "/api/v1/namespaces/default/configmaps/settings", {
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "resourceVersion": rv},
+        "data": {"c": "3"}})
+    assert code == 409 and stale["reason"] == "Conflict" and "has been modified" in stale["message"]
+    code, wrong = kube.request("PUT", "/api/v1/namespaces/default/configmaps/settings", {
+        "apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "settings"}})
+    assert code == 400 and wrong["reason"] == "BadRequest"
+    code, body = kube.get("/apis/example.com/v1/widgets")
+    assert code == 404 and body["kind"] == "Status"

@@ -8,13 +8,14 @@ import json
 import socket
 import ssl
 import threading
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import auth
 from .cluster import ClusterState, Kind, kubelet_version, now_precise
-from .errors import ApiError, bad_request, not_found, success
+from .errors import ApiError, bad_request
 from .patch import json_patch, merge_patch
 from .pki import ClusterPKI, server_context
 from .selectors import SelectorError, parse_field_selector, parse_label_selector
@@ -112,8 +113,6 @@ class ApiHandler(BaseHTTPRequestHandler):
             raise bad_request(f"the body of the request was in an unknown format: {e}") from None
 
     def _dispatch(self) -> None:
-        import uuid
-
         self._audit_id = str(uuid.uuid4())
         self._code = 0
         self._user = None
