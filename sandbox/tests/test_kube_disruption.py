@@ -210,8 +210,9 @@ def test_blue_green_drain_respects_budgets_and_loses_nothing(registry, cluster, 
     assert [p for p in obs["lost_pods"] if p["counts_as_loss"]] == []
     assert sorted(p["owner_kind"] for p in obs["lost_pods"]) == ["DaemonSet"] * 3
     assert {c["node"] for c in obs["cordoned"]} == set(blue)
-    assert kube.ok("GET", "/api/v1/nodes")["items"].__len__() == 3
+    assert len(kube.ok("GET", "/api/v1/nodes")["items"]) == 3
     assert len(kube.pods("kube-system")) == 3
+    assert registry.control(["clusters", REGION, cluster.name], "GET", None)[1]["controller_errors"] == []
 
 
 def test_deleting_an_undrained_node_group_records_lost_pods_and_violations(registry, cluster, kube):

@@ -53,7 +53,8 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
 ``GET  clusters/{region}/{name}``
     ``{"region", "name", "version", "endpoint", "oidc_issuer",
     "nodegroups": {ng: {"desired", "version", "ready", "nodes": [...]}},
-    "pods": [{"namespace", "name", "node", "phase", "ready", "owner_kind"}]}``
+    "pods": [{"namespace", "name", "node", "phase", "ready", "owner_kind"}],
+    "controller_errors": [...]}`` (the last is empty unless a controller hit a bug)
 ``POST clusters/{region}/{name}/workloads``
     Body ``{"objects": [<manifest>...], "static_pods": [{"node": N | "nodegroup": NG, "pod": <Pod>}]}``.
     ``objects`` are ordinary manifests of the built-in kinds (Namespace, Deployment,

@@ -235,6 +235,7 @@ class ClusterState:
         self.nodegroup_static_pods: dict[str, list[dict]] = {}  # nodegroup -> manifests
         self.observations = Observations()
         self.requests: list[dict] = []
+        self.controller_errors: list[str] = []  # shown in the control summary; empty unless a bug
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._starting: set[str] = set()  # pod uids with a start timer pending
@@ -259,12 +260,15 @@ class ClusterState:
             while not self._stopped:
                 now = time.monotonic()
                 fired = False
-                while self._timers and self._timers[0][0] <= now:
-                    _, _, fn = heapq.heappop(self._timers)
-                    fn()
-                    fired = True
-                if fired:
-                    self.reconcile()
+                try:
+                    while self._timers and self._timers[0][0] <= now:
+                        _, _, fn = heapq.heappop(self._timers)
+                        fired = True
+                        fn()
+                    if fired:
+                        self.reconcile()
+                except Exception as e:  # keep the cluster alive; the fault is reported, not swallowed
+                    self.controller_errors.append(f"{type(e).__name__}: {e}")
                 timeout = max(0.0, self._timers[0][0] - time.monotonic()) if self._timers else None
                 self._wake.wait(timeout)
 
@@ -305,7 +309,10 @@ class ClusterState:
             meta.pop("namespace", None)
         if not meta.get("name"):
             if meta.get("generateName"):
+                ns_key = meta.get("namespace", "") if kind.namespaced else ""
                 meta["name"] = meta["generateName"] + random_suffix()
+                while (ns_key, meta["name"]) in self._bucket(gp):  # a suffix already taken
+                    meta["name"] = meta["generateName"] + random_suffix()
             else:
                 raise ApiError(422, f"{kind.kind} is invalid: metadata.name: Required value: name or generateName is required", "Invalid")
         key = (ns, meta["name"])
@@ -1306,6 +1313,7 @@ class ClusterState:
         with self.lock:
             return {
                 "region": self.region, "name": self.name, "version": self.version,
+                "controller_errors": list(self.controller_errors),
                 "nodegroups": {
                     ng.name: {"desired": ng.desired, "version": ng.version, "ready": ng.ready,
                               "nodes": list(ng.nodes)} for ng in self.nodegroups.values()
