@@ -34,9 +34,11 @@ class Ec2Extensions:
         self.clock = clock
         self.scheduler = scheduler
         self._tokens: dict[tuple[str, str, str, str], tuple[str, tuple[int, list, bytes]]] = {}
+        self._nat_prior: dict[str, str] = {}
 
     def reset(self) -> None:
         self._tokens = {}
+        self._nat_prior = {}
 
     # -------------------------------------------------------------- before moto
 
@@ -65,6 +67,7 @@ class Ec2Extensions:
             nat_id = params.get("NatGatewayId", "")
             if nat_id not in backend.nat_gateways:
                 return ("NatGatewayNotFound", f"The Nat Gateway {nat_id} was not found", 400)
+            self._nat_prior[nat_id] = backend.nat_gateways[nat_id].state
         return None
 
     def _key(self, action: str, params: dict[str, str], account: str, region: str):
@@ -102,7 +105,7 @@ class Ec2Extensions:
                 self._nat_pending(backend, m.group(1).decode())
                 body = body.replace(b"<state>available</state>", b"<state>pending</state>")
         elif action == "DeleteNatGateway":
-            self._nat_deleting(backend, params.get("NatGatewayId", ""))
+            self._nat_deleting(backend, params.get("NatGatewayId", ""), self._nat_prior.pop(params.get("NatGatewayId", ""), ""))
         key, fingerprint = self._key(action, params, account, region)
         if key is not None and key not in self._tokens:
             self._tokens[key] = (fingerprint, (status, list(headers), body))
@@ -120,9 +123,12 @@ class Ec2Extensions:
 
         self.scheduler.after(NAT_CREATE_SECONDS, available)
 
-    def _nat_deleting(self, backend: Any, nat_id: str) -> None:
+    def _nat_deleting(self, backend: Any, nat_id: str, previous: str) -> None:
         nat = backend.nat_gateways.get(nat_id)
         if nat is None:
+            return
+        if previous in ("deleting", "deleted"):
+            nat.state = previous  # deleting again changes nothing, as on AWS
             return
         nat.state = "deleting"
 
