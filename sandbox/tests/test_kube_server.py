@@ -411,6 +411,12 @@ def test_server_side_apply_of_karpenter_resources(kube):
     assert listing["kind"] == "NodePoolList" and len(listing["items"]) == 1
     groups = {g["name"] for g in kube.ok("GET", "/apis")["groups"]}
     assert {"apps", "policy", "karpenter.sh", "karpenter.k8s.aws"} <= groups
+    assert kube.ok("GET", "/apis/karpenter.sh")["preferredVersion"]["groupVersion"] == "karpenter.sh/v1"
+    resources = kube.ok("GET", "/apis/karpenter.sh/v1")["resources"]
+    assert [(r["name"], r["kind"], r["namespaced"]) for r in resources] == [("nodepools", "NodePool", False)]
+    core = {r["name"] for r in kube.ok("GET", "/api/v1")["resources"]}
+    assert {"pods", "pods/eviction", "nodes", "configmaps", "namespaces"} <= core
+    assert kube.ok("GET", "/apis/policy/v1")["resources"][0]["name"] == "poddisruptionbudgets"
     kube.ok("DELETE", "/apis/karpenter.sh/v1/nodepools/default")
     assert kube.ok("GET", "/apis/karpenter.sh/v1/nodepools")["items"] == []
 

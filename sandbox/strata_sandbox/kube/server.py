@@ -195,6 +195,12 @@ class ApiHandler(BaseHTTPRequestHandler):
                                     "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})
         if path == "/apis" and method == "GET":
             return self._send(200, self._group_list(cluster))
+        parts = [p for p in path.split("/") if p]
+        if len(parts) == 2 and parts[0] == "apis" and method == "GET":
+            group = next((g for g in self._group_list(cluster)["groups"] if g["name"] == parts[1]), None)
+            if group is None:
+                raise ApiError(404, "the server could not find the requested resource", "NotFound")
+            return self._send(200, dict(group, kind="APIGroup", apiVersion="v1"))
         route = parse_route(path)
         if route is None:
             raise ApiError(404, "the server could not find the requested resource", "NotFound",
