@@ -189,6 +189,17 @@ def test_nodes_follow_their_node_group(registry, cluster, kube):
         assert n["status"]["nodeInfo"]["kubeletVersion"].startswith("v1.31.")
         assert "taints" not in n["spec"]
 
+    # Scaling up again with ready=False (as EKS's UpdateNodegroupConfig does until it finishes):
+    # the new node joins NotReady, the nodes already serving stay Ready.
+    registry.upsert_nodegroup(REGION, cluster.name, "blue", 5, "1.31", False, {"role": "app"}, [], ["m6i.large"])
+    readiness = sorted(
+        [c["status"] for c in n["status"]["conditions"] if c["type"] == "Ready"][0]
+        for n in kube.ok("GET", "/api/v1/nodes")["items"])
+    assert readiness == ["False", "True", "True", "True", "True"]
+    registry.upsert_nodegroup(REGION, cluster.name, "blue", 5, "1.31", True, {"role": "app"}, [], ["m6i.large"])
+    assert all([c["status"] for c in n["status"]["conditions"] if c["type"] == "Ready"] == ["True"]
+               for n in kube.ok("GET", "/api/v1/nodes")["items"])
+
     one = nodes[0]["metadata"]["name"]
     assert kube.ok("GET", f"/api/v1/nodes/{one}")["metadata"]["name"] == one
     code, body = kube.get("/api/v1/nodes/ip-10-9-9-9.ec2.internal")

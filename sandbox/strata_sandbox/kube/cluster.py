@@ -677,7 +677,9 @@ class ClusterState:
         kv = kubelet_version(ng.version)
         new["status"]["nodeInfo"]["kubeletVersion"] = kv
         new["status"]["nodeInfo"]["kubeProxyVersion"] = kv
-        self._set_node_ready(new, ng.ready)
+        # A node that has come up stays Ready: `ready=False` while a group scales or updates
+        # holds back only the nodes still joining, as with EKS (old nodes keep serving).
+        self._set_node_ready(new, ng.ready or (not inserting and node_ready(node)))
         if inserting:
             node.clear()
             node.update(new)
