@@ -5,8 +5,10 @@
   the first answer, with different parameters ``IdempotentParameterMismatch``.
 * ``DryRun=true`` on mutating actions answers ``DryRunOperation`` (412) without doing anything
   (moto's CreateVpc creates the VPC anyway).
-* Dependency checks: DeleteVpc with an internet gateway attached, DeleteSubnet with a NAT
-  gateway, network interface or instance in it -> ``DependencyViolation``.
+* Dependency checks: DeleteVpc with an internet gateway attached or security groups left,
+  DeleteSubnet with a NAT gateway, network interface or instance in it, DeleteSecurityGroup
+  while a network interface uses it -> ``DependencyViolation``; while another group's rule
+  references it -> ``InvalidGroup.InUse``.
 * NAT gateway lifecycle: ``pending`` -> ``available`` (~90 s scaled) and ``deleting`` ->
   ``deleted`` (~60 s scaled; the gateway's network interface goes with it). An unknown id
   gives ``NatGatewayNotFound`` instead of moto's 500.
@@ -53,6 +55,20 @@ class Ec2Extensions:
                 if igw.vpc is not None and igw.vpc.id == vpc_id:
                     return ("DependencyViolation",
                             f"The vpc '{vpc_id}' has dependencies and cannot be deleted.", 400)
+        if action == "DeleteVpc":
+            vpc_id = params.get("VpcId", "")
+            extra = [g.id for g in backend.groups.get(vpc_id, {}).values() if g.name != "default"]
+            if extra:
+                return ("DependencyViolation",
+                        f"The vpc '{vpc_id}' has dependencies and cannot be deleted.", 400)
+        if action == "DeleteSecurityGroup" and params.get("GroupId"):
+            group_id = params["GroupId"]
+            users = [e.id for e in backend.enis.values() if any(g.id == group_id for g in e.group_set)]
+            if users:
+                return ("DependencyViolation", f"resource {group_id} has a dependent object", 400)
+            referencing = sorted(self._sg_references(backend, group_id))
+            if referencing:
+                return ("InvalidGroup.InUse", f"Group {group_id} is used by groups: {' '.join(referencing)}", 400)
         if action == "DeleteSubnet":
             subnet_id = params.get("SubnetId", "")
             busy = [n.id for n in backend.nat_gateways.values()
@@ -69,6 +85,23 @@ class Ec2Extensions:
                 return ("NatGatewayNotFound", f"The Nat Gateway {nat_id} was not found", 400)
             self._nat_prior[nat_id] = backend.nat_gateways[nat_id].state
         return None
+
+    @staticmethod
+    def _sg_references(backend: Any, group_id: str) -> set[str]:
+        users: set[str] = set()
+        for groups in list(backend.groups.values()):
+            for g in list(groups.values()):
+                if g.id == group_id:
+                    continue
+                for rule in list(g.ingress_rules) + list(g.egress_rules):
+                    refs = list(getattr(rule, "source_groups", None) or [])
+                    if getattr(rule, "source_group", None):
+                        refs.append(rule.source_group)
+                    for ref in refs:
+                        rid = ref.get("GroupId") if isinstance(ref, dict) else getattr(ref, "id", None)
+                        if rid == group_id:
+                            users.add(g.id)
+        return users
 
     def _key(self, action: str, params: dict[str, str], account: str, region: str):
         token = params.get("ClientToken")

@@ -83,6 +83,29 @@ def test_client_token_idempotency(sbx, net):
     assert i3 != i1
 
 
+def test_security_group_dependencies(sbx, net):
+    ec2, vpc, subnet = net
+    a = ec2.create_security_group(GroupName="a", Description="a", VpcId=vpc)["GroupId"]
+    b = ec2.create_security_group(GroupName="b", Description="b", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=b, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": a}]}])
+    with pytest.raises(ClientError) as e:
+        ec2.delete_security_group(GroupId=a)
+    assert code(e) == "InvalidGroup.InUse"
+    eni = ec2.create_network_interface(SubnetId=subnet, Groups=[b])["NetworkInterface"]["NetworkInterfaceId"]
+    with pytest.raises(ClientError) as e:
+        ec2.delete_security_group(GroupId=b)
+    assert code(e) == "DependencyViolation"
+    ec2.delete_network_interface(NetworkInterfaceId=eni)
+    ec2.delete_subnet(SubnetId=subnet)
+    with pytest.raises(ClientError) as e:  # groups left in the VPC
+        ec2.delete_vpc(VpcId=vpc)
+    assert code(e) == "DependencyViolation"
+    ec2.delete_security_group(GroupId=b)
+    ec2.delete_security_group(GroupId=a)
+    ec2.delete_vpc(VpcId=vpc)
+
+
 def test_dependency_checks_and_dry_run(sbx, net):
     ec2, vpc, subnet = net
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
