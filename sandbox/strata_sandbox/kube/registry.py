@@ -1,4 +1,10 @@
-"""KubeRegistry: the sandbox's EKS clusters' Kubernetes API servers, one per cluster."""
+"""KubeRegistry: the sandbox's EKS clusters' Kubernetes API servers, one per cluster.
+
+Thread-safe. ``create_cluster`` raises ValueError if the cluster already has a server;
+``set_cluster_version``, ``upsert_nodegroup`` and ``delete_nodegroup`` raise KeyError for a
+cluster it does not know; ``delete_cluster`` of an unknown cluster does nothing. None of these
+calls back into the caller, so calling them while holding the caller's own locks is safe.
+"""
 
 from __future__ import annotations
 
