@@ -140,6 +140,8 @@ class Sandbox:
             self.ec2x.reset()
             self.kube.reset()
             self.clock.reset()
+            self.faults.clear()
+            self.log.clear()
             self._seeded.clear()
             self._seed_ssm(self._account(None, {}), self.region_default)
 

@@ -138,3 +138,35 @@ def test_clock_advance_drives_lifecycles(sbx):
     status, doc = sbx.control("POST", "clock", {"advance_aws_seconds": 120})
     assert status == 200 and doc["offset_s"] > 0
     assert ec2.describe_nat_gateways(NatGatewayIds=[nat])["NatGateways"][0]["State"] == "available"
+
+
+def test_reset_clears_faults_and_log(sbx):
+    sbx.control("POST", "faults", {"service": "ec2", "latency_ms": 1})
+    sbx.client("sts").get_caller_identity()
+    assert sbx.requests()
+    sbx.reset()
+    assert sbx.requests() == []
+    assert sbx.control("GET", "faults")[1]["rules"] == []
+
+
+def test_parallel_requests_are_all_served(sbx):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ec2 = sbx.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.70.0.0/16")["Vpc"]["VpcId"]
+    sbx.control("DELETE", "requests")
+
+    def work(i: int) -> str:
+        client = sbx.client("ec2")
+        sid = client.create_subnet(VpcId=vpc, CidrBlock=f"10.70.{i}.0/24")["Subnet"]["SubnetId"]
+        client.describe_subnets(SubnetIds=[sid])
+        sbx.client("eks").list_clusters()
+        return sid
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        ids = list(pool.map(work, range(24)))
+    assert len(set(ids)) == 24
+    assert len(ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]) == 24
+    logged = sbx.requests()
+    assert len(logged) == 72 + 1 and all(r["status"] == 200 for r in logged)
+    assert len({r["request_id"] for r in logged}) == len(logged)
