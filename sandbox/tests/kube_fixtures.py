@@ -122,7 +122,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: floa
 
 
 @contextmanager
-def running_registry(time_scale: float = 0.1):
+def running_registry(time_scale: float = 0.01):
     registry = KubeRegistry(time_scale)
     try:
         yield registry

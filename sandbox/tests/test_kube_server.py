@@ -23,7 +23,7 @@ REGION = "us-east-1"
 
 @pytest.fixture
 def registry():
-    with running_registry(time_scale=0.1) as reg:
+    with running_registry(time_scale=0.01) as reg:
         yield reg
 
 

@@ -35,9 +35,9 @@ only ``aws eks get-token`` bearer tokens for that cluster (``auth``; anonymous c
 Controllers (``cluster``) give the built-in kinds behaviour: Deployments own ReplicaSets, which
 own pods; DaemonSets put one pod on every eligible node (new nodes too). A pod deleted or
 evicted is Terminating (``deletionTimestamp`` set, not Ready, no longer counted by its
-ReplicaSet or budget) for ``0.2 s × time_scale`` before it is gone (``gracePeriodSeconds=0``
+ReplicaSet or budget) for ``2 s × time_scale`` before it is gone (``gracePeriodSeconds=0``
 deletes at once); its ReplicaSet replaces it at once with a new, differently named pod, bound by
-the scheduler to a Ready, schedulable node and Running/Ready ``0.3 s × time_scale`` later
+the scheduler to a Ready, schedulable node and Running/Ready ``5 s × time_scale`` later
 (Pending while no node fits). Evicting a pod that is already Terminating answers 201 and is not
 recorded again.
 Node groups hold ``desired`` nodes named ``ip-10-0-x-y.<region domain>`` labelled with the

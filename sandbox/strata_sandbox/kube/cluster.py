@@ -40,9 +40,12 @@ from .errors import ApiError, already_exists, bad_request, not_found
 from .patch import FieldOwnership
 from .selectors import label_selector_matches
 
-POD_START_SECONDS = 0.3
+# Durations are real-world seconds, multiplied by the time scale like every sandbox duration
+# (at the sandbox's default scale of 0.01 a pod starts in 50 ms and terminates in 20 ms).
+# Binding to running-and-ready: scheduling, image pull, readiness probe.
+POD_START_SECONDS = 5.0
 # How long a deleted or evicted pod stays Terminating before it is gone (its kubelet stopping it).
-POD_TERMINATION_SECONDS = 0.2
+POD_TERMINATION_SECONDS = 2.0
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 KUBELET_PATCH = {"1.27": 16, "1.28": 15, "1.29": 13, "1.30": 11, "1.31": 7, "1.32": 3, "1.33": 1, "1.34": 0}
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
