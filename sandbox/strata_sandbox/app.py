@@ -222,7 +222,7 @@ class Sandbox:
         head = parts[0] if parts else ""
         if head == "health" and method == "GET":
             return _json(200, {
-                "status": "ok", "verify_signatures": self.verify_signatures, "time_scale": self.clock.time_scale,
+                "status": "ok", "pid": os.getpid(), "verify_signatures": self.verify_signatures, "time_scale": self.clock.time_scale,
                 "region_default": self.region_default, "uptime_s": round(time.time() - self.started, 3),
                 "pending_transitions": self.scheduler.pending(), "clock_offset_s": self.clock.offset(),
             })
@@ -320,22 +320,22 @@ class Sandbox:
         if info.service not in protocols.SERVICES:
             return (*self._error(info, "UnrecognizedClientException",
                                  f"The sandbox does not serve the service '{info.service}'.", 400, request_id), None)
-        account = self._account(info.access_key_id, environ)
-
         decision = self.faults.decide(info.service, info.action)
         if decision.latency_s:
             time.sleep(decision.latency_s)  # injected latency, outside the state lock
         if decision.fault == "throttle":
             code, status = protocols.SERVICES[info.service].throttle
-            return (*self._error(info, code, "Rate exceeded", status, request_id), account)
+            return (*self._error(info, code, "Rate exceeded", status, request_id), None)
         if decision.fault == "error":
             svc = protocols.SERVICES[info.service]
             code, status = svc.server_error if decision.status == 500 else svc.unavailable
             return (*self._error(info, code, "We encountered an internal error. Please try again."
                                  if decision.status == 500 else "Service is unavailable. Please try again.",
-                                 status, request_id), account)
+                                 status, request_id), None)
 
         with self.lock:
+            # moto's account lookup walks its backends: not while a reset rebuilds them.
+            account = self._account(info.access_key_id, environ)
             self.scheduler.run_due()
             if info.service == "eks":
                 return (*self._eks(environ, body, info, account, region, request_id), account)
@@ -439,6 +439,8 @@ class Sandbox:
             headers = [(k, v) for k, v in headers if k.lower() != "content-type"] + [("Content-Type", fixed)]
         headers = [(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP]
         headers.append(("x-amzn-RequestId", request_id))
+        if info.service == "s3":
+            headers.append(("x-amz-request-id", request_id))  # where S3 clients read it
         if out and ("xml" in ctype or out.lstrip().startswith(b"<")):
             out = _XML_REQUEST_ID.sub(lambda m: b"<%s>%s</%s>" % (m.group(1), request_id.encode(), m.group(1)), out)
         return status, headers, out

@@ -49,6 +49,8 @@ SERVICES: dict[str, Service] = {
                         server_error=("InternalServerError", 500)),
     "kms": Service("kms", "json", target_prefix="TrentService", server_error=("KMSInternalException", 500)),
     "logs": Service("logs", "json", target_prefix="Logs_20140328", server_error=("ServiceUnavailableException", 500)),
+    "s3": Service("s3", "rest-xml", throttle=("SlowDown", 503), server_error=("InternalError", 500),
+                  unavailable=("ServiceUnavailable", 503)),
     "eks": Service("eks", "rest-json", throttle=("ThrottlingException", 429), server_error=("ServerException", 500),
                    unavailable=("ServiceUnavailableException", 503)),
 }
@@ -119,10 +121,29 @@ def identify(environ: Mapping, body: bytes, eks_operation) -> RequestInfo:
     elif form.get("Action") or query.get("Action"):
         action = (form.get("Action") or query.get("Action"))[0]
         wire = "ec2" if service == "ec2" else "query"
+    elif service == "s3":
+        action = _s3_action(environ)
+        wire = "rest-xml"
     elif service == "eks":
         action = eks_operation(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")) or ""
         wire = "rest-json"
     return RequestInfo(service, region, action, wire, key)
+
+
+def _s3_action(environ: Mapping) -> str:
+    """A coarse S3 operation name for logs and fault rules (path-style addressing)."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    parts = [p for p in environ.get("PATH_INFO", "/").split("/") if p]
+    query = environ.get("QUERY_STRING", "")
+    if not parts:
+        return "ListBuckets"
+    if len(parts) == 1:
+        if "list-type=2" in query:
+            return "ListObjectsV2"
+        return {"GET": "ListObjects", "PUT": "CreateBucket", "DELETE": "DeleteBucket", "HEAD": "HeadBucket"}.get(
+            method, method + "Bucket")
+    return {"GET": "GetObject", "PUT": "PutObject", "DELETE": "DeleteObject", "HEAD": "HeadObject"}.get(
+        method, method + "Object")
 
 
 def error_body(
@@ -139,6 +160,14 @@ def error_body(
             f"<RequestID>{request_id}</RequestID></Response>"
         )
         headers.append(("Content-Type", "text/xml;charset=UTF-8"))
+        return status, headers, body.encode()
+    if info.wire == "rest-xml":
+        body = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{escape(code)}</Code>'
+            f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
+        )
+        headers.append(("Content-Type", "application/xml"))
+        headers.append(("x-amz-request-id", request_id))
         return status, headers, body.encode()
     if info.wire == "query":
         xmlns = f' xmlns="{svc.xmlns}"' if svc and svc.xmlns else ""
@@ -191,6 +220,13 @@ _AUTH = {
         "IncompleteSignature": ("IncompleteSignatureException", 400),
         "RequestExpired": ("InvalidSignatureException", 400),
     },
+    "rest-xml": {  # S3
+        "SignatureDoesNotMatch": ("SignatureDoesNotMatch", 403),
+        "InvalidClientTokenId": ("InvalidAccessKeyId", 403),
+        "MissingAuthenticationToken": ("AccessDenied", 403),
+        "IncompleteSignature": ("AuthorizationHeaderMalformed", 400),
+        "RequestExpired": ("RequestTimeTooSkewed", 403),
+    },
     "rest-json": {
         "SignatureDoesNotMatch": ("InvalidSignatureException", 403),
         "InvalidClientTokenId": ("UnrecognizedClientException", 403),
@@ -210,6 +246,8 @@ def auth_error(info: RequestInfo, generic_code: str) -> tuple[str, int]:
 
 
 def unknown_operation(info: RequestInfo) -> tuple[str, str, int]:
+    if info.wire == "rest-xml":
+        return "NotImplemented", "A header or operation you provided implies functionality that is not implemented.", 501
     if info.wire in ("ec2", "query"):
         return "InvalidAction", f"The action {info.action or '(none)'} is not valid for this web service.", 400
     if info.wire == "rest-json":

@@ -329,11 +329,13 @@ def verify_request(
     raise SignatureError("MissingAuthenticationToken", MSG_MISSING)
 
 
-def _payload_hash(headers: Mapping[str, list[str]], body: bytes) -> str:
+def _payload_hash(headers: Mapping[str, list[str]], body: bytes, service: str = "") -> str:
     actual = hashlib.sha256(body).hexdigest()
     declared = headers.get("x-amz-content-sha256")
     if declared:
         value = declared[0].strip()
+        if value == UNSIGNED_PAYLOAD and service == "s3":
+            return value  # S3 lets the client leave the payload unsigned
         if value == UNSIGNED_PAYLOAD or value.startswith("STREAMING-"):
             raise SignatureError(
                 "SignatureDoesNotMatch", f"{MSG_MISMATCH} (x-amz-content-sha256 '{value}' is not accepted here)"
@@ -372,7 +374,7 @@ def _verify_header(method, raw_path, raw_query, headers, body, now, auth_value, 
 
     token = headers.get("x-amz-security-token")
     cred = _lookup(access_key, token[0] if token else None)
-    payload = _payload_hash(headers, body)
+    payload = _payload_hash(headers, body, service)
     creq = canonical_request(method, raw_path, raw_query, headers, signed, payload, service, normalize=normalize)
     scope = f"{scope_date}/{region}/{service}/aws4_request"
     expected = signature(cred.secret_access_key, scope_date, region, service, string_to_sign(amz_date, scope, creq))
@@ -445,7 +447,7 @@ def _verify_query(method, raw_path, raw_query, headers, body, now, normalize=Tru
     cred = _lookup(access_key, params.get("X-Amz-Security-Token"))
     declared = headers.get("x-amz-content-sha256")
     if declared and declared[0].strip() != UNSIGNED_PAYLOAD:
-        candidates_payload = [_payload_hash(headers, body)]
+        candidates_payload = [_payload_hash(headers, body, service)]
     else:
         # A presigned URL may sign either the (empty) body's hash or UNSIGNED-PAYLOAD;
         # SDKs differ. A non-empty body is only accepted when its hash was signed.

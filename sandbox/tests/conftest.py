@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import random
 import socket
 import subprocess
 import sys
@@ -29,8 +30,12 @@ PORT_RANGE = range(4600, 4650)
 TIME_SCALE = 0.002  # cluster create ~1.1 s, version update ~2.4 s, node group ~0.4 s
 
 
-def free_port() -> int:
-    for port in PORT_RANGE:
+def free_port(start: int | None = None) -> int:
+    """A port in 4600-4649 nothing listens on right now, scanning from a random offset
+    (other sessions share the range)."""
+    ports = list(PORT_RANGE)
+    offset = random.randrange(len(ports)) if start is None else ports.index(start)
+    for port in ports[offset:] + ports[:offset]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -54,30 +59,50 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval
 
 
 class SandboxProcess:
-    def __init__(self, *extra: str, time_scale: float = TIME_SCALE) -> None:
+    """``sandbox/run`` in a subprocess. The port is probed free, but another process may take it
+    before the sandbox binds; so readiness means *our* process answers (health reports its pid),
+    and a lost race is retried on another port."""
+
+    def __init__(self, *extra: str, time_scale: float = TIME_SCALE, attempts: int = 5) -> None:
+        self.proc: Optional[subprocess.Popen] = None
+        self._log = None
+        for _ in range(attempts):
+            if self._start(extra, time_scale):
+                return
+        raise RuntimeError(f"sandbox did not start: {self.log_path.read_text()[-2000:]}")
+
+    def _start(self, extra, time_scale) -> bool:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / f"strata-sandbox-{self.port}.log"
+        self.log_path = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / f"strata-sandbox-{self.port}-{os.getpid()}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, str(SANDBOX_DIR / "run"), "--port", str(self.port), "--time-scale", str(time_scale),
              *extra],
             stdout=self._log, stderr=subprocess.STDOUT,
         )
-        rc = subprocess.call([sys.executable, str(SANDBOX_DIR / "wait_ready.py"), self.url, "60"])
-        if rc != 0 or self.proc.poll() is not None:
-            self.stop()
-            raise RuntimeError(f"sandbox did not start: {self.log_path.read_text()[-2000:]}")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                with urllib.request.urlopen(self.url + "/_sandbox/health", timeout=2) as resp:
+                    if json.loads(resp.read()).get("pid") == self.proc.pid:
+                        return True
+            except (urllib.error.URLError, OSError, ValueError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        return False
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self._log.close()
+        if self._log is not None:
+            self._log.close()
 
 
 class Sandbox:

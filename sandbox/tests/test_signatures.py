@@ -168,3 +168,20 @@ def test_presigned_query_auth(signed_sbx):
     conn.request("GET", f"{parts.path}?{parts.query.replace('X-Amz-Expires=60', 'X-Amz-Expires=61')}")
     resp = conn.getresponse()
     assert resp.status == 403 and b"SignatureDoesNotMatch" in resp.read()
+
+
+def test_s3_conditional_write_lock_signed(signed_sbx):
+    s3 = signed_sbx.client("s3")
+    s3.create_bucket(Bucket="strata-locks")
+    s3.put_object(Bucket="strata-locks", Key="prod.lock", Body=b"run-1", IfNoneMatch="*")
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="strata-locks", Key="prod.lock", Body=b"run-2", IfNoneMatch="*")
+    assert err(e) == ("PreconditionFailed", 412)
+    assert e.value.response["ResponseMetadata"]["RequestId"]
+    assert s3.get_object(Bucket="strata-locks", Key="prod.lock")["Body"].read() == b"run-1"
+    with pytest.raises(ClientError) as e:
+        signed_sbx.client("s3", secret="nope").list_buckets()
+    assert err(e) == ("SignatureDoesNotMatch", 403)
+    with pytest.raises(ClientError) as e:
+        signed_sbx.client("s3", key="AKIANOBODYATALL00000").list_buckets()
+    assert err(e) == ("InvalidAccessKeyId", 403)

@@ -231,3 +231,15 @@ def test_verify_presigned_url_eks_token():
     with pytest.raises(v.SignatureError) as e:
         v.verify_presigned_url("GET", eks_token_url(key="AKIANOBODY"), {"x-k8s-aws-id": "demo"}, now_utc())
     assert e.value.code == "InvalidClientTokenId"
+
+
+def test_unsigned_payload_only_for_s3():
+    headers = {"x-amz-content-sha256": "UNSIGNED-PAYLOAD"}
+    for service, ok in (("s3", True), ("eks", False)):
+        req = botocore_sign("PUT", "http://h/bucket/key", b"data", headers=dict(headers), service=service)
+        if ok:
+            assert v.verify_request(*req, now_utc()).service == "s3"
+        else:
+            with pytest.raises(v.SignatureError) as e:
+                v.verify_request(*req, now_utc())
+            assert e.value.code == "SignatureDoesNotMatch"
