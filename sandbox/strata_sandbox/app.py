@@ -111,6 +111,8 @@ class Sandbox:
         return app
 
     def _seed_ssm(self, account: str, region: str) -> None:
+        """SSM's /aws/service/eks and /aws/service/bottlerocket parameters, and the AMIs they name
+        in EC2, for one account and region (moto refuses PutParameter under /aws/)."""
         if (account, region) in self._seeded:
             return
         from collections import defaultdict
@@ -129,6 +131,21 @@ class Sandbox:
                 data_type="aws:ec2:image" if name.endswith("/image_id") else "text",
             ))
         self._seeded.add((account, region))
+        self._seed_images(account, region)
+
+    def _seed_images(self, account: str, region: str) -> None:
+        from moto.ec2.models.amis import Ami
+
+        ec2 = self.ec2_backend(account, region)
+        for image in catalog.eks_images(region):
+            if image["id"] in ec2.amis:
+                continue
+            ec2.amis[image["id"]] = Ami(
+                ec2, image["id"], name=image["name"], description=image["description"], owner_id=image["owner"],
+                owner_alias="amazon", public=True, virtualization_type="hvm", architecture=image["arch"],
+                root_device_type="ebs", root_device_name="/dev/xvda", platform=None, hypervisor="xen",
+                region_name=region, sriov="simple", boot_mode="uefi-preferred" if image["arch"] == "x86_64" else "uefi",
+            )
 
     def reset(self) -> None:
         from moto.moto_api._internal.models import moto_api_backend
@@ -340,6 +357,7 @@ class Sandbox:
             if info.service == "eks":
                 return (*self._eks(environ, body, info, account, region, request_id), account)
             if info.service == "ec2":
+                self._seed_ssm(account, region)  # the EKS AMIs the SSM parameters name
                 params = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) if body else {}
                 params.update(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
                 flat = {k: v[-1] for k, v in params.items()}

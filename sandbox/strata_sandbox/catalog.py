@@ -107,6 +107,29 @@ def ssm_public_parameters(region: str) -> dict[str, str]:
     return out
 
 
+EKS_AMI_OWNER = "602401143452"  # the account AWS publishes EKS-optimized AMIs from
+BOTTLEROCKET_OWNER = "092701018921"
+
+
+def eks_images(region: str) -> list[dict]:
+    """The AMIs the SSM parameters point at, so DescribeImages finds them too."""
+    params = ssm_public_parameters(region)
+    out = []
+    for name, image_id in params.items():
+        if not name.endswith("/image_id"):
+            continue
+        arch = "arm64" if "/arm64" in name or "-arm64/" in name else "x86_64"
+        if name.startswith("/aws/service/bottlerocket/"):
+            flavor = name.split("/")[4]  # aws-k8s-1.31[-nvidia]
+            ami_name = f"bottlerocket-{flavor}-{arch}-v{BOTTLEROCKET_VERSION.split('-')[0]}-{BOTTLEROCKET_VERSION.split('-')[1]}"
+            owner, desc = BOTTLEROCKET_OWNER, f"Bottlerocket {flavor} {arch}"
+        else:
+            ami_name = params[name[: -len("image_id")] + "image_name"]
+            owner, desc = EKS_AMI_OWNER, f"EKS-optimized Kubernetes node ({ami_name})"
+        out.append({"id": image_id, "name": ami_name, "arch": arch, "owner": owner, "description": desc})
+    return out
+
+
 # ------------------------------------------------------------------ add-ons
 
 

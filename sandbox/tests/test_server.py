@@ -48,6 +48,13 @@ def test_reset_clears_state_and_reseeds_ssm(sbx):
     assert other["Parameter"]["Value"] != ssm.get_parameter(
         Name="/aws/service/eks/optimized-ami/1.31/amazon-linux-2023/x86_64/standard/recommended/image_id"
     )["Parameter"]["Value"]
+    # The AMIs the parameters name exist in EC2 too, owned by the EKS AMI account.
+    ami = ssm.get_parameter(
+        Name="/aws/service/eks/optimized-ami/1.32/amazon-linux-2023/arm64/standard/recommended/image_id"
+    )["Parameter"]["Value"]
+    image = sbx.client("ec2").describe_images(ImageIds=[ami])["Images"][0]
+    assert (image["OwnerId"], image["Architecture"]) == ("602401143452", "arm64")
+    assert image["Name"] == "amazon-eks-node-al2023-arm64-standard-1.32-v20250715"
     by_path = ssm.get_parameters_by_path(Path="/aws/service/eks/optimized-ami/1.31", Recursive=True)
     assert len(by_path["Parameters"]) >= 4
     # No AL2 AMIs from 1.33 on, as on AWS.
