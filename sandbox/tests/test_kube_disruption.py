@@ -99,7 +99,9 @@ def test_allowed_eviction_replaces_the_pod_and_the_newcomer_is_unhealthy_until_r
     # The evicted pod terminates gracefully (0.6 s here); its replacement exists at once.
     terminating = kube.ok("GET", f"/api/v1/namespaces/default/pods/{victim}")
     assert terminating["metadata"]["deletionTimestamp"]
-    assert [c["status"] for c in terminating["status"]["conditions"] if c["type"] == "Ready"] == ["False"]
+    conditions = {c["type"]: c for c in terminating["status"]["conditions"]}
+    assert conditions["Ready"]["status"] == "False"
+    assert conditions["DisruptionTarget"]["reason"] == "EvictionByEvictionAPI"
     pods = kube.pods("default")
     newcomer = [p for p in pods if p["metadata"]["name"] not in {b["metadata"]["name"] for b in before}]
     assert len(pods) == 4 and len(newcomer) == 1

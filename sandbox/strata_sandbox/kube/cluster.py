@@ -786,7 +786,7 @@ class ClusterState:
         self._remove(PODS, pod)
         return pod
 
-    def _terminate(self, pod: dict, grace: float | None = None) -> dict:
+    def _terminate(self, pod: dict, grace: float | None = None, evicted: bool = False) -> dict:
         """Graceful deletion: the pod is marked Terminating (not Ready, not counted by its
         controller or by budgets) and disappears once its kubelet has stopped it. A pod that
         never got to a Ready node goes at once, as there is no kubelet to wait for."""
@@ -801,6 +801,10 @@ class ClusterState:
         new["metadata"]["deletionTimestamp"] = now_iso()
         new["metadata"]["deletionGracePeriodSeconds"] = int(pod["spec"].get("terminationGracePeriodSeconds", 30))
         self._set_pod_ready(new, False)
+        if evicted:
+            new["status"]["conditions"].append({
+                "type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI",
+                "message": "Eviction API: evicting", "lastTransitionTime": now_iso()})
         new = self._replace(PODS, pod, new)
         uid = new["metadata"]["uid"]
         key = (new["metadata"]["namespace"], new["metadata"]["name"])
@@ -867,7 +871,7 @@ class ClusterState:
                             }]},
                         )
             if not dry_run and not pod["metadata"].get("deletionTimestamp"):
-                self._terminate(pod)
+                self._terminate(pod, evicted=True)
                 self.observations.evictions.append(record)
                 self.reconcile()
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
@@ -1267,7 +1271,7 @@ class ClusterState:
             value = "True" if ctype == "Initialized" else status
             if conds.get(ctype, {}).get("status") != value:
                 conds[ctype] = {"type": ctype, "status": value, "lastTransitionTime": ts}
-        order = ["PodScheduled", "Initialized", "ContainersReady", "Ready"]
+        order = ["PodScheduled", "Initialized", "ContainersReady", "Ready", "DisruptionTarget"]
         pod["status"]["conditions"] = [conds[t] for t in order if t in conds]
 
     # ----- seeding and summaries (the control plane of the sandbox) ------------------------------
