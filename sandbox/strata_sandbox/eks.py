@@ -1247,6 +1247,26 @@ class EksService:
             res["nextToken"] = nxt
         return res
 
+    def op_DescribeAddonConfiguration(self, ctx: Ctx, p: dict) -> dict:
+        name, version = p["addonName"], p["addonVersion"]
+        if catalog.addon_version(name, version) is None:
+            raise not_found(f"Addon {name} version {version} not found", addonName=name)
+        schema = {
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "resources": {"type": "object", "properties": {
+                    "limits": {"type": "object"}, "requests": {"type": "object"}}},
+                "tolerations": {"type": "array", "items": {"type": "object"}},
+                "nodeSelector": {"type": "object", "additionalProperties": {"type": "string"}},
+                "podAnnotations": {"type": "object", "additionalProperties": {"type": "string"}},
+                "env": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        }
+        return {"addonName": name, "addonVersion": version, "configurationSchema": json.dumps(schema),
+                "podIdentityConfiguration": []}
+
     # -------------------------------------------------------------- access entries
 
     def _require_api_auth(self, c: dict) -> None:

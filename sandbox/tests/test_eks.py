@@ -268,3 +268,38 @@ def test_describe_cluster_versions_and_unimplemented_operation(sbx):
         eks.list_fargate_profiles(clusterName="demo")
     assert code(e) == "UnknownOperationException"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_nodegroup_launch_templates(sbx):
+    eks, _, subnets = active_cluster(sbx, version="1.31")
+    ec2 = sbx.client("ec2")
+    plain = ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData={
+        "InstanceType": "m6i.large", "MetadataOptions": {"HttpTokens": "required"}})["LaunchTemplate"]
+    custom = ec2.create_launch_template(LaunchTemplateName="custom-ami", LaunchTemplateData={
+        "ImageId": "ami-12c6146b", "InstanceType": "m6i.large"})["LaunchTemplate"]
+    ng = eks.create_nodegroup(clusterName="demo", nodegroupName="lt", subnets=subnets, nodeRole=NODE_ROLE,
+                              launchTemplate={"id": plain["LaunchTemplateId"], "version": "1"})["nodegroup"]
+    assert ng["amiType"] == "AL2023_x86_64_STANDARD" and ng["releaseVersion"].startswith("1.31.")
+    assert ng["launchTemplate"] == {"name": "nodes", "version": "1", "id": plain["LaunchTemplateId"]}
+    assert "diskSize" not in ng
+    ng = eks.create_nodegroup(clusterName="demo", nodegroupName="custom", subnets=subnets, nodeRole=NODE_ROLE,
+                              launchTemplate={"name": "custom-ami"})["nodegroup"]
+    assert ng["amiType"] == "CUSTOM" and "releaseVersion" not in ng
+    with pytest.raises(ClientError) as e:
+        eks.create_nodegroup(clusterName="demo", nodegroupName="bad", subnets=subnets, nodeRole=NODE_ROLE,
+                             launchTemplate={"name": "nope"})
+    assert code(e) == "InvalidParameterException"
+    with pytest.raises(ClientError) as e:
+        eks.create_nodegroup(clusterName="demo", nodegroupName="al2", subnets=subnets, nodeRole=NODE_ROLE,
+                             amiType="AL2_x86_64", releaseVersion="1.30.14-20250715")
+    assert code(e) == "InvalidParameterException"
+    ec2.create_launch_template_version(LaunchTemplateId=plain["LaunchTemplateId"], SourceVersion="1",
+                                       LaunchTemplateData={"InstanceType": "m7i.large"})
+    sbx.wait_until(lambda: eks.describe_nodegroup(clusterName="demo", nodegroupName="lt")["nodegroup"]["status"]
+                   == "ACTIVE", DEADLINE, "node group ACTIVE")
+    u = eks.update_nodegroup_version(clusterName="demo", nodegroupName="lt",
+                                     launchTemplate={"id": plain["LaunchTemplateId"], "version": "2"})["update"]
+    sbx.wait_until(update_done(eks, "demo", u["id"], nodegroupName="lt"), DEADLINE, "launch template rollout")
+    assert eks.describe_nodegroup(clusterName="demo", nodegroupName="lt")["nodegroup"]["launchTemplate"]["version"] == "2"
+    schema = eks.describe_addon_configuration(addonName="coredns", addonVersion="v1.11.4-eksbuild.2")
+    assert '"nodeSelector"' in schema["configurationSchema"]
