@@ -299,83 +299,92 @@ class Sandbox:
         request_id = str(uuid.uuid4())
         body = self._read_body(environ)
         info = protocols.identify(environ, body, _eks_operation)
-        account = None
-        status, headers, out = 500, [], b""
+        account: Optional[str] = None
         try:
-            status, headers, out, account = self._serve(environ, body, info, request_id)
-        finally:
-            status, headers, out = self._finish(info, request_id, status, headers, out)
-            self.log.add({
-                "request_id": request_id, "service": info.service, "action": info.action,
-                "method": environ.get("REQUEST_METHOD", "GET"), "path": environ.get("PATH_INFO", "/"),
-                "status": status, "start": _dt.datetime.fromtimestamp(started, _dt.timezone.utc).isoformat(),
-                "duration_ms": round((time.time() - started) * 1000, 3), "access_key_id": info.access_key_id,
-                "region": info.region, "account": account,
-            })
+            (status, headers, out), account = self._serve(environ, body, info, request_id)
+        except Exception as e:  # a sandbox bug: answer as the service's internal error, keep the trace
+            print(f"sandbox: failed on {info.service}:{info.action}:", file=sys.stderr)
+            traceback.print_exc()
+            svc = protocols.SERVICES.get(info.service)
+            code, code_status = svc.server_error if svc else ("InternalFailure", 500)
+            status, headers, out = self._error(info, code, f"Internal error ({type(e).__name__})", code_status,
+                                               request_id)
+        status, headers, out = self._finish(info, request_id, status, headers, out)
+        self.log.add({
+            "request_id": request_id, "service": info.service, "action": info.action,
+            "method": environ.get("REQUEST_METHOD", "GET"), "path": environ.get("PATH_INFO", "/"),
+            "status": status, "start": _dt.datetime.fromtimestamp(started, _dt.timezone.utc).isoformat(),
+            "duration_ms": round((time.time() - started) * 1000, 3), "access_key_id": info.access_key_id,
+            "region": info.region, "account": account,
+        })
         return status, headers, out
 
     def _error(self, info, code, message, status, request_id, **extra) -> Response:
         return protocols.error_body(info, code, message, status, request_id, extra=extra or None)
 
-    def _serve(self, environ, body, info, request_id):
-        unsigned_ok = (info.service == "sts" and info.action in _UNSIGNED_STS
-                       and not environ.get("HTTP_AUTHORIZATION") and "X-Amz-Signature" not in environ.get("QUERY_STRING", ""))
+    def _serve(self, environ, body, info, request_id) -> tuple[Response, Optional[str]]:
+        """The answer to one AWS request, and the account it ran in (None if refused early)."""
+        unsigned_ok = (info.service == "sts" and info.action in _UNSIGNED_STS and not environ.get("HTTP_AUTHORIZATION")
+                       and "X-Amz-Signature" not in environ.get("QUERY_STRING", ""))
         if self.verify_signatures and not unsigned_ok:
             try:
                 verified = sigv4_verify.verify_wsgi(environ, body, _dt.datetime.now(_dt.timezone.utc))
             except sigv4_verify.SignatureError as e:
                 code, status = protocols.auth_error(info, e.code)
-                return (*self._error(info, code, e.message, status, request_id), None)
+                return self._error(info, code, e.message, status, request_id), None
             info.access_key_id = verified.access_key_id
             info.region = verified.region
         if info.region and info.region not in self._regions:
             code, status = protocols.auth_error(info, "SignatureDoesNotMatch")
-            return (*self._error(info, code, f"Credential should be scoped to a valid region, not '{info.region}'.",
-                                 status, request_id), None)
-        region = info.region or self.region_default
-        info.region = region
+            message = f"Credential should be scoped to a valid region, not '{info.region}'."
+            return self._error(info, code, message, status, request_id), None
+        region = info.region = info.region or self.region_default
         if info.service not in protocols.SERVICES:
-            return (*self._error(info, "UnrecognizedClientException",
-                                 f"The sandbox does not serve the service '{info.service}'.", 400, request_id), None)
+            message = f"The sandbox does not serve the service '{info.service}'."
+            return self._error(info, "UnrecognizedClientException", message, 400, request_id), None
+
         decision = self.faults.decide(info.service, info.action)
         if decision.latency_s:
             time.sleep(decision.latency_s)  # injected latency, outside the state lock
         if decision.fault == "throttle":
             code, status = protocols.SERVICES[info.service].throttle
-            return (*self._error(info, code, "Rate exceeded", status, request_id), None)
+            return self._error(info, code, "Rate exceeded", status, request_id), None
         if decision.fault == "error":
             svc = protocols.SERVICES[info.service]
-            code, status = svc.server_error if decision.status == 500 else svc.unavailable
-            return (*self._error(info, code, "We encountered an internal error. Please try again."
-                                 if decision.status == 500 else "Service is unavailable. Please try again.",
-                                 status, request_id), None)
+            if decision.status == 500:
+                (code, status), message = svc.server_error, "We encountered an internal error. Please try again."
+            else:
+                (code, status), message = svc.unavailable, "Service is unavailable. Please try again."
+            return self._error(info, code, message, status, request_id), None
 
         with self.lock:
             # moto's account lookup walks its backends: not while a reset rebuilds them.
             account = self._account(info.access_key_id, environ)
             self.scheduler.run_due()
             if info.service == "eks":
-                return (*self._eks(environ, body, info, account, region, request_id), account)
+                return self._eks(environ, body, info, account, region, request_id), account
             if info.service == "ec2":
-                self._seed_ssm(account, region)  # the EKS AMIs the SSM parameters name
-                params = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) if body else {}
-                params.update(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-                flat = {k: v[-1] for k, v in params.items()}
-                early = self.ec2x.before(info.action, flat, account, region, self.ec2_backend(account, region))
-                if early is not None:
-                    code, message, status = early
-                    return (*self._error(info, code, message, status, request_id), account)
-                replay = self.ec2x.replay(info.action, flat, account, region)
-                if replay is not None:
-                    return (*replay, account)
-                status, headers, out = self._moto(environ, body, info, region, request_id)
-                out = self.ec2x.after(info.action, flat, account, region, status, out, headers,
-                                      self.ec2_backend(account, region))
-                return status, headers, out, account
+                return self._ec2(environ, body, info, account, region, request_id), account
             if info.service == "ssm":
                 self._seed_ssm(account, region)
-            status, headers, out = self._moto(environ, body, info, region, request_id)
-            return status, headers, out, account
+            return self._moto(environ, body, info, region, request_id), account
+
+    def _ec2(self, environ, body, info, account, region, request_id) -> Response:
+        self._seed_ssm(account, region)  # the EKS AMIs the SSM parameters name
+        params = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) if body else {}
+        params.update(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        flat = {k: v[-1] for k, v in params.items()}
+        backend = self.ec2_backend(account, region)
+        early = self.ec2x.before(info.action, flat, account, region, backend)
+        if early is not None:
+            code, message, status = early
+            return self._error(info, code, message, status, request_id)
+        replay = self.ec2x.replay(info.action, flat, account, region)
+        if replay is not None:
+            return replay
+        status, headers, out = self._moto(environ, body, info, region, request_id)
+        out = self.ec2x.after(info.action, flat, account, region, status, out, headers, backend)
+        return status, headers, out
 
     def _eks(self, environ, body, info, account, region, request_id) -> Response:
         from strata_sandbox.eks import Ctx, EksError
