@@ -29,6 +29,9 @@ RELEASE = {
 }
 
 AMI_BUILD_DATE = "20250715"
+# The catalog is a snapshot of this day: support status in DescribeClusterVersions is computed as
+# of it (not the machine's date), so every version the sandbox knows stays creatable.
+CATALOG_DATE = "2025-08-01"
 BOTTLEROCKET_VERSION = "1.42.0-7d3c8b9d"
 
 

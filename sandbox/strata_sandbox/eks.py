@@ -665,7 +665,7 @@ class EksService:
         return {"update": update.view()}
 
     def op_DescribeClusterVersions(self, ctx: Ctx, p: dict) -> dict:
-        today = self.clock.now_dt().date()
+        today = _dt.date.fromisoformat(catalog.CATALOG_DATE)
         wanted = p.get("clusterVersions") or []
         out = []
         for v in catalog.KUBERNETES_VERSIONS:

@@ -50,7 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = Sandbox(time_scale=args.time_scale, verify_signatures=args.verify_signatures,
                       region_default=args.region_default)
     sandbox.reset()
-    server = make_server("127.0.0.1", args.port, sandbox, threaded=True, request_handler=Handler)
+    try:
+        server = make_server("127.0.0.1", args.port, sandbox, threaded=True, request_handler=Handler)
+    except OSError as e:
+        sandbox.scheduler.stop()
+        print(f"sandbox: cannot listen on 127.0.0.1:{args.port}: {e.strerror or e}", file=sys.stderr)
+        return 1
     server.daemon_threads = True
 
     def stop(signum, frame):

@@ -261,9 +261,14 @@ def test_deletes_go_through_deleting(sbx):
 
 def test_describe_cluster_versions_and_unimplemented_operation(sbx):
     eks = sbx.client("eks")
-    versions = eks.describe_cluster_versions()["clusterVersions"]
-    assert {v["clusterVersion"] for v in versions} <= {"1.28", "1.29", "1.30", "1.31", "1.32", "1.33"}
-    assert any(v["defaultVersion"] for v in versions)
+    versions = {v["clusterVersion"]: v for v in eks.describe_cluster_versions()["clusterVersions"]}
+    assert set(versions) == {"1.28", "1.29", "1.30", "1.31", "1.32", "1.33"}
+    assert [k for k, v in versions.items() if v["defaultVersion"]] == ["1.33"]
+    assert versions["1.28"]["versionStatus"] == "EXTENDED_SUPPORT"
+    assert versions["1.32"]["versionStatus"] == "STANDARD_SUPPORT"
+    assert versions["1.31"]["kubernetesPatchVersion"].startswith("1.31.")
+    only = eks.describe_cluster_versions(clusterVersions=["1.30"], versionStatus="EXTENDED_SUPPORT")
+    assert [v["clusterVersion"] for v in only["clusterVersions"]] == ["1.30"]
     with pytest.raises(ClientError) as e:
         eks.list_fargate_profiles(clusterName="demo")
     assert code(e) == "UnknownOperationException"
