@@ -177,3 +177,31 @@ def test_parallel_requests_are_all_served(sbx):
     logged = sbx.requests()
     assert len(logged) == 72 + 1 and all(r["status"] == 200 for r in logged)
     assert len({r["request_id"] for r in logged}) == len(logged)
+
+
+def test_unsigned_requests_use_the_default_region_in_process():
+    """The WSGI app itself, without a server: an unsigned request (allowed without
+    --verify-signatures) lands in --region-default, and is identified by its API version."""
+    import os
+
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    from werkzeug.test import Client
+
+    from strata_sandbox.app import Sandbox
+
+    app = Sandbox(time_scale=0.01, region_default="eu-west-1")
+    try:
+        app.reset()
+        client = Client(app)
+        resp = client.post("/", data="Action=DescribeAvailabilityZones&Version=2016-11-15",
+                           content_type="application/x-www-form-urlencoded")
+        assert resp.status_code == 200 and b"eu-west-1a" in resp.data
+        assert resp.headers["x-amzn-RequestId"] in resp.get_data(as_text=True)
+        entry = app.log.query()[-1]
+        assert (entry["service"], entry["action"], entry["region"]) == ("ec2", "DescribeAvailabilityZones",
+                                                                       "eu-west-1")
+        resp = client.get("/clusters")  # EKS, known by its route
+        assert resp.status_code == 200 and resp.json == {"clusters": []}
+    finally:
+        app.scheduler.stop()
+        app.kube.reset()
