@@ -134,7 +134,13 @@ ROUTES = _load_routes()
 def match_route(method: str, raw_path: str) -> Optional[tuple[Route, dict[str, str]]]:
     segs = [s for s in raw_path.split("?")[0].split("/") if s]
     for route in ROUTES:
-        if route.method != method or len(route.segments) != len(segs):
+        if route.method != method:
+            continue
+        if route.segments[-1:] == ["{resourceArn}"] and len(segs) > len(route.segments) and \
+                segs[: len(route.segments) - 1] == route.segments[:-1]:
+            # An ARN sent with its '/' unencoded: take the rest of the path.
+            return route, {"resourceArn": unquote("/".join(segs[len(route.segments) - 1:]))}
+        if len(route.segments) != len(segs):
             continue
         values: dict[str, str] = {}
         for pattern, seg in zip(route.segments, segs):
