@@ -23,6 +23,7 @@ import io
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -49,6 +50,10 @@ _XML_REQUEST_ID = re.compile(rb"<(RequestId|RequestID|requestId)>[^<]*</\1>")
 _UNSIGNED_STS = {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "x-amzn-requestid",
                "x-amz-request-id", "server", "date"}
+
+
+class DropConnection(Exception):
+    """Fault injection: close the client's connection without answering."""
 
 
 def _status_line(status: int) -> str:
@@ -194,6 +199,15 @@ class Sandbox:
                 status, headers, body = _json(404, {"message": "moto's own API is not exposed; use /_sandbox/"})
             else:
                 status, headers, body = self._aws(environ)
+        except DropConnection:
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            # werkzeug treats a ConnectionError from the app as a dropped connection: no answer.
+            raise ConnectionResetError("fault injection: connection dropped") from None
         except Exception:  # last resort: never let a bug become an HTML page
             traceback.print_exc()
             status, headers, body = _json(500, {"message": "sandbox internal error", "__type": "InternalFailure"})
@@ -302,6 +316,9 @@ class Sandbox:
         account: Optional[str] = None
         try:
             (status, headers, out), account = self._serve(environ, body, info, request_id)
+        except DropConnection:
+            self.log.add(self._log_entry(environ, info, request_id, started, 0, None))
+            raise
         except Exception as e:  # a sandbox bug: answer as the service's internal error, keep the trace
             print(f"sandbox: failed on {info.service}:{info.action}:", file=sys.stderr)
             traceback.print_exc()
@@ -310,14 +327,19 @@ class Sandbox:
             status, headers, out = self._error(info, code, f"Internal error ({type(e).__name__})", code_status,
                                                request_id)
         status, headers, out = self._finish(info, request_id, status, headers, out)
-        self.log.add({
+        self.log.add(self._log_entry(environ, info, request_id, started, status, account))
+        return status, headers, out
+
+    @staticmethod
+    def _log_entry(environ, info, request_id, started, status, account) -> dict:
+        """One request log line; status 0 means the connection was dropped on purpose."""
+        return {
             "request_id": request_id, "service": info.service, "action": info.action,
             "method": environ.get("REQUEST_METHOD", "GET"), "path": environ.get("PATH_INFO", "/"),
             "status": status, "start": _dt.datetime.fromtimestamp(started, _dt.timezone.utc).isoformat(),
             "duration_ms": round((time.time() - started) * 1000, 3), "access_key_id": info.access_key_id,
             "region": info.region, "account": account,
-        })
-        return status, headers, out
+        }
 
     def _error(self, info, code, message, status, request_id, **extra) -> Response:
         return protocols.error_body(info, code, message, status, request_id, extra=extra or None)
@@ -349,6 +371,8 @@ class Sandbox:
         if decision.fault == "throttle":
             code, status = protocols.SERVICES[info.service].throttle
             return self._error(info, code, "Rate exceeded", status, request_id), None
+        if decision.fault == "drop":
+            raise DropConnection()
         if decision.fault == "error":
             svc = protocols.SERVICES[info.service]
             if decision.status == 500:

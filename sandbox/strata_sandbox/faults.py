@@ -1,9 +1,10 @@
 """Fault injection: latency, throttling and server errors, per service and action.
 
-A rule ``{service?, action?, latency_ms?, throttle_rate?, error_rate?, error_status?, count?, seed?}``
-matches a request when its service and action match (absent = any). Matching rules add their
-latency; then each may throttle (probability ``throttle_rate``) or fail (``error_rate``, status
-``error_status`` 500 or 503). ``count`` limits how many requests a rule may fault; ``seed``
+A rule ``{service?, action?, latency_ms?, throttle_rate?, error_rate?, error_status?, drop_rate?,
+count?, seed?}`` matches a request when its service and action match (absent = any). Matching
+rules add their latency; then each may throttle (probability ``throttle_rate``), fail
+(``error_rate``, status ``error_status`` 500 or 503) or drop the connection without an answer
+(``drop_rate``). ``count`` limits how many requests a rule may fault; ``seed``
 makes the coin flips reproducible.
 """
 
@@ -14,7 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Optional
 
-_FIELDS = {"service", "action", "latency_ms", "throttle_rate", "error_rate", "error_status", "count", "seed"}
+_FIELDS = {"service", "action", "latency_ms", "throttle_rate", "error_rate", "error_status", "drop_rate", "count",
+           "seed"}
 
 
 class RuleError(ValueError):
@@ -29,6 +31,7 @@ class Rule:
     throttle_rate: float = 0.0
     error_rate: float = 0.0
     error_status: int = 500
+    drop_rate: float = 0.0
     count: Optional[int] = None
     seed: Optional[int] = None
     faulted: int = 0
@@ -49,10 +52,11 @@ class Rule:
             throttle_rate=float(raw.get("throttle_rate", 0) or 0),
             error_rate=float(raw.get("error_rate", 0) or 0),
             error_status=int(raw.get("error_status", 500) or 500),
+            drop_rate=float(raw.get("drop_rate", 0) or 0),
             count=None if raw.get("count") is None else int(raw["count"]),
             seed=None if raw.get("seed") is None else int(raw["seed"]),
         )
-        for name in ("throttle_rate", "error_rate"):
+        for name in ("throttle_rate", "error_rate", "drop_rate"):
             if not 0.0 <= getattr(rule, name) <= 1.0:
                 raise RuleError(f"{name} must be between 0 and 1")
         if rule.latency_ms < 0 or rule.latency_ms > 60000:
@@ -74,7 +78,7 @@ class Rule:
         return {
             "service": self.service, "action": self.action, "latency_ms": self.latency_ms,
             "throttle_rate": self.throttle_rate, "error_rate": self.error_rate,
-            "error_status": self.error_status, "count": self.count, "seed": self.seed,
+            "error_status": self.error_status, "drop_rate": self.drop_rate, "count": self.count, "seed": self.seed,
             "matched": self.matched, "faulted": self.faulted,
         }
 
@@ -82,7 +86,7 @@ class Rule:
 @dataclass
 class Decision:
     latency_s: float = 0.0
-    fault: Optional[str] = None  # "throttle" | "error"
+    fault: Optional[str] = None  # "throttle" | "error" | "drop"
     status: int = 0
 
 
@@ -121,7 +125,7 @@ class Faults:
                 exhausted = rule.count is not None and rule.faulted >= rule.count
                 if rule.latency_ms and not exhausted:
                     d.latency_s += rule.latency_ms / 1000.0
-                    if not (rule.throttle_rate or rule.error_rate):
+                    if not (rule.throttle_rate or rule.error_rate or rule.drop_rate):
                         rule.faulted += 1
                 if d.fault or exhausted:
                     continue
@@ -129,4 +133,6 @@ class Faults:
                     d.fault, rule.faulted = "throttle", rule.faulted + 1
                 elif rule.error_rate and rule.rng.random() < rule.error_rate:
                     d.fault, d.status, rule.faulted = "error", rule.error_status, rule.faulted + 1
+                elif rule.drop_rate and rule.rng.random() < rule.drop_rate:
+                    d.fault, rule.faulted = "drop", rule.faulted + 1
         return d

@@ -78,3 +78,15 @@ def test_seeded_probabilistic_faults_are_reproducible(sbx):
 
     first, second = run(), run()
     assert first == second and 400 in first and 200 in first
+
+
+def test_dropped_connection_is_retried(sbx):
+    sbx.control("POST", "faults", {"service": "eks", "action": "ListClusters", "drop_rate": 1.0, "count": 1})
+    ok = sbx.client("eks", retries=2).list_clusters()
+    assert ok["ResponseMetadata"]["RetryAttempts"] == 1
+    assert [r["status"] for r in sbx.requests(service="eks")] == [0, 200]
+    sbx.control("PUT", "faults", {"service": "eks", "drop_rate": 1.0})
+    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+
+    with pytest.raises((ConnectionClosedError, EndpointConnectionError)):
+        sbx.client("eks").list_clusters()
