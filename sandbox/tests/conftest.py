@@ -103,6 +103,11 @@ class SandboxProcess:
                 self.proc.wait()
         if self._log is not None:
             self._log.close()
+            text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+            if "Traceback" in text or os.environ.get("STRATA_SANDBOX_KEEP_LOGS"):
+                print(f"sandbox log kept: {self.log_path}", file=sys.stderr)
+            else:
+                self.log_path.unlink(missing_ok=True)
 
 
 class Sandbox:
