@@ -297,9 +297,7 @@ class EksService:
         if seen is None:
             return None
         if seen[0] != json.dumps(fingerprint, sort_keys=True, default=str):
-            raise bad_request(
-                f"The client request token {token} was already used with different parameters."
-            )
+            raise invalid(f"The client request token {token} was already used with different parameters.")
         return seen[1]
 
     def _remember(self, ctx: Ctx, key: tuple, token: Optional[str], fingerprint: Any, result: Any) -> None:

@@ -83,7 +83,7 @@ def test_create_cluster_validation_and_client_request_token(sbx):
     assert again["arn"] == first["arn"] and again["createdAt"] == first["createdAt"]
     with pytest.raises(ClientError) as e:
         eks.create_cluster(**{**args, "version": "1.31"})
-    assert code(e) == "InvalidRequestException"
+    assert code(e) == "InvalidParameterException" and "tok-1" in str(e.value)
     with pytest.raises(ClientError) as e:
         eks.create_cluster(**{**args, "clientRequestToken": "tok-2"})
     assert code(e) == "ResourceInUseException"
