@@ -411,6 +411,12 @@ class EksService:
         logging_in = (p.get("logging") or {}).get("clusterLogging") or []
         enabled_logs = sorted({t for entry in logging_in if entry.get("enabled") for t in entry.get("types", [])})
 
+        try:
+            handle = self.kube.create_cluster(ctx.region, name, version)
+        except ValueError:
+            # The Kubernetes registry keys clusters by region and name, across accounts.
+            raise in_use(f"Cluster already exists with name: {name} (in another sandbox account)",
+                         clusterName=name) from None
         sg = ec2.create_security_group(
             name=f"eks-cluster-sg-{name}-{secrets.randbelow(10**10):010d}",
             description="EKS created security group applied to ENI that is attached to EKS Control Plane "
@@ -418,7 +424,6 @@ class EksService:
             vpc_id=vpc_id,
             tags={"aws:eks:cluster-name": name, f"kubernetes.io/cluster/{name}": "owned", "Name": f"eks-cluster-sg-{name}"},
         )
-        handle = self.kube.create_cluster(ctx.region, name, version)
         now = self.clock.now()
         cluster = {
             "name": name,
