@@ -468,7 +468,9 @@ class Sandbox:
         """Request id everywhere, AWS errors instead of HTML."""
         ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
         head = out.lstrip()[:15].lower()
-        if head.startswith((b"<!doctype", b"<html")) or (ctype.startswith("text/html") and head.startswith(b"<")
+        # An S3 object is the user's bytes: never reinterpret or rewrite a successful S3 body.
+        user_bytes = info.service == "s3" and status < 400
+        if not user_bytes and head.startswith((b"<!doctype", b"<html")) or (ctype.startswith("text/html") and head.startswith(b"<")
                                                           and status >= 400):
             text = out.decode("utf-8", "replace")
             if status in (404, 405) or "not been implemented" in text or "NotImplemented" in text:
@@ -478,7 +480,7 @@ class Sandbox:
                 code, new_status = svc.server_error if svc else ("InternalFailure", 500)
                 message = "Internal error"
             return protocols.error_body(info, code, message, new_status, request_id)
-        if ctype.startswith("text/html"):
+        if ctype.startswith("text/html") and not user_bytes:
             # moto labels many JSON and XML answers text/html; say what they are.
             svc = protocols.SERVICES.get(info.service)
             if head.startswith(b"<"):
@@ -492,7 +494,7 @@ class Sandbox:
         headers.append(("x-amzn-RequestId", request_id))
         if info.service == "s3":
             headers.append(("x-amz-request-id", request_id))  # where S3 clients read it
-        if out and ("xml" in ctype or out.lstrip().startswith(b"<")):
+        if out and not user_bytes and ("xml" in ctype or out.lstrip().startswith(b"<")):
             out = _XML_REQUEST_ID.sub(lambda m: b"<%s>%s</%s>" % (m.group(1), request_id.encode(), m.group(1)), out)
         return status, headers, out
 

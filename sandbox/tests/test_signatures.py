@@ -179,6 +179,9 @@ def test_s3_conditional_write_lock_signed(signed_sbx):
     assert err(e) == ("PreconditionFailed", 412)
     assert e.value.response["ResponseMetadata"]["RequestId"]
     assert s3.get_object(Bucket="strata-locks", Key="prod.lock")["Body"].read() == b"run-1"
+    page = b"<html><body><RequestId>mine</RequestId></body></html>"
+    s3.put_object(Bucket="strata-locks", Key="index.html", Body=page, ContentType="text/html")
+    assert s3.get_object(Bucket="strata-locks", Key="index.html")["Body"].read() == page  # untouched
     with pytest.raises(ClientError) as e:
         signed_sbx.client("s3", secret="nope").list_buckets()
     assert err(e) == ("SignatureDoesNotMatch", 403)
