@@ -70,6 +70,7 @@ class Sandbox:
         from moto.moto_server.werkzeug_app import create_backend_app  # after MOTO_* env is set
 
         self._create_backend_app = create_backend_app
+        _real_service_linked_role_names()
         self.verify_signatures = verify_signatures
         self.region_default = region_default
         self.clock = Clock(time_scale)
@@ -497,6 +498,26 @@ class Sandbox:
         if out and not user_bytes and ("xml" in ctype or out.lstrip().startswith(b"<")):
             out = _XML_REQUEST_ID.sub(lambda m: b"<%s>%s</%s>" % (m.group(1), request_id.encode(), m.group(1)), out)
         return status, headers, out
+
+
+# moto derives service-linked role names from the service's host name (AWSServiceRoleForeks);
+# these are the names AWS gives them. moto reads this table when it creates the role.
+SERVICE_LINKED_ROLE_NAMES = {
+    "eks": "AmazonEKS",
+    "eks-nodegroup": "AmazonEKSNodegroup",
+    "eks-fargate": "AmazonEKSForFargate",
+    "eks-connector": "AmazonEKSConnector",
+    "spot": "EC2Spot",
+    "spotfleet": "EC2SpotFleet",
+    "elasticloadbalancing": "ElasticLoadBalancing",
+    "ssm": "AmazonSSM",
+}
+
+
+def _real_service_linked_role_names() -> None:
+    from moto.iam import models as iam_models
+
+    iam_models.SERVICE_NAME_CONVERSION.update(SERVICE_LINKED_ROLE_NAMES)
 
 
 def _eks_operation(method: str, path: str) -> Optional[str]:

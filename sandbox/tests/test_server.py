@@ -71,6 +71,12 @@ def test_aws_managed_policy_attachable(sbx):
     iam.attach_role_policy(RoleName="eks", PolicyArn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy")
     attached = iam.list_attached_role_policies(RoleName="eks")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["AmazonEKSClusterPolicy"]
+    # Service-linked roles get AWS's names (moto's own would be AWSServiceRoleForeks, ...ForSpot).
+    for service, name in (("eks.amazonaws.com", "AWSServiceRoleForAmazonEKS"),
+                          ("eks-nodegroup.amazonaws.com", "AWSServiceRoleForAmazonEKSNodegroup"),
+                          ("spot.amazonaws.com", "AWSServiceRoleForEC2Spot")):
+        role = iam.create_service_linked_role(AWSServiceName=service)["Role"]
+        assert role["RoleName"] == name and role["Path"] == f"/aws-service-role/{service}/"
 
 
 def test_request_ids_in_header_and_xml_body(sbx):
