@@ -1,0 +1,138 @@
+"""Fault injection: latency, throttling and server errors, per service and action.
+
+A rule ``{service?, action?, latency_ms?, throttle_rate?, error_rate?, error_status?, drop_rate?,
+count?, seed?}`` matches a request when its service and action match (absent = any). Matching
+rules add their latency; then each may throttle (probability ``throttle_rate``), fail
+(``error_rate``, status ``error_status`` 500 or 503) or drop the connection without an answer
+(``drop_rate``). ``count`` limits how many requests a rule may fault; ``seed``
+makes the coin flips reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Optional
+
+_FIELDS = {"service", "action", "latency_ms", "throttle_rate", "error_rate", "error_status", "drop_rate", "count",
+           "seed"}
+
+
+class RuleError(ValueError):
+    pass
+
+
+@dataclass
+class Rule:
+    service: Optional[str] = None
+    action: Optional[str] = None
+    latency_ms: float = 0.0
+    throttle_rate: float = 0.0
+    error_rate: float = 0.0
+    error_status: int = 500
+    drop_rate: float = 0.0
+    count: Optional[int] = None
+    seed: Optional[int] = None
+    faulted: int = 0
+    matched: int = 0
+    rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    @classmethod
+    def parse(cls, raw: dict) -> "Rule":
+        if not isinstance(raw, dict):
+            raise RuleError("a rule must be a JSON object")
+        unknown = set(raw) - _FIELDS
+        if unknown:
+            raise RuleError(f"unknown rule fields: {sorted(unknown)}; known: {sorted(_FIELDS)}")
+        rule = cls(
+            service=raw.get("service"),
+            action=raw.get("action"),
+            latency_ms=float(raw.get("latency_ms", 0) or 0),
+            throttle_rate=float(raw.get("throttle_rate", 0) or 0),
+            error_rate=float(raw.get("error_rate", 0) or 0),
+            error_status=int(raw.get("error_status", 500) or 500),
+            drop_rate=float(raw.get("drop_rate", 0) or 0),
+            count=None if raw.get("count") is None else int(raw["count"]),
+            seed=None if raw.get("seed") is None else int(raw["seed"]),
+        )
+        for name in ("throttle_rate", "error_rate", "drop_rate"):
+            if not 0.0 <= getattr(rule, name) <= 1.0:
+                raise RuleError(f"{name} must be between 0 and 1")
+        if rule.latency_ms < 0 or rule.latency_ms > 60000:
+            raise RuleError("latency_ms must be between 0 and 60000")
+        if rule.error_status not in (500, 503):
+            raise RuleError("error_status must be 500 or 503")
+        if rule.seed is not None:
+            rule.rng = random.Random(rule.seed)
+        return rule
+
+    def matches(self, service: str, action: str) -> bool:
+        if self.service and self.service != service:
+            return False
+        if self.action and self.action != action:
+            return False
+        return True
+
+    def describe(self) -> dict:
+        return {
+            "service": self.service, "action": self.action, "latency_ms": self.latency_ms,
+            "throttle_rate": self.throttle_rate, "error_rate": self.error_rate,
+            "error_status": self.error_status, "drop_rate": self.drop_rate, "count": self.count, "seed": self.seed,
+            "matched": self.matched, "faulted": self.faulted,
+        }
+
+
+@dataclass
+class Decision:
+    latency_s: float = 0.0
+    fault: Optional[str] = None  # "throttle" | "error" | "drop"
+    status: int = 0
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[Rule] = []
+
+    def set(self, raw_rules: list) -> list[dict]:
+        rules = [Rule.parse(r) for r in raw_rules]
+        with self._lock:
+            self._rules = rules
+        return [r.describe() for r in rules]
+
+    def add(self, raw_rules: list) -> list[dict]:
+        rules = [Rule.parse(r) for r in raw_rules]
+        with self._lock:
+            self._rules.extend(rules)
+            return [r.describe() for r in self._rules]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules = []
+
+    def list(self) -> list[dict]:
+        with self._lock:
+            return [r.describe() for r in self._rules]
+
+    def decide(self, service: str, action: str) -> Decision:
+        d = Decision()
+        with self._lock:
+            for rule in self._rules:
+                if not rule.matches(service, action):
+                    continue
+                rule.matched += 1
+                exhausted = rule.count is not None and rule.faulted >= rule.count
+                if rule.latency_ms and not exhausted:
+                    d.latency_s += rule.latency_ms / 1000.0
+                    if not (rule.throttle_rate or rule.error_rate or rule.drop_rate):
+                        rule.faulted += 1
+                if d.fault or exhausted:
+                    continue
+                if rule.throttle_rate and rule.rng.random() < rule.throttle_rate:
+                    d.fault, rule.faulted = "throttle", rule.faulted + 1
+                elif rule.error_rate and rule.rng.random() < rule.error_rate:
+                    d.fault, d.status, rule.faulted = "error", rule.error_status, rule.faulted + 1
+                elif rule.drop_rate and rule.rng.random() < rule.drop_rate:
+                    d.fault, rule.faulted = "drop", rule.faulted + 1
+        return d
