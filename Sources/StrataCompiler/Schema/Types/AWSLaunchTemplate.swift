@@ -1,0 +1,77 @@
+extension ResourceSchema {
+    /// `aws_launch_template`: node configuration for managed node groups (disks, IMDS, groups).
+    ///
+    /// The Terraform provider types `ebs_optimized`, `ebs.encrypted` and
+    /// `ebs.delete_on_termination` as strings only to express "unset"; strata's optional
+    /// presence already says that, so they are bools and `encrypted: true` checks as written.
+    static let awsLaunchTemplate = ResourceSchema(
+        type: "aws_launch_template", plane: .compute, taggable: true,
+        summary: "An EC2 launch template",
+        attributes: [
+            .id, .arn, .tags, .tagsAll,
+            .generatedName, .namePrefix,
+            // Every other change publishes a new template version in place.
+            .optional("description", .string),
+            AttributeSchema("default_version", .int, .optionalComputed),
+            .optional("update_default_version", .bool),
+            .computed("latest_version", .int),
+            .optional("image_id", .string),
+            .optional("instance_type", .string),
+            .optional("key_name", .string),
+            .optional("user_data", .string),
+            .optional("ebs_optimized", .bool),
+            .optional("vpc_security_group_ids", .list(.string)),
+            .optional("disable_api_termination", .bool),
+            .optional("disable_api_stop", .bool),
+            .optional("instance_initiated_shutdown_behavior", .string),
+            .optional(
+                "block_device_mappings",
+                .list(.block([
+                    .optional("device_name", .string),
+                    .optional("no_device", .string),
+                    .optional("virtual_name", .string),
+                    .optional(
+                        "ebs",
+                        .block([
+                            AttributeSchema("volume_size", .int, .optionalComputed),
+                            AttributeSchema("volume_type", .string, .optionalComputed),
+                            AttributeSchema("iops", .int, .optionalComputed),
+                            AttributeSchema("throughput", .int, .optionalComputed),
+                            .optional("encrypted", .bool),
+                            .optional("kms_key_id", .string),
+                            .optional("delete_on_termination", .bool),
+                            .optional("snapshot_id", .string),
+                        ])),
+                ]))),
+            AttributeSchema(
+                "metadata_options",
+                .block([
+                    .defaulted("http_endpoint", .string, .string("enabled")),
+                    // IMDSv2 is opt-in at the API; strata's modules always require it.
+                    .defaulted("http_tokens", .string, .string("optional")),
+                    .defaulted("http_put_response_hop_limit", .int, .int(1)),
+                    .defaulted("http_protocol_ipv6", .string, .string("disabled")),
+                    .defaulted("instance_metadata_tags", .string, .string("disabled")),
+                ]),
+                .optionalComputed),
+            .optional("monitoring", .block([.optional("enabled", .bool)])),
+            .optional("iam_instance_profile", .block([.optional("arn", .string), .optional("name", .string)])),
+            .optional(
+                "network_interfaces",
+                .list(.block([
+                    .optional("associate_public_ip_address", .bool),
+                    .optional("delete_on_termination", .bool),
+                    .optional("device_index", .int),
+                    .optional("security_groups", .list(.string)),
+                    .optional("subnet_id", .string),
+                    .optional("description", .string),
+                ]))),
+            // Tags for what the template launches (instances, volumes), not for the template.
+            .optional(
+                "tag_specifications",
+                .list(.block([
+                    .optional("resource_type", .string),
+                    .optional("tags", .map(.string)),
+                ]))),
+        ])
+}
