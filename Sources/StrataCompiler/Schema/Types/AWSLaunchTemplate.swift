@@ -43,15 +43,17 @@ extension ResourceSchema {
                             .optional("snapshot_id", .string),
                         ])),
                 ]))),
+            // A template stores only the options it was given, and what EC2 applies when one
+            // is absent depends on the AMI (IMDSv2-only AMIs default to `required`), so none of
+            // these has a fixed default: absent stays absent.
             AttributeSchema(
                 "metadata_options",
                 .block([
-                    .defaulted("http_endpoint", .string, .string("enabled")),
-                    // IMDSv2 is opt-in at the API; strata's modules always require it.
-                    .defaulted("http_tokens", .string, .string("optional")),
-                    .defaulted("http_put_response_hop_limit", .int, .int(1)),
-                    .defaulted("http_protocol_ipv6", .string, .string("disabled")),
-                    .defaulted("instance_metadata_tags", .string, .string("disabled")),
+                    AttributeSchema("http_endpoint", .string, .optionalComputed),
+                    AttributeSchema("http_tokens", .string, .optionalComputed),
+                    AttributeSchema("http_put_response_hop_limit", .int, .optionalComputed),
+                    AttributeSchema("http_protocol_ipv6", .string, .optionalComputed),
+                    AttributeSchema("instance_metadata_tags", .string, .optionalComputed),
                 ]),
                 .optionalComputed),
             .optional("monitoring", .block([.optional("enabled", .bool)])),
