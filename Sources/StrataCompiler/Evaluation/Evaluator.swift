@@ -180,9 +180,11 @@ struct Evaluator {
             return apply(instance.object, accessors.dropFirst(), label: label)
         case .attribute(let name, let span)?:
             let how = if case .count = result.expansion { "count" } else { "for_each" }
+            let block = result.block.name.name
+            let example = all.first?.address.key?.canonical ?? "[0]"
             diagnostics.append(
                 .error(
-                    "`\(result.block.name.name)` has `\(how)`: pick an instance, as in `\(result.block.name.name)[0].\(name)`, or all of them with `\(result.block.name.name)[*].\(name)`",
+                    "`\(block)` has `\(how)`: pick an instance, as in `\(block)\(example).\(name)`, or all of them with `\(block)[*].\(name)`",
                     at: span))
             return .unknown(.any)
         default:

@@ -22,7 +22,7 @@ enum BuildGraph {
         var modules: [String] = []
         for call in c.stack.modules where c.scopes[call.name.name] != nil { modules.append(call.name.name) }
         return CompiledGraph(
-            stack: c.stack.name.name, region: c.stack.region.name, modules: modules.sorted(),
+            stack: c.stackName, region: c.region, modules: modules.sorted(),
             resources: c.instances, graph: graph, outputs: c.outputs)
     }
 }

@@ -124,8 +124,14 @@ enum CheckRules {
             for attribute in resource.instance.attributes where policyAttributes.contains(attribute.entry.name.name) {
                 guard case .string(let text) = attribute.value, case .success(let document) = JSONText.decode(text) else { continue }
                 if let problem = policyProblem(document) {
+                    // A policy written as a YAML mapping spans many lines: point at its key.
+                    let span = if case .map = attribute.entry.value.kind, attribute.entry.value.span.start.line != attribute.entry.name.span.start.line {
+                        attribute.entry.name.span
+                    } else {
+                        attribute.entry.value.span
+                    }
                     c.diagnostics.append(
-                        .error("`\(attribute.entry.name.name)` is not a valid IAM policy document: \(problem)", at: attribute.entry.value.span))
+                        .error("`\(attribute.entry.name.name)` is not a valid IAM policy document: \(problem)", at: span))
                 }
             }
         }

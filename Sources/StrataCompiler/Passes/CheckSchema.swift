@@ -32,7 +32,7 @@ struct SchemaChecker {
             if case .null = attributes[index].value { continue }
             present.insert(name)
             attributes[index].value = check(
-                attributes[index].value, against: attribute.type, expression: entry.value, path: name)
+                attributes[index].value, against: attribute.type, expression: entry.value, path: name, key: entry.name.span)
         }
         for attribute in schema.attributes.values.sorted(by: { $0.name < $1.name })
         where attribute.presence == .required && !present.contains(attribute.name)
@@ -42,13 +42,53 @@ struct SchemaChecker {
         }
     }
 
+    /// For a block that expands to no instances (`count: 0`): its attribute names and the keys of
+    /// its literal nested blocks are still checked, so a typo does not hide until count changes.
+    mutating func checkNames(_ block: ResourceBlock, schema: ResourceSchema) {
+        for entry in block.attributes {
+            let name = entry.name.name
+            guard let attribute = schema.attributes[name] else {
+                diagnostics.append(.unknownAttribute(name, type: schema.type, candidates: settable(schema), at: entry.name.span))
+                continue
+            }
+            if attribute.presence == .computed {
+                diagnostics.append(.computedAttributeSet(name, type: schema.type, at: entry.name.span))
+                continue
+            }
+            checkShape(entry.value, type: attribute.type, path: name)
+        }
+    }
+
+    private mutating func checkShape(_ expression: Expression, type: ValueType, path: String) {
+        switch (type, expression.kind) {
+        case (.object(let fields), .map(let entries)) where !fields.isEmpty:
+            for entry in entries {
+                guard case .string(let key) = entry.key.kind else { continue }
+                guard let field = fields[key] else {
+                    let candidates = fields.values.filter { $0.presence != .computed }.map(\.name).sorted()
+                    diagnostics.append(
+                        Diagnostic.error("unknown attribute `\(key)` in `\(path)`", at: entry.key.span)
+                            .suggesting(Suggestion.closest(to: key, in: candidates)))
+                    continue
+                }
+                checkShape(entry.value, type: field.type, path: "\(path).\(key)")
+            }
+        case (.list(let element), .list(let items)):
+            for (index, item) in items.enumerated() { checkShape(item, type: element, path: "\(path)[\(index)]") }
+        default:
+            break
+        }
+    }
+
     private func settable(_ schema: ResourceSchema) -> [String] {
         schema.attributes.values.filter { $0.presence != .computed }.map(\.name).sorted()
     }
 
     /// Checks `value` against `type`; `expression` (when it is the literal that produced the
     /// value) gives nested spans.
-    mutating func check(_ value: Value, against type: ValueType, expression: Expression, path: String) -> Value {
+    mutating func check(
+        _ value: Value, against type: ValueType, expression: Expression, path: String, key: SourceSpan? = nil
+    ) -> Value {
         let span = expression.span
         if case .unknown(let actual) = value {
             if !Self.compatible(actual, type) {
@@ -67,7 +107,7 @@ struct SchemaChecker {
             case .float:
                 diagnostics.append(
                     .error(
-                        "`\(path)` must be a string, got number \(value.textForm ?? ""); quote it, as in \"\(value.textForm ?? "")\", to keep every digit",
+                        "`\(path)` must be a string, got the number \(value.textForm ?? ""); quote it to keep it as written (YAML reads 1.30 unquoted as the number 1.3)",
                         at: span))
                 return value
             default:
@@ -165,11 +205,13 @@ struct SchemaChecker {
                     diagnostics.append(.error("`\(path).\(key)` is computed by AWS and cannot be set", at: keySpan))
                     continue
                 }
-                converted[key] = check(member, against: field.type, expression: literals[key]?.value ?? expression, path: "\(path).\(key)")
+                converted[key] = check(
+                    member, against: field.type, expression: literals[key]?.value ?? expression, path: "\(path).\(key)",
+                    key: literals[key]?.key)
             }
             for field in fields.values.sorted(by: { $0.name < $1.name })
             where field.presence == .required && (members[field.name] == nil || members[field.name] == .null) {
-                diagnostics.append(.error("`\(path)` is missing required attribute `\(field.name)`", at: span))
+                diagnostics.append(.error("`\(path)` is missing required attribute `\(field.name)`", at: key ?? span))
             }
             return .map(converted)
         }

@@ -36,7 +36,10 @@ enum ExpandResources {
                 diagnostic.notes.append(.init("input `\(item.name)` declared here", at: declaration.typeSpan))
                 return diagnostic
             }
-            evaluated = Evaluated(value: converted, dependencies: evaluator.dependencies)
+            // A wrong argument was reported here; inside the module it is just unknown, so the
+            // mistake is not reported again wherever the input is used.
+            let poisoned = checker.diagnostics.hasErrors
+            evaluated = Evaluated(value: poisoned ? .unknown(.any) : converted, dependencies: evaluator.dependencies)
         } else if let defaultValue = declaration.defaultValue {
             var evaluator = Evaluator(compilation: c, module: module, constantsOnly: true)
             let value = evaluator.evaluate(defaultValue)
@@ -126,6 +129,11 @@ enum ExpandResources {
                 address: instanceAddress, type: schema.type, plane: schema.plane, attributes: values,
                 dependencies: dependencies.sorted(), span: block.name.span)
         }
+        if keys.isEmpty {
+            var checker = SchemaChecker()
+            checker.checkNames(block, schema: schema)
+            c.diagnostics += checker.diagnostics
+        }
         scope.blockResults[item.name] = BlockResult(
             block: block, address: address, schema: schema, expansion: expansion, instances: instances)
         c.scopes[item.module] = scope
@@ -204,7 +212,7 @@ enum ExpandResources {
         case .unknown?: return .unknown(.map(.string))
         default: break
         }
-        merged["strata:stack"] = .string(c.stack.name.name)
+        merged["strata:stack"] = .string(c.stackName)
         merged["strata:address"] = .string(address.canonical)
         return .map(merged)
     }

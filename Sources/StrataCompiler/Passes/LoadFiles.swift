@@ -154,7 +154,7 @@ struct LoadFiles {
             }
             diagnostics.append(
                 Diagnostic.error("module source `\(source)` not found", at: span,
-                    detail: "looked for `\(url.path)`").suggesting(suggestion))
+                    detail: "a source is a folder holding module.yaml (or a YAML file), relative to the stack file").suggesting(suggestion))
             return nil
         }
         return loadModule(at: url, from: span)
