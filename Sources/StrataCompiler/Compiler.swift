@@ -70,18 +70,20 @@ public struct Compiler: Sendable {
         let stack = StackFile(
             path: file.path, name: Named(name: moduleName, span: origin), region: Named(name: "us-east-1", span: origin),
             tags: nil, vars: [], modules: [call], resources: [], outputs: [])
-        var result = run(stack, loader: loader, vars: [:])
         // Standalone, a missing input is expected: it stands for whatever a stack passes.
-        result.diagnostics.removeAll { $0.summary.contains("is missing required input") && $0.span == origin }
-        return result
+        return run(stack, loader: loader, vars: [:]) {
+            !($0.summary.contains("is missing required input") && $0.span == origin)
+        }
     }
 
-    private func run(_ stack: StackFile, loader: LoadFiles, vars: [String: String]) -> CompileResult {
+    private func run(
+        _ stack: StackFile, loader: LoadFiles, vars: [String: String], keep: (Diagnostic) -> Bool = { _ in true }
+    ) -> CompileResult {
         var compilation = Compilation(stack: stack, catalog: catalog, overrides: vars)
         compilation.diagnostics = loader.diagnostics
         for pass in Self.passes { pass.run(&compilation) }
         let graph = BuildGraph.run(&compilation)
-        let diagnostics = compilation.diagnostics.normalized()
+        let diagnostics = compilation.diagnostics.filter(keep).normalized()
         return CompileResult(graph: diagnostics.hasErrors ? nil : graph, diagnostics: diagnostics, sources: loader.sources)
     }
 

@@ -23,7 +23,7 @@ enum BindVariables {
                 c.diagnostics.append(
                     Diagnostic.error(
                         "--var \(name)=…: the stack declares no variable `\(name)`", at: nil,
-                        detail: "declare it under `vars:` in \(c.stack.path)"
+                        detail: "declare it under `vars:` in the stack file"
                     ).suggesting(Suggestion.closest(to: name, in: declared.keys.sorted())))
                 continue
             }

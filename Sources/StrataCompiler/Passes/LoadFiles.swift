@@ -28,7 +28,8 @@ struct LoadFiles {
         diagnostics += found
         guard let node else { return nil }
         guard node.pairs != nil else {
-            diagnostics.append(.error("expected a mapping at the top of the file, found \(node.kindName)", at: node.span))
+            let found = node.scalar?.text.isEmpty == true ? "nothing" : node.kindName
+            diagnostics.append(.error("expected a mapping at the top of the file, found \(found)", at: node.span))
             return nil
         }
         return node

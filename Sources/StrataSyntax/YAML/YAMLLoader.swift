@@ -4,7 +4,8 @@ import Yams
 /// at the position libyaml reports; duplicate keys (which Yams rejects one at a time, naming only
 /// the first occurrence) are each reported at the repeated key, and loading goes on.
 public enum YAMLLoader {
-    /// Parses `text`, the contents of `file`. Returns no node only when the YAML is malformed.
+    /// Parses `text`, the contents of `file`. Returns no node only when the YAML is malformed
+    /// (with a diagnostic saying why); an empty document is an empty plain scalar.
     public static func load(_ text: String, file: String) -> (YAMLNode?, [Diagnostic]) {
         var diagnostics: [Diagnostic] = []
         var source = text
@@ -13,7 +14,11 @@ public enum YAMLLoader {
         for round in 0..<64 {
             do {
                 guard let root = try Yams.compose(yaml: source) else {
-                    return (nil, diagnostics)
+                    let start = SourcePosition(line: 1, column: 1)
+                    let empty = YAMLNode(
+                        kind: .scalar(.init(text: "", style: .plain, positions: .contiguous(file: file, start: start))),
+                        span: SourceSpan(file: file, start: start, end: SourcePosition(line: 1, column: 2)))
+                    return (diagnostics.isEmpty ? empty : nil, diagnostics)
                 }
                 let lines = SourceLines(source)
                 let node = convert(root, file: file, lines: lines, masked: masked)
