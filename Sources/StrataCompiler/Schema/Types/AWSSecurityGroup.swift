@@ -11,7 +11,10 @@ extension ResourceSchema {
             .defaulted("description", .string, .string("Managed by strata"), forcesReplacement: true),
             AttributeSchema("vpc_id", .string, .optionalComputed, forcesReplacement: true),
             // Inline rules: computed because rules added by the standalone rule types appear
-            // here too. Use one style per group.
+            // here too. Use one style per group. AWS gives every new group an allow-all egress
+            // rule; like the Terraform provider, strata revokes it right after creating the
+            // group, so a group's egress is exactly what the stack declares and a standalone
+            // allow-all rule does not collide with AWS's (InvalidPermission.Duplicate).
             AttributeSchema("ingress", .list(securityGroupInlineRule), .optionalComputed),
             AttributeSchema("egress", .list(securityGroupInlineRule), .optionalComputed),
             // Revoking rules first lets two groups that reference each other be deleted.
