@@ -72,6 +72,35 @@ import Testing
         }
     }
 
+    /// The orderings AWS and EKS impose, which only show up as apply errors when missed: each
+    /// pair is (resource, what it must come after), directly or through other resources.
+    @Test func prodIsOrderedAsAWSRequires() {
+        let result = Self.compile(Self.root.appendingPathComponent("stacks/prod"), vars: [:])
+        let orderings: [(String, String)] = [
+            // A NAT gateway needs the VPC's internet gateway; destroy detaches the gateway last.
+            ("module.network.aws_nat_gateway.nat[0]", "module.network.aws_internet_gateway.igw[0]"),
+            ("module.network.aws_route.private_nat[2]", "module.network.aws_nat_gateway.nat[2]"),
+            // The log group must exist first or EKS creates one that never expires.
+            ("module.cluster.aws_eks_cluster.cluster", "module.cluster.aws_cloudwatch_log_group.control_plane_logs"),
+            ("module.cluster.aws_eks_cluster.cluster", #"module.cluster.aws_iam_role_policy_attachment.cluster_policies["cluster"]"#),
+            ("module.cluster.aws_eks_cluster.cluster", "module.cluster.aws_iam_role_policy.cluster_encryption"),
+            ("module.cluster.aws_eks_cluster.cluster", "module.network.aws_subnet.intra[0]"),
+            // Nodes cannot join without the worker policy; coredns needs somewhere to run.
+            (#"module.cluster.aws_eks_node_group.nodes["system"]"#, #"module.cluster.aws_iam_role_policy_attachment.node_policies["worker"]"#),
+            (#"module.cluster.aws_eks_node_group.nodes["system"]"#, "module.cluster.aws_eks_cluster.cluster"),
+            (#"module.cluster.aws_eks_addon.addons["coredns"]"#, #"module.cluster.aws_eks_node_group.nodes["system"]"#),
+            ("module.cluster.aws_eks_access_policy_association.admin_policy[0]", "module.cluster.aws_eks_access_entry.admin[0]"),
+            // Karpenter's objects go to a cluster that exists; IRSA trusts a provider that exists.
+            ("module.karpenter.kubernetes_manifest.node_class", "module.cluster.aws_eks_cluster.cluster"),
+            ("module.karpenter.aws_eks_access_entry.node_access", "module.cluster.aws_eks_cluster.cluster"),
+            (#"module.karpenter.aws_cloudwatch_event_target.interruption_targets["rebalance"]"#, "module.karpenter.aws_sqs_queue.interruptions"),
+            ("module.external_dns.aws_iam_role.role", "module.cluster.aws_iam_openid_connect_provider.oidc"),
+        ]
+        for (resource, prerequisite) in orderings {
+            #expect(result.comesAfter(resource, prerequisite), "\(resource) does not wait for \(prerequisite)")
+        }
+    }
+
     // MARK: - Mutations
 
     /// A stack that takes every optional branch of every module (blocks whose `count` is zero in
@@ -278,12 +307,31 @@ extension ShippedModuleTests {
         var addresses: [String]
         var diagnostics: [Diagnostic]
         var rendered: String
+        /// Direct dependencies by address.
+        var dependencies: [String: [String]] = [:]
+
+        /// Whether `resource` depends on `prerequisite`, directly or transitively.
+        func comesAfter(_ resource: String, _ prerequisite: String) -> Bool {
+            var seen: Set<String> = []
+            var pending = dependencies[resource] ?? []
+            while let next = pending.popLast() {
+                if next == prerequisite { return true }
+                if seen.insert(next).inserted { pending += dependencies[next] ?? [] }
+            }
+            return false
+        }
     }
 
     static func compile(_ stack: URL, vars: [String: String]) -> Outcome {
         let result = Compiler.compile(stackAt: stack, vars: vars)
         let addresses = result.graph?.resources.keys.map(\.canonical).sorted() ?? []
         let rendered = DiagnosticRenderer(sources: result.sources).render(result.diagnostics)
-        return Outcome(addresses: addresses, diagnostics: result.diagnostics, rendered: rendered)
+        var dependencies: [String: [String]] = [:]
+        if let graph = result.graph {
+            for node in graph.graph.nodes {
+                dependencies[node.canonical] = graph.graph.dependencies(of: node).map(\.canonical)
+            }
+        }
+        return Outcome(addresses: addresses, diagnostics: result.diagnostics, rendered: rendered, dependencies: dependencies)
     }
 }
