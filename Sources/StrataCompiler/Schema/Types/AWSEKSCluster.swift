@@ -61,6 +61,10 @@ extension ResourceSchema {
                 .block([AttributeSchema("support_type", .string, .optionalComputed)]),
                 .optionalComputed),
             .defaulted("bootstrap_self_managed_addons", .bool, .bool(true), forcesReplacement: true),
+            // Lets ARC shift traffic away from an impaired zone; off unless asked for.
+            .optional("zonal_shift_config", .block([.defaulted("enabled", .bool, .bool(false))])),
+            // Upgrade even when pods cannot be drained; strata's rollouts drain nodes themselves.
+            .optional("force_update_version", .bool),
             .computed("endpoint", .string),
             .computed("certificate_authority", .block([.computed("data", .string)])),
             .computed("identity", .block([.computed("oidc", .block([.computed("issuer", .string)]))])),

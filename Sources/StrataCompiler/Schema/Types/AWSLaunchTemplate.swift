@@ -57,6 +57,25 @@ extension ResourceSchema {
                 ]),
                 .optionalComputed),
             .optional("monitoring", .block([.optional("enabled", .bool)])),
+            .optional(
+                "cpu_options",
+                .block([.optional("core_count", .int), .optional("threads_per_core", .int)])),
+            // `unlimited` or `standard` CPU credits for burstable (t*) instance types.
+            .optional("credit_specification", .block([.optional("cpu_credits", .string)])),
+            .optional(
+                "placement",
+                .block([
+                    .optional("availability_zone", .string),
+                    .optional("group_name", .string),
+                    .optional("tenancy", .string),
+                ])),
+            .optional(
+                "private_dns_name_options",
+                .block([
+                    .optional("hostname_type", .string),
+                    .optional("enable_resource_name_dns_a_record", .bool),
+                    .optional("enable_resource_name_dns_aaaa_record", .bool),
+                ])),
             .optional("iam_instance_profile", .block([.optional("arn", .string), .optional("name", .string)])),
             .optional(
                 "network_interfaces",
