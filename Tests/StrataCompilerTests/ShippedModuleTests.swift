@@ -72,6 +72,27 @@ import Testing
         }
     }
 
+    /// Two pull requests' previews must not overlap: a different stack name (so neither plans
+    /// the other's resources for deletion), different names, and disjoint address space.
+    @Test func previewsOfDifferentPullRequestsAreDisjoint() throws {
+        func compile(_ pr: Int) throws -> CompiledGraph {
+            let result = Compiler.compile(stackAt: Self.root.appendingPathComponent("stacks/preview"), vars: ["pr": "\(pr)"])
+            return try #require(result.graph, "preview with pr=\(pr) does not compile")
+        }
+        let (first, second) = (try compile(41), try compile(42))
+        #expect(first.stack == "preview-pr-41")
+        #expect(second.stack == "preview-pr-42")
+        func value(_ graph: CompiledGraph, _ address: String, _ attribute: String) -> String? {
+            graph.resources.first { $0.key.canonical == address }?.value.attributes[attribute]?.textForm
+        }
+        let vpc = "module.network.aws_vpc.vpc", role = "module.app.aws_iam_role.role"
+        let a = try #require(value(first, vpc, "cidr_block").flatMap { try? CIDR.parse($0).get() })
+        let b = try #require(value(second, vpc, "cidr_block").flatMap { try? CIDR.parse($0).get() })
+        #expect(!a.overlaps(b), "\(a) overlaps \(b)")
+        #expect(value(first, role, "name") == "preview-pr-41-app")
+        #expect(value(second, role, "name") == "preview-pr-42-app")
+    }
+
     /// The orderings AWS and EKS impose, which only show up as apply errors when missed: each
     /// pair is (resource, what it must come after), directly or through other resources.
     @Test func prodIsOrderedAsAWSRequires() {
