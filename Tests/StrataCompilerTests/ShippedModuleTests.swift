@@ -72,6 +72,41 @@ import Testing
         }
     }
 
+    /// Every folder under modules/ holding a module.yaml.
+    static let moduleNames: [String] = {
+        let folder = root.appendingPathComponent("modules")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter {
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).appendingPathComponent("module.yaml").path)
+        }.sorted()
+    }()
+
+    /// A module checks on its own too (`strata validate modules/vpc`), its inputs standing for
+    /// whatever a stack would pass.
+    @Test(arguments: moduleNames) func moduleCompilesOnItsOwn(_ name: String) {
+        let result = Compiler().compile(moduleAt: Self.root.appendingPathComponent("modules/\(name)"))
+        let rendered = DiagnosticRenderer(sources: result.sources).render(result.diagnostics)
+        #expect(result.diagnostics.isEmpty, "modules/\(name):\n\(rendered)")
+        #expect(result.graph?.resources.isEmpty == false, "modules/\(name) compiled to no resources")
+    }
+
+    /// Every catalog type is shown in use by a shipped module, except those the modules avoid
+    /// on purpose, so the catalog does not grow types nobody has written a line of YAML for.
+    @Test func theModulesUseTheCatalog() throws {
+        var used: Set<String> = []
+        for name in Self.moduleNames {
+            let text = try String(contentsOf: Self.root.appendingPathComponent("modules/\(name)/module.yaml"), encoding: .utf8)
+            let (node, _) = YAMLLoader.load(text, file: name)
+            for resource in node?["resources"]?.pairs ?? [] {
+                if let type = resource.value["type"]?.scalar?.text { used.insert(type) }
+            }
+        }
+        #expect(used.isSubset(of: Set(ResourceCatalog.all.keys)), "unknown types: \(used.subtracting(ResourceCatalog.all.keys))")
+        // The rule resources with their own ids and tags replace this one (the provider's advice).
+        let avoided: Set<String> = ["aws_security_group_rule"]
+        #expect(Set(ResourceCatalog.all.keys).subtracting(used) == avoided)
+    }
+
     /// Two pull requests' previews must not overlap: a different stack name (so neither plans
     /// the other's resources for deletion), different names, and disjoint address space.
     @Test func previewsOfDifferentPullRequestsAreDisjoint() throws {
