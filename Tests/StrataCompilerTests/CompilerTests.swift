@@ -217,3 +217,50 @@ struct Scratch {
         #expect(call("upper", [.unknown(.string)]).0 == .unknown(.string))
     }
 }
+
+@Suite struct ArithmeticEdgeTests {
+    /// The extremes of Int, given as literals, must produce diagnostics or values, never a trap.
+    @Test(arguments: [
+        "${-(-9223372036854775807 - 1)}", "${(-9223372036854775807 - 1) / -1}", "${(-9223372036854775807 - 1) % -1}",
+        "${range(-9223372036854775807, 9223372036854775807)}", "${max(9223372036854775807, 1)}",
+        "${cidrsubnet(\"10.0.0.0/8\", 9223372036854775807, 1)}", "${cidrhost(\"10.0.0.0/8\", -9223372036854775807)}",
+        "${9223372036854775807 * 9223372036854775807}", "${element([1], 9223372036854775807)}",
+    ])
+    func extremesDoNotTrap(_ expression: String) throws {
+        let scratch = try Scratch([
+            "stack.yaml": "stack: s\nregion: us-east-1\noutputs:\n  x: '\(expression)'\n"
+        ])
+        defer { scratch.remove() }
+        let result = scratch.compile()
+        #expect(result.graph != nil || result.hasErrors)
+    }
+}
+
+@Suite struct ResourceAddressTests {
+    @Test func canonicalStringsRoundTrip() throws {
+        let addresses = [
+            ResourceAddress(module: nil, type: "aws_vpc", name: "main"),
+            ResourceAddress(module: "network", type: "aws_subnet", name: "private", key: .name("us-east-1a")),
+            ResourceAddress(module: "cluster", type: "aws_eks_node_group", name: "pool", key: .index(0)),
+            ResourceAddress(module: nil, type: "aws_sqs_queue", name: "q", key: .name(#"a"b\c"#)),
+        ]
+        #expect(addresses.map(\.canonical) == [
+            "aws_vpc.main", #"module.network.aws_subnet.private["us-east-1a"]"#,
+            "module.cluster.aws_eks_node_group.pool[0]", #"aws_sqs_queue.q["a\"b\\c"]"#,
+        ])
+        for address in addresses {
+            #expect(ResourceAddress(parsing: address.canonical) == address)
+        }
+        #expect(ResourceAddress(parsing: "nodots") == nil)
+    }
+
+    @Test func orderIsStackFirstThenModuleTypeNameKey() {
+        let sorted = [
+            ResourceAddress(module: "b", type: "aws_vpc", name: "v"),
+            ResourceAddress(module: nil, type: "aws_vpc", name: "v"),
+            ResourceAddress(module: "a", type: "aws_subnet", name: "s", key: .index(10)),
+            ResourceAddress(module: "a", type: "aws_subnet", name: "s", key: .index(2)),
+        ].sorted().map(\.canonical)
+        #expect(sorted == ["aws_vpc.v", "module.a.aws_subnet.s[2]", "module.a.aws_subnet.s[10]", "module.b.aws_vpc.v"])
+    }
+}

@@ -68,7 +68,7 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
 
     /// Terraform's `cidrsubnet`: the `number`th block of `prefix + newBits` bits inside this one.
     public func subnet(newBits: Int, number: Int) -> Result<CIDR, Message> {
-        guard newBits >= 0, prefix + newBits <= 32 else {
+        guard newBits >= 0, newBits <= 32, prefix + newBits <= 32 else {
             return .failure(Message("cannot add \(newBits) bits to a /\(prefix) prefix (at most /32)"))
         }
         let count = UInt64(1) << UInt64(newBits)

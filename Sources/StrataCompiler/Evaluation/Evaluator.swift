@@ -330,7 +330,7 @@ struct Evaluator {
     private mutating func unary(_ op: Expression.UnaryOperator, _ operand: Value, span: SourceSpan) -> Value {
         switch (op, operand) {
         case (.not, .bool(let value)): return .bool(!value)
-        case (.negate, .int(let value)): return .int(-value)
+        case (.negate, .int(let value)): return .int(0 &- value)
         case (.negate, .float(let value)): return .float(-value)
         case (.not, .unknown): return .unknown(.bool)
         case (.negate, .unknown(let type)): return .unknown(type)
@@ -382,8 +382,14 @@ struct Evaluator {
                     diagnostics.append(.error("division by zero", at: rhs))
                     return .unknown(.number)
                 }
-                if op == .modulo { return .int(i % j) }
-                return i % j == 0 ? .int(i / j) : .float(Double(i) / Double(j))
+                // Int.min / -1 overflows: report it rather than trap.
+                let (quotient, overflow) = i.dividedReportingOverflow(by: j)
+                guard !overflow else {
+                    diagnostics.append(.error("integer overflow", at: span))
+                    return .unknown(.number)
+                }
+                if op == .modulo { return .int(i.remainderReportingOverflow(dividingBy: j).partialValue) }
+                return i % j == 0 ? .int(quotient) : .float(Double(i) / Double(j))
             default: break
             }
         }

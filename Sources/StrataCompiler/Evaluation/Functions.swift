@@ -167,7 +167,7 @@ enum Functions {
                 guard let number = int(a[2]) else { return fail("network number must be a whole number", argument: 2) }
                 switch base.subnet(newBits: bits, number: number) {
                 case .success(let subnet): return .string(subnet.description)
-                case .failure(let message): return fail(message.text, argument: bits + base.prefix > 32 ? 1 : 2)
+                case .failure(let message): return fail(message.text, argument: bits > 32 - base.prefix || bits < 0 ? 1 : 2)
                 }
             case "cidrhost":
                 guard let text = a[0].textForm, case .success(let base) = CIDR.parse(text) else {
@@ -184,8 +184,9 @@ enum Functions {
                 let n = numbers.compactMap { $0 }
                 let (start, end, step) = n.count == 1 ? (0, n[0], 1) : (n[0], n[1], n.count == 3 ? n[2] : (n[1] >= n[0] ? 1 : -1))
                 guard step != 0 else { return fail("step must not be zero", argument: 2) }
-                let count = step > 0 ? max(0, (end - start + step - 1) / step) : max(0, (start - end - step - 1) / -step)
-                guard count <= 100_000 else { return fail("would produce \(count) elements (at most 100000)") }
+                // In floating point: the extremes of Int must not trap.
+                let count = max(0, ((Double(end) - Double(start)) / Double(step)).rounded(.up))
+                guard count <= 100_000 else { return fail("would produce \(Int(min(count, 1e15))) elements (at most 100000)") }
                 return .list(stride(from: start, to: end, by: step).map { .int($0) })
             case "length":
                 switch a[0] {
@@ -255,10 +256,11 @@ enum Functions {
                 if let double = number(a[0]) { return .float(double) }
                 return fail("cannot convert `\(a[0].textForm ?? a[0].typeName)` to a number", argument: 0)
             case "min", "max":
+                let ints = a.compactMap { int($0) }
+                if ints.count == a.count, let result = name == "min" ? ints.min() : ints.max() { return .int(result) }
                 let numbers = a.compactMap { number($0) }
                 guard let result = name == "min" ? numbers.min() : numbers.max() else { return .unknown(.number) }
-                let allInts = a.allSatisfy { int($0) != nil }
-                return allInts ? .int(Int(result)) : .float(result)
+                return .float(result)
             case "contains":
                 guard case .list(let items) = a[0] else { return .unknown(.bool) }
                 if items.contains(where: \.isUnknown) { return .unknown(.bool) }
