@@ -22,3 +22,20 @@ import Testing
                 """)
     }
 }
+
+@Suite struct LongLineRenderingTests {
+    @Test func aVeryLongLineIsShownAsAWindowAroundTheSpan() {
+        var sources = SourceFiles()
+        let line = String(repeating: "x", count: 1000) + "BAD" + String(repeating: "y", count: 1000)
+        sources.add(path: "l.yaml", text: line)
+        let text = DiagnosticRenderer(sources: sources).render(
+            [.error("bad", at: SourceSpan(file: "l.yaml", line: 1, column: 1001, length: 3))])
+        let lines = text.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.count < 200 })
+        let quoted = lines[2], underline = lines[3]
+        let caret = underline.firstIndex(of: "^").map { underline.distance(from: underline.startIndex, to: $0) }
+        let bad = quoted.range(of: "BAD").map { quoted.distance(from: quoted.startIndex, to: $0.lowerBound) }
+        #expect(caret != nil && caret == bad)
+        #expect(underline.hasSuffix("^~~"))
+    }
+}

@@ -62,14 +62,27 @@ public struct DiagnosticRenderer: Sendable {
         guard let line = sources.line(span.start.line, of: span.file) else { return "" }
         let number = String(span.start.line)
         let gutter = String(repeating: " ", count: number.count)
-        let scalars = Array(line.unicodeScalars)
-        let startColumn = max(1, min(span.start.column, scalars.count + 1))
-        let endColumn: Int
+        var scalars = Array(line.unicodeScalars)
+        var startColumn = max(1, min(span.start.column, scalars.count + 1))
+        var endColumn: Int
         if span.end.line == span.start.line {
             endColumn = max(startColumn + 1, min(span.end.column, scalars.count + 1))
         } else {
             endColumn = max(startColumn + 1, scalars.count + 1)
         }
+        // A very long line (minified JSON, a fuzzed file) is shown as a window around the span.
+        let window = 160
+        if scalars.count > window {
+            let from = max(0, min(startColumn - 1 - 40, scalars.count - window))
+            let to = min(scalars.count, from + window)
+            scalars = (from > 0 ? Array("…".unicodeScalars) : []) + Array(scalars[from..<to])
+                + (to < line.unicodeScalars.count ? Array("…".unicodeScalars) : [])
+            let shift = from - (from > 0 ? 1 : 0)
+            startColumn -= shift
+            endColumn = min(endColumn - shift, scalars.count + 1)
+            endColumn = max(endColumn, startColumn + 1)
+        }
+        let shown = String(String.UnicodeScalarView(scalars))
         // Tabs stay tabs in the padding so the caret lines up under tab-indented text.
         var padding = ""
         for index in 0..<(startColumn - 1) {
@@ -78,7 +91,7 @@ public struct DiagnosticRenderer: Sendable {
         let underline = "^" + String(repeating: "~", count: max(0, endColumn - startColumn - 1))
         var out = ""
         out += paint(gutter + " |", "1;34") + "\n"
-        out += paint(number + " |", "1;34") + " " + String(line) + "\n"
+        out += paint(number + " |", "1;34") + " " + shown + "\n"
         out += paint(gutter + " |", "1;34") + " " + padding + paint(underline, "1;32") + "\n"
         return out
     }
