@@ -127,7 +127,7 @@ struct Scratch {
         defer { scratch.remove() }
         let result = scratch.compile()
         let cycle = try #require(result.diagnostics.first { $0.summary.hasPrefix("dependency cycle") })
-        #expect(cycle.summary == "dependency cycle: `a` → `b` → `c` → `a`")
+        #expect(cycle.summary == "dependency cycle: `aws_security_group.a` → `aws_security_group.b` → `aws_security_group.c` → `aws_security_group.a`")
         #expect(cycle.span?.start == SourcePosition(line: 6, column: 13))
         #expect(cycle.notes.map { $0.span?.start.line } == [9, 12])
     }

@@ -61,7 +61,12 @@ import Testing
         let result = Self.compileCase(url, text: text)
         let rendered = DiagnosticRenderer(sources: result.sources, relativeTo: Self.root.path).render(result.diagnostics)
         #expect(result.hasErrors, "golden/errors/\(name).yaml compiled without errors")
-        Self.checkAnnotations(text, path: url.standardizedFileURL.path, diagnostics: result.diagnostics, case: name)
+        // The case file, and any helper module under golden/errors/ it pulled in, announce their errors.
+        let errorsFolder = Self.root.appendingPathComponent("golden/errors").standardizedFileURL.path + "/"
+        for path in result.sources.paths where path.hasPrefix(errorsFolder) {
+            guard let source = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+            Self.checkAnnotations(source, path: path, diagnostics: result.diagnostics, case: String(path.dropFirst(errorsFolder.count)))
+        }
         Self.compare(rendered, with: "golden/errors/\(name).expected")
     }
 
@@ -84,11 +89,11 @@ import Testing
             let onLine = errors.filter { $0.span?.start.line == line }
             for text in texts {
                 #expect(
-                    onLine.contains { $0.summary.contains(text) }, "\(name).yaml:\(line): no error containing `\(text)`; got \(onLine.map(\.summary))")
+                    onLine.contains { $0.summary.contains(text) }, "\(name):\(line): no error containing `\(text)`; got \(onLine.map(\.summary))")
             }
         }
         for error in errors where expected[error.span?.start.line ?? 0] == nil {
-            Issue.record("\(name).yaml:\(error.span?.start.line ?? 0): unannounced error `\(error.summary)` (add `# ERROR:` on that line)")
+            Issue.record("\(name):\(error.span?.start.line ?? 0): unannounced error `\(error.summary)` (add `# ERROR:` on that line)")
         }
     }
 

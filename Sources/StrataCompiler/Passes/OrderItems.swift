@@ -32,16 +32,25 @@ enum OrderItems {
         c.order = graph.nodes
     }
 
+    /// How a cycle names an item: resources by address (`module.net.aws_vpc.vpc`), inputs as
+    /// `module.net.inputs.cidr`, outputs as they are referenced (`net.vpc_id`).
+    private static func name(_ item: ItemID, _ c: Compilation) -> String {
+        guard item.kind == .resource, let type = c.scopes[item.module]?.blocks[item.name]?.type.name else {
+            return item.description
+        }
+        return ResourceAddress(module: item.module, type: type, name: item.name).canonical
+    }
+
     private static func cycleDiagnostic(_ cycle: [ItemID], _ c: Compilation) -> Diagnostic {
         func span(_ from: ItemID, _ to: ItemID) -> SourceSpan? { c.edgeSpans[.init(from: from, to: to)] }
-        let path = (cycle + [cycle[0]]).map { "`\($0)`" }.joined(separator: " → ")
+        let path = (cycle + [cycle[0]]).map { "`\(name($0, c))`" }.joined(separator: " → ")
         guard cycle.count > 1 else {
-            return .error("dependency cycle: `\(cycle[0])` refers to itself", at: span(cycle[0], cycle[0]))
+            return .error("dependency cycle: `\(name(cycle[0], c))` refers to itself", at: span(cycle[0], cycle[0]))
         }
         var notes: [Diagnostic.Note] = []
         for index in 1..<cycle.count {
             let from = cycle[index], to = cycle[(index + 1) % cycle.count]
-            notes.append(.init("`\(from)` refers to `\(to)` here", at: span(from, to)))
+            notes.append(.init("`\(name(from, c))` refers to `\(name(to, c))` here", at: span(from, to)))
         }
         return .error("dependency cycle: \(path)", at: span(cycle[0], cycle[1]), notes: notes)
     }
