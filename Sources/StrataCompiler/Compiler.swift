@@ -63,12 +63,14 @@ public struct Compiler: Sendable {
         }
         let origin = SourceSpan(file: file.path, line: 1, column: 1)
         let name = file.deletingLastPathComponent().lastPathComponent
-        let moduleName = name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) && !name.isEmpty ? name : "module"
+        let moduleName =
+            name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) && !name.isEmpty ? name : "module"
         let call = ModuleCall(
             name: Named(name: moduleName, span: origin), source: Named(name: file.path, span: origin), arguments: [],
             argumentsSpan: origin, module: module)
         let stack = StackFile(
-            path: file.path, name: Named(name: moduleName, span: origin), region: Named(name: "us-east-1", span: origin),
+            path: file.path, name: Named(name: moduleName, span: origin),
+            region: Named(name: "us-east-1", span: origin),
             tags: nil, vars: [], modules: [call], resources: [], outputs: [])
         // Standalone, a missing input is expected: it stands for whatever a stack passes.
         return run(stack, loader: loader, vars: [:]) {
@@ -84,7 +86,8 @@ public struct Compiler: Sendable {
         for pass in Self.passes { pass.run(&compilation) }
         let graph = BuildGraph.run(&compilation)
         let diagnostics = compilation.diagnostics.filter(keep).normalized()
-        return CompileResult(graph: diagnostics.hasErrors ? nil : graph, diagnostics: diagnostics, sources: loader.sources)
+        return CompileResult(
+            graph: diagnostics.hasErrors ? nil : graph, diagnostics: diagnostics, sources: loader.sources)
     }
 
     /// A folder means its `stack.yaml`.

@@ -5,7 +5,8 @@ import StrataSyntax
 
 /// The arguments every command that compiles a stack takes.
 struct StackOptions: ParsableArguments {
-    @Argument(help: "A stack file, or a folder holding stack.yaml (a folder holding only module.yaml checks that module).")
+    @Argument(
+        help: "A stack file, or a folder holding stack.yaml (a folder holding only module.yaml checks that module).")
     var stack: String
 
     @Option(name: .customLong("var"), help: ArgumentHelp("Override a stack variable.", valueName: "K=V"))
@@ -28,9 +29,11 @@ struct StackOptions: ParsableArguments {
         let url = URL(fileURLWithPath: stack)
         let manager = FileManager.default
         // A module folder is checked on its own, its required inputs standing for any value.
-        let isModule = !manager.fileExists(atPath: url.appendingPathComponent("stack.yaml").path)
+        let isModule =
+            !manager.fileExists(atPath: url.appendingPathComponent("stack.yaml").path)
             && manager.fileExists(atPath: url.appendingPathComponent("module.yaml").path)
-        let result = isModule ? Compiler().compile(moduleAt: url) : Compiler.compile(stackAt: url, vars: try overrides())
+        let result =
+            isModule ? Compiler().compile(moduleAt: url) : Compiler.compile(stackAt: url, vars: try overrides())
         let renderer = DiagnosticRenderer(
             sources: result.sources, colour: Terminal.colourOnStandardError,
             relativeTo: FileManager.default.currentDirectoryPath)

@@ -12,7 +12,8 @@ struct Scratch {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("strata-compiler-\(UUID().uuidString)")
         for (path, text) in files {
             let url = root.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try text.write(to: url, atomically: true, encoding: .utf8)
         }
     }
@@ -66,9 +67,11 @@ struct Scratch {
         let graph = try #require(result.graph)
         #expect(
             graph.order.map(\.canonical) == [
-                "module.network.aws_vpc.vpc", "module.network.aws_subnet.private[0]", "module.network.aws_subnet.private[1]",
+                "module.network.aws_vpc.vpc", "module.network.aws_subnet.private[0]",
+                "module.network.aws_subnet.private[1]",
             ])
-        let subnet = try #require(graph.resources[ResourceAddress(module: "network", type: "aws_subnet", name: "private", key: .index(1))])
+        let subnet = try #require(
+            graph.resources[ResourceAddress(module: "network", type: "aws_subnet", name: "private", key: .index(1))])
         #expect(subnet.attributes["cidr_block"] == .string("10.40.16.0/20"))
         #expect(subnet.attributes["availability_zone"] == .string("us-east-1b"))
         #expect(subnet.attributes["vpc_id"] == .unknown(.string))
@@ -85,7 +88,8 @@ struct Scratch {
     }
 
     @Test func aTypoIsReportedAtItsKeyWithASuggestion() throws {
-        let module = Self.vpcModule.replacingOccurrences(of: "    enable_dns_hostnames", with: "    enable_dns_hostname")
+        let module = Self.vpcModule.replacingOccurrences(
+            of: "    enable_dns_hostnames", with: "    enable_dns_hostname")
         let scratch = try Scratch(["stack.yaml": Self.stack, "modules/vpc/module.yaml": module])
         defer { scratch.remove() }
         let result = scratch.compile()
@@ -99,7 +103,8 @@ struct Scratch {
     }
 
     @Test func missingInputsAreReportedAtTheWithSite() throws {
-        let stack = Self.stack.replacingOccurrences(of: "with: { cidr: 10.40.0.0/16, zones: 2 }", with: "with: { zones: 2 }")
+        let stack = Self.stack.replacingOccurrences(
+            of: "with: { cidr: 10.40.0.0/16, zones: 2 }", with: "with: { zones: 2 }")
         let scratch = try Scratch(["stack.yaml": stack, "modules/vpc/module.yaml": Self.vpcModule])
         defer { scratch.remove() }
         let result = scratch.compile()
@@ -127,7 +132,10 @@ struct Scratch {
         defer { scratch.remove() }
         let result = scratch.compile()
         let cycle = try #require(result.diagnostics.first { $0.summary.hasPrefix("dependency cycle") })
-        #expect(cycle.summary == "dependency cycle: `aws_security_group.a` → `aws_security_group.b` → `aws_security_group.c` → `aws_security_group.a`")
+        #expect(
+            cycle.summary
+                == "dependency cycle: `aws_security_group.a` → `aws_security_group.b` → `aws_security_group.c` → `aws_security_group.a`"
+        )
         #expect(cycle.span?.start == SourcePosition(line: 6, column: 13))
         #expect(cycle.notes.map { $0.span?.start.line } == [9, 12])
     }
@@ -157,7 +165,10 @@ struct Scratch {
         defer { scratch.remove() }
         let summaries = scratch.compile().diagnostics.map(\.summary)
         #expect(summaries.contains { $0.contains("`aws_subnet.b` (10.0.0.128/25) overlaps `aws_subnet.a`") })
-        #expect(summaries.contains { $0.contains("`aws_subnet.c` (10.1.0.0/24) is outside its VPC's CIDR block 10.0.0.0/16") })
+        #expect(
+            summaries.contains {
+                $0.contains("`aws_subnet.c` (10.1.0.0/24) is outside its VPC's CIDR block 10.0.0.0/16")
+            })
     }
 
     @Test func varsTakeTheirDeclaredTypeFromTheCommandLine() throws {
@@ -178,7 +189,8 @@ struct Scratch {
         #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
         #expect(result.graph?.stack == "pr-41")
         #expect(result.graph?.instances.first?.attributes["name"] == .string("q-42"))
-        #expect(scratch.compile(vars: ["pr": "x"]).diagnostics.contains { $0.summary.contains("expected a whole number") })
+        #expect(
+            scratch.compile(vars: ["pr": "x"]).diagnostics.contains { $0.summary.contains("expected a whole number") })
     }
 }
 
@@ -195,13 +207,19 @@ struct Scratch {
     @Test func networkFunctions() {
         #expect(call("cidrsubnet", [.string("10.0.0.0/16"), .int(8), .int(2)]).0 == .string("10.0.2.0/24"))
         #expect(call("cidrhost", [.string("10.0.2.0/24"), .int(5)]).0 == .string("10.0.2.5"))
-        #expect(call("cidrsubnet", [.string("10.0.0.0/16"), .int(2), .int(4)]).1.first?.summary.contains("does not fit") == true)
-        #expect(call("cidrsubnet", [.string("10.0.0.1/16"), .int(2), .int(1)]).1.first?.summary.contains("host bits") == true)
+        #expect(
+            call("cidrsubnet", [.string("10.0.0.0/16"), .int(2), .int(4)]).1.first?.summary.contains("does not fit")
+                == true)
+        #expect(
+            call("cidrsubnet", [.string("10.0.0.1/16"), .int(2), .int(1)]).1.first?.summary.contains("host bits")
+                == true)
     }
 
     @Test func collectionFunctions() {
         #expect(call("range", [.int(3)]).0 == .list([.int(0), .int(1), .int(2)]))
-        #expect(call("merge", [.map(["a": .int(1)]), .map(["a": .int(2), "b": .int(3)])]).0 == .map(["a": .int(2), "b": .int(3)]))
+        #expect(
+            call("merge", [.map(["a": .int(1)]), .map(["a": .int(2), "b": .int(3)])]).0
+                == .map(["a": .int(2), "b": .int(3)]))
         #expect(call("flatten", [.list([.list([.int(1)]), .int(2)])]).0 == .list([.int(1), .int(2)]))
         #expect(call("format", [.string("%s-%d"), .string("a"), .int(3)]).0 == .string("a-3"))
         #expect(call("jsonencode", [.map(["b": .bool(true), "a": .list([])])]).0 == .string(#"{"a":[],"b":true}"#))
@@ -213,7 +231,9 @@ struct Scratch {
     @Test func badCallsAreTypeChecked() {
         #expect(call("lenght", [.list([])]).1.first?.notes.first?.message == "did you mean `length`?")
         #expect(call("upper", []).1.first?.summary == "function `upper` takes 1 argument, got 0")
-        #expect(call("join", [.string(","), .string("x")]).1.first?.summary == "argument 2 of `join` must be a list, got string")
+        #expect(
+            call("join", [.string(","), .string("x")]).1.first?.summary
+                == "argument 2 of `join` must be a list, got string")
         #expect(call("upper", [.unknown(.string)]).0 == .unknown(.string))
     }
 }
@@ -244,10 +264,11 @@ struct Scratch {
             ResourceAddress(module: "cluster", type: "aws_eks_node_group", name: "pool", key: .index(0)),
             ResourceAddress(module: nil, type: "aws_sqs_queue", name: "q", key: .name(#"a"b\c"#)),
         ]
-        #expect(addresses.map(\.canonical) == [
-            "aws_vpc.main", #"module.network.aws_subnet.private["us-east-1a"]"#,
-            "module.cluster.aws_eks_node_group.pool[0]", #"aws_sqs_queue.q["a\"b\\c"]"#,
-        ])
+        #expect(
+            addresses.map(\.canonical) == [
+                "aws_vpc.main", #"module.network.aws_subnet.private["us-east-1a"]"#,
+                "module.cluster.aws_eks_node_group.pool[0]", #"aws_sqs_queue.q["a\"b\\c"]"#,
+            ])
         for address in addresses {
             #expect(ResourceAddress(parsing: address.canonical) == address)
         }

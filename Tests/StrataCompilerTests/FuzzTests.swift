@@ -64,7 +64,9 @@ import Testing
 
     /// Parsing alone, in memory: many mutations, quickly.
     @Test func parsingSurvivesThousandsOfMutations() {
-        let texts = Self.seeds().compactMap { try? String(contentsOf: Self.root.appendingPathComponent($0), encoding: .utf8) }
+        let texts = Self.seeds().compactMap {
+            try? String(contentsOf: Self.root.appendingPathComponent($0), encoding: .utf8)
+        }
         #expect(texts.count > 30)
         var random = Random(state: 0x5747_4154_4131)
         var parsed = 0
@@ -92,7 +94,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: scratch) }
         for folder in ["stacks", "modules", "golden"] {
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: Self.root.appendingPathComponent(folder), to: scratch.appendingPathComponent(folder))
+            try FileManager.default.copyItem(
+                at: Self.root.appendingPathComponent(folder), to: scratch.appendingPathComponent(folder))
         }
         let seeds = Self.seeds()
         var random = Random(state: 0x4655_5A5A)

@@ -14,7 +14,8 @@ import Testing
     static let recording = ProcessInfo.processInfo.environment["STRATA_GOLDEN_RECORD"] == "1"
 
     static func list(_ folder: String, _ keep: (String) -> Bool) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? []
+        let names =
+            (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? []
         return names.filter(keep).sorted()
     }
 
@@ -42,8 +43,10 @@ import Testing
     }
 
     @Test(arguments: stacks) func stackGraph(_ name: String) throws {
-        let result = Compiler.compile(stackAt: Self.root.appendingPathComponent("stacks/\(name)"), vars: Self.vars(for: name))
-        let rendered = DiagnosticRenderer(sources: result.sources, relativeTo: Self.root.path).render(result.diagnostics)
+        let result = Compiler.compile(
+            stackAt: Self.root.appendingPathComponent("stacks/\(name)"), vars: Self.vars(for: name))
+        let rendered = DiagnosticRenderer(sources: result.sources, relativeTo: Self.root.path).render(
+            result.diagnostics)
         let graph = try #require(result.graph, "stacks/\(name) does not compile:\n\(rendered)")
         #expect(rendered.isEmpty, "stacks/\(name) has warnings:\n\(rendered)")
         Self.compare(graph.json.pretty, with: "golden/stacks/\(name).graph.json")
@@ -59,13 +62,15 @@ import Testing
         let url = Self.root.appendingPathComponent("golden/errors/\(name).yaml")
         let text = try String(contentsOf: url, encoding: .utf8)
         let result = Self.compileCase(url, text: text)
-        let rendered = DiagnosticRenderer(sources: result.sources, relativeTo: Self.root.path).render(result.diagnostics)
+        let rendered = DiagnosticRenderer(sources: result.sources, relativeTo: Self.root.path).render(
+            result.diagnostics)
         #expect(result.hasErrors, "golden/errors/\(name).yaml compiled without errors")
         // The case file, and any helper module under golden/errors/ it pulled in, announce their errors.
         let errorsFolder = Self.root.appendingPathComponent("golden/errors").standardizedFileURL.path + "/"
         for path in result.sources.paths where path.hasPrefix(errorsFolder) {
             guard let source = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
-            Self.checkAnnotations(source, path: path, diagnostics: result.diagnostics, case: String(path.dropFirst(errorsFolder.count)))
+            Self.checkAnnotations(
+                source, path: path, diagnostics: result.diagnostics, case: String(path.dropFirst(errorsFolder.count)))
         }
         Self.compare(rendered, with: "golden/errors/\(name).expected")
     }
@@ -89,11 +94,14 @@ import Testing
             let onLine = errors.filter { $0.span?.start.line == line }
             for text in texts {
                 #expect(
-                    onLine.contains { $0.summary.contains(text) }, "\(name):\(line): no error containing `\(text)`; got \(onLine.map(\.summary))")
+                    onLine.contains { $0.summary.contains(text) },
+                    "\(name):\(line): no error containing `\(text)`; got \(onLine.map(\.summary))")
             }
         }
         for error in errors where expected[error.span?.start.line ?? 0] == nil {
-            Issue.record("\(name):\(error.span?.start.line ?? 0): unannounced error `\(error.summary)` (add `# ERROR:` on that line)")
+            Issue.record(
+                "\(name):\(error.span?.start.line ?? 0): unannounced error `\(error.summary)` (add `# ERROR:` on that line)"
+            )
         }
     }
 
@@ -104,7 +112,8 @@ import Testing
         let existing = try? String(contentsOf: url, encoding: .utf8)
         if recording || existing == nil {
             do {
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try actual.write(to: url, atomically: true, encoding: .utf8)
                 if existing != actual {
                     Issue.record("recorded \(relativePath); read the diff, commit it, and run the tests again")

@@ -5,7 +5,9 @@ import Testing
 @Suite struct ExpressionTests {
     private func parse(_ yaml: String) -> (Expression, [Diagnostic]) {
         let (node, diagnostics) = YAMLLoader.load("v: \(yaml)\n", file: "e.yaml")
-        guard let value = node?["v"] else { return (Expression(.null, SourceSpan(file: "e.yaml", line: 1, column: 1)), diagnostics) }
+        guard let value = node?["v"] else {
+            return (Expression(.null, SourceSpan(file: "e.yaml", line: 1, column: 1)), diagnostics)
+        }
         return Template.expression(from: value)
     }
 

@@ -39,7 +39,8 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
         guard octets.count == 4 else { return nil }
         var address: UInt32 = 0
         for octet in octets {
-            guard !octet.isEmpty, octet.count <= 3, octet.allSatisfy(\.isNumber), let value = UInt32(octet), value <= 255
+            guard !octet.isEmpty, octet.count <= 3, octet.allSatisfy(\.isNumber), let value = UInt32(octet),
+                value <= 255
             else { return nil }
             address = address << 8 | value
         }

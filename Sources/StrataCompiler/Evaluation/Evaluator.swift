@@ -81,7 +81,8 @@ struct Evaluator {
                 let value = evaluate(entry.value)
                 guard let name = key.textForm else {
                     if !key.isUnknown {
-                        diagnostics.append(.error("a map key must be a string, got \(key.typeName)", at: entry.key.span))
+                        diagnostics.append(
+                            .error("a map key must be a string, got \(key.typeName)", at: entry.key.span))
                     }
                     return .unknown(.map(.any))
                 }
@@ -95,7 +96,8 @@ struct Evaluator {
 
     private mutating func root(_ name: String, span: SourceSpan, accessors: ArraySlice<Expression.Accessor>) -> Value {
         if constantsOnly, name != "stack", name != "zones", !(allowVars && name == "vars") {
-            diagnostics.append(.error("a default or variable must be a constant; it cannot refer to `\(name)`", at: span))
+            diagnostics.append(
+                .error("a default or variable must be a constant; it cannot refer to `\(name)`", at: span))
             return .unknown(.any)
         }
         /// Consumes `.name` after a builtin; the bind pass reported bad names.
@@ -173,7 +175,8 @@ struct Evaluator {
                     .error(
                         "`\(label)` has no instance \(wanted?.canonical ?? "[\(key.textForm ?? key.typeName)]")",
                         at: keyExpression.span,
-                        detail: all.isEmpty ? "it has no instances" : "its instances are \(known)\(all.count > 6 ? ", …" : "")"))
+                        detail: all.isEmpty
+                            ? "it has no instances" : "its instances are \(known)\(all.count > 6 ? ", …" : "")"))
                 return .unknown(.any)
             }
             dependencies.insert(instance.address)

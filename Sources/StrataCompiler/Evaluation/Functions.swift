@@ -109,7 +109,8 @@ enum Functions {
         }
         var typesOK = true
         for (index, argument) in arguments.enumerated() {
-            let parameter = index < signature.parameters.count ? signature.parameters[index] : (signature.variadic ?? .any)
+            let parameter =
+                index < signature.parameters.count ? signature.parameters[index] : (signature.variadic ?? .any)
             if !parameter.accepts(argument) {
                 diagnostics.append(
                     .error(
@@ -167,7 +168,8 @@ enum Functions {
                 guard let number = int(a[2]) else { return fail("network number must be a whole number", argument: 2) }
                 switch base.subnet(newBits: bits, number: number) {
                 case .success(let subnet): return .string(subnet.description)
-                case .failure(let message): return fail(message.text, argument: bits > 32 - base.prefix || bits < 0 ? 1 : 2)
+                case .failure(let message):
+                    return fail(message.text, argument: bits > 32 - base.prefix || bits < 0 ? 1 : 2)
                 }
             case "cidrhost":
                 guard let text = a[0].textForm, case .success(let base) = CIDR.parse(text) else {
@@ -182,11 +184,14 @@ enum Functions {
                 let numbers = a.map { int($0) }
                 guard numbers.allSatisfy({ $0 != nil }) else { return fail("arguments must be whole numbers") }
                 let n = numbers.compactMap { $0 }
-                let (start, end, step) = n.count == 1 ? (0, n[0], 1) : (n[0], n[1], n.count == 3 ? n[2] : (n[1] >= n[0] ? 1 : -1))
+                let (start, end, step) =
+                    n.count == 1 ? (0, n[0], 1) : (n[0], n[1], n.count == 3 ? n[2] : (n[1] >= n[0] ? 1 : -1))
                 guard step != 0 else { return fail("step must not be zero", argument: 2) }
                 // In floating point: the extremes of Int must not trap.
                 let count = max(0, ((Double(end) - Double(start)) / Double(step)).rounded(.up))
-                guard count <= 100_000 else { return fail("would produce \(Int(min(count, 1e15))) elements (at most 100000)") }
+                guard count <= 100_000 else {
+                    return fail("would produce \(Int(min(count, 1e15))) elements (at most 100000)")
+                }
                 return .list(stride(from: start, to: end, by: step).map { .int($0) })
             case "length":
                 switch a[0] {
@@ -227,14 +232,18 @@ enum Functions {
             case "element":
                 guard case .list(let items) = a[0] else { return .unknown(.any) }
                 guard !items.isEmpty else { return fail("cannot take an element of an empty list", argument: 0) }
-                guard let index = int(a[1]), index >= 0 else { return fail("index must be a non-negative whole number", argument: 1) }
+                guard let index = int(a[1]), index >= 0 else {
+                    return fail("index must be a non-negative whole number", argument: 1)
+                }
                 return items[index % items.count]
             case "join":
                 guard case .list(let items) = a[1] else { return .unknown(.string) }
                 guard items.allSatisfy({ !$0.isUnknown }) else { return .unknown(.string) }
                 var parts: [String] = []
                 for item in items {
-                    guard let text = item.textForm else { return fail("list elements must be strings, got \(item.typeName)", argument: 1) }
+                    guard let text = item.textForm else {
+                        return fail("list elements must be strings, got \(item.typeName)", argument: 1)
+                    }
                     parts.append(text)
                 }
                 return .string(parts.joined(separator: a[0].textForm ?? ""))
@@ -320,13 +329,17 @@ enum Functions {
                     }
                     out += text
                 case "d":
-                    guard let value = int(argument) else { return fail("`%d` needs a whole number, got \(argument.typeName)", argument: next - 1) }
+                    guard let value = int(argument) else {
+                        return fail("`%d` needs a whole number, got \(argument.typeName)", argument: next - 1)
+                    }
                     out += String(value)
                 default:
                     return fail("unsupported verb `%\(verb)` (use %s, %d, %v or %%)", argument: 0)
                 }
             }
-            if next < a.count { return fail("\(a.count - next) argument(s) left over by the format string", argument: next) }
+            if next < a.count {
+                return fail("\(a.count - next) argument(s) left over by the format string", argument: next)
+            }
             return .string(out)
         }
     }

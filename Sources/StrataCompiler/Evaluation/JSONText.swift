@@ -16,7 +16,9 @@ enum JSONText {
             parser.skipSpace()
             let value = try parser.parseValue(depth: 0)
             parser.skipSpace()
-            guard parser.offset == parser.scalars.count else { throw parser.failure("unexpected text after the document") }
+            guard parser.offset == parser.scalars.count else {
+                throw parser.failure("unexpected text after the document")
+            }
             return .success(value)
         } catch {
             return .failure(Message(error.message))
@@ -56,7 +58,9 @@ enum JSONText {
                 }
                 while true {
                     skipSpace()
-                    guard offset < scalars.count, scalars[offset] == "\"" else { throw failure("expected a string key") }
+                    guard offset < scalars.count, scalars[offset] == "\"" else {
+                        throw failure("expected a string key")
+                    }
                     let key = try parseString()
                     skipSpace()
                     try expect(":")
@@ -129,7 +133,8 @@ enum JSONText {
                     case "f": text.append("\u{C}")
                     case "u":
                         guard offset + 4 <= scalars.count,
-                            let code = UInt32(String(String.UnicodeScalarView(scalars[offset..<(offset + 4)])), radix: 16)
+                            let code = UInt32(
+                                String(String.UnicodeScalarView(scalars[offset..<(offset + 4)])), radix: 16)
                         else { throw failure("bad \\u escape") }
                         offset += 4
                         text.append(Unicode.Scalar(code) ?? "\u{FFFD}")

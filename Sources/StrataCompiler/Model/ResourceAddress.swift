@@ -123,7 +123,8 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, CustomStringConve
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let address = ResourceAddress(parsing: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad address \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "bad address \(text)"))
         }
         self = address
     }

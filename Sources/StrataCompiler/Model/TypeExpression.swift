@@ -34,7 +34,9 @@ enum TypeExpression {
                 offset += 1
                 let element = parseType(depth: depth + 1)
                 guard case .success(let inner) = element else { return element }
-                guard offset < scalars.count, scalars[offset] == ")" else { return .failure(Message("expected `)`", offset: offset)) }
+                guard offset < scalars.count, scalars[offset] == ")" else {
+                    return .failure(Message("expected `)`", offset: offset))
+                }
                 offset += 1
                 return .success(name == "list" ? .list(inner) : .map(inner))
             default:

@@ -73,7 +73,9 @@ enum BindReferences {
         let each = block.forEach != nil
         let count = block.count != nil
         if let forEach = block.forEach { bind(forEach, from: item, in: scope, each: false, count: false, &c) }
-        if let countExpression = block.count { bind(countExpression, from: item, in: scope, each: false, count: false, &c) }
+        if let countExpression = block.count {
+            bind(countExpression, from: item, in: scope, each: false, count: false, &c)
+        }
         for attribute in block.attributes {
             bind(attribute.value, from: item, in: scope, each: each, count: count, &c)
         }
@@ -142,7 +144,9 @@ enum BindReferences {
     ) -> ItemID? {
         func builtin(_ attributes: [String], _ example: String) {
             guard let attribute = reference.attribute, let span = reference.attributeSpan else {
-                c.diagnostics.append(.error("`\(reference.root)` must be followed by an attribute, as in `\(example)`", at: reference.span))
+                c.diagnostics.append(
+                    .error(
+                        "`\(reference.root)` must be followed by an attribute, as in `\(example)`", at: reference.span))
                 return
             }
             if !attributes.contains(attribute) {
@@ -154,7 +158,8 @@ enum BindReferences {
         switch reference.root {
         case "each":
             guard each else {
-                c.diagnostics.append(.error("`each` is only available in a resource with `for_each`", at: reference.span))
+                c.diagnostics.append(
+                    .error("`each` is only available in a resource with `for_each`", at: reference.span))
                 return nil
             }
             builtin(eachAttributes, "each.key")
@@ -174,11 +179,13 @@ enum BindReferences {
         case "inputs":
             guard let module = scope.module else {
                 c.diagnostics.append(
-                    .error("`inputs` is only available inside a module; the stack file uses `vars`", at: reference.span))
+                    .error("`inputs` is only available inside a module; the stack file uses `vars`", at: reference.span)
+                )
                 return nil
             }
             guard let name = reference.attribute, let span = reference.attributeSpan else {
-                c.diagnostics.append(.error("`inputs` must be followed by an input name, as in `inputs.cidr`", at: reference.span))
+                c.diagnostics.append(
+                    .error("`inputs` must be followed by an input name, as in `inputs.cidr`", at: reference.span))
                 return nil
             }
             guard scope.inputs[name] != nil else {
@@ -191,11 +198,14 @@ enum BindReferences {
         case "vars":
             guard scope.module == nil else {
                 c.diagnostics.append(
-                    .error("`vars` is only available in the stack file; pass values to a module with `with:`", at: reference.span))
+                    .error(
+                        "`vars` is only available in the stack file; pass values to a module with `with:`",
+                        at: reference.span))
                 return nil
             }
             guard let name = reference.attribute, let span = reference.attributeSpan else {
-                c.diagnostics.append(.error("`vars` must be followed by a variable name, as in `vars.env`", at: reference.span))
+                c.diagnostics.append(
+                    .error("`vars` must be followed by a variable name, as in `vars.env`", at: reference.span))
                 return nil
             }
             if c.vars[name] == nil {
@@ -211,14 +221,18 @@ enum BindReferences {
                 if c.brokenModules.contains(name) { return nil }
                 guard let output = reference.attribute, let span = reference.attributeSpan else {
                     c.diagnostics.append(
-                        .error("module `\(name)` must be followed by an output name, as in `\(name).<output>`", at: reference.span))
+                        .error(
+                            "module `\(name)` must be followed by an output name, as in `\(name).<output>`",
+                            at: reference.span))
                     return nil
                 }
                 guard let outputs = c.scopes[name]?.outputs, outputs[output] != nil else {
                     c.diagnostics.append(
-                        Diagnostic.error("module `\(name)` has no output `\(output)`", at: span,
-                            notes: [.init("module instantiated here", at: call.name.span)])
-                            .suggesting(Suggestion.closest(to: output, in: (c.scopes[name]?.outputs.keys.sorted()) ?? [])))
+                        Diagnostic.error(
+                            "module `\(name)` has no output `\(output)`", at: span,
+                            notes: [.init("module instantiated here", at: call.name.span)]
+                        )
+                        .suggesting(Suggestion.closest(to: output, in: (c.scopes[name]?.outputs.keys.sorted()) ?? [])))
                     return nil
                 }
                 return ItemID(module: name, kind: .output, name: output)
@@ -226,11 +240,13 @@ enum BindReferences {
             var candidates = Array(scope.blocks.keys) + ["each", "count", "stack", "zones"]
             candidates += scope.module == nil ? ["vars"] + c.stack.modules.map(\.name.name) : ["inputs"]
             c.diagnostics.append(
-                Diagnostic.error("unknown reference `\(name)`", at: reference.span,
+                Diagnostic.error(
+                    "unknown reference `\(name)`", at: reference.span,
                     detail: scope.module == nil
                         ? "the stack file can refer to its resources, its modules' outputs, `vars`, `stack` and `zones`"
-                        : "a module can refer to its own resources, `inputs`, `stack` and `zones`")
-                    .suggesting(Suggestion.closest(to: name, in: candidates.sorted())))
+                        : "a module can refer to its own resources, `inputs`, `stack` and `zones`"
+                )
+                .suggesting(Suggestion.closest(to: name, in: candidates.sorted())))
             return nil
         }
     }

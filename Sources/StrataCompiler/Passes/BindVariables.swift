@@ -31,7 +31,9 @@ enum BindVariables {
             case .success(let value): c.vars[name] = value
             case .failure(let message):
                 c.diagnostics.append(
-                    .error("--var \(name)=\(text): \(message.text)", at: nil, notes: [.init("declared here", at: variable.name.span)]))
+                    .error(
+                        "--var \(name)=\(text): \(message.text)", at: nil,
+                        notes: [.init("declared here", at: variable.name.span)]))
                 c.vars[name] = .unknown(variable.type ?? .any)
             }
         }
@@ -56,26 +58,34 @@ enum BindVariables {
             c.diagnostics += evaluator.diagnostics
             switch value {
             case .map(let members):
-                for (key, member) in members.sorted(by: { $0.key < $1.key }) where member.textForm == nil && !member.isUnknown {
-                    c.diagnostics.append(.error("stack tag `\(key)` must be a string, got \(member.typeName)", at: tags.span))
+                for (key, member) in members.sorted(by: { $0.key < $1.key })
+                where member.textForm == nil && !member.isUnknown {
+                    c.diagnostics.append(
+                        .error("stack tag `\(key)` must be a string, got \(member.typeName)", at: tags.span))
                 }
                 c.stackTags = members.mapValues { $0.textForm.map(Value.string) ?? $0 }
             case .unknown: break
             default:
-                c.diagnostics.append(.error("`tags` must be a mapping of strings, got \(value.typeName)", at: tags.span))
+                c.diagnostics.append(
+                    .error("`tags` must be a mapping of strings, got \(value.typeName)", at: tags.span))
             }
         }
     }
 
     /// The stack's name or region, with `${vars.…}` resolved.
-    private static func text(_ expression: Expression?, what: String, fallback: String, _ c: inout Compilation) -> String {
+    private static func text(_ expression: Expression?, what: String, fallback: String, _ c: inout Compilation)
+        -> String
+    {
         guard let expression else { return fallback }
         var evaluator = Evaluator(compilation: c, module: nil, constantsOnly: true)
         evaluator.allowVars = true
         let value = evaluator.evaluate(expression)
         c.diagnostics += evaluator.diagnostics
         if let text = value.textForm, !text.isEmpty { return text }
-        if !value.isUnknown { c.diagnostics.append(.error("\(what) must be a non-empty string, got \(value.typeName)", at: expression.span)) }
+        if !value.isUnknown {
+            c.diagnostics.append(
+                .error("\(what) must be a non-empty string, got \(value.typeName)", at: expression.span))
+        }
         return fallback
     }
 

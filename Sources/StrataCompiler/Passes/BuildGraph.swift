@@ -16,7 +16,8 @@ enum BuildGraph {
         if !c.diagnostics.hasErrors {
             for cycle in graph.cycles() {
                 let path = (cycle + [cycle[0]]).map(\.canonical).joined(separator: " → ")
-                c.diagnostics.append(.error("dependency cycle between instances: \(path)", at: c.instances[cycle[0]]?.span))
+                c.diagnostics.append(
+                    .error("dependency cycle between instances: \(path)", at: c.instances[cycle[0]]?.span))
             }
         }
         var modules: [String] = []

@@ -21,7 +21,9 @@ enum CheckRules {
         var all: [Located] = []
         for scope in c.scopes.byModule.values {
             for result in scope.blockResults.values where result.schema != nil {
-                for instance in result.instances { all.append(Located(instance: instance, type: result.block.type.name)) }
+                for instance in result.instances {
+                    all.append(Located(instance: instance, type: result.block.type.name))
+                }
             }
         }
         all.sort { $0.instance.address < $1.instance.address }
@@ -38,26 +40,35 @@ enum CheckRules {
         return cidr
     }
 
-    private static func checkSubnets(_ all: [Located], _ byAddress: [ResourceAddress: Located], _ c: inout Compilation) {
+    private static func checkSubnets(_ all: [Located], _ byAddress: [ResourceAddress: Located], _ c: inout Compilation)
+    {
         var byVPC: [ResourceAddress: [(Located, CIDR, SourceSpan)]] = [:]
         for subnet in all where subnet.type == "aws_subnet" {
             guard let cidrAttribute = subnet.attribute("cidr_block"), let block = cidr(cidrAttribute) else { continue }
             let span = cidrAttribute.entry.value.span
-            guard let vpcAddress = subnet.attribute("vpc_id")?.dependencies.sorted().first(where: { byAddress[$0]?.type == "aws_vpc" }),
+            guard
+                let vpcAddress = subnet.attribute("vpc_id")?.dependencies.sorted().first(where: {
+                    byAddress[$0]?.type == "aws_vpc"
+                }),
                 let vpc = byAddress[vpcAddress]
             else { continue }
             byVPC[vpcAddress, default: []].append((subnet, block, span))
-            guard let vpcCIDRAttribute = vpc.attribute("cidr_block"), let vpcBlock = cidr(vpcCIDRAttribute) else { continue }
+            guard let vpcCIDRAttribute = vpc.attribute("cidr_block"), let vpcBlock = cidr(vpcCIDRAttribute) else {
+                continue
+            }
             if !vpcBlock.contains(block) {
                 c.diagnostics.append(
                     .error(
-                        "subnet `\(subnet.instance.address)` (\(block)) is outside its VPC's CIDR block \(vpcBlock)", at: span,
+                        "subnet `\(subnet.instance.address)` (\(block)) is outside its VPC's CIDR block \(vpcBlock)",
+                        at: span,
                         notes: [.init("the VPC's CIDR block is set here", at: vpcCIDRAttribute.entry.value.span)]))
             }
         }
         for vpc in byVPC.keys.sorted() {
             // Sorted by first address, an overlap is always with the widest block seen so far.
-            let subnets = (byVPC[vpc] ?? []).sorted { ($0.1.first, $0.0.instance.address) < ($1.1.first, $1.0.instance.address) }
+            let subnets = (byVPC[vpc] ?? []).sorted {
+                ($0.1.first, $0.0.instance.address) < ($1.1.first, $1.0.instance.address)
+            }
             var widest: (Located, CIDR, SourceSpan)?
             for subnet in subnets {
                 if let previous = widest, previous.1.overlaps(subnet.1) {
@@ -80,11 +91,14 @@ enum CheckRules {
         return (major, minor)
     }
 
-    private static func checkVersions(_ all: [Located], _ byAddress: [ResourceAddress: Located], _ c: inout Compilation) {
+    private static func checkVersions(_ all: [Located], _ byAddress: [ResourceAddress: Located], _ c: inout Compilation)
+    {
         var clustersByName: [String: Located] = [:]
         for cluster in all where cluster.type == "aws_eks_cluster" {
             if case .string(let name)? = cluster.attribute("name")?.value { clustersByName[name] = cluster }
-            guard let attribute = cluster.attribute("version"), case .string(let version) = attribute.value else { continue }
+            guard let attribute = cluster.attribute("version"), case .string(let version) = attribute.value else {
+                continue
+            }
             if !eksVersions.contains(version) {
                 c.diagnostics.append(
                     Diagnostic.error(
@@ -94,17 +108,23 @@ enum CheckRules {
             }
         }
         for group in all where group.type == "aws_eks_node_group" {
-            guard let attribute = group.attribute("version"), case .string(let version) = attribute.value else { continue }
+            guard let attribute = group.attribute("version"), case .string(let version) = attribute.value else {
+                continue
+            }
             let span = attribute.entry.value.span
             guard let groupVersion = minorVersion(version) else {
-                c.diagnostics.append(.error("node group version `\(version)` is not a Kubernetes version like `1.31`", at: span))
+                c.diagnostics.append(
+                    .error("node group version `\(version)` is not a Kubernetes version like `1.31`", at: span))
                 continue
             }
             let clusterAttribute = group.attribute("cluster_name")
-            var cluster = clusterAttribute?.dependencies.sorted().compactMap { byAddress[$0] }.first { $0.type == "aws_eks_cluster" }
+            var cluster = clusterAttribute?.dependencies.sorted().compactMap { byAddress[$0] }.first {
+                $0.type == "aws_eks_cluster"
+            }
             if cluster == nil, case .string(let name)? = clusterAttribute?.value { cluster = clustersByName[name] }
             guard let cluster, let clusterVersionAttribute = cluster.attribute("version"),
-                case .string(let clusterVersion) = clusterVersionAttribute.value, let controlPlane = minorVersion(clusterVersion)
+                case .string(let clusterVersion) = clusterVersionAttribute.value,
+                let controlPlane = minorVersion(clusterVersion)
             else { continue }
             if groupVersion > controlPlane {
                 c.diagnostics.append(
@@ -112,7 +132,9 @@ enum CheckRules {
                         "node group `\(group.instance.address)` version \(version) is newer than its cluster's \(clusterVersion)",
                         at: span,
                         detail: "Kubernetes never lets nodes run ahead of the control plane; upgrade the cluster first",
-                        notes: [.init("the cluster's version is set here", at: clusterVersionAttribute.entry.value.span)]))
+                        notes: [
+                            .init("the cluster's version is set here", at: clusterVersionAttribute.entry.value.span)
+                        ]))
             }
         }
     }
@@ -122,16 +144,21 @@ enum CheckRules {
     private static func checkPolicies(_ all: [Located], _ c: inout Compilation) {
         for resource in all {
             for attribute in resource.instance.attributes where policyAttributes.contains(attribute.entry.name.name) {
-                guard case .string(let text) = attribute.value, case .success(let document) = JSONText.decode(text) else { continue }
+                guard case .string(let text) = attribute.value, case .success(let document) = JSONText.decode(text)
+                else { continue }
                 if let problem = policyProblem(document) {
                     // A policy written as a YAML mapping spans many lines: point at its key.
-                    let span = if case .map = attribute.entry.value.kind, attribute.entry.value.span.start.line != attribute.entry.name.span.start.line {
-                        attribute.entry.name.span
-                    } else {
-                        attribute.entry.value.span
-                    }
+                    let span =
+                        if case .map = attribute.entry.value.kind,
+                            attribute.entry.value.span.start.line != attribute.entry.name.span.start.line
+                        {
+                            attribute.entry.name.span
+                        } else {
+                            attribute.entry.value.span
+                        }
                     c.diagnostics.append(
-                        .error("`\(attribute.entry.name.name)` is not a valid IAM policy document: \(problem)", at: span))
+                        .error(
+                            "`\(attribute.entry.name.name)` is not a valid IAM policy document: \(problem)", at: span))
                 }
             }
         }

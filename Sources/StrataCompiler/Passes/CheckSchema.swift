@@ -22,7 +22,8 @@ struct SchemaChecker {
             let entry = attributes[index].entry
             let name = entry.name.name
             guard let attribute = schema.attributes[name] else {
-                diagnostics.append(.unknownAttribute(name, type: schema.type, candidates: settable(schema), at: entry.name.span))
+                diagnostics.append(
+                    .unknownAttribute(name, type: schema.type, candidates: settable(schema), at: entry.name.span))
                 continue
             }
             if attribute.presence == .computed {
@@ -32,13 +33,15 @@ struct SchemaChecker {
             if case .null = attributes[index].value { continue }
             present.insert(name)
             attributes[index].value = check(
-                attributes[index].value, against: attribute.type, expression: entry.value, path: name, key: entry.name.span)
+                attributes[index].value, against: attribute.type, expression: entry.value, path: name,
+                key: entry.name.span)
         }
         for attribute in schema.attributes.values.sorted(by: { $0.name < $1.name })
         where attribute.presence == .required && !present.contains(attribute.name)
             && !attributes.contains(where: { $0.entry.name.name == attribute.name })
         {
-            diagnostics.append(.missingAttribute(attribute.name, type: schema.type, block: block.name.name, at: block.name.span))
+            diagnostics.append(
+                .missingAttribute(attribute.name, type: schema.type, block: block.name.name, at: block.name.span))
         }
     }
 
@@ -48,7 +51,8 @@ struct SchemaChecker {
         for entry in block.attributes {
             let name = entry.name.name
             guard let attribute = schema.attributes[name] else {
-                diagnostics.append(.unknownAttribute(name, type: schema.type, candidates: settable(schema), at: entry.name.span))
+                diagnostics.append(
+                    .unknownAttribute(name, type: schema.type, candidates: settable(schema), at: entry.name.span))
                 continue
             }
             if attribute.presence == .computed {
@@ -140,9 +144,12 @@ struct SchemaChecker {
             }
             return value
         case .duration:
-            guard case .string(let text) = value, text.range(of: Self.durationPattern, options: .regularExpression) != nil else {
+            guard case .string(let text) = value,
+                text.range(of: Self.durationPattern, options: .regularExpression) != nil
+            else {
                 diagnostics.append(
-                    .error("`\(path)` must be a duration like `90s`, `15m` or `1h30m`, got \(describe(value))", at: span))
+                    .error(
+                        "`\(path)` must be a duration like `90s`, `15m` or `1h30m`, got \(describe(value))", at: span))
                 return value
             }
             return value
@@ -165,10 +172,13 @@ struct SchemaChecker {
                 diagnostics.append(.typeMismatch(path, expected: type, got: value.typeName, at: span))
                 return value
             }
-            let literals: [Expression]? = if case .list(let exprs) = expression.kind, exprs.count == items.count { exprs } else { nil }
+            let literals: [Expression]? =
+                if case .list(let exprs) = expression.kind, exprs.count == items.count { exprs } else { nil }
             var converted: [Value] = []
             for (index, item) in items.enumerated() {
-                converted.append(check(item, against: element, expression: literals?[index] ?? expression, path: "\(path)[\(index)]"))
+                converted.append(
+                    check(item, against: element, expression: literals?[index] ?? expression, path: "\(path)[\(index)]")
+                )
             }
             return .list(converted)
         case .map(let element):
@@ -180,7 +190,8 @@ struct SchemaChecker {
             var converted: [String: Value] = [:]
             for key in members.keys.sorted() {
                 guard let member = members[key] else { continue }
-                converted[key] = check(member, against: element, expression: literals[key]?.value ?? expression, path: "\(path).\(key)")
+                converted[key] = check(
+                    member, against: element, expression: literals[key]?.value ?? expression, path: "\(path).\(key)")
             }
             return .map(converted)
         case .object(let fields):
@@ -254,7 +265,8 @@ struct SchemaChecker {
 }
 
 extension Diagnostic {
-    static func unknownAttribute(_ name: String, type: String, candidates: [String], at span: SourceSpan) -> Diagnostic {
+    static func unknownAttribute(_ name: String, type: String, candidates: [String], at span: SourceSpan) -> Diagnostic
+    {
         Diagnostic.error("unknown attribute `\(name)` for resource type `\(type)`", at: span)
             .suggesting(Suggestion.closest(to: name, in: candidates))
     }

@@ -45,7 +45,8 @@ enum ExpandResources {
             let value = evaluator.evaluate(defaultValue)
             c.diagnostics += evaluator.diagnostics
             var checker = SchemaChecker()
-            let converted = checker.check(value, against: declaration.type, expression: defaultValue, path: "default of \(item.name)")
+            let converted = checker.check(
+                value, against: declaration.type, expression: defaultValue, path: "default of \(item.name)")
             c.diagnostics += checker.diagnostics
             evaluated = Evaluated(value: converted)
         } else {
@@ -80,7 +81,8 @@ enum ExpandResources {
             c.diagnostics.append(
                 Diagnostic.error("unknown resource type `\(block.type.name)`", at: block.type.span)
                     .suggesting(Suggestion.closest(to: block.type.name, in: c.catalog.keys.sorted())))
-            scope.blockResults[item.name] = BlockResult(block: block, address: address, schema: nil, expansion: .single, instances: [])
+            scope.blockResults[item.name] = BlockResult(
+                block: block, address: address, schema: nil, expansion: .single, instances: [])
             c.scopes[item.module] = scope
             return
         }
@@ -98,7 +100,8 @@ enum ExpandResources {
         var instances: [InstanceResult] = []
         instances.reserveCapacity(keys.count)
         for key in keys {
-            let instanceAddress = ResourceAddress(module: item.module, type: block.type.name, name: block.name.name, key: key.key)
+            let instanceAddress = ResourceAddress(
+                module: item.module, type: block.type.name, name: block.name.name, key: key.key)
             var attributes: [InstanceResult.Attribute] = []
             for entry in block.attributes {
                 var evaluator = Evaluator(compilation: c, module: item.module)
@@ -124,7 +127,9 @@ enum ExpandResources {
             for attribute in attributes { dependencies.formUnion(attribute.dependencies) }
             dependencies.remove(instanceAddress)
             instances.append(
-                InstanceResult(address: instanceAddress, attributes: attributes, blockDependencies: blockDependencies, object: object))
+                InstanceResult(
+                    address: instanceAddress, attributes: attributes, blockDependencies: blockDependencies,
+                    object: object))
             c.instances[instanceAddress] = ResourceInstance(
                 address: instanceAddress, type: schema.type, plane: schema.plane, attributes: values,
                 dependencies: dependencies.sorted(), span: block.name.span)
@@ -154,7 +159,9 @@ enum ExpandResources {
             }
             guard let count = value.intValue, count >= 0, count <= maximumInstances else {
                 c.diagnostics.append(
-                    .error("`count` must be a whole number from 0 to \(maximumInstances), got \(value.textForm ?? value.typeName)", at: expression.span))
+                    .error(
+                        "`count` must be a whole number from 0 to \(maximumInstances), got \(value.textForm ?? value.typeName)",
+                        at: expression.span))
                 return (.count, [])
             }
             return (.count, (0..<count).map { Key(key: .index($0), each: nil, countIndex: $0) })
@@ -167,7 +174,10 @@ enum ExpandResources {
         switch value {
         case .list(let items):
             guard items.count <= maximumInstances else {
-                c.diagnostics.append(.error("`for_each` produces \(items.count) instances (at most \(maximumInstances))", at: expression.span))
+                c.diagnostics.append(
+                    .error(
+                        "`for_each` produces \(items.count) instances (at most \(maximumInstances))",
+                        at: expression.span))
                 return (.forEach(isMap: false), [])
             }
             if items.contains(where: { !$0.isKnown }) {
@@ -180,25 +190,40 @@ enum ExpandResources {
             if strings.count == items.count {
                 var seen = Set<String>()
                 for text in strings where !seen.insert(text).inserted {
-                    c.diagnostics.append(.error("`for_each` lists \"\(text)\" twice; instance keys must be unique", at: expression.span))
+                    c.diagnostics.append(
+                        .error("`for_each` lists \"\(text)\" twice; instance keys must be unique", at: expression.span))
                     return (.forEach(isMap: false), [])
                 }
-                return (.forEach(isMap: true), strings.enumerated().map { index, text in
-                    Key(key: .name(text), each: .init(key: .string(text), value: .string(text), index: index), countIndex: nil)
-                })
+                return (
+                    .forEach(isMap: true),
+                    strings.enumerated().map { index, text in
+                        Key(
+                            key: .name(text), each: .init(key: .string(text), value: .string(text), index: index),
+                            countIndex: nil)
+                    }
+                )
             }
-            return (.forEach(isMap: false), items.enumerated().map { index, item in
-                Key(key: .index(index), each: .init(key: .int(index), value: item, index: index), countIndex: nil)
-            })
+            return (
+                .forEach(isMap: false),
+                items.enumerated().map { index, item in
+                    Key(key: .index(index), each: .init(key: .int(index), value: item, index: index), countIndex: nil)
+                }
+            )
         case .map(let members):
-            return (.forEach(isMap: true), members.keys.sorted().enumerated().map { index, key in
-                Key(key: .name(key), each: .init(key: .string(key), value: members[key] ?? .null, index: index), countIndex: nil)
-            })
+            return (
+                .forEach(isMap: true),
+                members.keys.sorted().enumerated().map { index, key in
+                    Key(
+                        key: .name(key), each: .init(key: .string(key), value: members[key] ?? .null, index: index),
+                        countIndex: nil)
+                }
+            )
         case .unknown(let type):
             if type != .any { c.diagnostics.append(.expansionUnknown("for_each", at: expression.span)) }
             return (.forEach(isMap: true), [])
         default:
-            c.diagnostics.append(.error("`for_each` must be a list or a map, got \(value.typeName)", at: expression.span))
+            c.diagnostics.append(
+                .error("`for_each` must be a list or a map, got \(value.typeName)", at: expression.span))
             return (.forEach(isMap: true), [])
         }
     }
@@ -232,7 +257,9 @@ enum ExpandResources {
     private static func complete(_ value: Value?, _ attribute: AttributeSchema) -> Value {
         guard let value else {
             if let serverDefault = attribute.serverDefault { return serverDefault.value }
-            if attribute.presence == .computed || attribute.presence == .optionalComputed { return .unknown(attribute.type) }
+            if attribute.presence == .computed || attribute.presence == .optionalComputed {
+                return .unknown(attribute.type)
+            }
             return .null
         }
         switch (attribute.type, value) {

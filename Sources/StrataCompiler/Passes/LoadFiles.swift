@@ -67,7 +67,8 @@ struct LoadFiles {
 
     private mutating func checkName(_ pair: YAMLNode.Pair, what: String) -> Named? {
         let name = pair.name
-        let valid = name.first.map { $0.isLetter || $0 == "_" } == true
+        let valid =
+            name.first.map { $0.isLetter || $0 == "_" } == true
             && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
         guard valid else {
             diagnostics.append(
@@ -91,7 +92,9 @@ struct LoadFiles {
                 diagnostics.append(.error("the stack file has no `\(key)`", at: topSpan))
                 return nil
             }
-            return string(pair.value, what: "`\(key)`").map { (Named(name: $0, span: pair.value.span), expression(pair.value)) }
+            return string(pair.value, what: "`\(key)`").map {
+                (Named(name: $0, span: pair.value.span), expression(pair.value))
+            }
         }
         let name = required("stack")
         let region = required("region")
@@ -106,11 +109,13 @@ struct LoadFiles {
         for pair in mapping(root["modules"], what: "`modules`") {
             guard let named = checkName(pair, what: "module") else { continue }
             guard pair.value.pairs != nil else {
-                diagnostics.append(.error("module `\(named.name)` must be a mapping with `source:`", at: pair.value.span))
+                diagnostics.append(
+                    .error("module `\(named.name)` must be a mapping with `source:`", at: pair.value.span))
                 continue
             }
             checkKeys(pair.value, allowed: Self.callKeys, what: "module `\(named.name)`")
-            guard let sourcePair = pair.value.pair("source"), let source = string(sourcePair.value, what: "`source`") else {
+            guard let sourcePair = pair.value.pair("source"), let source = string(sourcePair.value, what: "`source`")
+            else {
                 if pair.value.pair("source") == nil {
                     diagnostics.append(.error("module `\(named.name)` has no `source`", at: named.span))
                 }
@@ -120,7 +125,9 @@ struct LoadFiles {
             var arguments: [AttributeEntry] = []
             let withPair = pair.value.pair("with")
             for argument in mapping(withPair?.value, what: "`with`") {
-                arguments.append(AttributeEntry(name: Named(name: argument.name, span: argument.key.span), value: expression(argument.value)))
+                arguments.append(
+                    AttributeEntry(
+                        name: Named(name: argument.name, span: argument.key.span), value: expression(argument.value)))
             }
             let module = loadModule(source: source, relativeTo: directory, at: sourceSpan)
             calls.append(
@@ -146,7 +153,8 @@ struct LoadFiles {
             url = url.appendingPathComponent("module.yaml")
         }
         guard FileManager.default.fileExists(atPath: url.path) else {
-            let parent = URL(fileURLWithPath: source, relativeTo: directory).standardizedFileURL.deletingLastPathComponent()
+            let parent = URL(fileURLWithPath: source, relativeTo: directory).standardizedFileURL
+                .deletingLastPathComponent()
             let siblings = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
             let last = URL(fileURLWithPath: source).lastPathComponent
             let suggestion = Suggestion.closest(to: last, in: siblings.sorted()).map { candidate -> String in
@@ -154,8 +162,10 @@ struct LoadFiles {
                 return base + candidate
             }
             diagnostics.append(
-                Diagnostic.error("module source `\(source)` not found", at: span,
-                    detail: "a source is a folder holding module.yaml (or a YAML file), relative to the stack file").suggesting(suggestion))
+                Diagnostic.error(
+                    "module source `\(source)` not found", at: span,
+                    detail: "a source is a folder holding module.yaml (or a YAML file), relative to the stack file"
+                ).suggesting(suggestion))
             return nil
         }
         return loadModule(at: url, from: span)
@@ -189,7 +199,8 @@ struct LoadFiles {
         guard let pairs = node.pairs, pairs.contains(where: { $0.name == "type" }),
             pairs.allSatisfy({ declarationKeys.contains($0.name) })
         else {
-            return VariableDeclaration(name: name, type: nil, typeSpan: nil, defaultValue: expression(node), description: nil)
+            return VariableDeclaration(
+                name: name, type: nil, typeSpan: nil, defaultValue: expression(node), description: nil)
         }
         let input = inputDeclaration(name, node)
         return VariableDeclaration(
@@ -215,10 +226,14 @@ struct LoadFiles {
                 switch TypeExpression.parse(scalar.text) {
                 case .success(let parsed): type = parsed
                 case .failure(let problem):
-                    diagnostics.append(.error(problem.text, at: scalar.positions.span(from: problem.offset ?? 0, to: (problem.offset ?? 0) + 1)))
+                    diagnostics.append(
+                        .error(
+                            problem.text,
+                            at: scalar.positions.span(from: problem.offset ?? 0, to: (problem.offset ?? 0) + 1)))
                 }
             } else {
-                diagnostics.append(.error("an input type must be written as text, like `list(string)`", at: typeNode.span))
+                diagnostics.append(
+                    .error("an input type must be written as text, like `list(string)`", at: typeNode.span))
             }
         }
         return InputDeclaration(
@@ -231,7 +246,8 @@ struct LoadFiles {
         for pair in mapping(node, what: "`resources`") {
             guard let named = checkName(pair, what: "resource") else { continue }
             guard let body = pair.value.pairs else {
-                diagnostics.append(.error("resource `\(named.name)` must be a mapping with a `type:`", at: pair.value.span))
+                diagnostics.append(
+                    .error("resource `\(named.name)` must be a mapping with a `type:`", at: pair.value.span))
                 continue
             }
             guard let typePair = pair.value.pair("type"), let type = string(typePair.value, what: "`type`") else {
@@ -241,7 +257,8 @@ struct LoadFiles {
                 continue
             }
             var block = ResourceBlock(
-                name: named, type: Named(name: type, span: typePair.value.span), forEach: nil, count: nil, dependsOn: [],
+                name: named, type: Named(name: type, span: typePair.value.span), forEach: nil, count: nil,
+                dependsOn: [],
                 attributes: [], span: named.span.through(pair.value.span))
             for entry in body {
                 switch entry.name {
@@ -253,7 +270,9 @@ struct LoadFiles {
                     // `aws_security_group_rule`, say) are written here; any other may be too.
                     for attribute in mapping(entry.value, what: "`attributes`") {
                         block.attributes.append(
-                            AttributeEntry(name: Named(name: attribute.name, span: attribute.key.span), value: expression(attribute.value)))
+                            AttributeEntry(
+                                name: Named(name: attribute.name, span: attribute.key.span),
+                                value: expression(attribute.value)))
                     }
                 case "depends_on":
                     if let items = entry.value.items {
@@ -263,7 +282,8 @@ struct LoadFiles {
                     }
                 default:
                     block.attributes.append(
-                        AttributeEntry(name: Named(name: entry.name, span: entry.key.span), value: expression(entry.value)))
+                        AttributeEntry(
+                            name: Named(name: entry.name, span: entry.key.span), value: expression(entry.value)))
                 }
             }
             if let forEach = block.forEach, block.count != nil {

@@ -75,7 +75,8 @@ public struct DiagnosticRenderer: Sendable {
         if scalars.count > window {
             let from = max(0, min(startColumn - 1 - 40, scalars.count - window))
             let to = min(scalars.count, from + window)
-            scalars = (from > 0 ? Array("…".unicodeScalars) : []) + Array(scalars[from..<to])
+            scalars =
+                (from > 0 ? Array("…".unicodeScalars) : []) + Array(scalars[from..<to])
                 + (to < line.unicodeScalars.count ? Array("…".unicodeScalars) : [])
             let shift = from - (from > 0 ? 1 : 0)
             startColumn -= shift

@@ -97,7 +97,9 @@ public struct Expression: Sendable {
                     attributeSpan = s
                 }
                 found.append(
-                    Reference(root: name, span: base.span, attribute: attribute, attributeSpan: attributeSpan, fullSpan: span))
+                    Reference(
+                        root: name, span: base.span, attribute: attribute, attributeSpan: attributeSpan, fullSpan: span)
+                )
             } else {
                 base.collect(into: &found)
             }

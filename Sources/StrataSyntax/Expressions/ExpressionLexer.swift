@@ -35,7 +35,9 @@ struct ExpressionLexer {
     ]
 
     mutating func next() -> Token {
-        while offset < text.count, text[offset] == " " || text[offset] == "\t" || text[offset] == "\n" || text[offset] == "\r" {
+        while offset < text.count,
+            text[offset] == " " || text[offset] == "\t" || text[offset] == "\n" || text[offset] == "\r"
+        {
             offset += 1
         }
         let start = offset
@@ -43,8 +45,9 @@ struct ExpressionLexer {
         let c = text[offset]
         if c.properties.isAlphabetic || c == "_" {
             var name = String.UnicodeScalarView()
-            while offset < text.count, text[offset].properties.isAlphabetic || text[offset] == "_" || text[offset] == "-"
-                || ("0"..."9").contains(text[offset])
+            while offset < text.count,
+                text[offset].properties.isAlphabetic || text[offset] == "_" || text[offset] == "-"
+                    || ("0"..."9").contains(text[offset])
             {
                 name.append(text[offset])
                 offset += 1

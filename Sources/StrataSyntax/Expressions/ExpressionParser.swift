@@ -179,7 +179,8 @@ struct ExpressionParser {
                 advance()
             }
             let close = try expect(")", "`,` or `)` in the arguments of `\(name)`")
-            return Expression(.call(name: name, nameSpan: span(token), arguments: arguments), span(token.start, close.end))
+            return Expression(
+                .call(name: name, nameSpan: span(token), arguments: arguments), span(token.start, close.end))
         case .symbol("("):
             advance()
             let inner = try parseExpression()

@@ -43,7 +43,9 @@ public enum Template {
                     diagnostics.append(.unclosedInterpolation(at: scalar.positions.span(from: open, to: open + 2)))
                 } else {
                     diagnostics.append(
-                        .error("expected `}` to close `${`", at: scalar.positions.span(from: closing.start, to: max(closing.end, closing.start + 1)),
+                        .error(
+                            "expected `}` to close `${`",
+                            at: scalar.positions.span(from: closing.start, to: max(closing.end, closing.start + 1)),
                             notes: [.init("`${` opened here", at: scalar.positions.span(from: open, to: open + 2))]))
                 }
             } catch {
@@ -56,7 +58,8 @@ public enum Template {
             var resume = index + 2
             while resume < text.count, text[resume] != "}" { resume += 1 }
             index = resume + 1
-            parts.append(.interpolation(Expression(.null, scalar.positions.span(from: open, to: min(resume + 1, text.count)))))
+            parts.append(
+                .interpolation(Expression(.null, scalar.positions.span(from: open, to: min(resume + 1, text.count)))))
         }
         if !literal.isEmpty { parts.append(.text(String(literal))) }
         if !sawInterpolation {
@@ -81,8 +84,12 @@ public enum Template {
         }
         if let value = Int(text), text.first != "+" { return Expression(.int(value), span) }
         if text.hasPrefix("0x"), let value = Int(text.dropFirst(2), radix: 16) { return Expression(.int(value), span) }
-        let isNumeric = text.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || "+-.eE".unicodeScalars.contains($0) }
-        if isNumeric, text.contains(where: \.isNumber), let value = Double(text) { return Expression(.float(value), span) }
+        let isNumeric = text.unicodeScalars.allSatisfy {
+            ("0"..."9").contains($0) || "+-.eE".unicodeScalars.contains($0)
+        }
+        if isNumeric, text.contains(where: \.isNumber), let value = Double(text) {
+            return Expression(.float(value), span)
+        }
         return Expression(.string(text), span)
     }
 

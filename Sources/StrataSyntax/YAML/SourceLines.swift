@@ -100,7 +100,8 @@ struct SourceLines {
                 end = SourcePosition(line: start.line, column: contentStart.column + value.count + 1)
             } else {
                 let (table, cursor) = align(value, from: contentStart)
-                positions = table.isEmpty ? .contiguous(file: file, start: contentStart) : .table(file: file, positions: table)
+                positions =
+                    table.isEmpty ? .contiguous(file: file, start: contentStart) : .table(file: file, positions: table)
                 end = closing(quote, after: cursor)
             }
         case .literal, .folded:
@@ -129,7 +130,9 @@ struct SourceLines {
 
     /// Where `name` is used again as a key in the mapping whose key first appears at `first`:
     /// in a block mapping at the same column on a later line, in a flow mapping after a `,`.
-    func findRepeatedKey(_ name: String, after first: SourcePosition) -> (start: SourcePosition, textStart: SourcePosition, length: Int)? {
+    func findRepeatedKey(_ name: String, after first: SourcePosition) -> (
+        start: SourcePosition, textStart: SourcePosition, length: Int
+    )? {
         let key = Array(name.unicodeScalars)
         guard first.line >= 1, first.line <= lines.count else { return nil }
         let firstLine = lines[first.line - 1]
@@ -142,7 +145,9 @@ struct SourceLines {
                 quote = line[index]
                 offset += 1
             }
-            guard offset + key.count <= line.count, Array(line[offset..<(offset + key.count)]) == key else { return nil }
+            guard offset + key.count <= line.count, Array(line[offset..<(offset + key.count)]) == key else {
+                return nil
+            }
             var after = offset + key.count
             if let quote {
                 guard after < line.count, line[after] == quote else { return nil }

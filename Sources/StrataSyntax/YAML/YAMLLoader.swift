@@ -38,12 +38,15 @@ public enum YAMLLoader {
                 diagnostics.append(
                     .duplicateKey(name, at: keySpan, first: span(file, first, name.unicodeScalars.count)))
                 masked.insert(repeated.start)
-                source = lines.replacing(at: repeated.textStart, count: name.unicodeScalars.count, with: placeholder(round, name.unicodeScalars.count))
+                source = lines.replacing(
+                    at: repeated.textStart, count: name.unicodeScalars.count,
+                    with: placeholder(round, name.unicodeScalars.count))
             } catch let error as YamlError {
                 diagnostics.append(malformed(error, file: file))
                 return (nil, diagnostics)
             } catch {
-                diagnostics.append(.error("cannot read YAML: \(error)", at: span(file, SourcePosition(line: 1, column: 1), 1)))
+                diagnostics.append(
+                    .error("cannot read YAML: \(error)", at: span(file, SourcePosition(line: 1, column: 1), 1)))
                 return (nil, diagnostics)
             }
         }
@@ -58,7 +61,8 @@ public enum YAMLLoader {
             text.append(digits[value % digits.count])
             value /= digits.count
         } while value > 0 && text.count < length
-        let padded = String(repeating: "z", count: max(0, length - text.count - 1)) + (length > text.count ? "_" : "") + text
+        let padded =
+            String(repeating: "z", count: max(0, length - text.count - 1)) + (length > text.count ? "_" : "") + text
         return String(padded.suffix(length))
     }
 
@@ -85,8 +89,10 @@ public enum YAMLLoader {
 
     // MARK: - Conversion with spans
 
-    private static func convert(_ node: Node, file: String, lines: SourceLines, masked: Set<SourcePosition>) -> YAMLNode {
-        let start = node.mark.map { SourcePosition(line: $0.line, column: $0.column) } ?? SourcePosition(line: 1, column: 1)
+    private static func convert(_ node: Node, file: String, lines: SourceLines, masked: Set<SourcePosition>) -> YAMLNode
+    {
+        let start =
+            node.mark.map { SourcePosition(line: $0.line, column: $0.column) } ?? SourcePosition(line: 1, column: 1)
         switch node {
         case .scalar(let scalar):
             return lines.scalarNode(scalar, at: start, file: file)
