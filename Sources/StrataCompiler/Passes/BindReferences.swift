@@ -240,19 +240,25 @@ enum BindReferences {
             var candidates = Array(scope.blocks.keys) + ["each", "count", "stack", "zones"]
             candidates += scope.module == nil ? ["vars"] + c.stack.modules.map(\.name.name) : ["inputs"]
             c.diagnostics.append(
-                Diagnostic.error(
-                    "unknown reference `\(name)`", at: reference.span,
-                    detail: scope.module == nil
-                        ? "the stack file can refer to its resources, its modules' outputs, `vars`, `stack` and `zones`"
-                        : "a module can refer to its own resources, `inputs`, `stack` and `zones`"
-                )
-                .suggesting(Suggestion.closest(to: name, in: candidates.sorted())))
+                .unknownReference(name, inModule: scope.module != nil, candidates: candidates, at: reference.span))
             return nil
         }
     }
 }
 
 extension Diagnostic {
+    static func unknownReference(_ name: String, inModule: Bool, candidates: [String], at span: SourceSpan)
+        -> Diagnostic
+    {
+        Diagnostic.error(
+            "unknown reference `\(name)`", at: span,
+            detail: inModule
+                ? "a module can refer to its own resources, `inputs`, `stack` and `zones`"
+                : "the stack file can refer to its resources, its modules' outputs, `vars`, `stack` and `zones`"
+        )
+        .suggesting(Suggestion.closest(to: name, in: candidates.sorted()))
+    }
+
     static func missingInput(_ input: InputDeclaration, module: String, at span: SourceSpan) -> Diagnostic {
         .error(
             "module `\(module)` is missing required input `\(input.name.name)` (\(input.type))", at: span,

@@ -58,10 +58,9 @@ enum CheckRules {
             }
             if !vpcBlock.contains(block) {
                 c.diagnostics.append(
-                    .error(
-                        "subnet `\(subnet.instance.address)` (\(block)) is outside its VPC's CIDR block \(vpcBlock)",
-                        at: span,
-                        notes: [.init("the VPC's CIDR block is set here", at: vpcCIDRAttribute.entry.value.span)]))
+                    .subnetOutsideVPC(
+                        subnet.instance.address, block, vpcBlock, at: span,
+                        vpcBlockAt: vpcCIDRAttribute.entry.value.span))
             }
         }
         for vpc in byVPC.keys.sorted() {
@@ -73,9 +72,9 @@ enum CheckRules {
             for subnet in subnets {
                 if let previous = widest, previous.1.overlaps(subnet.1) {
                     c.diagnostics.append(
-                        .error(
-                            "subnet `\(subnet.0.instance.address)` (\(subnet.1)) overlaps `\(previous.0.instance.address)` (\(previous.1)) in `\(vpc)`",
-                            at: subnet.2, notes: [.init("the other subnet's CIDR block is set here", at: previous.2)]))
+                        .subnetsOverlap(
+                            subnet.0.instance.address, subnet.1, previous.0.instance.address, previous.1, in: vpc,
+                            at: subnet.2, otherAt: previous.2))
                 }
                 if widest == nil || subnet.1.last > (widest?.1.last ?? 0) { widest = subnet }
             }
@@ -100,11 +99,7 @@ enum CheckRules {
                 continue
             }
             if !eksVersions.contains(version) {
-                c.diagnostics.append(
-                    Diagnostic.error(
-                        "EKS version `\(version)` is not supported; use one of \(eksVersions.joined(separator: ", "))",
-                        at: attribute.entry.value.span
-                    ).suggesting(nil))
+                c.diagnostics.append(.unsupportedEKSVersion(version, at: attribute.entry.value.span))
             }
         }
         for group in all where group.type == "aws_eks_node_group" {
@@ -113,8 +108,7 @@ enum CheckRules {
             }
             let span = attribute.entry.value.span
             guard let groupVersion = minorVersion(version) else {
-                c.diagnostics.append(
-                    .error("node group version `\(version)` is not a Kubernetes version like `1.31`", at: span))
+                c.diagnostics.append(.malformedNodeGroupVersion(version, at: span))
                 continue
             }
             let clusterAttribute = group.attribute("cluster_name")
@@ -128,13 +122,9 @@ enum CheckRules {
             else { continue }
             if groupVersion > controlPlane {
                 c.diagnostics.append(
-                    .error(
-                        "node group `\(group.instance.address)` version \(version) is newer than its cluster's \(clusterVersion)",
-                        at: span,
-                        detail: "Kubernetes never lets nodes run ahead of the control plane; upgrade the cluster first",
-                        notes: [
-                            .init("the cluster's version is set here", at: clusterVersionAttribute.entry.value.span)
-                        ]))
+                    .nodeGroupNewerThanCluster(
+                        group.instance.address, version, clusterVersion, at: span,
+                        clusterVersionAt: clusterVersionAttribute.entry.value.span))
             }
         }
     }
@@ -156,9 +146,7 @@ enum CheckRules {
                         } else {
                             attribute.entry.value.span
                         }
-                    c.diagnostics.append(
-                        .error(
-                            "`\(attribute.entry.name.name)` is not a valid IAM policy document: \(problem)", at: span))
+                    c.diagnostics.append(.invalidPolicyDocument(attribute.entry.name.name, problem, at: span))
                 }
             }
         }
@@ -189,5 +177,48 @@ enum CheckRules {
             }
         }
         return nil
+    }
+}
+
+extension Diagnostic {
+    static func subnetOutsideVPC(
+        _ subnet: ResourceAddress, _ block: CIDR, _ vpcBlock: CIDR, at span: SourceSpan, vpcBlockAt: SourceSpan
+    ) -> Diagnostic {
+        .error(
+            "subnet `\(subnet)` (\(block)) is outside its VPC's CIDR block \(vpcBlock)", at: span,
+            notes: [.init("the VPC's CIDR block is set here", at: vpcBlockAt)])
+    }
+
+    static func subnetsOverlap(
+        _ subnet: ResourceAddress, _ block: CIDR, _ other: ResourceAddress, _ otherBlock: CIDR,
+        in vpc: ResourceAddress, at span: SourceSpan, otherAt: SourceSpan
+    ) -> Diagnostic {
+        .error(
+            "subnet `\(subnet)` (\(block)) overlaps `\(other)` (\(otherBlock)) in `\(vpc)`", at: span,
+            notes: [.init("the other subnet's CIDR block is set here", at: otherAt)])
+    }
+
+    static func unsupportedEKSVersion(_ version: String, at span: SourceSpan) -> Diagnostic {
+        .error(
+            "EKS version `\(version)` is not supported; use one of \(CheckRules.eksVersions.joined(separator: ", "))",
+            at: span)
+    }
+
+    static func malformedNodeGroupVersion(_ version: String, at span: SourceSpan) -> Diagnostic {
+        .error("node group version `\(version)` is not a Kubernetes version like `1.31`", at: span)
+    }
+
+    static func nodeGroupNewerThanCluster(
+        _ group: ResourceAddress, _ version: String, _ clusterVersion: String, at span: SourceSpan,
+        clusterVersionAt: SourceSpan
+    ) -> Diagnostic {
+        .error(
+            "node group `\(group)` version \(version) is newer than its cluster's \(clusterVersion)", at: span,
+            detail: "Kubernetes never lets nodes run ahead of the control plane; upgrade the cluster first",
+            notes: [.init("the cluster's version is set here", at: clusterVersionAt)])
+    }
+
+    static func invalidPolicyDocument(_ attribute: String, _ problem: String, at span: SourceSpan) -> Diagnostic {
+        .error("`\(attribute)` is not a valid IAM policy document: \(problem)", at: span)
     }
 }
