@@ -59,3 +59,16 @@ import Testing
         #expect(value.compact == #"{"a":["x\"y",null,2],"b":1}"#)
     }
 }
+
+@Suite struct GraphJSONTests {
+    @Test func nodesWithTheirDependenciesAndProperties() {
+        var graph = Graph<Int>()
+        graph.addEdge(from: 2, to: 1)
+        graph.add(3)
+        let json = graph.json(id: { "n\($0)" }, properties: { ["odd": .bool($0 % 2 == 1)] })
+        #expect(
+            json.compact
+                == #"{"nodes":[{"dependencies":[],"id":"n1","odd":true},{"dependencies":["n1"],"id":"n2","odd":false},{"dependencies":[],"id":"n3","odd":true}]}"#
+        )
+    }
+}
