@@ -169,7 +169,7 @@ struct Evaluator {
                 if case .forEach(isMap: true) = result.expansion { key.textForm.map { .name($0) } } else {
                     key.intValue.map { .index($0) } ?? key.stringValue.map { .name($0) }
                 }
-            guard let instance = all.first(where: { $0.address.key == wanted }) else {
+            guard let position = wanted.flatMap({ result.positions[$0] }) else {
                 let known = all.prefix(6).compactMap { $0.address.key?.canonical }.joined(separator: ", ")
                 diagnostics.append(
                     .error(
@@ -179,6 +179,7 @@ struct Evaluator {
                             ? "it has no instances" : "its instances are \(known)\(all.count > 6 ? ", …" : "")"))
                 return .unknown(.any)
             }
+            let instance = all[position]
             dependencies.insert(instance.address)
             return apply(instance.object, accessors.dropFirst(), label: label)
         case .attribute(let name, let span)?:

@@ -69,6 +69,24 @@ struct BlockResult: Sendable {
     var schema: ResourceSchema?
     var expansion: Expansion
     var instances: [InstanceResult]
+    /// Position of each instance by key, for `name[key]` lookups in large expansions.
+    var positions: [ResourceAddress.Key: Int]
+
+    init(
+        block: ResourceBlock, address: ResourceAddress, schema: ResourceSchema?, expansion: Expansion,
+        instances: [InstanceResult]
+    ) {
+        self.block = block
+        self.address = address
+        self.schema = schema
+        self.expansion = expansion
+        self.instances = instances
+        var positions: [ResourceAddress.Key: Int] = [:]
+        for (index, instance) in instances.enumerated() {
+            if let key = instance.address.key { positions[key] = index }
+        }
+        self.positions = positions
+    }
 }
 
 /// A module instance or the stack root while compiling: its declarations and what has been
@@ -141,5 +159,11 @@ final class ScopeTable {
     subscript(module: String?) -> Scope? {
         get { byModule[module ?? Compilation.rootKey] }
         set { byModule[module ?? Compilation.rootKey] = newValue }
+    }
+
+    /// Changes one scope in place, without copying its tables.
+    func update(_ module: String?, _ change: (inout Scope) -> Void) {
+        guard byModule[module ?? Compilation.rootKey] != nil else { return }
+        change(&byModule[module ?? Compilation.rootKey, default: Scope(module: module, file: "")])
     }
 }

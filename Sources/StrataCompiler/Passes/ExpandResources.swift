@@ -20,7 +20,7 @@ enum ExpandResources {
     // MARK: - Inputs and outputs
 
     private static func evaluateInput(_ item: ItemID, _ c: inout Compilation) {
-        guard let module = item.module, var scope = c.scopes[module], let declaration = scope.inputs[item.name],
+        guard let module = item.module, let declaration = c.scopes[module]?.inputs[item.name],
             let call = c.stack.modules.first(where: { $0.name.name == module })
         else { return }
         var evaluated: Evaluated
@@ -52,17 +52,16 @@ enum ExpandResources {
         } else {
             evaluated = Evaluated(value: .unknown(declaration.type))
         }
-        scope.inputValues[item.name] = evaluated
-        c.scopes[module] = scope
+        c.scopes.update(module) { $0.inputValues[item.name] = evaluated }
     }
 
     private static func evaluateOutput(_ item: ItemID, _ c: inout Compilation) {
-        guard var scope = c.scopes[item.module], let declaration = scope.outputs[item.name] else { return }
+        guard let declaration = c.scopes[item.module]?.outputs[item.name] else { return }
         var evaluator = Evaluator(compilation: c, module: item.module)
         let value = evaluator.evaluate(declaration.value)
         c.diagnostics += evaluator.diagnostics
-        scope.outputValues[item.name] = Evaluated(value: value, dependencies: evaluator.dependencies)
-        c.scopes[item.module] = scope
+        let evaluated = Evaluated(value: value, dependencies: evaluator.dependencies)
+        c.scopes.update(item.module) { $0.outputValues[item.name] = evaluated }
         if item.module == nil { c.outputs[item.name] = value }
     }
 
@@ -75,15 +74,16 @@ enum ExpandResources {
     }
 
     private static func expandBlock(_ item: ItemID, _ c: inout Compilation) {
-        guard var scope = c.scopes[item.module], let block = scope.blocks[item.name] else { return }
+        // Scopes are updated in place (`update`): copying one per block would make a stack with
+        // thousands of resources quadratic.
+        guard let block = c.scopes[item.module]?.blocks[item.name] else { return }
         let address = ResourceAddress(module: item.module, type: block.type.name, name: block.name.name)
         guard let schema = c.catalog[block.type.name] else {
             c.diagnostics.append(
                 Diagnostic.error("unknown resource type `\(block.type.name)`", at: block.type.span)
                     .suggesting(Suggestion.closest(to: block.type.name, in: c.catalog.keys.sorted())))
-            scope.blockResults[item.name] = BlockResult(
-                block: block, address: address, schema: nil, expansion: .single, instances: [])
-            c.scopes[item.module] = scope
+            let result = BlockResult(block: block, address: address, schema: nil, expansion: .single, instances: [])
+            c.scopes.update(item.module) { $0.blockResults[item.name] = result }
             return
         }
         var blockDependencies = Set<ResourceAddress>()
@@ -91,7 +91,9 @@ enum ExpandResources {
         for dependency in block.dependsOn {
             var evaluator = Evaluator(compilation: c, module: item.module)
             if case .string(let name) = dependency.kind {
-                for instance in scope.blockResults[name]?.instances ?? [] { blockDependencies.insert(instance.address) }
+                for instance in c.scopes[item.module]?.blockResults[name]?.instances ?? [] {
+                    blockDependencies.insert(instance.address)
+                }
             } else {
                 _ = evaluator.evaluate(dependency)
                 blockDependencies.formUnion(evaluator.dependencies)
@@ -139,9 +141,9 @@ enum ExpandResources {
             checker.checkNames(block, schema: schema)
             c.diagnostics += checker.diagnostics
         }
-        scope.blockResults[item.name] = BlockResult(
+        let result = BlockResult(
             block: block, address: address, schema: schema, expansion: expansion, instances: instances)
-        c.scopes[item.module] = scope
+        c.scopes.update(item.module) { $0.blockResults[item.name] = result }
     }
 
     /// The instance keys `count` or `for_each` produce (one unkeyed instance without either).
