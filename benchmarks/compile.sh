@@ -30,3 +30,9 @@ for size in 1000 10000 50000; do
 done
 python3 -c "import sys; a, b, c = map(float, sys.argv[1:]); print(f'validate time ratio 1k:10k:50k = 1 : {b/a:.1f} : {c/a:.1f} (linear would be 1 : 10 : 50)')" \
   "${seconds[1000]}" "${seconds[10000]}" "${seconds[50000]}"
+
+# One scope of 10k blocks chained by references: guards against anything quadratic per scope.
+dir="$WORK/flat-10000"
+python3 benchmarks/compile_stack.py 10000 "$dir" flat >/dev/null
+read -r fs fm < <(measure "$STRATA" validate "$dir")
+printf 'flat 10k (one scope, a 10k-long dependency chain): validate %s s, %s MB\n' "$fs" "$fm"

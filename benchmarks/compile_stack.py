@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Writes a synthetic stack of about N resources for the compile benchmark.
 
-Usage: compile_stack.py N OUT_DIR
+Usage: compile_stack.py N OUT_DIR [cells|flat]
 
-The stack instantiates a "cell" module once per 98 resources: a VPC (a /17 of 10.0.0.0/8),
+"cells" (the default): the stack instantiates a "cell" module once per 98 resources: a VPC (a /17 of 10.0.0.0/8),
 32 subnets carved with cidrsubnet, a route table with 32 associations and 32 security groups,
 so the benchmark exercises module binding, for_each/count expansion, the standard library,
 references between instances, CIDR rules and the graph, the way a real platform does.
+
+"flat": N queues declared in the stack file itself, each referring to the one before it: one
+scope with N blocks and a dependency chain N long, the shape that exposes anything quadratic
+in the number of blocks per scope or in the depth of the graph.
 """
 import math
 import os
@@ -50,10 +54,25 @@ outputs:
 """
 
 
+def flat(resources: int, out: str) -> None:
+    os.makedirs(out, exist_ok=True)
+    lines = [f"stack: flat-{resources}", "region: eu-west-1", "tags: { team: platform }", "resources:"]
+    for i in range(resources):
+        lines += [f"  q{i}:", "    type: aws_sqs_queue", f"    name: q{i}"]
+        if i:
+            lines.append(f"    redrive_policy: '${{jsonencode({{ deadLetterTargetArn = q{i - 1}.arn }})}}'")
+    with open(os.path.join(out, "stack.yaml"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(resources)
+
+
 def main() -> None:
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     resources, out = int(sys.argv[1]), sys.argv[2]
+    if len(sys.argv) == 4 and sys.argv[3] == "flat":
+        flat(resources, out)
+        return
     cells = max(1, math.ceil(resources / PER_CELL))
     if cells > 512:
         sys.exit("at most 512 cells (10.0.0.0/8 holds 512 /17 blocks)")
