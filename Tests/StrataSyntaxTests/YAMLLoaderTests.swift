@@ -46,3 +46,23 @@ import Testing
         #expect(diagnostics.first?.span?.start.line == 2)
     }
 }
+
+@Suite struct YAMLMergeKeyTests {
+    @Test func mergeKeysAddWhatTheMappingDoesNotSet() throws {
+        let text = """
+            defaults: &defaults
+              type: aws_sqs_queue
+              delay_seconds: 5
+            queue:
+              <<: *defaults
+              delay_seconds: 10
+            """
+        let (node, diagnostics) = YAMLLoader.load(text, file: "m.yaml")
+        #expect(diagnostics.isEmpty)
+        let queue = try #require(node?["queue"])
+        #expect(queue.pairs?.map(\.name) == ["delay_seconds", "type"])
+        #expect(queue["delay_seconds"]?.scalar?.text == "10")
+        // The inherited value keeps the span where the default is written.
+        #expect(queue["type"]?.span.start == SourcePosition(line: 2, column: 9))
+    }
+}

@@ -57,8 +57,10 @@ struct LoadFiles {
         return []
     }
 
+    /// Unknown keys are errors, except `x-…` ones (as in Compose files): a place for YAML
+    /// anchors that other parts of the file merge with `<<: *name`.
     private mutating func checkKeys(_ node: YAMLNode, allowed: [String], what: String) {
-        for pair in node.pairs ?? [] where !allowed.contains(pair.name) {
+        for pair in node.pairs ?? [] where !allowed.contains(pair.name) && !pair.name.hasPrefix("x-") {
             diagnostics.append(
                 Diagnostic.error("unknown key `\(pair.name)` in \(what)", at: pair.key.span)
                     .suggesting(Suggestion.closest(to: pair.name, in: allowed)))

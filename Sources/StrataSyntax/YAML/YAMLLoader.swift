@@ -113,7 +113,7 @@ public enum YAMLLoader {
                 pairs.append(YAMLNode.Pair(key: k, value: v))
             }
             if mapping.style == .flow { end = max(end, lines.closing("}", after: end)) }
-            return YAMLNode(kind: .mapping(pairs), span: SourceSpan(file: file, start: start, end: end))
+            return YAMLNode(kind: .mapping(mergeKeys(pairs)), span: SourceSpan(file: file, start: start, end: end))
         case .sequence(let sequence):
             var items: [YAMLNode] = []
             var end = SourcePosition(line: start.line, column: start.column + 1)
@@ -125,6 +125,31 @@ public enum YAMLLoader {
             if sequence.style == .flow { end = max(end, lines.closing("]", after: end)) }
             return YAMLNode(kind: .sequence(items), span: SourceSpan(file: file, start: start, end: end))
         }
+    }
+}
+
+extension YAMLLoader {
+    /// YAML's merge key: `<<: *defaults` (or a list of aliases) adds the keys of those mappings
+    /// that the mapping does not set itself, earlier sources first. The merged pairs keep their
+    /// own spans, so a problem in a shared default is reported where the default is written.
+    static func mergeKeys(_ pairs: [YAMLNode.Pair]) -> [YAMLNode.Pair] {
+        func sources(_ pair: YAMLNode.Pair) -> [YAMLNode]? {
+            guard pair.name == "<<", pair.key.scalar?.style == .plain else { return nil }
+            if pair.value.pairs != nil { return [pair.value] }
+            if let items = pair.value.items, items.allSatisfy({ $0.pairs != nil }) { return items }
+            return nil
+        }
+        guard pairs.contains(where: { sources($0) != nil }) else { return pairs }
+        var result = pairs.filter { sources($0) == nil }
+        var present = Set(result.map(\.name))
+        for pair in pairs {
+            for source in sources(pair) ?? [] {
+                for inherited in source.pairs ?? [] where present.insert(inherited.name).inserted {
+                    result.append(inherited)
+                }
+            }
+        }
+        return result
     }
 }
 
