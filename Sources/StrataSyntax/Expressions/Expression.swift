@@ -80,18 +80,9 @@ public struct Expression: Sendable {
             found.append(Reference(root: name, span: span, attribute: nil, attributeSpan: nil, fullSpan: span))
         case .traversal(let base, let accessors):
             if case .variable(let name) = base.kind {
+                // Only a `.name` right after the root names an input, variable or output.
                 var attribute: String?
                 var attributeSpan: SourceSpan?
-                for accessor in accessors {
-                    if case .attribute(let a, let s) = accessor {
-                        attribute = a
-                        attributeSpan = s
-                        break
-                    }
-                    // `name["key"].attr` and `name[*].attr` still name `attr` next.
-                    if case .index = accessor { continue }
-                    if case .splat = accessor { continue }
-                }
                 if case .attribute(let a, let s)? = accessors.first {
                     attribute = a
                     attributeSpan = s
