@@ -13,8 +13,8 @@ public struct DiagnosticRenderer: Sendable {
         self.relativeTo = relativeTo
     }
 
-    /// Every diagnostic, in deterministic order, followed by a summary count line when there
-    /// are errors or warnings.
+    /// Every diagnostic, sorted and without repeats. The count line ("1 error in ...") is the
+    /// command line's to print, since only it knows what was compiled.
     public func render(_ diagnostics: [Diagnostic]) -> String {
         var out = ""
         for diagnostic in diagnostics.normalized() {
