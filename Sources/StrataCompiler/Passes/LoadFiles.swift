@@ -79,8 +79,20 @@ struct LoadFiles {
                     detail: "names start with a letter or `_` and hold letters, digits, `_` and `-`"))
             return nil
         }
+        // Resources and modules are referred to by bare name, so they cannot take a builtin's.
+        if what == "resource" || what == "module", Self.reservedNames.contains(name) {
+            diagnostics.append(
+                .error(
+                    "`\(name)` cannot name a \(what): expressions use it for something else", at: pair.key.span,
+                    detail: "reserved: \(Self.reservedNames.sorted().joined(separator: ", "))"))
+            return nil
+        }
         return Named(name: name, span: pair.key.span)
     }
+
+    static let reservedNames: Set<String> = [
+        "each", "count", "stack", "zones", "inputs", "vars", "module", "true", "false", "null",
+    ]
 
     // MARK: - Stack
 
