@@ -155,6 +155,14 @@ struct Evaluator {
         if case .single = result.expansion {
             guard let instance = result.instances.first else { return .unknown(.any) }
             dependencies.insert(instance.address)
+            if case .index(let key)? = accessors.first {
+                let block = result.block.name.name
+                diagnostics.append(
+                    .error(
+                        "`\(block)` has neither `count` nor `for_each`: refer to it without an index, as in `\(block).id`",
+                        at: key.span))
+                return .unknown(.any)
+            }
             return apply(instance.object, accessors, label: label)
         }
         let all = result.instances
