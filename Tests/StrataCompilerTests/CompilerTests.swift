@@ -285,3 +285,52 @@ struct Scratch {
         #expect(sorted == ["aws_vpc.v", "module.a.aws_subnet.s[2]", "module.a.aws_subnet.s[10]", "module.b.aws_vpc.v"])
     }
 }
+
+@Suite struct ForExpressionTests {
+    @Test func listsAndMapsAreBuiltElementByElement() throws {
+        let stack = """
+            stack: loops
+            region: eu-west-1
+            vars:
+              sizes: { small: 1, medium: 2, large: 4 }
+            resources:
+              queues:
+                type: aws_sqs_queue
+                for_each: '${[for name, size in vars.sizes : name if size > 1]}'
+                name: ${each.value}
+            outputs:
+              doubled: '${{for k, v in vars.sizes : upper(k) => v * 2 if v > 1}}'
+              indexed: '${[for i, z in zones : "${z}" if i < 2]}'
+              arns: '${[for q in queues : q.arn]}'
+              names: '${[for q in queues : q.name]}'
+            """
+        let scratch = try Scratch(["stack.yaml": stack])
+        defer { scratch.remove() }
+        let result = scratch.compile()
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        let graph = try #require(result.graph)
+        #expect(
+            graph.resources.keys.map(\.canonical).sorted() == [
+                #"aws_sqs_queue.queues["large"]"#, #"aws_sqs_queue.queues["medium"]"#,
+            ])
+        #expect(graph.outputs["doubled"] == .map(["MEDIUM": .int(4), "LARGE": .int(8)]))
+        // Strings inside expressions do not interpolate again (docs/language.md).
+        #expect(graph.outputs["indexed"] == .list([.string("${z}"), .string("${z}")]))
+        #expect(graph.outputs["arns"] == .list([.unknown(.string), .unknown(.string)]))
+        #expect(graph.outputs["names"] == .list([.string("large"), .string("medium")]))
+    }
+
+    @Test func loopVariablesAreNotReferencesButOtherNamesAre() throws {
+        let stack = """
+            stack: loops
+            region: eu-west-1
+            outputs:
+              bad: '${[for z in zones : zz]}'
+            """
+        let scratch = try Scratch(["stack.yaml": stack])
+        defer { scratch.remove() }
+        let diagnostics = scratch.compile().diagnostics
+        #expect(diagnostics.map(\.summary) == ["unknown reference `zz`"])
+        #expect(diagnostics.first?.span?.start == SourcePosition(line: 4, column: 29))
+    }
+}

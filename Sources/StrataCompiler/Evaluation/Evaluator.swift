@@ -23,6 +23,8 @@ struct Evaluator {
     var allowVars = false
     var each: EachBinding?
     var countIndex: Int?
+    /// The variables of the `for` expressions being evaluated, innermost last written.
+    var locals: [String: Value] = [:]
     var diagnostics: [Diagnostic] = []
     var dependencies: Set<ResourceAddress> = []
 
@@ -89,12 +91,75 @@ struct Evaluator {
                 members[name] = value
             }
             return .map(members)
+        case .forExpression(let clause):
+            return forExpression(clause, span: expression.span)
         }
+    }
+
+    /// `[for ...]` and `{for ...}`: the body evaluated once per element, with the loop's
+    /// variables bound; elements whose condition is false are left out.
+    private mutating func forExpression(_ clause: Expression.ForClause, span: SourceSpan) -> Value {
+        let collection = evaluate(clause.collection)
+        let elements: [(key: Value, value: Value)]
+        switch collection {
+        case .list(let items): elements = items.enumerated().map { (.int($0.offset), $0.element) }
+        case .map(let members): elements = members.keys.sorted().map { (.string($0), members[$0] ?? .null) }
+        case .unknown: return .unknown(clause.key == nil ? .list(.any) : .map(.any))
+        case .null: elements = []
+        default:
+            diagnostics.append(
+                .error("a `for` needs a list or a map, got \(collection.typeName)", at: clause.collection.span))
+            return .unknown(.any)
+        }
+        let saved = locals
+        defer { locals = saved }
+        var items: [Value] = []
+        var members: [String: Value] = [:]
+        var unknown = false
+        for element in elements {
+            locals[clause.valueName] = element.value
+            if let keyName = clause.keyName { locals[keyName] = element.key }
+            if let condition = clause.condition {
+                switch evaluate(condition) {
+                case .bool(true): break
+                case .bool(false): continue
+                case .unknown:
+                    unknown = true
+                    continue
+                case let other:
+                    diagnostics.append(
+                        .error("a `for` condition must be a bool, got \(other.typeName)", at: condition.span))
+                    return .unknown(.any)
+                }
+            }
+            let value = evaluate(clause.value)
+            guard let keyExpression = clause.key else {
+                items.append(value)
+                continue
+            }
+            let key = evaluate(keyExpression)
+            guard let name = key.textForm else {
+                if key.isUnknown {
+                    unknown = true
+                    continue
+                }
+                diagnostics.append(.error("a map key must be a string, got \(key.typeName)", at: keyExpression.span))
+                return .unknown(.any)
+            }
+            if members[name] != nil {
+                diagnostics.append(.error("the `for` produces the key \"\(name)\" twice", at: keyExpression.span))
+                return .unknown(.any)
+            }
+            members[name] = value
+        }
+        if unknown { return .unknown(clause.key == nil ? .list(.any) : .map(.any)) }
+        return clause.key == nil ? .list(items) : .map(members)
     }
 
     // MARK: - Names
 
     private mutating func root(_ name: String, span: SourceSpan, accessors: ArraySlice<Expression.Accessor>) -> Value {
+        if let local = locals[name] { return apply(local, accessors, label: nil) }
         if constantsOnly, name != "stack", name != "zones", !(allowVars && name == "vars") {
             diagnostics.append(
                 .error("a default or variable must be a constant; it cannot refer to `\(name)`", at: span))

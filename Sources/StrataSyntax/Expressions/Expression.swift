@@ -21,6 +21,19 @@ public struct Expression: Sendable {
         case list([Expression])
         /// Keys are expressions (usually string literals); entries keep their order.
         case map([(key: Expression, value: Expression)])
+        /// `[for v in c : e]` (a list) or `{for k, v in c : k => e}` (a map, `key` set).
+        case forExpression(ForClause)
+    }
+
+    /// The parts of a `for` expression. Over a list, `keyName` names the index; over a map, the key.
+    public struct ForClause: Sendable {
+        public var keyName: String?
+        public var valueName: String
+        public var collection: Expression
+        /// The key of each entry, for a map `for`; nil for a list `for`.
+        public var key: Expression?
+        public var value: Expression
+        public var condition: Expression?
     }
 
     public enum TemplatePart: Sendable {
@@ -55,7 +68,7 @@ public struct Expression: Sendable {
     /// evaluation.
     public func references() -> [Reference] {
         var found: [Reference] = []
-        collect(into: &found)
+        collect(into: &found, bound: [])
         return found
     }
 
@@ -71,14 +84,20 @@ public struct Expression: Sendable {
         public var fullSpan: SourceSpan
     }
 
-    private func collect(into found: inout [Reference]) {
+    private func collect(into found: inout [Reference], bound: Set<String>) {
         switch kind {
         case .null, .bool, .int, .float, .string: break
         case .template(let parts):
-            for case .interpolation(let expression) in parts { expression.collect(into: &found) }
+            for case .interpolation(let expression) in parts { expression.collect(into: &found, bound: bound) }
         case .variable(let name):
+            // A `for` expression's own variables are not references to anything outside it.
+            if bound.contains(name) { return }
             found.append(Reference(root: name, span: span, attribute: nil, attributeSpan: nil, fullSpan: span))
         case .traversal(let base, let accessors):
+            if case .variable(let name) = base.kind, bound.contains(name) {
+                for case .index(let index) in accessors { index.collect(into: &found, bound: bound) }
+                return
+            }
             if case .variable(let name) = base.kind {
                 // Only a `.name` right after the root names an input, variable or output.
                 var attribute: String?
@@ -92,26 +111,32 @@ public struct Expression: Sendable {
                         root: name, span: base.span, attribute: attribute, attributeSpan: attributeSpan, fullSpan: span)
                 )
             } else {
-                base.collect(into: &found)
+                base.collect(into: &found, bound: bound)
             }
-            for case .index(let index) in accessors { index.collect(into: &found) }
+            for case .index(let index) in accessors { index.collect(into: &found, bound: bound) }
         case .call(_, _, let arguments):
-            for argument in arguments { argument.collect(into: &found) }
-        case .unary(_, let operand): operand.collect(into: &found)
+            for argument in arguments { argument.collect(into: &found, bound: bound) }
+        case .unary(_, let operand): operand.collect(into: &found, bound: bound)
         case .binary(_, let lhs, let rhs):
-            lhs.collect(into: &found)
-            rhs.collect(into: &found)
+            lhs.collect(into: &found, bound: bound)
+            rhs.collect(into: &found, bound: bound)
         case .conditional(let c, let t, let f):
-            c.collect(into: &found)
-            t.collect(into: &found)
-            f.collect(into: &found)
+            c.collect(into: &found, bound: bound)
+            t.collect(into: &found, bound: bound)
+            f.collect(into: &found, bound: bound)
         case .list(let items):
-            for item in items { item.collect(into: &found) }
+            for item in items { item.collect(into: &found, bound: bound) }
         case .map(let entries):
             for entry in entries {
-                entry.key.collect(into: &found)
-                entry.value.collect(into: &found)
+                entry.key.collect(into: &found, bound: bound)
+                entry.value.collect(into: &found, bound: bound)
             }
+        case .forExpression(let clause):
+            clause.collection.collect(into: &found, bound: bound)
+            let inner = bound.union([clause.valueName] + (clause.keyName.map { [$0] } ?? []))
+            clause.key?.collect(into: &found, bound: inner)
+            clause.value.collect(into: &found, bound: inner)
+            clause.condition?.collect(into: &found, bound: inner)
         }
     }
 }

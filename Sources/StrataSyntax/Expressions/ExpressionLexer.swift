@@ -29,7 +29,7 @@ struct ExpressionLexer {
         self.positions = positions
     }
 
-    private static let symbols2: Set<String> = ["==", "!=", "<=", ">=", "&&", "||"]
+    private static let symbols2: Set<String> = ["==", "!=", "<=", ">=", "&&", "||", "=>"]
     private static let symbols1: Set<Unicode.Scalar> = [
         ".", ",", "[", "]", "(", ")", "{", "}", "?", ":", "=", "+", "-", "*", "/", "%", "<", ">", "!",
     ]

@@ -188,6 +188,7 @@ struct ExpressionParser {
             return Expression(inner.kind, span(token.start, close.end))
         case .symbol("["):
             advance()
+            if case .identifier("for") = current.kind { return try parseFor(opening: token, isMap: false) }
             var items: [Expression] = []
             while !isSymbol("]") {
                 items.append(try parseExpression())
@@ -198,6 +199,7 @@ struct ExpressionParser {
             return Expression(.list(items), span(token.start, close.end))
         case .symbol("{"):
             advance()
+            if case .identifier("for") = current.kind { return try parseFor(opening: token, isMap: true) }
             var entries: [(key: Expression, value: Expression)] = []
             while !isSymbol("}") {
                 let key: Expression
@@ -219,5 +221,43 @@ struct ExpressionParser {
         default:
             throw unexpected("an expression")
         }
+    }
+
+    /// `[for v in c : e if cond]`, `[for i, v in c : e]`, `{for k, v in c : key => value}`;
+    /// the opening bracket is consumed, `for` is current.
+    private mutating func parseFor(opening: ExpressionLexer.Token, isMap: Bool) throws(Failure) -> Expression {
+        advance()
+        func name() throws(Failure) -> String {
+            guard case .identifier(let name) = current.kind else { throw unexpected("a variable name after `for`") }
+            advance()
+            return name
+        }
+        var keyName: String?
+        var valueName = try name()
+        if isSymbol(",") {
+            advance()
+            keyName = valueName
+            valueName = try name()
+        }
+        guard case .identifier("in") = current.kind else { throw unexpected("`in`") }
+        advance()
+        let collection = try parseExpression()
+        _ = try expect(":", "`:` after the collection of a `for`")
+        var key: Expression?
+        if isMap {
+            key = try parseExpression()
+            _ = try expect("=>", "`=>` between key and value in a map `for`")
+        }
+        let value = try parseExpression()
+        var condition: Expression?
+        if case .identifier("if") = current.kind {
+            advance()
+            condition = try parseExpression()
+        }
+        let close = try expect(isMap ? "}" : "]", isMap ? "`}` to close the `for`" : "`]` to close the `for`")
+        let clause = Expression.ForClause(
+            keyName: keyName, valueName: valueName, collection: collection, key: key, value: value,
+            condition: condition)
+        return Expression(.forExpression(clause), span(opening.start, close.end))
     }
 }
