@@ -23,6 +23,10 @@ import Testing
 
     static let root = GoldenTests.root
 
+    /// `STRATA_FUZZ_SCALE=10 swift test --filter FuzzTests` runs ten times as many mutations
+    /// (with other seeds) for a deeper hunt than CI's few seconds.
+    static let scale = max(1, Int(ProcessInfo.processInfo.environment["STRATA_FUZZ_SCALE"] ?? "") ?? 1)
+
     /// Every YAML file the repository ships, relative to the root.
     static func seeds() -> [String] {
         var files: [String] = []
@@ -68,9 +72,9 @@ import Testing
             try? String(contentsOf: Self.root.appendingPathComponent($0), encoding: .utf8)
         }
         #expect(texts.count > 30)
-        var random = Random(state: 0x5747_4154_4131)
+        var random = Random(state: 0x5747_4154_4131 &+ UInt64(Self.scale - 1))
         var parsed = 0
-        for _ in 0..<4000 {
+        for _ in 0..<(4000 * Self.scale) {
             let text = Self.mutate(texts[random.below(texts.count)], &random)
             let (node, diagnostics) = YAMLLoader.load(text, file: "fuzz.yaml")
             if let node {
@@ -98,9 +102,9 @@ import Testing
                 at: Self.root.appendingPathComponent(folder), to: scratch.appendingPathComponent(folder))
         }
         let seeds = Self.seeds()
-        var random = Random(state: 0x4655_5A5A)
+        var random = Random(state: 0x4655_5A5A &+ UInt64(Self.scale - 1))
         var slowest: (Double, String) = (0, "")
-        for _ in 0..<900 {
+        for _ in 0..<(900 * Self.scale) {
             let path = seeds[random.below(seeds.count)]
             let url = scratch.appendingPathComponent(path)
             let original = try String(contentsOf: url, encoding: .utf8)
