@@ -13,6 +13,8 @@ struct Strata: AsyncParsableCommand {
             """,
         version: StrataVersion.current,
         subcommands: [
+            Validate.self,
+            GraphCommand.self,
         ]
     )
 }

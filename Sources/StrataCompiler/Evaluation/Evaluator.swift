@@ -1,0 +1,525 @@
+import StrataSyntax
+
+/// Evaluates expressions in one scope (the stack root or a module instance), recording the
+/// resource instances each value came from. Values not known before apply come back as
+/// `.unknown(type)`. Names the bind pass already reported resolve silently to unknown, so one
+/// mistake is reported once.
+struct Evaluator {
+    struct EachBinding {
+        var key: Value
+        var value: Value
+        var index: Int
+    }
+
+    let scopes: ScopeTable
+    let module: String?
+    let vars: [String: Value]
+    let stackName: String
+    let region: String
+    let zones: [String]
+    /// Defaults and variables: only `stack` and `zones` may be used (and `vars`, when
+    /// `allowVars`: the stack's name, region and tags).
+    let constantsOnly: Bool
+    var allowVars = false
+    var each: EachBinding?
+    var countIndex: Int?
+    /// The variables of the `for` expressions being evaluated, innermost last written.
+    var locals: [String: Value] = [:]
+    var diagnostics: [Diagnostic] = []
+    var dependencies: Set<ResourceAddress> = []
+
+    init(compilation c: Compilation, module: String?, constantsOnly: Bool = false) {
+        scopes = c.scopes
+        self.module = module
+        vars = c.vars
+        stackName = c.stackName
+        region = c.region
+        zones = c.zones
+        self.constantsOnly = constantsOnly
+    }
+
+    private var scope: Scope? { scopes[module] }
+
+    mutating func evaluate(_ expression: Expression) -> Value {
+        switch expression.kind {
+        case .null: return .null
+        case .bool(let value): return .bool(value)
+        case .int(let value): return .int(value)
+        case .float(let value): return .float(value)
+        case .string(let value): return .string(value)
+        case .template(let parts): return template(parts)
+        case .variable(let name): return root(name, span: expression.span, accessors: [])
+        case .traversal(let base, let accessors):
+            if case .variable(let name) = base.kind {
+                return root(name, span: base.span, accessors: accessors[...])
+            }
+            return apply(evaluate(base), accessors[...], label: nil)
+        case .call(let name, let nameSpan, let arguments):
+            let values = arguments.map { evaluate($0) }
+            return Functions.call(
+                name, nameSpan: nameSpan, callSpan: expression.span, arguments: values,
+                argumentSpans: arguments.map(\.span), diagnostics: &diagnostics)
+        case .unary(let op, let operand):
+            return unary(op, evaluate(operand), span: expression.span)
+        case .binary(let op, let lhs, let rhs):
+            return binary(op, evaluate(lhs), evaluate(rhs), lhs: lhs.span, rhs: rhs.span, span: expression.span)
+        case .conditional(let condition, let whenTrue, let whenFalse):
+            let test = evaluate(condition)
+            let a = evaluate(whenTrue)
+            let b = evaluate(whenFalse)
+            switch test {
+            case .bool(let value): return value ? a : b
+            case .unknown: return .unknown(a.inferredType)
+            default:
+                diagnostics.append(.error("a condition must be a bool, got \(test.typeName)", at: condition.span))
+                return .unknown(.any)
+            }
+        case .list(let items):
+            return .list(items.map { evaluate($0) })
+        case .map(let entries):
+            var members: [String: Value] = [:]
+            for entry in entries {
+                let key = evaluate(entry.key)
+                let value = evaluate(entry.value)
+                guard let name = key.textForm else {
+                    if !key.isUnknown {
+                        diagnostics.append(
+                            .error("a map key must be a string, got \(key.typeName)", at: entry.key.span))
+                    }
+                    return .unknown(.map(.any))
+                }
+                members[name] = value
+            }
+            return .map(members)
+        case .forExpression(let clause):
+            return forExpression(clause, span: expression.span)
+        }
+    }
+
+    /// `[for ...]` and `{for ...}`: the body evaluated once per element, with the loop's
+    /// variables bound; elements whose condition is false are left out.
+    private mutating func forExpression(_ clause: Expression.ForClause, span: SourceSpan) -> Value {
+        let collection = evaluate(clause.collection)
+        let elements: [(key: Value, value: Value)]
+        switch collection {
+        case .list(let items): elements = items.enumerated().map { (.int($0.offset), $0.element) }
+        case .map(let members): elements = members.keys.sorted().map { (.string($0), members[$0] ?? .null) }
+        case .unknown: return .unknown(clause.key == nil ? .list(.any) : .map(.any))
+        case .null: elements = []
+        default:
+            diagnostics.append(
+                .error("a `for` needs a list or a map, got \(collection.typeName)", at: clause.collection.span))
+            return .unknown(.any)
+        }
+        let saved = locals
+        defer { locals = saved }
+        var items: [Value] = []
+        var members: [String: Value] = [:]
+        var unknown = false
+        for element in elements {
+            locals[clause.valueName] = element.value
+            if let keyName = clause.keyName { locals[keyName] = element.key }
+            if let condition = clause.condition {
+                switch evaluate(condition) {
+                case .bool(true): break
+                case .bool(false): continue
+                case .unknown:
+                    unknown = true
+                    continue
+                case let other:
+                    diagnostics.append(
+                        .error("a `for` condition must be a bool, got \(other.typeName)", at: condition.span))
+                    return .unknown(.any)
+                }
+            }
+            let value = evaluate(clause.value)
+            guard let keyExpression = clause.key else {
+                items.append(value)
+                continue
+            }
+            let key = evaluate(keyExpression)
+            guard let name = key.textForm else {
+                if key.isUnknown {
+                    unknown = true
+                    continue
+                }
+                diagnostics.append(.error("a map key must be a string, got \(key.typeName)", at: keyExpression.span))
+                return .unknown(.any)
+            }
+            if members[name] != nil {
+                diagnostics.append(.error("the `for` produces the key \"\(name)\" twice", at: keyExpression.span))
+                return .unknown(.any)
+            }
+            members[name] = value
+        }
+        if unknown { return .unknown(clause.key == nil ? .list(.any) : .map(.any)) }
+        return clause.key == nil ? .list(items) : .map(members)
+    }
+
+    // MARK: - Names
+
+    private mutating func root(_ name: String, span: SourceSpan, accessors: ArraySlice<Expression.Accessor>) -> Value {
+        if let local = locals[name] { return apply(local, accessors, label: nil) }
+        if constantsOnly, name != "stack", name != "zones", !(allowVars && name == "vars") {
+            diagnostics.append(
+                .error("a default or variable must be a constant; it cannot refer to `\(name)`", at: span))
+            return .unknown(.any)
+        }
+        /// Consumes `.name` after a builtin; the bind pass reported bad names.
+        func member(_ members: [String: Value]) -> (Value, ArraySlice<Expression.Accessor>) {
+            guard case .attribute(let attribute, _)? = accessors.first else { return (.map(members), accessors) }
+            return (members[attribute] ?? .unknown(.any), accessors.dropFirst())
+        }
+        switch name {
+        case "each":
+            guard let each else { return .unknown(.any) }
+            let (value, rest) = member(["key": each.key, "value": each.value, "index": .int(each.index)])
+            return apply(value, rest, label: nil)
+        case "count":
+            guard let countIndex else { return .unknown(.any) }
+            let (value, rest) = member(["index": .int(countIndex)])
+            return apply(value, rest, label: nil)
+        case "stack":
+            let (value, rest) = member(["name": .string(stackName), "region": .string(region)])
+            return apply(value, rest, label: nil)
+        case "zones":
+            return apply(.list(zones.map(Value.string)), accessors, label: nil)
+        case "vars" where module == nil:
+            let (value, rest) = member(vars)
+            return apply(value, rest, label: nil)
+        case "inputs" where module != nil:
+            guard let scope else { return .unknown(.any) }
+            guard case .attribute(let input, _)? = accessors.first else {
+                for evaluated in scope.inputValues.values { dependencies.formUnion(evaluated.dependencies) }
+                return apply(.map(scope.inputValues.mapValues(\.value)), accessors, label: nil)
+            }
+            guard let evaluated = scope.inputValues[input] else { return .unknown(.any) }
+            dependencies.formUnion(evaluated.dependencies)
+            return apply(evaluated.value, accessors.dropFirst(), label: nil)
+        default:
+            if let result = scope?.blockResults[name] {
+                return resource(result, accessors)
+            }
+            if scope?.blocks[name] != nil { return .unknown(.any) }
+            if module == nil, let outputs = scopes[name]?.outputValues {
+                guard case .attribute(let output, _)? = accessors.first, let evaluated = outputs[output] else {
+                    return .unknown(.any)
+                }
+                dependencies.formUnion(evaluated.dependencies)
+                return apply(evaluated.value, accessors.dropFirst(), label: nil)
+            }
+            return .unknown(.any)
+        }
+    }
+
+    /// A reference to a resource block: one instance, a chosen instance (`[key]`), all of them
+    /// (`[*]`, or the bare name as a list or map).
+    private mutating func resource(_ result: BlockResult, _ accessors: ArraySlice<Expression.Accessor>) -> Value {
+        guard result.schema != nil else { return .unknown(.any) }
+        let label = result.address.canonical
+        if case .single = result.expansion {
+            guard let instance = result.instances.first else { return .unknown(.any) }
+            dependencies.insert(instance.address)
+            if case .index(let key)? = accessors.first {
+                let block = result.block.name.name
+                diagnostics.append(
+                    .error(
+                        "`\(block)` has neither `count` nor `for_each`: refer to it without an index, as in `\(block).id`",
+                        at: key.span))
+                return .unknown(.any)
+            }
+            return apply(instance.object, accessors, label: label)
+        }
+        let all = result.instances
+        switch accessors.first {
+        case .index(let keyExpression)?:
+            let key = evaluate(keyExpression)
+            if key.isUnknown {
+                dependencies.formUnion(all.map(\.address))
+                return apply(.unknown(.any), accessors.dropFirst(), label: nil)
+            }
+            let wanted: ResourceAddress.Key? =
+                if case .forEach(isMap: true) = result.expansion { key.textForm.map { .name($0) } } else {
+                    key.intValue.map { .index($0) } ?? key.stringValue.map { .name($0) }
+                }
+            guard let position = wanted.flatMap({ result.positions[$0] }) else {
+                let known = all.prefix(6).compactMap { $0.address.key?.canonical }.joined(separator: ", ")
+                diagnostics.append(
+                    .error(
+                        "`\(label)` has no instance \(wanted?.canonical ?? "[\(key.textForm ?? key.typeName)]")",
+                        at: keyExpression.span,
+                        detail: all.isEmpty
+                            ? "it has no instances" : "its instances are \(known)\(all.count > 6 ? ", …" : "")"))
+                return .unknown(.any)
+            }
+            let instance = all[position]
+            dependencies.insert(instance.address)
+            return apply(instance.object, accessors.dropFirst(), label: label)
+        case .attribute(let name, let span)?:
+            let how = if case .count = result.expansion { "count" } else { "for_each" }
+            let block = result.block.name.name
+            let example = all.first?.address.key?.canonical ?? "[0]"
+            diagnostics.append(
+                .error(
+                    "`\(block)` has `\(how)`: pick an instance, as in `\(block)\(example).\(name)`, or all of them with `\(block)[*].\(name)`",
+                    at: span))
+            return .unknown(.any)
+        default:
+            dependencies.formUnion(all.map(\.address))
+            if case .forEach(isMap: true) = result.expansion {
+                var members: [String: Value] = [:]
+                for instance in all {
+                    if case .name(let key)? = instance.address.key { members[key] = instance.object }
+                }
+                if case .splat? = accessors.first { return apply(.list(all.map(\.object)), accessors, label: label) }
+                return apply(.map(members), accessors, label: label)
+            }
+            return apply(.list(all.map(\.object)), accessors, label: label)
+        }
+    }
+
+    // MARK: - Accessors
+
+    mutating func apply(_ value: Value, _ accessors: ArraySlice<Expression.Accessor>, label: String?) -> Value {
+        var current = value
+        var label = label
+        var index = accessors.startIndex
+        while index < accessors.endIndex {
+            let accessor = accessors[index]
+            index += 1
+            switch accessor {
+            case .attribute(let name, let span):
+                current = attribute(current, name, span, label: label)
+                label = nil
+            case .index(let keyExpression):
+                current = element(current, evaluate(keyExpression), span: keyExpression.span)
+                label = nil
+            case .splat:
+                let rest = accessors[index...]
+                let items: [Value]
+                switch current {
+                case .list(let list): items = list
+                case .map(let members): items = members.keys.sorted().compactMap { members[$0] }
+                case .null: items = []
+                case .unknown: return .unknown(.list(.any))
+                default: items = [current]
+                }
+                var results: [Value] = []
+                results.reserveCapacity(items.count)
+                for item in items { results.append(apply(item, rest, label: label)) }
+                return .list(results)
+            }
+        }
+        return current
+    }
+
+    private mutating func attribute(_ value: Value, _ name: String, _ span: SourceSpan, label: String?) -> Value {
+        switch value {
+        case .map(let members):
+            if let member = members[name] { return member }
+            let on = label.map { " on `\($0)`" } ?? ""
+            diagnostics.append(
+                Diagnostic.error("unknown attribute `\(name)`\(on)", at: span)
+                    .suggesting(Suggestion.closest(to: name, in: members.keys.sorted())))
+            return .unknown(.any)
+        case .unknown(let type):
+            switch type {
+            case .object(let fields) where !fields.isEmpty:
+                if let field = fields[name] { return .unknown(field.type) }
+                diagnostics.append(
+                    Diagnostic.error("unknown attribute `\(name)`", at: span)
+                        .suggesting(Suggestion.closest(to: name, in: fields.keys.sorted())))
+                return .unknown(.any)
+            case .map(let element): return .unknown(element)
+            default: return .unknown(.any)
+            }
+        case .null:
+            diagnostics.append(.error("cannot read `\(name)` of null", at: span))
+            return .unknown(.any)
+        default:
+            diagnostics.append(.error("cannot read attribute `\(name)` of \(value.typeName)", at: span))
+            return .unknown(.any)
+        }
+    }
+
+    private mutating func element(_ value: Value, _ key: Value, span: SourceSpan) -> Value {
+        if key.isUnknown {
+            if case .list(let items) = value, let first = items.first { return .unknown(first.inferredType) }
+            return .unknown(.any)
+        }
+        switch value {
+        case .list(let items):
+            guard let index = key.intValue else {
+                diagnostics.append(.error("a list index must be a whole number, got \(key.typeName)", at: span))
+                return .unknown(.any)
+            }
+            guard index >= 0, index < items.count else {
+                diagnostics.append(.error("index \(index) is out of range for a list of \(items.count)", at: span))
+                return .unknown(.any)
+            }
+            return items[index]
+        case .map(let members):
+            guard let name = key.textForm else {
+                diagnostics.append(.error("a map key must be a string, got \(key.typeName)", at: span))
+                return .unknown(.any)
+            }
+            guard let member = members[name] else {
+                diagnostics.append(
+                    Diagnostic.error("no key \"\(name)\" in the map", at: span)
+                        .suggesting(Suggestion.closest(to: name, in: members.keys.sorted())))
+                return .unknown(.any)
+            }
+            return member
+        case .unknown(let type):
+            switch type {
+            case .list(let element), .map(let element): return .unknown(element)
+            default: return .unknown(.any)
+            }
+        default:
+            diagnostics.append(.error("cannot index \(value.typeName)", at: span))
+            return .unknown(.any)
+        }
+    }
+
+    // MARK: - Operators and templates
+
+    private mutating func template(_ parts: [Expression.TemplatePart]) -> Value {
+        var text = ""
+        var unknown = false
+        for part in parts {
+            switch part {
+            case .text(let literal): text += literal
+            case .interpolation(let expression):
+                let value = evaluate(expression)
+                if value.isUnknown {
+                    unknown = true
+                } else if let form = value.textForm {
+                    text += form
+                } else {
+                    diagnostics.append(.error("cannot put \(value.typeName) into a string", at: expression.span))
+                    unknown = true
+                }
+            }
+        }
+        return unknown ? .unknown(.string) : .string(text)
+    }
+
+    private mutating func unary(_ op: Expression.UnaryOperator, _ operand: Value, span: SourceSpan) -> Value {
+        switch (op, operand) {
+        case (.not, .bool(let value)): return .bool(!value)
+        case (.negate, .int(let value)): return .int(0 &- value)
+        case (.negate, .float(let value)): return .float(-value)
+        case (.not, .unknown): return .unknown(.bool)
+        case (.negate, .unknown(let type)): return .unknown(type)
+        default:
+            diagnostics.append(.error("`\(op.rawValue)` cannot apply to \(operand.typeName)", at: span))
+            return .unknown(.any)
+        }
+    }
+
+    private mutating func binary(
+        _ op: Expression.BinaryOperator, _ a: Value, _ b: Value, lhs: SourceSpan, rhs: SourceSpan, span: SourceSpan
+    ) -> Value {
+        switch op {
+        case .and, .or:
+            for (value, side) in [(a, lhs), (b, rhs)] where !value.isUnknown {
+                guard case .bool = value else {
+                    diagnostics.append(.error("`\(op.rawValue)` needs bools, got \(value.typeName)", at: side))
+                    return .unknown(.bool)
+                }
+            }
+            guard case .bool(let x) = a, case .bool(let y) = b else { return .unknown(.bool) }
+            return .bool(op == .and ? x && y : x || y)
+        case .equal, .notEqual:
+            guard !a.isUnknown, !b.isUnknown else { return .unknown(.bool) }
+            return .bool(a.sameValue(as: b) == (op == .equal))
+        default:
+            break
+        }
+        for (value, side) in [(a, lhs), (b, rhs)] {
+            switch value {
+            case .int, .float, .unknown: continue
+            default:
+                let hint = op == .add && value.stringValue != nil ? "; join strings with a template: \"${a}${b}\"" : ""
+                diagnostics.append(.error("`\(op.rawValue)` needs numbers, got \(value.typeName)\(hint)", at: side))
+                return .unknown(.any)
+            }
+        }
+        let comparison = [.less, .lessOrEqual, .greater, .greaterOrEqual].contains(op)
+        guard let x = a.doubleValue, let y = b.doubleValue else {
+            return .unknown(comparison ? .bool : .number)
+        }
+        if case .int(let i) = a, case .int(let j) = b {
+            switch op {
+            case .add: return .int(i &+ j)
+            case .subtract: return .int(i &- j)
+            case .multiply: return .int(i &* j)
+            case .modulo, .divide:
+                guard j != 0 else {
+                    diagnostics.append(.error("division by zero", at: rhs))
+                    return .unknown(.number)
+                }
+                // Int.min / -1 overflows: report it rather than trap.
+                let (quotient, overflow) = i.dividedReportingOverflow(by: j)
+                guard !overflow else {
+                    diagnostics.append(.error("integer overflow", at: span))
+                    return .unknown(.number)
+                }
+                if op == .modulo { return .int(i.remainderReportingOverflow(dividingBy: j).partialValue) }
+                return i % j == 0 ? .int(quotient) : .float(Double(i) / Double(j))
+            default: break
+            }
+        }
+        switch op {
+        case .add: return .float(x + y)
+        case .subtract: return .float(x - y)
+        case .multiply: return .float(x * y)
+        case .divide:
+            guard y != 0 else {
+                diagnostics.append(.error("division by zero", at: rhs))
+                return .unknown(.number)
+            }
+            return .float(x / y)
+        case .modulo:
+            guard y != 0 else {
+                diagnostics.append(.error("division by zero", at: rhs))
+                return .unknown(.number)
+            }
+            return .float(x.truncatingRemainder(dividingBy: y))
+        case .less: return .bool(x < y)
+        case .lessOrEqual: return .bool(x <= y)
+        case .greater: return .bool(x > y)
+        case .greaterOrEqual: return .bool(x >= y)
+        default: return .unknown(.any)
+        }
+    }
+}
+
+extension Value {
+    /// The type a value has, for unknown results built from it.
+    var inferredType: ValueType {
+        switch self {
+        case .null: .any
+        case .bool: .bool
+        case .int: .int
+        case .float: .number
+        case .string: .string
+        case .list(let items): .list(items.first?.inferredType ?? .any)
+        case .map: .map(.any)
+        case .unknown(let type): type
+        }
+    }
+
+    /// Equality for `==`: numbers compare by value (1 == 1.0).
+    func sameValue(as other: Value) -> Bool {
+        if let x = doubleValue, let y = other.doubleValue { return x == y }
+        switch (self, other) {
+        case (.list(let a), .list(let b)):
+            return a.count == b.count && zip(a, b).allSatisfy { $0.sameValue(as: $1) }
+        case (.map(let a), .map(let b)):
+            return a.count == b.count && a.allSatisfy { key, value in b[key].map { value.sameValue(as: $0) } ?? false }
+        default:
+            return self == other
+        }
+    }
+}

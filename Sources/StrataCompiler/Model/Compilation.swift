@@ -1,0 +1,169 @@
+import StrataGraph
+import StrataSyntax
+
+/// One thing the evaluator orders before evaluating: a module input, a resource block or an
+/// output, in the stack root (`module == nil`) or a module instance.
+struct ItemID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    enum Kind: String, Sendable { case input, resource, output }
+
+    var module: String?
+    var kind: Kind
+    var name: String
+    let key: String
+
+    init(module: String?, kind: Kind, name: String) {
+        self.module = module
+        self.kind = kind
+        self.name = name
+        key = (module ?? "") + "\u{1}" + kind.rawValue + "\u{1}" + name
+    }
+
+    static func < (lhs: ItemID, rhs: ItemID) -> Bool { lhs.key < rhs.key }
+    static func == (lhs: ItemID, rhs: ItemID) -> Bool { lhs.key == rhs.key }
+    func hash(into hasher: inout Hasher) { hasher.combine(key) }
+
+    /// How a cycle report names it.
+    var description: String {
+        let prefix = module.map { "module.\($0)." } ?? ""
+        switch kind {
+        case .input: return "\(prefix)inputs.\(name)"
+        case .resource: return prefix + name
+        case .output: return module.map { "\($0).\(name)" } ?? "outputs.\(name)"
+        }
+    }
+}
+
+/// A value with the resource instances it was computed from (its graph edges).
+struct Evaluated: Sendable {
+    var value: Value
+    var dependencies: Set<ResourceAddress> = []
+}
+
+/// How a block expands.
+enum Expansion: Sendable {
+    case single
+    case count
+    case forEach(isMap: Bool)
+}
+
+/// One expanded, evaluated instance of a resource block.
+struct InstanceResult: Sendable {
+    struct Attribute: Sendable {
+        var entry: AttributeEntry
+        var value: Value
+        var dependencies: Set<ResourceAddress>
+    }
+
+    var address: ResourceAddress
+    var attributes: [Attribute]
+    /// Edges from `for_each`, `count` and `depends_on`.
+    var blockDependencies: Set<ResourceAddress>
+    /// What references to this instance see: every attribute of the type, known or not.
+    var object: Value
+}
+
+/// A resource block after expansion.
+struct BlockResult: Sendable {
+    var block: ResourceBlock
+    var address: ResourceAddress
+    var schema: ResourceSchema?
+    var expansion: Expansion
+    var instances: [InstanceResult]
+    /// Position of each instance by key, for `name[key]` lookups in large expansions.
+    var positions: [ResourceAddress.Key: Int]
+
+    init(
+        block: ResourceBlock, address: ResourceAddress, schema: ResourceSchema?, expansion: Expansion,
+        instances: [InstanceResult]
+    ) {
+        self.block = block
+        self.address = address
+        self.schema = schema
+        self.expansion = expansion
+        self.instances = instances
+        var positions: [ResourceAddress.Key: Int] = [:]
+        for (index, instance) in instances.enumerated() {
+            if let key = instance.address.key { positions[key] = index }
+        }
+        self.positions = positions
+    }
+}
+
+/// A module instance or the stack root while compiling: its declarations and what has been
+/// evaluated so far.
+struct Scope: Sendable {
+    var module: String?
+    var file: String
+    var blocks: [String: ResourceBlock] = [:]
+    var inputs: [String: InputDeclaration] = [:]
+    var outputs: [String: OutputDeclaration] = [:]
+    var inputValues: [String: Evaluated] = [:]
+    var blockResults: [String: BlockResult] = [:]
+    var outputValues: [String: Evaluated] = [:]
+}
+
+/// Everything the passes share: the parsed files, the catalog, the scopes and what each pass
+/// has produced. Each pass reads and extends it; diagnostics accumulate.
+struct Compilation {
+    var stack: StackFile
+    var catalog: [String: ResourceSchema]
+    var overrides: [String: String]
+    var diagnostics: [Diagnostic] = []
+
+    /// Scopes by module name; the stack root under "". A reference type, so evaluators can read
+    /// it while the expander adds results without copying every scope.
+    let scopes = ScopeTable()
+    var vars: [String: Value] = [:]
+    /// The stack's name and region after evaluating `${vars.…}` in them.
+    var stackName: String
+    var region: String
+    var stackTags: [String: Value] = [:]
+    /// Items and their dependencies, with where each dependency was written.
+    var items = Graph<ItemID>()
+    var edgeSpans: [ItemEdge: SourceSpan] = [:]
+    /// Evaluation order (items of cycles at the end, evaluated with what is known).
+    var order: [ItemID] = []
+    /// Module calls whose module failed to load: references to them resolve silently to unknown.
+    var brokenModules: Set<String> = []
+
+    /// After expansion and checking.
+    var instances: [ResourceAddress: ResourceInstance] = [:]
+    var outputs: [String: Value] = [:]
+
+    struct ItemEdge: Hashable, Sendable {
+        var from: ItemID
+        var to: ItemID
+    }
+
+    static let rootKey = ""
+
+    init(stack: StackFile, catalog: [String: ResourceSchema], overrides: [String: String]) {
+        self.stack = stack
+        self.catalog = catalog
+        self.overrides = overrides
+        stackName = stack.name.name
+        region = stack.region.name
+    }
+
+    /// The region's availability zones, derived statically (region + a…f) so compiling never
+    /// asks AWS; the planner checks them against the account.
+    var zones: [String] {
+        ["a", "b", "c", "d", "e", "f"].map { region + $0 }
+    }
+}
+
+/// The scopes of a compilation, shared by reference.
+final class ScopeTable {
+    var byModule: [String: Scope] = [:]
+
+    subscript(module: String?) -> Scope? {
+        get { byModule[module ?? Compilation.rootKey] }
+        set { byModule[module ?? Compilation.rootKey] = newValue }
+    }
+
+    /// Changes one scope in place, without copying its tables.
+    func update(_ module: String?, _ change: (inout Scope) -> Void) {
+        guard byModule[module ?? Compilation.rootKey] != nil else { return }
+        change(&byModule[module ?? Compilation.rootKey, default: Scope(module: module, file: "")])
+    }
+}

@@ -1,0 +1,15 @@
+import StrataSyntax
+
+/// A resource instance in the compiled graph: what the planner diffs against live state.
+public struct ResourceInstance: Sendable {
+    public var address: ResourceAddress
+    public var type: String
+    public var plane: Plane
+    /// Every attribute the stack set, after type conversion, plus `tags_all`; computed ones
+    /// that nothing set are absent (the schema says they are known after apply).
+    public var attributes: [String: Value]
+    /// What must exist first, sorted.
+    public var dependencies: [ResourceAddress]
+    /// The block it was expanded from, for diagnostics in later phases.
+    public var span: SourceSpan
+}

@@ -1,0 +1,299 @@
+import StrataSyntax
+
+/// Pass 5: walk the items in order and evaluate them: module inputs (checked against their
+/// declared types), resource blocks (expanded by `count`/`for_each` into instances, each
+/// evaluated, schema-checked and turned into the object later references see), and outputs.
+enum ExpandResources {
+    /// More instances than this from one block is almost certainly a mistake (`range(100000)`).
+    static let maximumInstances = 100_000
+
+    static func run(_ c: inout Compilation) {
+        for item in c.order {
+            switch item.kind {
+            case .input: evaluateInput(item, &c)
+            case .resource: expandBlock(item, &c)
+            case .output: evaluateOutput(item, &c)
+            }
+        }
+    }
+
+    // MARK: - Inputs and outputs
+
+    private static func evaluateInput(_ item: ItemID, _ c: inout Compilation) {
+        guard let module = item.module, let declaration = c.scopes[module]?.inputs[item.name],
+            let call = c.stack.modules.first(where: { $0.name.name == module })
+        else { return }
+        var evaluated: Evaluated
+        if let argument = call.arguments.first(where: { $0.name.name == item.name }) {
+            var evaluator = Evaluator(compilation: c, module: nil)
+            let value = evaluator.evaluate(argument.value)
+            c.diagnostics += evaluator.diagnostics
+            var checker = SchemaChecker()
+            let converted = checker.check(value, against: declaration.type, expression: argument.value, path: item.name)
+            c.diagnostics += checker.diagnostics.map {
+                var diagnostic = $0
+                diagnostic.summary = "input of module `\(module)`: " + diagnostic.summary
+                diagnostic.notes.append(.init("input `\(item.name)` declared here", at: declaration.typeSpan))
+                return diagnostic
+            }
+            // A wrong argument was reported here; inside the module it is just unknown, so the
+            // mistake is not reported again wherever the input is used.
+            let poisoned = checker.diagnostics.hasErrors
+            evaluated = Evaluated(value: poisoned ? .unknown(.any) : converted, dependencies: evaluator.dependencies)
+        } else if let defaultValue = declaration.defaultValue {
+            var evaluator = Evaluator(compilation: c, module: module, constantsOnly: true)
+            let value = evaluator.evaluate(defaultValue)
+            c.diagnostics += evaluator.diagnostics
+            var checker = SchemaChecker()
+            let converted = checker.check(
+                value, against: declaration.type, expression: defaultValue, path: "default of \(item.name)")
+            c.diagnostics += checker.diagnostics
+            evaluated = Evaluated(value: converted)
+        } else {
+            evaluated = Evaluated(value: .unknown(declaration.type))
+        }
+        c.scopes.update(module) { $0.inputValues[item.name] = evaluated }
+    }
+
+    private static func evaluateOutput(_ item: ItemID, _ c: inout Compilation) {
+        guard let declaration = c.scopes[item.module]?.outputs[item.name] else { return }
+        var evaluator = Evaluator(compilation: c, module: item.module)
+        let value = evaluator.evaluate(declaration.value)
+        c.diagnostics += evaluator.diagnostics
+        let evaluated = Evaluated(value: value, dependencies: evaluator.dependencies)
+        c.scopes.update(item.module) { $0.outputValues[item.name] = evaluated }
+        if item.module == nil { c.outputs[item.name] = value }
+    }
+
+    // MARK: - Resources
+
+    private struct Key {
+        var key: ResourceAddress.Key?
+        var each: Evaluator.EachBinding?
+        var countIndex: Int?
+    }
+
+    private static func expandBlock(_ item: ItemID, _ c: inout Compilation) {
+        // Scopes are updated in place (`update`): copying one per block would make a stack with
+        // thousands of resources quadratic.
+        guard let block = c.scopes[item.module]?.blocks[item.name] else { return }
+        let address = ResourceAddress(module: item.module, type: block.type.name, name: block.name.name)
+        guard let schema = c.catalog[block.type.name] else {
+            c.diagnostics.append(
+                Diagnostic.error("unknown resource type `\(block.type.name)`", at: block.type.span)
+                    .suggesting(Suggestion.closest(to: block.type.name, in: c.catalog.keys.sorted())))
+            let result = BlockResult(block: block, address: address, schema: nil, expansion: .single, instances: [])
+            c.scopes.update(item.module) { $0.blockResults[item.name] = result }
+            return
+        }
+        var blockDependencies = Set<ResourceAddress>()
+        let (expansion, keys) = expansionKeys(block, module: item.module, &blockDependencies, &c)
+        for dependency in block.dependsOn {
+            var evaluator = Evaluator(compilation: c, module: item.module)
+            if case .string(let name) = dependency.kind {
+                for instance in c.scopes[item.module]?.blockResults[name]?.instances ?? [] {
+                    blockDependencies.insert(instance.address)
+                }
+            } else {
+                _ = evaluator.evaluate(dependency)
+                blockDependencies.formUnion(evaluator.dependencies)
+            }
+        }
+        var instances: [InstanceResult] = []
+        instances.reserveCapacity(keys.count)
+        for key in keys {
+            let instanceAddress = ResourceAddress(
+                module: item.module, type: block.type.name, name: block.name.name, key: key.key)
+            var attributes: [InstanceResult.Attribute] = []
+            for entry in block.attributes {
+                var evaluator = Evaluator(compilation: c, module: item.module)
+                evaluator.each = key.each
+                evaluator.countIndex = key.countIndex
+                let value = evaluator.evaluate(entry.value)
+                c.diagnostics += evaluator.diagnostics
+                attributes.append(.init(entry: entry, value: value, dependencies: evaluator.dependencies))
+            }
+            var checker = SchemaChecker()
+            checker.checkResource(&attributes, schema: schema, block: block)
+            c.diagnostics += checker.diagnostics
+            var values: [String: Value] = [:]
+            for attribute in attributes where schema.attributes[attribute.entry.name.name] != nil {
+                if case .null = attribute.value { continue }
+                values[attribute.entry.name.name] = attribute.value
+            }
+            if schema.attributes["tags_all"] != nil {
+                values["tags_all"] = tagsAll(values["tags"], address: instanceAddress, c)
+            }
+            let object = objectValue(values, schema: schema)
+            var dependencies = blockDependencies
+            for attribute in attributes { dependencies.formUnion(attribute.dependencies) }
+            dependencies.remove(instanceAddress)
+            instances.append(
+                InstanceResult(
+                    address: instanceAddress, attributes: attributes, blockDependencies: blockDependencies,
+                    object: object))
+            c.instances[instanceAddress] = ResourceInstance(
+                address: instanceAddress, type: schema.type, plane: schema.plane, attributes: values,
+                dependencies: dependencies.sorted(), span: block.name.span)
+        }
+        if keys.isEmpty {
+            var checker = SchemaChecker()
+            checker.checkNames(block, schema: schema)
+            c.diagnostics += checker.diagnostics
+        }
+        let result = BlockResult(
+            block: block, address: address, schema: schema, expansion: expansion, instances: instances)
+        c.scopes.update(item.module) { $0.blockResults[item.name] = result }
+    }
+
+    /// The instance keys `count` or `for_each` produce (one unkeyed instance without either).
+    private static func expansionKeys(
+        _ block: ResourceBlock, module: String?, _ dependencies: inout Set<ResourceAddress>, _ c: inout Compilation
+    ) -> (Expansion, [Key]) {
+        if let expression = block.count {
+            var evaluator = Evaluator(compilation: c, module: module)
+            let value = evaluator.evaluate(expression)
+            c.diagnostics += evaluator.diagnostics
+            dependencies.formUnion(evaluator.dependencies)
+            if value.isUnknown {
+                if value != .unknown(.any) { c.diagnostics.append(.expansionUnknown("count", at: expression.span)) }
+                return (.count, [])
+            }
+            guard let count = value.intValue, count >= 0, count <= maximumInstances else {
+                c.diagnostics.append(
+                    .error(
+                        "`count` must be a whole number from 0 to \(maximumInstances), got \(value.textForm ?? value.typeName)",
+                        at: expression.span))
+                return (.count, [])
+            }
+            return (.count, (0..<count).map { Key(key: .index($0), each: nil, countIndex: $0) })
+        }
+        guard let expression = block.forEach else { return (.single, [Key(key: nil, each: nil, countIndex: nil)]) }
+        var evaluator = Evaluator(compilation: c, module: module)
+        let value = evaluator.evaluate(expression)
+        c.diagnostics += evaluator.diagnostics
+        dependencies.formUnion(evaluator.dependencies)
+        switch value {
+        case .list(let items):
+            guard items.count <= maximumInstances else {
+                c.diagnostics.append(
+                    .error(
+                        "`for_each` produces \(items.count) instances (at most \(maximumInstances))",
+                        at: expression.span))
+                return (.forEach(isMap: false), [])
+            }
+            if items.contains(where: { !$0.isKnown }) {
+                c.diagnostics.append(.expansionUnknown("for_each", at: expression.span))
+                return (.forEach(isMap: false), [])
+            }
+            // A list of strings keys instances by the strings (`private["us-east-1a"]`); any
+            // other list keys them by position.
+            let strings = items.compactMap(\.stringValue)
+            if strings.count == items.count {
+                var seen = Set<String>()
+                for text in strings where !seen.insert(text).inserted {
+                    c.diagnostics.append(
+                        .error("`for_each` lists \"\(text)\" twice; instance keys must be unique", at: expression.span))
+                    return (.forEach(isMap: false), [])
+                }
+                return (
+                    .forEach(isMap: true),
+                    strings.enumerated().map { index, text in
+                        Key(
+                            key: .name(text), each: .init(key: .string(text), value: .string(text), index: index),
+                            countIndex: nil)
+                    }
+                )
+            }
+            return (
+                .forEach(isMap: false),
+                items.enumerated().map { index, item in
+                    Key(key: .index(index), each: .init(key: .int(index), value: item, index: index), countIndex: nil)
+                }
+            )
+        case .map(let members):
+            return (
+                .forEach(isMap: true),
+                members.keys.sorted().enumerated().map { index, key in
+                    Key(
+                        key: .name(key), each: .init(key: .string(key), value: members[key] ?? .null, index: index),
+                        countIndex: nil)
+                }
+            )
+        case .unknown(let type):
+            if type != .any { c.diagnostics.append(.expansionUnknown("for_each", at: expression.span)) }
+            return (.forEach(isMap: true), [])
+        default:
+            c.diagnostics.append(
+                .error("`for_each` must be a list or a map, got \(value.typeName)", at: expression.span))
+            return (.forEach(isMap: true), [])
+        }
+    }
+
+    /// What AWS will store as tags: the stack's tags, the resource's own, and strata's ownership
+    /// tags (written at create time, so nothing is ever untagged).
+    private static func tagsAll(_ own: Value?, address: ResourceAddress, _ c: Compilation) -> Value {
+        var merged = c.stackTags
+        switch own {
+        case .map(let members)?: merged.merge(members) { _, new in new }
+        case .unknown?: return .unknown(.map(.string))
+        default: break
+        }
+        merged["strata:stack"] = .string(c.stackName)
+        merged["strata:address"] = .string(address.canonical)
+        return .map(merged)
+    }
+
+    /// The value references to an instance see: what was set, the server default for what was
+    /// not, unknown for what AWS computes, null for the rest.
+    private static func objectValue(_ values: [String: Value], schema: ResourceSchema) -> Value {
+        var object: [String: Value] = [:]
+        for (name, attribute) in schema.attributes {
+            object[name] = complete(values[name], attribute)
+        }
+        return .map(object)
+    }
+
+    /// One attribute as references see it; set nested blocks gain their unset fields too, so
+    /// `cluster.vpc_config.cluster_security_group_id` is unknown rather than missing.
+    private static func complete(_ value: Value?, _ attribute: AttributeSchema) -> Value {
+        guard let value else {
+            if let serverDefault = attribute.serverDefault { return serverDefault.value }
+            if attribute.presence == .computed || attribute.presence == .optionalComputed {
+                return .unknown(attribute.type)
+            }
+            return .null
+        }
+        switch (attribute.type, value) {
+        case (.object(let fields), .map(let members)) where !fields.isEmpty:
+            var completed = members
+            for (name, field) in fields where members[name] == nil { completed[name] = complete(nil, field) }
+            return .map(completed)
+        case (.list(.object(let fields)), .list(let items)) where !fields.isEmpty:
+            let element = AttributeSchema(attribute.name, .object(fields), attribute.presence)
+            return .list(items.map { complete($0, element) })
+        default:
+            return value
+        }
+    }
+}
+
+extension SchemaDefault {
+    var value: Value {
+        switch self {
+        case .string(let text): .string(text)
+        case .int(let number): .int(number)
+        case .bool(let flag): .bool(flag)
+        case .emptyList: .list([])
+        case .emptyMap: .map([:])
+        }
+    }
+}
+
+extension Diagnostic {
+    static func expansionUnknown(_ what: String, at span: SourceSpan) -> Diagnostic {
+        .error(
+            "`\(what)` must be known before apply", at: span,
+            detail: "it depends on a value AWS computes; use inputs, variables or literals instead")
+    }
+}

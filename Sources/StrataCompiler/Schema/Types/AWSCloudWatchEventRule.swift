@@ -1,0 +1,16 @@
+extension ResourceSchema {
+    /// `aws_cloudwatch_event_rule`: an EventBridge rule (pattern or schedule).
+    static let awsCloudWatchEventRule = ResourceSchema(
+        type: "aws_cloudwatch_event_rule", plane: .observability, taggable: true,
+        summary: "An EventBridge rule",
+        attributes: [
+            .id, .arn, .tags, .tagsAll,
+            .generatedName, .namePrefix,
+            .optional("description", .string),
+            .optional("event_pattern", .json),
+            .optional("schedule_expression", .string),
+            .defaulted("event_bus_name", .string, .string("default"), forcesReplacement: true),
+            .optional("role_arn", .string),
+            .defaulted("state", .string, .string("ENABLED")),
+        ])
+}

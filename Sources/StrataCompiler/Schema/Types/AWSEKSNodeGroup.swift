@@ -1,0 +1,70 @@
+extension ResourceSchema {
+    /// `aws_eks_node_group`: an EKS managed node group.
+    static let awsEKSNodeGroup = ResourceSchema(
+        type: "aws_eks_node_group", plane: .compute, taggable: true,
+        summary: "An EKS managed node group",
+        attributes: [
+            .id, .arn, .tags, .tagsAll,
+            .required("cluster_name", .string, forcesReplacement: true),
+            AttributeSchema("node_group_name", .string, .optionalComputed, forcesReplacement: true),
+            .optional("node_group_name_prefix", .string, forcesReplacement: true),
+            .required("node_role_arn", .string, forcesReplacement: true),
+            .required("subnet_ids", .list(.string), forcesReplacement: true),
+            .required(
+                "scaling_config",
+                .block([
+                    .required("desired_size", .int),
+                    .required("min_size", .int),
+                    .required("max_size", .int),
+                ])),
+            // EKS picks the AMI family from the instance types (AL2023 from 1.30 on).
+            AttributeSchema("ami_type", .string, .optionalComputed, forcesReplacement: true),
+            .defaulted("capacity_type", .string, .string("ON_DEMAND"), forcesReplacement: true),
+            // Only meaningful without a launch template; EKS reports 20 then.
+            AttributeSchema("disk_size", .int, .optionalComputed, forcesReplacement: true),
+            AttributeSchema("instance_types", .list(.string), .optionalComputed, forcesReplacement: true),
+            .optional("labels", .map(.string)),
+            .optional(
+                "taint",
+                .list(.block([
+                    .required("key", .string),
+                    .optional("value", .string),
+                    .required("effect", .string),
+                ]))),
+            // Only the version of the template can move in place (UpdateNodegroupVersion).
+            .optional(
+                "launch_template",
+                .block([
+                    AttributeSchema("id", .string, .optionalComputed, forcesReplacement: true),
+                    AttributeSchema("name", .string, .optionalComputed, forcesReplacement: true),
+                    .required("version", .string),
+                ]),
+                forcesReplacement: true),
+            AttributeSchema(
+                "update_config",
+                .block([
+                    AttributeSchema("max_unavailable", .int, .optionalComputed),
+                    .optional("max_unavailable_percentage", .int),
+                ]),
+                .optionalComputed),
+            .optional(
+                "remote_access",
+                .block([
+                    .optional("ec2_ssh_key", .string),
+                    .optional("source_security_group_ids", .list(.string)),
+                ]),
+                forcesReplacement: true),
+            AttributeSchema("node_repair_config", .block([.defaulted("enabled", .bool, .bool(false))]), .optionalComputed),
+            // The Kubernetes version and AMI release move in place, node by node.
+            AttributeSchema("version", .string, .optionalComputed),
+            AttributeSchema("release_version", .string, .optionalComputed),
+            .optional("force_update_version", .bool),
+            .computed("status", .string),
+            .computed(
+                "resources",
+                .list(.block([
+                    .computed("autoscaling_groups", .list(.block([.computed("name", .string)]))),
+                    .computed("remote_access_security_group_id", .string),
+                ]))),
+        ])
+}

@@ -1,0 +1,13 @@
+extension ResourceSchema {
+    /// `aws_kms_alias`: a readable name (`alias/...`) for a key.
+    static let awsKMSAlias = ResourceSchema(
+        type: "aws_kms_alias", plane: .security, taggable: false,
+        summary: "A KMS key alias",
+        attributes: [
+            .id, .arn,
+            .generatedName, .namePrefix,
+            // UpdateAlias repoints an alias to another key in place.
+            .required("target_key_id", .string),
+            .computed("target_key_arn", .string),
+        ])
+}

@@ -1,0 +1,46 @@
+extension Graph {
+    /// Graphviz DOT text: nodes grouped into one cluster per `cluster` name (nil: top level),
+    /// filled with the caller's `colour`, edges drawn from dependent to dependency. Sorted, so
+    /// the same graph always prints the same text.
+    public func dot(
+        name: String = "strata",
+        label: (Node) -> String,
+        cluster: (Node) -> String?,
+        colour: (Node) -> String?
+    ) -> String {
+        var out = "digraph \(quoted(name)) {\n"
+        out += "  rankdir=LR;\n"
+        out += "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fillcolor=\"#ffffff\"];\n"
+        var groups: [String: [Node]] = [:]
+        var topLevel: [Node] = []
+        for node in nodes {
+            if let group = cluster(node) { groups[group, default: []].append(node) } else { topLevel.append(node) }
+        }
+        func line(_ node: Node, indent: String) -> String {
+            var attributes = "label=\(quoted(label(node)))"
+            if let fill = colour(node) { attributes += ", fillcolor=\(quoted(fill))" }
+            return "\(indent)\(quoted(label(node))) [\(attributes)];\n"
+        }
+        for node in topLevel { out += line(node, indent: "  ") }
+        for group in groups.keys.sorted() {
+            out += "  subgraph \(quoted("cluster_" + group)) {\n"
+            out += "    label=\(quoted(group));\n"
+            for node in groups[group] ?? [] { out += line(node, indent: "    ") }
+            out += "  }\n"
+        }
+        for edge in edges {
+            out += "  \(quoted(label(edge.from))) -> \(quoted(label(edge.to)));\n"
+        }
+        out += "}\n"
+        return out
+    }
+
+    private func quoted(_ text: String) -> String {
+        var out = "\""
+        for character in text {
+            if character == "\"" || character == "\\" { out += "\\" }
+            out.append(character)
+        }
+        return out + "\""
+    }
+}

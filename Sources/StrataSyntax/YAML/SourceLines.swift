@@ -1,0 +1,216 @@
+import Yams
+
+/// A file's lines as Unicode scalars (libyaml's column unit): where spans are computed, since
+/// Yams only reports where a node starts.
+struct SourceLines {
+    let lines: [[Unicode.Scalar]]
+
+    init(_ text: String) {
+        var lines: [[Unicode.Scalar]] = [[]]
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" {
+                if lines[lines.count - 1].last == "\r" { lines[lines.count - 1].removeLast() }
+                lines.append([])
+            } else {
+                lines[lines.count - 1].append(scalar)
+            }
+        }
+        self.lines = lines
+    }
+
+    /// The character at a position, a newline past the end of a line, nil past the file.
+    private func character(_ p: SourcePosition) -> Unicode.Scalar? {
+        guard p.line >= 1, p.line <= lines.count else { return nil }
+        let line = lines[p.line - 1]
+        if p.column - 1 < line.count { return p.column >= 1 ? line[p.column - 1] : nil }
+        return p.line < lines.count ? "\n" : nil
+    }
+
+    private func next(_ p: SourcePosition) -> SourcePosition {
+        guard p.line >= 1, p.line <= lines.count else { return p }
+        if p.column - 1 < lines[p.line - 1].count { return SourcePosition(line: p.line, column: p.column + 1) }
+        return SourcePosition(line: p.line + 1, column: 1)
+    }
+
+    private func matches(_ value: [Unicode.Scalar], at p: SourcePosition) -> Bool {
+        guard p.line >= 1, p.line <= lines.count, p.column >= 1 else { return false }
+        let line = lines[p.line - 1]
+        guard p.column - 1 + value.count <= line.count else { return false }
+        for (offset, scalar) in value.enumerated() where line[p.column - 1 + offset] != scalar { return false }
+        return true
+    }
+
+    /// Walks the raw text from `start`, pairing each value character with the next raw character
+    /// equal to it; raw characters with no counterpart (quotes, escapes, folded newlines,
+    /// indentation) are skipped. Exact for the common cases, close for the rest.
+    private func align(_ value: [Unicode.Scalar], from start: SourcePosition) -> ([SourcePosition], SourcePosition) {
+        var positions: [SourcePosition] = []
+        positions.reserveCapacity(value.count)
+        var cursor = start
+        for scalar in value {
+            var probe = cursor
+            var found = false
+            for _ in 0..<256 {
+                guard let raw = character(probe) else { break }
+                if raw == scalar {
+                    found = true
+                    break
+                }
+                probe = next(probe)
+            }
+            if found {
+                positions.append(probe)
+                cursor = next(probe)
+            } else {
+                positions.append(cursor)
+            }
+        }
+        return (positions, cursor)
+    }
+
+    func scalarNode(_ scalar: Node.Scalar, at start: SourcePosition, file: String) -> YAMLNode {
+        let value = Array(scalar.string.unicodeScalars)
+        let style: YAMLNode.Scalar.Style
+        switch scalar.style {
+        case .singleQuoted: style = .singleQuoted
+        case .doubleQuoted: style = .doubleQuoted
+        case .literal: style = .literal
+        case .folded: style = .folded
+        default: style = .plain
+        }
+        let positions: ScalarPositions
+        var end: SourcePosition
+        switch style {
+        case .plain:
+            if matches(value, at: start) {
+                positions = .contiguous(file: file, start: start)
+                end = SourcePosition(line: start.line, column: start.column + value.count)
+            } else {
+                let (table, cursor) = align(value, from: start)
+                positions = table.isEmpty ? .contiguous(file: file, start: start) : .table(file: file, positions: table)
+                end = cursor
+            }
+        case .singleQuoted, .doubleQuoted:
+            let quote: Unicode.Scalar = style == .singleQuoted ? "'" : "\""
+            let contentStart = SourcePosition(line: start.line, column: start.column + 1)
+            if matches(value, at: contentStart),
+                character(SourcePosition(line: start.line, column: contentStart.column + value.count)) == quote
+            {
+                positions = .contiguous(file: file, start: contentStart)
+                end = SourcePosition(line: start.line, column: contentStart.column + value.count + 1)
+            } else {
+                let (table, cursor) = align(value, from: contentStart)
+                positions =
+                    table.isEmpty ? .contiguous(file: file, start: contentStart) : .table(file: file, positions: table)
+                end = closing(quote, after: cursor)
+            }
+        case .literal, .folded:
+            let (table, cursor) = align(value, from: SourcePosition(line: start.line + 1, column: 1))
+            positions = table.isEmpty ? .contiguous(file: file, start: start) : .table(file: file, positions: table)
+            end = table.last.map { SourcePosition(line: $0.line, column: $0.column + 1) } ?? cursor
+            if end < start { end = SourcePosition(line: start.line, column: start.column + 1) }
+        }
+        if end <= start { end = SourcePosition(line: start.line, column: start.column + 1) }
+        return YAMLNode(
+            kind: .scalar(.init(text: scalar.string, style: style, positions: positions)),
+            span: SourceSpan(file: file, start: start, end: end))
+    }
+
+    /// The position just after the next `character` at or after `from` (a closing bracket or
+    /// quote); `from` itself when there is none nearby.
+    func closing(_ target: Unicode.Scalar, after from: SourcePosition) -> SourcePosition {
+        var probe = from
+        for _ in 0..<4096 {
+            guard let raw = character(probe) else { return from }
+            if raw == target { return SourcePosition(line: probe.line, column: probe.column + 1) }
+            probe = next(probe)
+        }
+        return from
+    }
+
+    /// Where `name` is used again as a key in the mapping whose key first appears at `first`:
+    /// in a block mapping at the same column on a later line, in a flow mapping after a `,`.
+    func findRepeatedKey(_ name: String, after first: SourcePosition) -> (
+        start: SourcePosition, textStart: SourcePosition, length: Int
+    )? {
+        let key = Array(name.unicodeScalars)
+        guard first.line >= 1, first.line <= lines.count else { return nil }
+        let firstLine = lines[first.line - 1]
+        let blockStyle = firstLine.prefix(max(0, first.column - 1)).allSatisfy { $0 == " " || $0 == "-" }
+        func keyAt(_ line: [Unicode.Scalar], _ index: Int) -> (Int, Int)? {
+            // Returns (offset of the key text, length of the raw key including quotes).
+            var offset = index
+            var quote: Unicode.Scalar?
+            if index < line.count, line[index] == "\"" || line[index] == "'" {
+                quote = line[index]
+                offset += 1
+            }
+            guard offset + key.count <= line.count, Array(line[offset..<(offset + key.count)]) == key else {
+                return nil
+            }
+            var after = offset + key.count
+            if let quote {
+                guard after < line.count, line[after] == quote else { return nil }
+                after += 1
+            }
+            while after < line.count, line[after] == " " { after += 1 }
+            guard after < line.count, line[after] == ":" else { return nil }
+            return (offset, after - index)
+        }
+        if blockStyle {
+            for lineNumber in (first.line + 1)...max(first.line + 1, lines.count) where lineNumber <= lines.count {
+                let line = lines[lineNumber - 1]
+                let index = first.column - 1
+                let indent = line.prefix(while: { $0 == " " }).count
+                // A line indented less than the mapping ends it (blank and comment lines do not).
+                if indent < index, indent < line.count, line[indent] != "#" { break }
+                guard indent == index || line.prefix(index).allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
+                if let (offset, length) = keyAt(line, index) {
+                    return (
+                        SourcePosition(line: lineNumber, column: index + 1),
+                        SourcePosition(line: lineNumber, column: offset + 1), length
+                    )
+                }
+            }
+            return nil
+        }
+        var lineNumber = first.line
+        var column = first.column
+        while lineNumber <= lines.count {
+            let line = lines[lineNumber - 1]
+            var index = lineNumber == first.line ? column : 0
+            while index < line.count {
+                if line[index] == "," || line[index] == "{" {
+                    var keyStart = index + 1
+                    while keyStart < line.count, line[keyStart] == " " { keyStart += 1 }
+                    if let (offset, length) = keyAt(line, keyStart) {
+                        return (
+                            SourcePosition(line: lineNumber, column: keyStart + 1),
+                            SourcePosition(line: lineNumber, column: offset + 1), length
+                        )
+                    }
+                }
+                index += 1
+            }
+            lineNumber += 1
+            column = 0
+        }
+        return nil
+    }
+
+    /// The text with `count` characters at `position` replaced by `replacement` (same length).
+    func replacing(at position: SourcePosition, count: Int, with replacement: String) -> String {
+        var copy = lines
+        let start = position.column - 1
+        let new = Array(replacement.unicodeScalars)
+        if position.line >= 1, position.line <= copy.count, start >= 0, start + count <= copy[position.line - 1].count {
+            copy[position.line - 1].replaceSubrange(start..<(start + count), with: new)
+        }
+        var text = String.UnicodeScalarView()
+        for (index, line) in copy.enumerated() {
+            if index > 0 { text.append("\n") }
+            text.append(contentsOf: line)
+        }
+        return String(text)
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import StrataCompiler
+import StrataSyntax
+
+/// The arguments every command that compiles a stack takes.
+struct StackOptions: ParsableArguments {
+    @Argument(
+        help: "A stack file, or a folder holding stack.yaml (a folder holding only module.yaml checks that module).")
+    var stack: String
+
+    @Option(name: .customLong("var"), help: ArgumentHelp("Override a stack variable.", valueName: "K=V"))
+    var vars: [String] = []
+
+    /// `--var` values as a map; a malformed one is a usage error.
+    func overrides() throws -> [String: String] {
+        var result: [String: String] = [:]
+        for assignment in vars {
+            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                throw ValidationError("--var expects K=V, got `\(assignment)`")
+            }
+            result[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+        }
+        return result
+    }
+
+    /// Compiles the stack and prints its diagnostics to standard error; exits 1 on errors.
+    func compile() throws -> CompiledGraph {
+        let url = URL(fileURLWithPath: stack)
+        let manager = FileManager.default
+        // A module folder is checked on its own, its required inputs standing for any value.
+        let isModule =
+            !manager.fileExists(atPath: url.appendingPathComponent("stack.yaml").path)
+            && manager.fileExists(atPath: url.appendingPathComponent("module.yaml").path)
+        let result =
+            isModule ? Compiler().compile(moduleAt: url) : Compiler.compile(stackAt: url, vars: try overrides())
+        let renderer = DiagnosticRenderer(
+            sources: result.sources, colour: Terminal.colourOnStandardError,
+            relativeTo: FileManager.default.currentDirectoryPath)
+        let text = renderer.render(result.diagnostics)
+        if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
+        guard let graph = result.graph, !result.hasErrors else {
+            let errors = result.diagnostics.filter { $0.severity == .error }.count
+            FileHandle.standardError.write(Data("error: \(errors) error\(errors == 1 ? "" : "s") in \(stack)\n".utf8))
+            throw ExitCode.failure
+        }
+        return graph
+    }
+}
+
+/// What the terminal can show.
+enum Terminal {
+    /// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
+    static var colourOnStandardError: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return false }
+        if environment["TERM"] == "dumb" { return false }
+        return isatty(STDERR_FILENO) == 1
+    }
+}
