@@ -13,6 +13,8 @@ struct Strata: AsyncParsableCommand {
             """,
         version: StrataVersion.current,
         subcommands: [
+            AWSCommand.self,
+            EKSTokenCommand.self,
         ]
     )
 }

@@ -56,12 +56,37 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         return (try? encoder.encode(self)) ?? Data("null".utf8)
     }
 
-    /// Indented JSON with sorted keys, for people.
+    /// Indented JSON (two spaces) with sorted keys, for people.
     public func pretty() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        var out = ""
+        write(to: &out, indent: 0)
+        return out
+    }
+
+    private func write(to out: inout String, indent: Int) {
+        let pad = String(repeating: "  ", count: indent + 1)
+        let close = String(repeating: "  ", count: indent)
+        switch self {
+        case .array(let items) where !items.isEmpty:
+            out += "[\n"
+            for (index, item) in items.enumerated() {
+                out += pad
+                item.write(to: &out, indent: indent + 1)
+                out += index == items.count - 1 ? "\n" : ",\n"
+            }
+            out += close + "]"
+        case .object(let members) where !members.isEmpty:
+            out += "{\n"
+            let keys = members.keys.sorted()
+            for (index, key) in keys.enumerated() {
+                out += pad + JSONValue.string(key).description + ": "
+                members[key]?.write(to: &out, indent: indent + 1)
+                out += index == keys.count - 1 ? "\n" : ",\n"
+            }
+            out += close + "}"
+        default:
+            out += description
+        }
     }
 
     public var description: String { String(decoding: encoded(), as: UTF8.self) }
