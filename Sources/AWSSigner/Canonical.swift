@@ -138,10 +138,11 @@ enum Canonical {
         return sorted.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
     }
 
-    /// Headers never signed: they are changed by proxies and transports on the way (the same list
-    /// botocore keeps), and `authorization` is the signature itself.
+    /// Headers never signed: hop-by-hop headers and those proxies and transports change on the way
+    /// (the list botocore keeps), and `authorization`, which is the signature itself.
     static let unsignedHeaders: Set<String> = [
-        "authorization", "user-agent", "expect", "transfer-encoding", "x-amzn-trace-id",
+        "authorization", "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+        "trailer", "transfer-encoding", "upgrade", "user-agent", "x-amzn-trace-id",
     ]
 
     /// Trims a header value and folds every run of whitespace (spaces, tabs, line breaks of an

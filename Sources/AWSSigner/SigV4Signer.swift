@@ -245,7 +245,8 @@ public struct SigV4Signer: Sendable {
 
     /// `host` or `host:port`, the port omitted when it is the scheme's default (as the SDKs sign it).
     static func hostHeader(_ url: URL) -> String {
-        var host = url.host(percentEncoded: true) ?? ""
+        // Host names are case-insensitive; the SDKs sign them in lower case.
+        var host = (url.host(percentEncoded: true) ?? "").lowercased()
         if host.contains(":") && !host.hasPrefix("[") { host = "[\(host)]" }
         guard let port = url.port else { return host }
         let scheme = url.scheme?.lowercased()
