@@ -9,6 +9,12 @@ public struct EKSToken: Sendable, Equatable {
     /// When kubectl should ask again: 14 minutes after signing (EKS accepts a token for 15).
     public var expiration: Date
 
+    /// A token and its expiry as they are.
+    public init(token: String, expiration: Date) {
+        self.token = token
+        self.expiration = expiration
+    }
+
     static let prefix = "k8s-aws-v1."
     static let defaultAPIVersion = "client.authentication.k8s.io/v1beta1"
 

@@ -1,4 +1,5 @@
 import AWSClient
+import AWSSigner
 import Foundation
 
 #if canImport(Glibc)
@@ -346,5 +347,20 @@ private actor SandboxLock {
         } else {
             waiters.removeFirst().resume()
         }
+    }
+}
+
+extension Sandbox {
+    /// A client for this sandbox with the test credentials. Rate limits are off unless given:
+    /// tests measure the sandbox, not the limiter.
+    public func client(
+        secretAccessKey: String = Sandbox.secretAccessKey, retry: RetryPolicy = RetryPolicy(), rateLimits: RateLimits = .unlimited
+    ) -> AWSClient {
+        let credentials = AWSCredentials(accessKeyID: Sandbox.accessKeyID, secretAccessKey: secretAccessKey)
+        let url = self.url
+        return AWSClient(
+            configuration: AWSClient.Configuration(
+                region: Sandbox.region, credentials: { credentials }, endpoint: { _, _ in url }, retry: retry,
+                rateLimits: rateLimits))
     }
 }
