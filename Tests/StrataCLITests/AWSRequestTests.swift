@@ -172,6 +172,18 @@ import Testing
                 extraCAPEM: caPEM, timeout: .seconds(30)))
             #expect(nodes.status == 200, "\(String(decoding: nodes.body.prefix(300), as: UTF8.self))")
 
+            // With --role-arn the token is signed with the assumed role's temporary key.
+            let assumed = try StrataBinary.run(["eks-token", "--cluster", "token-test", "--role-arn", roleARN], environment: sandbox.environment)
+            #expect(assumed.status == 0, "\(assumed.stderr)")
+            let roleToken = try #require(try JSONValue.parse(Data(assumed.stdout.utf8))["status"]?["token"]?.stringValue)
+            let roleURL = try #require(EKSToken.presignedURL(in: roleToken))
+            #expect(roleURL.absoluteString.contains("X-Amz-Security-Token="))
+            #expect(!roleURL.absoluteString.contains("X-Amz-Credential=\(Sandbox.accessKeyID)%2F"))
+            let asRole = try await transport.send(HTTPRequest(
+                method: "GET", url: endpoint.appendingPathComponent("api/v1/nodes"),
+                headers: [(name: "Authorization", value: "Bearer \(roleToken)")], extraCAPEM: caPEM, timeout: .seconds(30)))
+            #expect(asRole.status != 401, "\(String(decoding: asRole.body.prefix(300), as: UTF8.self))")
+
             let denied = try await transport.send(HTTPRequest(
                 method: "GET", url: endpoint.appendingPathComponent("api/v1/nodes"),
                 headers: [(name: "Authorization", value: "Bearer k8s-aws-v1.bogus")], extraCAPEM: caPEM, timeout: .seconds(30)))

@@ -76,7 +76,9 @@ public final class Sandbox: Sendable {
     /// Every request the sandbox served since the last ``clearRequests()``, oldest first.
     public func requests() async throws -> [SandboxRequest] {
         let body = try await control("GET", "/_sandbox/requests")
+        struct Log: Decodable { var requests: [SandboxRequest] }
         do {
+            if let log = try? JSONDecoder().decode(Log.self, from: body) { return log.requests }
             return try JSONDecoder().decode([SandboxRequest].self, from: body)
         } catch {
             throw SandboxError("cannot read /_sandbox/requests: \(error): \(String(decoding: body.prefix(300), as: UTF8.self))")
