@@ -3,6 +3,13 @@ import AWSSigner
 import Foundation
 import Testing
 
+/// Hands out canned answers in order.
+actor AnswerQueue {
+    private var answers: [HTTPResponse]
+    init(_ answers: [HTTPResponse]) { self.answers = answers }
+    func next() -> HTTPResponse { answers.isEmpty ? HTTPResponse(status: 500, headers: [], body: Data()) : answers.removeFirst() }
+}
+
 /// STS AssumeRole and AssumeRoleWithWebIdentity, against moto's server on 127.0.0.1 (or the
 /// sandbox when `STRATA_SANDBOX_URL` is set), and their error handling against a stub.
 @Suite struct CredentialsSTSTests {
@@ -168,6 +175,29 @@ import Testing
         #expect(try await profileProvider.credentials().accessKeyID.hasPrefix("ASIA"))
         #expect(await profileProvider.source == "web-identity")
         #expect(String(decoding: try #require(fromProfile.requests.first).body, as: UTF8.self).contains("role%2Foidc"))
+    }
+
+    @Test func throttlingAndServerErrorsAreRetriedThenReported() async throws {
+        let answers = AnswerQueue([
+            HTTPResponse(status: 400, headers: [], body: Data("<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>".utf8)),
+            HTTPResponse(status: 503, headers: [], body: Data()),
+            HTTPResponse(status: 200, headers: [], body: Data(Self.webIdentityAnswer.utf8)),
+        ])
+        let transport = RecordingTransport { _ in await answers.next() }
+        let scratch = try CredentialsScratch()
+        defer { scratch.remove() }
+        let provider = WebIdentityCredentialProvider(
+            tokenFile: try scratch.write("token", "jwt"), session: RoleSession(roleARN: "arn:aws:iam::123456789012:role/ci"),
+            sts: STSEndpoint(url: URL(string: "http://127.0.0.1:1")!, region: "us-east-1", transport: transport))
+        #expect(try await provider.credentials().accessKeyID == "ASIAWEBIDENTITY")
+        #expect(transport.requests.count == 3)
+
+        let failing = RecordingTransport { _ in HTTPResponse(status: 500, headers: [], body: Data()) }
+        let givesUp = WebIdentityCredentialProvider(
+            tokenFile: try scratch.write("token", "jwt"), session: RoleSession(roleARN: "arn:aws:iam::123456789012:role/ci"),
+            sts: STSEndpoint(url: URL(string: "http://127.0.0.1:1")!, region: "us-east-1", transport: failing))
+        await #expect(throws: CredentialsError.self) { try await givesUp.credentials() }
+        #expect(failing.requests.count == 3)
     }
 
     @Test func missingTokenFileNamesIt() async throws {

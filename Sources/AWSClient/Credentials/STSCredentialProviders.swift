@@ -157,33 +157,55 @@ enum STSCall {
         return out
     }
 
+    /// Codes worth a second try: throttling, and the OIDC provider being briefly unreachable.
+    static let retryableCodes: Set<String> = [
+        "Throttling", "ThrottlingException", "RequestLimitExceeded", "IDPCommunicationError", "ServiceUnavailable",
+        "InternalFailure",
+    ]
+
+    /// Sends one STS call, up to three times when no answer came back (retryably), the answer was
+    /// a 5xx or a retryable code; then reads the credentials or the error from the XML.
     static func send(
         _ request: HTTPRequest, over transport: any HTTPTransport, action: String, role: String, source: String,
-        profile: String?
+        profile: String?, attempts: Int = 3, backoff: Duration = .milliseconds(200)
     ) async throws -> AWSCredentials {
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request)
-        } catch {
-            throw CredentialsError(
-                source: source, profile: profile,
-                message: "STS \(action) for \(role): no answer from \(endpointText(request.url)): \(error)")
-        }
-        let fields = XMLFields.parse(response.body)
-        guard response.status == 200 else {
-            let code = fields["Code"] ?? "HTTP \(response.status)"
+        var attempt = 0
+        while true {
+            attempt += 1
+            let response: HTTPResponse
+            do {
+                response = try await transport.send(request)
+            } catch {
+                let retryable = (error as? TransportError)?.isRetryable ?? false
+                if retryable && attempt < attempts {
+                    try await Task.sleep(for: backoff * (1 << (2 * (attempt - 1))))
+                    continue
+                }
+                throw CredentialsError(
+                    source: source, profile: profile,
+                    message: "STS \(action) for \(role): no answer from \(endpointText(request.url)): \(error)")
+            }
+            let fields = XMLFields.parse(response.body)
+            if response.status == 200 {
+                guard let key = fields["AccessKeyId"], let secret = fields["SecretAccessKey"] else {
+                    throw CredentialsError(
+                        source: source, profile: profile, message: "STS \(action) for \(role): the answer holds no credentials")
+                }
+                return AWSCredentials(
+                    accessKeyID: key, secretAccessKey: secret, sessionToken: fields["SessionToken"],
+                    expiration: fields["Expiration"].flatMap(CredentialDates.parse))
+            }
+            let code = fields["Code"]
+            if (response.status >= 500 || code.map(retryableCodes.contains) == true) && attempt < attempts {
+                try await Task.sleep(for: backoff * (1 << (2 * (attempt - 1))))
+                continue
+            }
             let detail = fields["Message"].map { ": \($0)" } ?? ""
             let requestID = (fields["RequestId"] ?? response.header("x-amzn-RequestId")).map { " (request id \($0))" } ?? ""
             throw CredentialsError(
-                source: source, profile: profile, message: "STS \(action) for \(role) failed: \(code)\(detail)\(requestID)")
+                source: source, profile: profile,
+                message: "STS \(action) for \(role) failed: \(code ?? "HTTP \(response.status)")\(detail)\(requestID)")
         }
-        guard let key = fields["AccessKeyId"], let secret = fields["SecretAccessKey"] else {
-            throw CredentialsError(
-                source: source, profile: profile, message: "STS \(action) for \(role): the answer holds no credentials")
-        }
-        return AWSCredentials(
-            accessKeyID: key, secretAccessKey: secret, sessionToken: fields["SessionToken"],
-            expiration: fields["Expiration"].flatMap(CredentialDates.parse))
     }
 
     /// Scheme, host and port: enough to say where, nothing of the query.
