@@ -103,6 +103,11 @@ import Testing
         #expect(base.endpoint(for: .iam, region: "us-east-2").absoluteString == "https://iam.amazonaws.com")
         #expect(base.endpoint(for: .sts, region: "eu-west-1").absoluteString == "https://sts.eu-west-1.amazonaws.com")
 
+        #expect(base.endpoint(for: .eks, region: "cn-northwest-1").absoluteString == "https://eks.cn-northwest-1.amazonaws.com.cn")
+        let legacy = AWSSettings(environment: ["AWS_STS_REGIONAL_ENDPOINTS": "legacy"], config: config)
+        #expect(legacy.endpoint(for: .sts, region: "eu-west-1").absoluteString == "https://sts.amazonaws.com")
+        #expect(legacy.endpoint(for: .sts, region: "af-south-1").absoluteString == "https://sts.af-south-1.amazonaws.com")
+
         let dev = AWSSettings(environment: ["AWS_PROFILE": "dev"], config: config)
         #expect(dev.endpoint(for: .ec2, region: "us-west-2").absoluteString == "http://127.0.0.1:4599")
 

@@ -49,8 +49,13 @@ public struct AWSSettings: Sendable {
 
     /// The endpoint of a service, in the SDKs' order: `AWS_ENDPOINT_URL_<SERVICE>`,
     /// `AWS_ENDPOINT_URL`, the profile's `services` section entry for the service, the profile's
-    /// `endpoint_url`, then the public regional endpoint. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`
+    /// `endpoint_url`, then the public endpoint. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`
     /// (or `ignore_configured_endpoint_urls = true` in the profile) skips every override.
+    ///
+    /// Public endpoints are regional (`https://ec2.<region>.amazonaws.com`), `.amazonaws.com.cn` in
+    /// the China regions; IAM has its one global endpoint; STS is regional unless
+    /// `AWS_STS_REGIONAL_ENDPOINTS` (or `sts_regional_endpoints`) is `legacy`, which sends the
+    /// regions that once shared it to `https://sts.amazonaws.com`.
     public func endpoint(for service: AWSService, region: String) -> URL {
         if !ignoresConfiguredEndpoints {
             let candidates: [String?] = [
@@ -64,6 +69,31 @@ public struct AWSSettings: Sendable {
                     return url
                 }
             }
+        }
+        return publicEndpoint(for: service, region: region)
+    }
+
+    /// The regions whose STS calls went to the global endpoint before regional STS was the default.
+    static let legacyGlobalSTSRegions: Set<String> = [
+        "aws-global", "ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1",
+        "eu-central-1", "eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "sa-east-1", "us-east-1", "us-east-2",
+        "us-west-1", "us-west-2",
+    ]
+
+    private func publicEndpoint(for service: AWSService, region: String) -> URL {
+        if service.name == "sts" {
+            let mode = environment["AWS_STS_REGIONAL_ENDPOINTS"].flatMap { $0.isEmpty ? nil : $0 }
+                ?? profile?["sts_regional_endpoints"]
+            if mode?.lowercased() == "legacy" && Self.legacyGlobalSTSRegions.contains(region),
+                let global = URL(string: "https://sts.amazonaws.com")
+            {
+                return global
+            }
+        }
+        if service.globalEndpoint == nil, region.hasPrefix("cn-"),
+            let china = URL(string: "https://\(service.name).\(region).amazonaws.com.cn")
+        {
+            return china
         }
         return service.defaultEndpoint(region: region)
     }
