@@ -32,7 +32,7 @@ public final class AWSClient: Sendable {
         public init(
             region: String,
             credentials: @escaping @Sendable () async throws -> AWSCredentials,
-            endpoint: @escaping @Sendable (AWSService, String) -> URL = EndpointSettings(environment: ProcessInfo.processInfo.environment).endpoint,
+            endpoint: @escaping @Sendable (AWSService, String) -> URL = { $0.defaultEndpoint(region: $1) },
             transport: any HTTPTransport = CurlTransport(),
             retry: RetryPolicy = RetryPolicy(),
             rateLimits: RateLimits = .standard,
@@ -53,9 +53,13 @@ public final class AWSClient: Sendable {
             self.sleep = sleep
         }
 
-        /// Fixed credentials (tests, or a caller that resolved them already).
-        public init(region: String, credentials: AWSCredentials, endpoint: @escaping @Sendable (AWSService, String) -> URL = EndpointSettings(environment: ProcessInfo.processInfo.environment).endpoint, transport: any HTTPTransport = CurlTransport()) {
-            self.init(region: region, credentials: { credentials }, endpoint: endpoint, transport: transport)
+        /// Credentials from a provider (the default chain, a role, ...), asked before every send.
+        public init(
+            region: String, credentialProvider: any CredentialProvider,
+            endpoint: @escaping @Sendable (AWSService, String) -> URL = { $0.defaultEndpoint(region: $1) },
+            transport: any HTTPTransport = CurlTransport()
+        ) {
+            self.init(region: region, credentials: { try await credentialProvider.credentials() }, endpoint: endpoint, transport: transport)
         }
     }
 

@@ -104,13 +104,3 @@ extension HTTPRequest {
         return lines.joined(separator: "\n")
     }
 }
-
-extension AWSClient.Configuration {
-    /// Region from `AWS_REGION`, then `AWS_DEFAULT_REGION`.
-    public static func region(from environment: [String: String]) -> String? {
-        for key in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
-            if let value = environment[key], !value.isEmpty { return value }
-        }
-        return nil
-    }
-}

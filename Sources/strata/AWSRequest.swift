@@ -49,7 +49,7 @@ struct AWSRequestCommand: AsyncParsableCommand {
                 service: service, target: target, parameters: try parameters.map(RawRequest.parameter),
                 jsonBody: json, method: method)
             let operation = try raw.operation()
-            let client = AWSClient(configuration: try .fromEnvironment(region: region))
+            let client = AWSClient(configuration: try .standard(region: region))
             if dryRun {
                 print(try await client.signedRequest(for: operation).wireText())
                 return

@@ -19,7 +19,7 @@ struct EKSTokenCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let client = AWSClient(configuration: try .fromEnvironment(region: region))
+            let client = AWSClient(configuration: try .standard(region: region))
             let token = try await client.eksToken(cluster: cluster, roleARN: roleArn)
             let apiVersion = EKSToken.apiVersion(execInfo: ProcessInfo.processInfo.environment["KUBERNETES_EXEC_INFO"])
             print(token.execCredential(apiVersion: apiVersion))

@@ -67,16 +67,6 @@ import Testing
         #expect(AWSService.eks.defaultEndpoint(region: "eu-west-1").absoluteString == "https://eks.eu-west-1.amazonaws.com")
     }
 
-    @Test func endpointOverridesFollowTheSDKOrder() {
-        let settings = EndpointSettings(environment: [
-            "AWS_ENDPOINT_URL": "http://127.0.0.1:4750", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://127.0.0.1:4799",
-        ])
-        #expect(settings.endpoint(for: .logs, region: "us-east-1").absoluteString == "http://127.0.0.1:4799")
-        #expect(settings.endpoint(for: .ec2, region: "us-east-1").absoluteString == "http://127.0.0.1:4750")
-        let ignored = EndpointSettings(environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:4750", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"])
-        #expect(ignored.endpoint(for: .ec2, region: "us-west-2").absoluteString == "https://ec2.us-west-2.amazonaws.com")
-    }
-
     @Test func errorCodesLoseTheirNamespaceAndSuffix() {
         let body = Data(#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#.utf8)
         let error = AWSError.parse(HTTPResponse(status: 400, headers: [(name: "x-amzn-RequestId", value: "R1")], body: body), service: .dynamodb)

@@ -19,6 +19,12 @@ import Testing
         (["logs", "DescribeLogGroups"], "logGroups"),
     ]
 
+    /// Keeps the developer's own ~/.aws files and profile out of the test.
+    static let noSharedFiles = [
+        "AWS_CONFIG_FILE": "/nonexistent/strata-test/config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/strata-test/credentials",
+        "AWS_PROFILE": "",
+    ]
+
     private func run(_ arguments: [String], _ sandbox: Sandbox, extra: [String: String] = [:]) throws -> StrataBinary.Result {
         var environment = sandbox.environment
         for (key, value) in extra { environment[key] = value }
@@ -71,7 +77,7 @@ import Testing
         let environment = [
             "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "AKIDDRYRUN", "AWS_SECRET_ACCESS_KEY": secret,
             "AWS_SESSION_TOKEN": "session-\(secret)", "AWS_REGION": "eu-west-1",
-        ]
+        ].merging(Self.noSharedFiles) { $1 }
         let result = try StrataBinary.run(
             ["aws", "request", "ec2", "DescribeVpcs", "--param", "Filter.1.Name=tag:strata:stack", "--param", "Filter.1.Value.1=prod", "--dry-run"],
             environment: environment)
@@ -94,6 +100,7 @@ import Testing
 
     @Test func usageErrorsExitOneWithAMessage() throws {
         let environment = ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"]
+            .merging(Self.noSharedFiles) { $1 }
         let unknown = try StrataBinary.run(["aws", "request", "s3", "ListBuckets"], environment: environment)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("unknown service 's3'"))
@@ -106,7 +113,7 @@ import Testing
         let environment = [
             "AWS_ACCESS_KEY_ID": "AKIDTOKEN", "AWS_SECRET_ACCESS_KEY": "token-secret", "AWS_REGION": "eu-west-1",
             "AWS_ENDPOINT_URL": "", "KUBERNETES_EXEC_INFO": #"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"}"#,
-        ]
+        ].merging(Self.noSharedFiles) { $1 }
         let result = try StrataBinary.run(["eks-token", "--cluster", "demo"], environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         let document = try JSONValue.parse(Data(result.stdout.utf8))

@@ -62,8 +62,8 @@ public final class Sandbox: Sendable {
             "AWS_EC2_METADATA_DISABLED": "true",
             // Keep the developer's own profile and config files out of tests.
             "AWS_PROFILE": "",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_CONFIG_FILE": "/nonexistent/strata-test/config",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/strata-test/credentials",
             "AWS_SESSION_TOKEN": "",
         ]
     }
