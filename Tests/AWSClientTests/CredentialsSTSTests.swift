@@ -200,6 +200,29 @@ actor AnswerQueue {
         #expect(failing.requests.count == 3)
     }
 
+    @Test func theChainRefreshesRoleCredentialsFiveMinutesBeforeExpiry() async throws {
+        let scratch = try CredentialsScratch()
+        defer { scratch.remove() }
+        let token = try scratch.write("token", "jwt")
+        let transport = RecordingTransport { _ in
+            HTTPResponse(status: 200, headers: [], body: Data(Self.webIdentityAnswer.utf8))  // expires 2030-01-01T00:00:00Z
+        }
+        let clock = TestClock(Date(timeIntervalSince1970: 1_893_455_000))  // 2029-12-31T23:43:20Z
+        let provider = try DefaultCredentialProvider(
+            settings: AWSSettings(
+                environment: scratch.environment([
+                    "AWS_WEB_IDENTITY_TOKEN_FILE": token, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci",
+                ])),
+            transport: transport, now: { clock.now })
+        _ = try await provider.credentials()
+        clock.advance(600)  // 23:53:20, 6 min 40 s before expiry: cached
+        _ = try await provider.credentials()
+        #expect(transport.requests.count == 1)
+        clock.advance(120)  // 23:55:20, inside the window: refreshed
+        _ = try await provider.credentials()
+        #expect(transport.requests.count == 2)
+    }
+
     @Test func missingTokenFileNamesIt() async throws {
         let provider = WebIdentityCredentialProvider(
             tokenFile: "/nonexistent/token", session: RoleSession(roleARN: "arn:aws:iam::123456789012:role/ci"),
