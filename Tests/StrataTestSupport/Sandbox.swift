@@ -256,12 +256,22 @@ final class SandboxProcess: @unchecked Sendable {
     private let stdin: Pipe
     private let logURL: URL
 
+    // Spawned from a Swift thread, the supervisor inherits a signal mask that blocks SIGTERM:
+    // it clears the mask (and restores default dispositions) before starting the sandbox.
     private static let supervisor = """
         import os, signal, subprocess, sys, threading
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(s, signal.SIG_DFL)
         os.setpgid(0, 0)
         child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL)
         def watch():
             sys.stdin.buffer.read()
+            child.terminate()
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(0, signal.SIGKILL)
             os.killpg(0, signal.SIGTERM)
         threading.Thread(target=watch, daemon=True).start()
         sys.exit(child.wait())
