@@ -16,4 +16,18 @@ static inline CURLcode strata_curl_getinfo_double(CURL *h, CURLINFO i, double *v
 static inline CURLcode strata_curl_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLMcode strata_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 
+// CURL_GLOBAL_ALL is a macro expression Swift does not import reliably.
+static inline CURLcode strata_curl_global_init_all(void) { return curl_global_init(CURL_GLOBAL_ALL); }
+// Sets a blob option (e.g. CURLOPT_CAINFO_BLOB) that libcurl copies, so the caller's bytes need
+// not outlive the call.
+static inline CURLcode strata_curl_setopt_blob_copy(CURL *h, CURLoption o, const void *data, size_t len) {
+    struct curl_blob blob;
+    blob.data = (void *)data;
+    blob.len = len;
+    blob.flags = CURL_BLOB_COPY;
+    return curl_easy_setopt(h, o, &blob);
+}
+// The CURLcode of a finished transfer, read out of CURLMsg's anonymous union.
+static inline CURLcode strata_curl_msg_result(CURLMsg *m) { return m->data.result; }
+
 #endif

@@ -15,6 +15,8 @@ struct Strata: AsyncParsableCommand {
         subcommands: [
             Validate.self,
             GraphCommand.self,
+            AWSCommand.self,
+            EKSTokenCommand.self,
         ]
     )
 }

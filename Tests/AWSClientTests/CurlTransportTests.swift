@@ -1,0 +1,76 @@
+import AWSClient
+import Foundation
+import StrataTestSupport
+import Testing
+
+@Suite struct CurlTransportTests {
+    let transport = CurlTransport(options: .init(connectTimeout: .seconds(2)))
+
+    @Test func refusedConnectionIsARetryableTransportError() async throws {
+        let port = try unusedLoopbackPort()
+        let request = HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(port)/")!, timeout: .seconds(5))
+        let error = try await #require(throws: TransportError.self) { try await transport.send(request) }
+        #expect(error.kind == .connectionRefused)
+        #expect(error.isRetryable)
+    }
+
+    @Test func silentServerTimesOut() async throws {
+        let server = try LoopbackSocket()
+        let started = ContinuousClock.now
+        let request = HTTPRequest(method: "GET", url: server.url, timeout: .milliseconds(300))
+        let error = try await #require(throws: TransportError.self) { try await transport.send(request) }
+        #expect(error.kind == .timedOut)
+        #expect(error.isRetryable)
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test func hangUpIsAConnectionReset() async throws {
+        let server = try LoopbackSocket()
+        server.hangUpAfterReading()
+        let request = HTTPRequest(method: "POST", url: server.url, body: Data("x=1".utf8), timeout: .seconds(5))
+        let error = try await #require(throws: TransportError.self) { try await transport.send(request) }
+        #expect(error.kind == .connectionReset)
+        #expect(error.isRetryable)
+    }
+
+    @Test func nonHTTPSchemeIsRejectedBeforeSending() async throws {
+        let request = HTTPRequest(method: "GET", url: URL(string: "file:///etc/passwd")!)
+        let error = try await #require(throws: TransportError.self) { try await transport.send(request) }
+        #expect(error.kind == .invalidRequest)
+        #expect(!error.isRetryable)
+    }
+
+    @Test func cancellationStopsAWaitingRequest() async throws {
+        let server = try LoopbackSocket()
+        let transport = self.transport
+        let task = Task {
+            try await transport.send(HTTPRequest(method: "GET", url: server.url, timeout: .seconds(30)))
+        }
+        task.cancel()
+        let started = ContinuousClock.now
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    @Test func roundTripsAndRunsManyRequestsConcurrently() async throws {
+        let sandbox = try await Sandbox.shared()
+        let url = sandbox.url.appendingPathComponent("_sandbox/health")
+        let transport = self.transport
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    let response = try await transport.send(HTTPRequest(method: "GET", url: url, timeout: .seconds(30)))
+                    #expect(!response.headers.isEmpty)
+                    return response.status
+                }
+            }
+            var all: [Int] = []
+            for try await status in group { all.append(status) }
+            return all
+        }
+        #expect(statuses.count == 40)
+        // A bare moto answers the path with its own page; the sandbox with 200. Either way a response.
+        #expect(Set(statuses).count == 1)
+        if sandbox.hasControlEndpoints { #expect(statuses.first == 200) }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real TCP listener on 127.0.0.1 for the transport's failure paths: one that never answers
+/// (the kernel completes the handshake, nobody reads) and one that hangs up after reading.
+final class LoopbackSocket: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else {
+            close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: actual.sin_port))
+    }
+
+    var url: URL { URL(string: "http://127.0.0.1:\(port)/")! }
+
+    /// Accepts one connection on a dedicated thread, reads what the client sent, and closes it
+    /// without answering.
+    func hangUpAfterReading() {
+        let fd = self.fd
+        Thread {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = read(client, &buffer, buffer.count)
+            close(client)
+        }.start()
+    }
+
+    deinit { close(fd) }
+}
+
+/// A port in the test range nothing listens on: bound to learn it is free, then released.
+func unusedLoopbackPort() throws -> Int {
+    let socket = try LoopbackSocket()
+    return socket.port
+}

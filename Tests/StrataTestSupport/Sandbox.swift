@@ -1,0 +1,378 @@
+import AWSClient
+import AWSSigner
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The local AWS (``sandbox/run``) as integration tests see it.
+///
+/// If `STRATA_SANDBOX_URL` is set, that server is used as is. Otherwise the first caller starts
+/// `python3 sandbox/run --port <free port in 4750-4799> --verify-signatures --time-scale 0.01` from
+/// the repository root, once per test process; it is killed when the process exits (and, should
+/// the process die without exiting cleanly, when the pipe to it closes).
+///
+/// The sandbox is one shared, stateful server, so tests that reset it, inject faults or count its
+/// requests run inside ``exclusive(_:)``.
+public final class Sandbox: Sendable {
+    /// Where the sandbox listens, e.g. `http://127.0.0.1:4750`.
+    public let url: URL
+    /// True when the `/_sandbox/...` control endpoints answer (false for a bare moto server).
+    public let hasControlEndpoints: Bool
+    private let transport: CurlTransport
+
+    /// The access key and secret the sandbox accepts (any pair verifies, as long as it signs).
+    public static let accessKeyID = "test"
+    public static let secretAccessKey = "test"
+    public static let region = "us-east-1"
+
+    private init(url: URL, hasControlEndpoints: Bool, transport: CurlTransport) {
+        self.url = url
+        self.hasControlEndpoints = hasControlEndpoints
+        self.transport = transport
+    }
+
+    /// The shared sandbox, started on first use. Throws (never skips) when it cannot start.
+    public static func shared() async throws -> Sandbox {
+        try await SandboxLauncher.instance.sandbox()
+    }
+
+    /// Runs `body` while no other test holds the sandbox. Use it for anything that resets,
+    /// injects faults, or reads the request log.
+    public func exclusive<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        await SandboxLock.instance.acquire()
+        do {
+            let value = try await body()
+            await SandboxLock.instance.release()
+            return value
+        } catch {
+            await SandboxLock.instance.release()
+            throw error
+        }
+    }
+
+    /// Environment for launching the `strata` binary against this sandbox.
+    public var environment: [String: String] {
+        [
+            "AWS_ENDPOINT_URL": url.absoluteString,
+            "AWS_ACCESS_KEY_ID": Self.accessKeyID,
+            "AWS_SECRET_ACCESS_KEY": Self.secretAccessKey,
+            "AWS_REGION": Self.region,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            // Keep the developer's own profile and config files out of tests.
+            "AWS_PROFILE": "",
+            "AWS_CONFIG_FILE": "/nonexistent/strata-test/config",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/strata-test/credentials",
+            "AWS_SESSION_TOKEN": "",
+        ]
+    }
+
+    /// Forgets every resource (`POST /_sandbox/reset`).
+    public func reset() async throws {
+        try await control("POST", "/_sandbox/reset")
+    }
+
+    /// Every request the sandbox served since the last ``clearRequests()``, oldest first.
+    public func requests() async throws -> [SandboxRequest] {
+        let body = try await control("GET", "/_sandbox/requests")
+        struct Log: Decodable { var requests: [SandboxRequest] }
+        do {
+            if let log = try? JSONDecoder().decode(Log.self, from: body) { return log.requests }
+            return try JSONDecoder().decode([SandboxRequest].self, from: body)
+        } catch {
+            throw SandboxError("cannot read /_sandbox/requests: \(error): \(String(decoding: body.prefix(300), as: UTF8.self))")
+        }
+    }
+
+    /// Empties the request log.
+    public func clearRequests() async throws {
+        try await control("DELETE", "/_sandbox/requests")
+    }
+
+    /// Injects faults (latency, throttling, 5xx) for the matching service/action.
+    public func setFaults(_ faults: SandboxFaults) async throws {
+        let body = try JSONEncoder().encode(faults)
+        try await control("POST", "/_sandbox/faults", body: body)
+    }
+
+    /// Removes every injected fault.
+    public func clearFaults() async throws {
+        try await control("DELETE", "/_sandbox/faults")
+    }
+
+    @discardableResult
+    private func control(_ method: String, _ path: String, body: Data = Data()) async throws -> Data {
+        guard hasControlEndpoints else {
+            throw SandboxError("\(url) has no /_sandbox control endpoints (a bare moto server?): cannot \(method) \(path)")
+        }
+        var headers: [(name: String, value: String)] = []
+        if !body.isEmpty { headers.append((name: "Content-Type", value: "application/json")) }
+        let request = HTTPRequest(
+            method: method, url: url.appendingPathComponent(String(path.dropFirst())), headers: headers, body: body,
+            timeout: .seconds(30))
+        let response = try await transport.send(request)
+        guard (200..<300).contains(response.status) else {
+            throw SandboxError("\(method) \(path) answered HTTP \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+        }
+        return response.body
+    }
+
+    fileprivate static func connect(to url: URL, transport: CurlTransport, deadline: ContinuousClock.Instant, launched: SandboxProcess?) async throws -> Sandbox {
+        let health = HTTPRequest(method: "GET", url: url.appendingPathComponent("_sandbox/health"), timeout: .seconds(5))
+        var lastProblem = "no answer yet"
+        while ContinuousClock.now < deadline {
+            if let launched, let status = launched.exitStatus() {
+                throw SandboxError("sandbox exited with status \(status) before it was healthy:\n\(launched.logTail())")
+            }
+            do {
+                let response = try await transport.send(health)
+                if response.status == 200 {
+                    return Sandbox(url: url, hasControlEndpoints: true, transport: transport)
+                }
+                // Someone else's server (a bare moto) answers, just not our health check.
+                if launched == nil {
+                    return Sandbox(url: url, hasControlEndpoints: false, transport: transport)
+                }
+                lastProblem = "health answered HTTP \(response.status)"
+            } catch {
+                lastProblem = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let log = launched.map { "\n" + $0.logTail() } ?? ""
+        throw SandboxError("sandbox at \(url) not healthy before the deadline (\(lastProblem))\(log)")
+    }
+}
+
+/// One entry of the sandbox's request log. Fields the sandbox adds beyond these are ignored.
+public struct SandboxRequest: Decodable, Sendable {
+    public var service: String?
+    public var action: String?
+    public var method: String?
+    public var path: String?
+    public var status: Int?
+}
+
+/// Faults to inject (`POST /_sandbox/faults`). Nil fields are left out.
+public struct SandboxFaults: Encodable, Sendable {
+    public var service: String?
+    public var action: String?
+    public var latencyMs: Int?
+    public var throttleRate: Double?
+    public var errorRate: Double?
+    public var seed: Int?
+
+    public init(service: String? = nil, action: String? = nil, latencyMs: Int? = nil, throttleRate: Double? = nil, errorRate: Double? = nil, seed: Int? = nil) {
+        self.service = service
+        self.action = action
+        self.latencyMs = latencyMs
+        self.throttleRate = throttleRate
+        self.errorRate = errorRate
+        self.seed = seed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case service, action, seed
+        case latencyMs = "latency_ms"
+        case throttleRate = "throttle_rate"
+        case errorRate = "error_rate"
+    }
+}
+
+/// A sandbox that could not be started or answered wrongly.
+public struct SandboxError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Starts the sandbox at most once per process.
+private actor SandboxLauncher {
+    static let instance = SandboxLauncher()
+    private var started: Task<Sandbox, any Error>?
+
+    func sandbox() async throws -> Sandbox {
+        if let started { return try await started.value }
+        let task = Task { try await Self.start() }
+        started = task
+        return try await task.value
+    }
+
+    private static func start() async throws -> Sandbox {
+        let transport = CurlTransport()
+        let deadline = ContinuousClock.now + .seconds(90)
+        if let configured = ProcessInfo.processInfo.environment["STRATA_SANDBOX_URL"], !configured.isEmpty {
+            guard let url = URL(string: configured) else { throw SandboxError("STRATA_SANDBOX_URL is not a URL: \(configured)") }
+            return try await Sandbox.connect(to: url, transport: transport, deadline: deadline, launched: nil)
+        }
+        let root = repositoryRoot()
+        let script = root.appendingPathComponent("sandbox/run")
+        guard FileManager.default.fileExists(atPath: script.path) else {
+            throw SandboxError("no sandbox at \(script.path) and STRATA_SANDBOX_URL is not set")
+        }
+        guard let port = freePort(in: 4750...4799) else { throw SandboxError("no free port in 4750-4799") }
+        let process = try SandboxProcess.launch(
+            arguments: ["python3", script.path, "--port", "\(port)", "--verify-signatures", "--time-scale", "0.01"],
+            in: root)
+        guard let url = URL(string: "http://127.0.0.1:\(port)") else { throw SandboxError("bad port \(port)") }
+        return try await Sandbox.connect(to: url, transport: transport, deadline: deadline, launched: process)
+    }
+
+    /// The repository root: this file is Tests/StrataTestSupport/Sandbox.swift.
+    private static func repositoryRoot() -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    private static func freePort(in range: ClosedRange<Int>) -> Int? {
+        let ports = Array(range).shuffled()
+        for port in ports where canBind(port) { return port }
+        return nil
+    }
+
+    private static func canBind(_ port: Int) -> Bool {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return result == 0
+    }
+}
+
+/// The launched sandbox: a small Python supervisor that puts itself in a new process group,
+/// runs the sandbox as its child, and kills the whole group when its stdin (a pipe from this
+/// process) reaches end of file, which happens however this process ends.
+final class SandboxProcess: @unchecked Sendable {
+    private let process: Process
+    private let stdin: Pipe
+    private let logURL: URL
+
+    // Spawned from a Swift thread, the supervisor inherits a signal mask that blocks SIGTERM:
+    // it clears the mask (and restores default dispositions) before starting the sandbox.
+    private static let supervisor = """
+        import os, signal, subprocess, sys, threading
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(s, signal.SIG_DFL)
+        os.setpgid(0, 0)
+        child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL)
+        def watch():
+            sys.stdin.buffer.read()
+            child.terminate()
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(0, signal.SIGKILL)
+            os.killpg(0, signal.SIGTERM)
+        threading.Thread(target=watch, daemon=True).start()
+        sys.exit(child.wait())
+        """
+
+    private init(process: Process, stdin: Pipe, logURL: URL) {
+        self.process = process
+        self.stdin = stdin
+        self.logURL = logURL
+    }
+
+    static func launch(arguments: [String], in directory: URL) throws -> SandboxProcess {
+        let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("strata-sandbox-\(getpid()).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", supervisor] + arguments
+        process.currentDirectoryURL = directory
+        let stdin = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let launched = SandboxProcess(process: process, stdin: stdin, logURL: logURL)
+        SandboxReaper.register(pid: process.processIdentifier)
+        return launched
+    }
+
+    /// The exit status once the supervisor has exited, nil while it runs.
+    func exitStatus() -> Int32? {
+        process.isRunning ? nil : process.terminationStatus
+    }
+
+    /// The last lines the sandbox wrote, for failure messages.
+    func logTail() -> String {
+        let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(30).joined(separator: "\n")
+    }
+}
+
+/// Kills the sandbox's process group when the test process exits normally.
+private enum SandboxReaper {
+    nonisolated(unsafe) private static var groups: [pid_t] = []
+    private static let lock = NSLock()
+
+    static func register(pid: pid_t) {
+        lock.lock()
+        let first = groups.isEmpty
+        groups.append(pid)
+        lock.unlock()
+        if first {
+            atexit {
+                SandboxReaper.killAll()
+            }
+        }
+    }
+
+    static func killAll() {
+        lock.lock()
+        let all = groups
+        groups.removeAll()
+        lock.unlock()
+        for group in all { kill(-group, SIGTERM) }
+    }
+}
+
+/// A FIFO async mutex, so sandbox-mutating tests take turns.
+private actor SandboxLock {
+    static let instance = SandboxLock()
+    private var held = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !held {
+            held = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func release() {
+        if waiters.isEmpty {
+            held = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+}
+
+extension Sandbox {
+    /// A client for this sandbox with the test credentials. Rate limits are off unless given:
+    /// tests measure the sandbox, not the limiter.
+    public func client(
+        secretAccessKey: String = Sandbox.secretAccessKey, retry: RetryPolicy = RetryPolicy(), rateLimits: RateLimits = .unlimited
+    ) -> AWSClient {
+        let credentials = AWSCredentials(accessKeyID: Sandbox.accessKeyID, secretAccessKey: secretAccessKey)
+        let url = self.url
+        return AWSClient(
+            configuration: AWSClient.Configuration(
+                region: Sandbox.region, credentials: { credentials }, endpoint: { _, _ in url }, retry: retry,
+                rateLimits: rateLimits))
+    }
+}
