@@ -27,11 +27,18 @@ let package = Package(
         .target(name: "AWSSigner", dependencies: ["CCrypto"]),
         .target(name: "AWSClient", dependencies: ["AWSSigner", "CCurl"]),
 
+        // Live state, plans and applies.
+        .target(name: "StrataKubernetes", dependencies: ["AWSClient"]),
+        .target(name: "StrataProviders", dependencies: ["StrataCompiler", "AWSClient", "StrataKubernetes"]),
+        .target(name: "StrataPlanner", dependencies: ["StrataCompiler", "StrataProviders", "AWSClient"]),
+        .target(name: "StrataExecutor", dependencies: ["StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient"]),
+
         // The command line.
         .executableTarget(
             name: "strata",
             dependencies: [
                 "StrataSyntax", "StrataCompiler", "StrataGraph", "AWSSigner", "AWSClient",
+                "StrataKubernetes", "StrataProviders", "StrataPlanner", "StrataExecutor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -44,6 +51,10 @@ let package = Package(
         .testTarget(name: "StrataCompilerTests", dependencies: ["StrataCompiler", "StrataSyntax", "StrataGraph"]),
         .testTarget(name: "AWSSignerTests", dependencies: ["AWSSigner"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSClientTests", dependencies: ["AWSClient", "AWSSigner", "StrataTestSupport"]),
+        .testTarget(name: "StrataKubernetesTests", dependencies: ["StrataKubernetes", "AWSClient", "StrataTestSupport"]),
+        .testTarget(name: "StrataProvidersTests", dependencies: ["StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
+        .testTarget(name: "StrataPlannerTests", dependencies: ["StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
+        .testTarget(name: "StrataExecutorTests", dependencies: ["StrataExecutor", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataTestSupport"]),
     ]
 )

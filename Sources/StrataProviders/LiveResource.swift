@@ -1,0 +1,23 @@
+import StrataCompiler
+
+/// One resource as AWS describes it now, in the catalog's terms (Terraform attribute names).
+public struct LiveResource: Sendable, Equatable {
+    public var type: String
+    /// From the `strata:address` tag; nil for untagged children, which match by ``identity``.
+    public var address: ResourceAddress?
+    /// The physical id: `vpc-0abc`, a role name, a cluster name, an association id.
+    public var id: String
+    /// For untagged children: the provider's ``ResourceProvider/identity(of:)`` of these attributes.
+    public var identity: String?
+    /// Every attribute AWS reports, computed ones (`id`, `arn`) included, normalised the way the
+    /// schema describes (server defaults filled, policy JSON canonical) so equal means equal.
+    public var attributes: [String: Value]
+
+    public init(type: String, address: ResourceAddress?, id: String, identity: String? = nil, attributes: [String: Value]) {
+        self.type = type
+        self.address = address
+        self.id = id
+        self.identity = identity
+        self.attributes = attributes
+    }
+}

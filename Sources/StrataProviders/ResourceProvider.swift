@@ -1,0 +1,43 @@
+import AWSClient
+import StrataCompiler
+
+/// Everything strata does to one resource type in AWS: one batched read of the stack's live
+/// instances, create, update in place, delete, each waiting until AWS finished. One conforming
+/// type per resource type of the catalog, in a file named after it.
+///
+/// Providers never decide *what* to do: the planner diffs, the executor orders and retries.
+/// They talk to AWS through the narrow per-service surfaces and report AWS errors unchanged
+/// (``AWSError`` carries the code and request id the user needs).
+public protocol ResourceProvider: Sendable {
+    /// The catalog type this provider serves (`aws_vpc`).
+    var type: String { get }
+
+    /// Every live instance of this type that the stack owns, from one paginated, tag- or
+    /// path-filtered read (shared through `context.cache` with sibling types that read the same
+    /// description: routes and associations come back inside their route table). Never one read
+    /// per resource.
+    func discover(_ context: ProviderContext) async throws -> [LiveResource]
+
+    /// Creates the resource with its ownership tags in the create call itself and an idempotency
+    /// token derived from `desired.idempotencyToken` where the API takes one, then waits until it
+    /// is usable (NAT available, cluster ACTIVE). A create that finds its own earlier creation (a
+    /// crashed run) adopts it instead of failing.
+    func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource
+
+    /// Changes `changed` attributes in place and waits until AWS applied them.
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext)
+        async throws -> LiveResource
+
+    /// Deletes the resource and waits until it is gone. Deleting what is already gone succeeds.
+    func delete(_ live: LiveResource, _ context: ProviderContext) async throws
+
+    /// For types without tags (routes, associations, attachments, rules, targets): the key that
+    /// identifies an instance from its attributes (`rtb-1|0.0.0.0/0`), used to match desired and
+    /// live. Nil when any identifying attribute is unknown. Taggable types match by address tag
+    /// and return nil.
+    func identity(of attributes: [String: Value]) -> String?
+}
+
+extension ResourceProvider {
+    public func identity(of attributes: [String: Value]) -> String? { nil }
+}
