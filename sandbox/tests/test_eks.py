@@ -131,6 +131,7 @@ def test_update_cluster_version_one_minor_at_a_time(sbx):
     with pytest.raises(ClientError) as e:
         eks.update_cluster_version(name="demo", version="1.32")
     assert code(e) == "InvalidParameterException"
+    sbx.control("POST", "clock", {"freeze": True})  # hold the update InProgress while we look
     update = eks.update_cluster_version(name="demo", version="1.31")["update"]
     assert update["status"] == "InProgress" and update["type"] == "VersionUpdate"
     assert eks.describe_cluster(name="demo")["cluster"]["status"] == "UPDATING"
@@ -138,6 +139,8 @@ def test_update_cluster_version_one_minor_at_a_time(sbx):
         eks.update_cluster_version(name="demo", version="1.31")
     assert code(e) == "ResourceInUseException"
     assert eks.list_updates(name="demo")["updateIds"] == [update["id"]]
+    assert eks.describe_update(name="demo", updateId=update["id"])["update"]["status"] == "InProgress"
+    sbx.control("POST", "clock", {"freeze": False})
     sbx.wait_until(update_done(eks, "demo", update["id"]), DEADLINE, "version update Successful")
     c = eks.describe_cluster(name="demo")["cluster"]
     assert (c["version"], c["status"]) == ("1.31", "ACTIVE")
@@ -156,8 +159,10 @@ def test_cluster_upgrade_refused_while_a_nodegroup_is_behind(sbx):
     with pytest.raises(ClientError) as e:
         eks.update_nodegroup_version(clusterName="demo", nodegroupName="system", version="1.32")
     assert code(e) == "InvalidParameterException"
+    sbx.control("POST", "clock", {"freeze": True})
     nu = eks.update_nodegroup_version(clusterName="demo", nodegroupName="system")["update"]
     assert eks.describe_nodegroup(clusterName="demo", nodegroupName="system")["nodegroup"]["status"] == "UPDATING"
+    sbx.control("POST", "clock", {"freeze": False})
     sbx.wait_until(update_done(eks, "demo", nu["id"], nodegroupName="system"), DEADLINE, "node group update")
     ng = eks.describe_nodegroup(clusterName="demo", nodegroupName="system")["nodegroup"]
     assert ng["version"] == "1.31" and ng["releaseVersion"].startswith("1.31.")
