@@ -274,6 +274,15 @@ def test_describe_cluster_versions_and_unimplemented_operation(sbx):
     assert versions["1.31"]["kubernetesPatchVersion"].startswith("1.31.")
     only = eks.describe_cluster_versions(clusterVersions=["1.30"], versionStatus="EXTENDED_SUPPORT")
     assert [v["clusterVersion"] for v in only["clusterVersions"]] == ["1.30"]
+    # Pagination follows nextToken to the end, and boto3's paginators work with it.
+    first = eks.list_access_policies(maxResults=3)
+    assert len(first["accessPolicies"]) == 3 and first["nextToken"]
+    names = [p["name"] for page in eks.get_paginator("list_access_policies").paginate(PaginationConfig={"PageSize": 4})
+             for p in page["accessPolicies"]]
+    assert len(names) == len(set(names)) >= 10 and "AmazonEKSClusterAdminPolicy" in names
+    with pytest.raises(ClientError) as e:
+        eks.list_access_policies(nextToken="garbage!")
+    assert code(e) == "InvalidParameterException"
     with pytest.raises(ClientError) as e:
         eks.list_fargate_profiles(clusterName="demo")
     assert code(e) == "UnknownOperationException"
