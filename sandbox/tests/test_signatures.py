@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import http.client
-import json
 from unittest import mock
 from urllib.parse import urlsplit
 
