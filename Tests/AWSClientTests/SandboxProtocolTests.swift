@@ -175,10 +175,14 @@ import Testing
     @Test func aWrongSecretIsASignatureError() async throws {
         let sandbox = try await Sandbox.shared()
         try #require(sandbox.hasControlEndpoints, "needs the strata sandbox with --verify-signatures, not a bare moto")
-        let client = sandbox.client(secretAccessKey: "wrong")
-        let error = try await #require(throws: AWSError.self) { try await client.query(.ec2, action: "DescribeVpcs") }
-        #expect(error.isAuthFailure, "\(error)")
-        #expect(error.httpStatus == 403 || error.httpStatus == 401 || error.httpStatus == 400)
+        try await sandbox.exclusive {
+            let client = sandbox.client(secretAccessKey: "wrong")
+            let error = try await #require(throws: AWSError.self) { try await client.query(.ec2, action: "DescribeVpcs") }
+            #expect(error.isAuthFailure, "\(error)")
+            #expect(error.code == "SignatureDoesNotMatch" || error.code == "AuthFailure", "\(error)")
+            #expect(error.requestID?.isEmpty == false)
+            #expect(error.httpStatus == 403 || error.httpStatus == 401)
+        }
     }
 
     @Test func aBurstUnderThirtyPercentThrottlingAllSucceeds() async throws {

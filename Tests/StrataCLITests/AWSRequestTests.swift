@@ -61,13 +61,15 @@ import Testing
     @Test func aWrongSecretExitsOneNamingTheSignatureError() async throws {
         let sandbox = try await Sandbox.shared()
         try #require(sandbox.hasControlEndpoints, "needs the strata sandbox with --verify-signatures, not a bare moto")
-        for service in [["ec2", "DescribeVpcs"], ["eks", "/clusters"], ["dynamodb", "ListTables"]] {
-            let result = try run(service, sandbox, extra: ["AWS_SECRET_ACCESS_KEY": "not-the-secret"])
-            #expect(result.status == 1, "\(service)")
-            let named = ["SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature"].contains { result.stderr.contains($0) }
-            #expect(named, "\(service): \(result.stderr)")
-            #expect(result.stderr.contains("request id "), "\(service): \(result.stderr)")
-            #expect(!result.stderr.contains("not-the-secret"))
+        try await sandbox.exclusive {
+            for service in [["ec2", "DescribeVpcs"], ["eks", "/clusters"], ["dynamodb", "ListTables"]] {
+                let result = try run(service, sandbox, extra: ["AWS_SECRET_ACCESS_KEY": "not-the-secret"])
+                #expect(result.status == 1, "\(service)")
+                let named = ["SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature"].contains { result.stderr.contains($0) }
+                #expect(named, "\(service): \(result.stderr)")
+                #expect(result.stderr.contains("request id "), "\(service): \(result.stderr)")
+                #expect(!result.stderr.contains("not-the-secret"))
+            }
         }
     }
 
