@@ -232,8 +232,8 @@ import Testing
             source_profile = nowhere
             [profile half]
             aws_access_key_id = AKIAHALF
-            [profile process]
-            credential_process = /usr/bin/get-creds
+            [profile sso]
+            sso_session = corp
             [profile keys]
             aws_access_key_id = AKIAKEYS
             aws_secret_access_key = superSecretValue
@@ -246,7 +246,7 @@ import Testing
             ("mfa", "mfa_serial"),
             ("dangling", "source_profile \"nowhere\" is not defined"),
             ("half", "aws_secret_access_key is not"),
-            ("process", "credential_process is not supported"),
+            ("sso", "SSO profiles are not supported"),
             ("missing", "no such profile"),
         ]
         for (profile, expected) in cases {
@@ -260,6 +260,64 @@ import Testing
                 #expect(!text.contains("superSecretValue"))
             }
         }
+    }
+
+    @Test func credentialProcessPrintsTheCredentials() async throws {
+        let scratch = try CredentialsScratch()
+        defer { scratch.remove() }
+        let good = try scratch.write(
+            "good.sh",
+            """
+            echo '{"Version": 1, "AccessKeyId": "ASIAPROCESS", "SecretAccessKey": "processSecret",'
+            echo ' "SessionToken": "processToken", "Expiration": "2030-01-01T00:00:00Z"}'
+            """)
+        let bad = try scratch.write("bad.sh", "echo '{\"AccessKeyId\": \"AKIA\", \"SecretAccessKey\": \"leakMe\"}'\nexit 3\n")
+        let version2 = try scratch.write("v2.sh", "echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"leakMe\"}'\n")
+        try scratch.write(
+            "config",
+            """
+            [profile tool]
+            credential_process = sh \(good)
+            [profile broken]
+            credential_process = sh \(bad)
+            [profile future]
+            credential_process = sh \(version2)
+            [profile keys-win]
+            aws_access_key_id = AKIAKEYS
+            aws_secret_access_key = keysSecret
+            credential_process = sh \(good)
+            """)
+        let tool = try chain(scratch, ["AWS_PROFILE": "tool"])
+        let credentials = try await tool.credentials()
+        #expect(credentials.accessKeyID == "ASIAPROCESS")
+        #expect(credentials.sessionToken == "processToken")
+        #expect(credentials.expiration == Date(timeIntervalSince1970: 1_893_456_000))
+        #expect(await tool.source == "process")
+        #expect(try await chain(scratch, ["AWS_PROFILE": "keys-win"]).credentials().accessKeyID == "AKIAKEYS")
+
+        for (profile, expected) in [("broken", "exited with status 3"), ("future", "Version 2")] {
+            do {
+                _ = try await chain(scratch, ["AWS_PROFILE": profile]).credentials()
+                Issue.record("\(profile) should fail")
+            } catch let error as CredentialsError {
+                #expect(error.source == "process")
+                #expect(error.profile == profile)
+                #expect(error.description.contains(expected), "\(error)")
+                #expect(!error.description.contains("leakMe"))
+            }
+        }
+    }
+
+    @Test func aHangingCredentialProcessTimesOut() async throws {
+        let started = Date()
+        let provider = ProcessCredentialProvider(command: "exec sleep 30", profile: "slow", timeout: 0.5)
+        do {
+            _ = try await provider.credentials()
+            Issue.record("expected a timeout")
+        } catch let error as CredentialsError {
+            #expect(error.description.contains("did not finish within"))
+        }
+        #expect(Date().timeIntervalSince(started) < 10)
     }
 
     @Test func environmentWithoutSecretIsAnError() async throws {

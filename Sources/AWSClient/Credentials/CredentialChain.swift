@@ -61,7 +61,7 @@ public struct CredentialChain: CredentialProvider {
 /// 2. an assume-role profile (`role_arn` with `source_profile` or `credential_source`), via STS;
 /// 3. web identity: `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` [+ `AWS_ROLE_SESSION_NAME`],
 ///    or `web_identity_token_file` + `role_arn` in the profile;
-/// 4. keys in the profile (credentials file, then config file);
+/// 4. keys in the profile (credentials file, then config file), else its `credential_process`;
 /// 5. the container credentials endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`/`_RELATIVE_URI`);
 /// 6. the instance metadata service (IMDSv2), unless `AWS_EC2_METADATA_DISABLED=true`.
 ///
@@ -134,6 +134,8 @@ struct ProfileResolver {
         }
         if let profile = settings.profile, let keys = try staticKeys(profile) {
             links.append(.init(source: "profile", provider: keys))
+        } else if let profile = settings.profile, let process = process(profile) {
+            links.append(.init(source: "process", provider: process))
         } else if let profile = settings.profile, profile["role_arn"] == nil {
             try rejectUnsupported(profile)
         }
@@ -175,12 +177,13 @@ struct ProfileResolver {
             AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: profile["aws_session_token"]))
     }
 
+    /// The profile's `credential_process`, cached and refreshed by its `Expiration`.
+    func process(_ profile: SharedConfig.Profile) -> (any CredentialProvider)? {
+        guard let command = profile["credential_process"] else { return nil }
+        return refreshing(ProcessCredentialProvider(command: command, profile: profile.name))
+    }
+
     private func rejectUnsupported(_ profile: SharedConfig.Profile) throws {
-        if profile["credential_process"] != nil {
-            throw CredentialsError(
-                source: "profile", profile: profile.name,
-                message: "credential_process is not supported by strata; export the keys or use a role profile")
-        }
         if profile["sso_session"] != nil || profile["sso_start_url"] != nil {
             throw CredentialsError(
                 source: "profile", profile: profile.name,
@@ -263,9 +266,10 @@ struct ProfileResolver {
             }
         }
         if let keys = try staticKeys(profile) { return keys }
+        if let process = process(profile) { return process }
         throw CredentialsError(
             source: "assume-role", profile: visited.last,
-            message: "source_profile \"\(name)\" has neither keys nor a role of its own")
+            message: "source_profile \"\(name)\" has neither keys, a credential_process nor a role of its own")
     }
 
     /// `credential_source`: `Environment`, `Ec2InstanceMetadata` or `EcsContainer`.
