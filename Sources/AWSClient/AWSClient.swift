@@ -141,8 +141,8 @@ public final class AWSClient: Sendable {
             } catch {
                 failure = error
             }
-            guard attempt < configuration.retry.maxAttempts,
-                let reason = RetryPolicy.reason(for: failure),
+            guard let reason = RetryPolicy.reason(for: failure),
+                attempt < configuration.retry.attempts(for: reason),
                 RetryPolicy.mayRetry(reason, idempotent: operation.idempotent),
                 let cost = retryBudget.withdraw(for: reason)
             else { throw failure }
