@@ -207,7 +207,10 @@ struct ProfileResolver {
 
     private func stsEndpoint() -> STSEndpoint {
         let region = settings.region ?? "us-east-1"
-        return STSEndpoint(url: settings.endpoint(for: .sts, region: region), region: region, transport: transport)
+        let url = settings.endpoint(for: .sts, region: region)
+        // The global endpoint only accepts signatures scoped to us-east-1.
+        let signingRegion = url.host?.lowercased() == "sts.amazonaws.com" ? "us-east-1" : region
+        return STSEndpoint(url: url, region: signingRegion, transport: transport)
     }
 
     /// An assume-role profile: STS AssumeRole with credentials from its source, cached until expiry.
