@@ -202,6 +202,41 @@ import Testing
         #expect(transport.requests.first?.url.absoluteString == "https://sts.eu-west-1.amazonaws.com")
     }
 
+    @Test func everySourceConfiguredGivesTheSDKOrder() async throws {
+        let scratch = try CredentialsScratch()
+        defer { scratch.remove() }
+        try scratch.write(
+            "config",
+            """
+            [profile all]
+            role_arn = arn:aws:iam::123456789012:role/x
+            source_profile = all
+            aws_access_key_id = AKIAALL
+            aws_secret_access_key = allSecret
+            """)
+        let token = try scratch.write("token", "jwt")
+        var environment = [
+            "AWS_PROFILE": "all", "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "envSecret",
+            "AWS_WEB_IDENTITY_TOKEN_FILE": token, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds", "AWS_EC2_METADATA_DISABLED": "false",
+        ]
+        #expect(
+            try chain(scratch, environment).chain.links.map(\.source) == [
+                "environment", "assume-role", "web-identity", "profile", "container", "instance-metadata",
+            ])
+        #expect(try await chain(scratch, environment).credentials().accessKeyID == "AKIAENV")
+        // Without the environment keys, the assume-role profile is next; it fails here (no STS),
+        // and that failure is the answer: a configured source is never skipped.
+        environment["AWS_ACCESS_KEY_ID"] = nil
+        do {
+            _ = try await chain(scratch, environment).credentials()
+            Issue.record("expected the assume-role failure")
+        } catch let error as CredentialsError {
+            #expect(error.source == "assume-role")
+            #expect(error.profile == "all")
+        }
+    }
+
     @Test func configurationErrorsNameTheProfileAndNeverTheSecret() throws {
         let scratch = try CredentialsScratch()
         defer { scratch.remove() }
