@@ -125,7 +125,7 @@ public final class AWSClient: Sendable {
         var spent = 0
         while true {
             attempt += 1
-            try await rateLimiter.acquire(service: operation.service.name, read: AWSOperation.isRead(operation.action))
+            try await rateLimiter.acquire(service: operation.service.name, read: operation.isReadOnly)
             let failure: any Error
             do {
                 let credentials = try await configuration.credentials()
