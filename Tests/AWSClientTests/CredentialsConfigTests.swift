@@ -281,7 +281,7 @@ import Testing
             ("mfa", "mfa_serial"),
             ("dangling", "source_profile \"nowhere\" is not defined"),
             ("half", "aws_secret_access_key is not"),
-            ("sso", "SSO profiles are not supported"),
+            ("sso", "sso_session \"corp\" has no [sso-session corp] section"),
             ("missing", "no such profile"),
         ]
         for (profile, expected) in cases {

@@ -61,9 +61,10 @@ public struct CredentialChain: CredentialProvider {
 /// 2. an assume-role profile (`role_arn` with `source_profile` or `credential_source`), via STS;
 /// 3. web identity: `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` [+ `AWS_ROLE_SESSION_NAME`],
 ///    or `web_identity_token_file` + `role_arn` in the profile;
-/// 4. keys in the profile (credentials file, then config file), else its `credential_process`;
-/// 5. the container credentials endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`/`_RELATIVE_URI`);
-/// 6. the instance metadata service (IMDSv2), unless `AWS_EC2_METADATA_DISABLED=true`.
+/// 4. an IAM Identity Center (SSO) profile, with the token `aws sso login` cached;
+/// 5. keys in the profile (credentials file, then config file), else its `credential_process`;
+/// 6. the container credentials endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`/`_RELATIVE_URI`);
+/// 7. the instance metadata service (IMDSv2), unless `AWS_EC2_METADATA_DISABLED=true`.
 ///
 /// The source that answers first is kept for later calls; temporary credentials are cached and
 /// refreshed 5 minutes before they expire, one refresh shared by concurrent callers.
@@ -132,12 +133,13 @@ struct ProfileResolver {
                 source: "assume-role", profile: profile.name,
                 message: "role_arn needs source_profile, credential_source or web_identity_token_file")
         }
+        if let profile = settings.profile, let sso = try sso(profile) {
+            links.append(.init(source: "sso", provider: sso))
+        }
         if let profile = settings.profile, let keys = try staticKeys(profile) {
             links.append(.init(source: "profile", provider: keys))
         } else if let profile = settings.profile, let process = process(profile) {
             links.append(.init(source: "process", provider: process))
-        } else if let profile = settings.profile, profile["role_arn"] == nil {
-            try rejectUnsupported(profile)
         }
         let container = ContainerCredentialProvider(environment: environment, transport: transport)
         if container.isConfigured {
@@ -183,12 +185,43 @@ struct ProfileResolver {
         return refreshing(ProcessCredentialProvider(command: command, profile: profile.name))
     }
 
-    private func rejectUnsupported(_ profile: SharedConfig.Profile) throws {
-        if profile["sso_session"] != nil || profile["sso_start_url"] != nil {
-            throw CredentialsError(
-                source: "profile", profile: profile.name,
-                message: "SSO profiles are not supported by strata; use `aws configure export-credentials` and the environment")
+    /// An SSO profile (`sso_session` or the legacy `sso_start_url`), if this is one.
+    func sso(_ profile: SharedConfig.Profile) throws -> (any CredentialProvider)? {
+        let sessionName = profile["sso_session"]
+        guard sessionName != nil || profile["sso_start_url"] != nil else { return nil }
+        func fail(_ message: String) -> CredentialsError {
+            CredentialsError(source: "sso", profile: profile.name, message: message)
         }
+        var startURL = profile["sso_start_url"]
+        var region = profile["sso_region"]
+        if let sessionName {
+            guard let session = settings.config.ssoSessions[sessionName] else {
+                throw fail("sso_session \"\(sessionName)\" has no [sso-session \(sessionName)] section")
+            }
+            startURL = session["sso_start_url"].flatMap { $0.isEmpty ? nil : $0 }
+            region = session["sso_region"].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let required = [
+            ("sso_start_url", startURL), ("sso_region", region), ("sso_account_id", profile["sso_account_id"]),
+            ("sso_role_name", profile["sso_role_name"]),
+        ]
+        let missing = required.filter { $0.1 == nil }.map(\.0)
+        guard missing.isEmpty, let startURL, let region, let account = profile["sso_account_id"],
+            let role = profile["sso_role_name"]
+        else {
+            throw fail("the SSO profile lacks \(missing.joined(separator: ", "))")
+        }
+        let home = settings.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        guard
+            let portal = settings.configuredEndpoint(serviceID: "SSO")
+                ?? URL(string: "https://portal.sso.\(region).amazonaws.com")
+        else {
+            throw fail("sso_region \"\(region)\" does not make an endpoint")
+        }
+        return refreshing(
+            SSOCredentialProvider(
+                configuration: .init(sessionName: sessionName, startURL: startURL, region: region, accountID: account, roleName: role),
+                cacheDirectory: home + "/.aws/sso/cache", portal: portal, transport: transport, profile: profile.name, now: now))
     }
 
     private func session(_ profile: SharedConfig.Profile, roleARN: String) throws -> RoleSession {
@@ -268,6 +301,7 @@ struct ProfileResolver {
                         profile: name, now: now))
             }
         }
+        if let sso = try sso(profile) { return sso }
         if let keys = try staticKeys(profile) { return keys }
         if let process = process(profile) { return process }
         throw CredentialsError(
