@@ -237,7 +237,7 @@ import Testing
         }
     }
 
-    @Test func configurationErrorsNameTheProfileAndNeverTheSecret() throws {
+    @Test func configurationErrorsNameTheProfileAndNeverTheSecret() async throws {
         let scratch = try CredentialsScratch()
         defer { scratch.remove() }
         try scratch.write(
@@ -286,7 +286,7 @@ import Testing
         ]
         for (profile, expected) in cases {
             do {
-                _ = try chain(scratch, ["AWS_PROFILE": profile])
+                _ = try await chain(scratch, ["AWS_PROFILE": profile]).credentials()
                 Issue.record("profile \(profile) should not resolve")
             } catch let error as CredentialsError {
                 let text = error.description
@@ -295,6 +295,10 @@ import Testing
                 #expect(!text.contains("superSecretValue"))
             }
         }
+        // Keys in the environment still win over a broken profile named by AWS_PROFILE.
+        let provider = try chain(
+            scratch, ["AWS_PROFILE": "loop-a", "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "envSecret"])
+        #expect(try await provider.credentials().accessKeyID == "AKIAENV")
     }
 
     @Test func credentialProcessPrintsTheCredentials() async throws {

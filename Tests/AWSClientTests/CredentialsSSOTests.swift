@@ -103,14 +103,15 @@ import Testing
         #expect(!rejected.description.contains("a-revoked-token"))
     }
 
-    @Test func anIncompleteSSOProfileNamesWhatIsMissing() throws {
+    @Test func anIncompleteSSOProfileNamesWhatIsMissing() async throws {
         let scratch = try CredentialsScratch()
         defer { scratch.remove() }
         try scratch.write("config", Self.config)
         do {
-            _ = try DefaultCredentialProvider(
+            _ = try await DefaultCredentialProvider(
                 settings: AWSSettings(environment: scratch.environment(["AWS_PROFILE": "half-sso"])),
-                transport: CurlTransport())
+                transport: CurlTransport()
+            ).credentials()
             Issue.record("expected a configuration error")
         } catch let error as CredentialsError {
             #expect(error.description.contains("sso_account_id, sso_role_name"))

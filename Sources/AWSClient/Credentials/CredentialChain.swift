@@ -73,8 +73,9 @@ public actor DefaultCredentialProvider: CredentialProvider {
     public nonisolated let chain: CredentialChain
     private var chosen: CredentialChain.Link?
 
-    /// Builds the chain from `settings`. Throws when the configuration is unusable (a named profile
-    /// that does not exist, an assume-role profile without a source, a source-profile cycle, …).
+    /// Builds the chain from `settings`. Throws when the selected profile does not exist; a profile
+    /// configured wrongly (an assume-role profile without a source, a source-profile cycle, …)
+    /// fails when credentials are asked for and the sources before it have none.
     public init(
         settings: AWSSettings, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = { Date() }
     ) throws {
@@ -99,6 +100,13 @@ public actor DefaultCredentialProvider: CredentialProvider {
     }
 }
 
+/// A configured source that cannot work: every call throws the configuration error.
+struct FailingCredentialProvider: CredentialProvider {
+    let error: any Error
+
+    func credentials() async throws -> AWSCredentials { throw error }
+}
+
 /// Turns profiles into providers, as the SDKs read them.
 struct ProfileResolver {
     let settings: AWSSettings
@@ -119,33 +127,46 @@ struct ProfileResolver {
         if environmentKeys.isConfigured && !settings.profileIsExplicit {
             links.append(.init(source: "environment", provider: environmentKeys))
         }
-        if let profile = settings.profile, profile["role_arn"] != nil,
-            profile["source_profile"] != nil || profile["credential_source"] != nil
-        {
-            links.append(.init(source: "assume-role", provider: try assumeRole(profileName, visited: [])))
+        // A source configured wrongly becomes a link that fails with the configuration error:
+        // sources before it (the environment) still answer, sources after it are never reached.
+        func add(_ source: String, _ build: () throws -> (any CredentialProvider)?) -> Bool {
+            do {
+                if let provider = try build() { links.append(.init(source: source, provider: provider)) }
+                return true
+            } catch {
+                links.append(.init(source: source, provider: FailingCredentialProvider(error: error)))
+                return false
+            }
         }
-        if let webIdentity = try webIdentityFromEnvironmentOrProfile() {
-            links.append(.init(source: "web-identity", provider: webIdentity))
-        } else if let profile = settings.profile, profile["role_arn"] != nil, profile["source_profile"] == nil,
-            profile["credential_source"] == nil
-        {
-            throw CredentialsError(
-                source: "assume-role", profile: profile.name,
-                message: "role_arn needs source_profile, credential_source or web_identity_token_file")
-        }
-        if let profile = settings.profile, let sso = try sso(profile) {
-            links.append(.init(source: "sso", provider: sso))
-        }
-        if let profile = settings.profile, let keys = try staticKeys(profile) {
-            links.append(.init(source: "profile", provider: keys))
-        } else if let profile = settings.profile, let process = process(profile) {
-            links.append(.init(source: "process", provider: process))
-        }
+        let profile = settings.profile
+        guard
+            add("assume-role", {
+                guard let profile, profile["role_arn"] != nil,
+                    profile["source_profile"] != nil || profile["credential_source"] != nil
+                else { return nil }
+                return try assumeRole(profileName, visited: [])
+            }),
+            add("web-identity", {
+                if let webIdentity = try webIdentityFromEnvironmentOrProfile() { return webIdentity }
+                if let profile, profile["role_arn"] != nil, profile["source_profile"] == nil,
+                    profile["credential_source"] == nil
+                {
+                    throw CredentialsError(
+                        source: "assume-role", profile: profile.name,
+                        message: "role_arn needs source_profile, credential_source or web_identity_token_file")
+                }
+                return nil
+            }),
+            add("sso", { try profile.flatMap(sso) }),
+            add("profile", { try profile.flatMap(staticKeys) }),
+            add("process", { profile?["aws_access_key_id"] == nil ? profile.flatMap(process) : nil })
+        else { return links }
+
         let container = ContainerCredentialProvider(environment: environment, transport: transport)
         if container.isConfigured {
             links.append(.init(source: "container", provider: refreshing(container)))
         }
-        if let endpoint = InstanceMetadataCredentialProvider.endpoint(environment: environment, profile: settings.profile) {
+        if let endpoint = InstanceMetadataCredentialProvider.endpoint(environment: environment, profile: profile) {
             links.append(
                 .init(
                     source: "instance-metadata",
