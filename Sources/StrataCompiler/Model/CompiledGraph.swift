@@ -55,7 +55,9 @@ public struct CompiledGraph: Sendable {
     public var dot: String {
         graph.dot(
             name: stack,
-            label: { $0.canonical },
+            id: { $0.canonical },
+            // Inside its module's cluster a node is labelled without the module prefix.
+            label: { ResourceAddress(module: nil, type: $0.type, name: $0.name, key: $0.key).canonical },
             cluster: { $0.module.map { "module.\($0)" } },
             colour: { address in resources[address].map { Self.planeColours[$0.plane] ?? "#ffffff" } })
     }
