@@ -101,3 +101,20 @@ enum StrataExecutable {
         return FileManager.default.isExecutableFile(atPath: fallback.path) ? fallback : nil
     }()
 }
+
+extension ValidateCommandTests {
+    @Test func validateJSONIsForMachines() throws {
+        let broken = try Self.strata(["validate", "golden/errors/missing-input.yaml", "--json"])
+        #expect(broken.status == 1)
+        #expect(broken.stderr.isEmpty)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(broken.stdout.utf8)) as? [String: Any])
+        #expect(object["valid"] as? Bool == false)
+        let diagnostic = try #require((object["diagnostics"] as? [[String: Any]])?.first)
+        #expect(diagnostic["file"] as? String == "golden/errors/missing-input.yaml")
+        #expect(diagnostic["line"] as? Int == 6)
+        #expect(diagnostic["column"] as? Int == 5)
+        let good = try Self.strata(["validate", "stacks/demo", "--json"])
+        #expect(good.status == 0)
+        #expect(good.stdout.contains(#""valid": true"#))
+    }
+}
