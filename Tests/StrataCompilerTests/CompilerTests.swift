@@ -364,3 +364,23 @@ struct Scratch {
         #expect(result.diagnostics.first?.span?.start == SourcePosition(line: 13, column: 14))
     }
 }
+
+@Suite struct StandaloneModuleTests {
+    @Test func requiredInputsStandForAnyValueButTyposAreStillFound() throws {
+        let module = """
+            inputs:
+              names: { type: list(string) }
+            resources:
+              queues:
+                type: aws_sqs_queue
+                for_each: ${inputs.names}
+                name: ${each.value}
+                delay_secnds: 5
+            """
+        let scratch = try Scratch(["m/module.yaml": module])
+        defer { scratch.remove() }
+        let result = Compiler().compile(moduleAt: scratch.root.appendingPathComponent("m"))
+        #expect(result.diagnostics.map(\.summary) == ["unknown attribute `delay_secnds` for resource type `aws_sqs_queue`"])
+        #expect(result.diagnostics.first?.span?.start == SourcePosition(line: 8, column: 5))
+    }
+}

@@ -109,6 +109,9 @@ struct Compilation {
     var catalog: [String: ResourceSchema]
     var overrides: [String: String]
     var diagnostics: [Diagnostic] = []
+    /// A module checked on its own: its required inputs are unknown on purpose, so neither their
+    /// absence nor expansions that depend on them are errors.
+    var standalone = false
 
     /// Scopes by module name; the stack root under "". A reference type, so evaluators can read
     /// it while the expander adds results without copying every scope.
