@@ -1,14 +1,15 @@
 extension Graph {
     /// Graphviz DOT text: nodes (named by `id`, shown as `label`, which defaults to the id)
     /// grouped into one cluster per `cluster` name (nil: top level), filled with the caller's
-    /// `colour`, edges drawn from dependent to dependency. Sorted, so the same graph always
-    /// prints the same text.
+    /// `colour`, edges drawn from dependent to dependency, then the caller's `footer` statements.
+    /// Sorted, so the same graph always prints the same text.
     public func dot(
         name: String = "strata",
         id: (Node) -> String,
         label: ((Node) -> String)? = nil,
         cluster: (Node) -> String?,
-        colour: (Node) -> String?
+        colour: (Node) -> String?,
+        footer: String = ""
     ) -> String {
         var out = "digraph \(quoted(name)) {\n"
         out += "  rankdir=LR;\n"
@@ -33,6 +34,8 @@ extension Graph {
         for edge in edges {
             out += "  \(quoted(id(edge.from))) -> \(quoted(id(edge.to)));\n"
         }
+        // Caller-supplied statements (a legend, say), already in DOT syntax.
+        out += footer
         out += "}\n"
         return out
     }
