@@ -130,6 +130,9 @@ struct Compilation {
     var order: [ItemID] = []
     /// Module calls whose module failed to load: references to them resolve silently to unknown.
     var brokenModules: Set<String> = []
+    /// Where each module instance is declared, for instances of a module the stack uses more than
+    /// once: a problem inside such a module names the instance it came from.
+    var sharedModuleCalls: [String: SourceSpan] = [:]
 
     /// After expansion and checking.
     var instances: [ResourceAddress: ResourceInstance] = [:]
@@ -155,6 +158,20 @@ struct Compilation {
     /// asks AWS; the planner checks them against the account. Stored, since every evaluator
     /// reads it.
     private(set) var zones: [String]
+
+    /// Adds diagnostics found while evaluating inside `module`, noting which instance they came
+    /// from when the module file is instantiated more than once.
+    mutating func report(_ found: [Diagnostic], in module: String?) {
+        guard let module, let call = sharedModuleCalls[module] else {
+            diagnostics += found
+            return
+        }
+        diagnostics += found.map {
+            var diagnostic = $0
+            diagnostic.notes.append(.init("in module `\(module)`, instantiated here", at: call))
+            return diagnostic
+        }
+    }
 
     static func zones(of region: String) -> [String] {
         ["a", "b", "c", "d", "e", "f"].map { region + $0 }

@@ -16,6 +16,12 @@ enum BindReferences {
     }
 
     private static func buildScopes(_ c: inout Compilation) {
+        let paths = c.stack.modules.compactMap { $0.module?.path }
+        for call in c.stack.modules {
+            if let path = call.module?.path, paths.filter({ $0 == path }).count > 1 {
+                c.sharedModuleCalls[call.name.name] = call.name.span
+            }
+        }
         var root = Scope(module: nil, file: c.stack.path)
         for block in c.stack.resources { root.blocks[block.name.name] = block }
         for output in c.stack.outputs { root.outputs[output.name.name] = output }

@@ -43,11 +43,11 @@ enum ExpandResources {
         } else if let defaultValue = declaration.defaultValue {
             var evaluator = Evaluator(compilation: c, module: module, constantsOnly: true)
             let value = evaluator.evaluate(defaultValue)
-            c.diagnostics += evaluator.diagnostics
+            c.report(evaluator.diagnostics, in: module)
             var checker = SchemaChecker()
             let converted = checker.check(
                 value, against: declaration.type, expression: defaultValue, path: "default of \(item.name)")
-            c.diagnostics += checker.diagnostics
+            c.report(checker.diagnostics, in: module)
             evaluated = Evaluated(value: converted)
         } else {
             evaluated = Evaluated(value: .unknown(declaration.type))
@@ -59,7 +59,7 @@ enum ExpandResources {
         guard let declaration = c.scopes[item.module]?.outputs[item.name] else { return }
         var evaluator = Evaluator(compilation: c, module: item.module)
         let value = evaluator.evaluate(declaration.value)
-        c.diagnostics += evaluator.diagnostics
+        c.report(evaluator.diagnostics, in: item.module)
         let evaluated = Evaluated(value: value, dependencies: evaluator.dependencies)
         c.scopes.update(item.module) { $0.outputValues[item.name] = evaluated }
         if item.module == nil { c.outputs[item.name] = value }
@@ -110,12 +110,12 @@ enum ExpandResources {
                 evaluator.each = key.each
                 evaluator.countIndex = key.countIndex
                 let value = evaluator.evaluate(entry.value)
-                c.diagnostics += evaluator.diagnostics
+                c.report(evaluator.diagnostics, in: item.module)
                 attributes.append(.init(entry: entry, value: value, dependencies: evaluator.dependencies))
             }
             var checker = SchemaChecker()
             checker.checkResource(&attributes, schema: schema, block: block)
-            c.diagnostics += checker.diagnostics
+            c.report(checker.diagnostics, in: item.module)
             var values: [String: Value] = [:]
             for attribute in attributes where schema.attributes[attribute.entry.name.name] != nil {
                 if case .null = attribute.value { continue }
@@ -139,7 +139,7 @@ enum ExpandResources {
         if keys.isEmpty {
             var checker = SchemaChecker()
             checker.checkNames(block, schema: schema)
-            c.diagnostics += checker.diagnostics
+            c.report(checker.diagnostics, in: item.module)
         }
         let result = BlockResult(
             block: block, address: address, schema: schema, expansion: expansion, instances: instances)
@@ -153,7 +153,7 @@ enum ExpandResources {
         if let expression = block.count {
             var evaluator = Evaluator(compilation: c, module: module)
             let value = evaluator.evaluate(expression)
-            c.diagnostics += evaluator.diagnostics
+            c.report(evaluator.diagnostics, in: module)
             dependencies.formUnion(evaluator.dependencies)
             if value.isUnknown {
                 if value != .unknown(.any), !c.standalone {
@@ -173,7 +173,7 @@ enum ExpandResources {
         guard let expression = block.forEach else { return (.single, [Key(key: nil, each: nil, countIndex: nil)]) }
         var evaluator = Evaluator(compilation: c, module: module)
         let value = evaluator.evaluate(expression)
-        c.diagnostics += evaluator.diagnostics
+        c.report(evaluator.diagnostics, in: module)
         dependencies.formUnion(evaluator.dependencies)
         switch value {
         case .list(let items):
