@@ -8,7 +8,7 @@ import Testing
 @Suite(.serialized) struct SandboxProtocolTests {
     private func withSandbox(_ body: @Sendable (Sandbox, AWSClient) async throws -> Void) async throws {
         let sandbox = try await Sandbox.shared()
-        try await sandbox.exclusive {
+        try await sandbox.exclusive { sandbox in
             if sandbox.hasControlEndpoints { try await sandbox.reset() }
             try await body(sandbox, sandbox.client())
         }
@@ -211,7 +211,7 @@ import Testing
     @Test func aWrongSecretIsASignatureError() async throws {
         let sandbox = try await Sandbox.shared()
         try #require(sandbox.hasControlEndpoints, "needs the strata sandbox with --verify-signatures, not a bare moto")
-        try await sandbox.exclusive {
+        try await sandbox.exclusive { sandbox in
             let client = sandbox.client(secretAccessKey: "wrong")
             let error = try await #require(throws: AWSError.self) { try await client.query(.ec2, action: "DescribeVpcs") }
             #expect(error.isAuthFailure, "\(error)")
@@ -224,7 +224,7 @@ import Testing
     @Test func aBurstUnderThirtyPercentThrottlingAllSucceeds() async throws {
         let sandbox = try await Sandbox.shared()
         try #require(sandbox.hasControlEndpoints, "needs the strata sandbox's fault injection, not a bare moto")
-        try await sandbox.exclusive {
+        try await sandbox.exclusive { sandbox in
             try await sandbox.reset()
             try await sandbox.clearRequests()
             try await sandbox.setFaults(SandboxFaults(service: "ec2", action: "DescribeVpcs", throttleRate: 0.3, seed: 42))

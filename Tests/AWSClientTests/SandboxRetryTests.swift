@@ -14,7 +14,7 @@ import Testing
     ) async throws -> [SandboxRequest] {
         let sandbox = try await Sandbox.shared()
         try #require(sandbox.hasControlEndpoints, "needs the strata sandbox's fault injection, not a bare moto")
-        return try await sandbox.exclusive {
+        return try await sandbox.exclusive { sandbox in
             try await sandbox.reset()
             try await sandbox.clearRequests()
             try await sandbox.setFaults(faults)

@@ -36,7 +36,7 @@ import Testing
 
     @Test func aSignedCallSucceedsOnEveryService() async throws {
         let sandbox = try await Sandbox.shared()
-        try await sandbox.exclusive {
+        try await sandbox.exclusive { sandbox in
             for call in Self.calls {
                 let result = try run(call.args, sandbox)
                 #expect(result.status == 0, "\(call.args): \(result.stderr)")
@@ -49,7 +49,7 @@ import Testing
 
     @Test func anAWSErrorExitsOneWithCodeServiceStatusAndRequestID() async throws {
         let sandbox = try await Sandbox.shared()
-        try await sandbox.exclusive {
+        try await sandbox.exclusive { sandbox in
             let ec2 = try run(["ec2", "DescribeVpcs", "--param", "VpcId.1=vpc-0bad"], sandbox)
             #expect(ec2.status == 1)
             #expect(ec2.stderr.hasPrefix("error: InvalidVpcID.NotFound: "))
@@ -64,7 +64,7 @@ import Testing
     @Test func aWrongSecretExitsOneNamingTheSignatureError() async throws {
         let sandbox = try await Sandbox.shared()
         try #require(sandbox.hasControlEndpoints, "needs the strata sandbox with --verify-signatures, not a bare moto")
-        try await sandbox.exclusive {
+        try await sandbox.exclusive { sandbox in
             for service in [["ec2", "DescribeVpcs"], ["eks", "/clusters"], ["dynamodb", "ListTables"]] {
                 let result = try run(service, sandbox, extra: ["AWS_SECRET_ACCESS_KEY": "not-the-secret"])
                 #expect(result.status == 1, "\(service)")
@@ -81,7 +81,7 @@ import Testing
     @Test func proxiesComeFromTheEnvironment() async throws {
         let sandbox = try await Sandbox.shared()
         let deadProxyPort = try unusedPort()
-        try await sandbox.exclusive {
+        try await sandbox.exclusive { sandbox in
             let proxied = try run(["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": ""])
             #expect(proxied.status == 1)
             #expect(proxied.stderr.contains("connectionRefused"), "\(proxied.stderr)")
@@ -169,7 +169,7 @@ import Testing
     @Test func theSandboxKubernetesAPIAcceptsTheToken() async throws {
         let sandbox = try await Sandbox.shared()
         try #require(sandbox.hasControlEndpoints, "needs the strata sandbox's Kubernetes API, not a bare moto")
-        try await sandbox.exclusive {
+        try await sandbox.exclusive { sandbox in
             try await sandbox.reset()
             let client = sandbox.client()
             let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#

@@ -13,8 +13,10 @@ import Glibc
 /// the repository root, once per test process; it is killed when the process exits (and, should
 /// the process die without exiting cleanly, when the pipe to it closes).
 ///
-/// The sandbox is one shared, stateful server, so tests that reset it, inject faults or count its
-/// requests run inside ``exclusive(_:)``.
+/// The shared sandbox is one stateful server that every test uses at once, each under stack
+/// names of its own; so nothing may reset it, inject faults into it or count its requests. Tests
+/// that need to do that run inside ``exclusive(_:)``, which hands them a second sandbox that only
+/// one test holds at a time.
 public final class Sandbox: Sendable {
     /// Where the sandbox listens, e.g. `http://127.0.0.1:4750`.
     public let url: URL
@@ -38,12 +40,15 @@ public final class Sandbox: Sendable {
         try await SandboxLauncher.instance.sandbox()
     }
 
-    /// Runs `body` while no other test holds the sandbox. Use it for anything that resets,
-    /// injects faults, or reads the request log.
-    public func exclusive<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    /// Runs `body` with a sandbox of its own that no other test touches meanwhile: for anything
+    /// that resets, injects faults, or reads the request log. It is a second server, started on
+    /// first use, so the tests running on the shared one lose nothing. (With `STRATA_SANDBOX_URL`
+    /// set there is no second server: the body gets the configured one, and only takes turns.)
+    public func exclusive<T: Sendable>(_ body: @Sendable (Sandbox) async throws -> T) async throws -> T {
         await SandboxLock.instance.acquire()
         do {
-            let value = try await body()
+            let own = try await SandboxLauncher.instance.exclusiveSandbox(fallback: self)
+            let value = try await body(own)
             await SandboxLock.instance.release()
             return value
         } catch {
@@ -206,17 +211,33 @@ private actor SandboxLauncher {
     static let instance = SandboxLauncher()
     private var started: Task<Sandbox, any Error>?
 
+    private var exclusiveStarted: Task<Sandbox, any Error>?
+
     func sandbox() async throws -> Sandbox {
         if let started { return try await started.value }
-        let task = Task { try await Self.start() }
+        let task = Task { try await Self.start(useConfigured: true) }
         started = task
         return try await task.value
     }
 
-    private static func start() async throws -> Sandbox {
+    /// The second server that ``Sandbox/exclusive(_:)`` hands out; `fallback` when a configured
+    /// sandbox is in use.
+    func exclusiveSandbox(fallback: Sandbox) async throws -> Sandbox {
+        if Self.configuredURL != nil { return fallback }
+        if let exclusiveStarted { return try await exclusiveStarted.value }
+        let task = Task { try await Self.start(useConfigured: false) }
+        exclusiveStarted = task
+        return try await task.value
+    }
+
+    private static var configuredURL: String? {
+        ProcessInfo.processInfo.environment["STRATA_SANDBOX_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private static func start(useConfigured: Bool) async throws -> Sandbox {
         let transport = CurlTransport()
         let deadline = ContinuousClock.now + .seconds(90)
-        if let configured = ProcessInfo.processInfo.environment["STRATA_SANDBOX_URL"], !configured.isEmpty {
+        if useConfigured, let configured = configuredURL {
             guard let url = URL(string: configured) else { throw SandboxError("STRATA_SANDBOX_URL is not a URL: \(configured)") }
             return try await Sandbox.connect(to: url, transport: transport, deadline: deadline, launched: nil)
         }
@@ -299,7 +320,7 @@ final class SandboxProcess: @unchecked Sendable {
     }
 
     static func launch(arguments: [String], in directory: URL) throws -> SandboxProcess {
-        let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("strata-sandbox-\(getpid()).log")
+        let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("strata-sandbox-\(getpid())-\(UUID().uuidString.prefix(8)).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         let process = Process()
