@@ -109,6 +109,9 @@ struct Compilation {
     var catalog: [String: ResourceSchema]
     var overrides: [String: String]
     var diagnostics: [Diagnostic] = []
+    /// Current attributes of resources that already exist (the planner's second compile): a
+    /// reference to a computed attribute of one of them sees its live value, not unknown.
+    var live: [ResourceAddress: [String: Value]] = [:]
 
     /// Scopes by module name; the stack root under "". A reference type, so evaluators can read
     /// it while the expander adds results without copying every scope.
