@@ -15,7 +15,10 @@ public enum ProviderRegistry {
 
 /// EC2: VPC, subnets, gateways, routes, security groups, launch templates.
 enum NetworkProviders {
-    static let all: [any ResourceProvider] = []
+    static let all: [any ResourceProvider] = [
+        VPCProvider(),
+        SubnetProvider(),
+    ]
 }
 
 /// IAM, KMS, CloudWatch Logs, SQS, EventBridge.
