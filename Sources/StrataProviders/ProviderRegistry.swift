@@ -28,5 +28,7 @@ enum IdentityProviders {
 
 /// EKS and what runs inside the cluster (kubernetes_manifest).
 enum ClusterProviders {
-    static let all: [any ResourceProvider] = []
+    static let all: [any ResourceProvider] = [
+        EKSClusterProvider(),
+    ]
 }
