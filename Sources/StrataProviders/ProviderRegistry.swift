@@ -23,7 +23,11 @@ enum NetworkProviders {
 
 /// IAM, KMS, CloudWatch Logs, SQS, EventBridge.
 enum IdentityProviders {
-    static let all: [any ResourceProvider] = []
+    static let all: [any ResourceProvider] = [
+        IAMRoleProvider(),
+        IAMPolicyProvider(),
+        IAMRolePolicyAttachmentProvider(),
+    ]
 }
 
 /// EKS and what runs inside the cluster (kubernetes_manifest).
