@@ -15,6 +15,7 @@ struct Strata: AsyncParsableCommand {
         subcommands: [
             Validate.self,
             GraphCommand.self,
+            PlanCommand.self,
             AWSCommand.self,
             EKSTokenCommand.self,
         ]
