@@ -34,5 +34,11 @@ enum IdentityProviders {
 enum ClusterProviders {
     static let all: [any ResourceProvider] = [
         EKSClusterProvider(),
+        EKSNodeGroupProvider(),
+        EKSAddonProvider(),
+        EKSAccessEntryProvider(),
+        EKSAccessPolicyAssociationProvider(),
+        EKSPodIdentityAssociationProvider(),
+        KubernetesManifestProvider(),
     ]
 }

@@ -111,8 +111,7 @@ struct EKS: Sendable {
     // MARK: - Access entries and policies
 
     func createAccessEntry(cluster: String, _ body: JSONValue) async throws -> JSONValue {
-        // No client token on the wire that EKS dedupes by; a resend finds ResourceInUse, which the provider adopts.
-        try await call("CreateAccessEntry", "POST", "/clusters/\(seg(cluster))/access-entries", body: body)["accessEntry"] ?? [:]
+        try await call("CreateAccessEntry", "POST", "/clusters/\(seg(cluster))/access-entries", body: body, idempotent: true)["accessEntry"] ?? [:]
     }
 
     func describeAccessEntry(cluster: String, principal: String) async throws -> JSONValue? {
