@@ -27,6 +27,9 @@ enum IdentityProviders {
         IAMRoleProvider(),
         IAMPolicyProvider(),
         IAMRolePolicyAttachmentProvider(),
+        IAMRolePolicyProvider(),
+        IAMInstanceProfileProvider(),
+        IAMOpenIDConnectProviderProvider(),
     ]
 }
 

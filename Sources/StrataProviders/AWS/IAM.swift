@@ -90,6 +90,7 @@ struct IAM: Sendable {
 
     /// Runs a write, then forgets the snapshot whether the write succeeded or not (a failed
     /// write may have changed something too).
+    @discardableResult
     func writing<T>(_ body: () async throws -> T) async throws -> T {
         do {
             let result = try await body()
