@@ -19,13 +19,13 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // The compiler half: pure, no I/O beyond reading files.
-        .target(name: "StrataSyntax", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "StrataGraph", dependencies: ["StrataSyntax"]),
-        .target(name: "StrataCompiler", dependencies: ["StrataSyntax", "StrataGraph"]),
+        .target(name: "StrataSyntax", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        .target(name: "StrataGraph", dependencies: ["StrataSyntax"], exclude: ["README.md"]),
+        .target(name: "StrataCompiler", dependencies: ["StrataSyntax", "StrataGraph"], exclude: ["README.md"]),
 
         // Talking to AWS.
-        .target(name: "AWSSigner", dependencies: ["CCrypto"]),
-        .target(name: "AWSClient", dependencies: ["AWSSigner", "CCurl"]),
+        .target(name: "AWSSigner", dependencies: ["CCrypto"], exclude: ["README.md"]),
+        .target(name: "AWSClient", dependencies: ["AWSSigner", "CCurl"], exclude: ["README.md"]),
 
         // Live state, plans and applies.
         .target(name: "StrataKubernetes", dependencies: ["AWSClient"]),
@@ -44,7 +44,7 @@ let package = Package(
         ),
 
         // Shared by integration tests: starts (or reuses) the local AWS sandbox.
-        .target(name: "StrataTestSupport", dependencies: ["AWSClient"], path: "Tests/StrataTestSupport"),
+        .target(name: "StrataTestSupport", dependencies: ["AWSClient", "AWSSigner"], path: "Tests/StrataTestSupport"),
 
         .testTarget(name: "StrataSyntaxTests", dependencies: ["StrataSyntax"]),
         .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph"]),
@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "StrataProvidersTests", dependencies: ["StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataPlannerTests", dependencies: ["StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataExecutorTests", dependencies: ["StrataExecutor", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataTestSupport"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataTestSupport", "AWSClient"]),
     ]
 )

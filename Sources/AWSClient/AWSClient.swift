@@ -125,7 +125,7 @@ public final class AWSClient: Sendable {
         var spent = 0
         while true {
             attempt += 1
-            try await rateLimiter.acquire(service: operation.service.name, read: AWSOperation.isRead(operation.action))
+            try await rateLimiter.acquire(service: operation.service.name, read: operation.isReadOnly)
             let failure: any Error
             do {
                 let credentials = try await configuration.credentials()
@@ -141,8 +141,8 @@ public final class AWSClient: Sendable {
             } catch {
                 failure = error
             }
-            guard attempt < configuration.retry.maxAttempts,
-                let reason = RetryPolicy.reason(for: failure),
+            guard let reason = RetryPolicy.reason(for: failure),
+                attempt < configuration.retry.attempts(for: reason),
                 RetryPolicy.mayRetry(reason, idempotent: operation.idempotent),
                 let cost = retryBudget.withdraw(for: reason)
             else { throw failure }

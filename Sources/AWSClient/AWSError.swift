@@ -87,7 +87,7 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         [
             "SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature", "InvalidClientTokenId",
             "UnrecognizedClientException", "AuthFailure", "MissingAuthenticationToken", "ExpiredToken",
-            "ExpiredTokenException", "RequestExpired",
+            "ExpiredTokenException", "RequestExpired", "InvalidAccessKeyId",
         ].contains(code)
     }
 }

@@ -48,6 +48,8 @@ public struct SigV4Signer: Sendable {
     /// `Host` is added too when `headers` has none, so that what is sent is what was signed.
     /// Any `Authorization`, `X-Amz-Date`, `X-Amz-Security-Token` (and, when `signPayloadHeader`,
     /// `x-amz-content-sha256`) already present are replaced, so a retried request can be re-signed.
+    /// An `x-amz-content-sha256` the caller set is kept when `signPayloadHeader` is false, and its
+    /// value is then the payload hash signed.
     public func sign(
         method: String, url: URL, headers: [(name: String, value: String)], body: Data, date: Date,
         payload: PayloadSigning = .signed, signPayloadHeader: Bool = true
@@ -153,7 +155,10 @@ public struct SigV4Signer: Sendable {
         if let token = credentials.sessionToken, signSessionToken {
             out.append((name: "X-Amz-Security-Token", value: token))
         }
-        let payloadHash = Self.payloadHash(payload, body: body)
+        // A caller-set x-amz-content-sha256 that is kept is what the canonical request ends with
+        // (as botocore does), so header and signature cannot disagree.
+        let callerHash = signPayloadHeader ? nil : out.first { $0.name.lowercased() == "x-amz-content-sha256" }?.value
+        let payloadHash = callerHash ?? Self.payloadHash(payload, body: body)
         if signPayloadHeader {
             out.append((name: "x-amz-content-sha256", value: payloadHash))
         }

@@ -84,22 +84,20 @@ public struct Compiler: Sendable {
             path: file.path, name: Named(name: moduleName, span: origin),
             region: Named(name: "us-east-1", span: origin),
             tags: nil, vars: [], modules: [call], resources: [], outputs: [])
-        // Standalone, a missing input is expected: it stands for whatever a stack passes.
-        return run(stack, loader: loader, vars: [:]) {
-            !($0.summary.contains("is missing required input") && $0.span == origin)
-        }
+        return run(stack, loader: loader, vars: [:], standalone: true)
     }
 
     private func run(
         _ stack: StackFile, loader: LoadFiles, vars: [String: String], live: [ResourceAddress: [String: Value]] = [:],
-        keep: (Diagnostic) -> Bool = { _ in true }
+        standalone: Bool = false
     ) -> CompileResult {
         var compilation = Compilation(stack: stack, catalog: catalog, overrides: vars)
         compilation.live = live
+        compilation.standalone = standalone
         compilation.diagnostics = loader.diagnostics
         for pass in Self.passes { pass.run(&compilation) }
         let graph = BuildGraph.run(&compilation)
-        let diagnostics = compilation.diagnostics.filter(keep).normalized()
+        let diagnostics = compilation.diagnostics.normalized()
         return CompileResult(
             graph: diagnostics.hasErrors ? nil : graph, diagnostics: diagnostics, sources: loader.sources)
     }

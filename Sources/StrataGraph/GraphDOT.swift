@@ -1,12 +1,15 @@
 extension Graph {
-    /// Graphviz DOT text: nodes grouped into one cluster per `cluster` name (nil: top level),
-    /// filled with the caller's `colour`, edges drawn from dependent to dependency. Sorted, so
-    /// the same graph always prints the same text.
+    /// Graphviz DOT text: nodes (named by `id`, shown as `label`, which defaults to the id)
+    /// grouped into one cluster per `cluster` name (nil: top level), filled with the caller's
+    /// `colour`, edges drawn from dependent to dependency, then the caller's `footer` statements.
+    /// Sorted, so the same graph always prints the same text.
     public func dot(
         name: String = "strata",
-        label: (Node) -> String,
+        id: (Node) -> String,
+        label: ((Node) -> String)? = nil,
         cluster: (Node) -> String?,
-        colour: (Node) -> String?
+        colour: (Node) -> String?,
+        footer: String = ""
     ) -> String {
         var out = "digraph \(quoted(name)) {\n"
         out += "  rankdir=LR;\n"
@@ -17,9 +20,9 @@ extension Graph {
             if let group = cluster(node) { groups[group, default: []].append(node) } else { topLevel.append(node) }
         }
         func line(_ node: Node, indent: String) -> String {
-            var attributes = "label=\(quoted(label(node)))"
+            var attributes = "label=\(quoted(label?(node) ?? id(node)))"
             if let fill = colour(node) { attributes += ", fillcolor=\(quoted(fill))" }
-            return "\(indent)\(quoted(label(node))) [\(attributes)];\n"
+            return "\(indent)\(quoted(id(node))) [\(attributes)];\n"
         }
         for node in topLevel { out += line(node, indent: "  ") }
         for group in groups.keys.sorted() {
@@ -29,8 +32,10 @@ extension Graph {
             out += "  }\n"
         }
         for edge in edges {
-            out += "  \(quoted(label(edge.from))) -> \(quoted(label(edge.to)));\n"
+            out += "  \(quoted(id(edge.from))) -> \(quoted(id(edge.to)));\n"
         }
+        // Caller-supplied statements (a legend, say), already in DOT syntax.
+        out += footer
         out += "}\n"
         return out
     }

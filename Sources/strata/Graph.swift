@@ -8,9 +8,9 @@ struct GraphCommand: ParsableCommand {
         abstract: "Print the resolved resource graph.",
         discussion: """
             JSON lists every resource instance (address, type, module, plane, attributes, \
-            dependencies) sorted by address, and the stack's outputs. Values known only after \
-            apply print as {"$unknown": true, "type": "<type>"}. DOT clusters resources by module \
-            and colours them by plane.
+            dependencies) sorted by address, the creation order and the stack's outputs. Values \
+            known only after apply print as {"$unknown": true, "type": "<type>"}. DOT clusters \
+            resources by module and colours them by plane.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {

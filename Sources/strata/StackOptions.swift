@@ -24,16 +24,20 @@ struct StackOptions: ParsableArguments {
         return result
     }
 
-    /// Compiles the stack and prints its diagnostics to standard error; exits 1 on errors.
-    func compile() throws -> CompiledGraph {
+    /// Compiles the stack (or a module folder on its own), printing nothing.
+    func result() throws -> CompileResult {
         let url = URL(fileURLWithPath: stack)
         let manager = FileManager.default
         // A module folder is checked on its own, its required inputs standing for any value.
         let isModule =
             !manager.fileExists(atPath: url.appendingPathComponent("stack.yaml").path)
             && manager.fileExists(atPath: url.appendingPathComponent("module.yaml").path)
-        let result =
-            isModule ? Compiler().compile(moduleAt: url) : Compiler.compile(stackAt: url, vars: try overrides())
+        return isModule ? Compiler().compile(moduleAt: url) : Compiler.compile(stackAt: url, vars: try overrides())
+    }
+
+    /// Compiles the stack and prints its diagnostics to standard error; exits 1 on errors.
+    func compile() throws -> CompiledGraph {
+        let result = try result()
         let renderer = DiagnosticRenderer(
             sources: result.sources, colour: Terminal.colourOnStandardError,
             relativeTo: FileManager.default.currentDirectoryPath)

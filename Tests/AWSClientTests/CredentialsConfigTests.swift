@@ -202,7 +202,42 @@ import Testing
         #expect(transport.requests.first?.url.absoluteString == "https://sts.eu-west-1.amazonaws.com")
     }
 
-    @Test func configurationErrorsNameTheProfileAndNeverTheSecret() throws {
+    @Test func everySourceConfiguredGivesTheSDKOrder() async throws {
+        let scratch = try CredentialsScratch()
+        defer { scratch.remove() }
+        try scratch.write(
+            "config",
+            """
+            [profile all]
+            role_arn = arn:aws:iam::123456789012:role/x
+            source_profile = all
+            aws_access_key_id = AKIAALL
+            aws_secret_access_key = allSecret
+            """)
+        let token = try scratch.write("token", "jwt")
+        var environment = [
+            "AWS_PROFILE": "all", "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "envSecret",
+            "AWS_WEB_IDENTITY_TOKEN_FILE": token, "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds", "AWS_EC2_METADATA_DISABLED": "false",
+        ]
+        #expect(
+            try chain(scratch, environment).chain.links.map(\.source) == [
+                "environment", "assume-role", "web-identity", "profile", "container", "instance-metadata",
+            ])
+        #expect(try await chain(scratch, environment).credentials().accessKeyID == "AKIAENV")
+        // Without the environment keys, the assume-role profile is next; it fails here (no STS),
+        // and that failure is the answer: a configured source is never skipped.
+        environment["AWS_ACCESS_KEY_ID"] = nil
+        do {
+            _ = try await chain(scratch, environment).credentials()
+            Issue.record("expected the assume-role failure")
+        } catch let error as CredentialsError {
+            #expect(error.source == "assume-role")
+            #expect(error.profile == "all")
+        }
+    }
+
+    @Test func configurationErrorsNameTheProfileAndNeverTheSecret() async throws {
         let scratch = try CredentialsScratch()
         defer { scratch.remove() }
         try scratch.write(
@@ -232,8 +267,8 @@ import Testing
             source_profile = nowhere
             [profile half]
             aws_access_key_id = AKIAHALF
-            [profile process]
-            credential_process = /usr/bin/get-creds
+            [profile sso]
+            sso_session = corp
             [profile keys]
             aws_access_key_id = AKIAKEYS
             aws_secret_access_key = superSecretValue
@@ -246,12 +281,12 @@ import Testing
             ("mfa", "mfa_serial"),
             ("dangling", "source_profile \"nowhere\" is not defined"),
             ("half", "aws_secret_access_key is not"),
-            ("process", "credential_process is not supported"),
+            ("sso", "sso_session \"corp\" has no [sso-session corp] section"),
             ("missing", "no such profile"),
         ]
         for (profile, expected) in cases {
             do {
-                _ = try chain(scratch, ["AWS_PROFILE": profile])
+                _ = try await chain(scratch, ["AWS_PROFILE": profile]).credentials()
                 Issue.record("profile \(profile) should not resolve")
             } catch let error as CredentialsError {
                 let text = error.description
@@ -260,6 +295,68 @@ import Testing
                 #expect(!text.contains("superSecretValue"))
             }
         }
+        // Keys in the environment still win over a broken profile named by AWS_PROFILE.
+        let provider = try chain(
+            scratch, ["AWS_PROFILE": "loop-a", "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "envSecret"])
+        #expect(try await provider.credentials().accessKeyID == "AKIAENV")
+    }
+
+    @Test func credentialProcessPrintsTheCredentials() async throws {
+        let scratch = try CredentialsScratch()
+        defer { scratch.remove() }
+        let good = try scratch.write(
+            "good.sh",
+            """
+            echo '{"Version": 1, "AccessKeyId": "ASIAPROCESS", "SecretAccessKey": "processSecret",'
+            echo ' "SessionToken": "processToken", "Expiration": "2030-01-01T00:00:00Z"}'
+            """)
+        let bad = try scratch.write("bad.sh", "echo '{\"AccessKeyId\": \"AKIA\", \"SecretAccessKey\": \"leakMe\"}'\nexit 3\n")
+        let version2 = try scratch.write("v2.sh", "echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"leakMe\"}'\n")
+        try scratch.write(
+            "config",
+            """
+            [profile tool]
+            credential_process = sh \(good)
+            [profile broken]
+            credential_process = sh \(bad)
+            [profile future]
+            credential_process = sh \(version2)
+            [profile keys-win]
+            aws_access_key_id = AKIAKEYS
+            aws_secret_access_key = keysSecret
+            credential_process = sh \(good)
+            """)
+        let tool = try chain(scratch, ["AWS_PROFILE": "tool"])
+        let credentials = try await tool.credentials()
+        #expect(credentials.accessKeyID == "ASIAPROCESS")
+        #expect(credentials.sessionToken == "processToken")
+        #expect(credentials.expiration == Date(timeIntervalSince1970: 1_893_456_000))
+        #expect(await tool.source == "process")
+        #expect(try await chain(scratch, ["AWS_PROFILE": "keys-win"]).credentials().accessKeyID == "AKIAKEYS")
+
+        for (profile, expected) in [("broken", "exited with status 3"), ("future", "Version 2")] {
+            do {
+                _ = try await chain(scratch, ["AWS_PROFILE": profile]).credentials()
+                Issue.record("\(profile) should fail")
+            } catch let error as CredentialsError {
+                #expect(error.source == "process")
+                #expect(error.profile == profile)
+                #expect(error.description.contains(expected), "\(error)")
+                #expect(!error.description.contains("leakMe"))
+            }
+        }
+    }
+
+    @Test func aHangingCredentialProcessTimesOut() async throws {
+        let started = Date()
+        let provider = ProcessCredentialProvider(command: "exec sleep 30", profile: "slow", timeout: 0.5)
+        do {
+            _ = try await provider.credentials()
+            Issue.record("expected a timeout")
+        } catch let error as CredentialsError {
+            #expect(error.description.contains("did not finish within"))
+        }
+        #expect(Date().timeIntervalSince(started) < 10)
     }
 
     @Test func environmentWithoutSecretIsAnError() async throws {

@@ -151,6 +151,15 @@ final class MetadataServer: @unchecked Sendable {
                     if self.path == "/latest/meta-data/iam/security-credentials/strata-node-role":
                         return self.reply(200, self.credentials(), "application/json")
                     return self.reply(404, "")
+                if mode == "sso":
+                    if self.headers.get("x-amz-sso_bearer_token") != expected_auth:
+                        return self.reply(401, json.dumps({"message": "Session token not found or invalid"}), "application/json")
+                    if self.path != "/federation/credentials?account_id=111122223333&role_name=PlatformAdmin":
+                        return self.reply(404, "")
+                    expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+                    return self.reply(200, json.dumps({"roleCredentials": {
+                        "accessKeyId": "ASIASSO", "secretAccessKey": "secret-from-sso", "sessionToken": "token-from-sso",
+                        "expiration": int(expires.timestamp() * 1000)}}), "application/json")
                 if self.headers.get("Authorization") != expected_auth:
                     return self.reply(401, json.dumps({"code": "Unauthorized"}), "application/json")
                 if self.path == "/v2/credentials/pod":
@@ -161,7 +170,8 @@ final class MetadataServer: @unchecked Sendable {
         server.serve_forever()
         """
 
-    /// `mode`: `imds`, `imds-no-role` or `container` (which wants `Authorization: <authorization>`).
+    /// `mode`: `imds`, `imds-no-role`, `container` (which wants `Authorization: <authorization>`)
+    /// or `sso` (the SSO portal, which wants `x-amz-sso_bearer_token: <authorization>`).
     init(mode: String, authorization: String = "") throws {
         process = try PythonProcess(script: Self.script, arguments: [mode, authorization])
         guard let port = Int(process.firstLine), let url = URL(string: "http://127.0.0.1:\(port)") else {

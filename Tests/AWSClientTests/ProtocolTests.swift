@@ -53,6 +53,11 @@ import Testing
         let url = try #require(operation.url(at: URL(string: "http://127.0.0.1:4750")!))
         #expect(url.absoluteString == "http://127.0.0.1:4750/tags/arn%3Aaws%3Aeks%3Aus-east-1%3A123456789012%3Acluster%2Fdemo")
         #expect(operation.idempotent)
+        #expect(operation.isReadOnly)
+        let raw = try RawRequest(service: .eks, target: "/clusters").operation()
+        #expect(raw.isReadOnly && raw.idempotent)
+        let create = try RawRequest(service: .eks, target: "/clusters", jsonBody: "{}").operation()
+        #expect(!create.isReadOnly && !create.idempotent)
     }
 
     @Test func servicesResolveByNameAliasAndServiceID() {

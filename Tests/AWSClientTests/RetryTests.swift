@@ -38,6 +38,15 @@ import Testing
         #expect(RetryPolicy.reason(for: TransportError(kind: .tls, url: "u", detail: "")) == nil)
     }
 
+    @Test func throttlingGetsMorePatienceThanFailures() {
+        let policy = RetryPolicy(maxAttempts: 10, maxTransientAttempts: 4)
+        #expect(policy.attempts(for: .throttled) == 10)
+        #expect(policy.attempts(for: .transient) == 4)
+        #expect(policy.attempts(for: .notConnected) == 4)
+        #expect(RetryPolicy.none.attempts(for: .transient) == 1)
+        #expect(RetryPolicy.none.attempts(for: .throttled) == 1)
+    }
+
     @Test func nonIdempotentCallsAreRetriedOnlyWhenAWSCannotHaveRunThem() {
         #expect(RetryPolicy.mayRetry(.throttled, idempotent: false))
         #expect(RetryPolicy.mayRetry(.notConnected, idempotent: false))

@@ -121,6 +121,42 @@ import Testing
         }
     }
 
+    @Test func eksPagesFollowNextToken() async throws {
+        try await withSandbox { _, client in
+            let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+            let role = try await client.query(
+                .iam, action: "CreateRole", parameters: [(name: "RoleName", value: "eks-pages"), (name: "AssumeRolePolicyDocument", value: trust)])
+            let roleARN = try #require(role.first(named: "Arn")?.text)
+            let vpc = try await client.query(.ec2, action: "CreateVpc", parameters: [(name: "CidrBlock", value: "10.44.0.0/16")])
+            let vpcID = try #require(vpc["vpc", "vpcId"]?.text)
+            var subnets: [JSONValue] = []
+            for (index, zone) in ["us-east-1a", "us-east-1b"].enumerated() {
+                let subnet = try await client.query(
+                    .ec2, action: "CreateSubnet",
+                    parameters: [(name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.44.\(index).0/24"), (name: "AvailabilityZone", value: zone)])
+                subnets.append(.string(try #require(subnet["subnet", "subnetId"]?.text)))
+            }
+            for index in 0..<5 {
+                _ = try await client.rest(.eks, action: "CreateCluster", method: "POST", path: "/clusters", body: [
+                    "name": .string("pages-\(index)"), "roleArn": .string(roleARN), "resourcesVpcConfig": ["subnetIds": .array(subnets)],
+                    "clientRequestToken": .string("pages-\(index)"),
+                ], idempotent: true)
+            }
+            var names: [String] = []
+            var pageCount = 0
+            for try await page in client.pages({ token in
+                var query = [(name: "maxResults", value: "2")]
+                if let token { query.append((name: "nextToken", value: token)) }
+                return .rest(.eks, action: "ListClusters", method: "GET", path: "/clusters", query: query)
+            }, nextToken: Pagination.jsonToken("nextToken")) {
+                pageCount += 1
+                names += try page.json()["clusters"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            }
+            #expect(pageCount == 3)
+            #expect(names.sorted() == (0..<5).map { "pages-\($0)" })
+        }
+    }
+
     @Test func dynamoDBJSONAndConditionalFailure() async throws {
         try await withSandbox { _, client in
             let table = "locks-\(UUID().uuidString.prefix(6))"
@@ -175,10 +211,14 @@ import Testing
     @Test func aWrongSecretIsASignatureError() async throws {
         let sandbox = try await Sandbox.shared()
         try #require(sandbox.hasControlEndpoints, "needs the strata sandbox with --verify-signatures, not a bare moto")
-        let client = sandbox.client(secretAccessKey: "wrong")
-        let error = try await #require(throws: AWSError.self) { try await client.query(.ec2, action: "DescribeVpcs") }
-        #expect(error.isAuthFailure, "\(error)")
-        #expect(error.httpStatus == 403 || error.httpStatus == 401 || error.httpStatus == 400)
+        try await sandbox.exclusive {
+            let client = sandbox.client(secretAccessKey: "wrong")
+            let error = try await #require(throws: AWSError.self) { try await client.query(.ec2, action: "DescribeVpcs") }
+            #expect(error.isAuthFailure, "\(error)")
+            #expect(error.code == "SignatureDoesNotMatch" || error.code == "AuthFailure", "\(error)")
+            #expect(error.requestID?.isEmpty == false)
+            #expect(error.httpStatus == 403 || error.httpStatus == 401)
+        }
     }
 
     @Test func aBurstUnderThirtyPercentThrottlingAllSucceeds() async throws {

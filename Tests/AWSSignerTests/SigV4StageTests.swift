@@ -113,6 +113,22 @@ import Testing
         #expect(repeated.map { "\($0.name):\($0.value)" } == again.map { "\($0.name):\($0.value)" })
     }
 
+    @Test func aCallerSetPayloadHashIsTheOneSigned() throws {
+        let signer = SigV4Signer(credentials: credentials, region: "us-east-1", service: "s3")
+        let url = try #require(URL(string: "https://bucket.s3.amazonaws.com/key"))
+        let viaHeader = signer.sign(
+            method: "PUT", url: url, headers: [(name: "X-Amz-Content-SHA256", value: "UNSIGNED-PAYLOAD")],
+            body: Data("body".utf8), date: date, signPayloadHeader: false)
+        let viaOption = signer.sign(
+            method: "PUT", url: url, headers: [], body: Data("body".utf8), date: date, payload: .unsigned,
+            signPayloadHeader: true)
+        let signature = { (headers: [(name: String, value: String)]) in
+            headers.first { $0.name == "Authorization" }?.value.components(separatedBy: "Signature=").last
+        }
+        #expect(signature(viaHeader) != nil)
+        #expect(signature(viaHeader) == signature(viaOption))
+    }
+
     @Test func presignKeepsOwnParametersAndReplacesEarlierAuth() throws {
         let signer = SigV4Signer(
             credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "secret", sessionToken: "a/b+c="),

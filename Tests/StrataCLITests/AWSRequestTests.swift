@@ -1,5 +1,8 @@
 import AWSClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import StrataTestSupport
 import Testing
 
@@ -61,14 +64,46 @@ import Testing
     @Test func aWrongSecretExitsOneNamingTheSignatureError() async throws {
         let sandbox = try await Sandbox.shared()
         try #require(sandbox.hasControlEndpoints, "needs the strata sandbox with --verify-signatures, not a bare moto")
-        for service in [["ec2", "DescribeVpcs"], ["eks", "/clusters"], ["dynamodb", "ListTables"]] {
-            let result = try run(service, sandbox, extra: ["AWS_SECRET_ACCESS_KEY": "not-the-secret"])
-            #expect(result.status == 1, "\(service)")
-            let named = ["SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature"].contains { result.stderr.contains($0) }
-            #expect(named, "\(service): \(result.stderr)")
-            #expect(result.stderr.contains("request id "), "\(service): \(result.stderr)")
-            #expect(!result.stderr.contains("not-the-secret"))
+        try await sandbox.exclusive {
+            for service in [["ec2", "DescribeVpcs"], ["eks", "/clusters"], ["dynamodb", "ListTables"]] {
+                let result = try run(service, sandbox, extra: ["AWS_SECRET_ACCESS_KEY": "not-the-secret"])
+                #expect(result.status == 1, "\(service)")
+                let named = ["SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature"].contains { result.stderr.contains($0) }
+                #expect(named, "\(service): \(result.stderr)")
+                #expect(result.stderr.contains("request id "), "\(service): \(result.stderr)")
+                #expect(!result.stderr.contains("not-the-secret"))
+            }
         }
+    }
+
+    /// libcurl takes proxies from the environment: a proxy that refuses is where the call fails,
+    /// and `no_proxy` sends it direct.
+    @Test func proxiesComeFromTheEnvironment() async throws {
+        let sandbox = try await Sandbox.shared()
+        let deadProxyPort = try unusedPort()
+        try await sandbox.exclusive {
+            let proxied = try run(["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": ""])
+            #expect(proxied.status == 1)
+            #expect(proxied.stderr.contains("connectionRefused"), "\(proxied.stderr)")
+            #expect(proxied.stderr.contains("port \(deadProxyPort)"), "\(proxied.stderr)")
+            let direct = try run(["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": "127.0.0.1"])
+            #expect(direct.status == 0, "\(direct.stderr)")
+        }
+    }
+
+    /// A loopback port nothing listens on (bound once by the kernel's choice, then released).
+    private func unusedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw POSIXError(.EADDRNOTAVAIL) }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     @Test func dryRunPrintsTheSignedRequestAndNeverTheSecret() async throws {

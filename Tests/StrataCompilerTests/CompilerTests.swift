@@ -334,3 +334,53 @@ struct Scratch {
         #expect(diagnostics.first?.span?.start == SourcePosition(line: 4, column: 29))
     }
 }
+
+@Suite struct VersionSkewTests {
+    @Test func aNodeGroupFarBehindItsClusterIsAWarningNotAnError() throws {
+        let stack = """
+            stack: skew
+            region: us-east-1
+            resources:
+              cluster:
+                type: aws_eks_cluster
+                name: skew
+                version: "1.32"
+                role_arn: arn:aws:iam::111122223333:role/eks
+                vpc_config: { subnet_ids: [subnet-1] }
+              nodes:
+                type: aws_eks_node_group
+                cluster_name: ${cluster.name}
+                version: "1.28"
+                node_role_arn: arn:aws:iam::111122223333:role/nodes
+                subnet_ids: [subnet-1]
+                scaling_config: { desired_size: 1, min_size: 1, max_size: 1 }
+            """
+        let scratch = try Scratch(["stack.yaml": stack])
+        defer { scratch.remove() }
+        let result = scratch.compile()
+        #expect(result.graph != nil)
+        #expect(result.diagnostics.map(\.severity) == [.warning])
+        #expect(result.diagnostics.first?.summary.contains("more than three minors behind its cluster's 1.32") == true)
+        #expect(result.diagnostics.first?.span?.start == SourcePosition(line: 13, column: 14))
+    }
+}
+
+@Suite struct StandaloneModuleTests {
+    @Test func requiredInputsStandForAnyValueButTyposAreStillFound() throws {
+        let module = """
+            inputs:
+              names: { type: list(string) }
+            resources:
+              queues:
+                type: aws_sqs_queue
+                for_each: ${inputs.names}
+                name: ${each.value}
+                delay_secnds: 5
+            """
+        let scratch = try Scratch(["m/module.yaml": module])
+        defer { scratch.remove() }
+        let result = Compiler().compile(moduleAt: scratch.root.appendingPathComponent("m"))
+        #expect(result.diagnostics.map(\.summary) == ["unknown attribute `delay_secnds` for resource type `aws_sqs_queue`"])
+        #expect(result.diagnostics.first?.span?.start == SourcePosition(line: 8, column: 5))
+    }
+}

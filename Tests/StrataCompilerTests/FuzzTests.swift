@@ -134,3 +134,50 @@ import Testing
         #expect(diagnostics.hasErrors)
     }
 }
+
+/// Random token soup inside `${...}`: the expression lexer, parser and evaluator must answer
+/// every input with a value or a diagnostic.
+@Suite struct ExpressionFuzzTests {
+    static let vocabulary = [
+        "each", "count", "vars", "zones", "stack", "q", "qs", "inputs", ".", ".", "[", "]", "[*]", "(", ")", "{", "}",
+        ",", ":", "?", "=", "=>", "+", "-", "*", "/", "%", "==", "!=", "<", ">=", "&&", "||", "!", "0", "1", "-1",
+        "9223372036854775807", "2.5", "\"s\"", "\"10.0.0.0/16\"", "true", "null", "for", "in", "if", "x", "cidrsubnet",
+        "length", "merge", "format", "\"%d\"", "range", "element", "jsonencode", "jsondecode", "\"{\\\"a\\\":1}\"",
+        "lookup", "keys", "flatten", "coalesce", "name", "arn", "index", "key", "value",
+    ]
+
+    @Test func tokenSoupNeverCrashes() throws {
+        let scratch = try Scratch([:])
+        defer { scratch.remove() }
+        var random = FuzzTests.Random(state: 0x5345_5850 &+ UInt64(FuzzTests.scale - 1))
+        try FileManager.default.createDirectory(at: scratch.root, withIntermediateDirectories: true)
+        for _ in 0..<(1000 * FuzzTests.scale) {
+            var tokens: [String] = []
+            for _ in 0..<(1 + random.below(14)) {
+                tokens.append(Self.vocabulary[random.below(Self.vocabulary.count)])
+            }
+            let expression = tokens.joined(separator: random.below(2) == 0 ? " " : "")
+                .replacingOccurrences(of: "'", with: "''")
+            let stack = """
+                stack: soup
+                region: us-east-1
+                vars: { x: 1, m: { a: [1, 2] } }
+                resources:
+                  q:
+                    type: aws_sqs_queue
+                    name: q
+                  qs:
+                    type: aws_sqs_queue
+                    for_each: [a, b]
+                    name: ${each.key}
+                    delay_seconds: '${\(expression)}'
+                outputs:
+                  o: '${\(expression)}'
+                """
+            try stack.write(to: scratch.root.appendingPathComponent("stack.yaml"), atomically: true, encoding: .utf8)
+            let result = scratch.compile()
+            #expect(result.graph != nil || result.hasErrors, "\(expression)")
+            _ = DiagnosticRenderer(sources: result.sources).render(result.diagnostics)
+        }
+    }
+}

@@ -84,3 +84,35 @@ import Testing
         #expect(Suggestion.closest(to: "zzz", in: ["cidr_block"]) == nil)
     }
 }
+
+@Suite struct ScalarPositionTests {
+    /// Where the first `${` expression of `key`'s value starts, as the parser reports it.
+    private func expressionStart(_ yaml: String, _ key: String) -> SourcePosition? {
+        let (node, _) = YAMLLoader.load(yaml, file: "p.yaml")
+        guard let value = node?[key] else { return nil }
+        let (expression, _) = Template.expression(from: value)
+        switch expression.kind {
+        case .template(let parts):
+            for case .interpolation(let inner) in parts { return inner.span.start }
+            return nil
+        default:
+            return expression.span.start
+        }
+    }
+
+    @Test func escapesInDoubleQuotesDoNotShiftColumns() {
+        #expect(expressionStart("a: \"x\\ty-${stack.name}\"\n", "a") == SourcePosition(line: 1, column: 12))
+    }
+
+    @Test func singleQuotesWithDoubledQuotes() {
+        #expect(expressionStart("a: 'it''s ${stack.name}'\n", "a") == SourcePosition(line: 1, column: 13))
+    }
+
+    @Test func literalBlockScalarsMapToTheirLines() {
+        #expect(expressionStart("a: |\n  line one\n  two ${stack.name}\n", "a") == SourcePosition(line: 3, column: 9))
+    }
+
+    @Test func foldedPlainScalarsOverSeveralLines() {
+        #expect(expressionStart("a: first\n  second ${stack.name}\n", "a") == SourcePosition(line: 2, column: 12))
+    }
+}

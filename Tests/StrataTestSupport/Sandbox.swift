@@ -159,24 +159,39 @@ public struct SandboxFaults: Encodable, Sendable {
     public var service: String?
     public var action: String?
     public var latencyMs: Int?
+    /// Probability of answering with the service's throttling error.
     public var throttleRate: Double?
+    /// Probability of answering with a 5xx (``errorStatus``, 500 or 503).
     public var errorRate: Double?
+    public var errorStatus: Int?
+    /// Probability of dropping the connection without an answer.
+    public var dropRate: Double?
+    /// At most this many requests are faulted.
+    public var count: Int?
     public var seed: Int?
 
-    public init(service: String? = nil, action: String? = nil, latencyMs: Int? = nil, throttleRate: Double? = nil, errorRate: Double? = nil, seed: Int? = nil) {
+    public init(
+        service: String? = nil, action: String? = nil, latencyMs: Int? = nil, throttleRate: Double? = nil,
+        errorRate: Double? = nil, errorStatus: Int? = nil, dropRate: Double? = nil, count: Int? = nil, seed: Int? = nil
+    ) {
         self.service = service
         self.action = action
         self.latencyMs = latencyMs
         self.throttleRate = throttleRate
         self.errorRate = errorRate
+        self.errorStatus = errorStatus
+        self.dropRate = dropRate
+        self.count = count
         self.seed = seed
     }
 
     enum CodingKeys: String, CodingKey {
-        case service, action, seed
+        case service, action, seed, count
         case latencyMs = "latency_ms"
         case throttleRate = "throttle_rate"
         case errorRate = "error_rate"
+        case errorStatus = "error_status"
+        case dropRate = "drop_rate"
     }
 }
 

@@ -290,8 +290,10 @@ class Sandbox:
         if head == "clock":
             if method == "GET":
                 return _json(200, {"now": self.clock.now_dt().isoformat(), "offset_s": self.clock.offset(),
-                                   "time_scale": self.clock.time_scale})
+                                   "time_scale": self.clock.time_scale, "frozen": self.clock.frozen()})
             if method == "POST":
+                if isinstance(body, dict) and "freeze" in body:
+                    self.clock.freeze(bool(body["freeze"]))
                 try:
                     seconds = float((body or {}).get("advance_seconds", 0))
                     if (body or {}).get("advance_aws_seconds") is not None:
@@ -301,7 +303,8 @@ class Sandbox:
                     return _json(400, {"message": f"advance_seconds: {e}"})
                 self.scheduler.kick()
                 self.scheduler.run_due()
-                return _json(200, {"now": self.clock.now_dt().isoformat(), "offset_s": self.clock.offset()})
+                return _json(200, {"now": self.clock.now_dt().isoformat(), "offset_s": self.clock.offset(),
+                                   "frozen": self.clock.frozen()})
         if head == "kube":
             status, doc = self.kube.control(parts[1:], method, body)
             return _json(status, doc)

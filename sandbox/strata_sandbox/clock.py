@@ -1,4 +1,5 @@
-"""The sandbox's clock: wall time plus an offset tests can advance, and the time scale.
+"""The sandbox's clock: wall time plus an offset tests can advance (or a frozen instant), and
+the time scale.
 
 Lifecycle durations are given in real AWS seconds; ``scaled(seconds)`` is how long they take
 here (``--time-scale 0.01`` makes a 9-minute cluster creation take 5.4 s).
@@ -17,11 +18,27 @@ class Clock:
             raise ValueError("time scale must be positive")
         self.time_scale = time_scale
         self._offset = 0.0
+        self._frozen_at: float | None = None
         self._lock = threading.Lock()
 
     def now(self) -> float:
         with self._lock:
+            if self._frozen_at is not None:
+                return self._frozen_at
             return time.time() + self._offset
+
+    def freeze(self, frozen: bool) -> None:
+        """Stop the clock (nothing becomes due) or restart it where it stopped."""
+        with self._lock:
+            if frozen and self._frozen_at is None:
+                self._frozen_at = time.time() + self._offset
+            elif not frozen and self._frozen_at is not None:
+                self._offset = self._frozen_at - time.time()
+                self._frozen_at = None
+
+    def frozen(self) -> bool:
+        with self._lock:
+            return self._frozen_at is not None
 
     def now_dt(self) -> _dt.datetime:
         return _dt.datetime.fromtimestamp(self.now(), _dt.timezone.utc)
@@ -31,6 +48,8 @@ class Clock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._offset += seconds
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
             return self._offset
 
     def offset(self) -> float:
@@ -40,6 +59,7 @@ class Clock:
     def reset(self) -> None:
         with self._lock:
             self._offset = 0.0
+            self._frozen_at = None
 
     def scaled(self, aws_seconds: float) -> float:
         return aws_seconds * self.time_scale

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Mapping, Optional
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 
@@ -253,7 +253,3 @@ def unknown_operation(info: RequestInfo) -> tuple[str, str, int]:
     if info.wire == "rest-json":
         return "UnknownOperationException", "The sandbox does not implement this operation.", 404
     return "UnknownOperationException", f"The operation {info.action or '(none)'} is not implemented by the sandbox.", 400
-
-
-def decode_action(value: str) -> str:
-    return unquote(value)

@@ -28,17 +28,21 @@ def nat_state(ec2, nat_id):
 def test_nat_gateway_pending_available_deleting_deleted(sbx, net):
     ec2, vpc, subnet = net
     alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    sbx.control("POST", "clock", {"freeze": True})  # observe the intermediate states deterministically
     nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=alloc)["NatGateway"]
     assert nat["State"] == "pending"
     assert nat_state(ec2, nat["NatGatewayId"]) == "pending"
+    sbx.control("POST", "clock", {"freeze": False})
     sbx.wait_until(lambda: nat_state(ec2, nat["NatGatewayId"]) == "available", DEADLINE, "NAT available")
     with pytest.raises(ClientError) as e:
         ec2.delete_subnet(SubnetId=subnet)
     assert code(e) == "DependencyViolation"
+    sbx.control("POST", "clock", {"freeze": True})
     ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])
     assert nat_state(ec2, nat["NatGatewayId"]) == "deleting"
     ec2.delete_nat_gateway(NatGatewayId=nat["NatGatewayId"])  # again: still just deleting
     assert nat_state(ec2, nat["NatGatewayId"]) == "deleting"
+    sbx.control("POST", "clock", {"freeze": False})
     sbx.wait_until(lambda: nat_state(ec2, nat["NatGatewayId"]) == "deleted", DEADLINE, "NAT deleted")
     ec2.delete_subnet(SubnetId=subnet)  # its network interface went with it
     with pytest.raises(ClientError) as e:

@@ -131,6 +131,7 @@ def test_update_cluster_version_one_minor_at_a_time(sbx):
     with pytest.raises(ClientError) as e:
         eks.update_cluster_version(name="demo", version="1.32")
     assert code(e) == "InvalidParameterException"
+    sbx.control("POST", "clock", {"freeze": True})  # hold the update InProgress while we look
     update = eks.update_cluster_version(name="demo", version="1.31")["update"]
     assert update["status"] == "InProgress" and update["type"] == "VersionUpdate"
     assert eks.describe_cluster(name="demo")["cluster"]["status"] == "UPDATING"
@@ -138,6 +139,8 @@ def test_update_cluster_version_one_minor_at_a_time(sbx):
         eks.update_cluster_version(name="demo", version="1.31")
     assert code(e) == "ResourceInUseException"
     assert eks.list_updates(name="demo")["updateIds"] == [update["id"]]
+    assert eks.describe_update(name="demo", updateId=update["id"])["update"]["status"] == "InProgress"
+    sbx.control("POST", "clock", {"freeze": False})
     sbx.wait_until(update_done(eks, "demo", update["id"]), DEADLINE, "version update Successful")
     c = eks.describe_cluster(name="demo")["cluster"]
     assert (c["version"], c["status"]) == ("1.31", "ACTIVE")
@@ -156,8 +159,10 @@ def test_cluster_upgrade_refused_while_a_nodegroup_is_behind(sbx):
     with pytest.raises(ClientError) as e:
         eks.update_nodegroup_version(clusterName="demo", nodegroupName="system", version="1.32")
     assert code(e) == "InvalidParameterException"
+    sbx.control("POST", "clock", {"freeze": True})
     nu = eks.update_nodegroup_version(clusterName="demo", nodegroupName="system")["update"]
     assert eks.describe_nodegroup(clusterName="demo", nodegroupName="system")["nodegroup"]["status"] == "UPDATING"
+    sbx.control("POST", "clock", {"freeze": False})
     sbx.wait_until(update_done(eks, "demo", nu["id"], nodegroupName="system"), DEADLINE, "node group update")
     ng = eks.describe_nodegroup(clusterName="demo", nodegroupName="system")["nodegroup"]
     assert ng["version"] == "1.31" and ng["releaseVersion"].startswith("1.31.")
@@ -269,6 +274,15 @@ def test_describe_cluster_versions_and_unimplemented_operation(sbx):
     assert versions["1.31"]["kubernetesPatchVersion"].startswith("1.31.")
     only = eks.describe_cluster_versions(clusterVersions=["1.30"], versionStatus="EXTENDED_SUPPORT")
     assert [v["clusterVersion"] for v in only["clusterVersions"]] == ["1.30"]
+    # Pagination follows nextToken to the end, and boto3's paginators work with it.
+    first = eks.list_access_policies(maxResults=3)
+    assert len(first["accessPolicies"]) == 3 and first["nextToken"]
+    names = [p["name"] for page in eks.get_paginator("list_access_policies").paginate(PaginationConfig={"PageSize": 4})
+             for p in page["accessPolicies"]]
+    assert len(names) == len(set(names)) >= 10 and "AmazonEKSClusterAdminPolicy" in names
+    with pytest.raises(ClientError) as e:
+        eks.list_access_policies(nextToken="garbage!")
+    assert code(e) == "InvalidParameterException"
     with pytest.raises(ClientError) as e:
         eks.list_fargate_profiles(clusterName="demo")
     assert code(e) == "UnknownOperationException"

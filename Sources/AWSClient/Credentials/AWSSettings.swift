@@ -57,20 +57,28 @@ public struct AWSSettings: Sendable {
     /// `AWS_STS_REGIONAL_ENDPOINTS` (or `sts_regional_endpoints`) is `legacy`, which sends the
     /// regions that once shared it to `https://sts.amazonaws.com`.
     public func endpoint(for service: AWSService, region: String) -> URL {
-        if !ignoresConfiguredEndpoints {
-            let candidates: [String?] = [
-                environment["AWS_ENDPOINT_URL_\(service.endpointEnvironmentSuffix)"],
-                environment["AWS_ENDPOINT_URL"],
-                profile?["services"].flatMap { config.services[$0]?[Self.configKey(service)]?["endpoint_url"] },
-                profile?["endpoint_url"],
-            ]
-            for candidate in candidates {
-                if let text = candidate, !text.isEmpty, let url = URL(string: text), url.scheme != nil, url.host != nil {
-                    return url
-                }
+        configuredEndpoint(serviceID: service.serviceID) ?? publicEndpoint(for: service, region: region)
+    }
+
+    /// An endpoint set in the environment or the profile for the service with this service id
+    /// (`EKS`, `CloudWatch Logs`, `SSO`), if any.
+    func configuredEndpoint(serviceID: String) -> URL? {
+        guard !ignoresConfiguredEndpoints else { return nil }
+        let environmentSuffix = serviceID.uppercased().replacingOccurrences(of: " ", with: "_")
+            .replacingOccurrences(of: "-", with: "_")
+        let configKey = serviceID.lowercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
+        let candidates: [String?] = [
+            environment["AWS_ENDPOINT_URL_\(environmentSuffix)"],
+            environment["AWS_ENDPOINT_URL"],
+            profile?["services"].flatMap { config.services[$0]?[configKey]?["endpoint_url"] },
+            profile?["endpoint_url"],
+        ]
+        for candidate in candidates {
+            if let text = candidate, !text.isEmpty, let url = URL(string: text), url.scheme != nil, url.host != nil {
+                return url
             }
         }
-        return publicEndpoint(for: service, region: region)
+        return nil
     }
 
     /// The regions whose STS calls went to the global endpoint before regional STS was the default.
@@ -106,11 +114,5 @@ public struct AWSSettings: Sendable {
     private var ignoresConfiguredEndpoints: Bool {
         environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
             || profile?["ignore_configured_endpoint_urls"]?.lowercased() == "true"
-    }
-
-    /// The key of a service in a `[services]` section: the service id, lower-cased, spaces and
-    /// hyphens as underscores (`eks`, `cloudwatch_logs`).
-    static func configKey(_ service: AWSService) -> String {
-        service.serviceID.lowercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
     }
 }

@@ -61,9 +61,10 @@ public struct CredentialChain: CredentialProvider {
 /// 2. an assume-role profile (`role_arn` with `source_profile` or `credential_source`), via STS;
 /// 3. web identity: `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN` [+ `AWS_ROLE_SESSION_NAME`],
 ///    or `web_identity_token_file` + `role_arn` in the profile;
-/// 4. keys in the profile (credentials file, then config file);
-/// 5. the container credentials endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`/`_RELATIVE_URI`);
-/// 6. the instance metadata service (IMDSv2), unless `AWS_EC2_METADATA_DISABLED=true`.
+/// 4. an IAM Identity Center (SSO) profile, with the token `aws sso login` cached;
+/// 5. keys in the profile (credentials file, then config file), else its `credential_process`;
+/// 6. the container credentials endpoint (`AWS_CONTAINER_CREDENTIALS_FULL_URI`/`_RELATIVE_URI`);
+/// 7. the instance metadata service (IMDSv2), unless `AWS_EC2_METADATA_DISABLED=true`.
 ///
 /// The source that answers first is kept for later calls; temporary credentials are cached and
 /// refreshed 5 minutes before they expire, one refresh shared by concurrent callers.
@@ -72,8 +73,9 @@ public actor DefaultCredentialProvider: CredentialProvider {
     public nonisolated let chain: CredentialChain
     private var chosen: CredentialChain.Link?
 
-    /// Builds the chain from `settings`. Throws when the configuration is unusable (a named profile
-    /// that does not exist, an assume-role profile without a source, a source-profile cycle, …).
+    /// Builds the chain from `settings`. Throws when the selected profile does not exist; a profile
+    /// configured wrongly (an assume-role profile without a source, a source-profile cycle, …)
+    /// fails when credentials are asked for and the sources before it have none.
     public init(
         settings: AWSSettings, transport: any HTTPTransport, now: @escaping @Sendable () -> Date = { Date() }
     ) throws {
@@ -98,6 +100,13 @@ public actor DefaultCredentialProvider: CredentialProvider {
     }
 }
 
+/// A configured source that cannot work: every call throws the configuration error.
+struct FailingCredentialProvider: CredentialProvider {
+    let error: any Error
+
+    func credentials() async throws -> AWSCredentials { throw error }
+}
+
 /// Turns profiles into providers, as the SDKs read them.
 struct ProfileResolver {
     let settings: AWSSettings
@@ -118,30 +127,46 @@ struct ProfileResolver {
         if environmentKeys.isConfigured && !settings.profileIsExplicit {
             links.append(.init(source: "environment", provider: environmentKeys))
         }
-        if let profile = settings.profile, profile["role_arn"] != nil,
-            profile["source_profile"] != nil || profile["credential_source"] != nil
-        {
-            links.append(.init(source: "assume-role", provider: try assumeRole(profileName, visited: [])))
+        // A source configured wrongly becomes a link that fails with the configuration error:
+        // sources before it (the environment) still answer, sources after it are never reached.
+        func add(_ source: String, _ build: () throws -> (any CredentialProvider)?) -> Bool {
+            do {
+                if let provider = try build() { links.append(.init(source: source, provider: provider)) }
+                return true
+            } catch {
+                links.append(.init(source: source, provider: FailingCredentialProvider(error: error)))
+                return false
+            }
         }
-        if let webIdentity = try webIdentityFromEnvironmentOrProfile() {
-            links.append(.init(source: "web-identity", provider: webIdentity))
-        } else if let profile = settings.profile, profile["role_arn"] != nil, profile["source_profile"] == nil,
-            profile["credential_source"] == nil
-        {
-            throw CredentialsError(
-                source: "assume-role", profile: profile.name,
-                message: "role_arn needs source_profile, credential_source or web_identity_token_file")
-        }
-        if let profile = settings.profile, let keys = try staticKeys(profile) {
-            links.append(.init(source: "profile", provider: keys))
-        } else if let profile = settings.profile, profile["role_arn"] == nil {
-            try rejectUnsupported(profile)
-        }
+        let profile = settings.profile
+        guard
+            add("assume-role", {
+                guard let profile, profile["role_arn"] != nil,
+                    profile["source_profile"] != nil || profile["credential_source"] != nil
+                else { return nil }
+                return try assumeRole(profileName, visited: [])
+            }),
+            add("web-identity", {
+                if let webIdentity = try webIdentityFromEnvironmentOrProfile() { return webIdentity }
+                if let profile, profile["role_arn"] != nil, profile["source_profile"] == nil,
+                    profile["credential_source"] == nil
+                {
+                    throw CredentialsError(
+                        source: "assume-role", profile: profile.name,
+                        message: "role_arn needs source_profile, credential_source or web_identity_token_file")
+                }
+                return nil
+            }),
+            add("sso", { try profile.flatMap(sso) }),
+            add("profile", { try profile.flatMap(staticKeys) }),
+            add("process", { profile?["aws_access_key_id"] == nil ? profile.flatMap(process) : nil })
+        else { return links }
+
         let container = ContainerCredentialProvider(environment: environment, transport: transport)
         if container.isConfigured {
             links.append(.init(source: "container", provider: refreshing(container)))
         }
-        if let endpoint = InstanceMetadataCredentialProvider.endpoint(environment: environment, profile: settings.profile) {
+        if let endpoint = InstanceMetadataCredentialProvider.endpoint(environment: environment, profile: profile) {
             links.append(
                 .init(
                     source: "instance-metadata",
@@ -175,17 +200,49 @@ struct ProfileResolver {
             AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: profile["aws_session_token"]))
     }
 
-    private func rejectUnsupported(_ profile: SharedConfig.Profile) throws {
-        if profile["credential_process"] != nil {
-            throw CredentialsError(
-                source: "profile", profile: profile.name,
-                message: "credential_process is not supported by strata; export the keys or use a role profile")
+    /// The profile's `credential_process`, cached and refreshed by its `Expiration`.
+    func process(_ profile: SharedConfig.Profile) -> (any CredentialProvider)? {
+        guard let command = profile["credential_process"] else { return nil }
+        return refreshing(ProcessCredentialProvider(command: command, profile: profile.name))
+    }
+
+    /// An SSO profile (`sso_session` or the legacy `sso_start_url`), if this is one.
+    func sso(_ profile: SharedConfig.Profile) throws -> (any CredentialProvider)? {
+        let sessionName = profile["sso_session"]
+        guard sessionName != nil || profile["sso_start_url"] != nil else { return nil }
+        func fail(_ message: String) -> CredentialsError {
+            CredentialsError(source: "sso", profile: profile.name, message: message)
         }
-        if profile["sso_session"] != nil || profile["sso_start_url"] != nil {
-            throw CredentialsError(
-                source: "profile", profile: profile.name,
-                message: "SSO profiles are not supported by strata; use `aws configure export-credentials` and the environment")
+        var startURL = profile["sso_start_url"]
+        var region = profile["sso_region"]
+        if let sessionName {
+            guard let session = settings.config.ssoSessions[sessionName] else {
+                throw fail("sso_session \"\(sessionName)\" has no [sso-session \(sessionName)] section")
+            }
+            startURL = session["sso_start_url"].flatMap { $0.isEmpty ? nil : $0 }
+            region = session["sso_region"].flatMap { $0.isEmpty ? nil : $0 }
         }
+        let required = [
+            ("sso_start_url", startURL), ("sso_region", region), ("sso_account_id", profile["sso_account_id"]),
+            ("sso_role_name", profile["sso_role_name"]),
+        ]
+        let missing = required.filter { $0.1 == nil }.map(\.0)
+        guard missing.isEmpty, let startURL, let region, let account = profile["sso_account_id"],
+            let role = profile["sso_role_name"]
+        else {
+            throw fail("the SSO profile lacks \(missing.joined(separator: ", "))")
+        }
+        let home = settings.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        guard
+            let portal = settings.configuredEndpoint(serviceID: "SSO")
+                ?? URL(string: "https://portal.sso.\(region).amazonaws.com")
+        else {
+            throw fail("sso_region \"\(region)\" does not make an endpoint")
+        }
+        return refreshing(
+            SSOCredentialProvider(
+                configuration: .init(sessionName: sessionName, startURL: startURL, region: region, accountID: account, roleName: role),
+                cacheDirectory: home + "/.aws/sso/cache", portal: portal, transport: transport, profile: profile.name, now: now))
     }
 
     private func session(_ profile: SharedConfig.Profile, roleARN: String) throws -> RoleSession {
@@ -204,7 +261,10 @@ struct ProfileResolver {
 
     private func stsEndpoint() -> STSEndpoint {
         let region = settings.region ?? "us-east-1"
-        return STSEndpoint(url: settings.endpoint(for: .sts, region: region), region: region, transport: transport)
+        let url = settings.endpoint(for: .sts, region: region)
+        // The global endpoint only accepts signatures scoped to us-east-1.
+        let signingRegion = url.host?.lowercased() == "sts.amazonaws.com" ? "us-east-1" : region
+        return STSEndpoint(url: url, region: signingRegion, transport: transport)
     }
 
     /// An assume-role profile: STS AssumeRole with credentials from its source, cached until expiry.
@@ -262,10 +322,12 @@ struct ProfileResolver {
                         profile: name, now: now))
             }
         }
+        if let sso = try sso(profile) { return sso }
         if let keys = try staticKeys(profile) { return keys }
+        if let process = process(profile) { return process }
         throw CredentialsError(
             source: "assume-role", profile: visited.last,
-            message: "source_profile \"\(name)\" has neither keys nor a role of its own")
+            message: "source_profile \"\(name)\" has neither keys, a credential_process nor a role of its own")
     }
 
     /// `credential_source`: `Environment`, `Ec2InstanceMetadata` or `EcsContainer`.

@@ -37,17 +37,24 @@ public struct SharedConfig: Sendable, Equatable {
     public var profiles: [String: Profile]
     /// `[services name]` sections of the config file: service key → settings.
     public var services: [String: [String: [String: String]]]
+    /// `[sso-session name]` sections of the config file.
+    public var ssoSessions: [String: [String: String]]
 
     /// Creates a configuration from parsed parts.
-    public init(profiles: [String: Profile] = [:], services: [String: [String: [String: String]]] = [:]) {
+    public init(
+        profiles: [String: Profile] = [:], services: [String: [String: [String: String]]] = [:],
+        ssoSessions: [String: [String: String]] = [:]
+    ) {
         self.profiles = profiles
         self.services = services
+        self.ssoSessions = ssoSessions
     }
 
     /// Parses the text of the two files (either may be empty).
     public init(configText: String, credentialsText: String) {
         var profiles: [String: Profile] = [:]
         var services: [String: [String: [String: String]]] = [:]
+        var ssoSessions: [String: [String: String]] = [:]
         var explicitDefault: Profile?
         for section in Self.sections(configText) {
             let words = section.name.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
@@ -59,6 +66,8 @@ public struct SharedConfig: Sendable, Equatable {
                 profiles["default"] = section.profile
             } else if words.count == 2, words[0] == "services" {
                 services[words[1]] = section.profile.subsections
+            } else if words.count == 2, words[0] == "sso-session" {
+                ssoSessions[words[1]] = section.profile.values
             }
         }
         if let explicitDefault { profiles["default"] = explicitDefault }
@@ -70,6 +79,7 @@ public struct SharedConfig: Sendable, Equatable {
         }
         self.profiles = profiles
         self.services = services
+        self.ssoSessions = ssoSessions
     }
 
     /// Reads the files at these paths; a missing file reads as empty, an unreadable one throws.

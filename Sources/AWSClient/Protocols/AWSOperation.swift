@@ -36,6 +36,11 @@ public struct AWSOperation: Sendable {
         self.idempotent = idempotent
     }
 
+    /// A read: a REST `GET`/`HEAD`, or an action named like one. Picks the rate-limit bucket.
+    public var isReadOnly: Bool {
+        method == "GET" || method == "HEAD" || Self.isRead(action)
+    }
+
     /// Reads (`Describe*`, `List*`, `Get*`, ...) are idempotent by their nature.
     public static func isRead(_ action: String) -> Bool {
         ["Describe", "List", "Get", "Search", "Lookup", "BatchGet", "Query", "Scan"].contains { action.hasPrefix($0) }

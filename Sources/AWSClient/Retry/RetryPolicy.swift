@@ -7,8 +7,12 @@ import Foundation
 /// time in `[0, min(cap, base × 2ⁿ)]`. Throttling uses a larger base, as botocore's standard mode
 /// does. A shared ``RetryBudget`` stops retry storms when AWS is failing for everyone.
 public struct RetryPolicy: Sendable {
-    /// Total sends per call, the first included.
+    /// Total sends per call, the first included, when AWS throttles: a throttled call was not
+    /// run, and waiting it out is what AWS asks for.
     public var maxAttempts: Int
+    /// Total sends when the failure is a 5xx or a connection problem: a dead endpoint should
+    /// fail in under a second, not after a throttling-sized patience.
+    public var maxTransientAttempts: Int
     /// Base delay after a throttling error.
     public var throttlingBase: Duration
     /// Base delay after a transient error (5xx, reset, timeout).
@@ -16,8 +20,12 @@ public struct RetryPolicy: Sendable {
     /// No single wait is longer than this.
     public var maxDelay: Duration
 
-    public init(maxAttempts: Int = 10, throttlingBase: Duration = .milliseconds(500), transientBase: Duration = .milliseconds(50), maxDelay: Duration = .seconds(20)) {
+    public init(
+        maxAttempts: Int = 10, maxTransientAttempts: Int = 4, throttlingBase: Duration = .milliseconds(500),
+        transientBase: Duration = .milliseconds(100), maxDelay: Duration = .seconds(20)
+    ) {
         self.maxAttempts = maxAttempts
+        self.maxTransientAttempts = maxTransientAttempts
         self.throttlingBase = throttlingBase
         self.transientBase = transientBase
         self.maxDelay = maxDelay
@@ -52,6 +60,11 @@ public struct RetryPolicy: Sendable {
             }
         }
         return nil
+    }
+
+    /// How many sends a call gets in all when it fails for this reason.
+    public func attempts(for reason: Reason) -> Int {
+        reason == .throttled ? maxAttempts : min(maxAttempts, maxTransientAttempts)
     }
 
     /// May a call be resent after this failure? Idempotent calls may after any retryable

@@ -112,6 +112,9 @@ struct Compilation {
     /// Current attributes of resources that already exist (the planner's second compile): a
     /// reference to a computed attribute of one of them sees its live value, not unknown.
     var live: [ResourceAddress: [String: Value]] = [:]
+    /// A module checked on its own: its required inputs are unknown on purpose, so neither their
+    /// absence nor expansions that depend on them are errors.
+    var standalone = false
 
     /// Scopes by module name; the stack root under "". A reference type, so evaluators can read
     /// it while the expander adds results without copying every scope.
@@ -119,7 +122,9 @@ struct Compilation {
     var vars: [String: Value] = [:]
     /// The stack's name and region after evaluating `${vars.…}` in them.
     var stackName: String
-    var region: String
+    var region: String {
+        didSet { zones = Self.zones(of: region) }
+    }
     var stackTags: [String: Value] = [:]
     /// Items and their dependencies, with where each dependency was written.
     var items = Graph<ItemID>()
@@ -146,11 +151,15 @@ struct Compilation {
         self.overrides = overrides
         stackName = stack.name.name
         region = stack.region.name
+        zones = Self.zones(of: stack.region.name)
     }
 
     /// The region's availability zones, derived statically (region + a…f) so compiling never
-    /// asks AWS; the planner checks them against the account.
-    var zones: [String] {
+    /// asks AWS; the planner checks them against the account. Stored, since every evaluator
+    /// reads it.
+    private(set) var zones: [String]
+
+    static func zones(of region: String) -> [String] {
         ["a", "b", "c", "d", "e", "f"].map { region + $0 }
     }
 }

@@ -22,7 +22,7 @@ public struct CompiledGraph: Sendable {
 
     /// The graph as JSON: the stack, every instance (address, type, name, module, key, plane,
     /// attributes with unknowns as `{"$unknown": true, "type": ...}`, dependencies) sorted by
-    /// address, and the outputs.
+    /// address, the creation `order` (dependencies first, ties by address), and the outputs.
     public var json: JSONValue {
         let items: [JSONValue] = instances.map { instance in
             var object: [String: JSONValue] = [
@@ -47,6 +47,7 @@ public struct CompiledGraph: Sendable {
             "region": .string(region),
             "modules": .array(modules.map(JSONValue.string)),
             "resources": .array(items),
+            "order": .array(order.map { .string($0.canonical) }),
             "outputs": .object(outputs.mapValues(\.json)),
         ])
     }
@@ -55,9 +56,22 @@ public struct CompiledGraph: Sendable {
     public var dot: String {
         graph.dot(
             name: stack,
-            label: { $0.canonical },
+            id: { $0.canonical },
+            // Inside its module's cluster a node is labelled without the module prefix.
+            label: { ResourceAddress(module: nil, type: $0.type, name: $0.name, key: $0.key).canonical },
             cluster: { $0.module.map { "module.\($0)" } },
-            colour: { address in resources[address].map { Self.planeColours[$0.plane] ?? "#ffffff" } })
+            colour: { address in resources[address].map { Self.planeColours[$0.plane] ?? "#ffffff" } },
+            footer: legend)
+    }
+
+    /// A key to the colours, one box per plane.
+    private var legend: String {
+        var out = "  subgraph \"cluster_legend\" {\n    label=\"planes\";\n"
+        for plane in Plane.allCases {
+            out +=
+                "    \"plane:\(plane.rawValue)\" [label=\"\(plane.rawValue)\", fillcolor=\"\(Self.planeColours[plane] ?? "#ffffff")\"];\n"
+        }
+        return out + "  }\n"
     }
 
     /// One colour per plane, light enough for black text.

@@ -112,7 +112,8 @@ enum BindReferences {
             let item = ItemID(module: call.name.name, kind: .input, name: name)
             bind(argument.value, from: item, in: root, each: false, count: false, &c)
         }
-        for input in call.module?.inputs ?? [] where input.defaultValue == nil && !given.contains(input.name.name) {
+        for input in call.module?.inputs ?? []
+        where input.defaultValue == nil && !given.contains(input.name.name) && !c.standalone {
             c.diagnostics.append(.missingInput(input, module: call.name.name, at: call.argumentsSpan))
         }
     }

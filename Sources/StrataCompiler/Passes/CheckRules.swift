@@ -44,6 +44,11 @@ enum CheckRules {
     {
         var byVPC: [ResourceAddress: [(Located, CIDR, SourceSpan)]] = [:]
         for subnet in all where subnet.type == "aws_subnet" {
+            if let zone = subnet.attribute("availability_zone"), case .string(let name) = zone.value,
+                !isZone(name, of: c.region)
+            {
+                c.diagnostics.append(.zoneOutsideRegion(name, region: c.region, at: zone.entry.value.span))
+            }
             guard let cidrAttribute = subnet.attribute("cidr_block"), let block = cidr(cidrAttribute) else { continue }
             let span = cidrAttribute.entry.value.span
             guard
@@ -79,6 +84,12 @@ enum CheckRules {
                 if widest == nil || subnet.1.last > (widest?.1.last ?? 0) { widest = subnet }
             }
         }
+    }
+
+    /// `us-east-1a` is a zone of `us-east-1`; `eu-west-1a` or `us-east-1` itself are not.
+    static func isZone(_ name: String, of region: String) -> Bool {
+        guard name.hasPrefix(region), name.count == region.count + 1, let letter = name.last else { return false }
+        return letter.isLowercase && letter.isLetter
     }
 
     // MARK: - Versions
@@ -123,6 +134,11 @@ enum CheckRules {
             if groupVersion > controlPlane {
                 c.diagnostics.append(
                     .nodeGroupNewerThanCluster(
+                        group.instance.address, version, clusterVersion, at: span,
+                        clusterVersionAt: clusterVersionAttribute.entry.value.span))
+            } else if groupVersion.0 == controlPlane.0, controlPlane.1 - groupVersion.1 > 3 {
+                c.diagnostics.append(
+                    .nodeGroupTooOld(
                         group.instance.address, version, clusterVersion, at: span,
                         clusterVersionAt: clusterVersionAttribute.entry.value.span))
             }
@@ -215,6 +231,22 @@ extension Diagnostic {
         .error(
             "node group `\(group)` version \(version) is newer than its cluster's \(clusterVersion)", at: span,
             detail: "Kubernetes never lets nodes run ahead of the control plane; upgrade the cluster first",
+            notes: [.init("the cluster's version is set here", at: clusterVersionAt)])
+    }
+
+    static func zoneOutsideRegion(_ zone: String, region: String, at span: SourceSpan) -> Diagnostic {
+        .error("availability zone `\(zone)` is not in the stack's region `\(region)`", at: span)
+    }
+
+    /// A warning: kubelets may lag the control plane by at most three minors (Kubernetes' skew
+    /// policy since 1.28), and an older node group blocks the next control-plane upgrade.
+    static func nodeGroupTooOld(
+        _ group: ResourceAddress, _ version: String, _ clusterVersion: String, at span: SourceSpan,
+        clusterVersionAt: SourceSpan
+    ) -> Diagnostic {
+        .warning(
+            "node group `\(group)` version \(version) is more than three minors behind its cluster's \(clusterVersion)",
+            at: span, detail: "Kubernetes supports kubelets at most three minor versions older than the control plane",
             notes: [.init("the cluster's version is set here", at: clusterVersionAt)])
     }
 

@@ -156,7 +156,9 @@ enum ExpandResources {
             c.diagnostics += evaluator.diagnostics
             dependencies.formUnion(evaluator.dependencies)
             if value.isUnknown {
-                if value != .unknown(.any) { c.diagnostics.append(.expansionUnknown("count", at: expression.span)) }
+                if value != .unknown(.any), !c.standalone {
+                    c.diagnostics.append(.expansionUnknown("count", at: expression.span))
+                }
                 return (.count, [])
             }
             guard let count = value.intValue, count >= 0, count <= maximumInstances else {
@@ -183,7 +185,7 @@ enum ExpandResources {
                 return (.forEach(isMap: false), [])
             }
             if items.contains(where: { !$0.isKnown }) {
-                c.diagnostics.append(.expansionUnknown("for_each", at: expression.span))
+                if !c.standalone { c.diagnostics.append(.expansionUnknown("for_each", at: expression.span)) }
                 return (.forEach(isMap: false), [])
             }
             // A list of strings keys instances by the strings (`private["us-east-1a"]`); any
@@ -221,7 +223,7 @@ enum ExpandResources {
                 }
             )
         case .unknown(let type):
-            if type != .any { c.diagnostics.append(.expansionUnknown("for_each", at: expression.span)) }
+            if type != .any, !c.standalone { c.diagnostics.append(.expansionUnknown("for_each", at: expression.span)) }
             return (.forEach(isMap: true), [])
         default:
             c.diagnostics.append(
