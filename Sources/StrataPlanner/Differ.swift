@@ -27,6 +27,8 @@ public struct DiffResult: Sendable, Equatable {
 ///   naming it; any other difference is an update in place;
 /// * an unknown desired value (known after apply) differs: replace when the attribute forces
 ///   replacement, update otherwise;
+/// * write-only settings (``Normalisation/writeOnlyAttributes``: how a call behaves, such as
+///   `resolve_conflicts_on_create`) are compared only when the provider reports them;
 /// * tags compare as AWS stores them: the desired `tags_all` (stack tags, the resource's own and
 ///   the ownership tags) against the live tags. A difference names `tags_all`, and `tags` as well
 ///   when a key the resource sets itself differs; providers bring the live tags to
@@ -40,6 +42,8 @@ public enum Differ {
             guard let attribute = schema.attributes[name] else { continue }
             if name == "tags" || name == "tags_all" { continue }
             if attribute.presence == .computed { continue }
+            // Settings AWS takes on a call but never reports: nothing live to compare with.
+            if Normalisation.writeOnlyAttributes.contains(name), live.attributes[name] == nil { continue }
             differences += compare(desired[name], live.attributes[name], attribute, path: name)
         }
         differences += compareTags(desired: desired, live: live.attributes, schema: schema)

@@ -24,6 +24,15 @@ public enum Normalisation {
         "source_security_group_ids",
     ]
 
+    /// Attributes that steer a call rather than describe the resource: AWS accepts them and
+    /// never reports them back, so a live read cannot hold them and they never differ unless a
+    /// provider reports them.
+    public static let writeOnlyAttributes: Set<String> = [
+        "resolve_conflicts_on_create", "resolve_conflicts_on_update", "force_update_version",
+        "force_detach_policies", "preserve", "skip_destroy", "force_conflicts",
+        "bypass_policy_lockout_safety_check", "deletion_window_in_days", "update_default_version",
+    ]
+
     /// Whether a live value is what AWS reports for an unset attribute: absent, empty, or the
     /// schema's server default.
     public static func isDefaultOrEmpty(_ live: Value?, _ serverDefault: SchemaDefault?) -> Bool {

@@ -49,6 +49,14 @@ public struct RolloutStep: Sendable, Codable, Equatable {
 /// plane minor before it moves, no node pool above the target.
 enum RolloutPlanner {
     static func rollouts(changes: [ResourceChange], graph: CompiledGraph) throws -> [RolloutPlan] {
+        try rollouts(changes: changes, members: graph.instances.map { ($0.address, $0.type, $0.attributes) })
+    }
+
+    /// `instances` are the stack's resources (address, type, desired attributes); add-ons and
+    /// node groups belong to a cluster by `cluster_name`.
+    static func rollouts(
+        changes: [ResourceChange], members instances: [(address: ResourceAddress, type: String, attributes: [String: Value])]
+    ) throws -> [RolloutPlan] {
         var plans: [RolloutPlan] = []
         let byAddress = Dictionary(uniqueKeysWithValues: changes.map { ($0.address, $0) })
         for change in changes where change.type == "aws_eks_cluster" && change.action == .update {
@@ -68,7 +76,7 @@ enum RolloutPlanner {
             var steps = [
                 RolloutStep(kind: .controlPlane, target: cluster, fromVersion: from, toVersion: to, summary: "control plane \(from) -> \(to)")
             ]
-            let members = graph.instances.filter { $0.attributes["cluster_name"]?.stringValue == name && name != nil }
+            let members = instances.filter { $0.attributes["cluster_name"]?.stringValue == name && name != nil }
             for addon in members where addon.type == "aws_eks_addon" {
                 let addonName = addon.attributes["addon_name"]?.stringValue ?? addon.address.canonical
                 let pinned = addon.attributes["addon_version"]?.stringValue

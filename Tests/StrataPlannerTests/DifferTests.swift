@@ -229,3 +229,16 @@ import Testing
         #expect(back == plan)
     }
 }
+
+extension DifferTests {
+    @Test func writeOnlySettingsDifferOnlyWhenReported() {
+        let addon = ResourceCatalog.schema(for: "aws_eks_addon")!
+        let desired: [String: Value] = [
+            "cluster_name": .string("c"), "addon_name": .string("coredns"), "resolve_conflicts_on_create": .string("OVERWRITE"),
+        ]
+        var current: [String: Value] = ["cluster_name": .string("c"), "addon_name": .string("coredns"), "arn": .string("arn:a")]
+        #expect(Differ.diff(desired: desired, live: live("aws_eks_addon", current), schema: addon).action == .noop)
+        current["resolve_conflicts_on_create"] = .string("NONE")
+        #expect(Differ.diff(desired: desired, live: live("aws_eks_addon", current), schema: addon).changed == ["resolve_conflicts_on_create"])
+    }
+}

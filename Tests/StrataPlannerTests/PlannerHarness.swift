@@ -1,0 +1,113 @@
+import AWSClient
+import Foundation
+import StrataCompiler
+import StrataProviders
+import StrataTestSupport
+import Testing
+
+@testable import StrataPlanner
+
+/// A copy of a shipped stack under a scratch folder with a unique stack name (and unique IAM
+/// names), so planner tests run concurrently against the one sandbox without seeing each other.
+struct ScratchStack {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    let root: URL
+    let name: String
+    var file: URL { root.appendingPathComponent("stack.yaml") }
+
+    /// `stacks/<shipped>/stack.yaml` with its name replaced, module sources made absolute and
+    /// `rename` applied (IAM names are account-wide, so tests make them unique).
+    init(shipped: String, rename: [String: String] = [:]) throws {
+        name = "t-" + UUID().uuidString.prefix(8).lowercased()
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("strata-planner-\(name)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        var text = try String(
+            contentsOf: Self.repository.appendingPathComponent("stacks/\(shipped)/stack.yaml"), encoding: .utf8)
+        text = text.replacingOccurrences(of: "stack: \(shipped)\n", with: "stack: \(name)\n")
+        text = text.replacingOccurrences(of: "../../modules/", with: Self.repository.path + "/modules/")
+        for (old, new) in rename { text = text.replacingOccurrences(of: old, with: new.replacingOccurrences(of: "$NAME", with: name)) }
+        try write(text)
+    }
+
+    func write(_ text: String) throws { try text.write(to: file, atomically: true, encoding: .utf8) }
+
+    func read() throws -> String { try String(contentsOf: file, encoding: .utf8) }
+
+    /// Rewrites the stack file.
+    func edit(_ change: (String) -> String) throws { try write(change(try read())) }
+
+    func compile() throws -> CompiledGraph {
+        let result = Compiler.compile(stackAt: file)
+        let graph = try #require(result.graph, "\(result.diagnostics.map(\.summary))")
+        return graph
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
+}
+
+/// The sandbox, a client and the planner for one scratch stack.
+struct PlannerHarness {
+    let sandbox: Sandbox
+    let client: AWSClient
+    let stack: ScratchStack
+
+    static func make(shipped: String = "demo") async throws -> PlannerHarness {
+        let sandbox = try await Sandbox.shared()
+        let stack = try ScratchStack(shipped: shipped, rename: ["name: demo-inventory": "name: $NAME-inventory"])
+        return PlannerHarness(sandbox: sandbox, client: sandbox.client(), stack: stack)
+    }
+
+    /// A fresh context (and discovery cache) per plan, as the command makes.
+    var context: ProviderContext {
+        ProviderContext(client: client, stack: stack.name, region: Sandbox.region, waits: WaitPolicy(interval: .milliseconds(50)))
+    }
+
+    var planner: Planner { Planner(context: context) }
+
+    func plan() async throws -> Plan {
+        try await planner.plan(try stack.compile(), stackAt: stack.file)
+    }
+
+    /// Carries out a plan's creates, updates and deletes with the providers directly, in
+    /// dependency order, resolving values known after apply as it goes, the way apply does.
+    func carryOut(_ plan: Plan) async throws {
+        var live: [ResourceAddress: [String: Value]] = [:]
+        for change in plan.changes where change.action == .noop || change.action == .update {
+            if let current = change.live { live[change.address] = current.attributes }
+        }
+        for change in plan.changes where change.action == .delete {
+            let provider = try #require(ProviderRegistry.provider(for: change.type))
+            try await provider.delete(try #require(change.live), context)
+        }
+        var pending = plan.changes.filter { $0.action == .create || $0.action == .update || $0.action == .replace }
+        let resolver = DesiredResolver(plan: plan)
+        while !pending.isEmpty {
+            let ready = pending.filter { change in
+                change.dependencies.allSatisfy { dependency in
+                    !pending.contains { $0.address == dependency }
+                }
+            }
+            try #require(!ready.isEmpty, "no change is ready among \(pending.map(\.address))")
+            let desired = try resolver.resolve(live: live)
+            for change in ready {
+                let provider = try #require(ProviderRegistry.provider(for: change.type))
+                let resource = try #require(desired[change.address])
+                switch change.action {
+                case .create:
+                    live[change.address] = try await provider.create(resource, context).attributes
+                case .update:
+                    live[change.address] = try await provider.update(
+                        try #require(change.live), to: resource, changed: Set(change.changedAttributes), context
+                    ).attributes
+                case .replace:
+                    try await provider.delete(try #require(change.live), context)
+                    live[change.address] = try await provider.create(resource, context).attributes
+                default: break
+                }
+            }
+            pending.removeAll { change in ready.contains { $0.address == change.address } }
+        }
+    }
+}

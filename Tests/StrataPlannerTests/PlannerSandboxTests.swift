@@ -1,0 +1,209 @@
+import AWSClient
+import Foundation
+import StrataCompiler
+import StrataProviders
+import StrataTestSupport
+import Testing
+
+@testable import StrataPlanner
+
+/// Plans of the demo stack against the sandbox: empty account, after creation, drift, forcing
+/// changes, removals, saved plans and what a plan costs in API calls.
+@Suite struct PlannerSandboxTests {
+    static let demoAddresses = [
+        "module.inventory.aws_iam_policy.policy[0]", "module.inventory.aws_iam_role.role",
+        "module.inventory.aws_iam_role_policy_attachment.policy_attachment[0]",
+        "module.network.aws_internet_gateway.igw[0]", "module.network.aws_route.public_internet[0]",
+        "module.network.aws_route_table.public_routes[0]",
+        "module.network.aws_route_table_association.public_association[0]",
+        "module.network.aws_route_table_association.public_association[1]",
+        "module.network.aws_subnet.private[0]", "module.network.aws_subnet.private[1]",
+        "module.network.aws_subnet.public[0]", "module.network.aws_subnet.public[1]", "module.network.aws_vpc.vpc",
+    ]
+
+    @Test func emptyAccountPlansThirteenCreates() async throws {
+        let harness = try await PlannerHarness.make()
+        defer { harness.stack.remove() }
+        let plan = try await harness.plan()
+        #expect(plan.changes.map(\.address.canonical) == Self.demoAddresses)
+        #expect(plan.changes.allSatisfy { $0.action == .create })
+        #expect(plan.summary == (13, 0, 0))
+        #expect(plan.dataSources.accountID?.isEmpty == false)
+        #expect(plan.dataSources.availabilityZones.contains("us-east-1a"))
+        let subnetAddress = try #require(ResourceAddress(parsing: "module.network.aws_subnet.private[0]"))
+        let subnet = try #require(plan.change(for: subnetAddress))
+        #expect(subnet.after?["vpc_id"] == .unknown(.string))
+        #expect(subnet.idempotencyToken?.count == 64)
+        let desired = try #require(plan.desiredResource(for: subnet.address))
+        #expect(desired.tags["strata:stack"] == harness.stack.name)
+        #expect(desired.tags["strata:address"] == subnet.address.canonical)
+        #expect(desired.tags["team"] == "platform")
+        let text = PlanRenderer(colour: false).render(plan)
+        #expect(text.contains("Plan: 13 to add, 0 to change, 0 to destroy."))
+        #expect(text.contains("+ vpc_id = (known after apply)"))
+        #expect(!text.contains("\u{1B}["))
+    }
+
+    @Test func afterCreationThePlanSaysNoChangesAndDriftIsExactlyThatAttribute() async throws {
+        let harness = try await PlannerHarness.make()
+        defer { harness.stack.remove() }
+        try await harness.carryOut(try await harness.plan())
+
+        let clean = try await harness.plan()
+        let noisy = clean.changes.filter { $0.action != .noop }.map { "\($0.address) \($0.action) \($0.changedAttributes)" }
+        #expect(noisy.isEmpty, "after creation: \(noisy)")
+        #expect(clean.changes.count == 13)
+        #expect(PlanRenderer(colour: false).render(clean) == "No changes. Your infrastructure matches the configuration.\n")
+
+        // Out of band: DNS hostnames off, a subnet renamed.
+        let vpcAddress = try #require(ResourceAddress(parsing: "module.network.aws_vpc.vpc"))
+        let vpcID = try #require(clean.change(for: vpcAddress)?.live?.id)
+        _ = try await harness.client.query(
+            .ec2, action: "ModifyVpcAttribute", parameters: [("VpcId", vpcID), ("EnableDnsHostnames.Value", "false")])
+        let subnetAddress = try #require(ResourceAddress(parsing: "module.network.aws_subnet.public[1]"))
+        let subnetID = try #require(clean.change(for: subnetAddress)?.live?.id)
+        _ = try await harness.client.query(
+            .ec2, action: "CreateTags",
+            parameters: [("ResourceId.1", subnetID), ("Tag.1.Key", "Name"), ("Tag.1.Value", "renamed by hand")])
+
+        let drifted = try await harness.plan()
+        let changes = drifted.changes.filter { $0.action != .noop }
+        #expect(changes.map(\.address) == [subnetAddress, vpcAddress])
+        #expect(drifted.change(for: vpcAddress)?.action == .update)
+        #expect(drifted.change(for: vpcAddress)?.changedAttributes == ["enable_dns_hostnames"])
+        #expect(drifted.change(for: subnetAddress)?.action == .update)
+        #expect(drifted.change(for: subnetAddress)?.changedAttributes == ["tags", "tags_all"])
+        let text = PlanRenderer(colour: false).render(drifted)
+        #expect(text.contains("~ enable_dns_hostnames = false -> true"))
+        #expect(text.contains("Plan: 0 to add, 2 to change, 0 to destroy."))
+
+        // A saved plan is refused once the live state moved on.
+        let file = harness.stack.root.appendingPathComponent("drift.plan")
+        try PlanFile.write(drifted, to: file)
+        let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
+        let back = try PlanFile.read(from: file)
+        #expect(back.changes == drifted.changes)
+        #expect(back.liveFingerprint == drifted.liveFingerprint)
+        try await harness.planner.verifyUnchanged(back)
+        _ = try await harness.client.query(
+            .ec2, action: "ModifyVpcAttribute", parameters: [("VpcId", vpcID), ("EnableDnsSupport.Value", "false")])
+        do {
+            try await harness.planner.verifyUnchanged(back)
+            Issue.record("a changed live state was not noticed")
+        } catch let error as PlanError {
+            #expect("\(error)".contains("module.network.aws_vpc.vpc (\(vpcID)) changed (enable_dns_support)"))
+        }
+
+        // Drift repaired: applying the drifted plan's updates gives no changes again.
+        try await harness.carryOut(try await harness.plan())
+        #expect(try await harness.plan().hasChanges == false)
+
+        // A forcing attribute: the VPC's CIDR (and everything carved out of it).
+        try harness.stack.edit { $0.replacingOccurrences(of: "cidr: 10.10.0.0/16", with: "cidr: 10.30.0.0/16") }
+        let forced = try await harness.plan()
+        #expect(forced.change(for: vpcAddress)?.action == .replace)
+        #expect(forced.change(for: vpcAddress)?.replaceBecause == ["cidr_block"])
+        #expect(PlanRenderer(colour: false).render(forced).contains("# forces replacement"))
+        try harness.stack.edit { $0.replacingOccurrences(of: "cidr: 10.30.0.0/16", with: "cidr: 10.10.0.0/16") }
+
+        // Removed from the files: the inventory module's role, policy and attachment go.
+        try harness.stack.edit { text in
+            var kept: [Substring] = []
+            var skipping = false
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("  inventory:") { skipping = true; continue }
+                if skipping, line.hasPrefix("    ") || line.isEmpty { continue }
+                skipping = false
+                if line.contains("inventory") { continue }
+                kept.append(line)
+            }
+            return kept.joined(separator: "\n")
+        }
+        let removed = try await harness.plan()
+        let deletions = removed.changes.filter { $0.action == .delete }.map(\.address.canonical)
+        #expect(
+            deletions == [
+                "module.inventory.aws_iam_policy.policy[0]", "module.inventory.aws_iam_role.role",
+            ] || deletions.count == 3, "deletions: \(deletions)")
+        #expect(deletions.contains("module.inventory.aws_iam_role.role"))
+        #expect(removed.summary.destroy == deletions.count && removed.summary.add == 0 && removed.summary.change == 0)
+    }
+
+    @Test func terraformJSONShape() async throws {
+        let harness = try await PlannerHarness.make()
+        defer { harness.stack.remove() }
+        let plan = try await harness.plan()
+        let document = TerraformPlanJSON(strataVersion: "test").document(plan)
+        #expect(document["format_version"] == .string("1.2"))
+        let changes = try #require(document["resource_changes"]?.arrayValue)
+        #expect(changes.count == 13)
+        let subnet = try #require(changes.first { $0["address"] == .string("module.network.aws_subnet.private[0]") })
+        #expect(subnet["module_address"] == .string("module.network"))
+        #expect(subnet["mode"] == .string("managed"))
+        #expect(subnet["type"] == .string("aws_subnet"))
+        #expect(subnet["name"] == .string("private"))
+        #expect(subnet["index"] == .int(0))
+        #expect(subnet["provider_name"] == .string("registry.terraform.io/hashicorp/aws"))
+        #expect(subnet["change"]?["actions"] == .array([.string("create")]))
+        #expect(subnet["change"]?["before"] == .null)
+        #expect(subnet["change"]?["after"]?["cidr_block"] == .string("10.10.0.0/20"))
+        #expect(subnet["change"]?["after"]?["vpc_id"] == nil)
+        #expect(subnet["change"]?["after_unknown"]?["vpc_id"] == .bool(true))
+        #expect(subnet["change"]?["after_unknown"]?["id"] == .bool(true))
+        let children = try #require(document["planned_values"]?["root_module"]?["child_modules"]?.arrayValue)
+        #expect(children.compactMap { $0["address"]?.stringValue } == ["module.inventory", "module.network"])
+        let calls = document["configuration"]?["root_module"]?["module_calls"]
+        #expect(calls?["network"]?["module"]?["resources"]?.arrayValue?.isEmpty == false)
+        #expect(document["prior_state"] != nil)
+    }
+
+    @Test func aNoOpPlanCostsAFewCallsPerType() async throws {
+        let sandbox = try await Sandbox.shared()
+        try await sandbox.exclusive {
+            let harness = try await PlannerHarness.make()
+            defer { harness.stack.remove() }
+            try await harness.carryOut(try await harness.plan())
+            try await sandbox.clearRequests()
+            let plan = try await harness.plan()
+            #expect(!plan.hasChanges)
+            let requests = try await sandbox.requests()
+            let types = ProviderRegistry.all.count
+            // Two calls per provider type at most (shared describes count once), plus the three
+            // data sources (STS, AZs, no clusters: no SSM).
+            #expect(requests.count <= 2 * types + 3, "\(requests.count) calls for \(types) types: \(Dictionary(grouping: requests, by: { "\($0.service ?? "")/\($0.action ?? "")" }).mapValues(\.count))")
+        }
+    }
+
+    @Test func rolloutRulesAreCheckedBeforeAnythingRuns() throws {
+        let cluster = ResourceAddress(module: "cluster", type: "aws_eks_cluster", name: "cluster")
+        let pool = ResourceAddress(module: "cluster", type: "aws_eks_node_group", name: "nodes", key: .name("system"))
+        func change(_ from: String, _ to: String, poolLive: String, poolWanted: String) throws -> [RolloutPlan] {
+            let changes = [
+                ResourceChange(
+                    address: cluster, type: "aws_eks_cluster", plane: .control, action: .update,
+                    before: ["name": .string("c"), "version": .string(from)], after: ["name": .string("c"), "version": .string(to)],
+                    changedAttributes: ["version"]),
+                ResourceChange(
+                    address: pool, type: "aws_eks_node_group", plane: .compute, action: .update,
+                    before: ["cluster_name": .string("c"), "version": .string(poolLive)],
+                    after: ["cluster_name": .string("c"), "version": .string(poolWanted), "node_group_name": .string("system")],
+                    changedAttributes: ["version"]),
+            ]
+            return try RolloutPlanner.rollouts(changes: changes, members: [
+                (pool, "aws_eks_node_group", ["cluster_name": .string("c"), "version": .string(poolWanted), "node_group_name": .string("system")])
+            ])
+        }
+        let ok = try change("1.30", "1.31", poolLive: "1.30", poolWanted: "1.31")
+        #expect(ok.first?.steps.map(\.kind) == [.controlPlane, .nodePool])
+        #expect(ok.first?.steps.first?.summary == "control plane 1.30 -> 1.31")
+        #expect(throws: PlanError.self) { try change("1.29", "1.31", poolLive: "1.29", poolWanted: "1.29") }
+        #expect(throws: PlanError.self) { try change("1.30", "1.31", poolLive: "1.29", poolWanted: "1.31") }
+        #expect(throws: PlanError.self) { try change("1.30", "1.31", poolLive: "1.30", poolWanted: "1.32") }
+        do {
+            _ = try change("1.29", "1.31", poolLive: "1.29", poolWanted: "1.29")
+        } catch {
+            #expect("\(error)".contains("1.29 -> 1.31"))
+        }
+    }
+}
