@@ -18,6 +18,17 @@ enum NetworkProviders {
     static let all: [any ResourceProvider] = [
         VPCProvider(),
         SubnetProvider(),
+        InternetGatewayProvider(),
+        EIPProvider(),
+        NATGatewayProvider(),
+        RouteTableProvider(),
+        RouteProvider(),
+        RouteTableAssociationProvider(),
+        SecurityGroupProvider(),
+        SecurityGroupRuleProvider(),
+        VPCSecurityGroupRuleProvider.ingress,
+        VPCSecurityGroupRuleProvider.egress,
+        LaunchTemplateProvider(),
     ]
 }
 

@@ -181,3 +181,10 @@ extension AWSError {
         }
     }
 }
+
+extension EC2 {
+    /// EC2's `ClientToken` (at most 64 ASCII characters) from the desired resource's token.
+    static func clientToken(_ desired: DesiredResource) -> String {
+        String(desired.idempotencyToken.prefix(64))
+    }
+}
