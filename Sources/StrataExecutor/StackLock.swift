@@ -223,7 +223,8 @@ public actor StackLock {
         return Date(timeIntervalSince1970: millis / 1000)
     }
 
-    static func seconds(_ duration: Duration) -> TimeInterval {
+    /// A duration in seconds.
+    public static func seconds(_ duration: Duration) -> TimeInterval {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -16,6 +16,10 @@ struct Strata: AsyncParsableCommand {
             Validate.self,
             GraphCommand.self,
             PlanCommand.self,
+            ApplyCommand.self,
+            DestroyCommand.self,
+            OutputCommand.self,
+            ForceUnlockCommand.self,
             AWSCommand.self,
             EKSTokenCommand.self,
         ]
