@@ -255,4 +255,51 @@ struct ClusterProvidersTests {
         try await clusterProvider.delete(cluster, h.context)
         #expect(try await EKS(h.client).describeCluster(h.clusterName) == nil)
     }
+
+    @Test("discovery of every EKS type costs one ListClusters and one DescribeCluster per cluster in the region")
+    func discoveryCallCount() async throws {
+        let h = try await ClusterHarness.make()
+        let clusterProvider = try h.provider("aws_eks_cluster")
+        let cluster = try await clusterProvider.create(h.clusterDesired(), h.context)
+        // Count this test's own calls (the sandbox is shared): a transport that records them.
+        let recorder = RecordingTransport()
+        var configuration = h.client.configuration
+        configuration.transport = recorder
+        let client = AWSClient(configuration: configuration)
+        let context = ProviderContext(client: client, stack: h.stack, region: Sandbox.region, waits: WaitPolicy(interval: .milliseconds(50)))
+        let types = ["aws_eks_cluster", "aws_eks_node_group", "aws_eks_addon", "aws_eks_access_entry", "aws_eks_pod_identity_association"]
+        for type in types { _ = try await h.provider(type).discover(context) }
+        let calls = recorder.calls
+        let clusters = try await EKS(h.client).listClusters()
+        #expect(calls.filter { $0 == "GET /clusters" }.count == 1)
+        #expect(calls.filter { $0.hasPrefix("GET /clusters/") && $0.split(separator: "/").count == 3 }.count == clusters.count, "\(calls)")
+        // Children are listed in the stack's one cluster only.
+        #expect(calls.filter { $0.hasSuffix("/node-groups") }.count == 1)
+        #expect(calls.filter { $0.hasSuffix("/access-entries") }.count == 1)
+        try await clusterProvider.delete(cluster, h.context)
+    }
+}
+
+/// Passes requests to libcurl and records `METHOD path` of each.
+final class RecordingTransport: HTTPTransport, @unchecked Sendable {
+    private let inner = CurlTransport()
+    private let lock = NSLock()
+    private var recorded: [String] = []
+
+    private func record(_ call: String) {
+        lock.lock()
+        recorded.append(call)
+        lock.unlock()
+    }
+
+    var calls: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return recorded
+    }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        record("\(request.method) \(request.url.path)")
+        return try await inner.send(request)
+    }
 }

@@ -162,6 +162,16 @@ struct KubernetesManifestProvider: ResourceProvider {
 
     /// A Kubernetes client for the stack's cluster `name`, one per plan or apply.
     static func kube(_ name: String, _ context: ProviderContext) async throws -> KubernetesClient {
+        do {
+            return try await makeKube(name, context)
+        } catch {
+            // Not cached as a failure: the cluster may be usable on the next call (ACTIVE by then).
+            await context.cache.invalidate(prefix: "kube:\(name)")
+            throw error
+        }
+    }
+
+    private static func makeKube(_ name: String, _ context: ProviderContext) async throws -> KubernetesClient {
         let client = context.client
         return try await context.cache.value("kube:\(name)") { () async throws -> KubernetesClient in
             guard let cluster = try await EKS(client).describeCluster(name) else {
