@@ -41,6 +41,13 @@ enum IdentityProviders {
         IAMRolePolicyProvider(),
         IAMInstanceProfileProvider(),
         IAMOpenIDConnectProviderProvider(),
+        KMSKeyProvider(),
+        KMSAliasProvider(),
+        CloudWatchLogGroupProvider(),
+        SQSQueueProvider(),
+        SQSQueuePolicyProvider(),
+        CloudWatchEventRuleProvider(),
+        CloudWatchEventTargetProvider(),
     ]
 }
 

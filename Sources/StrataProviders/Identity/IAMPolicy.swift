@@ -92,7 +92,7 @@ struct IAMPolicyProvider: ResourceProvider {
         let live = try await read(arn, document: nil, context)
         guard live.address == desired.address else {
             let tags = live.attributes["tags_all"]?.stringMap ?? [:]
-            throw IdentityProviderError.nameTaken(type: type, name: name, owner: IAMRoleProvider.owner(tags, path: nil))
+            throw IdentityProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
         }
         return live
     }
@@ -110,7 +110,7 @@ struct IAMPolicyProvider: ResourceProvider {
         }
         let tags = IAM.tags(of: policy)
         guard let live = Self.live(policy, tags: tags, document: text, context) else {
-            throw IdentityProviderError.nameTaken(type: type, name: arn, owner: IAMRoleProvider.owner(tags, path: nil))
+            throw IdentityProviderError.nameTaken(type: type, name: arn, owner: Ownership.owner(tags, path: nil))
         }
         return live
     }

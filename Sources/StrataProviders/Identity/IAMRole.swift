@@ -76,17 +76,9 @@ struct IAMRoleProvider: ResourceProvider {
         guard path.hasPrefix(context.iamPath), Ownership.address(tags, stack: context.stack) == desired.address,
             let live = Self.live(role, summary: nil, context)
         else {
-            throw IdentityProviderError.nameTaken(type: type, name: name, owner: Self.owner(tags, path: path))
+            throw IdentityProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: path))
         }
         return live
-    }
-
-    /// Who a resource belongs to, for the name-taken error.
-    static func owner(_ tags: [String: String], path: String?) -> String {
-        if let stack = tags[ProviderContext.stackTag] {
-            return "stack '\(stack)', address '\(tags[ProviderContext.addressTag] ?? "?")'"
-        }
-        return path.map { "not created by strata, path \($0)" } ?? "not created by strata"
     }
 
     /// CreateRole's answer echoes tags only on some endpoints: fill them from what was sent.

@@ -83,6 +83,14 @@ enum Ownership {
         return (set, remove)
     }
 
+    /// Who a resource belongs to, for the name-taken error.
+    static func owner(_ tags: [String: String], path: String?) -> String {
+        if let stack = tags[ProviderContext.stackTag] {
+            return "stack '\(stack)', address '\(tags[ProviderContext.addressTag] ?? "?")'"
+        }
+        return path.map { "not created by strata, path \($0)" } ?? "not created by strata"
+    }
+
     /// The live tags a provider compares against: `tags_all` of the live resource.
     static func liveTags(_ live: LiveResource) -> [String: String] {
         live.attributes["tags_all"]?.stringMap ?? [:]
@@ -144,5 +152,45 @@ func concurrentMap<T: Sendable, R: Sendable>(
             if next < items.count { add(&group) }
         }
         return results.compactMap { $0 }
+    }
+}
+
+/// The JSON-protocol calls of one service (KMS, Logs, SQS, EventBridge): one call, and a
+/// paginated read collecting one list member over every page.
+struct JSONCalls: Sendable {
+    let client: AWSClient
+    let service: AWSService
+
+    /// One call. Mutations are idempotent (resendable) only when the caller says so: when AWS
+    /// answers a repeat with the first result (PutRule, SetQueueAttributes, TagResource, ...).
+    @discardableResult
+    func call(_ action: String, _ body: [String: JSONValue] = [:], idempotent: Bool? = nil) async throws -> JSONValue {
+        try await client.send(.json(service, action: action, body: .object(body), idempotent: idempotent)).json()
+    }
+
+    /// Every element of `list` over all pages: `tokenIn` is the request's token member,
+    /// `tokenOut` the answer's.
+    func paged(_ action: String, _ body: [String: JSONValue] = [:], tokenIn: String, tokenOut: String, list: String) async throws -> [JSONValue] {
+        let service = service
+        let pages = client.pages(
+            { token in
+                var all = body
+                if let token { all[tokenIn] = .string(token) }
+                return .json(service, action: action, body: .object(all))
+            },
+            nextToken: Pagination.jsonToken(tokenOut))
+        var items: [JSONValue] = []
+        for try await page in pages {
+            items += try page.json()[list]?.arrayValue ?? []
+        }
+        return items
+    }
+}
+
+extension JSONValue {
+    /// A boolean member.
+    var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
     }
 }
