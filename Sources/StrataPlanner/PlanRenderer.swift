@@ -84,14 +84,22 @@ public struct PlanRenderer: Sendable {
             return ""
         }
         var out = "  " + paint(header, .bold) + "\n"
-        out += "  \(symbol) resource \(quote(change.type)) \(quote(change.address.name))\(keySuffix(change.address)) {\n"
-        for text in lines { out += "      \(text)\n" }
+        out += "  \(symbol) resource \(quote(change.type)) \(quote(change.address.name)) {\n"
+        for text in aligned(lines) { out += "      \(text)\n" }
         out += "    }\n"
         return out
     }
 
-    private func keySuffix(_ address: ResourceAddress) -> String {
-        address.key.map { " " + $0.canonical } ?? ""
+    /// Lines of one block with their `=` signs in one column, as Terraform prints them.
+    private func aligned(_ lines: [String]) -> [String] {
+        let width = lines.compactMap { line in line.range(of: " = ").map { line.distance(from: line.startIndex, to: $0.lowerBound) } }
+            .max() ?? 0
+        return lines.map { line in
+            guard let range = line.range(of: " = ") else { return line }
+            let head = String(line[..<range.lowerBound])
+            let padding = String(repeating: " ", count: max(0, width - line.distance(from: line.startIndex, to: range.lowerBound)))
+            return head + padding + String(line[range.lowerBound...])
+        }
     }
 
     private func computedNames(_ schema: ResourceSchema?) -> [String] {

@@ -31,6 +31,17 @@ struct ScratchStack {
         try write(text)
     }
 
+    /// A stack written from `text`: `$NAME` becomes the unique stack name, `$MODULES` the
+    /// repository's modules folder.
+    init(text: String) throws {
+        name = "t-" + UUID().uuidString.prefix(8).lowercased()
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("strata-planner-\(name)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try write(
+            text.replacingOccurrences(of: "$NAME", with: name)
+                .replacingOccurrences(of: "$MODULES", with: Self.repository.path + "/modules"))
+    }
+
     func write(_ text: String) throws { try text.write(to: file, atomically: true, encoding: .utf8) }
 
     func read() throws -> String { try String(contentsOf: file, encoding: .utf8) }
@@ -57,6 +68,43 @@ struct PlannerHarness {
         let sandbox = try await Sandbox.shared()
         let stack = try ScratchStack(shipped: shipped, rename: ["name: demo-inventory": "name: $NAME-inventory"])
         return PlannerHarness(sandbox: sandbox, client: sandbox.client(), stack: stack)
+    }
+
+    /// A stack of a VPC, two subnets and the iam-role module (role, policy, attachment): the
+    /// demo's shape without its gateway and routes.
+    static let core = """
+        stack: $NAME
+        region: us-east-1
+        tags: { team: platform }
+        modules:
+          inventory:
+            source: $MODULES/iam-role
+            with:
+              name: $NAME-inventory
+              policy:
+                Version: "2012-10-17"
+                Statement:
+                  - Effect: Allow
+                    Action: [ec2:DescribeVpcs]
+                    Resource: "*"
+        resources:
+          vpc:
+            type: aws_vpc
+            cidr_block: 10.50.0.0/16
+            enable_dns_hostnames: true
+            tags: { Name: core }
+          subnet:
+            type: aws_subnet
+            for_each: [us-east-1a, us-east-1b]
+            vpc_id: ${vpc.id}
+            availability_zone: ${each.value}
+            cidr_block: '${cidrsubnet(vpc.cidr_block, 8, each.index)}'
+            tags: { Name: '${format("core-%s", each.value)}' }
+        """
+
+    static func make(text: String) async throws -> PlannerHarness {
+        let sandbox = try await Sandbox.shared()
+        return PlannerHarness(sandbox: sandbox, client: sandbox.client(), stack: try ScratchStack(text: text))
     }
 
     /// A fresh context (and discovery cache) per plan, as the command makes.
