@@ -18,7 +18,7 @@ import Testing
         #expect(created.attributes["vpc_id"] == .string(vpc.id))
         #expect(try await h.rawTags(created.id) == ["Name": "igw", "strata:stack": h.stack, "strata:address": "aws_internet_gateway.igw"])
         let found = try #require(try await h.discovered(desired))
-        #expect(try h.differences(desired, found).isEmpty)
+        #expect(try h.differences(desired, found) == [])
 
         // Detached by hand: the attachment shows as the `vpc_id` difference.
         _ = try await h.client.query(
@@ -31,7 +31,7 @@ import Testing
         moved.attributes["vpc_id"] = .string(other.id)
         let updated = try await h.provider("aws_internet_gateway").update(drifted, to: moved, changed: ["vpc_id"], h.context)
         #expect(updated.attributes["vpc_id"] == .string(other.id))
-        #expect(try h.differences(moved, try #require(try await h.discovered(moved))).isEmpty)
+        #expect(try h.differences(moved, try #require(try await h.discovered(moved))) == [])
 
         // Delete detaches first; then both VPCs can go.
         try await h.deleteAndConfirm(updated, moved)
@@ -48,7 +48,7 @@ import Testing
         #expect(try await h.rawTags(created.id)["strata:address"] == "aws_eip.nat")
         let found = try #require(try await h.discovered(desired))
         #expect(found.attributes["allocation_id"] == .string(created.id))
-        #expect(try h.differences(desired, found).isEmpty)
+        #expect(try h.differences(desired, found) == [])
 
         // A tag changed by hand is a tags difference, and update puts it back.
         _ = try await h.client.query(
@@ -57,7 +57,7 @@ import Testing
         let drifted = try #require(try await h.discovered(desired))
         #expect(try h.differences(desired, drifted) == ["tags", "tags_all"])
         let updated = try await h.provider("aws_eip").update(drifted, to: desired, changed: ["tags", "tags_all"], h.context)
-        #expect(try h.differences(desired, updated).isEmpty)
+        #expect(try h.differences(desired, updated) == [])
 
         try await h.deleteAndConfirm(updated, desired)
     }
@@ -76,7 +76,7 @@ import Testing
         let created = try await h.create(desired)
         #expect(created.id.hasPrefix("nat-"))
         #expect(created.attributes["public_ip"] == eip.attributes["public_ip"])
-        #expect(try h.differences(desired, created).isEmpty)
+        #expect(try h.differences(desired, created) == [])
         #expect(try await h.rawTags(created.id) == ["Name": "nat-a", "strata:stack": h.stack, "strata:address": "aws_nat_gateway.nat"])
 
         // The same create again (a crashed apply re-run) answers with the same gateway.
@@ -84,7 +84,7 @@ import Testing
         #expect(again.id == created.id)
         let all = try await h.discover("aws_nat_gateway")
         #expect(all.map(\.id) == [created.id])
-        #expect(try h.differences(desired, try #require(all.first)).isEmpty)
+        #expect(try h.differences(desired, try #require(all.first)) == [])
 
         // Delete waits until it is gone; then its address and subnet are free.
         try await h.deleteAndConfirm(created, desired)

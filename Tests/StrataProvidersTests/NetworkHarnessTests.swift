@@ -100,24 +100,48 @@ struct NetworkHarness {
                 expected = nil
             }
             guard let expected else { continue }
-            if !Self.same(expected, live.attributes[name] ?? .null) { changed.insert(name) }
+            if !Self.same(expected, live.attributes[name] ?? .null) {
+                changed.insert(name)
+                // Says what differs when an expectation about differences fails.
+                print("\(desired.address) \(name): desired \(expected), live \(live.attributes[name] ?? .null)")
+            }
         }
         if schema.taggable, (live.attributes["tags_all"]?.stringMap ?? [:]) != desired.tags { changed.insert("tags_all") }
         return changed
     }
 
-    /// Equal as a plan compares: lists of blocks compare as sets, nulls inside blocks are absent.
-    static func same(_ a: Value, _ b: Value) -> Bool {
-        normal(a) == normal(b)
+    /// Equal as far as the stack says: every field a desired block sets must match the live
+    /// block (fields it leaves out are AWS's), lists of blocks match as sets, and a null or
+    /// empty live value equals an absent one.
+    static func same(_ desired: Value, _ live: Value) -> Bool {
+        switch (desired, live) {
+        case (.map(let want), .map(let have)):
+            return want.allSatisfy { key, value in
+                if value == .null { return isEmpty(have[key]) }
+                return same(value, have[key] ?? .null)
+            }
+        case (.list(let want), .list(let have)):
+            guard want.count == have.count else { return false }
+            // Each desired item needs its own live match (sets of blocks, in any order).
+            var unused = have
+            for item in want {
+                guard let index = unused.firstIndex(where: { same(item, $0) }) else { return false }
+                unused.remove(at: index)
+            }
+            return true
+        case (.list(let want), .null): return want.isEmpty
+        case (.map(let want), .null): return want.values.allSatisfy { $0 == .null }
+        default:
+            return desired == live
+        }
     }
 
-    static func normal(_ value: Value) -> Value {
+    static func isEmpty(_ value: Value?) -> Bool {
         switch value {
-        case .map(let members): return .map(members.filter { $0.value != .null }.mapValues(normal))
-        case .list(let items):
-            let normalised = items.map(normal)
-            return .list(normalised.sorted { "\($0)" < "\($1)" })
-        default: return value
+        case nil, .null?: true
+        case .list(let items)?: items.isEmpty
+        case .map(let members)?: members.isEmpty
+        default: false
         }
     }
 

@@ -19,7 +19,7 @@ import Testing
         ])
         let created = try await h.create(desired)
         #expect(created.id.hasPrefix("vpc-"))
-        #expect(try h.differences(desired, created).isEmpty)
+        #expect(try h.differences(desired, created) == [])
 
         // The tags are in EC2 itself, ownership tags included.
         let tags = try await h.rawTags(created.id)
@@ -29,7 +29,7 @@ import Testing
         let found = try #require(try await h.discovered(desired))
         #expect(found.id == created.id)
         #expect(found.address == desired.address)
-        #expect(try h.differences(desired, found).isEmpty)
+        #expect(try h.differences(desired, found) == [])
         #expect(found.attributes.string("default_security_group_id")?.hasPrefix("sg-") == true)
         #expect(found.attributes.string("main_route_table_id")?.hasPrefix("rtb-") == true)
         #expect(found.attributes["enable_dns_support"] == .bool(true))
@@ -48,8 +48,8 @@ import Testing
         retagged.tags["team"] = "net"
         let updated = try await h.provider("aws_vpc").update(
             drifted, to: retagged, changed: ["enable_dns_hostnames", "tags", "tags_all"], h.context)
-        #expect(try h.differences(retagged, updated).isEmpty)
-        #expect(try h.differences(retagged, try #require(try await h.discovered(retagged))).isEmpty)
+        #expect(try h.differences(retagged, updated) == [])
+        #expect(try h.differences(retagged, try #require(try await h.discovered(retagged))) == [])
         #expect(try await h.rawTags(created.id)["Name"] == "renamed")
 
         try await h.deleteAndConfirm(updated, desired)
@@ -67,14 +67,14 @@ import Testing
         ])
         let created = try await h.create(desired)
         #expect(created.id.hasPrefix("subnet-"))
-        #expect(try h.differences(desired, created).isEmpty)
+        #expect(try h.differences(desired, created) == [])
         #expect(try await h.rawTags(created.id) == [
             "Name": "public-a", "kubernetes.io/role/elb": "1", "strata:stack": h.stack, "strata:address": "aws_subnet.public",
         ])
 
         let found = try #require(try await h.discovered(desired))
         #expect(found.id == created.id)
-        #expect(try h.differences(desired, found).isEmpty)
+        #expect(try h.differences(desired, found) == [])
         #expect(found.attributes.string("availability_zone_id") != nil)
 
         // Out of band: public IPs off, and a tag added by hand.
@@ -91,7 +91,7 @@ import Testing
 
         let updated = try await h.provider("aws_subnet").update(
             tagged, to: desired, changed: ["map_public_ip_on_launch", "tags", "tags_all"], h.context)
-        #expect(try h.differences(desired, updated).isEmpty)
+        #expect(try h.differences(desired, updated) == [])
         #expect(try await h.rawTags(created.id)["owner"] == nil)
 
         // The VPC cannot go while its subnet is there: that is the AWS error, unchanged.

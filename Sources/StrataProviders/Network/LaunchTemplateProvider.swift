@@ -171,9 +171,12 @@ struct LaunchTemplateProvider: ResourceProvider {
 
     private func read(_ template: XMLNode, _ ec2: EC2, _ region: String) async throws -> LiveResource? {
         guard let id = template.child("launchTemplateId")?.text else { return nil }
+        let latest = template.child("latestVersionNumber").flatMap { Int($0.text) }
+        let defaultVersion = template.child("defaultVersionNumber").flatMap { Int($0.text) }
+        // The latest version by its number, as the template reported it in the same read.
         let versions = try await ec2.describe(
             "DescribeLaunchTemplateVersions", set: "launchTemplateVersionSet",
-            [(name: "LaunchTemplateId", value: id), (name: "LaunchTemplateVersion.1", value: "$Latest")])
+            [(name: "LaunchTemplateId", value: id), (name: "LaunchTemplateVersion.1", value: latest.map(String.init) ?? "$Latest")])
         let version = versions.first
         var attributes = Self.decode(Self.data, version?.child("launchTemplateData"))
         // Template tags are not instance tags: an answer that lists them among the data's tag
@@ -185,8 +188,6 @@ struct LaunchTemplateProvider: ResourceProvider {
             }
             attributes["tag_specifications"] = kept.isEmpty ? .null : .list(kept)
         }
-        let latest = template.child("latestVersionNumber").flatMap { Int($0.text) }
-        let defaultVersion = template.child("defaultVersionNumber").flatMap { Int($0.text) }
         let account = template.child("createdBy")?.text.split(separator: ":").dropFirst(4).first.map(String.init) ?? ""
         attributes["name"] = EC2.string(template, "launchTemplateName") ?? .null
         attributes["description"] = version.flatMap { EC2.string($0, "versionDescription") } ?? .null
