@@ -196,8 +196,9 @@ public struct KubernetesClient: Sendable {
     // MARK: - The wire
 
     /// One API call; the parsed answer of a 2xx, else ``KubernetesError``. A 401 asks for a fresh
-    /// token once (the cached one may have been revoked or the clock skewed); lost connections are
-    /// retried twice for requests that are safe to resend.
+    /// token once (the cached one may have been revoked or the clock skewed); lost connections and
+    /// 503s are retried twice for requests that are safe to resend, 429s (not evictions) after
+    /// their Retry-After (at most 5 s).
     @discardableResult
     public func request(
         _ method: String, _ path: String, query: [(name: String, value: String)] = [], body: JSONValue? = nil,
@@ -242,6 +243,13 @@ public struct KubernetesClient: Sendable {
             if response.status == 401, !refreshedToken {
                 refreshedToken = true
                 await tokens.invalidate()
+                continue
+            }
+            // API priority and fairness answers 429 with Retry-After, as do overloaded servers
+            // 503; an eviction's 429 is a budget's answer, not load, and is the caller's to read.
+            if attempt < 3, resendable || response.status == 429, [429, 503].contains(response.status), !path.hasSuffix("/eviction") {
+                let hinted = response.header("Retry-After").flatMap(Int.init) ?? attempt
+                try await Task.sleep(for: .seconds(min(max(hinted, 1), 5)))
                 continue
             }
             throw KubernetesError.parse(status: response.status, body: response.body, method: method, path: path)

@@ -83,7 +83,7 @@ struct KubernetesClientTests {
         try await cluster.tearDown()
     }
 
-    @Test("eviction: allowed is evicted (201), a budget at its limit blocks (429) with a typed outcome")
+    @Test("eviction: allowed is evicted (201), a budget at its limit blocks (429), two budgets refuse (500), typed outcomes")
     func eviction() async throws {
         let cluster = try await SandboxCluster.make(nodes: 2)
         func deployment(_ name: String, replicas: Int) -> JSONValue {
@@ -126,6 +126,16 @@ struct KubernetesClientTests {
         #expect(namespace == "shop" && pod == web.name)
         #expect(message.contains("web"), "message: \(message)")
         #expect(try await kube.evict(namespace: "shop", pod: "no-such-pod") == .gone(namespace: "shop", pod: "no-such-pod"))
+        // A second budget over the same pods: the Eviction API refuses outright (500).
+        try await kube.apply([
+            "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": ["name": "web-too", "namespace": "shop"],
+            "spec": ["maxUnavailable": 1, "selector": ["matchLabels": ["app": "web"]]],
+        ])
+        guard case .multipleBudgets(_, let again, _) = try await kube.evict(namespace: "shop", pod: web.name) else {
+            Issue.record("expected the two budgets to refuse the eviction")
+            return
+        }
+        #expect(again == web.name)
         try await cluster.tearDown()
     }
 
