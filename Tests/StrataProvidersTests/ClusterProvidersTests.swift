@@ -123,10 +123,19 @@ struct ClusterProvidersTests {
         #expect(updated.attributes["tags"] == Value(json: ["team": "infra"]))
         try await h.ownershipTagsPresent(arn, desired)
 
-        try await provider.delete(updated, h.context)
+        // Endpoint access through UpdateClusterConfig.
+        var privateEndpoint = next
+        privateEndpoint.attributes["vpc_config"] = Value(json: [
+            "subnet_ids": .array(h.subnets.map { .string($0) }), "endpoint_private_access": true, "endpoint_public_access": false,
+        ])
+        let closed = try await provider.update(updated, to: privateEndpoint, changed: ["vpc_config"], h.context)
+        #expect(EKSSupport.block(closed.attributes["vpc_config"])["endpoint_private_access"] == .bool(true))
+        #expect(EKSSupport.block(closed.attributes["vpc_config"])["endpoint_public_access"] == .bool(false))
+
+        try await provider.delete(closed, h.context)
         #expect(try await EKS(h.client).describeCluster(h.clusterName) == nil)
         #expect(try await h.discovered(desired) == nil)
-        try await provider.delete(updated, h.context)
+        try await provider.delete(closed, h.context)
     }
 
     @Test("a cluster name held by another stack is not adopted")
@@ -184,6 +193,10 @@ struct ClusterProvidersTests {
         try await h.ownershipTagsPresent(try #require(addon.attributes.string("arn")), addonDesired)
         #expect(addon.attributes.string("configuration_values") == #"{"env":{"ENABLE_PREFIX_DELEGATION":"true"}}"#)
         #expect(try await h.discovered(addonDesired)?.attributes.string("addon_version") == addon.attributes.string("addon_version"))
+        var reconfigured = addonDesired
+        reconfigured.attributes["configuration_values"] = Value(json: ["env": ["WARM_IP_TARGET": "5"]])
+        let addonUpdated = try await addons.update(addon, to: reconfigured, changed: ["configuration_values"], h.context)
+        #expect(addonUpdated.attributes.string("configuration_values") == #"{"env":{"WARM_IP_TARGET":"5"}}"#)
 
         // Access entry and its policy association.
         let entries = try h.provider("aws_eks_access_entry")
@@ -193,6 +206,10 @@ struct ClusterProvidersTests {
         ])
         let entry = try await entries.create(entryDesired, h.context)
         try await h.ownershipTagsPresent(try #require(entry.attributes.string("access_entry_arn")), entryDesired)
+        var regrouped = entryDesired
+        regrouped.attributes["kubernetes_groups"] = Value(json: ["deployers", "viewers"])
+        let entryUpdated = try await entries.update(entry, to: regrouped, changed: ["kubernetes_groups"], h.context)
+        #expect(entryUpdated.attributes["kubernetes_groups"] == Value(json: ["deployers", "viewers"]))
         let foundEntries = try await entries.discover(h.context)
         // The cluster creator's bootstrap entry is EKS's, not the stack's.
         #expect(foundEntries.map(\.address) == [entryDesired.address])
@@ -277,6 +294,30 @@ struct ClusterProvidersTests {
         #expect(calls.filter { $0.hasSuffix("/node-groups") }.count == 1)
         #expect(calls.filter { $0.hasSuffix("/access-entries") }.count == 1)
         try await clusterProvider.delete(cluster, h.context)
+    }
+
+    @Test("node group version follows the cluster's upgrade through UpdateNodegroupVersion")
+    func nodeGroupUpgrade() async throws {
+        let h = try await ClusterHarness.make()
+        let clusters = try h.provider("aws_eks_cluster")
+        let groups = try h.provider("aws_eks_node_group")
+        let cluster = try await clusters.create(h.clusterDesired(), h.context)
+        let groupDesired = h.desired("aws_eks_node_group", "workers", [
+            "cluster_name": .string(h.clusterName), "node_group_name": "workers", "node_role_arn": "arn:aws:iam::123456789012:role/eks-node",
+            "subnet_ids": .array(h.subnets.map { .string($0) }), "scaling_config": ["desired_size": 1, "min_size": 1, "max_size": 2],
+        ])
+        let group = try await groups.create(groupDesired, h.context)
+        #expect(group.attributes.string("version") == "1.32")
+        let upgraded = try await clusters.update(cluster, to: h.clusterDesired(["version": "1.33"]), changed: ["version"], h.context)
+        #expect(upgraded.attributes.string("version") == "1.33")
+        var next = groupDesired
+        next.attributes["version"] = .string("1.33")
+        let moved = try await groups.update(group, to: next, changed: ["version"], h.context)
+        #expect(moved.attributes.string("version") == "1.33")
+        #expect(moved.attributes.string("release_version") != group.attributes.string("release_version"))
+        #expect(moved.attributes.string("status") == "ACTIVE")
+        try await groups.delete(moved, h.context)
+        try await clusters.delete(upgraded, h.context)
     }
 }
 
