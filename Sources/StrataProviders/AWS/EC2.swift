@@ -49,7 +49,7 @@ struct EC2: Sendable {
     func owned(_ action: String, set: String) async throws -> [XMLNode] {
         let stack = stack
         let ec2 = self
-        return try await cache.value(Self.cacheKey(action)) {
+        return try await cache.value(Self.cacheKey(action) + ":" + stack) {
             try await ec2.describe(action, set: set, QueryValue.filters([(name: "tag:\(ProviderContext.stackTag)", values: [stack])]))
         }
     }
