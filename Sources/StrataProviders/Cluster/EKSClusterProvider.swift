@@ -12,6 +12,8 @@ struct EKSClusterProvider: ResourceProvider {
     static let updateDeadline: Duration = .seconds(60 * 60)
     static let deleteDeadline: Duration = .seconds(20 * 60)
 
+    /// EKS has no tag filter: ListClusters (one call per 100 clusters) and one DescribeCluster
+    /// per cluster in the region, keeping those tagged with this stack; memoised for the plan.
     func discover(_ context: ProviderContext) async throws -> [LiveResource] {
         try await EKSSupport.ownedClusters(context).map { liveResource($0, stack: context.stack) }
     }

@@ -17,11 +17,13 @@ struct KubernetesManifestProvider: ResourceProvider {
     static let addressAnnotation = "strata.dev/address"
     static let deadline: Duration = .seconds(10 * 60)
 
-    /// Per ACTIVE cluster of the stack: one labelled list per kind of the client's built-in table
-    /// (Karpenter's NodePool and EC2NodeClass included); kinds the cluster does not serve are skipped.
+    /// Per cluster of the stack whose API serves (ACTIVE, or UPDATING: upgrades keep the API up):
+    /// one labelled list per kind of the client's built-in table (Karpenter's NodePool and
+    /// EC2NodeClass included); kinds the cluster does not serve are skipped. Objects of kinds
+    /// outside that table are not discovered, so removing one from the stack leaves it in place.
     func discover(_ context: ProviderContext) async throws -> [LiveResource] {
         var out: [LiveResource] = []
-        for cluster in try await EKSSupport.ownedClusters(context) where cluster["status"]?.stringValue == "ACTIVE" {
+        for cluster in try await EKSSupport.ownedClusters(context) where ["ACTIVE", "UPDATING"].contains(cluster["status"]?.stringValue ?? "") {
             guard let name = cluster["name"]?.stringValue else { continue }
             let kube = try await Self.kube(name, context)
             let selector = "\(Self.stackLabel)=\(context.stack)"
