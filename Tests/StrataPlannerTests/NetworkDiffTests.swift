@@ -216,4 +216,35 @@ struct NetworkDiffTests {
         for group in [inline, node, cluster] { try await s.provider("aws_security_group").delete(group, s.context) }
         try await s.provider("aws_vpc").delete(vpc, s.context)
     }
+
+    /// An apply that crashed between a create and its follow-up calls left tagged resources
+    /// without their attributes; the next plan shows exactly those attributes as updates, and
+    /// the updates converge.
+    @Test func aCrashBetweenCreateAndFollowUpConverges() async throws {
+        let s = try await Setup.make()
+        let vpcD = s.desired("aws_vpc", "vpc", ["cidr_block": .string("10.102.0.0/16"), "enable_dns_hostnames": .bool(true)])
+        // CreateVpc with the ownership tags, then the crash: no ModifyVpcAttribute.
+        let vpcAnswer = try await s.client.query(
+            .ec2, action: "CreateVpc",
+            parameters: [(name: "CidrBlock", value: "10.102.0.0/16")]
+                + QueryValue.tagSpecifications(resourceType: "vpc", tags: vpcD.tags.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
+        let vpcID = try #require(vpcAnswer["vpc", "vpcId"]?.text)
+        #expect(try await s.diff(vpcD) == DiffResult(action: .update, changed: ["enable_dns_hostnames"], replaceBecause: []))
+        let vpc = try await s.provider("aws_vpc").update(try await s.find(vpcD), to: vpcD, changed: ["enable_dns_hostnames"], s.context)
+        #expect(vpc.id == vpcID)
+        #expect(try await s.diff(vpcD) == Self.noChanges)
+
+        // CreateInternetGateway with its tags, then the crash: never attached.
+        let igwD = s.desired("aws_internet_gateway", "igw", ["vpc_id": .string(vpcID)])
+        _ = try await s.client.query(
+            .ec2, action: "CreateInternetGateway",
+            parameters: QueryValue.tagSpecifications(
+                resourceType: "internet-gateway", tags: igwD.tags.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
+        #expect(try await s.diff(igwD) == DiffResult(action: .update, changed: ["vpc_id"], replaceBecause: []))
+        let igw = try await s.provider("aws_internet_gateway").update(try await s.find(igwD), to: igwD, changed: ["vpc_id"], s.context)
+        #expect(try await s.diff(igwD) == Self.noChanges)
+
+        try await s.provider("aws_internet_gateway").delete(igw, s.context)
+        try await s.provider("aws_vpc").delete(vpc, s.context)
+    }
 }

@@ -188,3 +188,23 @@ extension EC2 {
         String(desired.idempotencyToken.prefix(64))
     }
 }
+
+extension EC2 {
+    /// Waits until a created VPC or subnet leaves `pending`: attribute calls and children made
+    /// while it is pending may be refused. `created` is the create call's answer, which often
+    /// says `available` already and then costs no read.
+    static func waitAvailable(
+        _ created: XMLNode, what: String, deadline: Duration, _ context: ProviderContext,
+        describe: @escaping @Sendable () async throws -> XMLNode?
+    ) async throws {
+        if created.child("state")?.text == "available" { return }
+        _ = try await Waiter(policy: context.waits).wait(for: "\(what) to become available", deadline: deadline) { () async throws -> Bool? in
+            do {
+                return try await describe()?.child("state")?.text == "available" ? true : nil
+            } catch let error as AWSError where error.isNotFound {
+                // Eventual consistency: a describe right after the create may not see it yet.
+                return nil
+            }
+        }
+    }
+}

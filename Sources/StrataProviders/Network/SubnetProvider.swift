@@ -70,6 +70,9 @@ struct SubnetProvider: ResourceProvider {
             throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from CreateSubnet's answer")
         }
         await ec2.invalidate("DescribeSubnets")
+        try await EC2.waitAvailable(
+            subnet, what: "subnet \(id)", deadline: .seconds(300), context,
+            describe: { try await ec2.describe("DescribeSubnets", set: "subnetSet", [(name: "SubnetId.1", value: id)]).first })
         // Launch-time settings follow the create. A crash in between leaves a tagged subnet whose
         // next plan shows these attributes as updates, so a re-run converges.
         let created = live(subnet)

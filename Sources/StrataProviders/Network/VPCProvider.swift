@@ -99,6 +99,9 @@ struct VPCProvider: ResourceProvider {
             throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from CreateVpc's answer")
         }
         await ec2.invalidate("DescribeVpcs")
+        try await EC2.waitAvailable(
+            vpc, what: "VPC \(id)", deadline: .seconds(300), context,
+            describe: { try await ec2.describe("DescribeVpcs", set: "vpcSet", [(name: "VpcId.1", value: id)]).first })
         // The flags follow the create: a crash in between leaves a tagged VPC whose next plan
         // shows exactly these attributes as updates.
         var attributes = Self.attributes(of: vpc, region: context.region)
