@@ -193,9 +193,10 @@ struct EKS: Sendable {
     }
 
     /// Writes `desired` over `current`: tags added or changed, then keys no longer wanted removed.
+    /// `aws:` tags belong to AWS (CloudFormation, ...), cannot be removed and are left alone.
     func syncTags(arn: String, from current: [String: String], to desired: [String: String]) async throws {
         try await tagResource(arn: arn, tags: desired.filter { current[$0.key] != $0.value })
-        try await untagResource(arn: arn, keys: current.keys.filter { desired[$0] == nil })
+        try await untagResource(arn: arn, keys: current.keys.filter { desired[$0] == nil && !$0.hasPrefix("aws:") })
     }
 
     // MARK: - Plumbing

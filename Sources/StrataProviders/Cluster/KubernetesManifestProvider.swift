@@ -9,7 +9,8 @@ import StrataKubernetes
 /// address's `.`/`[`/`"` characters) selects the stack's objects, the annotation
 /// `strata.dev/address` names the address. Live `manifest` is the object projected onto the
 /// fields strata's field manager owns (its `managedFields` entry), so server-filled fields and
-/// status never read as drift.
+/// status never read as drift; `metadata.namespace` reads back only when it is not `default`,
+/// so write the default namespace by leaving it out.
 struct KubernetesManifestProvider: ResourceProvider {
     let type = "kubernetes_manifest"
 
