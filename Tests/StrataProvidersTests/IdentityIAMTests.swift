@@ -145,6 +145,21 @@ import Testing
         try await roles.delete(second, f.context)
     }
 
+    @Test func policyCreatedTwiceIsAdoptedAndAnotherAddressIsRefused() async throws {
+        let f = try await IdentityFixture()
+        let policies = try f.provider("aws_iam_policy")
+        let desired = f.desired("aws_iam_policy", "p", ["name": .string("\(f.stack)-p"), "policy": allowPolicy(["s3:GetObject"])])
+        let first = try await policies.create(desired, f.context)
+        let second = try await policies.create(desired, f.context)
+        #expect(second.id == first.id)
+        #expect(second.attributes["policy"] == first.attributes["policy"])
+        // The same name wanted by another address of the same stack is not adopted.
+        let other = f.desired("aws_iam_policy", "other", desired.attributes)
+        let error = try await #require(throws: IdentityProviderError.self) { try await policies.create(other, f.context) }
+        #expect("\(error)".contains("aws_iam_policy.p"))
+        try await policies.delete(second, f.context)
+    }
+
     @Test func roleWithGeneratedNameIsAdoptedToo() async throws {
         let f = try await IdentityFixture()
         let roles = try f.provider("aws_iam_role")
