@@ -206,7 +206,12 @@ public struct Applier: Sendable {
             case .create:
                 events.emit(.resourceCreating, plane: plane, payload)
                 let desired = try await state.desired(for: change.address)
-                let live = try await provider.create(desired, context)
+                let live = try await retryingTransient(step, change) { attempt in
+                    // A create whose answer was a 5xx may have happened: look for it (by its
+                    // ownership tag or identity) before sending it again.
+                    if attempt > 1, let found = try await findCreated(desired, provider) { return found }
+                    return try await provider.create(desired, context)
+                }
                 await state.record(change.address, live.attributes)
                 await results.created(change.address)
                 payload["id"] = live.id
@@ -218,7 +223,9 @@ public struct Applier: Sendable {
                 payload["changed"] = change.changedAttributes.joined(separator: ",")
                 events.emit(.resourceUpdating, plane: plane, payload)
                 let desired = try await state.desired(for: change.address)
-                let live = try await provider.update(current, to: desired, changed: Set(change.changedAttributes), context)
+                let live = try await retryingTransient(step, change) { _ in
+                    try await provider.update(current, to: desired, changed: Set(change.changedAttributes), context)
+                }
                 await state.record(change.address, live.attributes)
                 await results.updated(change.address)
                 payload["elapsedSeconds"] = elapsed()
@@ -230,8 +237,10 @@ public struct Applier: Sendable {
                 // A replaced resource deleted first is gone until its successor exists: nothing
                 // may resolve against the old id meanwhile.
                 if change.action == .replace && !change.createBeforeDestroy { await state.forget(change.address) }
-                try await RetryingDelete(deadline: deleteDeadline, firstPause: .seconds(1), events: events).delete(
-                    current, address: change.address, plane: plane, provider: provider, context: context)
+                try await retryingTransient(step, change) { _ in
+                    try await RetryingDelete(deadline: deleteDeadline, firstPause: .seconds(1), events: events).delete(
+                        current, address: change.address, plane: plane, provider: provider, context: context)
+                }
                 await results.deleted(change.address)
                 payload["elapsedSeconds"] = elapsed()
                 events.emit(.resourceDeleted, plane: plane, payload)
@@ -241,6 +250,47 @@ public struct Applier: Sendable {
             events.emit(.resourceFailed, plane: plane, payload.merging(ErrorFacts(error).payload) { _, new in new })
             throw error
         }
+    }
+}
+
+extension Applier {
+    /// How many times an operation is tried when AWS answers with throttling or a 5xx after the
+    /// client's own retries (which never resend a create without a client token).
+    static let transientAttempts = 4
+
+    /// Runs `body` again (with backoff) while it fails with throttling or a transient server error.
+    func retryingTransient<T: Sendable>(
+        _ step: Step, _ change: ResourceChange, _ body: (Int) async throws -> T
+    ) async throws -> T {
+        var pause: Duration = .milliseconds(500)
+        var attempt = 1
+        while true {
+            do {
+                return try await body(attempt)
+            } catch let error as AWSError where (error.isTransient || error.isThrottling) && attempt < Self.transientAttempts {
+                events.emit(
+                    .resourceRetrying, plane: change.plane.rawValue,
+                    [
+                        "address": change.address.canonical, "type": change.type, "action": Self.actionName(step, change),
+                        "attempt": String(attempt), "errorCode": error.code, "requestId": error.requestID ?? "",
+                        "reason": error.message,
+                    ])
+                try await Task.sleep(for: pause)
+                pause *= 2
+                attempt += 1
+            }
+        }
+    }
+
+    /// The resource a possibly-sent create made, found with a fresh (uncached) discovery: by its
+    /// address tag, or for untagged children by identity.
+    func findCreated(_ desired: DesiredResource, _ provider: any ResourceProvider) async throws -> LiveResource? {
+        var fresh = context
+        fresh.cache = DiscoveryCache()
+        let live = try await provider.discover(fresh)
+        if let tagged = live.first(where: { $0.address == desired.address }) { return tagged }
+        guard let identity = provider.identity(of: desired.attributes) else { return nil }
+        return live.first { $0.address == nil && $0.identity == identity }
     }
 }
 
@@ -303,6 +353,11 @@ actor ApplyState {
         }
         let missing = unresolvedNames(desired)
         guard missing.isEmpty else { throw ExecutorError.unresolved(address, missing) }
+        // The token names the call's actual content: a plan token computed while `vpc_id` was
+        // unknown would be the same for every VPC, and AWS refuses one token with different
+        // parameters (IdempotentParameterMismatch). Same content, same token is what lets a
+        // re-run after a crash be answered with the first create.
+        desired.idempotencyToken = IdempotencyToken.derive(stack: plan.stack, address: address, attributes: desired.attributes)
         return desired
     }
 

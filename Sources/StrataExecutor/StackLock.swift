@@ -70,9 +70,16 @@ public actor StackLock {
                     "Item": item(since: start, expires: expires),
                     "ConditionExpression": "attribute_not_exists(LockID) OR expires < :now",
                     "ExpressionAttributeValues": [":now": Self.number(start)],
-                ])
+                ],
+                // Resending this conditional write after a lost answer cannot take another run's
+                // lock; if the first copy landed, the resend finds our own item (handled below).
+                idempotent: true)
         } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
             let holder = try await Self.holder(client: client, table: table, stack: stack)
+            if let holder, holder.runID == runID {
+                since = holder.since
+                return holder
+            }
             throw ExecutorError.lockHeld(
                 stack: stack, holder: holder ?? LockHolder(owner: "unknown", runID: "unknown", since: start, expires: start))
         }
@@ -120,7 +127,8 @@ public actor StackLock {
                     "Item": item(since: start, expires: expires),
                     "ConditionExpression": "runId = :run",
                     "ExpressionAttributeValues": [":run": ["S": .string(runID)]],
-                ])
+                ],
+                idempotent: true)
         } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
             throw ExecutorError.lockNotHeld(
                 stack: stack, runID: runID, holder: try? await Self.holder(client: client, table: table, stack: stack))
@@ -139,6 +147,10 @@ public actor StackLock {
     /// the actual holder otherwise), whether or not its lease expired.
     public static func forceUnlock(client: AWSClient, stack: String, runID: String, table: String = defaultTable) async throws {
         try await ensureTable(client: client, table: table)
+        let current = try await holder(client: client, table: table, stack: stack)
+        guard let current, current.runID == runID else {
+            throw ExecutorError.lockNotHeld(stack: stack, runID: runID, holder: current)
+        }
         try await delete(client: client, table: table, stack: stack, runID: runID)
     }
 
@@ -161,9 +173,12 @@ public actor StackLock {
                     "TableName": .string(table), "Key": ["LockID": ["S": .string(stack)]],
                     "ConditionExpression": "runId = :run",
                     "ExpressionAttributeValues": [":run": ["S": .string(runID)]],
-                ])
+                ],
+                idempotent: true)
         } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
-            throw ExecutorError.lockNotHeld(stack: stack, runID: runID, holder: try await holder(client: client, table: table, stack: stack))
+            // A resent delete whose first copy landed finds nothing: released all the same.
+            guard let current = try await holder(client: client, table: table, stack: stack) else { return }
+            throw ExecutorError.lockNotHeld(stack: stack, runID: runID, holder: current)
         }
     }
 

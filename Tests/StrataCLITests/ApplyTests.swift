@@ -76,7 +76,7 @@ import Testing
                     "LockID": ["S": .string(copy.stack)], "owner": ["S": "ci@runner-7"], "runId": ["S": "run-elsewhere"],
                     "since": ["N": .string(String(now))], "expires": ["N": .string(String(now + 60_000))],
                 ],
-            ])
+            ], idempotent: true)
         let started = Date()
         let blocked = try StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: copy.environment(sandbox))
         #expect(blocked.status == 1)
