@@ -48,11 +48,14 @@ public enum PlanFile {
     }
 
     /// Whether a file holds a saved plan rather than a stack (what `strata apply X` asks).
+    /// A JSON object holding `liveFingerprint` and `formatVersion` (keys are sorted, so they
+    /// come after the changes: the whole file is read).
     public static func looksLikePlan(_ url: URL) -> Bool {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 4096)) ?? Data()
-        return String(decoding: head, as: UTF8.self).contains("\"liveFingerprint\"")
+        guard let data = try? Data(contentsOf: url),
+            data.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{")
+        else { return false }
+        let text = String(decoding: data, as: UTF8.self)
+        return text.contains("\"liveFingerprint\"") && text.contains("\"formatVersion\"")
     }
 
     /// The plan with sensitive attributes' values replaced by the redaction marker.
