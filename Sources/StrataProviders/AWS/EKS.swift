@@ -53,6 +53,14 @@ struct EKS: Sendable {
         return EKSUpdate(answer["update"] ?? [:])
     }
 
+    /// `AssociateEncryptionConfig`: envelope encryption on a running cluster (it cannot be removed).
+    func associateEncryptionConfig(_ name: String, _ config: JSONValue, token: String) async throws -> EKSUpdate {
+        let answer = try await call(
+            "AssociateEncryptionConfig", "POST", "/clusters/\(seg(name))/encryption-config/associate",
+            body: ["encryptionConfig": config, "clientRequestToken": .string(token)], idempotent: true)
+        return EKSUpdate(answer["update"] ?? [:])
+    }
+
     // MARK: - Node groups
 
     func createNodegroup(cluster: String, _ body: JSONValue) async throws -> JSONValue {

@@ -17,8 +17,10 @@ struct EKSAddonProvider: ResourceProvider {
         for cluster in try await EKSSupport.ownedClusterNames(context) {
             for name in try await eks.listAddons(cluster: cluster) {
                 guard let addon = try await eks.describeAddon(cluster: cluster, name: name) else { continue }
-                let live = liveResource(addon, stack: context.stack)
-                if live.address != nil { out.append(live) }
+                var live = liveResource(addon, stack: context.stack)
+                guard live.address != nil else { continue }
+                live.attributes.merge(try await podIdentities(addon, eks)) { $1 }
+                out.append(live)
             }
         }
         return out
@@ -72,7 +74,10 @@ struct EKSAddonProvider: ResourceProvider {
         var current = try await waitActive(cluster, name, context, what: "EKS add-on \(cluster)/\(name) to be ACTIVE after its update")
         if changed.contains("tags") || changed.contains("tags_all"), let arn = current.attributes.string("arn") {
             try await eks.syncTags(arn: arn, from: current.attributes["tags_all"]?.stringMap ?? [:], to: desired.tags)
-            if let described = try await eks.describeAddon(cluster: cluster, name: name) { current = liveResource(described, stack: context.stack) }
+            if let described = try await eks.describeAddon(cluster: cluster, name: name) {
+                current = liveResource(described, stack: context.stack)
+                current.attributes.merge(try await podIdentities(described, eks)) { $1 }
+            }
         }
         return current
     }
@@ -91,6 +96,25 @@ struct EKSAddonProvider: ResourceProvider {
             try EKSSupport.throwIfFailed(type, "\(cluster)/\(name)", now, failed: ["DELETE_FAILED"])
             return nil
         }
+    }
+
+    /// `pod_identity_association`: EKS reports only the ARNs of the associations the add-on owns;
+    /// one DescribePodIdentityAssociation each gives the role and service account.
+    private func podIdentities(_ addon: JSONValue, _ eks: EKS) async throws -> [String: Value] {
+        let arns = (addon["podIdentityAssociations"]?.arrayValue ?? []).compactMap(\.stringValue)
+        guard !arns.isEmpty, let cluster = addon["clusterName"]?.stringValue else { return [:] }
+        var items: [Value] = []
+        for arn in arns {
+            // arn:aws:eks:<region>:<account>:podidentityassociation/<cluster>/<id>
+            guard let id = arn.split(separator: "/").last.map(String.init),
+                let association = try await eks.describePodIdentityAssociation(cluster: cluster, id: id)
+            else { continue }
+            items.append(.map([
+                "role_arn": EKSSupport.string(association["roleArn"]), "service_account": EKSSupport.string(association["serviceAccount"]),
+            ]))
+        }
+        let sorted = items.sorted { EKSSupport.block($0)["service_account"]?.stringValue ?? "" < EKSSupport.block($1)["service_account"]?.stringValue ?? "" }
+        return ["pod_identity_association": .list(sorted)]
     }
 
     // MARK: - Mapping
@@ -118,7 +142,10 @@ struct EKSAddonProvider: ResourceProvider {
                 throw ClusterProviderError.failed(type: type, name: "\(cluster)/\(name)", status: "gone", detail: "disappeared while waiting")
             }
             try EKSSupport.throwIfFailed(type, "\(cluster)/\(name)", addon, failed: ["CREATE_FAILED", "UPDATE_FAILED"])
-            return addon["status"]?.stringValue == "ACTIVE" ? liveResource(addon, stack: stack) : nil
+            guard addon["status"]?.stringValue == "ACTIVE" else { return nil }
+            var live = liveResource(addon, stack: stack)
+            live.attributes.merge(try await podIdentities(addon, eks)) { $1 }
+            return live
         }
     }
 

@@ -105,6 +105,15 @@ struct EKSClusterProvider: ResourceProvider {
             let enabled = EKSSupport.block(desired.attributes["zonal_shift_config"])["enabled"] ?? .bool(false)
             try await run("zonal-shift", ["zonalShiftConfig": ["enabled": try EKSSupport.wire(desired, "zonal_shift_config.enabled", enabled)]])
         }
+        if changed.contains("encryption_config"), current.attributes["encryption_config"] == nil,
+            let config = try encryptionConfig(desired)
+        {
+            // Enabling is the one change EKS allows; a changed key or resource list needs a new cluster.
+            let update = try await eks.associateEncryptionConfig(name, config, token: EKSSupport.updateToken(desired, call: "encrypt", from: current))
+            try await eks.waitForUpdate(
+                update, cluster: name, what: "EKS cluster \(name) encryption", deadline: Self.updateDeadline, waits: context.waits)
+            current = try await waitActive(name, context, what: "EKS cluster \(name) to be ACTIVE after enabling encryption", deadline: Self.updateDeadline)
+        }
         if changed.contains("tags") || changed.contains("tags_all"), let arn = current.attributes.string("arn") {
             let have = current.attributes["tags_all"]?.stringMap ?? [:]
             try await eks.syncTags(arn: arn, from: have, to: desired.tags)
@@ -169,14 +178,7 @@ struct EKSClusterProvider: ResourceProvider {
         if let cidr = network["service_ipv4_cidr"]?.stringValue { knc["serviceIpv4Cidr"] = .string(cidr) }
         if let family = network["ip_family"]?.stringValue { knc["ipFamily"] = .string(family) }
         if !knc.isEmpty { body["kubernetesNetworkConfig"] = .object(knc) }
-        let encryption = EKSSupport.block(attributes["encryption_config"])
-        if !encryption.isEmpty {
-            let key = EKSSupport.block(encryption["provider"])["key_arn"] ?? .null
-            body["encryptionConfig"] = [[
-                "resources": try EKSSupport.wire(desired, "encryption_config.resources", encryption["resources"] ?? .list([.string("secrets")])),
-                "provider": ["keyArn": try EKSSupport.wire(desired, "encryption_config.provider.key_arn", key)],
-            ]]
-        }
+        if let encryption = try encryptionConfig(desired) { body["encryptionConfig"] = encryption }
         let logs = attributes["enabled_cluster_log_types"]?.stringList ?? []
         if !logs.isEmpty { body["logging"] = ["clusterLogging": [["types": .array(logs.map { .string($0) }), "enabled": true]]] }
         let access = EKSSupport.block(attributes["access_config"])
@@ -194,6 +196,17 @@ struct EKSClusterProvider: ResourceProvider {
             body["zonalShiftConfig"] = ["enabled": .bool(enabled)]
         }
         return .object(body)
+    }
+
+    /// `encryption_config` as EKS's one-element `encryptionConfig` list; nil when not set.
+    private func encryptionConfig(_ desired: DesiredResource) throws -> JSONValue? {
+        let encryption = EKSSupport.block(desired.attributes["encryption_config"])
+        guard !encryption.isEmpty else { return nil }
+        let key = EKSSupport.block(encryption["provider"])["key_arn"] ?? .null
+        return [[
+            "resources": try EKSSupport.wire(desired, "encryption_config.resources", encryption["resources"] ?? .list([.string("secrets")])),
+            "provider": ["keyArn": try EKSSupport.wire(desired, "encryption_config.provider.key_arn", key)],
+        ]]
     }
 
     private func waitActive(_ name: String, _ context: ProviderContext, what: String, deadline: Duration) async throws -> LiveResource {
