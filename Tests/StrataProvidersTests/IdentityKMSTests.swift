@@ -71,4 +71,19 @@ import Testing
         try await keys.delete(other, f.context)
         #expect(try await keys.discover(f.context).isEmpty)
     }
+
+    @Test func keyCreatedTwiceIsAdopted() async throws {
+        let f = try await IdentityFixture()
+        let keys = try f.provider("aws_kms_key")
+        let desired = f.desired("aws_kms_key", "k", ["description": .string("first")])
+        let first = try await keys.create(desired, f.context)
+        // The run crashed before recording the key; the next one creates it again, a bit changed.
+        var again = desired
+        again.attributes["description"] = .string("second")
+        let second = try await keys.create(again, f.context)
+        #expect(second.id == first.id)
+        #expect(second.attributes["description"] == .string("second"))
+        #expect(try await keys.discover(f.context).count == 1)
+        try await keys.delete(second, f.context)
+    }
 }

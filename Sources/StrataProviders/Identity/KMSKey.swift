@@ -34,11 +34,17 @@ struct KMSKeyProvider: ResourceProvider {
         return LiveResource(type: "aws_kms_key", address: address, id: id, attributes: attributes)
     }
 
-    /// CreateKey takes no client token: a create whose answer was lost leaves a tagged key that
-    /// the next plan's discovery finds at this address, so it is updated, never duplicated.
+    /// CreateKey takes no client token and keys have no unique name, so a create first looks for
+    /// a key already tagged with this address (a create whose answer was lost, or a crashed run)
+    /// and adopts it, brought to the desired settings. The look reuses the discovery cache when
+    /// the plan's is shared; a failed CreateKey clears it so the retry looks again.
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let kms = KMS(context)
         let a = desired.attributes
+        if let existing = try await kms.ownedKeys().compactMap({ Self.live($0, context) }).first(where: { $0.address == desired.address }) {
+            let changed: Set<String> = ["description", "policy", "enable_key_rotation", "is_enabled", "tags"]
+            return try await update(existing, to: desired, changed: changed.filter { a[$0] != nil || $0 == "tags" }, context)
+        }
         var body: [String: JSONValue] = ["Tags": KMS.tagList(desired.tags)]
         if let description = a.string("description") { body["Description"] = .string(description) }
         if let usage = a.string("key_usage") { body["KeyUsage"] = .string(usage) }
@@ -48,8 +54,14 @@ struct KMSKeyProvider: ResourceProvider {
         if let multi = a.bool("multi_region") { body["MultiRegion"] = .bool(multi) }
         if let store = a.string("custom_key_store_id") { body["CustomKeyStoreId"] = .string(store) }
         if let xks = a.string("xks_key_id") { body["XksKeyId"] = .string(xks) }
-        let answer = try await kms.calls.call("CreateKey", body)
-        await kms.invalidate()
+        let answer: JSONValue
+        do {
+            answer = try await kms.calls.call("CreateKey", body)
+            await kms.invalidate()
+        } catch {
+            await kms.invalidate()
+            throw error
+        }
         guard let id = answer["KeyMetadata"]?["KeyId"]?.stringValue else {
             throw IdentityProviderError.invalidAttribute(type: type, attribute: "key_id", problem: "CreateKey answered without a key id")
         }
