@@ -38,13 +38,24 @@ enum EKSSupport {
         let stack = context.stack
         return try await context.cache.value(clustersKey) { () async throws -> [JSONValue] in
             let names = try await eks.listClusters()
-            var owned: [JSONValue] = []
-            for name in names {
-                // A cluster deleted between list and describe is simply not there.
-                guard let cluster = try await eks.describeCluster(name) else { continue }
-                if stringMap(cluster["tags"])[ProviderContext.stackTag] == stack { owned.append(cluster) }
+            // Eight describes in flight at a time; the client's rate limiter paces them further.
+            var described: [Int: JSONValue] = [:]
+            try await withThrowingTaskGroup(of: (Int, JSONValue?).self) { group in
+                var next = 0
+                func launch() {
+                    guard next < names.count else { return }
+                    let index = next
+                    next += 1
+                    group.addTask { (index, try await eks.describeCluster(names[index])) }
+                }
+                for _ in 0..<8 { launch() }
+                while let (index, cluster) = try await group.next() {
+                    // A cluster deleted between list and describe is simply not there.
+                    if let cluster { described[index] = cluster }
+                    launch()
+                }
             }
-            return owned
+            return names.indices.compactMap { described[$0] }.filter { stringMap($0["tags"])[ProviderContext.stackTag] == stack }
         }
     }
 
