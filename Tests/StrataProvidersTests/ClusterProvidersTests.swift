@@ -367,6 +367,26 @@ struct ClusterProvidersTests {
         try await groups.delete(moved, h.context)
         try await clusters.delete(upgraded, h.context)
     }
+
+    @Test("a wait that runs out says what it waited for; deleting a cluster still CREATING waits until EKS accepts")
+    func deadlines() async throws {
+        let h = try await ClusterHarness.make()
+        let provider = try h.provider("aws_eks_cluster")
+        var hurried = h.context
+        hurried.waits = WaitPolicy(interval: .milliseconds(50), deadlineScale: 0.000_01)
+        do {
+            _ = try await provider.create(h.clusterDesired(), hurried)
+            Issue.record("the create outran an 18 ms deadline")
+        } catch let timeout as WaitTimeout {
+            #expect(timeout.description.contains("EKS cluster \(h.clusterName) to be ACTIVE"), "\(timeout)")
+        }
+        let creating = try #require(try await EKS(h.client).describeCluster(h.clusterName))
+        #expect(creating["status"]?.stringValue == "CREATING")
+        // EKS refuses DeleteCluster while CREATING; the provider waits for it, then deletes.
+        let live = LiveResource(type: "aws_eks_cluster", address: nil, id: h.clusterName, attributes: [:])
+        try await provider.delete(live, h.context)
+        #expect(try await EKS(h.client).describeCluster(h.clusterName) == nil)
+    }
 }
 
 /// Passes requests to libcurl and records `METHOD path` of each.
