@@ -356,6 +356,9 @@ struct ClusterProvidersTests {
         ])
         let group = try await groups.create(groupDesired, h.context)
         #expect(group.attributes.string("version") == "1.32")
+        // Re-run with the same client token: the same group, not a second one or an error.
+        #expect(try await groups.create(groupDesired, h.context).attributes.string("arn") == group.attributes.string("arn"))
+        #expect(try await EKS(h.client).listNodegroups(cluster: h.clusterName) == ["workers"])
         let upgraded = try await clusters.update(cluster, to: h.clusterDesired(["version": "1.33"]), changed: ["version"], h.context)
         #expect(upgraded.attributes.string("version") == "1.33")
         var next = groupDesired
