@@ -93,4 +93,27 @@ import Testing
         try await h.provider("aws_internet_gateway").delete(igw, h.context)
         try await h.provider("aws_vpc").delete(vpc, h.context)
     }
+
+    /// Discovery decides what a plan deletes, so another stack's gateway must never show up,
+    /// even where the describe ignores the tag filter (the sandbox's DescribeNatGateways does).
+    @Test func discoveryKeepsToItsOwnStack() async throws {
+        let other = try await NetworkHarness.make()
+        let vpc = try await other.create(other.desired("aws_vpc", "v", ["cidr_block": .string("10.73.0.0/16")]))
+        let igw = try await other.create(other.desired("aws_internet_gateway", "g", ["vpc_id": .string(vpc.id)]))
+        let subnet = try await other.create(other.desired("aws_subnet", "s", ["vpc_id": .string(vpc.id), "cidr_block": .string("10.73.1.0/24")]))
+        let eip = try await other.create(other.desired("aws_eip", "ip", [:]))
+        let nat = try await other.create(other.desired("aws_nat_gateway", "nat", ["subnet_id": .string(subnet.id), "allocation_id": .string(eip.id)]))
+
+        let mine = try await NetworkHarness.make()
+        for type in ["aws_vpc", "aws_internet_gateway", "aws_subnet", "aws_eip", "aws_nat_gateway"] {
+            #expect(try await mine.discover(type).isEmpty, "\(type) of another stack discovered")
+        }
+        #expect(try await other.discover("aws_nat_gateway").map(\.id) == [nat.id])
+
+        try await other.provider("aws_nat_gateway").delete(nat, other.context)
+        try await other.provider("aws_eip").delete(eip, other.context)
+        try await other.provider("aws_subnet").delete(subnet, other.context)
+        try await other.provider("aws_internet_gateway").delete(igw, other.context)
+        try await other.provider("aws_vpc").delete(vpc, other.context)
+    }
 }

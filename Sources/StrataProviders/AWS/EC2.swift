@@ -50,7 +50,10 @@ struct EC2: Sendable {
         let stack = stack
         let ec2 = self
         return try await cache.value(Self.cacheKey(action) + ":" + stack) {
+            // The filter does the work; the check keeps another stack's resources out should a
+            // service (or a stand-in for it) ignore a filter, since discovery decides deletions.
             try await ec2.describe(action, set: set, QueryValue.filters([(name: "tag:\(ProviderContext.stackTag)", values: [stack])]))
+                .filter { EC2.tags(of: $0)[ProviderContext.stackTag] == stack }
         }
     }
 

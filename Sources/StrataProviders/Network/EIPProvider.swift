@@ -93,6 +93,6 @@ struct EIPProvider: ResourceProvider {
 
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {
         try await EC2(context).describe("DescribeAddresses", set: "addressesSet", [(name: "AllocationId.1", value: id)])
-            .compactMap { live($0, context.region) }.first
+            .compactMap { live($0, context.region) }.first { $0.id == id }
     }
 }

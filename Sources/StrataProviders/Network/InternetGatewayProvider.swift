@@ -81,6 +81,6 @@ struct InternetGatewayProvider: ResourceProvider {
 
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {
         try await EC2(context).describe("DescribeInternetGateways", set: "internetGatewaySet", [(name: "InternetGatewayId.1", value: id)])
-            .compactMap { live($0, context.region) }.first
+            .compactMap { live($0, context.region) }.first { $0.id == id }
     }
 }

@@ -177,7 +177,7 @@ struct LaunchTemplateProvider: ResourceProvider {
         let versions = try await ec2.describe(
             "DescribeLaunchTemplateVersions", set: "launchTemplateVersionSet",
             [(name: "LaunchTemplateId", value: id), (name: "LaunchTemplateVersion.1", value: latest.map(String.init) ?? "$Latest")])
-        let version = versions.first
+        let version = versions.first { latest == nil || $0.child("versionNumber").flatMap { Int($0.text) } == latest } ?? versions.first
         var attributes = Self.decode(Self.data, version?.child("launchTemplateData"))
         // Template tags are not instance tags: an answer that lists them among the data's tag
         // specifications (the sandbox does) is not a difference.
@@ -266,7 +266,7 @@ struct LaunchTemplateProvider: ResourceProvider {
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {
         let ec2 = EC2(context)
         let templates = try await ec2.describe("DescribeLaunchTemplates", set: "launchTemplates", [(name: "LaunchTemplateId.1", value: id)])
-        guard let template = templates.first else { return nil }
+        guard let template = templates.first(where: { $0.child("launchTemplateId")?.text == id }) else { return nil }
         return try await read(template, ec2, context.region)
     }
 }

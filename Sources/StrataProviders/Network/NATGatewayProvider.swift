@@ -119,7 +119,8 @@ struct NATGatewayProvider: ResourceProvider {
     /// One gateway by id; nil once AWS no longer knows it.
     private func describe(_ id: String, _ ec2: EC2) async throws -> XMLNode? {
         do {
-            return try await ec2.describe("DescribeNatGateways", set: "natGatewaySet", [(name: "NatGatewayId.1", value: id)]).first
+            return try await ec2.describe("DescribeNatGateways", set: "natGatewaySet", [(name: "NatGatewayId.1", value: id)]
+            ).first { $0.child("natGatewayId")?.text == id }
         } catch let error as AWSError where error.isNotFound {
             return nil
         }

@@ -21,7 +21,9 @@ struct RouteTableProvider: ResourceProvider {
     func live(_ table: XMLNode, _ region: String) -> LiveResource? {
         guard let id = table.child("routeTableId")?.text else { return nil }
         let owner = table.child("ownerId")?.text ?? ""
+        // By destination, so the same routes always read the same.
         let routes = (table.child("routeSet")?.items ?? []).filter(RouteProvider.isManaged).map(Self.inlineRoute)
+            .sorted { Self.destination(of: $0) < Self.destination(of: $1) }
         let attributes: [String: Value] = [
             "vpc_id": EC2.string(table, "vpcId") ?? .null,
             "owner_id": .string(owner),
@@ -106,18 +108,20 @@ struct RouteTableProvider: ResourceProvider {
     static func byDestination(_ routes: Value?) -> [String: Value] {
         guard case .list(let blocks)? = routes else { return [:] }
         var out: [String: Value] = [:]
-        for block in blocks {
-            guard case .map(let fields) = block else { continue }
-            let destination = fields["cidr_block"]?.stringValue ?? fields["ipv6_cidr_block"]?.stringValue
-                ?? fields["destination_prefix_list_id"]?.stringValue ?? ""
-            out[destination] = block
-        }
+        for block in blocks { out[destination(of: block)] = block }
         return out
+    }
+
+    /// An inline route's destination: its IPv4 or IPv6 block or its prefix list.
+    static func destination(of block: Value) -> String {
+        guard case .map(let fields) = block else { return "" }
+        return fields["cidr_block"]?.stringValue ?? fields["ipv6_cidr_block"]?.stringValue
+            ?? fields["destination_prefix_list_id"]?.stringValue ?? ""
     }
 
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {
         try await EC2(context).describe("DescribeRouteTables", set: "routeTableSet", [(name: "RouteTableId.1", value: id)])
-            .compactMap { live($0, context.region) }.first
+            .compactMap { live($0, context.region) }.first { $0.id == id }
     }
 }
 

@@ -145,7 +145,12 @@ struct AtomicRule: Hashable, Sendable {
         for rule in rules {
             grouped[Key(proto: rule.ipProtocol, from: rule.fromPort, to: rule.toPort, description: rule.description), default: []].append(rule)
         }
-        let blocks = grouped.map { key, rules -> Value in
+        // Sorted by protocol, ports and description so the same rules always read the same.
+        let keys = grouped.keys.sorted {
+            ($0.proto, $0.from, $0.to, $0.description ?? "") < ($1.proto, $1.from, $1.to, $1.description ?? "")
+        }
+        let blocks = keys.map { key -> Value in
+            let rules = grouped[key] ?? []
             var cidrs: [String] = [], ipv6: [String] = [], lists: [String] = [], groups: [String] = []
             var isSelf = false
             for rule in rules {
@@ -168,7 +173,7 @@ struct AtomicRule: Hashable, Sendable {
                 "description": key.description.map(Value.string) ?? .null,
             ])
         }
-        return .list(blocks.sorted { "\($0)" < "\($1)" })
+        return .list(blocks)
     }
 
     // MARK: - Calls

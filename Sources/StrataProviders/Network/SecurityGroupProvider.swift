@@ -127,6 +127,6 @@ struct SecurityGroupProvider: ResourceProvider {
 
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {
         try await EC2(context).describe("DescribeSecurityGroups", set: "securityGroupInfo", [(name: "GroupId.1", value: id)])
-            .compactMap { live($0, context.region) }.first
+            .compactMap { live($0, context.region) }.first { $0.id == id }
     }
 }

@@ -114,7 +114,7 @@ struct SecurityGroupRuleProvider: ResourceProvider {
                 // Authorized before a crash, or by hand: adopt it by tagging it.
                 let items = try await ec2.describe(
                     "DescribeSecurityGroupRules", set: "securityGroupRuleSet", QueryValue.filters([(name: "group-id", values: [group])]))
-                guard let existing = items.first(where: { AtomicRule.rule(ofRuleItem: $0)?.key == rule.key }),
+                guard let existing = items.first(where: { $0.child("groupId")?.text == group && AtomicRule.rule(ofRuleItem: $0)?.key == rule.key }),
                     let id = existing.child("securityGroupRuleId")?.text
                 else { throw error }
                 try await ec2.syncTags(id, live: EC2.tags(of: existing), desired: tags)

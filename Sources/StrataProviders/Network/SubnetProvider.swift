@@ -72,7 +72,7 @@ struct SubnetProvider: ResourceProvider {
         await ec2.invalidate("DescribeSubnets")
         try await EC2.waitAvailable(
             subnet, what: "subnet \(id)", deadline: .seconds(300), context,
-            describe: { try await ec2.describe("DescribeSubnets", set: "subnetSet", [(name: "SubnetId.1", value: id)]).first })
+            describe: { try await ec2.describe("DescribeSubnets", set: "subnetSet", [(name: "SubnetId.1", value: id)]).first { $0.child("subnetId")?.text == id } })
         // Launch-time settings follow the create. A crash in between leaves a tagged subnet whose
         // next plan shows these attributes as updates, so a re-run converges.
         let created = live(subnet)
@@ -135,6 +135,6 @@ struct SubnetProvider: ResourceProvider {
     }
 
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {
-        try await EC2(context).describe("DescribeSubnets", set: "subnetSet", [(name: "SubnetId.1", value: id)]).compactMap(live).first
+        try await EC2(context).describe("DescribeSubnets", set: "subnetSet", [(name: "SubnetId.1", value: id)]).compactMap(live).first { $0.id == id }
     }
 }

@@ -41,9 +41,12 @@ struct VPCProvider: ResourceProvider {
             }
             return out
         }
-        let mainTable = byVPC(mainTables, "routeTableId")
-        let defaultGroup = byVPC(defaultGroups, "groupId")
-        let defaultACL = byVPC(defaultACLs, "networkAclId")
+        // The answers are checked as well as filtered: each must be the VPC's default.
+        let mainTable = byVPC(
+            mainTables.filter { ($0.child("associationSet")?.items ?? []).contains { $0.child("main")?.text == "true" } },
+            "routeTableId")
+        let defaultGroup = byVPC(defaultGroups.filter { $0.child("groupName")?.text == "default" }, "groupId")
+        let defaultACL = byVPC(defaultACLs.filter { $0.child("default")?.text == "true" }, "networkAclId")
 
         var live: [LiveResource] = []
         for vpc in vpcs {
@@ -101,7 +104,7 @@ struct VPCProvider: ResourceProvider {
         await ec2.invalidate("DescribeVpcs")
         try await EC2.waitAvailable(
             vpc, what: "VPC \(id)", deadline: .seconds(300), context,
-            describe: { try await ec2.describe("DescribeVpcs", set: "vpcSet", [(name: "VpcId.1", value: id)]).first })
+            describe: { try await ec2.describe("DescribeVpcs", set: "vpcSet", [(name: "VpcId.1", value: id)]).first { $0.child("vpcId")?.text == id } })
         // The flags follow the create: a crash in between leaves a tagged VPC whose next plan
         // shows exactly these attributes as updates.
         var attributes = Self.attributes(of: vpc, region: context.region)
@@ -146,6 +149,6 @@ struct VPCProvider: ResourceProvider {
     /// plan compares against.
     private func refreshed(_ id: String, _ desired: DesiredResource, _ context: ProviderContext, fallback: LiveResource) async throws -> LiveResource {
         let vpcs = try await EC2(context).describe("DescribeVpcs", set: "vpcSet", [(name: "VpcId.1", value: id)])
-        return try await read(vpcs, context).first ?? fallback
+        return try await read(vpcs.filter { $0.child("vpcId")?.text == id }, context).first ?? fallback
     }
 }

@@ -144,7 +144,7 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
     private func find(_ rule: AtomicRule, group: String, _ ec2: EC2) async throws -> XMLNode? {
         let items = try await ec2.describe(
             "DescribeSecurityGroupRules", set: "securityGroupRuleSet", QueryValue.filters([(name: "group-id", values: [group])]))
-        return items.first { AtomicRule.rule(ofRuleItem: $0)?.key == rule.key }
+        return items.first { $0.child("groupId")?.text == group && AtomicRule.rule(ofRuleItem: $0)?.key == rule.key }
     }
 
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {
@@ -152,6 +152,6 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
         let items = try await ec2.describe("DescribeSecurityGroupRules", set: "securityGroupRuleSet", [(name: "SecurityGroupRuleId.1", value: id)])
         guard !items.isEmpty else { return nil }
         let descriptions = try await AtomicRule.descriptions(ec2)
-        return items.compactMap { live($0, context.region, descriptions) }.first
+        return items.compactMap { live($0, context.region, descriptions) }.first { $0.id == id }
     }
 }
