@@ -199,6 +199,19 @@ struct ClusterProvidersTests {
         #expect(projected == expected)
     }
 
+    @Test("a Secret's values stay out of the read-back object")
+    func secretObjectRedacted() {
+        let secret: JSONValue = [
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": ["name": "token", "namespace": "apps", "labels": ["strata.dev/stack": "s1"], "annotations": ["strata.dev/address": "kubernetes_manifest.token"]],
+            "data": ["password": "aHVudGVyMg=="],
+        ]
+        let live = KubernetesManifestProvider().liveResource(secret, cluster: "c1", stack: "s1")
+        #expect(live.address?.canonical == "kubernetes_manifest.token")
+        #expect(EKSSupport.block(live.attributes["object"])["data"] == Value(json: ["password": "(sensitive)"]))
+        #expect(!"\(live.attributes["object"] ?? .null)".contains("aHVudGVyMg=="))
+    }
+
     @Test("node group, add-on, access entry + policy, pod identity, manifest: create, discover, update, delete")
     func children() async throws {
         let h = try await ClusterHarness.make()

@@ -217,6 +217,12 @@ struct KubernetesManifestProvider: ResourceProvider {
         if case .object(var members) = stored, case .object(var meta)? = members["metadata"] {
             meta["managedFields"] = nil
             members["metadata"] = .object(meta)
+            // `object` is only for reading back; a Secret's values stay out of plans and events.
+            if kind == "Secret", apiVersion == "v1" {
+                for key in ["data", "stringData"] {
+                    if case .object(let values)? = members[key] { members[key] = .object(values.mapValues { _ in "(sensitive)" }) }
+                }
+            }
             stored = .object(members)
         }
         let id = [cluster, apiVersion, kind, namespace ?? "", name].joined(separator: "|")
