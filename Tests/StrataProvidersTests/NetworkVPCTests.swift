@@ -103,4 +103,21 @@ import Testing
         try await h.deleteAndConfirm(updated, desired)
         try await h.provider("aws_vpc").delete(vpc, h.context)
     }
+
+    @Test func vpcGainsAndLosesAnAmazonIPv6Block() async throws {
+        let h = try await NetworkHarness.make()
+        let desired = h.desired("aws_vpc", "v6", ["cidr_block": .string("10.62.0.0/16")])
+        let created = try await h.create(desired)
+        #expect(created.attributes["ipv6_cidr_block"] == .null)
+        var dual = desired
+        dual.attributes["assign_generated_ipv6_cidr_block"] = .bool(true)
+        #expect(try h.differences(dual, created) == ["assign_generated_ipv6_cidr_block"])
+        let updated = try await h.provider("aws_vpc").update(created, to: dual, changed: ["assign_generated_ipv6_cidr_block"], h.context)
+        #expect(updated.attributes.string("ipv6_cidr_block")?.contains(":") == true)
+        #expect(try h.differences(dual, try #require(try await h.discovered(dual))) == [])
+
+        let back = try await h.provider("aws_vpc").update(updated, to: desired, changed: ["assign_generated_ipv6_cidr_block"], h.context)
+        #expect(try h.differences(desired, back) == [])
+        try await h.deleteAndConfirm(back, desired)
+    }
 }

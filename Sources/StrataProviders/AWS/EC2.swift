@@ -71,11 +71,13 @@ struct EC2: Sendable {
         QueryValue.tagSpecifications(resourceType: resourceType, tags: tags.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) })
     }
 
-    /// The `tagSet` of a described item.
+    /// The `tagSet` of a described item, without AWS's reserved `aws:` tags: nobody can set or
+    /// remove those (CloudFormation and other services write them), so they are never a
+    /// difference and never something to sync.
     static func tags(of item: XMLNode) -> [String: String] {
         var tags: [String: String] = [:]
         for tag in item.child("tagSet")?.items ?? [] {
-            if let key = tag.child("key")?.text { tags[key] = tag.child("value")?.text ?? "" }
+            if let key = tag.child("key")?.text, !key.hasPrefix("aws:") { tags[key] = tag.child("value")?.text ?? "" }
         }
         return tags
     }

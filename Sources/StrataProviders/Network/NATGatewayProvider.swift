@@ -97,6 +97,9 @@ struct NATGatewayProvider: ResourceProvider {
                 try await ec2.call("AssociateNatGatewayAddress", parameters)
             }
         }
+        if !changed.isDisjoint(with: ["secondary_private_ip_addresses", "secondary_private_ip_address_count"]) {
+            try await resizePrivateAddresses(live, desired, ec2)
+        }
         if changed.contains("tags") || changed.contains("tags_all") {
             try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
         }
@@ -113,6 +116,35 @@ struct NATGatewayProvider: ResourceProvider {
         _ = try await Waiter(policy: context.waits).wait(for: "NAT gateway \(live.id) to be deleted", deadline: Self.deadline) { () async throws -> Bool? in
             guard let gateway = try await describe(live.id, ec2) else { return true }
             return gateway.child("state")?.text == "deleted" ? true : nil
+        }
+    }
+
+    /// A private NAT's secondary addresses: named ones assigned and unassigned to match, or a
+    /// count grown by assigning more and shrunk by unassigning the last ones.
+    private func resizePrivateAddresses(_ live: LiveResource, _ desired: DesiredResource, _ ec2: EC2) async throws {
+        let have = live.attributes["secondary_private_ip_addresses"]?.stringList ?? []
+        var assign: EC2.Parameters = []
+        var unassign: [String] = []
+        if let wanted = desired.attributes["secondary_private_ip_addresses"], wanted != .null {
+            let want = wanted.stringList
+            for (index, address) in want.filter({ !have.contains($0) }).enumerated() {
+                assign.append((name: "PrivateIpAddress.\(index + 1)", value: address))
+            }
+            unassign = have.filter { !want.contains($0) }
+        } else if let count = desired.attributes.int("secondary_private_ip_address_count") {
+            if count > have.count {
+                assign = [(name: "PrivateIpAddressCount", value: String(count - have.count))]
+            } else {
+                unassign = Array(have.suffix(have.count - count))
+            }
+        }
+        if !unassign.isEmpty {
+            var parameters: EC2.Parameters = [(name: "NatGatewayId", value: live.id)]
+            for (index, address) in unassign.enumerated() { parameters.append((name: "PrivateIpAddress.\(index + 1)", value: address)) }
+            try await ec2.call("UnassignPrivateNatGatewayAddress", parameters)
+        }
+        if !assign.isEmpty {
+            try await ec2.call("AssignPrivateNatGatewayAddress", [(name: "NatGatewayId", value: live.id)] + assign)
         }
     }
 

@@ -59,6 +59,9 @@ struct RouteTableProvider: ResourceProvider {
         if let routes = desired.attributes["route"], case .list(let blocks) = routes {
             for block in blocks { try await createRoute(id, block, ec2) }
         }
+        for gateway in desired.attributes["propagating_vgws"]?.stringList ?? [] {
+            try await ec2.call("EnableVgwRoutePropagation", [(name: "RouteTableId", value: id), (name: "GatewayId", value: gateway)])
+        }
         return try await refreshed(id, context)
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
     }
@@ -83,6 +86,16 @@ struct RouteTableProvider: ResourceProvider {
                 } else {
                     try await createRoute(live.id, block, ec2)
                 }
+            }
+        }
+        if changed.contains("propagating_vgws") {
+            let have = Set(live.attributes["propagating_vgws"]?.stringList ?? [])
+            let want = Set(desired.attributes["propagating_vgws"]?.stringList ?? [])
+            for gateway in have.subtracting(want).sorted() {
+                try await ec2.call("DisableVgwRoutePropagation", [(name: "RouteTableId", value: live.id), (name: "GatewayId", value: gateway)])
+            }
+            for gateway in want.subtracting(have).sorted() {
+                try await ec2.call("EnableVgwRoutePropagation", [(name: "RouteTableId", value: live.id), (name: "GatewayId", value: gateway)])
             }
         }
         if changed.contains("tags") || changed.contains("tags_all") {

@@ -124,6 +124,9 @@ struct VPCProvider: ResourceProvider {
         if changed.contains("instance_tenancy"), let tenancy = desired.attributes.string("instance_tenancy") {
             try await ec2.call("ModifyVpcTenancy", [(name: "VpcId", value: live.id), (name: "InstanceTenancy", value: tenancy)])
         }
+        if !changed.isDisjoint(with: ["assign_generated_ipv6_cidr_block", "ipv6_cidr_block", "ipv6_ipam_pool_id", "ipv6_netmask_length"]) {
+            try await replaceIPv6(live, desired, ec2)
+        }
         if changed.contains("tags") || changed.contains("tags_all") {
             try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
         }
@@ -137,6 +140,27 @@ struct VPCProvider: ResourceProvider {
             try await ec2.call("DeleteVpc", [(name: "VpcId", value: live.id)])
         }
         await ec2.invalidate("DescribeVpcs")
+    }
+
+    /// The VPC's IPv6 block: the old association goes, then Amazon's block or one from an IPAM
+    /// pool is associated as the stack now says (a VPC holds one IPv6 block here).
+    private func replaceIPv6(_ live: LiveResource, _ desired: DesiredResource, _ ec2: EC2) async throws {
+        if let association = live.attributes.string("ipv6_association_id") {
+            try await AWSError.ec2IgnoringNotFound {
+                try await ec2.call("DisassociateVpcCidrBlock", [(name: "AssociationId", value: association)])
+            }
+        }
+        var parameters: EC2.Parameters = [(name: "VpcId", value: live.id)]
+        if desired.ec2Bool("assign_generated_ipv6_cidr_block", default: false) {
+            parameters.append((name: "AmazonProvidedIpv6CidrBlock", value: "true"))
+        } else if desired.attributes.string("ipv6_ipam_pool_id") != nil {
+            parameters += desired.ec2Parameter("Ipv6IpamPoolId", "ipv6_ipam_pool_id")
+                + desired.ec2Parameter("Ipv6NetmaskLength", "ipv6_netmask_length")
+                + desired.ec2Parameter("Ipv6CidrBlock", "ipv6_cidr_block")
+        } else {
+            return
+        }
+        try await ec2.call("AssociateVpcCidrBlock", parameters)
     }
 
     private func setFlag(_ name: String, _ value: Bool, vpc: String, _ ec2: EC2) async throws {
