@@ -120,7 +120,9 @@ struct PlannerHarness {
 
     /// Carries out a plan's creates, updates and deletes with the providers directly, in
     /// dependency order, resolving values known after apply as it goes, the way apply does.
-    func carryOut(_ plan: Plan) async throws {
+    func carryOut(_ plan: Plan, only: Set<ResourceAddress>? = nil) async throws {
+        var plan = plan
+        if let only { plan.changes = plan.changes.filter { only.contains($0.address) || $0.action == .noop } }
         var live: [ResourceAddress: [String: Value]] = [:]
         for change in plan.changes where change.action == .noop || change.action == .update {
             if let current = change.live { live[change.address] = current.attributes }

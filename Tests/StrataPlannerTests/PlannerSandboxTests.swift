@@ -294,3 +294,96 @@ import Testing
         }
     }
 }
+
+/// A cluster version change against live EKS: the plan orders the rollout and refuses what
+/// Kubernetes' version-skew rules forbid, before anything runs.
+@Suite struct RolloutPlanSandboxTests {
+    static let stack = """
+        stack: $NAME
+        region: us-east-1
+        modules:
+          network:
+            source: $MODULES/vpc
+            with: { cidr: 10.70.0.0/16, zones: 2, nat: none }
+          cluster:
+            source: $MODULES/eks
+            with:
+              name: $NAME
+              version: "1.31"
+              vpc_id: ${network.vpc_id}
+              subnets: ${network.private_subnet_ids}
+              addons: { coredns: "" }
+              node_pools:
+                system: { instance_types: [m6i.large], min: 1, max: 2 }
+        """
+
+    @Test func versionBumpIsOrderedAndChecked() async throws {
+        // Cluster and pool at 1.30; then the control plane alone moves to 1.31 out of band, so
+        // the pool runs one minor behind it, as in the middle of a rollout.
+        let harness = try await PlannerHarness.make(
+            text: Self.stack.replacingOccurrences(of: #"version: "1.31""#, with: #"version: "1.30""#))
+        defer { harness.stack.remove() }
+        let first = try await harness.plan()
+        #expect(first.dataSources.eksAMIReleaseVersions["1.30"]?.isEmpty == false)
+        try await harness.carryOut(first)
+        let name = harness.stack.name
+        _ = try await harness.client.rest(
+            .eks, action: "UpdateClusterVersion", method: "POST", path: "/clusters/\(name)/updates", body: ["version": "1.31"])
+        _ = try await Waiter(policy: WaitPolicy(interval: .milliseconds(50))).wait(
+            for: "cluster \(name) at 1.31 and ACTIVE", deadline: .seconds(120)
+        ) { () -> Bool? in
+            let cluster = try await harness.client.rest(.eks, action: "DescribeCluster", method: "GET", path: "/clusters/\(name)")
+            return cluster["cluster"]?["version"]?.stringValue == "1.31" && cluster["cluster"]?["status"]?.stringValue == "ACTIVE"
+                ? true : nil
+        }
+        try harness.stack.edit { $0.replacingOccurrences(of: #"version: "1.30""#, with: #"version: "1.31""#) }
+
+        // The cluster cannot move while a pool still runs behind it.
+        try harness.stack.edit { $0.replacingOccurrences(of: #"version: "1.31""#, with: #"version: "1.32""#) }
+        do {
+            _ = try await harness.plan()
+            Issue.record("a cluster upgrade with a pool behind it was planned")
+        } catch let error as PlanError {
+            #expect("\(error)".contains("runs 1.30, behind the control plane's 1.31"), "\(error)")
+        }
+
+        // The pool catches up (no cluster change: no rollout), then the cluster moves one minor:
+        // control plane, then the add-on, then the node pool blue/green.
+        try harness.stack.edit { $0.replacingOccurrences(of: #"version: "1.32""#, with: #"version: "1.31""#) }
+        let catchUp = try await harness.plan()
+        #expect(catchUp.rollouts.isEmpty)
+        let pool = try #require(ResourceAddress(parsing: #"module.cluster.aws_eks_node_group.nodes["system"]"#))
+        #expect(catchUp.change(for: pool)?.changedAttributes == ["version"])
+        // Only the pool: the sandbox cannot change encryption settings, which the cluster's
+        // (sandbox-only) encryption_config diff would ask for.
+        try await harness.carryOut(catchUp, only: [pool])
+        #expect(try await harness.plan().rollouts.isEmpty)
+
+        try harness.stack.edit { $0.replacingOccurrences(of: #"version: "1.31""#, with: #"version: "1.32""#) }
+        let bump = try await harness.plan()
+        let rollout = try #require(bump.rollouts.first)
+        #expect(rollout.fromVersion == "1.31" && rollout.toVersion == "1.32")
+        #expect(rollout.steps.map(\.kind) == [.controlPlane, .addon, .nodePool])
+        #expect(rollout.cluster.canonical == "module.cluster.aws_eks_cluster.cluster")
+        let text = PlanRenderer(colour: false).render(bump)
+        #expect(text.contains("Rollout of module.cluster.aws_eks_cluster.cluster 1.31 -> 1.32:"))
+        #expect(text.contains("1. control plane 1.31 -> 1.32"))
+        #expect(text.contains("node pool system 1.31 -> 1.32, blue/green"))
+
+        // Two minors at once: refused, naming both versions.
+        try harness.stack.edit { $0.replacingOccurrences(of: #"version: "1.32""#, with: #"version: "1.33""#) }
+        do {
+            _ = try await harness.plan()
+            Issue.record("1.31 -> 1.33 was planned")
+        } catch let error as PlanError {
+            #expect("\(error)".contains("1.31 -> 1.33"), "\(error)")
+        }
+        // A pool above its cluster never gets that far: the compiler refuses it.
+        try harness.stack.edit {
+            $0.replacingOccurrences(of: #"version: "1.33""#, with: #"version: "1.32""#)
+                .replacingOccurrences(of: "min: 1, max: 2 }", with: #"min: 1, max: 2, version: "1.33" }"#)
+        }
+        let result = Compiler.compile(stackAt: harness.stack.file)
+        #expect(result.diagnostics.contains { $0.summary.contains("version 1.33 is newer than its cluster's 1.32") })
+    }
+}
