@@ -131,17 +131,22 @@ struct EKSClusterProvider: ResourceProvider {
         let waiter = Waiter(policy: context.waits)
         // A cluster mid-create or mid-update cannot be deleted yet: wait until it settles.
         let deleted: Bool = try await waiter.wait(for: "EKS cluster \(name) to accept deletion", deadline: Self.updateDeadline) {
-            do {
-                try await eks.deleteCluster(name)
-                return true
-            } catch let error as AWSError where error.isNotFound {
-                return false
-            } catch let error as AWSError where error.code == "ResourceInUseException" {
-                guard let now = try await eks.describeCluster(name) else { return false }
-                let status = now["status"]?.stringValue ?? ""
-                if ["CREATING", "UPDATING", "PENDING"].contains(status) { return nil }
-                throw error
+            // Twice per poll: a cluster that turned ACTIVE between the refusal and the describe
+            // is asked again at once; refused while ACTIVE (node groups attached) is an error.
+            for attempt in 1...2 {
+                do {
+                    try await eks.deleteCluster(name)
+                    return true
+                } catch let error as AWSError where error.isNotFound {
+                    return false
+                } catch let error as AWSError where error.code == "ResourceInUseException" {
+                    guard let now = try await eks.describeCluster(name) else { return false }
+                    let status = now["status"]?.stringValue ?? ""
+                    if ["CREATING", "UPDATING", "PENDING"].contains(status) { return nil }
+                    if attempt == 2 { throw error }
+                }
             }
+            return nil
         }
         await context.cache.invalidate(prefix: EKSSupport.clustersKey)
         guard deleted else { return }

@@ -143,17 +143,21 @@ struct EKSNodeGroupProvider: ResourceProvider {
         guard let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("node_group_name") else { return }
         let waiter = Waiter(policy: context.waits)
         let deleted: Bool = try await waiter.wait(for: "EKS node group \(cluster)/\(name) to accept deletion", deadline: Self.updateDeadline) {
-            do {
-                try await eks.deleteNodegroup(cluster: cluster, name: name)
-                return true
-            } catch let error as AWSError where error.isNotFound {
-                return false
-            } catch let error as AWSError where error.code == "ResourceInUseException" {
-                // Mid-create or mid-update: EKS refuses until the group settles.
-                guard let now = try await eks.describeNodegroup(cluster: cluster, name: name) else { return false }
-                if ["CREATING", "UPDATING"].contains(now["status"]?.stringValue ?? "") { return nil }
-                throw error
+            // Mid-create or mid-update EKS refuses until the group settles; one that settled
+            // between the refusal and the describe is asked again at once.
+            for attempt in 1...2 {
+                do {
+                    try await eks.deleteNodegroup(cluster: cluster, name: name)
+                    return true
+                } catch let error as AWSError where error.isNotFound {
+                    return false
+                } catch let error as AWSError where error.code == "ResourceInUseException" {
+                    guard let now = try await eks.describeNodegroup(cluster: cluster, name: name) else { return false }
+                    if ["CREATING", "UPDATING"].contains(now["status"]?.stringValue ?? "") { return nil }
+                    if attempt == 2 { throw error }
+                }
             }
+            return nil
         }
         guard deleted else { return }
         _ = try await waiter.wait(for: "EKS node group \(cluster)/\(name) to be deleted", deadline: Self.deleteDeadline) {
