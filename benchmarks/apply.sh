@@ -37,7 +37,7 @@ for run in $(seq 1 "$RUNS"); do
   "$STRATA" destroy "$STACK" --auto-approve >"$WORK/destroy-$run.txt" 2>&1 || { tail -30 "$WORK/destroy-$run.txt"; exit 1; }
 done
 if command -v terraform >/dev/null 2>&1 && [ -d "${TF_PLUGIN_DIR:-/opt/tf-plugins}" ]; then
-  echo "terraform found, but no offline Terraform apply of this stack is scripted: not compared"
+  echo "terraform and a provider directory are present, but no Terraform configuration equivalent to $STACK exists here to apply: not compared"
 else
   echo "terraform and its AWS provider are not available offline: no Terraform comparison"
 fi

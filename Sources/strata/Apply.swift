@@ -70,7 +70,10 @@ struct ApplyCommand: AsyncParsableCommand {
             }
             guard plan.hasChanges else { return ExecutionReport(runID: session.runID) }
             print("")
-            return await Applier(context: session.context, events: session.events, parallelism: parallelism).apply(plan)
+            return await Applier(
+                context: session.context, events: session.events, parallelism: parallelism,
+                deleteDeadline: session.deleteDeadline
+            ).apply(plan)
         }
         session.finish()
         print("\n" + (report.succeeded ? "Apply complete: " : "Apply failed: ") + report.summary)
@@ -127,6 +130,15 @@ struct RunSession {
             return WaitPolicy(interval: .milliseconds(millis))
         }
         return WaitPolicy()
+    }
+
+    /// How long a delete refused with DependencyViolation is retried: 5 minutes, or
+    /// `STRATA_DELETE_DEADLINE_SECONDS` (tests that expect a blocked delete shorten it).
+    var deleteDeadline: Duration {
+        if let text = ProcessInfo.processInfo.environment["STRATA_DELETE_DEADLINE_SECONDS"], let seconds = Double(text), seconds >= 0 {
+            return .milliseconds(Int64(seconds * 1000))
+        }
+        return .seconds(300)
     }
 
     /// Runs `body` holding the stack's lock (renewed meanwhile; the run is cancelled if the lock

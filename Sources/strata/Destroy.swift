@@ -31,7 +31,9 @@ struct DestroyCommand: AsyncParsableCommand {
         let graph = try options.compile()
         let session = try RunSession(options: run, stack: graph.stack, region: graph.region)
         let report: ExecutionReport = try await session.locked {
-            let destroyer = Destroyer(context: session.context, events: session.events, parallelism: parallelism)
+            let destroyer = Destroyer(
+                context: session.context, events: session.events, parallelism: parallelism,
+                deleteDeadline: session.deleteDeadline)
             let plan = try await destroyer.plan(graph: graph)
             guard !plan.changes.isEmpty else {
                 print("Nothing to destroy: stack \(graph.stack) owns no resources in the account.")
