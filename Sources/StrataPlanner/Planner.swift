@@ -28,31 +28,19 @@ public struct Planner: Sendable {
         let dataSources = try await facts
         try checkZones(compiled, dataSources)
 
-        let (graph, matched, unclaimed) = try match(compiled, live: live, stackAt: url, vars: vars)
-        var changes: [ResourceChange] = []
-        for instance in graph.instances {
-            guard let schema = catalog[instance.type] else { continue }
-            let sensitive = schema.attributes.values.filter(\.sensitive).map(\.name).sorted()
-            if let current = matched[instance.address] {
-                let diff = Differ.diff(desired: instance.attributes, live: current, schema: schema)
-                changes.append(
-                    ResourceChange(
-                        address: instance.address, type: instance.type, plane: instance.plane, action: diff.action,
-                        before: current.attributes, after: instance.attributes, changedAttributes: diff.changed,
-                        replaceBecause: diff.replaceBecause, live: current, dependencies: instance.dependencies,
-                        idempotencyToken: diff.action == .replace
-                            ? IdempotencyToken.derive(stack: graph.stack, address: instance.address, attributes: instance.attributes)
-                            : nil,
-                        sensitiveAttributes: sensitive))
-            } else {
-                changes.append(
-                    ResourceChange(
-                        address: instance.address, type: instance.type, plane: instance.plane, action: .create,
-                        before: nil, after: instance.attributes, dependencies: instance.dependencies,
-                        idempotencyToken: IdempotencyToken.derive(
-                            stack: graph.stack, address: instance.address, attributes: instance.attributes),
-                        sensitiveAttributes: sensitive))
-            }
+        let (matchedGraph, matched, unclaimed) = try match(compiled, live: live, stackAt: url, vars: vars)
+        var graph = matchedGraph
+        // A resource being replaced gets new computed values (a new VPC id), so what refers to
+        // them must be planned with those unknown: compile again without the live values of
+        // replaced resources until the set of replacements stops growing.
+        var changes = diff(graph, matched: matched)
+        var replacing = Set<ResourceAddress>()
+        for _ in 0..<16 {
+            let now = Set(changes.filter { $0.action == .replace }.map(\.address))
+            if now == replacing { break }
+            replacing = now
+            graph = try recompile(url, vars: vars, live: matched.filter { !replacing.contains($0.key) }.mapValues(\.attributes))
+            changes = diff(graph, matched: matched)
         }
         for resource in unclaimed {
             let schema = catalog[resource.type]
@@ -94,6 +82,36 @@ public struct Planner: Sendable {
     }
 
     // MARK: - Steps
+
+    /// Creates for unmatched instances, a diff for each matched one.
+    func diff(_ graph: CompiledGraph, matched: [ResourceAddress: LiveResource]) -> [ResourceChange] {
+        var changes: [ResourceChange] = []
+        for instance in graph.instances {
+            guard let schema = catalog[instance.type] else { continue }
+            let sensitive = schema.attributes.values.filter(\.sensitive).map(\.name).sorted()
+            if let current = matched[instance.address] {
+                let diff = Differ.diff(desired: instance.attributes, live: current, schema: schema)
+                changes.append(
+                    ResourceChange(
+                        address: instance.address, type: instance.type, plane: instance.plane, action: diff.action,
+                        before: current.attributes, after: instance.attributes, changedAttributes: diff.changed,
+                        replaceBecause: diff.replaceBecause, live: current, dependencies: instance.dependencies,
+                        idempotencyToken: diff.action == .replace
+                            ? IdempotencyToken.derive(stack: graph.stack, address: instance.address, attributes: instance.attributes)
+                            : nil,
+                        sensitiveAttributes: sensitive))
+            } else {
+                changes.append(
+                    ResourceChange(
+                        address: instance.address, type: instance.type, plane: instance.plane, action: .create,
+                        before: nil, after: instance.attributes, dependencies: instance.dependencies,
+                        idempotencyToken: IdempotencyToken.derive(
+                            stack: graph.stack, address: instance.address, attributes: instance.attributes),
+                        sensitiveAttributes: sensitive))
+            }
+        }
+        return changes
+    }
 
     private func checkProviders(_ graph: CompiledGraph) throws {
         var missing: [String: [String]] = [:]

@@ -132,6 +132,10 @@ import Testing
         let forced = try await harness.plan()
         #expect(forced.change(for: vpcAddress)?.action == .replace)
         #expect(forced.change(for: vpcAddress)?.replaceBecause == ["cidr_block"])
+        // What refers to the VPC's id is replaced with it: the new VPC's id is known only after apply.
+        #expect(forced.change(for: subnetAddress)?.action == .replace)
+        #expect(forced.change(for: subnetAddress)?.replaceBecause.contains("vpc_id") == true)
+        #expect(forced.change(for: subnetAddress)?.after?["vpc_id"] == .unknown(.string))
         #expect(PlanRenderer(colour: false).render(forced).contains("# forces replacement"))
         try harness.stack.edit { $0.replacingOccurrences(of: scenario.cidr.new, with: scenario.cidr.old) }
 
