@@ -172,6 +172,19 @@ struct RunSession {
             throw ExitCode.failure
         }
         let work = Task { try await body() }
+        // Ctrl-C stops the run cleanly: nothing new starts, running operations see the
+        // cancellation, the lock is released. A second Ctrl-C is not caught: it kills.
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler {
+            FileHandle.standardError.write(
+                Data("\nInterrupted: no new operation starts; waiting for the running ones, then releasing the lock.\n".utf8))
+            work.cancel()
+            interrupt.cancel()
+            signal(SIGINT, SIG_DFL)
+        }
+        interrupt.resume()
+        defer { interrupt.cancel() }
         await lock.startRenewing(
             onRenewed: { expires in events.emit(.lockRenewed, ["stack": stack, "expires": Event.timestampText(expires)]) },
             onLost: { error in
