@@ -81,6 +81,8 @@ struct NetworkHarness {
         let schema = try #require(ResourceCatalog.schema(for: desired.type))
         var changed: Set<String> = []
         for (name, attribute) in schema.attributes where attribute.presence != .computed {
+            // Write-only settings AWS never reports (the planner's Normalisation.writeOnlyAttributes).
+            if name == "update_default_version", live.attributes[name] == nil { continue }
             if name == "tags" {
                 if (live.attributes["tags"]?.stringMap ?? [:]) != (desired.attributes["tags"]?.stringMap ?? [:]) { changed.insert(name) }
                 continue

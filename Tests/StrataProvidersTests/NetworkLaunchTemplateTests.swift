@@ -58,11 +58,18 @@ import Testing
         #expect(updated.attributes["default_version"] == .int(2))
         #expect(try h.differences(bigger, try #require(try await h.discovered(bigger))) == [])
 
-        // Someone sets the default back to version 1 by hand: the default no longer follows.
+        // Someone sets the default back to version 1 by hand: it reads back as such; a stack
+        // that pins the default shows exactly that update, which moves it back.
         _ = try await h.client.query(
             .ec2, action: "ModifyLaunchTemplate", parameters: [(name: "LaunchTemplateId", value: created.id), (name: "SetDefaultVersion", value: "1")])
         let drifted = try #require(try await h.discovered(bigger))
-        #expect(try h.differences(bigger, drifted) == ["update_default_version"])
+        #expect(drifted.attributes["default_version"] == .int(1))
+        var pinned = bigger
+        pinned.attributes["default_version"] = .int(2)
+        #expect(try h.differences(pinned, drifted) == ["default_version"])
+        let repinned = try await h.provider("aws_launch_template").update(drifted, to: pinned, changed: ["default_version"], h.context)
+        #expect(repinned.attributes["default_version"] == .int(2))
+        #expect(try h.differences(pinned, repinned) == [])
 
         try await h.deleteAndConfirm(drifted, bigger)
         try await h.provider("aws_security_group").delete(group, h.context)

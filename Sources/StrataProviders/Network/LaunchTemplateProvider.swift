@@ -193,8 +193,8 @@ struct LaunchTemplateProvider: ResourceProvider {
         attributes["description"] = version.flatMap { EC2.string($0, "versionDescription") } ?? .null
         attributes["latest_version"] = latest.map(Value.int) ?? .null
         attributes["default_version"] = defaultVersion.map(Value.int) ?? .null
-        // Not stored by AWS: what it asks for (the default follows the latest) is what reads back.
-        attributes["update_default_version"] = .bool(latest != nil && latest == defaultVersion)
+        // `update_default_version` steers updates and is not stored by AWS, so it is not read
+        // back (the planner treats it as write-only); `default_version` shows where the default is.
         attributes["arn"] = .string("arn:aws:ec2:\(region):\(account):launch-template/\(id)")
         return EC2.taggedResource(type: type, id: id, item: template, attributes: attributes)
     }
