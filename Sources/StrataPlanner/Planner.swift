@@ -147,6 +147,11 @@ public struct Planner: Sendable {
             matched[address] = resource
             claimed.insert(index)
         }
+        // Untagged children by type and identity, each claimed at most once.
+        var children: [String: [Int]] = [:]
+        for (index, resource) in live.enumerated() where resource.address == nil {
+            if let identity = resource.identity { children[resource.type + "\u{1}" + identity, default: []].append(index) }
+        }
         var graph = compiled
         for _ in 0..<8 {
             graph = try recompile(url, vars: vars, live: matched.mapValues(\.attributes))
@@ -155,10 +160,8 @@ public struct Planner: Sendable {
                 guard let provider = discovery.providers[instance.type],
                     let identity = provider.identity(of: instance.attributes)
                 else { continue }
-                if let index = live.indices.first(where: {
-                    !claimed.contains($0) && live[$0].type == instance.type && live[$0].address == nil
-                        && live[$0].identity == identity
-                }) {
+                let key = instance.type + "\u{1}" + identity
+                if let index = children[key]?.first(where: { !claimed.contains($0) }) {
                     matched[instance.address] = live[index]
                     claimed.insert(index)
                     grew = true
