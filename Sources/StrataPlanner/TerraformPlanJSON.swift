@@ -59,7 +59,8 @@ public struct TerraformPlanJSON: Sendable {
                 "terraform_version": .string(Self.terraformVersion),
                 "values": .object([
                     "outputs": .object([:]),
-                    "root_module": moduleTree(prior) { self.resourceValues($0, values: $0.before ?? [:]) },
+                    "root_module": withDataSources(
+                        moduleTree(prior) { self.resourceValues($0, values: $0.before ?? [:]) }, plan),
                 ]),
             ]),
             "configuration": configuration(plan),
@@ -144,6 +145,46 @@ public struct TerraformPlanJSON: Sendable {
                 .object(["address": .string(address), "resources": .array(children[address] ?? [])])
             })
         }
+        return .object(object)
+    }
+
+    /// The plan's read-only facts as the data resources Terraform would have read
+    /// (`data.aws_caller_identity.current`, `data.aws_availability_zones.available`, one
+    /// `data.aws_ssm_parameter` per EKS AMI release), in the prior state's root module.
+    private func withDataSources(_ module: JSONValue, _ plan: Plan) -> JSONValue {
+        guard case .object(var object) = module else { return module }
+        var resources = object["resources"]?.arrayValue ?? []
+        func data(_ type: String, _ name: String, _ values: [String: JSONValue]) -> JSONValue {
+            .object([
+                "address": .string("data.\(type).\(name)"), "mode": .string("data"), "type": .string(type),
+                "name": .string(name), "provider_name": .string(Self.providerName), "schema_version": .int(0),
+                "values": .object(values), "sensitive_values": .object([:]),
+            ])
+        }
+        let facts = plan.dataSources
+        if let account = facts.accountID {
+            resources.append(
+                data("aws_caller_identity", "current", [
+                    "account_id": .string(account), "arn": facts.callerArn.map(JSONValue.string) ?? .null,
+                    "id": .string(account),
+                ]))
+        }
+        if !facts.availabilityZones.isEmpty {
+            resources.append(
+                data("aws_availability_zones", "available", [
+                    "id": .string(plan.region), "state": .string("available"),
+                    "names": .array(facts.availabilityZones.map(JSONValue.string)),
+                ]))
+        }
+        for version in facts.eksAMIReleaseVersions.keys.sorted() {
+            let name = Discovery.amiReleaseParameter(version: version)
+            resources.append(
+                data("aws_ssm_parameter", "eks_ami_release_\(version.replacingOccurrences(of: ".", with: "_"))", [
+                    "id": .string(name), "name": .string(name), "type": .string("String"),
+                    "value": .string(facts.eksAMIReleaseVersions[version] ?? ""),
+                ]))
+        }
+        object["resources"] = .array(resources)
         return .object(object)
     }
 

@@ -196,7 +196,11 @@ import Testing
         #expect(children.compactMap { $0["address"]?.stringValue } == ["module.inventory", "module.network"])
         let calls = document["configuration"]?["root_module"]?["module_calls"]
         #expect(calls?["network"]?["module"]?["resources"]?.arrayValue?.isEmpty == false)
-        #expect(document["prior_state"] != nil)
+        let prior = try #require(document["prior_state"]?["values"]?["root_module"]?["resources"]?.arrayValue)
+        let caller = try #require(prior.first { $0["address"] == .string("data.aws_caller_identity.current") })
+        #expect(caller["mode"] == .string("data"))
+        #expect(caller["values"]?["account_id"] == plan.dataSources.accountID.map(JSONValue.string))
+        #expect(prior.contains { $0["address"] == .string("data.aws_availability_zones.available") })
     }
 
     /// A no-op plan of the core stack, made with an access key of its own so the sandbox's
