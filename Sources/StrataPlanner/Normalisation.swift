@@ -31,6 +31,7 @@ public enum Normalisation {
         "resolve_conflicts_on_create", "resolve_conflicts_on_update", "force_update_version",
         "force_detach_policies", "preserve", "skip_destroy", "force_conflicts",
         "bypass_policy_lockout_safety_check", "deletion_window_in_days", "update_default_version",
+        "revoke_rules_on_delete",
     ]
 
     /// Whether a live value is what AWS reports for an unset attribute: absent, empty, or the
