@@ -82,7 +82,7 @@ struct NetworkHarness {
         var changed: Set<String> = []
         for (name, attribute) in schema.attributes where attribute.presence != .computed {
             // Write-only settings AWS never reports (the planner's Normalisation.writeOnlyAttributes).
-            if name == "update_default_version", live.attributes[name] == nil { continue }
+            if ["update_default_version", "revoke_rules_on_delete"].contains(name), live.attributes[name] == nil { continue }
             if name == "tags" {
                 if (live.attributes["tags"]?.stringMap ?? [:]) != (desired.attributes["tags"]?.stringMap ?? [:]) { changed.insert(name) }
                 continue

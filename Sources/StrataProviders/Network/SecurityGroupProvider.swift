@@ -30,8 +30,7 @@ struct SecurityGroupProvider: ResourceProvider {
             "arn": EC2.string(group, "securityGroupArn") ?? .string("arn:aws:ec2:\(region):\(owner):security-group/\(id)"),
             "ingress": AtomicRule.blocks(AtomicRule.rules(of: group.child("ipPermissions"), egress: false), group: id),
             "egress": AtomicRule.blocks(AtomicRule.rules(of: group.child("ipPermissionsEgress"), egress: true), group: id),
-            // A delete-time switch AWS does not store; it reads as its default.
-            "revoke_rules_on_delete": .bool(false),
+            // `revoke_rules_on_delete` is a delete-time switch AWS does not store: not read back.
         ]
         return EC2.taggedResource(type: type, id: id, item: group, attributes: attributes)
     }
