@@ -84,6 +84,8 @@ provider "aws" {{
 
     def add(module_address, items):
         for item in items:
+            if item.get("mode") != "managed":
+                continue  # the plan's data sources: read, not refreshed
             values = item.get("values", {})
             # Only what the AWS provider serves (kubernetes_manifest is another provider's).
             if "id" not in values or (versions and item["type"] not in versions):
