@@ -76,7 +76,8 @@ struct SecurityGroupProvider: ResourceProvider {
         // AWS's allow-all egress goes first (gone already on a re-run: fine); then the inline
         // rules. A crash in between shows as `egress`/`ingress` updates on the next plan.
         let allowAll = AtomicRule(egress: true, ipProtocol: "-1", fromPort: -1, toPort: -1, peer: .cidr("0.0.0.0/0"))
-        if vpc != nil { try await AtomicRule.revoke([allowAll], group: id, egress: true, ec2) }
+        // Every group is a VPC group since EC2-Classic retired (no vpc_id: the default VPC).
+        try await AtomicRule.revoke([allowAll], group: id, egress: true, ec2)
         let ruleTags = desired.tags
         for egress in [false, true] {
             let rules = AtomicRule.rules(ofBlocks: desired.attributes[egress ? "egress" : "ingress"], egress: egress, group: id)
