@@ -60,9 +60,9 @@ public struct PlanRenderer: Sendable {
             symbol = change.action == .update ? paint("~", .yellow) : paint("-/+", .red)
             let forcing = Set(change.replaceBecause.map { String($0.prefix { $0 != "." && $0 != "[" }) })
             for name in change.changedAttributes {
+                let before = name == "tags" ? ownTags(change) : change.before?[name]
                 var text = line(
-                    "~", name, value: change.before?[name], to: change.after?[name] ?? .null,
-                    sensitive: sensitive.contains(name))
+                    "~", name, value: before, to: change.after?[name] ?? .null, sensitive: sensitive.contains(name))
                 if forcing.contains(name) {
                     let paths = change.replaceBecause.filter { $0 == name || $0.hasPrefix(name + ".") || $0.hasPrefix(name + "[") }
                     let detail = paths == [name] ? "" : " (\(paths.joined(separator: ", ")))"
@@ -88,6 +88,20 @@ public struct PlanRenderer: Sendable {
         for text in aligned(lines) { out += "      \(text)\n" }
         out += "    }\n"
         return out
+    }
+
+    /// The live tags a `tags` line compares with the resource's own: everything AWS stores but
+    /// the ownership tags and the stack's tags the resource inherits unchanged (those show on
+    /// the `tags_all` line), so the line reads as the edit it undoes.
+    private func ownTags(_ change: ResourceChange) -> Value? {
+        guard let live = change.before?["tags_all"] ?? change.before?["tags"], case .map(let members) = live else {
+            return change.before?["tags"]
+        }
+        let own = Set(change.after?["tags"]?.stringMap.keys.map { $0 } ?? [])
+        let inherited = (change.after?["tags_all"]?.stringMap ?? [:]).filter { !own.contains($0.key) }
+        return .map(members.filter { key, value in
+            !key.hasPrefix("strata:") && !(inherited[key] != nil && inherited[key] == value.textForm)
+        })
     }
 
     /// Lines of one block with their `=` signs in one column, as Terraform prints them.

@@ -122,3 +122,25 @@ import Testing
         #expect(throws: PlanError.self) { try PlanFile.read(from: file) }
     }
 }
+
+extension PlanOutputTests {
+    @Test func tagLinesReadAsTheEditTheyUndo() {
+        let all: [String: Value] = [
+            "Name": .string("hand"), "owner": .string("bob"), "team": .string("platform"),
+            "strata:stack": .string("s"), "strata:address": .string("aws_vpc.vpc"),
+        ]
+        let change = ResourceChange(
+            address: ResourceAddress(module: nil, type: "aws_vpc", name: "vpc"), type: "aws_vpc", plane: .network,
+            action: .update, before: ["tags": .map(all), "tags_all": .map(all)],
+            after: [
+                "tags": .map(["Name": .string("x")]),
+                "tags_all": .map([
+                    "Name": .string("x"), "team": .string("platform"), "strata:stack": .string("s"),
+                    "strata:address": .string("aws_vpc.vpc"),
+                ]),
+            ],
+            changedAttributes: ["tags", "tags_all"])
+        let text = PlanRenderer(colour: false).block(change)
+        #expect(text.contains(#"~ tags     = { "Name" = "hand", "owner" = "bob" } -> { "Name" = "x" }"#))
+    }
+}
