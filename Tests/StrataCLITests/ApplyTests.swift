@@ -141,7 +141,11 @@ struct StackCopy {
     }
 
     func environment(_ sandbox: Sandbox, _ extra: [String: String] = [:]) -> [String: String] {
-        var env = sandbox.environment
+        environment(sandbox.environment, extra)
+    }
+
+    func environment(_ base: [String: String], _ extra: [String: String] = [:]) -> [String: String] {
+        var env = base
         env["STRATA_POLL_INTERVAL_MS"] = "50"
         for (key, value) in extra { env[key] = value }
         return env
