@@ -30,7 +30,7 @@ let package = Package(
         // Live state, plans and applies.
         .target(name: "StrataKubernetes", dependencies: ["AWSClient"]),
         .target(name: "StrataProviders", dependencies: ["StrataCompiler", "AWSClient", "StrataKubernetes"]),
-        .target(name: "StrataPlanner", dependencies: ["StrataCompiler", "StrataProviders", "AWSClient"]),
+        .target(name: "StrataPlanner", dependencies: ["StrataCompiler", "StrataProviders", "AWSClient"], exclude: ["README.md"]),
         .target(name: "StrataExecutor", dependencies: ["StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient"]),
 
         // The command line.

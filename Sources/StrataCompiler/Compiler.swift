@@ -39,12 +39,24 @@ public struct Compiler: Sendable {
     }
 
     public func compile(stackAt url: URL, vars: [String: String] = [:]) -> CompileResult {
+        compile(stackAt: url, vars: vars, live: [:])
+    }
+
+    /// Compiles against live state: `live` holds the current attributes of resources that
+    /// already exist, and a reference to a computed attribute of one of them (`vpc.id`,
+    /// `role.arn`, `cluster.endpoint`) evaluates to its live value instead of unknown. The
+    /// planner's second pass; attributes the stack sets are never taken from `live`.
+    public static func compile(stackAt url: URL, vars: [String: String] = [:], live: [ResourceAddress: [String: Value]]) -> CompileResult {
+        Compiler().compile(stackAt: url, vars: vars, live: live)
+    }
+
+    public func compile(stackAt url: URL, vars: [String: String] = [:], live: [ResourceAddress: [String: Value]]) -> CompileResult {
         var loader = LoadFiles()
         let file = Self.stackFile(url)
         guard let stack = loader.loadStack(at: file) else {
             return CompileResult(graph: nil, diagnostics: loader.diagnostics.normalized(), sources: loader.sources)
         }
-        return run(stack, loader: loader, vars: vars)
+        return run(stack, loader: loader, vars: vars, live: live)
     }
 
     /// Compiles one module on its own, as if a stack instantiated it with no arguments: inputs
@@ -76,9 +88,11 @@ public struct Compiler: Sendable {
     }
 
     private func run(
-        _ stack: StackFile, loader: LoadFiles, vars: [String: String], standalone: Bool = false
+        _ stack: StackFile, loader: LoadFiles, vars: [String: String], live: [ResourceAddress: [String: Value]] = [:],
+        standalone: Bool = false
     ) -> CompileResult {
         var compilation = Compilation(stack: stack, catalog: catalog, overrides: vars)
+        compilation.live = live
         compilation.standalone = standalone
         compilation.diagnostics = loader.diagnostics
         for pass in Self.passes { pass.run(&compilation) }

@@ -15,6 +15,11 @@ struct Strata: AsyncParsableCommand {
         subcommands: [
             Validate.self,
             GraphCommand.self,
+            PlanCommand.self,
+            ApplyCommand.self,
+            DestroyCommand.self,
+            OutputCommand.self,
+            ForceUnlockCommand.self,
             AWSCommand.self,
             EKSTokenCommand.self,
         ]

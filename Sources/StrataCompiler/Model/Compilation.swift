@@ -109,6 +109,9 @@ struct Compilation {
     var catalog: [String: ResourceSchema]
     var overrides: [String: String]
     var diagnostics: [Diagnostic] = []
+    /// Current attributes of resources that already exist (the planner's second compile): a
+    /// reference to a computed attribute of one of them sees its live value, not unknown.
+    var live: [ResourceAddress: [String: Value]] = [:]
     /// A module checked on its own: its required inputs are unknown on purpose, so neither their
     /// absence nor expansions that depend on them are errors.
     var standalone = false

@@ -124,7 +124,7 @@ enum ExpandResources {
             if schema.attributes["tags_all"] != nil {
                 values["tags_all"] = tagsAll(values["tags"], address: instanceAddress, c)
             }
-            let object = objectValue(values, schema: schema)
+            let object = objectValue(values, schema: schema, live: c.live[instanceAddress])
             var dependencies = blockDependencies
             for attribute in attributes { dependencies.formUnion(attribute.dependencies) }
             dependencies.remove(instanceAddress)
@@ -247,33 +247,43 @@ enum ExpandResources {
     }
 
     /// The value references to an instance see: what was set, the server default for what was
-    /// not, unknown for what AWS computes, null for the rest.
-    private static func objectValue(_ values: [String: Value], schema: ResourceSchema) -> Value {
+    /// not, unknown for what AWS computes (or its live value, when the resource exists), null
+    /// for the rest.
+    private static func objectValue(_ values: [String: Value], schema: ResourceSchema, live: [String: Value]?) -> Value {
         var object: [String: Value] = [:]
         for (name, attribute) in schema.attributes {
-            object[name] = complete(values[name], attribute)
+            object[name] = complete(values[name], attribute, live: live?[name])
         }
         return .map(object)
     }
 
     /// One attribute as references see it; set nested blocks gain their unset fields too, so
-    /// `cluster.vpc_config.cluster_security_group_id` is unknown rather than missing.
-    private static func complete(_ value: Value?, _ attribute: AttributeSchema) -> Value {
+    /// `cluster.vpc_config.cluster_security_group_id` is unknown (or live) rather than missing.
+    private static func complete(_ value: Value?, _ attribute: AttributeSchema, live: Value? = nil) -> Value {
         guard let value else {
-            if let serverDefault = attribute.serverDefault { return serverDefault.value }
             if attribute.presence == .computed || attribute.presence == .optionalComputed {
-                return .unknown(attribute.type)
+                if let live, live != .null { return live }
+                return attribute.serverDefault?.value ?? .unknown(attribute.type)
             }
+            if let serverDefault = attribute.serverDefault { return serverDefault.value }
             return .null
         }
         switch (attribute.type, value) {
         case (.object(let fields), .map(let members)) where !fields.isEmpty:
+            var liveMembers: [String: Value] = [:]
+            if case .map(let members)? = live { liveMembers = members }
             var completed = members
-            for (name, field) in fields where members[name] == nil { completed[name] = complete(nil, field) }
+            for (name, field) in fields where members[name] == nil {
+                completed[name] = complete(nil, field, live: liveMembers[name])
+            }
             return .map(completed)
         case (.list(.object(let fields)), .list(let items)) where !fields.isEmpty:
             let element = AttributeSchema(attribute.name, .object(fields), attribute.presence)
-            return .list(items.map { complete($0, element) })
+            var liveItems: [Value] = []
+            if case .list(let list)? = live { liveItems = list }
+            return .list(items.enumerated().map { index, item in
+                complete(item, element, live: index < liveItems.count ? liveItems[index] : nil)
+            })
         default:
             return value
         }

@@ -14,7 +14,8 @@ extension ResourceSchema {
             // The attribute defaults CreateQueue applies (SQS API reference).
             .defaulted("visibility_timeout_seconds", .int, .int(30)),
             .defaulted("message_retention_seconds", .int, .int(345_600)),
-            .defaulted("max_message_size", .int, .int(262_144)),
+            // 1 MiB since SQS raised the limit (botocore: "Default: 1,048,576 bytes").
+            .defaulted("max_message_size", .int, .int(1_048_576)),
             .defaulted("delay_seconds", .int, .int(0)),
             .defaulted("receive_wait_time_seconds", .int, .int(0)),
             AttributeSchema("policy", .json, .optionalComputed),

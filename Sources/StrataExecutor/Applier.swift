@@ -1,0 +1,380 @@
+import AWSClient
+import Foundation
+import StrataCompiler
+import StrataPlanner
+import StrataProviders
+
+/// One operation of an apply: the forward half (create or update) or the delete half of a
+/// resource's change. A replacement is two steps, ordered create-before-destroy or
+/// delete-then-create as the plan says.
+public struct Step: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public enum Phase: Int, Sendable, Comparable {
+        case create, update, delete
+        public static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    public var address: ResourceAddress
+    public var phase: Phase
+
+    public init(_ address: ResourceAddress, _ phase: Phase) {
+        self.address = address
+        self.phase = phase
+    }
+
+    public static func < (lhs: Step, rhs: Step) -> Bool {
+        lhs.address == rhs.address ? lhs.phase < rhs.phase : lhs.address < rhs.address
+    }
+
+    public var description: String { "\(phase) \(address)" }
+}
+
+/// Executes a ``Plan``: every create, update, replacement and deletion, in parallel along the
+/// compiled graph's edges (bounded by `parallelism`). It never re-derives what to do: the plan's
+/// actions are executed as they are. Values known only after apply (a new VPC's id in a subnet)
+/// are resolved just before the step from what exists by then.
+public struct Applier: Sendable {
+    public var context: ProviderContext
+    public var providers: [String: any ResourceProvider]
+    public var catalog: [String: ResourceSchema]
+    public var parallelism: Int
+    public var events: EventEmitter
+    /// How long a delete that AWS refuses with DependencyViolation is retried.
+    public var deleteDeadline: Duration
+
+    public init(
+        context: ProviderContext, events: EventEmitter, parallelism: Int = 10,
+        providers: [String: any ResourceProvider] = ProviderRegistry.all,
+        catalog: [String: ResourceSchema] = ResourceCatalog.all, deleteDeadline: Duration = .seconds(300)
+    ) {
+        self.context = context
+        self.providers = providers
+        self.catalog = catalog
+        self.parallelism = parallelism
+        self.events = events
+        self.deleteDeadline = deleteDeadline
+    }
+
+    /// The steps of `plan` and what each waits for. Public so `--dry-run`-like views and the
+    /// benchmark's critical path use exactly the apply's edges.
+    public static func steps(of plan: Plan) -> (steps: [Step], dependencies: [Step: Set<Step>]) {
+        var changes: [ResourceAddress: ResourceChange] = [:]
+        for change in plan.changes where change.action != .noop { changes[change.address] = change }
+        func forward(_ address: ResourceAddress) -> Step? {
+            switch changes[address]?.action {
+            case .create?, .replace?: Step(address, .create)
+            case .update?: Step(address, .update)
+            default: nil
+            }
+        }
+        func deleteStep(_ address: ResourceAddress) -> Step? {
+            switch changes[address]?.action {
+            case .delete?, .replace?: Step(address, .delete)
+            default: nil
+            }
+        }
+        // Who depends on whom, from the desired graph (creates, updates and replacements).
+        var dependents: [ResourceAddress: [ResourceAddress]] = [:]
+        for change in changes.values where change.action != .delete {
+            for dependency in change.dependencies { dependents[dependency, default: []].append(change.address) }
+        }
+        var steps: [Step] = []
+        var edges: [Step: Set<Step>] = [:]
+        let pureDeletes = changes.values.filter { $0.action == .delete }
+        for change in changes.values.sorted(by: { $0.address < $1.address }) {
+            let address = change.address
+            if let step = forward(address) {
+                steps.append(step)
+                var needs = Set(change.dependencies.compactMap(forward))
+                if change.action == .replace && !change.createBeforeDestroy { needs.insert(Step(address, .delete)) }
+                edges[step] = needs
+            }
+            if let step = deleteStep(address) {
+                steps.append(step)
+                var needs = Set<Step>()
+                // What still uses it goes first: dependents being replaced or deleted, and (for a
+                // replacement created first) dependents moving over to the new one.
+                for dependent in dependents[address] ?? [] {
+                    if let gone = deleteStep(dependent) { needs.insert(gone) }
+                    if change.createBeforeDestroy, let moved = forward(dependent) { needs.insert(moved) }
+                }
+                if change.action == .replace && change.createBeforeDestroy { needs.insert(Step(address, .create)) }
+                // Orphans have no graph: dependents first by type rank, and what the plan names.
+                let rank = DeletionRank.rank(of: change.type)
+                for other in pureDeletes where other.address != address && DeletionRank.rank(of: other.type) < rank {
+                    needs.insert(Step(other.address, .delete))
+                }
+                if change.action == .delete {
+                    needs.formUnion(change.dependencies.compactMap(deleteStep))
+                }
+                edges[step] = needs
+            }
+        }
+        return (steps, edges)
+    }
+
+    /// Applies `plan`. Never throws for an operation's failure: the report lists failures (with
+    /// AWS code and request id), skipped dependents and cancellations.
+    public func apply(_ plan: Plan) async -> ExecutionReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var report = ExecutionReport(runID: events.runID)
+        let (steps, edges) = Self.steps(of: plan)
+        events.emit(
+            .applyStarted,
+            [
+                "stack": plan.stack, "operations": String(steps.count), "add": String(plan.summary.add),
+                "change": String(plan.summary.change), "destroy": String(plan.summary.destroy),
+                "parallelism": String(parallelism),
+            ])
+        let changes = Dictionary(plan.changes.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
+        for step in steps {
+            let pending = (edges[step] ?? []).sorted()
+            guard !pending.isEmpty, let change = changes[step.address] else { continue }
+            events.emit(
+                .resourceWaiting, plane: change.plane.rawValue,
+                [
+                    "address": step.address.canonical, "type": change.type, "action": Self.actionName(step, change),
+                    "waitingFor": pending.map(\.address.canonical).joined(separator: ", "),
+                ])
+        }
+        var initial: [ResourceAddress: [String: Value]] = [:]
+        for change in plan.changes {
+            if let live = change.live, change.action != .delete { initial[change.address] = live.attributes }
+        }
+        let state = ApplyState(plan: plan, catalog: catalog, live: initial)
+        let results = ResultLog()
+        let walk = Walk(nodes: steps, dependencies: edges, parallelism: parallelism)
+        let outcome = await walk.run(
+            { step in
+                guard let change = changes[step.address] else { return }
+                try await execute(step, change, state: state, results: results)
+            },
+            onSkip: { step, cause in
+                let change = changes[step.address]
+                events.emit(
+                    .resourceSkipped, plane: change?.plane.rawValue ?? Plane.control.rawValue,
+                    [
+                        "address": step.address.canonical, "type": change?.type ?? "",
+                        "action": change.map { Self.actionName(step, $0) } ?? "", "cause": cause.address.canonical,
+                    ])
+            })
+        let done = await results.snapshot()
+        report.created = done.created
+        report.updated = done.updated
+        report.deleted = done.deleted
+        for (step, error) in outcome.failures.sorted(by: { $0.key < $1.key }) {
+            let action = changes[step.address].map { Self.actionName(step, $0) } ?? "\(step.phase)"
+            report.failures.append(OperationFailure(address: step.address, action: action, error: error))
+        }
+        report.skipped = outcome.skipped.sorted { $0.key < $1.key }.map { ($0.key.address, $0.value.address) }
+        report.cancelled = outcome.cancelled.sorted().map(\.address)
+        report.blocked = outcome.blocked.sorted().map(\.address)
+        report.duration = clock.now - start
+        events.emit(
+            .applyFinished,
+            [
+                "stack": plan.stack, "succeeded": String(report.succeeded), "created": String(report.created.count),
+                "updated": String(report.updated.count), "deleted": String(report.deleted.count),
+                "failed": String(report.failures.count), "skipped": String(report.skipped.count),
+                "cancelled": String(report.cancelled.count),
+            ])
+        return report
+    }
+
+    static func actionName(_ step: Step, _ change: ResourceChange) -> String {
+        switch (change.action, step.phase) {
+        case (.replace, .create): "replace (create)"
+        case (.replace, .delete): "replace (delete)"
+        default: change.action.rawValue
+        }
+    }
+
+    private func execute(_ step: Step, _ change: ResourceChange, state: ApplyState, results: ResultLog) async throws {
+        guard let provider = providers[change.type] else {
+            throw ExecutorError.missingProvider(type: change.type, address: change.address)
+        }
+        let plane = change.plane.rawValue
+        let clock = ContinuousClock()
+        let started = clock.now
+        var payload = ["address": change.address.canonical, "type": change.type, "action": Self.actionName(step, change)]
+        func elapsed() -> String {
+            let duration = clock.now - started
+            return String(format: "%.3f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        }
+        do {
+            switch step.phase {
+            case .create:
+                events.emit(.resourceCreating, plane: plane, payload)
+                let desired = try await state.desired(for: change.address)
+                let live = try await retryingTransient(step, change) { attempt in
+                    // A create whose answer was a 5xx may have happened: look for it (by its
+                    // ownership tag or identity) before sending it again.
+                    if attempt > 1, let found = try await findCreated(desired, provider) { return found }
+                    return try await provider.create(desired, context)
+                }
+                await state.record(change.address, live.attributes)
+                await results.created(change.address)
+                payload["id"] = live.id
+                payload["elapsedSeconds"] = elapsed()
+                events.emit(.resourceCreated, plane: plane, payload)
+            case .update:
+                guard let current = change.live else { throw ExecutorError.missingLive(change.address) }
+                payload["id"] = current.id
+                payload["changed"] = change.changedAttributes.joined(separator: ",")
+                events.emit(.resourceUpdating, plane: plane, payload)
+                let desired = try await state.desired(for: change.address)
+                let live = try await retryingTransient(step, change) { _ in
+                    try await provider.update(current, to: desired, changed: Set(change.changedAttributes), context)
+                }
+                await state.record(change.address, live.attributes)
+                await results.updated(change.address)
+                payload["elapsedSeconds"] = elapsed()
+                events.emit(.resourceUpdated, plane: plane, payload)
+            case .delete:
+                guard let current = change.live else { throw ExecutorError.missingLive(change.address) }
+                payload["id"] = current.id
+                events.emit(.resourceDeleting, plane: plane, payload)
+                // A replaced resource deleted first is gone until its successor exists: nothing
+                // may resolve against the old id meanwhile.
+                if change.action == .replace && !change.createBeforeDestroy { await state.forget(change.address) }
+                try await retryingTransient(step, change) { _ in
+                    try await RetryingDelete(deadline: deleteDeadline, firstPause: .seconds(1), events: events).delete(
+                        current, address: change.address, plane: plane, provider: provider, context: context)
+                }
+                await results.deleted(change.address)
+                payload["elapsedSeconds"] = elapsed()
+                events.emit(.resourceDeleted, plane: plane, payload)
+            }
+        } catch let error where !(error is CancellationError) {
+            payload["elapsedSeconds"] = elapsed()
+            events.emit(.resourceFailed, plane: plane, payload.merging(ErrorFacts(error).payload) { _, new in new })
+            throw error
+        }
+    }
+}
+
+extension Applier {
+    /// How many times an operation is tried when AWS answers with throttling or a 5xx after the
+    /// client's own retries (which never resend a create without a client token).
+    static let transientAttempts = 4
+
+    /// Runs `body` again (with backoff) while it fails with throttling or a transient server error.
+    func retryingTransient<T: Sendable>(
+        _ step: Step, _ change: ResourceChange, _ body: (Int) async throws -> T
+    ) async throws -> T {
+        var pause: Duration = .milliseconds(500)
+        var attempt = 1
+        while true {
+            do {
+                return try await body(attempt)
+            } catch let error as AWSError where (error.isTransient || error.isThrottling) && attempt < Self.transientAttempts {
+                events.emit(
+                    .resourceRetrying, plane: change.plane.rawValue,
+                    [
+                        "address": change.address.canonical, "type": change.type, "action": Self.actionName(step, change),
+                        "attempt": String(attempt), "errorCode": error.code, "requestId": error.requestID ?? "",
+                        "reason": error.message,
+                    ])
+                try await Task.sleep(for: pause)
+                pause *= 2
+                attempt += 1
+            }
+        }
+    }
+
+    /// The resource a possibly-sent create made, found with a fresh (uncached) discovery: by its
+    /// address tag, or for untagged children by identity.
+    func findCreated(_ desired: DesiredResource, _ provider: any ResourceProvider) async throws -> LiveResource? {
+        var fresh = context
+        fresh.cache = DiscoveryCache()
+        let live = try await provider.discover(fresh)
+        if let tagged = live.first(where: { $0.address == desired.address }) { return tagged }
+        guard let identity = provider.identity(of: desired.attributes) else { return nil }
+        return live.first { $0.address == nil && $0.identity == identity }
+    }
+}
+
+/// What finished, in order, for the report.
+actor ResultLog {
+    private(set) var createdList: [ResourceAddress] = []
+    private(set) var updatedList: [ResourceAddress] = []
+    private(set) var deletedList: [ResourceAddress] = []
+
+    func created(_ address: ResourceAddress) { createdList.append(address) }
+    func updated(_ address: ResourceAddress) { updatedList.append(address) }
+    func deleted(_ address: ResourceAddress) { if !deletedList.contains(address) { deletedList.append(address) } }
+
+    func snapshot() -> (created: [ResourceAddress], updated: [ResourceAddress], deleted: [ResourceAddress]) {
+        (createdList, updatedList, deletedList)
+    }
+}
+
+/// The live values known so far in one apply and the desired resources resolved against them.
+/// Resolving compiles the stack again (milliseconds), at most once per generation of new live
+/// values: steps that become ready together share one compile.
+actor ApplyState {
+    private let plan: Plan
+    private let catalog: [String: ResourceSchema]
+    private var live: [ResourceAddress: [String: Value]]
+    private var generation = 0
+    private var resolvedGeneration = -1
+    private var resolved: [ResourceAddress: DesiredResource] = [:]
+    /// How many times the stack was compiled again (tests check it stays small).
+    private(set) var compiles = 0
+
+    init(plan: Plan, catalog: [String: ResourceSchema], live: [ResourceAddress: [String: Value]]) {
+        self.plan = plan
+        self.catalog = catalog
+        self.live = live
+    }
+
+    func record(_ address: ResourceAddress, _ attributes: [String: Value]) {
+        live[address] = attributes
+        generation += 1
+    }
+
+    func forget(_ address: ResourceAddress) {
+        guard live.removeValue(forKey: address) != nil else { return }
+        generation += 1
+    }
+
+    /// What to create or update `address` to: the plan's desired resource when it is fully
+    /// known, else resolved against the live values so far. Throws when attributes the stack
+    /// sets are still unknown.
+    func desired(for address: ResourceAddress) throws -> DesiredResource {
+        guard var desired = plan.desiredResource(for: address) else { throw ExecutorError.missingLive(address) }
+        if !unresolvedNames(desired).isEmpty {
+            if resolvedGeneration != generation {
+                resolved = try DesiredResolver(plan: plan, catalog: catalog).resolve(live: live)
+                resolvedGeneration = generation
+                compiles += 1
+            }
+            if let fresh = resolved[address] { desired = fresh }
+        }
+        let missing = unresolvedNames(desired)
+        guard missing.isEmpty else { throw ExecutorError.unresolved(address, missing) }
+        // The token names the call's actual content: a plan token computed while `vpc_id` was
+        // unknown would be the same for every VPC, and AWS refuses one token with different
+        // parameters (IdempotentParameterMismatch). Same content, same token is what lets a
+        // re-run after a crash be answered with the first create.
+        desired.idempotencyToken = IdempotencyToken.derive(stack: plan.stack, address: address, attributes: desired.attributes)
+        return desired
+    }
+
+    /// Attributes the stack sets whose value is not known yet (computed ones are AWS's to fill).
+    private func unresolvedNames(_ desired: DesiredResource) -> [String] {
+        let schema = catalog[desired.type]
+        return desired.attributes.filter { name, value in
+            schema?.attributes[name]?.presence != .computed && Self.containsUnknown(value)
+        }.keys.sorted()
+    }
+
+    static func containsUnknown(_ value: Value) -> Bool {
+        switch value {
+        case .unknown: true
+        case .list(let items): items.contains(where: containsUnknown)
+        case .map(let members): members.values.contains(where: containsUnknown)
+        default: false
+        }
+    }
+}

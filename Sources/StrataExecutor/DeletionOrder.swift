@@ -1,0 +1,67 @@
+import AWSClient
+import Foundation
+import StrataCompiler
+import StrataProviders
+
+/// The order deletions go in when the graph cannot say (orphans no longer in the stack files,
+/// a destroy): a static rank per type, dependents first. Lower ranks are deleted first; types of
+/// one rank go in parallel.
+public enum DeletionRank {
+    static let ranks: [String: Int] = [
+        "kubernetes_manifest": 0,
+        "aws_eks_addon": 1, "aws_eks_pod_identity_association": 1, "aws_eks_access_policy_association": 1,
+        "aws_eks_node_group": 2, "aws_eks_access_entry": 2, "aws_eks_fargate_profile": 2,
+        "aws_eks_cluster": 3, "aws_iam_openid_connect_provider": 3,
+        "aws_route_table_association": 4, "aws_iam_role_policy_attachment": 4, "aws_iam_role_policy": 4,
+        "aws_launch_template": 4, "aws_security_group_rule": 4, "aws_vpc_security_group_ingress_rule": 4,
+        "aws_vpc_security_group_egress_rule": 4, "aws_cloudwatch_event_target": 4, "aws_sqs_queue_policy": 4,
+        "aws_kms_alias": 4,
+        "aws_route": 5, "aws_iam_instance_profile": 5, "aws_nat_gateway": 5, "aws_cloudwatch_event_rule": 5,
+        "aws_cloudwatch_log_group": 5, "aws_sqs_queue": 5,
+        "aws_route_table": 6, "aws_iam_role": 6, "aws_iam_policy": 6, "aws_security_group": 6, "aws_kms_key": 6,
+        "aws_eip": 6,
+        "aws_subnet": 7, "aws_internet_gateway": 7,
+        "aws_vpc": 8,
+    ]
+
+    /// The type's rank; types not listed go in the middle.
+    public static func rank(of type: String) -> Int { ranks[type] ?? 3 }
+}
+
+/// Deletes through a provider, retrying `DependencyViolation` (something still uses the resource:
+/// an ENI releasing, a controller's leftovers) with backoff until a deadline, then reporting it
+/// with the AWS error naming what blocks.
+struct RetryingDelete: Sendable {
+    var deadline: Duration
+    var firstPause: Duration
+    var events: EventEmitter
+
+    func delete(
+        _ live: LiveResource, address: ResourceAddress, plane: String, provider: any ResourceProvider, context: ProviderContext
+    ) async throws {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: deadline)
+        var pause = firstPause
+        var attempt = 1
+        while true {
+            do {
+                try await provider.delete(live, context)
+                return
+            } catch let error as AWSError where error.isDependencyViolation {
+                guard clock.now.advanced(by: pause) < end else {
+                    throw ExecutorError.deleteBlocked(address, id: live.id, error)
+                }
+                events.emit(
+                    .resourceRetrying, plane: plane,
+                    [
+                        "address": address.canonical, "type": live.type, "id": live.id, "action": "delete",
+                        "attempt": String(attempt), "errorCode": error.code, "requestId": error.requestID ?? "",
+                        "reason": error.message,
+                    ])
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(30))
+                attempt += 1
+            }
+        }
+    }
+}

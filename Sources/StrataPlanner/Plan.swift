@@ -1,0 +1,177 @@
+import Foundation
+import StrataCompiler
+import StrataProviders
+
+/// What a plan does to one resource.
+public enum ChangeAction: String, Sendable, Codable, CaseIterable {
+    case create, update, replace, delete, noop
+
+    /// Terraform's `change.actions` for this action (replace is delete-then-create unless the
+    /// change creates before it destroys).
+    public func terraformActions(createBeforeDestroy: Bool) -> [String] {
+        switch self {
+        case .create: ["create"]
+        case .update: ["update"]
+        case .replace: createBeforeDestroy ? ["create", "delete"] : ["delete", "create"]
+        case .delete: ["delete"]
+        case .noop: ["no-op"]
+        }
+    }
+}
+
+/// One resource's planned change: what is live, what the stack wants, and why.
+public struct ResourceChange: Sendable, Codable, Equatable {
+    public var address: ResourceAddress
+    public var type: String
+    public var plane: Plane
+    public var action: ChangeAction
+    /// The live attributes (nil for a create).
+    public var before: [String: Value]?
+    /// The desired attributes, `.unknown` where known only after apply (nil for a delete).
+    public var after: [String: Value]?
+    /// Top-level attributes that differ (what an update changes), sorted.
+    public var changedAttributes: [String]
+    /// Attribute paths (`kubernetes_network_config.service_ipv4_cidr`) whose change forces the
+    /// replacement, sorted; empty unless `action == .replace`.
+    public var replaceBecause: [String]
+    /// The live resource the change acts on (nil for a create).
+    public var live: LiveResource?
+    /// Replace by creating the new one first (for types whose names need not be unique).
+    public var createBeforeDestroy: Bool
+    /// What must exist first (creates and updates) or be gone first (deletes: its dependents).
+    public var dependencies: [ResourceAddress]
+    /// The idempotency token for a create (or the create half of a replace), derived from stack,
+    /// address and desired content as the plan knew it.
+    public var idempotencyToken: String?
+    /// Attributes whose values are secrets: shown as `(sensitive value)`, redacted in plan files.
+    public var sensitiveAttributes: [String]
+
+    public init(
+        address: ResourceAddress, type: String, plane: Plane, action: ChangeAction, before: [String: Value]?,
+        after: [String: Value]?, changedAttributes: [String] = [], replaceBecause: [String] = [],
+        live: LiveResource? = nil, createBeforeDestroy: Bool = false, dependencies: [ResourceAddress] = [],
+        idempotencyToken: String? = nil, sensitiveAttributes: [String] = []
+    ) {
+        self.address = address
+        self.type = type
+        self.plane = plane
+        self.action = action
+        self.before = before
+        self.after = after
+        self.changedAttributes = changedAttributes
+        self.replaceBecause = replaceBecause
+        self.live = live
+        self.createBeforeDestroy = createBeforeDestroy
+        self.dependencies = dependencies
+        self.idempotencyToken = idempotencyToken
+        self.sensitiveAttributes = sensitiveAttributes
+    }
+
+    /// The tags the resource must carry: the stack's tags, its own and the ownership tags (the
+    /// desired `tags_all`). Empty for untaggable types.
+    public var desiredTags: [String: String] {
+        guard let after else { return [:] }
+        if let all = after["tags_all"], case .map = all { return all.stringMap }
+        return after["tags"]?.stringMap ?? [:]
+    }
+}
+
+/// Read-only facts about the account the plan used, fetched once per plan.
+public struct PlanDataSources: Sendable, Codable, Equatable {
+    /// STS GetCallerIdentity.
+    public var accountID: String?
+    public var callerArn: String?
+    /// EC2 DescribeAvailabilityZones (available zones of the region, sorted).
+    public var availabilityZones: [String]
+    /// SSM `/aws/service/eks/optimized-ami/<version>/amazon-linux-2023/x86_64/standard/recommended/release_version`
+    /// for every Kubernetes version in the stack.
+    public var eksAMIReleaseVersions: [String: String]
+
+    public init(
+        accountID: String? = nil, callerArn: String? = nil, availabilityZones: [String] = [],
+        eksAMIReleaseVersions: [String: String] = [:]
+    ) {
+        self.accountID = accountID
+        self.callerArn = callerArn
+        self.availabilityZones = availabilityZones
+        self.eksAMIReleaseVersions = eksAMIReleaseVersions
+    }
+}
+
+/// The planner's product: every change, in address order, with what it was computed from. A
+/// saved plan is applied only while the live state still has ``liveFingerprint``.
+public struct Plan: Sendable, Codable, Equatable {
+    /// Bumped when the plan file's shape changes incompatibly.
+    public static let formatVersion = 1
+
+    public var formatVersion: Int
+    public var stack: String
+    public var region: String
+    public var createdAt: Date
+    /// The stack path and `--var` overrides the plan was compiled from, so apply can resolve
+    /// values known only after earlier creates against the same files.
+    public var stackPath: String
+    public var vars: [String: String]
+    /// Sorted by address.
+    public var changes: [ResourceChange]
+    public var outputs: [String: Value]
+    public var dataSources: PlanDataSources
+    /// SHA-256 of the live resources the plan saw (type, id, attributes), hex.
+    public var liveFingerprint: String
+    /// Ordered steps for a cluster version change; nil when no cluster changes version.
+    public var rollouts: [RolloutPlan]
+
+    public init(
+        stack: String, region: String, createdAt: Date = Date(), stackPath: String, vars: [String: String] = [:],
+        changes: [ResourceChange], outputs: [String: Value] = [:], dataSources: PlanDataSources = PlanDataSources(),
+        liveFingerprint: String, rollouts: [RolloutPlan] = []
+    ) {
+        formatVersion = Self.formatVersion
+        self.stack = stack
+        self.region = region
+        self.createdAt = createdAt
+        self.stackPath = stackPath
+        self.vars = vars
+        self.changes = changes.sorted { $0.address < $1.address }
+        self.outputs = outputs
+        self.dataSources = dataSources
+        self.liveFingerprint = liveFingerprint
+        self.rollouts = rollouts
+    }
+
+    /// The change for `address`, if the plan has one.
+    public func change(for address: ResourceAddress) -> ResourceChange? {
+        changes.first { $0.address == address }
+    }
+
+    /// Changes that do something (everything but no-ops).
+    public var actionable: [ResourceChange] { changes.filter { $0.action != .noop } }
+
+    public var hasChanges: Bool { changes.contains { $0.action != .noop } }
+
+    /// Counts for the summary line: creates (replacements count as one add and one destroy).
+    public var summary: (add: Int, change: Int, destroy: Int) {
+        var add = 0, change = 0, destroy = 0
+        for item in changes {
+            switch item.action {
+            case .create: add += 1
+            case .update: change += 1
+            case .replace: add += 1; destroy += 1
+            case .delete: destroy += 1
+            case .noop: break
+            }
+        }
+        return (add, change, destroy)
+    }
+
+    /// What the executor creates or updates to for `address`: the desired attributes as the plan
+    /// knew them (unknowns are resolved at apply time by ``DesiredResolver``), the tags to write
+    /// (ownership tags included) and the create's idempotency token.
+    public func desiredResource(for address: ResourceAddress) -> DesiredResource? {
+        guard let change = change(for: address), let after = change.after else { return nil }
+        return DesiredResource(
+            address: address, type: change.type, attributes: after, tags: change.desiredTags,
+            idempotencyToken: change.idempotencyToken
+                ?? IdempotencyToken.derive(stack: stack, address: address, attributes: after))
+    }
+}

@@ -1,0 +1,223 @@
+import AWSClient
+import Foundation
+import StrataCompiler
+import StrataProviders
+
+/// Plans a compiled stack against the live account: compile → discover → compile again with
+/// the live values of matched resources → diff each instance → changes. Emits nothing and prints
+/// nothing; the command renders the ``Plan``.
+public struct Planner: Sendable {
+    public var discovery: Discovery
+    public var catalog: [String: ResourceSchema]
+
+    public init(
+        context: ProviderContext, providers: [String: any ResourceProvider] = ProviderRegistry.all,
+        catalog: [String: ResourceSchema] = ResourceCatalog.all, parallelism: Int = 8
+    ) {
+        discovery = Discovery(context: context, providers: providers, parallelism: parallelism)
+        self.catalog = catalog
+    }
+
+    /// Plans `compiled` (already compiled, its diagnostics shown by the caller) from the stack at
+    /// `url` with `vars`, which are compiled again with live values.
+    public func plan(_ compiled: CompiledGraph, stackAt url: URL, vars: [String: String] = [:]) async throws -> Plan {
+        try checkProviders(compiled)
+        async let liveResources = discovery.discoverAll()
+        async let facts = discovery.dataSources(kubernetesVersions: Self.kubernetesVersions(compiled))
+        let live = try await liveResources
+        let dataSources = try await facts
+        try checkZones(compiled, dataSources)
+
+        let (matchedGraph, matched, unclaimed) = try match(compiled, live: live, stackAt: url, vars: vars)
+        var graph = matchedGraph
+        // A resource being replaced gets new computed values (a new VPC id), so what refers to
+        // them must be planned with those unknown: compile again without the live values of
+        // replaced resources until the set of replacements stops growing.
+        var changes = diff(graph, matched: matched)
+        var replacing = Set<ResourceAddress>()
+        for _ in 0..<16 {
+            let now = Set(changes.filter { $0.action == .replace }.map(\.address))
+            if now == replacing { break }
+            replacing = now
+            graph = try recompile(url, vars: vars, live: matched.filter { !replacing.contains($0.key) }.mapValues(\.attributes))
+            changes = diff(graph, matched: matched)
+        }
+        for resource in unclaimed {
+            let schema = catalog[resource.type]
+            changes.append(
+                ResourceChange(
+                    address: Self.deletionAddress(resource), type: resource.type, plane: schema?.plane ?? .control,
+                    action: .delete, before: resource.attributes, after: nil, live: resource,
+                    sensitiveAttributes: schema?.attributes.values.filter(\.sensitive).map(\.name).sorted() ?? []))
+        }
+        let rollouts = try RolloutPlanner.rollouts(changes: changes, graph: graph)
+        return Plan(
+            stack: graph.stack, region: graph.region, stackPath: url.standardizedFileURL.path, vars: vars,
+            changes: changes, outputs: graph.outputs, dataSources: dataSources,
+            liveFingerprint: Fingerprint.of(live), rollouts: rollouts)
+    }
+
+    /// A saved plan may be applied only while the live state is what it saw: discovers again and
+    /// throws ``PlanError/liveStateChanged(_:)`` naming what changed.
+    public func verifyUnchanged(_ plan: Plan) async throws {
+        let live = try await discovery.discoverAll()
+        guard Fingerprint.of(live) != plan.liveFingerprint else { return }
+        var seen: [String: LiveResource] = [:]
+        for change in plan.changes { if let resource = change.live { seen[Fingerprint.key(resource)] = resource } }
+        var now: [String: LiveResource] = [:]
+        for resource in live { now[Fingerprint.key(resource)] = resource }
+        var what: [String] = []
+        for key in Set(seen.keys).union(now.keys).sorted() {
+            switch (seen[key], now[key]) {
+            case (nil, let added?): what.append("\(Self.label(added)) appeared")
+            case (let gone?, nil): what.append("\(Self.label(gone)) is gone")
+            case (let before?, let after?) where Fingerprint.text(before) != Fingerprint.text(after):
+                let names = Set(before.attributes.keys).union(after.attributes.keys)
+                    .filter { before.attributes[$0] != after.attributes[$0] }.sorted()
+                what.append("\(Self.label(after)) changed (\(names.joined(separator: ", ")))")
+            default: break
+            }
+        }
+        throw PlanError.liveStateChanged(what.isEmpty ? ["the live resources differ from the plan's"] : what)
+    }
+
+    // MARK: - Steps
+
+    /// Creates for unmatched instances, a diff for each matched one.
+    func diff(_ graph: CompiledGraph, matched: [ResourceAddress: LiveResource]) -> [ResourceChange] {
+        var changes: [ResourceChange] = []
+        for instance in graph.instances {
+            guard let schema = catalog[instance.type] else { continue }
+            let sensitive = schema.attributes.values.filter(\.sensitive).map(\.name).sorted()
+            if let current = matched[instance.address] {
+                let diff = Differ.diff(desired: instance.attributes, live: current, schema: schema)
+                changes.append(
+                    ResourceChange(
+                        address: instance.address, type: instance.type, plane: instance.plane, action: diff.action,
+                        before: current.attributes, after: instance.attributes, changedAttributes: diff.changed,
+                        replaceBecause: diff.replaceBecause, live: current, dependencies: instance.dependencies,
+                        idempotencyToken: diff.action == .replace
+                            ? IdempotencyToken.derive(stack: graph.stack, address: instance.address, attributes: instance.attributes)
+                            : nil,
+                        sensitiveAttributes: sensitive))
+            } else {
+                changes.append(
+                    ResourceChange(
+                        address: instance.address, type: instance.type, plane: instance.plane, action: .create,
+                        before: nil, after: instance.attributes, dependencies: instance.dependencies,
+                        idempotencyToken: IdempotencyToken.derive(
+                            stack: graph.stack, address: instance.address, attributes: instance.attributes),
+                        sensitiveAttributes: sensitive))
+            }
+        }
+        return changes
+    }
+
+    private func checkProviders(_ graph: CompiledGraph) throws {
+        var missing: [String: [String]] = [:]
+        for instance in graph.instances where discovery.providers[instance.type] == nil {
+            missing[instance.type, default: []].append(instance.address.canonical)
+        }
+        if let type = missing.keys.sorted().first {
+            throw PlanError.missingProvider(type: type, addresses: missing[type] ?? [])
+        }
+    }
+
+    private func checkZones(_ graph: CompiledGraph, _ facts: PlanDataSources) throws {
+        guard !facts.availabilityZones.isEmpty else { return }
+        for instance in graph.instances {
+            if let zone = instance.attributes["availability_zone"]?.stringValue, !facts.availabilityZones.contains(zone) {
+                throw PlanError.unavailableZone(zone: zone, address: instance.address.canonical, available: facts.availabilityZones)
+            }
+        }
+    }
+
+    /// Matches live resources to instances: taggable ones by their address tag, untagged
+    /// children by identity computed on attributes resolved with what matched so far. Compiles
+    /// again while matching grows (a child's identity may need its parent's live id).
+    func match(_ compiled: CompiledGraph, live: [LiveResource], stackAt url: URL, vars: [String: String]) throws
+        -> (graph: CompiledGraph, matched: [ResourceAddress: LiveResource], unclaimed: [LiveResource])
+    {
+        var claimed = Set<Int>()
+        var matched: [ResourceAddress: LiveResource] = [:]
+        for (index, resource) in live.enumerated() {
+            guard let address = resource.address, matched[address] == nil,
+                compiled.resources[address]?.type == resource.type
+            else { continue }
+            matched[address] = resource
+            claimed.insert(index)
+        }
+        // Untagged children by type and identity, each claimed at most once.
+        var children: [String: [Int]] = [:]
+        for (index, resource) in live.enumerated() where resource.address == nil {
+            if let identity = resource.identity { children[resource.type + "\u{1}" + identity, default: []].append(index) }
+        }
+        var graph = compiled
+        for _ in 0..<8 {
+            graph = try recompile(url, vars: vars, live: matched.mapValues(\.attributes))
+            var grew = false
+            for instance in graph.instances where matched[instance.address] == nil {
+                guard let provider = discovery.providers[instance.type],
+                    let identity = provider.identity(of: instance.attributes)
+                else { continue }
+                let key = instance.type + "\u{1}" + identity
+                if let index = children[key]?.first(where: { !claimed.contains($0) }) {
+                    matched[instance.address] = live[index]
+                    claimed.insert(index)
+                    grew = true
+                }
+            }
+            if !grew { break }
+        }
+        let unclaimed = live.indices.filter { !claimed.contains($0) }.map { live[$0] }
+        return (graph, matched, unclaimed)
+    }
+
+    private func recompile(_ url: URL, vars: [String: String], live: [ResourceAddress: [String: Value]]) throws -> CompiledGraph {
+        let result = Compiler(catalog: catalog).compile(stackAt: url, vars: vars, live: live)
+        guard let graph = result.graph, !result.hasErrors else {
+            throw PlanError.compileWithLiveValues(
+                result.diagnostics.filter { $0.severity == .error }.map { diagnostic in
+                    diagnostic.span.map { "\($0.file):\($0.start.line): \(diagnostic.summary)" } ?? diagnostic.summary
+                })
+        }
+        return graph
+    }
+
+    /// The address a deletion is shown under: the resource's own address tag, or for an untagged
+    /// child (no address of its own) `<type>.untracked["<identity or id>"]`.
+    static func deletionAddress(_ resource: LiveResource) -> ResourceAddress {
+        resource.address ?? ResourceAddress(module: nil, type: resource.type, name: "untracked", key: .name(resource.identity ?? resource.id))
+    }
+
+    static func label(_ resource: LiveResource) -> String {
+        "\(resource.address?.canonical ?? resource.type) (\(resource.id))"
+    }
+
+    /// Kubernetes versions the stack's clusters and node groups name.
+    static func kubernetesVersions(_ graph: CompiledGraph) -> Set<String> {
+        var versions = Set<String>()
+        for instance in graph.instances where instance.type == "aws_eks_cluster" || instance.type == "aws_eks_node_group" {
+            if let version = instance.attributes["version"]?.stringValue { versions.insert(version) }
+        }
+        return versions
+    }
+}
+
+/// The live state's fingerprint: SHA-256 over every resource's type, id, address and
+/// attributes, in a fixed order. Lifecycle status is left out, so a cluster finishing an update
+/// AWS started before the plan does not invalidate it.
+enum Fingerprint {
+    static let volatile: Set<String> = ["status"]
+
+    static func of(_ live: [LiveResource]) -> String {
+        SHA256Hex.digest(Data(live.map(text).sorted().joined(separator: "\n").utf8))
+    }
+
+    static func key(_ resource: LiveResource) -> String { resource.type + "|" + resource.id }
+
+    static func text(_ resource: LiveResource) -> String {
+        let attributes = resource.attributes.filter { !volatile.contains($0.key) }
+        return "\(key(resource))|\(resource.address?.canonical ?? "")|\(CanonicalText.of(.map(attributes)))"
+    }
+}

@@ -1,0 +1,215 @@
+import AWSClient
+import StrataCompiler
+
+/// The EC2 calls strata makes, and nothing else: request building in EC2's query encoding
+/// (`Filter.N`, `TagSpecification.N`, `ClientToken`), paginated owned-resource describes shared
+/// through the discovery cache, tag reads and writes. Wire names follow botocore's model (a
+/// member's `locationName`, capitalised, is its EC2 query name).
+struct EC2: Sendable {
+    typealias Parameters = [(name: String, value: String)]
+
+    let client: AWSClient
+    let stack: String
+    let cache: DiscoveryCache
+
+    init(_ context: ProviderContext) {
+        client = context.client
+        stack = context.stack
+        cache = context.cache
+    }
+
+    /// One call. A mutating call is marked idempotent (safe to resend) only when it carries a
+    /// client token, because then AWS answers a repeat with the first result.
+    @discardableResult
+    func call(_ action: String, _ parameters: Parameters = [], clientToken: String? = nil) async throws -> XMLNode {
+        var parameters = parameters
+        if let clientToken { parameters.append((name: "ClientToken", value: clientToken)) }
+        let idempotent = AWSOperation.isRead(action) || clientToken != nil
+        return try await client.send(.query(.ec2, action: action, parameters: parameters, idempotent: idempotent)).xml()
+    }
+
+    /// Every item of a paginated describe: `set` is the answer's list element (`vpcSet`).
+    func describe(_ action: String, set: String, _ parameters: Parameters) async throws -> [XMLNode] {
+        let pages = client.pages(
+            { token in
+                var all = parameters
+                if let token { all.append((name: "NextToken", value: token)) }
+                return .query(.ec2, action: action, parameters: all)
+            },
+            nextToken: Pagination.ec2NextToken)
+        var items: [XMLNode] = []
+        for try await page in pages {
+            items += try page.xml().child(set)?.items ?? []
+        }
+        return items
+    }
+
+    /// Everything of one describe that carries this stack's tag, read once per plan or apply and
+    /// shared with sibling types through the cache.
+    func owned(_ action: String, set: String) async throws -> [XMLNode] {
+        let stack = stack
+        let ec2 = self
+        return try await cache.value(Self.cacheKey(action) + ":" + stack) {
+            // The filter does the work; the check keeps another stack's resources out should a
+            // service (or a stand-in for it) ignore a filter, since discovery decides deletions.
+            try await ec2.describe(action, set: set, QueryValue.filters([(name: "tag:\(ProviderContext.stackTag)", values: [stack])]))
+                .filter { EC2.tags(of: $0)[ProviderContext.stackTag] == stack }
+        }
+    }
+
+    /// After a write, the next discovery of that description must read AWS again.
+    func invalidate(_ action: String) async {
+        await cache.invalidate(prefix: Self.cacheKey(action))
+    }
+
+    static func cacheKey(_ action: String) -> String { "ec2:\(action)" }
+
+    // MARK: - Tags
+
+    /// `TagSpecification.1` for a create call: the desired tags (ownership tags included).
+    static func tagSpecification(_ resourceType: String, _ tags: [String: String]) -> Parameters {
+        QueryValue.tagSpecifications(resourceType: resourceType, tags: tags.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) })
+    }
+
+    /// The `tagSet` of a described item, without AWS's reserved `aws:` tags: nobody can set or
+    /// remove those (CloudFormation and other services write them), so they are never a
+    /// difference and never something to sync.
+    static func tags(of item: XMLNode) -> [String: String] {
+        var tags: [String: String] = [:]
+        for tag in item.child("tagSet")?.items ?? [] {
+            if let key = tag.child("key")?.text, !key.hasPrefix("aws:") { tags[key] = tag.child("value")?.text ?? "" }
+        }
+        return tags
+    }
+
+    /// Brings a resource's tags from `live` to `desired`: one CreateTags for what is new or
+    /// changed, one DeleteTags for what is gone. AWS-reserved `aws:` tags are never touched.
+    func syncTags(_ id: String, live: [String: String], desired: [String: String]) async throws {
+        let set = desired.filter { live[$0.key] != $0.value }.sorted { $0.key < $1.key }
+        let removed = live.keys.filter { desired[$0] == nil && !$0.hasPrefix("aws:") }.sorted()
+        if !set.isEmpty {
+            var parameters: Parameters = [(name: "ResourceId.1", value: id)]
+            for (index, tag) in set.enumerated() {
+                parameters.append((name: "Tag.\(index + 1).Key", value: tag.key))
+                parameters.append((name: "Tag.\(index + 1).Value", value: tag.value))
+            }
+            try await call("CreateTags", parameters)
+        }
+        if !removed.isEmpty {
+            var parameters: Parameters = [(name: "ResourceId.1", value: id)]
+            for (index, key) in removed.enumerated() {
+                parameters.append((name: "Tag.\(index + 1).Key", value: key))
+            }
+            try await call("DeleteTags", parameters)
+        }
+    }
+
+    // MARK: - Reading answers
+
+    /// A described item as a live resource of a taggable type: the address from the
+    /// `strata:address` tag, `tags` without strata's ownership tags, `tags_all` with every tag.
+    static func taggedResource(type: String, id: String, item: XMLNode, attributes: [String: Value]) -> LiveResource {
+        let all = tags(of: item)
+        var attributes = attributes
+        attributes["id"] = .string(id)
+        attributes["tags"] = .map(userTags(all).mapValues(Value.string))
+        attributes["tags_all"] = .map(all.mapValues(Value.string))
+        let address = all[ProviderContext.addressTag].flatMap(ResourceAddress.init(parsing:))
+        return LiveResource(type: type, address: address, id: id, attributes: attributes)
+    }
+
+    /// Tags without strata's own (`strata:stack`, `strata:address`), as the stack's `tags` reads.
+    static func userTags(_ tags: [String: String]) -> [String: String] {
+        tags.filter { $0.key != ProviderContext.stackTag && $0.key != ProviderContext.addressTag }
+    }
+
+    /// The text of a child element, as a string attribute (nil when absent or empty).
+    static func string(_ item: XMLNode, _ name: String) -> Value? {
+        guard let text = item.child(name)?.text, !text.isEmpty else { return nil }
+        return .string(text)
+    }
+
+    static func bool(_ item: XMLNode?, _ name: String, default value: Bool = false) -> Value {
+        guard let text = item?.child(name)?.text else { return .bool(value) }
+        return .bool(text == "true")
+    }
+
+    static func int(_ item: XMLNode, _ name: String) -> Value? {
+        guard let text = item.child(name)?.text, let number = Int(text) else { return nil }
+        return .int(number)
+    }
+
+    /// `<name><value>true</value></name>`: how Describe*Attribute answers a boolean.
+    static func attributeBool(_ answer: XMLNode, _ name: String) -> Bool {
+        answer[name, "value"]?.text == "true"
+    }
+}
+
+/// A desired attribute a provider needs was not known, or had the wrong shape. The planner never
+/// hands over unknown values, so this is a bug upstream; it names the attribute to find it.
+struct NetworkInputError: Error, CustomStringConvertible {
+    var address: ResourceAddress
+    var attribute: String
+    var problem: String
+
+    var description: String { "\(address): attribute `\(attribute)` \(problem)" }
+}
+
+extension DesiredResource {
+    /// A string attribute the call cannot do without.
+    func ec2Required(_ name: String) throws -> String {
+        guard let value = attributes.string(name) else {
+            throw NetworkInputError(address: address, attribute: name, problem: "must be a known string")
+        }
+        return value
+    }
+
+    /// A boolean attribute, or the schema's server default when the stack left it out.
+    func ec2Bool(_ name: String, default value: Bool) -> Bool {
+        attributes.bool(name) ?? value
+    }
+
+    /// An optional request parameter from a string attribute.
+    func ec2Parameter(_ wire: String, _ name: String) -> EC2.Parameters {
+        guard let value = attributes[name]?.textForm else { return [] }
+        return [(name: wire, value: value)]
+    }
+}
+
+extension AWSError {
+    /// `NotFound` on delete means done: deleting what is gone succeeds.
+    static func ec2IgnoringNotFound(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as AWSError where error.isNotFound {
+            return
+        }
+    }
+}
+
+extension EC2 {
+    /// EC2's `ClientToken` (at most 64 ASCII characters) from the desired resource's token.
+    static func clientToken(_ desired: DesiredResource) -> String {
+        String(desired.idempotencyToken.prefix(64))
+    }
+}
+
+extension EC2 {
+    /// Waits until a created VPC or subnet leaves `pending`: attribute calls and children made
+    /// while it is pending may be refused. `created` is the create call's answer, which often
+    /// says `available` already and then costs no read.
+    static func waitAvailable(
+        _ created: XMLNode, what: String, deadline: Duration, _ context: ProviderContext,
+        describe: @escaping @Sendable () async throws -> XMLNode?
+    ) async throws {
+        if created.child("state")?.text == "available" { return }
+        _ = try await Waiter(policy: context.waits).wait(for: "\(what) to become available", deadline: deadline) { () async throws -> Bool? in
+            do {
+                return try await describe()?.child("state")?.text == "available" ? true : nil
+            } catch let error as AWSError where error.isNotFound {
+                // Eventual consistency: a describe right after the create may not see it yet.
+                return nil
+            }
+        }
+    }
+}

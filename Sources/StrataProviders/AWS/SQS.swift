@@ -1,0 +1,76 @@
+import AWSClient
+import StrataCompiler
+
+/// The SQS calls strata makes, in SQS's JSON protocol (AmazonSQS, JSON 1.0): queues listed once
+/// per plan, their tags (SQS has no tag-filtered listing: one ListQueueTags per queue of the
+/// region) and attributes (one GetQueueAttributes per queue of the stack), shared through the
+/// cache by `aws_sqs_queue` and `aws_sqs_queue_policy`.
+struct SQS: Sendable {
+    let calls: JSONCalls
+    let cache: DiscoveryCache
+    let stack: String
+
+    init(_ context: ProviderContext) {
+        calls = JSONCalls(client: context.client, service: .sqs)
+        cache = context.cache
+        stack = context.stack
+    }
+
+    /// The stack's queues: URL, tags and every attribute.
+    func ownedQueues() async throws -> [SQSQueueState] {
+        let sqs = self
+        return try await cache.value("sqs:owned") {
+            let urls = try await sqs.calls.paged("ListQueues", ["MaxResults": 1000], tokenIn: "NextToken", tokenOut: "NextToken", list: "QueueUrls")
+                .compactMap(\.stringValue)
+            let owned: [SQSQueueState?] = try await concurrentMap(urls) { url in
+                do {
+                    let tags = try await sqs.tags(url)
+                    guard tags[ProviderContext.stackTag] == sqs.stack else { return nil }
+                    return SQSQueueState(url: url, tags: tags, attributes: try await sqs.attributes(url))
+                } catch let error as AWSError where error.isNotFound {
+                    return nil  // deleted since the listing
+                }
+            }
+            return owned.compactMap { $0 }
+        }
+    }
+
+    func tags(_ url: String) async throws -> [String: String] {
+        let answer = try await calls.call("ListQueueTags", ["QueueUrl": .string(url)])
+        guard case .object(let members)? = answer["Tags"] else { return [:] }
+        return members.compactMapValues(\.stringValue)
+    }
+
+    func attributes(_ url: String) async throws -> [String: String] {
+        let answer = try await calls.call("GetQueueAttributes", ["QueueUrl": .string(url), "AttributeNames": ["All"]])
+        guard case .object(let members)? = answer["Attributes"] else { return [:] }
+        return members.compactMapValues(\.stringValue)
+    }
+
+    /// The queue's URL by name, nil when there is none.
+    func url(named name: String) async throws -> String? {
+        do {
+            return try await calls.call("GetQueueUrl", ["QueueName": .string(name)])["QueueUrl"]?.stringValue
+        } catch let error as AWSError where error.isNotFound {
+            return nil
+        }
+    }
+
+    func setAttributes(_ url: String, _ attributes: [String: String]) async throws {
+        guard !attributes.isEmpty else { return }
+        try await calls.call(
+            "SetQueueAttributes", ["QueueUrl": .string(url), "Attributes": .object(attributes.mapValues(JSONValue.string))], idempotent: true)
+    }
+
+    func invalidate() async {
+        await cache.invalidate(prefix: "sqs:")
+    }
+}
+
+/// One owned queue as discovery read it.
+struct SQSQueueState: Sendable {
+    var url: String
+    var tags: [String: String]
+    /// GetQueueAttributes' `Attributes`, every value a string as SQS sends them.
+    var attributes: [String: String]
+}

@@ -1,0 +1,245 @@
+import ArgumentParser
+import Foundation
+import StrataCompiler
+import StrataExecutor
+import StrataPlanner
+import StrataProviders
+
+/// `strata apply STACK|PLANFILE`: plan (or read a saved plan), show it, ask, then execute it in
+/// parallel under the stack's lock.
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Create, update and delete AWS resources so the account matches the stack.",
+        discussion: """
+            With STACK: plans (exactly as `strata plan`), shows the plan and asks for 'yes' unless \
+            --auto-approve (without a terminal, --auto-approve is required). With PLANFILE (from \
+            `strata plan --out`): applies that plan if the live state is unchanged since it was made. \
+            The stack's lock (DynamoDB table strata-locks) is held for the run. Exit codes: 0 success, \
+            1 error (every failed operation is listed with its AWS error code and request id).
+            """)
+
+    @OptionGroup var options: StackOptions
+    @OptionGroup var run: RunOptions
+
+    @Flag(help: "Apply without asking for confirmation.")
+    var autoApprove = false
+
+    @Option(help: "How many operations run at once.")
+    var parallelism = 10
+
+    func validate() throws {
+        guard parallelism >= 1 else { throw ValidationError("--parallelism must be at least 1") }
+    }
+
+    func run() async throws {
+        let url = URL(fileURLWithPath: options.stack)
+        var isDirectory: ObjCBool = false
+        let isPlanFile =
+            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
+            && PlanFile.looksLikePlan(url)
+        let saved: Plan?
+        let stack: String
+        let region: String
+        if isPlanFile {
+            let plan = try Failing.report { try PlanFile.read(from: url) }
+            saved = plan
+            (stack, region) = (plan.stack, plan.region)
+        } else {
+            let graph = try options.compile()
+            saved = nil
+            (stack, region) = (graph.stack, graph.region)
+        }
+        let session = try RunSession(options: run, stack: stack, region: region)
+        let report: ExecutionReport = try await session.locked {
+            let plan: Plan
+            if let saved {
+                try await Planner(context: session.context).verifyUnchanged(saved)
+                plan = saved
+                print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
+            } else {
+                let graph = try options.compile()
+                plan = try await Planner(context: session.context).plan(graph, stackAt: url, vars: try options.overrides())
+                print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
+                guard plan.hasChanges else { return ExecutionReport(runID: session.runID) }
+                if !autoApprove {
+                    try Confirmation.ask(
+                        "Do you want to perform these actions?\n  strata will perform the actions described above.",
+                        flag: "--auto-approve")
+                }
+            }
+            guard plan.hasChanges else { return ExecutionReport(runID: session.runID) }
+            print("")
+            return await Applier(
+                context: session.context, events: session.events, parallelism: parallelism,
+                deleteDeadline: session.deleteDeadline
+            ).apply(plan)
+        }
+        session.finish()
+        print("\n" + (report.succeeded ? "Apply complete: " : "Apply failed: ") + report.summary)
+        if !report.succeeded { throw ExitCode.failure }
+    }
+}
+
+/// Flags shared by apply and destroy.
+struct RunOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Write every event as one JSON line to FILE.", valueName: "FILE"))
+    var events: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The lock's lease in seconds (default 60, or STRATA_LOCK_LEASE_SECONDS): how long a crashed run blocks the stack.",
+            valueName: "SECONDS"))
+    var lockLease: Double?
+
+    @Option(help: ArgumentHelp("Wait up to this long for another run's lock instead of failing at once.", valueName: "SECONDS"))
+    var lockTimeout: Double = 0
+
+    var lease: Duration {
+        let seconds = lockLease ?? ProcessInfo.processInfo.environment["STRATA_LOCK_LEASE_SECONDS"].flatMap(Double.init) ?? 60
+        return .milliseconds(Int64(max(1, seconds) * 1000))
+    }
+}
+
+/// One apply or destroy run: the run id, the client, where events go, the lock.
+struct RunSession {
+    let runID = UUID().uuidString.lowercased()
+    let options: RunOptions
+    let stack: String
+    let context: ProviderContext
+    let view: ProgressView
+    let events: EventEmitter
+
+    init(options: RunOptions, stack: String, region: String) throws {
+        self.options = options
+        self.stack = stack
+        let client = try Failing.report { try ClientFactory.client(stackRegion: region) }
+        context = ProviderContext(client: client, stack: stack, region: region, waits: Self.waitPolicy())
+        view = ProgressView.forStandardOutput()
+        var sinks: [any EventSink] = [view]
+        if let path = options.events {
+            sinks.append(try Failing.report { try JSONLinesEventSink(url: URL(fileURLWithPath: path)) })
+        }
+        events = EventEmitter(runID: runID, sink: FanoutEventSink(sinks))
+    }
+
+    /// Polling interval for AWS waits: 5 s against AWS; `STRATA_POLL_INTERVAL_MS` shortens it
+    /// for the sandbox, whose lifecycles run on a scaled clock.
+    static func waitPolicy() -> WaitPolicy {
+        if let text = ProcessInfo.processInfo.environment["STRATA_POLL_INTERVAL_MS"], let millis = Int(text), millis > 0 {
+            return WaitPolicy(interval: .milliseconds(millis))
+        }
+        return WaitPolicy()
+    }
+
+    /// How long a delete refused with DependencyViolation is retried: 5 minutes, or
+    /// `STRATA_DELETE_DEADLINE_SECONDS` (tests that expect a blocked delete shorten it).
+    var deleteDeadline: Duration {
+        if let text = ProcessInfo.processInfo.environment["STRATA_DELETE_DEADLINE_SECONDS"], let seconds = Double(text), seconds >= 0 {
+            return .milliseconds(Int64(seconds * 1000))
+        }
+        return .seconds(300)
+    }
+
+    /// Runs `body` holding the stack's lock (renewed meanwhile; the run is cancelled if the lock
+    /// is lost), and releases it however `body` ends. Errors are printed and exit 1.
+    func locked<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let lock = StackLock(client: context.client, stack: stack, runID: runID, lease: options.lease)
+        let events = self.events
+        do {
+            let clock = ContinuousClock()
+            let giveUp = clock.now.advanced(by: .milliseconds(Int64(options.lockTimeout * 1000)))
+            while true {
+                do {
+                    let holder = try await lock.acquire()
+                    events.emit(
+                        .lockAcquired,
+                        [
+                            "stack": stack, "owner": holder.owner, "leaseSeconds": String(format: "%g", StackLock.seconds(options.lease)),
+                            "expires": Event.timestampText(holder.expires),
+                        ])
+                    break
+                } catch ExecutorError.lockHeld(let stack, let holder) where clock.now < giveUp {
+                    _ = stack
+                    _ = holder
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+            }
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        let work = Task { try await body() }
+        // Ctrl-C stops the run cleanly: nothing new starts, running operations see the
+        // cancellation, the lock is released. A second Ctrl-C is not caught: it kills.
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler {
+            FileHandle.standardError.write(
+                Data("\nInterrupted: no new operation starts; waiting for the running ones, then releasing the lock.\n".utf8))
+            work.cancel()
+            interrupt.cancel()
+            signal(SIGINT, SIG_DFL)
+        }
+        interrupt.resume()
+        defer { interrupt.cancel() }
+        await lock.startRenewing(
+            onRenewed: { expires in events.emit(.lockRenewed, ["stack": stack, "expires": Event.timestampText(expires)]) },
+            onLost: { error in
+                events.emit(.lockLost, ["stack": stack, "error": "\(error)"])
+                work.cancel()
+            })
+        let result = await work.result
+        do {
+            try await lock.release()
+            events.emit(.lockReleased, ["stack": stack])
+        } catch {
+            FileHandle.standardError.write(Data("warning: releasing the lock failed: \(error)\n".utf8))
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(let error as ExitCode): throw error
+        case .failure(let error):
+            view.stop()
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    func finish() { view.stop() }
+}
+
+/// Asking before changing anything.
+enum Confirmation {
+    /// Asks on the terminal; only `yes` goes on. Without a terminal there is no one to ask:
+    /// that is an error naming the flag that skips the question.
+    static func ask(_ question: String, flag: String) throws {
+        guard isatty(STDIN_FILENO) == 1 else {
+            FileHandle.standardError.write(
+                Data("error: no terminal to ask for confirmation on; pass \(flag) to proceed without asking\n".utf8))
+            throw ExitCode.failure
+        }
+        print("\n\(question)\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", terminator: "")
+        fflush(nil)
+        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+            print("\nCancelled: nothing was changed.")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Prints an error the way every command does and exits 1.
+enum Failing {
+    static func report<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import StrataCompiler
+import StrataExecutor
+import StrataPlanner
+import StrataProviders
+
+/// `strata destroy STACK`: deletes everything the stack owns in the account.
+struct DestroyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "destroy",
+        abstract: "Delete every AWS resource the stack owns.",
+        discussion: """
+            Finds every resource tagged for the stack (and IAM under /strata/<stack>/), shows the \
+            list and asks for 'yes' unless --auto-approve. Deletes dependents first; before the \
+            subnets and the VPC it removes what controllers left in them (Karpenter instances and \
+            launch templates, Load Balancer Controller security groups, available ENIs). Exit codes: \
+            0 success, 1 error.
+            """)
+
+    @OptionGroup var options: StackOptions
+    @OptionGroup var run: RunOptions
+
+    @Flag(help: "Destroy without asking for confirmation.")
+    var autoApprove = false
+
+    @Option(help: "How many deletions run at once.")
+    var parallelism = 10
+
+    func run() async throws {
+        let graph = try options.compile()
+        let session = try RunSession(options: run, stack: graph.stack, region: graph.region)
+        let report: ExecutionReport = try await session.locked {
+            let destroyer = Destroyer(
+                context: session.context, events: session.events, parallelism: parallelism,
+                deleteDeadline: session.deleteDeadline)
+            let plan = try await destroyer.plan(graph: graph)
+            guard !plan.changes.isEmpty else {
+                print("Nothing to destroy: stack \(graph.stack) owns no resources in the account.")
+                return ExecutionReport(runID: session.runID)
+            }
+            print("strata will delete \(plan.changes.count) resource\(plan.changes.count == 1 ? "" : "s") of stack \(graph.stack):")
+            for change in plan.changes { print("  - \(change.address) (\(change.live?.id ?? "?"))") }
+            if !autoApprove {
+                try Confirmation.ask("Do you really want to destroy all resources of stack \(graph.stack)?", flag: "--auto-approve")
+            }
+            print("")
+            return await destroyer.destroy(plan)
+        }
+        session.finish()
+        print("\n" + (report.succeeded ? "Destroy complete: " : "Destroy failed: ") + report.summary)
+        if !report.succeeded { throw ExitCode.failure }
+    }
+}

@@ -1,0 +1,63 @@
+import AWSClient
+import ArgumentParser
+import Foundation
+import StrataCompiler
+import StrataPlanner
+import StrataProviders
+
+/// `strata plan STACK`: what apply would change, from the stack files and the live account.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what apply would change in AWS.",
+        discussion: """
+            Compiles the stack, reads what it owns in the account (one tag-filtered describe per \
+            resource type, in parallel) and prints every create, update, replacement and deletion. \
+            --json prints Terraform's plan JSON (format 1.2) for policy tools. --out saves the plan \
+            for `strata apply FILE`, which applies it only if the live state is unchanged. Exit \
+            codes: 0 success, 1 error, 2 with --detailed-exitcode when there are changes.
+            """)
+
+    @OptionGroup var options: StackOptions
+
+    @Option(help: ArgumentHelp("Save the plan (JSON, mode 0600, secrets redacted) for `strata apply FILE`.", valueName: "FILE"))
+    var out: String?
+
+    @Flag(help: "Print Terraform's plan JSON (format_version 1.2) instead of the human plan.")
+    var json = false
+
+    @Flag(help: "Exit 2 when the plan has changes (0 when none, 1 on error).")
+    var detailedExitcode = false
+
+    func run() async throws {
+        let graph = try options.compile()
+        let plan: Plan
+        do {
+            let client = try ClientFactory.client(stackRegion: graph.region)
+            let context = ProviderContext(client: client, stack: graph.stack, region: graph.region)
+            plan = try await Planner(context: context).plan(
+                graph, stackAt: URL(fileURLWithPath: options.stack), vars: try options.overrides())
+            if let out { try PlanFile.write(plan, to: URL(fileURLWithPath: out)) }
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        if json {
+            print(TerraformPlanJSON(strataVersion: StrataVersion.current).document(plan).pretty())
+        } else {
+            print(PlanRenderer(colour: Self.colourOnStandardOutput).render(plan), terminator: "")
+            if let out { print("\nSaved the plan to \(out). Apply exactly this plan with: strata apply \(out)") }
+        }
+        if detailedExitcode && plan.hasChanges { throw ExitCode(2) }
+    }
+
+    /// Colour only on a terminal, and never with `NO_COLOR` (https://no-color.org) or TERM=dumb.
+    static var colourOnStandardOutput: Bool {
+        let environment = ProcessInfo.processInfo.environment
+        if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return false }
+        if environment["TERM"] == "dumb" { return false }
+        return isatty(STDOUT_FILENO) == 1
+    }
+}

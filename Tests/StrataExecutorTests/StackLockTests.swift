@@ -1,0 +1,98 @@
+import AWSClient
+import Foundation
+import StrataTestSupport
+import Testing
+
+@testable import StrataExecutor
+
+/// The stack lock against the sandbox's DynamoDB: one winner among concurrent runs, the loser
+/// told who holds it; an expired lease taken over; renewal; release; force-unlock by run id.
+@Suite struct StackLockTests {
+    static func stack() -> String { "lock-" + UUID().uuidString.prefix(8).lowercased() }
+
+    @Test func concurrentAcquisitionsHaveOneWinnerAndTheLoserNamesIt() async throws {
+        let client = try await Sandbox.shared().client()
+        let stack = Self.stack()
+        let locks = (0..<6).map { StackLock(client: client, stack: stack, runID: "run-\($0)", owner: "user\($0)@host") }
+        let results = await withTaskGroup(of: (Int, Result<LockHolder, any Error>).self) { group in
+            for (index, lock) in locks.enumerated() {
+                group.addTask {
+                    do { return (index, .success(try await lock.acquire())) } catch { return (index, .failure(error)) }
+                }
+            }
+            var all: [(Int, Result<LockHolder, any Error>)] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        let winners = results.compactMap { index, result -> Int? in if case .success = result { index } else { nil } }
+        #expect(winners.count == 1, "exactly one run may hold the lock: \(winners)")
+        let winner = try #require(winners.first)
+        for (index, result) in results where index != winner {
+            guard case .failure(let error) = result, case ExecutorError.lockHeld(_, let holder) = error else {
+                Issue.record("run-\(index) should have failed with lockHeld, got \(result)")
+                continue
+            }
+            #expect(holder.runID == "run-\(winner)")
+            #expect(holder.owner == "user\(winner)@host")
+            let text = "\(error)"
+            #expect(text.contains("run-\(winner)") && text.contains("user\(winner)@host") && text.contains("since") && text.contains("expires"))
+        }
+        try await locks[winner].release()
+        #expect(try await StackLock.holder(client: client, stack: stack) == nil)
+    }
+
+    @Test func anExpiredLeaseIsTakenOverAndTheOldRunCannotRenewOrRelease() async throws {
+        let client = try await Sandbox.shared().client()
+        let stack = Self.stack()
+        // A run that took the lock two minutes ago with a 60 s lease and then died.
+        let dead = StackLock(client: client, stack: stack, runID: "dead-run", now: { Date().addingTimeInterval(-120) })
+        try await dead.acquire()
+        let next = StackLock(client: client, stack: stack, runID: "next-run")
+        let holder = try await next.acquire()
+        #expect(holder.runID == "next-run")
+        #expect(try await StackLock.holder(client: client, stack: stack)?.runID == "next-run")
+        await #expect(throws: ExecutorError.self) { try await dead.renew() }
+        await #expect(throws: ExecutorError.self) { try await dead.release() }
+        #expect(try await StackLock.holder(client: client, stack: stack)?.runID == "next-run")
+        try await next.release()
+    }
+
+    @Test func aLiveLeaseIsRenewedWhileTheRunLasts() async throws {
+        let client = try await Sandbox.shared().client()
+        let stack = Self.stack()
+        let lock = StackLock(client: client, stack: stack, runID: "long-run", lease: .milliseconds(900))
+        let first = try await lock.acquire()
+        let renewals = Counter()
+        await lock.startRenewing(onRenewed: { _ in Task { await renewals.add() } }, onLost: { _ in })
+        // Wait (with a deadline) for two renewals: each moves the expiry forward.
+        let deadline = Date().addingTimeInterval(10)
+        while await renewals.value < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(await renewals.value >= 2)
+        let now = try #require(try await StackLock.holder(client: client, stack: stack))
+        #expect(now.expires > first.expires)
+        // Another run is still refused: the lease never lapsed.
+        await #expect(throws: ExecutorError.self) { try await StackLock(client: client, stack: stack, runID: "other").acquire() }
+        try await lock.release()
+    }
+
+    actor Counter {
+        var value = 0
+        func add() { value += 1 }
+    }
+
+    @Test func forceUnlockNeedsTheHoldingRunID() async throws {
+        let client = try await Sandbox.shared().client()
+        let stack = Self.stack()
+        try await StackLock(client: client, stack: stack, runID: "stuck-run").acquire()
+        do {
+            try await StackLock.forceUnlock(client: client, stack: stack, runID: "wrong-run")
+            Issue.record("force-unlock with the wrong run id must fail")
+        } catch let error as ExecutorError {
+            #expect("\(error)".contains("stuck-run"))
+        }
+        try await StackLock.forceUnlock(client: client, stack: stack, runID: "stuck-run")
+        #expect(try await StackLock.holder(client: client, stack: stack) == nil)
+        // Unlocked now: a force-unlock finds nothing to remove and says so.
+        await #expect(throws: ExecutorError.self) { try await StackLock.forceUnlock(client: client, stack: stack, runID: "stuck-run") }
+    }
+}

@@ -1,0 +1,146 @@
+import AWSClient
+import Foundation
+import StrataCompiler
+import StrataProviders
+import Testing
+
+@testable import StrataPlanner
+
+/// The human plan, Terraform's plan JSON and plan files, from hand-made plans: pure.
+@Suite struct PlanOutputTests {
+    static let vpc = ResourceAddress(module: "network", type: "aws_vpc", name: "vpc")
+    static let role = ResourceAddress(module: nil, type: "aws_iam_role", name: "ci")
+    static let cluster = ResourceAddress(module: "cluster", type: "aws_eks_cluster", name: "cluster")
+    static let subnet = ResourceAddress(module: "network", type: "aws_subnet", name: "private", key: .name("a"))
+
+    static var plan: Plan {
+        let liveVPC = LiveResource(
+            type: "aws_vpc", address: vpc, id: "vpc-1",
+            attributes: ["id": .string("vpc-1"), "cidr_block": .string("10.0.0.0/16"), "enable_dns_hostnames": .bool(true)])
+        let liveRole = LiveResource(
+            type: "aws_iam_role", address: role, id: "ci", attributes: ["name": .string("ci"), "id": .string("ci")])
+        let liveCluster = LiveResource(
+            type: "aws_eks_cluster", address: cluster, id: "prod",
+            attributes: ["name": .string("prod"), "version": .string("1.30"), "id": .string("prod")])
+        return Plan(
+            stack: "prod", region: "us-east-1", createdAt: Date(timeIntervalSince1970: 1_700_000_000), stackPath: "/s",
+            vars: ["env": "prod"],
+            changes: [
+                ResourceChange(
+                    address: vpc, type: "aws_vpc", plane: .network, action: .replace, before: liveVPC.attributes,
+                    after: ["cidr_block": .string("10.1.0.0/16"), "enable_dns_hostnames": .bool(true)],
+                    changedAttributes: ["cidr_block"], replaceBecause: ["cidr_block"], live: liveVPC, idempotencyToken: "t1"),
+                ResourceChange(
+                    address: subnet, type: "aws_subnet", plane: .network, action: .create, before: nil,
+                    after: ["cidr_block": .string("10.1.0.0/20"), "vpc_id": .unknown(.string), "secret": .string("hunter2")],
+                    dependencies: [vpc], idempotencyToken: "t2", sensitiveAttributes: ["secret"]),
+                ResourceChange(
+                    address: role, type: "aws_iam_role", plane: .security, action: .delete, before: liveRole.attributes,
+                    after: nil, live: liveRole),
+                ResourceChange(
+                    address: cluster, type: "aws_eks_cluster", plane: .control, action: .update, before: liveCluster.attributes,
+                    after: ["name": .string("prod"), "version": .string("1.31"),
+                            "vpc_config": .map(["subnet_ids": .list([.unknown(.string)]), "endpoint_public_access": .bool(true)])],
+                    changedAttributes: ["version"], live: liveCluster),
+            ],
+            liveFingerprint: "abc",
+            rollouts: [
+                RolloutPlan(
+                    cluster: cluster, fromVersion: "1.30", toVersion: "1.31",
+                    steps: [RolloutStep(kind: .controlPlane, target: cluster, fromVersion: "1.30", toVersion: "1.31", summary: "control plane 1.30 -> 1.31")])
+            ])
+    }
+
+    @Test func humanPlan() {
+        let text = PlanRenderer(colour: false).render(Self.plan)
+        #expect(text.contains("# module.network.aws_vpc.vpc must be replaced"))
+        #expect(text.contains("-/+ resource \"aws_vpc\" \"vpc\" {"))
+        #expect(text.contains(#"~ cidr_block = "10.0.0.0/16" -> "10.1.0.0/16" # forces replacement"#))
+        #expect(text.contains("# aws_iam_role.ci will be destroyed"))
+        #expect(text.contains("# module.cluster.aws_eks_cluster.cluster will be updated in-place"))
+        #expect(text.contains(#"~ version = "1.30" -> "1.31""#))
+        #expect(text.contains("(sensitive value)"))
+        #expect(!text.contains("hunter2"))
+        #expect(text.contains("Rollout of module.cluster.aws_eks_cluster.cluster 1.30 -> 1.31:\n  1. control plane 1.30 -> 1.31"))
+        #expect(text.contains("Plan: 2 to add, 1 to change, 2 to destroy."))
+        // Grouped by module: the stack root first, then modules in order.
+        let root = text.range(of: "# stack root")!.lowerBound
+        let cluster = text.range(of: "# module.cluster\n")!.lowerBound
+        let network = text.range(of: "# module.network\n")!.lowerBound
+        #expect(root < cluster && cluster < network)
+        #expect(!text.contains("\u{1B}["))
+        #expect(PlanRenderer(colour: true).render(Self.plan).contains("\u{1B}[32m+\u{1B}[0m"))
+    }
+
+    @Test func terraformJSON() throws {
+        let document = TerraformPlanJSON(strataVersion: "t").document(Self.plan)
+        let changes = try #require(document["resource_changes"]?.arrayValue)
+        func change(_ address: ResourceAddress) -> JSONValue? { changes.first { $0["address"] == .string(address.canonical) } }
+        #expect(change(Self.vpc)?["change"]?["actions"] == .array(["delete", "create"]))
+        #expect(change(Self.vpc)?["change"]?["replace_paths"] == .array([.array(["cidr_block"])]))
+        #expect(change(Self.vpc)?["action_reason"] == .string("replace_because_cannot_update"))
+        #expect(change(Self.role)?["change"]?["actions"] == .array(["delete"]))
+        #expect(change(Self.role)?["change"]?["after"] == .null)
+        #expect(change(Self.subnet)?["index"] == .string("a"))
+        #expect(change(Self.subnet)?["change"]?["after_sensitive"]?["secret"] == .bool(true))
+        let clusterChange = try #require(change(Self.cluster)?["change"])
+        #expect(clusterChange["actions"] == .array(["update"]))
+        // Nested blocks as Terraform writes them: a list of one object; unknowns marked inside.
+        #expect(clusterChange["after"]?["vpc_config"]?.arrayValue?.first?["endpoint_public_access"] == .bool(true))
+        #expect(clusterChange["after_unknown"]?["vpc_config"] == .array([.object(["subnet_ids": .array([.bool(true)])])]))
+        #expect(document["variables"]?["env"]?["value"] == .string("prod"))
+        let planned = try #require(document["planned_values"]?["root_module"])
+        #expect(planned["resources"]?.arrayValue?.isEmpty == true)  // the root's only resource is deleted
+        let configuration = try #require(document["configuration"]?["root_module"]?["module_calls"]?["network"]?["module"]?["resources"]?.arrayValue)
+        let subnetBlock = try #require(configuration.first { $0["address"] == .string("aws_subnet.private") })
+        #expect(subnetBlock["expressions"]?["vpc_id"]?["references"] == .array(["aws_vpc.vpc.id", "aws_vpc.vpc"]))
+        #expect(subnetBlock["expressions"]?["cidr_block"]?["constant_value"] == .string("10.1.0.0/20"))
+    }
+
+    @Test func planFilesAreOwnerOnlyWithoutSecretsAndRoundTrip() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-planfile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("prod.plan")
+        try PlanFile.write(Self.plan, to: file)
+        let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
+        let text = try String(contentsOf: file, encoding: .utf8)
+        #expect(!text.contains("hunter2"))
+        #expect(text.contains(#""$sensitive""#))
+        #expect(PlanFile.looksLikePlan(file))
+        let back = try PlanFile.read(from: file)
+        var expected = Self.plan
+        expected.changes = expected.changes.map { change in
+            var change = change
+            if change.after?["secret"] != nil { change.after?["secret"] = Value.redacted }
+            return change
+        }
+        #expect(back == expected)
+
+        try Data("{\"formatVersion\": 99}".utf8).write(to: file)
+        #expect(throws: PlanError.self) { try PlanFile.read(from: file) }
+    }
+}
+
+extension PlanOutputTests {
+    @Test func tagLinesReadAsTheEditTheyUndo() {
+        let all: [String: Value] = [
+            "Name": .string("hand"), "owner": .string("bob"), "team": .string("platform"),
+            "strata:stack": .string("s"), "strata:address": .string("aws_vpc.vpc"),
+        ]
+        let change = ResourceChange(
+            address: ResourceAddress(module: nil, type: "aws_vpc", name: "vpc"), type: "aws_vpc", plane: .network,
+            action: .update, before: ["tags": .map(all), "tags_all": .map(all)],
+            after: [
+                "tags": .map(["Name": .string("x")]),
+                "tags_all": .map([
+                    "Name": .string("x"), "team": .string("platform"), "strata:stack": .string("s"),
+                    "strata:address": .string("aws_vpc.vpc"),
+                ]),
+            ],
+            changedAttributes: ["tags", "tags_all"])
+        let text = PlanRenderer(colour: false).block(change)
+        #expect(text.contains(#"~ tags     = { "Name" = "hand", "owner" = "bob" } -> { "Name" = "x" }"#))
+    }
+}
