@@ -209,7 +209,9 @@ public struct Applier: Sendable {
                 let live = try await retryingTransient(step, change) { attempt in
                     // A create whose answer was a 5xx may have happened: look for it (by its
                     // ownership tag or identity) before sending it again.
-                    if attempt > 1, let found = try await findCreated(desired, provider) { return found }
+                    if attempt > 1, let found = try await findCreated(desired, provider) {
+                        return try await complete(found, desired, provider)
+                    }
                     return try await provider.create(desired, context)
                 }
                 await state.record(change.address, live.attributes)
@@ -279,6 +281,20 @@ extension Applier {
                 pause *= 2
                 attempt += 1
             }
+        }
+    }
+
+    /// An adopted resource whose create was cut short (the first call of a multi-call create
+    /// landed: an internet gateway created but not attached) is brought to the desired state
+    /// with an update, exactly as a plan after a crash would.
+    func complete(_ found: LiveResource, _ desired: DesiredResource, _ provider: any ResourceProvider) async throws -> LiveResource {
+        guard let schema = catalog[desired.type] else { return found }
+        let diff = Differ.diff(desired: desired.attributes, live: found, schema: schema)
+        switch diff.action {
+        case .update: return try await provider.update(found, to: desired, changed: Set(diff.changed), context)
+        case .replace:
+            throw ExecutorError.unresolved(desired.address, diff.replaceBecause.map { "\($0) (adopted resource differs; plan again)" })
+        default: return found
         }
     }
 

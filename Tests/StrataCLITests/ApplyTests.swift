@@ -187,7 +187,8 @@ struct StackCensus: CustomStringConvertible {
         census.subnets = try await ec2(client, "DescribeSubnets", tagFilter).count
         census.routeTables = try await ec2(client, "DescribeRouteTables", tagFilter).count
         census.internetGateways = try await ec2(client, "DescribeInternetGateways", tagFilter).count
-        census.natGateways = try await ec2(client, "DescribeNatGateways", [("Filter.1.Name", "tag:strata:stack"), ("Filter.1.Value.1", stack), ("Filter.2.Name", "state"), ("Filter.2.Value.1", "available"), ("Filter.2.Value.2", "pending")]).count
+        census.natGateways = try await ec2(client, "DescribeNatGateways", [("Filter.1.Name", "tag:strata:stack"), ("Filter.1.Value.1", stack), ("Filter.2.Name", "state"), ("Filter.2.Value.1", "available"), ("Filter.2.Value.2", "pending")])
+            .filter { ["available", "pending"].contains($0.child("state")?.text ?? "") }.count
         census.securityGroups = try await ec2(client, "DescribeSecurityGroups", tagFilter).count
         let roles = try await client.query(.iam, action: "ListRoles", parameters: [("PathPrefix", "/strata/\(stack)/")])
         census.roles = roles.first(named: "Roles")?.items.count ?? 0
@@ -223,7 +224,11 @@ struct StackCensus: CustomStringConvertible {
     private static func ec2(_ client: AWSClient, _ action: String, _ parameters: [(name: String, value: String)]) async throws -> [XMLNode] {
         let answer = try await client.query(.ec2, action: action, parameters: parameters)
         let set = answer.children.first { $0.name.hasSuffix("Set") }
-        return set?.items ?? []
+        let items = set?.items ?? []
+        // Checked here too: moto ignores some tag filters (DescribeNatGateways), and a census
+        // must not count another stack's resources.
+        guard parameters.first?.value == "tag:strata:stack", let stack = parameters.dropFirst().first?.value else { return items }
+        return items.filter { tagged($0, stack) }
     }
 
     private static func tagged(_ item: XMLNode, _ stack: String) -> Bool {
