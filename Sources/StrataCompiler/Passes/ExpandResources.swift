@@ -262,7 +262,7 @@ enum ExpandResources {
     private static func complete(_ value: Value?, _ attribute: AttributeSchema, live: Value? = nil) -> Value {
         guard let value else {
             if attribute.presence == .computed || attribute.presence == .optionalComputed {
-                if let live, live != .null { return live }
+                if let live, live != .null { return completeLive(live, attribute) }
                 return attribute.serverDefault?.value ?? .unknown(attribute.type)
             }
             if let serverDefault = attribute.serverDefault { return serverDefault.value }
@@ -287,6 +287,17 @@ enum ExpandResources {
         default:
             return value
         }
+    }
+
+    /// A computed block as AWS reported it: fields it has not reported yet (a cluster's CA while
+    /// it is still CREATING) are unknown, not missing, so references to them wait for apply.
+    private static func completeLive(_ live: Value, _ attribute: AttributeSchema) -> Value {
+        guard case .object(let fields) = attribute.type, !fields.isEmpty, case .map(let members) = live else { return live }
+        var completed = members
+        for (name, field) in fields where members[name] == nil {
+            completed[name] = complete(nil, field)
+        }
+        return .map(completed)
     }
 }
 
