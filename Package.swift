@@ -30,7 +30,7 @@ let package = Package(
         // Live state, plans and applies.
         .target(name: "StrataKubernetes", dependencies: ["AWSClient"]),
         .target(name: "StrataProviders", dependencies: ["StrataCompiler", "AWSClient", "StrataKubernetes"]),
-        .target(name: "StrataPlanner", dependencies: ["StrataCompiler", "StrataProviders", "AWSClient"], exclude: ["README.md"]),
+        .target(name: "StrataPlanner", dependencies: ["StrataCompiler", "StrataProviders", "AWSClient", "AWSSigner"], exclude: ["README.md"]),
         .target(name: "StrataExecutor", dependencies: ["StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient"]),
 
         // The command line.
@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "AWSClientTests", dependencies: ["AWSClient", "AWSSigner", "StrataTestSupport"]),
         .testTarget(name: "StrataKubernetesTests", dependencies: ["StrataKubernetes", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataProvidersTests", dependencies: ["StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataPlannerTests", dependencies: ["StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
+        .testTarget(name: "StrataPlannerTests", dependencies: ["StrataPlanner", "AWSSigner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataExecutorTests", dependencies: ["StrataExecutor", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataTestSupport", "AWSClient"]),
     ]

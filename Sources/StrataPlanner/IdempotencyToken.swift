@@ -1,3 +1,4 @@
+import AWSSigner
 import Foundation
 import StrataCompiler
 
@@ -9,7 +10,7 @@ public enum IdempotencyToken {
     /// EKS's `clientRequestToken`; shorten with ``truncated(_:to:)`` for APIs that allow less.
     public static func derive(stack: String, address: ResourceAddress, attributes: [String: Value]) -> String {
         let content = CanonicalText.of(.map(attributes))
-        return SHA256Hex.digest(Data("\(stack)\n\(address.canonical)\n\(content)".utf8))
+        return sha256Hex(Data("\(stack)\n\(address.canonical)\n\(content)".utf8))
     }
 
     /// The token cut to an API's limit (its prefix stays as unique as a hash prefix is).

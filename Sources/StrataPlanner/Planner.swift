@@ -1,3 +1,4 @@
+import AWSSigner
 import AWSClient
 import Foundation
 import StrataCompiler
@@ -211,7 +212,7 @@ enum Fingerprint {
     static let volatile: Set<String> = ["status"]
 
     static func of(_ live: [LiveResource]) -> String {
-        SHA256Hex.digest(Data(live.map(text).sorted().joined(separator: "\n").utf8))
+        sha256Hex(Data(live.map(text).sorted().joined(separator: "\n").utf8))
     }
 
     static func key(_ resource: LiveResource) -> String { resource.type + "|" + resource.id }

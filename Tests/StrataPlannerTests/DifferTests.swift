@@ -1,3 +1,4 @@
+import AWSSigner
 import Foundation
 import StrataCompiler
 import StrataProviders
@@ -206,9 +207,9 @@ import Testing
         #expect(one != IdempotencyToken.derive(stack: "demo", address: address, attributes: changed))
         #expect(one != IdempotencyToken.derive(stack: "other", address: address, attributes: desiredVPC))
         // Known answers of SHA-256 (FIPS 180-2 examples).
-        #expect(SHA256Hex.digest(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(sha256Hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(
-            SHA256Hex.digest(Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+            sha256Hex(Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
