@@ -28,17 +28,17 @@ import Testing
         "AWS_PROFILE": "",
     ]
 
-    private func run(_ arguments: [String], _ sandbox: Sandbox, extra: [String: String] = [:]) throws -> StrataBinary.Result {
+    private func run(_ arguments: [String], _ sandbox: Sandbox, extra: [String: String] = [:]) async throws -> StrataBinary.Result {
         var environment = sandbox.environment
         for (key, value) in extra { environment[key] = value }
-        return try StrataBinary.run(["aws", "request"] + arguments, environment: environment)
+        return try await StrataBinary.run(["aws", "request"] + arguments, environment: environment)
     }
 
     @Test func aSignedCallSucceedsOnEveryService() async throws {
         let sandbox = try await Sandbox.shared()
         try await sandbox.exclusive { sandbox in
             for call in Self.calls {
-                let result = try run(call.args, sandbox)
+                let result = try await run(call.args, sandbox)
                 #expect(result.status == 0, "\(call.args): \(result.stderr)")
                 #expect(result.stdout.contains(call.expect), "\(call.args): \(result.stdout)")
                 // The answer is JSON, whatever the protocol.
@@ -50,11 +50,11 @@ import Testing
     @Test func anAWSErrorExitsOneWithCodeServiceStatusAndRequestID() async throws {
         let sandbox = try await Sandbox.shared()
         try await sandbox.exclusive { sandbox in
-            let ec2 = try run(["ec2", "DescribeVpcs", "--param", "VpcId.1=vpc-0bad"], sandbox)
+            let ec2 = try await run(["ec2", "DescribeVpcs", "--param", "VpcId.1=vpc-0bad"], sandbox)
             #expect(ec2.status == 1)
             #expect(ec2.stderr.hasPrefix("error: InvalidVpcID.NotFound: "))
             #expect(ec2.stderr.contains("(service ec2, HTTP 400, request id "))
-            let eks = try run(["eks", "/clusters/nope"], sandbox)
+            let eks = try await run(["eks", "/clusters/nope"], sandbox)
             #expect(eks.status == 1)
             #expect(eks.stderr.contains("error: ResourceNotFoundException: "))
             #expect(eks.stderr.contains("(service eks, HTTP 404, request id "))
@@ -66,7 +66,7 @@ import Testing
         try #require(sandbox.hasControlEndpoints, "needs the strata sandbox with --verify-signatures, not a bare moto")
         try await sandbox.exclusive { sandbox in
             for service in [["ec2", "DescribeVpcs"], ["eks", "/clusters"], ["dynamodb", "ListTables"]] {
-                let result = try run(service, sandbox, extra: ["AWS_SECRET_ACCESS_KEY": "not-the-secret"])
+                let result = try await run(service, sandbox, extra: ["AWS_SECRET_ACCESS_KEY": "not-the-secret"])
                 #expect(result.status == 1, "\(service)")
                 let named = ["SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature"].contains { result.stderr.contains($0) }
                 #expect(named, "\(service): \(result.stderr)")
@@ -82,11 +82,11 @@ import Testing
         let sandbox = try await Sandbox.shared()
         let deadProxyPort = try unusedPort()
         try await sandbox.exclusive { sandbox in
-            let proxied = try run(["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": ""])
+            let proxied = try await run(["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": ""])
             #expect(proxied.status == 1)
             #expect(proxied.stderr.contains("connectionRefused"), "\(proxied.stderr)")
             #expect(proxied.stderr.contains("port \(deadProxyPort)"), "\(proxied.stderr)")
-            let direct = try run(["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": "127.0.0.1"])
+            let direct = try await run(["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": "127.0.0.1"])
             #expect(direct.status == 0, "\(direct.stderr)")
         }
     }
@@ -113,7 +113,7 @@ import Testing
             "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "AKIDDRYRUN", "AWS_SECRET_ACCESS_KEY": secret,
             "AWS_SESSION_TOKEN": "session-\(secret)", "AWS_REGION": "eu-west-1",
         ].merging(Self.noSharedFiles) { $1 }
-        let result = try StrataBinary.run(
+        let result = try await StrataBinary.run(
             ["aws", "request", "ec2", "DescribeVpcs", "--param", "Filter.1.Name=tag:strata:stack", "--param", "Filter.1.Value.1=prod", "--dry-run"],
             environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
@@ -128,28 +128,28 @@ import Testing
         #expect(!result.stdout.contains(secret))
         #expect(!result.stderr.contains(secret))
 
-        let eks = try StrataBinary.run(["aws", "request", "eks", "/clusters", "--dry-run"], environment: environment)
+        let eks = try await StrataBinary.run(["aws", "request", "eks", "/clusters", "--dry-run"], environment: environment)
         #expect(eks.stdout.hasPrefix("GET /clusters HTTP/1.1\n"))
         #expect(!eks.stdout.contains(secret))
     }
 
-    @Test func usageErrorsExitOneWithAMessage() throws {
+    @Test func usageErrorsExitOneWithAMessage() async throws {
         let environment = ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"]
             .merging(Self.noSharedFiles) { $1 }
-        let unknown = try StrataBinary.run(["aws", "request", "s3", "ListBuckets"], environment: environment)
+        let unknown = try await StrataBinary.run(["aws", "request", "s3", "ListBuckets"], environment: environment)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("unknown service 's3'"))
-        let restWithoutPath = try StrataBinary.run(["aws", "request", "eks", "ListClusters"], environment: environment)
+        let restWithoutPath = try await StrataBinary.run(["aws", "request", "eks", "ListClusters"], environment: environment)
         #expect(restWithoutPath.status == 1)
         #expect(restWithoutPath.stderr.contains("give a path"))
     }
 
-    @Test func eksTokenPrintsAnExecCredential() throws {
+    @Test func eksTokenPrintsAnExecCredential() async throws {
         let environment = [
             "AWS_ACCESS_KEY_ID": "AKIDTOKEN", "AWS_SECRET_ACCESS_KEY": "token-secret", "AWS_REGION": "eu-west-1",
             "AWS_ENDPOINT_URL": "", "KUBERNETES_EXEC_INFO": #"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"}"#,
         ].merging(Self.noSharedFiles) { $1 }
-        let result = try StrataBinary.run(["eks-token", "--cluster", "demo"], environment: environment)
+        let result = try await StrataBinary.run(["eks-token", "--cluster", "demo"], environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         let document = try JSONValue.parse(Data(result.stdout.utf8))
         #expect(document["kind"] == "ExecCredential")
@@ -203,7 +203,7 @@ import Testing
             let caData = try #require(cluster["certificateAuthority"]?["data"]?.stringValue)
             let caPEM = String(decoding: try #require(Data(base64Encoded: caData)), as: UTF8.self)
 
-            let result = try StrataBinary.run(["eks-token", "--cluster", "token-test"], environment: sandbox.environment)
+            let result = try await StrataBinary.run(["eks-token", "--cluster", "token-test"], environment: sandbox.environment)
             #expect(result.status == 0, "\(result.stderr)")
             let token = try #require(try JSONValue.parse(Data(result.stdout.utf8))["status"]?["token"]?.stringValue)
 
@@ -215,7 +215,7 @@ import Testing
             #expect(nodes.status == 200, "\(String(decoding: nodes.body.prefix(300), as: UTF8.self))")
 
             // With --role-arn the token is signed with the assumed role's temporary key.
-            let assumed = try StrataBinary.run(["eks-token", "--cluster", "token-test", "--role-arn", roleARN], environment: sandbox.environment)
+            let assumed = try await StrataBinary.run(["eks-token", "--cluster", "token-test", "--role-arn", roleARN], environment: sandbox.environment)
             #expect(assumed.status == 0, "\(assumed.stderr)")
             let roleToken = try #require(try JSONValue.parse(Data(assumed.stdout.utf8))["status"]?["token"]?.stringValue)
             let roleURL = try #require(EKSToken.presignedURL(in: roleToken))

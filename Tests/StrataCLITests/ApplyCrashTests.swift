@@ -25,7 +25,7 @@ import Testing
         for point in 0..<20 {
             let killAfter = 2 + 2 * point
             let events = copy.root.appendingPathComponent("events-\(point).jsonl")
-            let killed = try Self.applyKilled(copy, env, events: events, afterEvents: killAfter)
+            let killed = try await StrataBinary.offPool { try Self.applyKilled(copy, env, events: events, afterEvents: killAfter) }
             let lines = ((try? String(contentsOf: events, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
 
             // The killed run's lease, if it held one, blocks a new run at once naming that run.
@@ -34,7 +34,7 @@ import Testing
             if killed, Self.leaseExpiry(lines) != nil, let runID = Self.runID(lines),
                 let expires = try await Self.heldLease(client, stack: copy.stack, runID: runID), expires.timeIntervalSinceNow > 1.0
             {
-                let blocked = try StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
+                let blocked = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
                 if Date() < expires {
                     #expect(blocked.status == 1, "point \(point): a run while the lease lasts should fail")
                     #expect(blocked.stderr.contains(runID), "point \(point): the error should name run \(runID): \(blocked.stderr)")
@@ -42,7 +42,7 @@ import Testing
                 }
             }
 
-            let again = try StrataBinary.run(["apply", copy.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
+            let again = try await StrataBinary.run(["apply", copy.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
             #expect(again.status == 0, "point \(point) (killed after \(killAfter) events): apply again failed:\n\(again.stdout)\n\(again.stderr)")
             let census = try await StackCensus.take(client, stack: copy.stack)
             #expect(
@@ -50,10 +50,10 @@ import Testing
                     && census.routeTables == 1,
                 "point \(point): not exactly the stack: \(census)")
             #expect(census.untaggedInVPC.isEmpty, "point \(point): untagged in the VPC: \(census.untaggedInVPC)")
-            let plan = try StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
+            let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
             #expect(plan.status == 0, "point \(point): the plan after apply has changes:\n\(plan.stdout)")
 
-            let destroy = try StrataBinary.run(["destroy", copy.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
+            let destroy = try await StrataBinary.run(["destroy", copy.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
             #expect(destroy.status == 0, "point \(point): destroy failed:\n\(destroy.stdout)\n\(destroy.stderr)")
             #expect(try await StackCensus.take(client, stack: copy.stack).isEmpty, "point \(point): destroy left resources")
         }

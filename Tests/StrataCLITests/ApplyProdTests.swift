@@ -13,14 +13,14 @@ import Testing
         defer { copy.remove() }
         // A delete still blocked after 60 s is a failure worth seeing, not a five-minute wait.
         let env = copy.environment(sandbox, ["STRATA_DELETE_DEADLINE_SECONDS": "60"])
-        let apply = try StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
+        let apply = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
         #expect(apply.status == 0, "apply of prod failed:\n\(apply.stdout.suffix(4000))\n\(apply.stderr)")
         #expect(apply.stdout.contains("Apply complete: 97 created"), "\(apply.stdout.suffix(2000))")
         let census = try await StackCensus.take(sandbox.client(), stack: copy.stack)
         #expect(census.vpcs == 1 && census.subnets == 9 && census.clusters == 1 && census.natGateways == 3, "\(census)")
         #expect(census.untaggedInVPC.isEmpty, "\(census.untaggedInVPC)")
 
-        let plan = try StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
+        let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
         #expect(plan.status != 1, "plan after apply failed: \(plan.stderr)")
         // Known at the time of writing: the cluster and add-on providers read these two back as
         // null, so the plan after apply shows them as updates. Intermittent = passes once fixed.
@@ -35,7 +35,7 @@ import Testing
         let client = sandbox.client()
         let leftovers = try await Self.controllerLeftovers(client, cluster: copy.stack, vpc: census.vpcIDs.first ?? "")
 
-        let destroy = try StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: env)
+        let destroy = try await StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: env)
         #expect(destroy.status == 0, "destroy of prod failed:\n\(destroy.stdout.suffix(4000))\n\(destroy.stderr)")
         let after = try await StackCensus.take(sandbox.client(), stack: copy.stack)
         #expect(after.isEmpty, "left after destroy: \(after)")

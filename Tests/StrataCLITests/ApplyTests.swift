@@ -14,7 +14,7 @@ import Testing
         let env = copy.environment(sandbox)
         let events = copy.root.appendingPathComponent("events.jsonl")
 
-        let apply = try StrataBinary.run(["apply", copy.path, "--auto-approve", "--events", events.path], environment: env)
+        let apply = try await StrataBinary.run(["apply", copy.path, "--auto-approve", "--events", events.path], environment: env)
         #expect(apply.status == 0, "apply failed:\n\(apply.stdout)\n\(apply.stderr)")
         #expect(apply.stdout.contains("Apply complete: 13 created"), "\(apply.stdout)")
 
@@ -24,11 +24,11 @@ import Testing
         #expect(census.vpcs == 1 && census.subnets == 4 && census.roles == 1 && census.policies == 1, "\(census)")
         #expect(census.untaggedInVPC.isEmpty, "untagged resources in the stack's VPC: \(census.untaggedInVPC)")
 
-        let plan = try StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
+        let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
         #expect(plan.status == 0, "plan after apply has changes:\n\(plan.stdout)\n\(plan.stderr)")
         #expect(plan.stdout.contains("No changes."))
 
-        let output = try StrataBinary.run(["output", copy.path, "--json"], environment: env)
+        let output = try await StrataBinary.run(["output", copy.path, "--json"], environment: env)
         #expect(output.status == 0, "\(output.stderr)")
         let outputs = try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any]
         let vpcID = outputs?["vpc_id"] as? String
@@ -44,7 +44,7 @@ import Testing
             for key in ["id", "plane", "kind", "payload", "timestamp", "correlationId"] { #expect(event[key] != nil, "\(key) missing in \(event)") }
         }
 
-        let destroy = try StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: env)
+        let destroy = try await StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: env)
         #expect(destroy.status == 0, "destroy failed:\n\(destroy.stdout)\n\(destroy.stderr)")
         let after = try await StackCensus.take(client, stack: copy.stack)
         #expect(after.isEmpty, "left after destroy: \(after)")
@@ -54,7 +54,7 @@ import Testing
         let sandbox = try await Sandbox.shared()
         let copy = try StackCopy(of: "demo")
         defer { copy.remove() }
-        let result = try StrataBinary.run(["apply", copy.path], environment: copy.environment(sandbox))
+        let result = try await StrataBinary.run(["apply", copy.path], environment: copy.environment(sandbox))
         #expect(result.status == 1)
         #expect(result.stderr.contains("--auto-approve"), "\(result.stderr)")
         #expect(try await StackCensus.take(sandbox.client(), stack: copy.stack).isEmpty)
@@ -78,20 +78,20 @@ import Testing
                 ],
             ], idempotent: true)
         let started = Date()
-        let blocked = try StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: copy.environment(sandbox))
+        let blocked = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: copy.environment(sandbox))
         #expect(blocked.status == 1)
         #expect(blocked.stderr.contains("locked by ci@runner-7"), "\(blocked.stderr)")
         #expect(blocked.stderr.contains("run-elsewhere"))
         #expect(Date().timeIntervalSince(started) < 20, "it should fail at once, not wait")
         #expect(try await StackCensus.take(client, stack: copy.stack).isEmpty)
 
-        let wrong = try StrataBinary.run(["force-unlock", copy.path, "not-the-run"], environment: copy.environment(sandbox))
+        let wrong = try await StrataBinary.run(["force-unlock", copy.path, "not-the-run"], environment: copy.environment(sandbox))
         #expect(wrong.status == 1 && wrong.stderr.contains("run-elsewhere"), "\(wrong.stderr)")
-        let unlock = try StrataBinary.run(["force-unlock", copy.path, "run-elsewhere"], environment: copy.environment(sandbox))
+        let unlock = try await StrataBinary.run(["force-unlock", copy.path, "run-elsewhere"], environment: copy.environment(sandbox))
         #expect(unlock.status == 0, "\(unlock.stderr)")
-        let apply = try StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: copy.environment(sandbox))
+        let apply = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: copy.environment(sandbox))
         #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
-        let destroy = try StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: copy.environment(sandbox))
+        let destroy = try await StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: copy.environment(sandbox))
         #expect(destroy.status == 0, "\(destroy.stdout)\n\(destroy.stderr)")
     }
 }
@@ -214,7 +214,9 @@ struct StackCensus: CustomStringConvertible {
         }
         if let clusters = try? await client.rest(.eks, action: "ListClusters", method: "GET", path: "/clusters") {
             for name in clusters["clusters"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-                let cluster = try await client.rest(.eks, action: "DescribeCluster", method: "GET", path: "/clusters/\(name)")
+                // Other tests delete their clusters concurrently: one gone since the list is not ours.
+                guard let cluster = try? await client.rest(.eks, action: "DescribeCluster", method: "GET", path: "/clusters/\(name)")
+                else { continue }
                 if cluster["cluster"]?["tags"]?["strata:stack"]?.stringValue == stack { census.clusters += 1 }
             }
         }

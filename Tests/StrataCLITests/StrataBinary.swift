@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs the `strata` executable that `swift build` put next to the test bundle.
 enum StrataBinary {
-    struct Result {
+    struct Result: Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
@@ -18,7 +18,23 @@ enum StrataBinary {
         return dir.appendingPathComponent("strata")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Result {
+    /// Runs strata to the end. The wait happens on a thread of its own: tests run concurrently
+    /// on a cooperative pool as wide as the machine's cores (two here), and a test blocking a
+    /// pool thread for a whole apply would stall every other test's timers and timeouts.
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) async throws -> Result {
+        try await offPool { try runBlocking(arguments, environment: environment, in: directory) }
+    }
+
+    /// Runs blocking work (a child process, a polling loop) on a dedicated thread and awaits it.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Swift.Result { try work() })
+            }
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String], in directory: URL?) throws -> Result {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
