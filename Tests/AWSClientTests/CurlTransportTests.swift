@@ -21,7 +21,9 @@ import Testing
         let error = try await #require(throws: TransportError.self) { try await transport.send(request) }
         #expect(error.kind == .timedOut)
         #expect(error.isRetryable)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // A loose bound: it tells a timeout from the hang it guards against, not how fast a
+        // machine shared by hundreds of concurrent tests schedules (speed lives in benchmarks).
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test func hangUpIsAConnectionReset() async throws {
@@ -44,12 +46,13 @@ import Testing
         let server = try LoopbackSocket()
         let transport = self.transport
         let task = Task {
-            try await transport.send(HTTPRequest(method: "GET", url: server.url, timeout: .seconds(30)))
+            try await transport.send(HTTPRequest(method: "GET", url: server.url, timeout: .seconds(600)))
         }
         task.cancel()
         let started = ContinuousClock.now
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Far below the request's own 600 s timeout: cancellation, not the timeout, ended it.
+        #expect(ContinuousClock.now - started < .seconds(120))
     }
 
     @Test func roundTripsAndRunsManyRequestsConcurrently() async throws {

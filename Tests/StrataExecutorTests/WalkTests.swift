@@ -49,18 +49,28 @@ import Testing
     }
 
     @Test func startsEachNodeAsSoonAsItsOwnDependenciesFinish() async {
-        // slow → after-slow; fast → after-fast. after-fast must not wait for slow (no levels).
+        // slow → after-slow; fast → after-fast. after-fast must not wait for slow (no levels):
+        // slow finishes only once after-fast has started, so a walk by levels would hold slow
+        // until its deadline and start after-fast last. Ordering, not wall time, is asserted.
         let deps: [String: Set<String>] = ["after-slow": ["slow"], "after-fast": ["fast"]]
         let clock = ContinuousClock()
         let begin = clock.now
         let times = TimeBook()
         let outcome = await Walk(nodes: ["slow", "fast", "after-slow", "after-fast"], dependencies: deps).run { node in
             await times.mark("start " + node, clock.now - begin)
-            try await Task.sleep(for: node == "slow" ? .milliseconds(400) : .milliseconds(20))
+            if node == "slow" {
+                let deadline = clock.now + .seconds(10)
+                while await times.value("start after-fast") == nil, clock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
+            }
         }
         #expect(outcome.succeeded)
         let afterFast = try! #require(await times.value("start after-fast"))
-        #expect(afterFast < .milliseconds(300), "after-fast started at \(afterFast), it waited for an unrelated node")
+        let afterSlow = try! #require(await times.value("start after-slow"))
+        #expect(afterFast < afterSlow, "after-fast started at \(afterFast), after after-slow (\(afterSlow)): it waited for an unrelated node")
     }
 
     actor TimeBook {
