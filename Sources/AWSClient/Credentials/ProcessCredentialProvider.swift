@@ -1,5 +1,8 @@
 import AWSSigner
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Credentials printed by an external command: a profile's `credential_process`.
 ///
@@ -86,6 +89,11 @@ public struct ProcessCredentialProvider: CredentialProvider {
                 }
                 if exited.wait(timeout: .now() + timeout) == .timedOut {
                     process.terminate()
+                    // A child spawned from a Swift thread can inherit a mask that blocks SIGTERM;
+                    // SIGKILL cannot be blocked, so a hung command never outlives its timeout.
+                    if exited.wait(timeout: .now() + 1) == .timedOut {
+                        kill(process.processIdentifier, SIGKILL)
+                    }
                     stdout.fileHandleForReading.readabilityHandler = nil
                     continuation.resume(throwing: failure("credential_process did not finish within \(Int(timeout)) s"))
                     return
