@@ -1112,6 +1112,58 @@ class EksService:
     def _addon_view(self, a: dict) -> dict:
         return {k: copy.deepcopy(v) for k, v in a.items() if not k.startswith("_")}
 
+    def _check_addon_pod_identities(self, ctx: Ctx, cluster: str, namespace: str, raw: Any,
+                                    owner: Optional[str]) -> list[dict]:
+        """An add-on's podIdentityAssociations ({serviceAccount, roleArn} each): one per service
+        account, and none may take a service account another association already has."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            raise invalid("podIdentityAssociations must be a list.")
+        wanted: list[dict] = []
+        for entry in raw:
+            if not isinstance(entry, dict) or not entry.get("serviceAccount") or not entry.get("roleArn"):
+                raise invalid("Each podIdentityAssociations entry needs serviceAccount and roleArn.")
+            if not ROLE_ARN_RE.match(entry["roleArn"]):
+                raise invalid(f"The role ARN {entry['roleArn']} is not a valid IAM role ARN.")
+            if any(w["serviceAccount"] == entry["serviceAccount"] for w in wanted):
+                raise invalid(f"Duplicate service account {entry['serviceAccount']} in podIdentityAssociations.")
+            wanted.append({"serviceAccount": entry["serviceAccount"], "roleArn": entry["roleArn"]})
+        for a in self.state(ctx).pods.values():
+            if a["clusterName"] == cluster and a["namespace"] == namespace and \
+                    (owner is None or a.get("ownerArn") != owner) and \
+                    any(w["serviceAccount"] == a["serviceAccount"] for w in wanted):
+                raise in_use("Association already exists: "
+                             f"{a['associationId']} for namespace {namespace} and service account "
+                             f"{a['serviceAccount']}", clusterName=cluster)
+        return wanted
+
+    def _set_addon_pod_identities(self, ctx: Ctx, a: dict, wanted: list[dict]) -> None:
+        """Make the add-on's own associations (ownerArn = the add-on) exactly ``wanted``: an entry
+        for a service account it already has keeps its association and takes the new role."""
+        pods = self.state(ctx).pods
+        owned = {x["serviceAccount"]: x for x in pods.values() if x.get("ownerArn") == a["addonArn"]}
+        now = _ts(self.clock.now())
+        arns = []
+        for w in wanted:
+            x = owned.pop(w["serviceAccount"], None)
+            if x is None:
+                aid = "a-" + secrets.token_hex(9)[:17]
+                x = {
+                    "clusterName": a["clusterName"], "namespace": a["_namespace"],
+                    "serviceAccount": w["serviceAccount"], "roleArn": w["roleArn"],
+                    "associationArn": self._arn(ctx, "podidentityassociation", a["clusterName"], aid),
+                    "associationId": aid, "tags": {}, "createdAt": now, "modifiedAt": now,
+                    "ownerArn": a["addonArn"], "disableSessionTags": False,
+                }
+                pods[aid] = x
+            elif x["roleArn"] != w["roleArn"]:
+                x["roleArn"], x["modifiedAt"] = w["roleArn"], now
+            arns.append(x["associationArn"])
+        for x in owned.values():
+            del pods[x["associationId"]]
+        a["podIdentityAssociations"] = arns
+
     def op_CreateAddon(self, ctx: Ctx, p: dict) -> dict:
         cluster, name = p["clusterName"], p["addonName"]
         token = p.get("clientRequestToken")
@@ -1138,6 +1190,9 @@ class EksService:
         self._check_config_values(p.get("configurationValues"))
         if p.get("serviceAccountRoleArn") and not ROLE_ARN_RE.match(p["serviceAccountRoleArn"]):
             raise invalid(f"The role ARN {p['serviceAccountRoleArn']} is not a valid IAM role ARN.")
+        namespace = (p.get("namespaceConfig") or {}).get("namespace") or "kube-system"
+        pod_identities = self._check_addon_pod_identities(ctx, cluster, namespace, p.get("podIdentityAssociations"),
+                                                          None)
         meta = catalog.ADDONS[name]
         now = self.clock.now()
         a = {
@@ -1152,11 +1207,16 @@ class EksService:
             "tags": self._tags(p.get("tags")),
             "publisher": meta.publisher,
             "owner": meta.owner,
+            "podIdentityAssociations": [],
+            "_namespace": namespace,
         }
         if p.get("serviceAccountRoleArn"):
             a["serviceAccountRoleArn"] = p["serviceAccountRoleArn"]
         if p.get("configurationValues"):
             a["configurationValues"] = p["configurationValues"]
+        if namespace != "kube-system":
+            a["namespaceConfig"] = {"namespace": namespace}
+        self._set_addon_pod_identities(ctx, a, pod_identities)
         self.state(ctx).addons[(cluster, name)] = a
         self._remember(ctx, ("addon", cluster), token, fingerprint, name)
 
@@ -1237,6 +1297,15 @@ class EksService:
             self._check_config_values(p["configurationValues"])
             params.append({"type": "ConfigurationValues", "value": p["configurationValues"]})
             changes["configurationValues"] = p["configurationValues"]
+        pod_identities: Optional[list[dict]] = None
+        if "podIdentityAssociations" in p:
+            wanted = self._check_addon_pod_identities(ctx, cluster, a["_namespace"], p["podIdentityAssociations"] or [],
+                                                      a["addonArn"])
+            current = sorted((x["serviceAccount"], x["roleArn"]) for x in self.state(ctx).pods.values()
+                             if x.get("ownerArn") == a["addonArn"])
+            if sorted((w["serviceAccount"], w["roleArn"]) for w in wanted) != current:
+                params.append({"type": "PodIdentityAssociations", "value": json.dumps(wanted)})
+                pod_identities = wanted
         if not any(x["type"] != "ResolveConflicts" for x in params):
             raise invalid(f"No changes needed for addon {name}.", clusterName=cluster, addonName=name)
         update = self._new_update(ctx, cluster, "AddonUpdate", params, token, addon=name)
@@ -1247,6 +1316,8 @@ class EksService:
             if self.state(ctx).addons.get((cluster, name)) is not a:
                 return
             a.update(changes)
+            if pod_identities is not None:
+                self._set_addon_pod_identities(ctx, a, pod_identities)
             a["status"], a["modifiedAt"] = "ACTIVE", _ts(self.clock.now())
             update.status = "Successful"
 
@@ -1264,6 +1335,8 @@ class EksService:
         def gone() -> None:
             if st.addons.get((cluster, name)) is a:
                 del st.addons[(cluster, name)]
+                for aid in [i for i, x in st.pods.items() if x.get("ownerArn") == a["addonArn"]]:
+                    del st.pods[aid]
                 for uid in [i for i, u in st.updates.items() if u.cluster == cluster and u.addon == name]:
                     del st.updates[uid]
 
@@ -1531,7 +1604,8 @@ class EksService:
         cluster = p["name"]
         self._cluster(ctx, cluster)
         items = [
-            {k: a[k] for k in ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId")}
+            {k: a[k] for k in ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId",
+                               "ownerArn") if k in a}
             for a in sorted(self.state(ctx).pods.values(), key=lambda a: a["createdAt"])
             if a["clusterName"] == cluster
             and (not p.get("namespace") or a["namespace"] == p["namespace"])
@@ -1546,6 +1620,9 @@ class EksService:
     def op_DeletePodIdentityAssociation(self, ctx: Ctx, p: dict) -> dict:
         a = self._assoc(ctx, p["name"], p["associationId"])
         del self.state(ctx).pods[a["associationId"]]
+        for addon in self.state(ctx).addons.values():
+            if addon["addonArn"] == a.get("ownerArn"):
+                addon["podIdentityAssociations"].remove(a["associationArn"])
         return {"association": self._assoc_view(a)}
 
     # -------------------------------------------------------------- tags

@@ -70,3 +70,71 @@ def test_associate_encryption_config_is_an_update_then_shows_in_describe(sbx):
             clusterName="demo", encryptionConfig=[{"resources": ["secrets"], "provider": {"keyArn": OTHER_KEY}}])
     assert code(e) == "InvalidParameterException"
     assert "already enabled" in str(e.value)
+
+
+def addon_active(eks, name):
+    return lambda: eks.describe_addon(clusterName="demo", addonName=name)["addon"]["status"] == "ACTIVE"
+
+
+def listed(eks):
+    return {a["serviceAccount"]: a for a in eks.list_pod_identity_associations(clusterName="demo")["associations"]}
+
+
+def test_addon_pod_identity_associations_are_created_replaced_and_removed(sbx):
+    eks, _, _ = active_cluster(sbx)
+    created = eks.create_addon(
+        clusterName="demo", addonName="aws-ebs-csi-driver",
+        podIdentityAssociations=[{"serviceAccount": "ebs-csi-controller-sa", "roleArn": POD_ROLE}],
+    )["addon"]
+    sbx.wait_until(addon_active(eks, "aws-ebs-csi-driver"), DEADLINE, "add-on ACTIVE")
+    addon = eks.describe_addon(clusterName="demo", addonName="aws-ebs-csi-driver")["addon"]
+    assoc = listed(eks)["ebs-csi-controller-sa"]
+    assert addon["podIdentityAssociations"] == [assoc["associationArn"]]
+    assert created["podIdentityAssociations"] == [assoc["associationArn"]]
+    assert assoc["ownerArn"] == addon["addonArn"]
+    assert assoc["namespace"] == "kube-system"
+    full = eks.describe_pod_identity_association(clusterName="demo", associationId=assoc["associationId"])
+    assert full["association"]["roleArn"] == POD_ROLE
+    assert full["association"]["ownerArn"] == addon["addonArn"]
+
+    # The same list again changes nothing; a new list replaces the add-on's associations.
+    with pytest.raises(ClientError) as e:
+        eks.update_addon(clusterName="demo", addonName="aws-ebs-csi-driver",
+                         podIdentityAssociations=[{"serviceAccount": "ebs-csi-controller-sa", "roleArn": POD_ROLE}])
+    assert code(e) == "InvalidParameterException"
+    other = "arn:aws:iam::123456789012:role/ebs-csi-node"
+    update = eks.update_addon(clusterName="demo", addonName="aws-ebs-csi-driver",
+                              podIdentityAssociations=[{"serviceAccount": "ebs-csi-node-sa", "roleArn": other}])["update"]
+    assert update["params"][0]["type"] == "PodIdentityAssociations"
+    sbx.wait_until(update_done(eks, "demo", update["id"], addonName="aws-ebs-csi-driver"), DEADLINE, "update")
+    now = listed(eks)
+    assert set(now) == {"ebs-csi-node-sa"}
+    assert eks.describe_addon(clusterName="demo", addonName="aws-ebs-csi-driver")["addon"][
+        "podIdentityAssociations"] == [now["ebs-csi-node-sa"]["associationArn"]]
+
+    # A service account someone else already associated is refused.
+    eks.create_pod_identity_association(clusterName="demo", namespace="kube-system",
+                                        serviceAccount="aws-node", roleArn=POD_ROLE)
+    with pytest.raises(ClientError) as e:
+        eks.create_addon(clusterName="demo", addonName="vpc-cni",
+                         podIdentityAssociations=[{"serviceAccount": "aws-node", "roleArn": POD_ROLE}])
+    assert code(e) == "ResourceInUseException"
+
+    eks.delete_addon(clusterName="demo", addonName="aws-ebs-csi-driver")
+
+    def addon_gone():
+        try:
+            eks.describe_addon(clusterName="demo", addonName="aws-ebs-csi-driver")
+            return False
+        except ClientError:
+            return True
+
+    sbx.wait_until(addon_gone, DEADLINE, "add-on deleted")
+    assert set(listed(eks)) == {"aws-node"}
+    assert "ownerArn" not in listed(eks)["aws-node"]
+
+
+def test_addon_without_pod_identities_describes_an_empty_list(sbx):
+    eks, _, _ = active_cluster(sbx)
+    eks.create_addon(clusterName="demo", addonName="coredns")
+    assert eks.describe_addon(clusterName="demo", addonName="coredns")["addon"]["podIdentityAssociations"] == []
