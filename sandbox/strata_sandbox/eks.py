@@ -706,6 +706,13 @@ class EksService:
                 kinds.append("UpgradePolicyUpdate")
                 params.append({"type": "UpgradePolicySupportType", "value": upgrade["supportType"]})
                 changes.append(lambda s=upgrade["supportType"]: c["upgradePolicy"].__setitem__("supportType", s))
+        zonal = p.get("zonalShiftConfig")
+        if zonal and "enabled" in zonal:
+            enabled = bool(zonal["enabled"])
+            if enabled != (c.get("zonalShiftConfig") or {}).get("enabled", False):
+                kinds.append("ZonalShiftConfigUpdate")
+                params.append({"type": "ZonalShiftConfig", "value": json.dumps({"enabled": enabled})})
+                changes.append(lambda e=enabled: c.__setitem__("zonalShiftConfig", {"enabled": e}))
         if not changes:
             raise invalid("No changes needed for the cluster configuration provided", clusterName=name)
         if len(set(kinds)) > 1:

@@ -138,3 +138,14 @@ def test_addon_without_pod_identities_describes_an_empty_list(sbx):
     eks, _, _ = active_cluster(sbx)
     eks.create_addon(clusterName="demo", addonName="coredns")
     assert eks.describe_addon(clusterName="demo", addonName="coredns")["addon"]["podIdentityAssociations"] == []
+
+
+def test_zonal_shift_is_updated_by_update_cluster_config(sbx):
+    eks, _, _ = active_cluster(sbx)
+    update = eks.update_cluster_config(name="demo", zonalShiftConfig={"enabled": True})["update"]
+    assert update["type"] == "ZonalShiftConfigUpdate"
+    sbx.wait_until(update_done(eks, "demo", update["id"]), DEADLINE, "zonal shift update")
+    assert eks.describe_cluster(name="demo")["cluster"]["zonalShiftConfig"] == {"enabled": True}
+    with pytest.raises(ClientError) as e:
+        eks.update_cluster_config(name="demo", zonalShiftConfig={"enabled": True})
+    assert code(e) == "InvalidParameterException"
