@@ -31,8 +31,30 @@ _MUTATING = re.compile(
 _IGNORED_IN_FINGERPRINT = {"ClientToken", "Action", "Version", "DryRun"}
 
 
+def _patch_nat_tag_filters() -> None:
+    """moto's DescribeNatGateways drops ``tag:KEY``, ``tag-key`` and ``tag-value`` filters, so
+    another stack's NAT gateway comes back; apply them as AWS does (moto's own tag matcher)."""
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+    from moto.ec2.utils import tag_filter_matches
+
+    original = NatGatewayBackend.describe_nat_gateways
+    if getattr(original, "_sandbox_tag_filters", False):
+        return
+
+    def describe_nat_gateways(self, filters, nat_gateway_ids):
+        found = original(self, filters, nat_gateway_ids)
+        for name, values in (filters or {}).items():
+            if name.startswith("tag:") or name in ("tag-key", "tag-value"):
+                found = [n for n in found if tag_filter_matches(n, name, list(values))]
+        return found
+
+    describe_nat_gateways._sandbox_tag_filters = True  # type: ignore[attr-defined]
+    NatGatewayBackend.describe_nat_gateways = describe_nat_gateways  # type: ignore[method-assign]
+
+
 class Ec2Extensions:
     def __init__(self, clock, scheduler) -> None:
+        _patch_nat_tag_filters()
         self.clock = clock
         self.scheduler = scheduler
         self._tokens: dict[tuple[str, str, str, str], tuple[str, tuple[int, list, bytes]]] = {}

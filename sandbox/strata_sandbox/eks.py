@@ -34,6 +34,7 @@ DURATIONS = {
     "cluster.delete": 240,
     "cluster.version": 1200,
     "cluster.config": 180,
+    "cluster.encryption": 180,
     "nodegroup.create": 180,
     "nodegroup.delete": 150,
     "nodegroup.version": 480,
@@ -408,6 +409,7 @@ class EksService:
         bootstrap = access.get("bootstrapClusterCreatorAdminPermissions", True)
         tags = self._tags(p.get("tags"))
         knc = p.get("kubernetesNetworkConfig") or {}
+        encryption = self._encryption_config(p["encryptionConfig"]) if p.get("encryptionConfig") else None
         logging_in = (p.get("logging") or {}).get("clusterLogging") or []
         enabled_logs = sorted({t for entry in logging_in if entry.get("enabled") for t in entry.get("types", [])})
 
@@ -444,7 +446,8 @@ class EksService:
             "kubernetesNetworkConfig": {
                 "serviceIpv4Cidr": knc.get("serviceIpv4Cidr", "172.20.0.0/16"),
                 "ipFamily": knc.get("ipFamily", "ipv4"),
-                "elasticLoadBalancing": {"enabled": False},
+                "elasticLoadBalancing": {"enabled": bool((knc.get("elasticLoadBalancing") or {}).get("enabled",
+                                                                                                     False))},
             },
             "logging": self._logging_view(enabled_logs),
             "identity": {"oidc": {"issuer": handle.oidc_issuer}},
@@ -460,6 +463,12 @@ class EksService:
         }
         if not token:
             cluster.pop("clientRequestToken")
+        if encryption:
+            cluster["encryptionConfig"] = encryption
+        if p.get("zonalShiftConfig") is not None:
+            cluster["zonalShiftConfig"] = {"enabled": bool(p["zonalShiftConfig"].get("enabled", False))}
+        if p.get("deletionProtection") is not None:
+            cluster["deletionProtection"] = bool(p["deletionProtection"])
         self.state(ctx).clusters[name] = cluster
         if bootstrap and mode != "CONFIG_MAP":
             principal = self._principal(ctx.caller_arn)
@@ -496,6 +505,49 @@ class EksService:
         if m:
             return f"arn:aws:iam::{m.group(1)}:role/{m.group(2)}"
         return caller_arn
+
+    @staticmethod
+    def _encryption_config(raw: Any) -> list[dict]:
+        """EncryptionConfigList as AWS keeps it: one entry, resources ["secrets"], a KMS key ARN."""
+        if not isinstance(raw, list) or len(raw) != 1 or not isinstance(raw[0], dict):
+            raise invalid("Only one encryptionConfig entry is supported.")
+        entry = raw[0]
+        resources = entry.get("resources") or []
+        if resources != ["secrets"]:
+            raise invalid(f"Invalid resources {resources} in encryptionConfig; only 'secrets' is supported.")
+        key = (entry.get("provider") or {}).get("keyArn") or ""
+        if not re.match(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+", key):
+            raise invalid(f"Invalid keyArn in encryptionConfig provider: '{key}'.")
+        return [{"resources": ["secrets"], "provider": {"keyArn": key}}]
+
+    def op_AssociateEncryptionConfig(self, ctx: Ctx, p: dict) -> dict:
+        name = p["clusterName"]
+        token = p.get("clientRequestToken")
+        fingerprint = {"encryptionConfig": p["encryptionConfig"]}
+        replay = self._idempotent(ctx, ("cluster-update", name), token, fingerprint)
+        if replay is not None:
+            return {"update": self.state(ctx).updates[replay].view()}
+        c = self._cluster(ctx, name)
+        if c.get("encryptionConfig"):
+            # What AWS answers (seen by Terraform and Crossplane users): InvalidParameterException.
+            raise invalid("Encryption is already enabled on the cluster", clusterName=name)
+        encryption = self._encryption_config(p["encryptionConfig"])
+        if c["status"] != "ACTIVE":
+            raise in_use(f"Cluster {name} is currently {c['status']}; an update is already in progress.",
+                         clusterName=name)
+        update = self._new_update(ctx, name, "AssociateEncryptionConfig",
+                                  [{"type": "EncryptionConfig", "value": json.dumps(encryption)}], token)
+        c["status"] = "UPDATING"
+        self._remember(ctx, ("cluster-update", name), token, fingerprint, update.id)
+
+        def done() -> None:
+            if self.state(ctx).clusters.get(name) is not c:
+                return
+            c["encryptionConfig"], c["status"] = encryption, "ACTIVE"
+            update.status = "Successful"
+
+        self.scheduler.after(DURATIONS["cluster.encryption"], done)
+        return {"update": update.view()}
 
     def op_DescribeCluster(self, ctx: Ctx, p: dict) -> dict:
         return {"cluster": self._cluster_view(self._cluster(ctx, p["name"]))}
@@ -654,6 +706,13 @@ class EksService:
                 kinds.append("UpgradePolicyUpdate")
                 params.append({"type": "UpgradePolicySupportType", "value": upgrade["supportType"]})
                 changes.append(lambda s=upgrade["supportType"]: c["upgradePolicy"].__setitem__("supportType", s))
+        zonal = p.get("zonalShiftConfig")
+        if zonal and "enabled" in zonal:
+            enabled = bool(zonal["enabled"])
+            if enabled != (c.get("zonalShiftConfig") or {}).get("enabled", False):
+                kinds.append("ZonalShiftConfigUpdate")
+                params.append({"type": "ZonalShiftConfig", "value": json.dumps({"enabled": enabled})})
+                changes.append(lambda e=enabled: c.__setitem__("zonalShiftConfig", {"enabled": e}))
         if not changes:
             raise invalid("No changes needed for the cluster configuration provided", clusterName=name)
         if len(set(kinds)) > 1:
@@ -1060,6 +1119,58 @@ class EksService:
     def _addon_view(self, a: dict) -> dict:
         return {k: copy.deepcopy(v) for k, v in a.items() if not k.startswith("_")}
 
+    def _check_addon_pod_identities(self, ctx: Ctx, cluster: str, namespace: str, raw: Any,
+                                    owner: Optional[str]) -> list[dict]:
+        """An add-on's podIdentityAssociations ({serviceAccount, roleArn} each): one per service
+        account, and none may take a service account another association already has."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            raise invalid("podIdentityAssociations must be a list.")
+        wanted: list[dict] = []
+        for entry in raw:
+            if not isinstance(entry, dict) or not entry.get("serviceAccount") or not entry.get("roleArn"):
+                raise invalid("Each podIdentityAssociations entry needs serviceAccount and roleArn.")
+            if not ROLE_ARN_RE.match(entry["roleArn"]):
+                raise invalid(f"The role ARN {entry['roleArn']} is not a valid IAM role ARN.")
+            if any(w["serviceAccount"] == entry["serviceAccount"] for w in wanted):
+                raise invalid(f"Duplicate service account {entry['serviceAccount']} in podIdentityAssociations.")
+            wanted.append({"serviceAccount": entry["serviceAccount"], "roleArn": entry["roleArn"]})
+        for a in self.state(ctx).pods.values():
+            if a["clusterName"] == cluster and a["namespace"] == namespace and \
+                    (owner is None or a.get("ownerArn") != owner) and \
+                    any(w["serviceAccount"] == a["serviceAccount"] for w in wanted):
+                raise in_use("Association already exists: "
+                             f"{a['associationId']} for namespace {namespace} and service account "
+                             f"{a['serviceAccount']}", clusterName=cluster)
+        return wanted
+
+    def _set_addon_pod_identities(self, ctx: Ctx, a: dict, wanted: list[dict]) -> None:
+        """Make the add-on's own associations (ownerArn = the add-on) exactly ``wanted``: an entry
+        for a service account it already has keeps its association and takes the new role."""
+        pods = self.state(ctx).pods
+        owned = {x["serviceAccount"]: x for x in pods.values() if x.get("ownerArn") == a["addonArn"]}
+        now = _ts(self.clock.now())
+        arns = []
+        for w in wanted:
+            x = owned.pop(w["serviceAccount"], None)
+            if x is None:
+                aid = "a-" + secrets.token_hex(9)[:17]
+                x = {
+                    "clusterName": a["clusterName"], "namespace": a["_namespace"],
+                    "serviceAccount": w["serviceAccount"], "roleArn": w["roleArn"],
+                    "associationArn": self._arn(ctx, "podidentityassociation", a["clusterName"], aid),
+                    "associationId": aid, "tags": {}, "createdAt": now, "modifiedAt": now,
+                    "ownerArn": a["addonArn"], "disableSessionTags": False,
+                }
+                pods[aid] = x
+            elif x["roleArn"] != w["roleArn"]:
+                x["roleArn"], x["modifiedAt"] = w["roleArn"], now
+            arns.append(x["associationArn"])
+        for x in owned.values():
+            del pods[x["associationId"]]
+        a["podIdentityAssociations"] = arns
+
     def op_CreateAddon(self, ctx: Ctx, p: dict) -> dict:
         cluster, name = p["clusterName"], p["addonName"]
         token = p.get("clientRequestToken")
@@ -1086,6 +1197,9 @@ class EksService:
         self._check_config_values(p.get("configurationValues"))
         if p.get("serviceAccountRoleArn") and not ROLE_ARN_RE.match(p["serviceAccountRoleArn"]):
             raise invalid(f"The role ARN {p['serviceAccountRoleArn']} is not a valid IAM role ARN.")
+        namespace = (p.get("namespaceConfig") or {}).get("namespace") or "kube-system"
+        pod_identities = self._check_addon_pod_identities(ctx, cluster, namespace, p.get("podIdentityAssociations"),
+                                                          None)
         meta = catalog.ADDONS[name]
         now = self.clock.now()
         a = {
@@ -1100,11 +1214,16 @@ class EksService:
             "tags": self._tags(p.get("tags")),
             "publisher": meta.publisher,
             "owner": meta.owner,
+            "podIdentityAssociations": [],
+            "_namespace": namespace,
         }
         if p.get("serviceAccountRoleArn"):
             a["serviceAccountRoleArn"] = p["serviceAccountRoleArn"]
         if p.get("configurationValues"):
             a["configurationValues"] = p["configurationValues"]
+        if namespace != "kube-system":
+            a["namespaceConfig"] = {"namespace": namespace}
+        self._set_addon_pod_identities(ctx, a, pod_identities)
         self.state(ctx).addons[(cluster, name)] = a
         self._remember(ctx, ("addon", cluster), token, fingerprint, name)
 
@@ -1185,6 +1304,15 @@ class EksService:
             self._check_config_values(p["configurationValues"])
             params.append({"type": "ConfigurationValues", "value": p["configurationValues"]})
             changes["configurationValues"] = p["configurationValues"]
+        pod_identities: Optional[list[dict]] = None
+        if "podIdentityAssociations" in p:
+            wanted = self._check_addon_pod_identities(ctx, cluster, a["_namespace"], p["podIdentityAssociations"] or [],
+                                                      a["addonArn"])
+            current = sorted((x["serviceAccount"], x["roleArn"]) for x in self.state(ctx).pods.values()
+                             if x.get("ownerArn") == a["addonArn"])
+            if sorted((w["serviceAccount"], w["roleArn"]) for w in wanted) != current:
+                params.append({"type": "PodIdentityAssociations", "value": json.dumps(wanted)})
+                pod_identities = wanted
         if not any(x["type"] != "ResolveConflicts" for x in params):
             raise invalid(f"No changes needed for addon {name}.", clusterName=cluster, addonName=name)
         update = self._new_update(ctx, cluster, "AddonUpdate", params, token, addon=name)
@@ -1195,6 +1323,8 @@ class EksService:
             if self.state(ctx).addons.get((cluster, name)) is not a:
                 return
             a.update(changes)
+            if pod_identities is not None:
+                self._set_addon_pod_identities(ctx, a, pod_identities)
             a["status"], a["modifiedAt"] = "ACTIVE", _ts(self.clock.now())
             update.status = "Successful"
 
@@ -1212,6 +1342,8 @@ class EksService:
         def gone() -> None:
             if st.addons.get((cluster, name)) is a:
                 del st.addons[(cluster, name)]
+                for aid in [i for i, x in st.pods.items() if x.get("ownerArn") == a["addonArn"]]:
+                    del st.pods[aid]
                 for uid in [i for i, u in st.updates.items() if u.cluster == cluster and u.addon == name]:
                     del st.updates[uid]
 
@@ -1479,7 +1611,8 @@ class EksService:
         cluster = p["name"]
         self._cluster(ctx, cluster)
         items = [
-            {k: a[k] for k in ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId")}
+            {k: a[k] for k in ("clusterName", "namespace", "serviceAccount", "associationArn", "associationId",
+                               "ownerArn") if k in a}
             for a in sorted(self.state(ctx).pods.values(), key=lambda a: a["createdAt"])
             if a["clusterName"] == cluster
             and (not p.get("namespace") or a["namespace"] == p["namespace"])
@@ -1494,6 +1627,9 @@ class EksService:
     def op_DeletePodIdentityAssociation(self, ctx: Ctx, p: dict) -> dict:
         a = self._assoc(ctx, p["name"], p["associationId"])
         del self.state(ctx).pods[a["associationId"]]
+        for addon in self.state(ctx).addons.values():
+            if addon["addonArn"] == a.get("ownerArn"):
+                addon["podIdentityAssociations"].remove(a["associationArn"])
         return {"association": self._assoc_view(a)}
 
     # -------------------------------------------------------------- tags

@@ -131,3 +131,26 @@ def test_dependency_checks_and_dry_run(sbx, net):
     assert code(e) == "DryRunOperation"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
     assert len(ec2.describe_vpcs()["Vpcs"]) == before
+
+
+def test_describe_nat_gateways_honours_tag_filters(sbx, net):
+    ec2, _, subnet = net
+    ids = {}
+    for stack in ("prod", "dev"):
+        alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        ids[stack] = ec2.create_nat_gateway(
+            SubnetId=subnet, AllocationId=alloc,
+            TagSpecifications=[{"ResourceType": "natgateway",
+                                "Tags": [{"Key": "strata:stack", "Value": stack}]}],
+        )["NatGateway"]["NatGatewayId"]
+
+    def found(*filters):
+        return sorted(n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filters=list(filters))["NatGateways"])
+
+    assert found({"Name": "tag:strata:stack", "Values": ["prod"]}) == [ids["prod"]]
+    assert found({"Name": "tag:strata:stack", "Values": ["prod", "dev"]}) == sorted(ids.values())
+    assert found({"Name": "tag:strata:stack", "Values": ["qa"]}) == []
+    assert found({"Name": "tag-key", "Values": ["strata:stack"]}) == sorted(ids.values())
+    assert found({"Name": "tag-key", "Values": ["other"]}) == []
+    assert found({"Name": "tag:strata:stack", "Values": ["dev"]},
+                 {"Name": "subnet-id", "Values": [subnet]}) == [ids["dev"]]
