@@ -22,13 +22,7 @@ import Testing
 
         let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
         #expect(plan.status != 1, "plan after apply failed: \(plan.stderr)")
-        // Known at the time of writing: the cluster and add-on providers read these two back as
-        // null, so the plan after apply shows them as updates. Intermittent = passes once fixed.
-        withKnownIssue(
-            "aws_eks_cluster.encryption_config and aws_eks_addon.pod_identity_association read back as null", isIntermittent: true
-        ) {
-            #expect(plan.status == 0, "the plan after apply has changes:\n\(plan.stdout.suffix(3000))")
-        }
+        #expect(plan.status == 0, "the plan after apply has changes:\n\(plan.stdout.suffix(3000))")
 
         // What controllers leave behind without strata tags: a Karpenter node, its launch
         // template, an ENI left available in a stack subnet. Destroy must sweep them.
