@@ -22,18 +22,7 @@ struct OutputCommand: AsyncParsableCommand {
 
     func run() async throws {
         let graph = try options.compile()
-        let plan: Plan
-        do {
-            let client = try ClientFactory.client(stackRegion: graph.region)
-            let context = ProviderContext(client: client, stack: graph.stack, region: graph.region)
-            plan = try await Planner(context: context).plan(
-                graph, stackAt: URL(fileURLWithPath: options.stack), vars: try options.overrides())
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        let plan = try await options.livePlan(graph)
         if json {
             let object = plan.outputs.mapValues(Self.plain)
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

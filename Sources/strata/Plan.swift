@@ -31,19 +31,8 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let graph = try options.compile()
-        let plan: Plan
-        do {
-            let client = try ClientFactory.client(stackRegion: graph.region)
-            let context = ProviderContext(client: client, stack: graph.stack, region: graph.region)
-            plan = try await Planner(context: context).plan(
-                graph, stackAt: URL(fileURLWithPath: options.stack), vars: try options.overrides())
-            if let out { try PlanFile.write(plan, to: URL(fileURLWithPath: out)) }
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        let plan = try await options.livePlan(graph)
+        if let out { try Failing.report { try PlanFile.write(plan, to: URL(fileURLWithPath: out)) } }
         if json {
             print(TerraformPlanJSON(strataVersion: StrataVersion.current).document(plan).pretty())
         } else {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import StrataCompiler
+import StrataPlanner
+import StrataProviders
 import StrataSyntax
 
 /// The arguments every command that compiles a stack takes.
@@ -49,6 +51,18 @@ struct StackOptions: ParsableArguments {
             throw ExitCode.failure
         }
         return graph
+    }
+}
+
+extension StackOptions {
+    /// Plans the compiled stack against the live account (`plan` and `output` share it); an
+    /// error is printed and exits 1.
+    func livePlan(_ graph: CompiledGraph) async throws -> Plan {
+        try await Failing.report {
+            let client = try ClientFactory.client(stackRegion: graph.region)
+            let context = ProviderContext(client: client, stack: graph.stack, region: graph.region)
+            return try await Planner(context: context).plan(graph, stackAt: URL(fileURLWithPath: stack), vars: try overrides())
+        }
     }
 }
 
