@@ -305,6 +305,15 @@ class EksService:
         if token:
             self.state(ctx).tokens[key + (token,)] = (json.dumps(fingerprint, sort_keys=True, default=str), result)
 
+    @classmethod
+    def _page_of(cls, key: str, items: list, params: dict, **fields: Any) -> dict:
+        """A List* answer: one page of `items` under `key` (after `fields`), and `nextToken` while more remain."""
+        page, nxt = cls._paginate(items, params)
+        out: dict = {**fields, key: page}
+        if nxt:
+            out["nextToken"] = nxt
+        return out
+
     @staticmethod
     def _paginate(items: list, params: dict, default: int = 100, cap: int = 100) -> tuple[list, Optional[str]]:
         try:
@@ -554,11 +563,7 @@ class EksService:
 
     def op_ListClusters(self, ctx: Ctx, p: dict) -> dict:
         names = sorted(self.state(ctx).clusters)
-        page, nxt = self._paginate(names, p)
-        out: dict = {"clusters": page}
-        if nxt:
-            out["nextToken"] = nxt
-        return out
+        return self._page_of("clusters", names, p)
 
     def op_DeleteCluster(self, ctx: Ctx, p: dict) -> dict:
         name = p["name"]
@@ -765,11 +770,7 @@ class EksService:
                 "status": status, "versionStatus": vstatus, "kubernetesPatchVersion": catalog.PATCH[v],
             })
         out.reverse()
-        page, nxt = self._paginate(out, p)
-        res: dict = {"clusterVersions": page}
-        if nxt:
-            res["nextToken"] = nxt
-        return res
+        return self._page_of("clusterVersions", out, p)
 
     # -------------------------------------------------------------- updates
 
@@ -783,11 +784,7 @@ class EksService:
             self._addon(ctx, name, addon)
         ids = [u.id for u in sorted(self.state(ctx).updates.values(), key=lambda u: u.created)
                if u.cluster == name and u.nodegroup == ng and u.addon == addon]
-        page, nxt = self._paginate(ids, p)
-        res: dict = {"updateIds": page}
-        if nxt:
-            res["nextToken"] = nxt
-        return res
+        return self._page_of("updateIds", ids, p)
 
     def op_DescribeUpdate(self, ctx: Ctx, p: dict) -> dict:
         name, uid = p["name"], p["updateId"]
@@ -964,11 +961,7 @@ class EksService:
         name = p["name"]
         self._cluster(ctx, name)
         names = sorted(ng for (cl, ng) in self.state(ctx).nodegroups if cl == name)
-        page, nxt = self._paginate(names, p)
-        res: dict = {"nodegroups": page}
-        if nxt:
-            res["nextToken"] = nxt
-        return res
+        return self._page_of("nodegroups", names, p)
 
     def _ng_updatable(self, ng: dict) -> None:
         if ng["status"] != "ACTIVE":
@@ -1252,11 +1245,7 @@ class EksService:
         name = p["name"]
         self._cluster(ctx, name)
         names = sorted(a for (cl, a) in self.state(ctx).addons if cl == name)
-        page, nxt = self._paginate(names, p)
-        res: dict = {"addons": page}
-        if nxt:
-            res["nextToken"] = nxt
-        return res
+        return self._page_of("addons", names, p)
 
     def op_UpdateAddon(self, ctx: Ctx, p: dict) -> dict:
         cluster, name = p["name"], p["addonName"]
@@ -1382,11 +1371,7 @@ class EksService:
                 out.append({"addonName": name, "type": addon.type, "addonVersions": versions,
                             "publisher": addon.publisher, "owner": addon.owner,
                             "defaultNamespace": "kube-system"})
-        page, nxt = self._paginate(out, p)
-        res: dict = {"addons": page}
-        if nxt:
-            res["nextToken"] = nxt
-        return res
+        return self._page_of("addons", out, p)
 
     def op_DescribeAddonConfiguration(self, ctx: Ctx, p: dict) -> dict:
         name, version = p["addonName"], p["addonVersion"]
@@ -1492,11 +1477,7 @@ class EksService:
         self._cluster(ctx, cluster)
         arns = sorted(pr for (cl, pr), e in self.state(ctx).access.items() if cl == cluster and (
             not p.get("associatedPolicyArn") or p["associatedPolicyArn"] in e["_policies"]))
-        page, nxt = self._paginate(arns, p)
-        res: dict = {"accessEntries": page}
-        if nxt:
-            res["nextToken"] = nxt
-        return res
+        return self._page_of("accessEntries", arns, p)
 
     def op_DeleteAccessEntry(self, ctx: Ctx, p: dict) -> dict:
         self._entry(ctx, p["name"], p["principalArn"])
@@ -1528,11 +1509,7 @@ class EksService:
     def op_ListAssociatedAccessPolicies(self, ctx: Ctx, p: dict) -> dict:
         e = self._entry(ctx, p["name"], p["principalArn"])
         items = [copy.deepcopy(v) for _, v in sorted(e["_policies"].items())]
-        page, nxt = self._paginate(items, p)
-        res: dict = {"clusterName": p["name"], "principalArn": p["principalArn"], "associatedAccessPolicies": page}
-        if nxt:
-            res["nextToken"] = nxt
-        return res
+        return self._page_of("associatedAccessPolicies", items, p, clusterName=p["name"], principalArn=p["principalArn"])
 
     def op_DisassociateAccessPolicy(self, ctx: Ctx, p: dict) -> dict:
         e = self._entry(ctx, p["name"], p["principalArn"])
@@ -1544,11 +1521,7 @@ class EksService:
 
     def op_ListAccessPolicies(self, ctx: Ctx, p: dict) -> dict:
         items = [{"name": n, "arn": ACCESS_POLICY_PREFIX + n} for n in CLUSTER_ACCESS_POLICIES]
-        page, nxt = self._paginate(items, p)
-        res: dict = {"accessPolicies": page}
-        if nxt:
-            res["nextToken"] = nxt
-        return res
+        return self._page_of("accessPolicies", items, p)
 
     # -------------------------------------------------------------- pod identity
 
@@ -1618,11 +1591,7 @@ class EksService:
             and (not p.get("namespace") or a["namespace"] == p["namespace"])
             and (not p.get("serviceAccount") or a["serviceAccount"] == p["serviceAccount"])
         ]
-        page, nxt = self._paginate(items, p)
-        res: dict = {"associations": page}
-        if nxt:
-            res["nextToken"] = nxt
-        return res
+        return self._page_of("associations", items, p)
 
     def op_DeletePodIdentityAssociation(self, ctx: Ctx, p: dict) -> dict:
         a = self._assoc(ctx, p["name"], p["associationId"])
