@@ -32,7 +32,7 @@ import uuid
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import parse_qs
 
-from strata_sandbox import catalog, protocols, sigv4_verify
+from strata_sandbox import catalog, protocols, sigv4_verify, tagging
 from strata_sandbox.clock import Clock
 from strata_sandbox.faults import Faults, RuleError
 from strata_sandbox.requestlog import RequestLog
@@ -112,7 +112,7 @@ class Sandbox:
     def _moto_app(self, service: str):
         app = self._moto_apps.get(service)
         if app is None:
-            app = self._create_backend_app(service)
+            app = self._create_backend_app(protocols.MOTO_MODULES.get(service, service))
             self._moto_apps[service] = app
         return app
 
@@ -395,7 +395,28 @@ class Sandbox:
                 return self._ec2(environ, body, info, account, region, request_id), account
             if info.service == "ssm":
                 self._seed_ssm(account, region)
+            if info.service == "tagging" and info.action == "GetResources":
+                served = self._tagging(body, info, account, region, request_id)
+                if served is not None:
+                    return served, account
             return self._moto(environ, body, info, region, request_id), account
+
+    def _tagging(self, body, info, account, region, request_id) -> Optional[Response]:
+        """GetResources for the types `tagging.py` serves; None leaves the request to moto."""
+        from strata_sandbox.eks import Ctx
+
+        try:
+            doc = json.loads(body or b"{}")
+        except ValueError:
+            return None
+        if not tagging.serves(doc):
+            return None
+        clusters = lambda acct, rgn: list(self.eks.state(Ctx(acct, rgn, "")).clusters.values())
+        try:
+            answer = tagging.get_resources(doc, account, region, clusters)
+        except tagging.TaggingError as e:
+            return self._error(info, e.code, e.message, e.status, request_id)
+        return 200, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(answer).encode()
 
     def _ec2(self, environ, body, info, account, region, request_id) -> Response:
         self._seed_ssm(account, region)  # the EKS AMIs the SSM parameters name

@@ -53,7 +53,12 @@ SERVICES: dict[str, Service] = {
                   unavailable=("ServiceUnavailable", 503)),
     "eks": Service("eks", "rest-json", throttle=("ThrottlingException", 429), server_error=("ServerException", 500),
                    unavailable=("ServiceUnavailableException", 503)),
+    "tagging": Service("tagging", "json", target_prefix="ResourceGroupsTaggingAPI_20170126",
+                       throttle=("ThrottledException", 400), server_error=("InternalServiceException", 500)),
 }
+
+# moto's module for a service whose signing name differs from it.
+MOTO_MODULES = {"tagging": "resourcegroupstaggingapi"}
 
 QUERY_VERSIONS = {"2016-11-15": "ec2", "2010-05-08": "iam", "2011-06-15": "sts", "2012-11-05": "sqs"}
 TARGET_PREFIXES = {s.target_prefix: s.name for s in SERVICES.values() if s.target_prefix}
@@ -125,7 +130,9 @@ def identify(environ: Mapping, body: bytes, eks_operation) -> RequestInfo:
         action = _s3_action(environ)
         wire = "rest-xml"
     elif service == "eks":
-        action = eks_operation(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")) or ""
+        # The raw path: a decoded one splits a principal ARN's "/" into path segments.
+        raw = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")).split("?", 1)[0]
+        action = eks_operation(environ.get("REQUEST_METHOD", "GET"), raw) or ""
         wire = "rest-json"
     return RequestInfo(service, region, action, wire, key)
 
