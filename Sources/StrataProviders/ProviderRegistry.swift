@@ -40,13 +40,15 @@ enum NetworkProviders {
 ///   description and session duration; ListInstanceProfiles under the path; one ListPolicyTags
 ///   per policy of the stack (no IAM listing returns policy tags); ListOpenIDConnectProviders +
 ///   one GetOpenIDConnectProvider per provider in the account (they have no path).
-/// * KMS: ListAliases + ListKeys (P) + one ListResourceTags per customer key of the region
-///   (keys behind `alias/aws/*` skipped) + DescribeKey, GetKeyPolicy, GetKeyRotationStatus per
-///   key of the stack. No tag-filtered listing exists outside the Resource Groups Tagging API.
-/// * Logs: DescribeLogGroups (P) + one ListTagsForResource per group of the region.
-/// * SQS: ListQueues (P) + one ListQueueTags per queue of the region + GetQueueAttributes per
-///   queue of the stack (queue policies come with it).
-/// * EventBridge: ListEventBuses + ListRules per bus (P) + one ListTagsForResource per rule +
+/// * KMS, Logs, SQS, EventBridge (and EKS clusters) have no tag-filtered listing: one
+///   Resource Groups Tagging API GetResources (P), shared, names the stack's keys, log groups,
+///   queues and rules with their tags, so nothing is read of the region's other resources.
+/// * KMS: the index + ListAliases (P) + DescribeKey, GetKeyPolicy, GetKeyRotationStatus per key
+///   of the stack.
+/// * Logs: the index + DescribeLogGroups (P).
+/// * SQS: the index + ListQueues (P) + GetQueueAttributes per queue of the stack (queue
+///   policies come with it).
+/// * EventBridge: the index + ListRules (P) per bus holding a rule of the stack +
 ///   ListTargetsByRule per rule of the stack (targets come with it).
 enum IdentityProviders {
     static let all: [any ResourceProvider] = [

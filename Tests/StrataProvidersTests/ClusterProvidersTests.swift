@@ -112,7 +112,8 @@ struct ClusterProvidersTests {
         // A re-run create with the same token answers the same cluster instead of failing.
         let again = try await provider.create(desired, h.context)
         #expect(again.attributes.string("arn") == arn)
-        #expect(try await EKS(h.client).listClusters().filter { $0 == h.clusterName }.count == 1)
+        let clusters = try await h.client.rest(.eks, action: "ListClusters", method: "GET", path: "/clusters")
+        #expect(clusters["clusters"]?.arrayValue?.filter { $0.stringValue == h.clusterName }.count == 1)
 
         // Logging, version and tags in place.
         var next = h.clusterDesired(["enabled_cluster_log_types": .array(["api", "audit"]), "version": "1.33", "tags": .object(["team": "infra"])])
@@ -334,11 +335,14 @@ struct ClusterProvidersTests {
         #expect(try await EKS(h.client).describeCluster(h.clusterName) == nil)
     }
 
-    @Test("discovery of every EKS type costs one ListClusters and one DescribeCluster per cluster in the region")
+    @Test("discovery of every EKS type costs one tag-index read and one DescribeCluster per cluster of the stack")
     func discoveryCallCount() async throws {
         let h = try await ClusterHarness.make()
         let clusterProvider = try h.provider("aws_eks_cluster")
         let cluster = try await clusterProvider.create(h.clusterDesired(), h.context)
+        // Another stack's cluster in the region: discovery must not read it.
+        let other = try await ClusterHarness.make()
+        let foreign = try await clusterProvider.create(other.clusterDesired(), other.context)
         // Count this test's own calls (the sandbox is shared): a transport that records them.
         let recorder = RecordingTransport()
         var configuration = h.client.configuration
@@ -348,16 +352,16 @@ struct ClusterProvidersTests {
         let types = ["aws_eks_cluster", "aws_eks_node_group", "aws_eks_addon", "aws_eks_access_entry", "aws_eks_pod_identity_association"]
         for type in types { _ = try await h.provider(type).discover(context) }
         let calls = recorder.calls
-        #expect(calls.filter { $0 == "GET /clusters" }.count == 1)
-        // Other tests create and delete clusters meanwhile, so the region's count moves: what
-        // holds is one DescribeCluster per listed cluster (never two), ours among them.
+        #expect(calls.filter { $0.hasSuffix("ResourceGroupsTaggingAPI_20170126.GetResources") }.count == 1, "\(calls)")
+        #expect(!calls.contains("GET /clusters"), "no ListClusters: \(calls)")
         let describes = calls.filter { $0.hasPrefix("GET /clusters/") && $0.split(separator: "/").count == 3 }
-        #expect(Set(describes).count == describes.count, "\(calls)")
-        #expect(describes.contains("GET /clusters/\(cluster.id)"), "\(calls)")
+        #expect(describes == ["GET /clusters/\(cluster.id)"], "\(calls)")
+        #expect(!calls.contains { $0.contains(foreign.id) }, "\(calls)")
         // Children are listed in the stack's one cluster only.
         #expect(calls.filter { $0.hasSuffix("/node-groups") }.count == 1)
         #expect(calls.filter { $0.hasSuffix("/access-entries") }.count == 1)
         try await clusterProvider.delete(cluster, h.context)
+        try await clusterProvider.delete(foreign, other.context)
     }
 
     @Test("node group version follows the cluster's upgrade through UpdateNodegroupVersion")
@@ -427,7 +431,9 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
     }
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        record("\(request.method) \(request.url.path)")
+        // JSON-protocol calls all POST to "/": their target names them.
+        let target = request.headers.first { $0.name.lowercased() == "x-amz-target" }?.value
+        record(target.map { "\(request.method) \(request.url.path) \($0)" } ?? "\(request.method) \(request.url.path)")
         return try await inner.send(request)
     }
 }

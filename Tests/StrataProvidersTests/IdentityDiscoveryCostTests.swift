@@ -13,17 +13,8 @@ import Testing
 @Suite struct IdentityDiscoveryCostTests {
     @Test func iamDiscoveryReadsTheAccountSnapshotOnce() async throws {
         let sandbox = try await Sandbox.shared()
-        let admin = sandbox.client()
         let stack = "c-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try await admin.query(.iam, action: "CreateUser", parameters: [(name: "UserName", value: stack)])
-        let key = try await admin.query(.iam, action: "CreateAccessKey", parameters: [(name: "UserName", value: stack)])
-        let keyID = try #require(key.first(named: "AccessKeyId")?.text)
-        let secret = try #require(key.first(named: "SecretAccessKey")?.text)
-        let credentials = AWSCredentials(accessKeyID: keyID, secretAccessKey: secret)
-        let url = sandbox.url
-        let client = AWSClient(
-            configuration: AWSClient.Configuration(
-                region: Sandbox.region, credentials: { credentials }, endpoint: { _, _ in url }, rateLimits: .unlimited))
+        let (client, keyID) = try await countedClient(sandbox, user: stack)
 
         func context() -> ProviderContext { ProviderContext(client: client, stack: stack, region: Sandbox.region) }
         func provider(_ type: String) throws -> any ResourceProvider { try #require(ProviderRegistry.provider(for: type)) }
@@ -76,6 +67,71 @@ import Testing
         #expect(calls.values.reduce(0, +) == 6, "\(calls)")
 
         for live in created { try await provider(live.type).delete(live, context()) }
+    }
+
+    /// KMS, Logs, SQS and EventBridge have no tag-filtered listing: the tag index names the
+    /// stack's keys, groups, queues and rules, so discovery reads those and never the tags of
+    /// the region's other resources, however many there are.
+    @Test func untaggableListingsReadOnlyTheStacksResources() async throws {
+        let sandbox = try await Sandbox.shared()
+        let admin = sandbox.client()
+        let stack = "c-\(UUID().uuidString.prefix(8).lowercased())"
+        let foreignStack = stack + "-other"
+        // Two of each owned by the stack, three of each owned by another stack.
+        for (index, owner) in ([stack, stack] + Array(repeating: foreignStack, count: 3)).enumerated() {
+            let name = "\(stack)-\(index)"
+            let address = "aws_sqs_queue.q\(index)"
+            let tags = [ProviderContext.stackTag: owner, ProviderContext.addressTag: address]
+            _ = try await admin.json(.kms, action: "CreateKey", body: ["Tags": .array(tags.sorted { $0.key < $1.key }.map {
+                ["TagKey": .string($0.key), "TagValue": .string($0.value)] })])
+            _ = try await admin.json(.logs, action: "CreateLogGroup", body: ["logGroupName": .string("/\(name)"), "tags": .object(tags.mapValues { .string($0) })])
+            _ = try await admin.json(.sqs, action: "CreateQueue", body: ["QueueName": .string(name), "tags": .object(tags.mapValues { .string($0) })])
+            _ = try await admin.json(.events, action: "PutRule", body: [
+                "Name": .string(name), "ScheduleExpression": "rate(5 minutes)",
+                "Tags": .array(tags.sorted { $0.key < $1.key }.map { ["Key": .string($0.key), "Value": .string($0.value)] }),
+            ])
+        }
+
+        let (client, keyID) = try await countedClient(sandbox, user: stack)
+        let start = try await lastSequence(sandbox)
+        let context = ProviderContext(client: client, stack: stack, region: Sandbox.region)
+        let types = ["aws_kms_key", "aws_kms_alias", "aws_cloudwatch_log_group", "aws_sqs_queue", "aws_sqs_queue_policy",
+                     "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"]
+        var found: [String: Int] = [:]
+        for type in types { found[type] = try await #require(ProviderRegistry.provider(for: type)).discover(context).count }
+        #expect(found["aws_kms_key"] == 2 && found["aws_cloudwatch_log_group"] == 2 && found["aws_sqs_queue"] == 2, "\(found)")
+        #expect(found["aws_cloudwatch_event_rule"] == 2, "\(found)")
+
+        let calls = try await actions(sandbox, after: start, accessKey: keyID)
+        #expect(calls["GetResources"] == 1, "\(calls)")
+        for perResourceTagRead in ["ListResourceTags", "ListQueueTags", "ListTagsForResource", "ListKeys", "ListEventBuses"] {
+            #expect(calls[perResourceTagRead] == nil, "\(perResourceTagRead): \(calls)")
+        }
+        // The reads AWS has no batched form of, for the stack's own resources only.
+        #expect(calls["DescribeKey"] == 2 && calls["GetQueueAttributes"] == 2 && calls["ListTargetsByRule"] == 2, "\(calls)")
+        // And one listing per service for what the index does not carry (a page each here; the
+        // shared sandbox's other tests may add pages).
+        let listings = ["ListAliases", "DescribeLogGroups", "ListQueues", "ListRules"]
+        for listing in listings { #expect((calls[listing] ?? 0) >= 1, "\(listing): \(calls)") }
+        let perResource = calls.filter { !listings.contains($0.key) }.values.reduce(0, +)
+        let expected = 1 + 2 * 3 + 2 + 2  // the index, three reads per key, attributes per queue, targets per rule
+        #expect(perResource == expected, "\(calls)")
+    }
+
+    /// A client signing with an access key of its own (a new IAM user), so the sandbox's request
+    /// log tells this test's calls from those of tests running alongside.
+    private func countedClient(_ sandbox: Sandbox, user: String) async throws -> (AWSClient, String) {
+        let admin = sandbox.client()
+        _ = try await admin.query(.iam, action: "CreateUser", parameters: [(name: "UserName", value: user)])
+        let key = try await admin.query(.iam, action: "CreateAccessKey", parameters: [(name: "UserName", value: user)])
+        let keyID = try #require(key.first(named: "AccessKeyId")?.text)
+        let secret = try #require(key.first(named: "SecretAccessKey")?.text)
+        let credentials = AWSCredentials(accessKeyID: keyID, secretAccessKey: secret)
+        let url = sandbox.url
+        let client = AWSClient(
+            configuration: AWSClient.Configuration(
+                region: Sandbox.region, credentials: { credentials }, endpoint: { _, _ in url }, rateLimits: .unlimited))
+        return (client, keyID)
     }
 
     /// The highest sequence number in the request log so far.

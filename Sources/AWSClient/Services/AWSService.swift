@@ -74,15 +74,23 @@ public struct AWSService: Sendable, Equatable, Hashable {
     public static let logs = AWSService(
         name: "logs", signingName: "logs", serviceID: "CloudWatch Logs", apiVersion: "2014-03-28",
         wireProtocol: .json(version: "1.1"), targetPrefix: "Logs_20140328")
+    /// The Resource Groups Tagging API (botocore's `resourcegroupstaggingapi`, endpoint prefix
+    /// and signing name `tagging`): the one tag-filtered listing across services that have none.
+    public static let tagging = AWSService(
+        name: "tagging", signingName: "tagging", serviceID: "Resource Groups Tagging API", apiVersion: "2017-01-26",
+        wireProtocol: .json(version: "1.1"), targetPrefix: "ResourceGroupsTaggingAPI_20170126")
 
     /// Every service strata talks to.
-    public static let all: [AWSService] = [.ec2, .iam, .sts, .eks, .sqs, .events, .ssm, .dynamodb, .kms, .logs]
+    public static let all: [AWSService] = [.ec2, .iam, .sts, .eks, .sqs, .events, .ssm, .dynamodb, .kms, .logs, .tagging]
 
     /// Looks a service up by botocore name, botocore's hyphenated alias (`eventbridge`,
     /// `cloudwatch-logs`) or service id, case-insensitively.
     public static func named(_ name: String) -> AWSService? {
         let key = name.lowercased().replacingOccurrences(of: "_", with: "-")
-        let aliases = ["eventbridge": "events", "cloudwatch-logs": "logs", "cloudwatchlogs": "logs"]
+        let aliases = [
+            "eventbridge": "events", "cloudwatch-logs": "logs", "cloudwatchlogs": "logs", "resourcegroupstaggingapi": "tagging",
+            "resource-groups-tagging-api": "tagging",
+        ]
         let canonical = aliases[key] ?? key
         return all.first {
             $0.name == canonical || $0.serviceID.lowercased().replacingOccurrences(of: " ", with: "-") == canonical

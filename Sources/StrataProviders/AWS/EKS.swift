@@ -21,11 +21,6 @@ struct EKS: Sendable {
         try await orNil { try await call("DescribeCluster", "GET", "/clusters/\(seg(name))")["cluster"] }
     }
 
-    /// `ListClusters`, every page.
-    func listClusters() async throws -> [String] {
-        try await names("ListClusters", "/clusters", key: "clusters")
-    }
-
     func deleteCluster(_ name: String) async throws {
         _ = try await call("DeleteCluster", "DELETE", "/clusters/\(seg(name))", idempotent: true)
     }

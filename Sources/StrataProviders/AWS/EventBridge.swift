@@ -1,41 +1,46 @@
 import AWSClient
 import StrataCompiler
 
-/// The EventBridge calls strata makes: buses and their rules listed once per plan, each rule's
-/// tags (EventBridge has no tag-filtered listing: one ListTagsForResource per rule of the
-/// region), and the targets of the stack's rules (one ListTargetsByRule each), shared through
-/// the cache by `aws_cloudwatch_event_rule` and `aws_cloudwatch_event_target`.
+/// The EventBridge calls strata makes: the stack's rules (named by the tag index, described by
+/// the listing of their buses) and their targets (one ListTargetsByRule each) once per plan,
+/// shared through the cache by `aws_cloudwatch_event_rule` and `aws_cloudwatch_event_target`.
 struct EventBridge: Sendable {
     let calls: JSONCalls
     let cache: DiscoveryCache
-    let stack: String
+    let tagging: ResourceTagging
 
     init(_ context: ProviderContext) {
         calls = JSONCalls(client: context.client, service: .events)
         cache = context.cache
-        stack = context.stack
+        tagging = ResourceTagging(context)
     }
 
-    /// The stack's rules on every bus, with tags and targets.
+    /// The stack's rules on every bus, with tags and targets: the tag index names them
+    /// (EventBridge has no tag-filtered listing), one ListRules per bus that holds one of them
+    /// describes them, one ListTargetsByRule each reads their targets.
     func ownedRules() async throws -> [EventRuleState] {
         let events = self
         return try await cache.value("events:owned") {
-            let buses = try await events.calls.paged("ListEventBuses", [:], tokenIn: "NextToken", tokenOut: "NextToken", list: "EventBuses")
-                .compactMap { $0["Name"]?.stringValue }
+            let indexed = try await events.tagging.owned("events")
+            let tagsByARN = Dictionary(indexed.map { ($0.arn, $0.tags) }, uniquingKeysWith: { first, _ in first })
+            // `rule/NAME` on the default bus, `rule/BUS/NAME` on another.
+            let buses = Set(indexed.compactMap { rule -> String? in
+                let path = rule.resource.split(separator: "/", omittingEmptySubsequences: false)
+                guard path.first == "rule" else { return nil }
+                return path.count > 2 ? String(path[1]) : "default"
+            })
             var rules: [JSONValue] = []
-            for bus in buses.isEmpty ? ["default"] : buses {
+            for bus in buses.sorted() {
                 rules += try await events.calls.paged(
                     "ListRules", ["EventBusName": .string(bus), "Limit": 100], tokenIn: "NextToken", tokenOut: "NextToken", list: "Rules")
             }
             let owned: [EventRuleState?] = try await concurrentMap(rules) { rule in
-                guard let arn = rule["Arn"]?.stringValue, let name = rule["Name"]?.stringValue else { return nil }
+                guard let arn = rule["Arn"]?.stringValue, let tags = tagsByARN[arn], let name = rule["Name"]?.stringValue else { return nil }
                 do {
-                    let tags = try await events.tags(arn)
-                    guard tags[ProviderContext.stackTag] == events.stack else { return nil }
                     let bus = rule["EventBusName"]?.stringValue ?? "default"
                     return EventRuleState(rule: rule, tags: tags, targets: try await events.targets(rule: name, bus: bus))
                 } catch let error as AWSError where error.isNotFound {
-                    return nil
+                    return nil  // deleted since the listing
                 }
             }
             return owned.compactMap { $0 }
@@ -64,6 +69,7 @@ struct EventBridge: Sendable {
 
     func invalidate() async {
         await cache.invalidate(prefix: "events:")
+        await ResourceTagging.invalidate(cache)
     }
 }
 

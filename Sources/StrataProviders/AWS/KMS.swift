@@ -1,18 +1,18 @@
 import AWSClient
 import StrataCompiler
 
-/// The KMS calls strata makes: keys and aliases listed once per plan (shared through the cache
-/// by `aws_kms_key` and `aws_kms_alias`), the per-key reads KMS has no batched form of, and the
-/// tag list encoding (`TagKey`/`TagValue`). Wire names follow botocore's `kms/2014-11-01`.
+/// The KMS calls strata makes: the stack's keys (from the tag index) and the region's aliases
+/// read once per plan (shared through the cache by `aws_kms_key` and `aws_kms_alias`), the
+/// per-key reads KMS has no batched form of, and the tag list encoding (`TagKey`/`TagValue`). Wire names follow botocore's `kms/2014-11-01`.
 struct KMS: Sendable {
     let calls: JSONCalls
     let cache: DiscoveryCache
-    let stack: String
+    let tagging: ResourceTagging
 
     init(_ context: ProviderContext) {
         calls = JSONCalls(client: context.client, service: .kms)
         cache = context.cache
-        stack = context.stack
+        tagging = ResourceTagging(context)
     }
 
     /// KMS reads the policy named `default`; moto insists on the name, AWS accepts it.
@@ -26,32 +26,21 @@ struct KMS: Sendable {
         }
     }
 
-    /// The stack's keys, not pending deletion: ListKeys, then ListResourceTags for each key that
-    /// no `alias/aws/...` alias marks as AWS-managed (KMS has no tag-filtered listing), then
-    /// DescribeKey, GetKeyPolicy and GetKeyRotationStatus for each key the tags say is ours.
+    /// The stack's keys, not pending deletion: the tag index names them (KMS has no
+    /// tag-filtered listing), then DescribeKey, GetKeyPolicy and GetKeyRotationStatus read each.
     func ownedKeys() async throws -> [KMSKeyState] {
         let kms = self
         return try await cache.value("kms:owned") { try await kms.readOwnedKeys() }
     }
 
     private func readOwnedKeys() async throws -> [KMSKeyState] {
-        let awsManaged = Set(
-            try await aliases().filter { $0["AliasName"]?.stringValue?.hasPrefix("alias/aws/") == true }
-                .compactMap { $0["TargetKeyId"]?.stringValue })
-        let keys = try await calls.paged("ListKeys", ["Limit": 1000], tokenIn: "Marker", tokenOut: "NextMarker", list: "Keys")
-            .compactMap { $0["KeyId"]?.stringValue }
-            .filter { !awsManaged.contains($0) }
-        let stack = stack
-        let tagged: [(String, [String: String])?] = try await concurrentMap(keys) { key in
+        let indexed = try await tagging.owned("kms").filter { $0.resource.hasPrefix("key/") }
+        let owned: [KMSKeyState?] = try await concurrentMap(indexed) { key in
             do {
-                let tags = try await self.tags(key)
-                return tags[ProviderContext.stackTag] == stack ? (key, tags) : nil
-            } catch let error as AWSError where error.isNotFound || error.code == "AccessDeniedException" {
-                return nil  // gone since the listing, or another principal's key
+                return try await self.state(String(key.resource.dropFirst("key/".count)), tags: key.tags)
+            } catch let error as AWSError where error.isNotFound {
+                return nil  // deleted since the index was read
             }
-        }
-        let owned: [KMSKeyState?] = try await concurrentMap(tagged.compactMap { $0 }) { key, tags in
-            try await self.state(key, tags: tags)
         }
         return owned.compactMap { $0 }
     }
@@ -89,6 +78,7 @@ struct KMS: Sendable {
     /// Forget the listings after a write.
     func invalidate() async {
         await cache.invalidate(prefix: "kms:")
+        await ResourceTagging.invalidate(cache)
     }
 }
 

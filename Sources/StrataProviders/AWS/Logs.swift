@@ -1,36 +1,33 @@
 import AWSClient
 import StrataCompiler
 
-/// The CloudWatch Logs calls strata makes: log groups listed once per plan, their tags (Logs
-/// has no tag-filtered listing: one ListTagsForResource per group of the region), and the
-/// lower-camel-case members of botocore's `logs/2014-03-28`.
+/// The CloudWatch Logs calls strata makes: the stack's log groups (named by the tag index,
+/// described by one listing) once per plan, and the lower-camel-case members of botocore's
+/// `logs/2014-03-28`.
 struct Logs: Sendable {
     let calls: JSONCalls
     let cache: DiscoveryCache
-    let stack: String
+    let tagging: ResourceTagging
 
     init(_ context: ProviderContext) {
         calls = JSONCalls(client: context.client, service: .logs)
         cache = context.cache
-        stack = context.stack
+        tagging = ResourceTagging(context)
     }
 
-    /// The stack's log groups with their tags: DescribeLogGroups (paginated), then the tags of
-    /// each group.
+    /// The stack's log groups with their tags: the tag index names them (Logs has no
+    /// tag-filtered listing), one paginated DescribeLogGroups describes them.
     func ownedGroups() async throws -> [(group: JSONValue, tags: [String: String])] {
         let logs = self
         let owned: [LogGroupState] = try await cache.value("logs:owned") {
+            let indexed = try await logs.tagging.owned("logs")
+            guard !indexed.isEmpty else { return [] }
+            let tagsByARN = Dictionary(indexed.map { ($0.arn, $0.tags) }, uniquingKeysWith: { first, _ in first })
             let groups = try await logs.calls.paged("DescribeLogGroups", ["limit": 50], tokenIn: "nextToken", tokenOut: "nextToken", list: "logGroups")
-            let tagged: [LogGroupState?] = try await concurrentMap(groups) { group in
-                guard let arn = Logs.arn(of: group) else { return nil }
-                do {
-                    let tags = try await logs.tags(arn)
-                    return tags[ProviderContext.stackTag] == logs.stack ? LogGroupState(group: group, tags: tags) : nil
-                } catch let error as AWSError where error.isNotFound {
-                    return nil
-                }
+            return groups.compactMap { group in
+                guard let arn = Logs.arn(of: group), let tags = tagsByARN[arn] else { return nil }
+                return LogGroupState(group: group, tags: tags)
             }
-            return tagged.compactMap { $0 }
         }
         return owned.map { (group: $0.group, tags: $0.tags) }
     }
@@ -63,6 +60,7 @@ struct Logs: Sendable {
 
     func invalidate() async {
         await cache.invalidate(prefix: "logs:")
+        await ResourceTagging.invalidate(cache)
     }
 }
 

@@ -1,31 +1,34 @@
 import AWSClient
 import StrataCompiler
 
-/// The SQS calls strata makes, in SQS's JSON protocol (AmazonSQS, JSON 1.0): queues listed once
-/// per plan, their tags (SQS has no tag-filtered listing: one ListQueueTags per queue of the
-/// region) and attributes (one GetQueueAttributes per queue of the stack), shared through the
-/// cache by `aws_sqs_queue` and `aws_sqs_queue_policy`.
+/// The SQS calls strata makes, in SQS's JSON protocol (AmazonSQS, JSON 1.0): the stack's queues
+/// (named by the tag index, their URLs from one listing, one GetQueueAttributes each) once per
+/// plan, shared through the cache by `aws_sqs_queue` and `aws_sqs_queue_policy`.
 struct SQS: Sendable {
     let calls: JSONCalls
     let cache: DiscoveryCache
-    let stack: String
+    let tagging: ResourceTagging
 
     init(_ context: ProviderContext) {
         calls = JSONCalls(client: context.client, service: .sqs)
         cache = context.cache
-        stack = context.stack
+        tagging = ResourceTagging(context)
     }
 
-    /// The stack's queues: URL, tags and every attribute.
+    /// The stack's queues: URL, tags and every attribute. The tag index names them (SQS has
+    /// no tag-filtered listing), ListQueues gives their URLs, GetQueueAttributes reads each.
     func ownedQueues() async throws -> [SQSQueueState] {
         let sqs = self
         return try await cache.value("sqs:owned") {
+            let indexed = try await sqs.tagging.owned("sqs")
+            guard !indexed.isEmpty else { return [] }
+            // A queue's ARN ends in its name, as its URL does.
+            let tagsByName = Dictionary(indexed.map { ($0.resource, $0.tags) }, uniquingKeysWith: { first, _ in first })
             let urls = try await sqs.calls.paged("ListQueues", ["MaxResults": 1000], tokenIn: "NextToken", tokenOut: "NextToken", list: "QueueUrls")
                 .compactMap(\.stringValue)
             let owned: [SQSQueueState?] = try await concurrentMap(urls) { url in
+                guard let name = url.split(separator: "/").last, let tags = tagsByName[String(name)] else { return nil }
                 do {
-                    let tags = try await sqs.tags(url)
-                    guard tags[ProviderContext.stackTag] == sqs.stack else { return nil }
                     return SQSQueueState(url: url, tags: tags, attributes: try await sqs.attributes(url))
                 } catch let error as AWSError where error.isNotFound {
                     return nil  // deleted since the listing
@@ -64,6 +67,7 @@ struct SQS: Sendable {
 
     func invalidate() async {
         await cache.invalidate(prefix: "sqs:")
+        await ResourceTagging.invalidate(cache)
     }
 }
 

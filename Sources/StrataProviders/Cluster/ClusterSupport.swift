@@ -2,8 +2,8 @@ import AWSClient
 import Foundation
 import StrataCompiler
 
-// What the EKS providers share: the stack's clusters (one ListClusters plus one DescribeCluster
-// per cluster in the region, memoised for the plan), ownership from tags, attribute plumbing.
+// What the EKS providers share: the stack's clusters (named by the tag index, one DescribeCluster
+// each, memoised for the plan), ownership from tags, attribute plumbing.
 
 /// A desired EKS resource the provider cannot send as it is.
 public enum ClusterProviderError: Error, CustomStringConvertible, Sendable {
@@ -30,33 +30,28 @@ enum EKSSupport {
     static let clustersKey = "eks:clusters"
 
     /// The clusters of this stack (`strata:stack` tag), as DescribeCluster answers them. EKS has no
-    /// tag filter on ListClusters, so this costs 1 ListClusters page per 100 clusters plus one
-    /// DescribeCluster per cluster in the region, once per plan (memoised in `context.cache`,
-    /// shared by node groups, add-ons, access entries, pod identity associations and manifests).
+    /// tag filter on ListClusters: the tag index names the stack's clusters and one DescribeCluster
+    /// each reads them, once per plan (memoised in `context.cache`, shared by node groups,
+    /// add-ons, access entries, pod identity associations and manifests).
     static func ownedClusters(_ context: ProviderContext) async throws -> [JSONValue] {
         let eks = EKS(context.client)
         let stack = context.stack
+        let tagging = ResourceTagging(context)
         return try await context.cache.value(clustersKey) { () async throws -> [JSONValue] in
-            let names = try await eks.listClusters()
-            // Eight describes in flight at a time; the client's rate limiter paces them further.
-            var described: [Int: JSONValue] = [:]
-            try await withThrowingTaskGroup(of: (Int, JSONValue?).self) { group in
-                var next = 0
-                func launch() {
-                    guard next < names.count else { return }
-                    let index = next
-                    next += 1
-                    group.addTask { (index, try await eks.describeCluster(names[index])) }
-                }
-                for _ in 0..<8 { launch() }
-                while let (index, cluster) = try await group.next() {
-                    // A cluster deleted between list and describe is simply not there.
-                    if let cluster { described[index] = cluster }
-                    launch()
-                }
-            }
-            return names.indices.compactMap { described[$0] }.filter { stringMap($0["tags"])[ProviderContext.stackTag] == stack }
+            let names = try await tagging.owned("eks").compactMap { cluster -> String? in
+                let path = cluster.resource.split(separator: "/")
+                return path.count == 2 && path[0] == "cluster" ? String(path[1]) : nil
+            }.sorted()
+            // A cluster deleted since the index was read is simply not there.
+            let described: [JSONValue?] = try await concurrentMap(names) { try await eks.describeCluster($0) }
+            return described.compactMap { $0 }.filter { stringMap($0["tags"])[ProviderContext.stackTag] == stack }
         }
+    }
+
+    /// Forget the stack's clusters after a write that creates, retags or deletes one.
+    static func forgetClusters(_ context: ProviderContext) async {
+        await context.cache.invalidate(prefix: clustersKey)
+        await ResourceTagging.invalidate(context.cache)
     }
 
     /// The names of the stack's clusters that are not being deleted (children can be listed).

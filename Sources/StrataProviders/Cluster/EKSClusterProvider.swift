@@ -12,8 +12,8 @@ struct EKSClusterProvider: ResourceProvider {
     static let updateDeadline: Duration = .seconds(60 * 60)
     static let deleteDeadline: Duration = .seconds(20 * 60)
 
-    /// EKS has no tag filter: ListClusters (one call per 100 clusters) and one DescribeCluster
-    /// per cluster in the region, keeping those tagged with this stack; memoised for the plan.
+    /// EKS has no tag filter: the tag index names the stack's clusters, one DescribeCluster each
+    /// reads them; memoised for the plan.
     func discover(_ context: ProviderContext) async throws -> [LiveResource] {
         try await EKSSupport.ownedClusters(context).map { liveResource($0, stack: context.stack) }
     }
@@ -33,7 +33,7 @@ struct EKSClusterProvider: ResourceProvider {
                     type: type, name: name, owner: tags[ProviderContext.addressTag].map { "tagged \($0)" } ?? "not tagged by strata")
             }
         }
-        await context.cache.invalidate(prefix: EKSSupport.clustersKey)
+        await EKSSupport.forgetClusters(context)
         return try await waitActive(name, context, what: "EKS cluster \(name) to be ACTIVE", deadline: Self.createDeadline)
     }
 
@@ -118,7 +118,7 @@ struct EKSClusterProvider: ResourceProvider {
             let have = current.attributes["tags_all"]?.stringMap ?? [:]
             try await eks.syncTags(arn: arn, from: have, to: desired.tags)
         }
-        await context.cache.invalidate(prefix: EKSSupport.clustersKey)
+        await EKSSupport.forgetClusters(context)
         guard let described = try await eks.describeCluster(name) else {
             throw ClusterProviderError.failed(type: type, name: name, status: "gone", detail: "the cluster disappeared during its update")
         }
@@ -148,7 +148,7 @@ struct EKSClusterProvider: ResourceProvider {
             }
             return nil
         }
-        await context.cache.invalidate(prefix: EKSSupport.clustersKey)
+        await EKSSupport.forgetClusters(context)
         guard deleted else { return }
         _ = try await waiter.wait(for: "EKS cluster \(name) to be deleted", deadline: Self.deleteDeadline) {
             try await eks.describeCluster(name) == nil ? true : nil

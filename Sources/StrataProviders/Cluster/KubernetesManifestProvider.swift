@@ -177,7 +177,14 @@ struct KubernetesManifestProvider: ResourceProvider {
     private static func makeKube(_ name: String, _ context: ProviderContext) async throws -> KubernetesClient {
         let client = context.client
         return try await context.cache.value("kube:\(name)") { () async throws -> KubernetesClient in
-            guard let cluster = try await EKS(client).describeCluster(name) else {
+            // The stack's own clusters were described by discovery already; another stack's
+            // cluster, or one that had no endpoint yet when discovery saw it, is described now.
+            let known = try await EKSSupport.ownedClusters(context).first {
+                $0["name"]?.stringValue == name && $0["endpoint"]?.stringValue != nil
+            }
+            let described: JSONValue?
+            if let known { described = known } else { described = try await EKS(client).describeCluster(name) }
+            guard let cluster = described else {
                 throw ClusterProviderError.failed(type: "kubernetes_manifest", name: name, status: "gone", detail: "no EKS cluster \(name)")
             }
             guard let endpoint = cluster["endpoint"]?.stringValue, let ca = cluster["certificateAuthority"]?["data"]?.stringValue else {

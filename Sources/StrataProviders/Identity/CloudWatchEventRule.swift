@@ -3,8 +3,8 @@ import StrataCompiler
 
 /// `aws_cloudwatch_event_rule`: PutRule with its tags. PutRule also overwrites an existing rule
 /// of the same name, so create first asks whether the name is taken (DescribeRule) and by whom.
-/// Discovery: ListEventBuses + ListRules per bus + one ListTagsForResource per rule of the
-/// region (see ``EventBridge/ownedRules()``).
+/// Discovery: the tag index (shared) + ListRules per bus holding a rule of the stack (see
+/// ``EventBridge/ownedRules()``).
 struct CloudWatchEventRuleProvider: ResourceProvider {
     let type = "aws_cloudwatch_event_rule"
 

@@ -2,7 +2,7 @@ import AWSClient
 import StrataCompiler
 
 /// `aws_cloudwatch_log_group`: created with its tags, retention set right after (CreateLogGroup
-/// takes none). Discovery: DescribeLogGroups + one ListTagsForResource per group of the region
+/// takes none). Discovery: the tag index (shared) + DescribeLogGroups
 /// (see ``Logs/ownedGroups()``).
 struct CloudWatchLogGroupProvider: ResourceProvider {
     let type = "aws_cloudwatch_log_group"

@@ -2,9 +2,8 @@ import AWSClient
 import StrataCompiler
 
 /// `aws_kms_key`: a customer-managed key, tagged in CreateKey. KMS has neither a tag-filtered
-/// listing nor a batched describe, so discovery costs ListAliases + ListKeys + one
-/// ListResourceTags per customer key of the region + three reads per key of the stack (see
-/// ``KMS/ownedKeys()``). A key pending deletion counts as gone. Deleting schedules the deletion
+/// listing nor a batched describe, so discovery costs the tag index (shared) + three reads per
+/// key of the stack (see ``KMS/ownedKeys()``). A key pending deletion counts as gone. Deleting schedules the deletion
 /// (`deletion_window_in_days`, 7 by default): KMS never deletes a key at once.
 struct KMSKeyProvider: ResourceProvider {
     let type = "aws_kms_key"

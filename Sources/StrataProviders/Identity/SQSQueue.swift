@@ -2,8 +2,8 @@ import AWSClient
 import StrataCompiler
 
 /// `aws_sqs_queue`: CreateQueue with its tags and attributes; every attribute but FIFO-ness
-/// changes in place with SetQueueAttributes. Discovery: ListQueues + one ListQueueTags per queue
-/// of the region + one GetQueueAttributes per queue of the stack (see ``SQS/ownedQueues()``).
+/// changes in place with SetQueueAttributes. Discovery: the tag index (shared) + ListQueues +
+/// one GetQueueAttributes per queue of the stack (see ``SQS/ownedQueues()``).
 struct SQSQueueProvider: ResourceProvider {
     let type = "aws_sqs_queue"
 
