@@ -235,9 +235,8 @@ import Testing
             "ec2/DescribeVpcAttribute", "eks/DescribeCluster", "iam/ListPolicyTags", "eks/DescribeNodegroup",
             "eks/DescribeAddon", "eks/ListNodegroups", "eks/ListAddons", "eks/ListAccessEntries",
             "eks/ListPodIdentityAssociations", "eks/DescribeAccessEntry", "eks/ListAssociatedAccessPolicies",
-            "eks/DescribePodIdentityAssociation", "kms/DescribeKey", "kms/ListResourceTags", "kms/GetKeyRotationStatus",
-            "kms/GetKeyPolicy", "logs/ListTagsForResource", "logs/ListTagsLogGroup", "sqs/GetQueueAttributes",
-            "sqs/ListQueueTags", "events/ListTagsForResource", "events/ListTargetsByRule", "iam/GetOpenIDConnectProvider",
+            "eks/DescribePodIdentityAssociation", "kms/DescribeKey", "kms/GetKeyRotationStatus",
+            "kms/GetKeyPolicy", "sqs/GetQueueAttributes", "events/ListTargetsByRule", "iam/GetOpenIDConnectProvider",
             "iam/ListInstanceProfileTags", "iam/GetRole", "iam/ListRoleTags", "ec2/DescribeLaunchTemplateVersions",
         ]
         let batched = calls.filter { !perResource.contains("\($0.service)/\($0.action)") }
