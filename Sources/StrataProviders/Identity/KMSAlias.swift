@@ -2,7 +2,7 @@ import AWSClient
 import StrataCompiler
 
 /// `aws_kms_alias`: a name for a key. Aliases take no tags; an alias is a child of its key, found
-/// in the region's ListAliases (one paginated read, shared with the key's discovery) when it
+/// in the region's ListAliases (one paginated read, made only when the stack has keys) when it
 /// targets one of the stack's keys. Identity: the alias name. UpdateAlias repoints in place.
 struct KMSAliasProvider: ResourceProvider {
     let type = "aws_kms_alias"
@@ -13,9 +13,10 @@ struct KMSAliasProvider: ResourceProvider {
 
     func discover(_ context: ProviderContext) async throws -> [LiveResource] {
         let kms = KMS(context)
-        async let aliases = kms.aliases()
-        async let keys = kms.ownedKeys()
-        let (all, owned) = try await (aliases, keys)
+        let owned = try await kms.ownedKeys()
+        // An alias only belongs to the stack through its key: no keys, no aliases to list.
+        guard !owned.isEmpty else { return [] }
+        let all = try await kms.aliases()
         var ours: [String: String] = [:]
         for key in owned {
             if let id = key.metadata["KeyId"]?.stringValue { ours[id] = key.metadata["Arn"]?.stringValue ?? "" }
