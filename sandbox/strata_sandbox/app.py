@@ -32,7 +32,7 @@ import uuid
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import parse_qs
 
-from strata_sandbox import catalog, protocols, sigv4_verify, tagging
+from strata_sandbox import catalog, logs_ext, protocols, sigv4_verify, tagging
 from strata_sandbox.clock import Clock
 from strata_sandbox.faults import Faults, RuleError
 from strata_sandbox.requestlog import RequestLog
@@ -395,11 +395,29 @@ class Sandbox:
                 return self._ec2(environ, body, info, account, region, request_id), account
             if info.service == "ssm":
                 self._seed_ssm(account, region)
+            if info.service == "logs" and info.action == "DescribeLogGroups":
+                served = self._logs_by_identifiers(body, info, account, region, request_id)
+                if served is not None:
+                    return served, account
             if info.service == "tagging" and info.action == "GetResources":
                 served = self._tagging(body, info, account, region, request_id)
                 if served is not None:
                     return served, account
             return self._moto(environ, body, info, region, request_id), account
+
+    def _logs_by_identifiers(self, body, info, account, region, request_id) -> Optional[Response]:
+        """DescribeLogGroups naming `logGroupIdentifiers` (moto ignores them); None leaves it to moto."""
+        try:
+            doc = json.loads(body or b"{}")
+        except ValueError:
+            return None
+        try:
+            answer = logs_ext.describe_log_groups(doc, account, region)
+        except logs_ext.LogsError as e:
+            return self._error(info, e.code, e.message, e.status, request_id)
+        if answer is None:
+            return None
+        return 200, [("Content-Type", "application/x-amz-json-1.1")], json.dumps(answer).encode()
 
     def _tagging(self, body, info, account, region, request_id) -> Optional[Response]:
         """GetResources for the types `tagging.py` serves; None leaves the request to moto."""

@@ -71,3 +71,4 @@ def test_get_resources_pages_and_refuses_bad_tokens(sbx):
         tagging.get_resources(PaginationToken="not-a-token", ResourceTypeFilters=TYPES)
     assert e.value.response["Error"]["Code"] == "PaginationTokenExpiredException"
     assert sbx.requests(service="tagging")[-1]["action"] == "GetResources"
+

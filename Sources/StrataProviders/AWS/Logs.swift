@@ -2,7 +2,7 @@ import AWSClient
 import StrataCompiler
 
 /// The CloudWatch Logs calls strata makes: the stack's log groups (named by the tag index,
-/// described by one listing) once per plan, and the lower-camel-case members of botocore's
+/// described by ARN) once per plan, and the lower-camel-case members of botocore's
 /// `logs/2014-03-28`.
 struct Logs: Sendable {
     let calls: JSONCalls
@@ -16,14 +16,21 @@ struct Logs: Sendable {
     }
 
     /// The stack's log groups with their tags: the tag index names them (Logs has no
-    /// tag-filtered listing), one paginated DescribeLogGroups describes them.
+    /// tag-filtered listing), DescribeLogGroups by ARN describes them.
     func ownedGroups() async throws -> [(group: JSONValue, tags: [String: String])] {
         let logs = self
         let owned: [LogGroupState] = try await cache.value("logs:owned") {
             let indexed = try await logs.tagging.owned("logs")
             guard !indexed.isEmpty else { return [] }
             let tagsByARN = Dictionary(indexed.map { ($0.arn, $0.tags) }, uniquingKeysWith: { first, _ in first })
-            let groups = try await logs.calls.paged("DescribeLogGroups", ["limit": 50], tokenIn: "nextToken", tokenOut: "nextToken", list: "logGroups")
+            // Named by ARN, fifty to a call: an account's other groups (Lambda alone makes
+            // thousands) are never listed.
+            var groups: [JSONValue] = []
+            for chunk in stride(from: 0, to: indexed.count, by: 50).map({ Array(indexed[$0..<min($0 + 50, indexed.count)]) }) {
+                groups += try await logs.calls.paged(
+                    "DescribeLogGroups", ["logGroupIdentifiers": .array(chunk.map { .string($0.arn) })], tokenIn: "nextToken",
+                    tokenOut: "nextToken", list: "logGroups")
+            }
             return groups.compactMap { group in
                 guard let arn = Logs.arn(of: group), let tags = tagsByARN[arn] else { return nil }
                 return LogGroupState(group: group, tags: tags)
