@@ -1,0 +1,131 @@
+import AWSClient
+import Foundation
+import StrataProviders
+import StrataTestSupport
+import Testing
+
+@testable import StrataExecutor
+
+/// The sweep's load balancer path against the sandbox, whose deleted load balancers keep holding
+/// their subnets and security groups until their network interfaces are released (120 AWS
+/// seconds, on the sandbox's clock, which these tests freeze to make the refusal last).
+@Suite struct ControllerSweepTests {
+    static let cluster = "sweep-" + UUID().uuidString.prefix(6).lowercased()
+
+    struct Network {
+        var vpc: String
+        var subnets: [String]
+        var group: String
+    }
+
+    /// A VPC with two subnets and a security group the Load Balancer Controller made for `cluster`.
+    static func network(_ client: AWSClient, cluster: String) async throws -> Network {
+        let vpc = try #require(
+            try await client.query(.ec2, action: "CreateVpc", parameters: [("CidrBlock", "10.77.0.0/16")]).first(named: "vpcId")?.text)
+        var subnets: [String] = []
+        for (index, zone) in ["us-east-1a", "us-east-1b"].enumerated() {
+            let subnet = try await client.query(
+                .ec2, action: "CreateSubnet",
+                parameters: [("VpcId", vpc), ("CidrBlock", "10.77.\(index + 1).0/24"), ("AvailabilityZone", zone)])
+            subnets.append(try #require(subnet.first(named: "subnetId")?.text))
+        }
+        let group = try await client.query(
+            .ec2, action: "CreateSecurityGroup",
+            parameters: [
+                ("VpcId", vpc), ("GroupName", "k8s-default-web-sg"), ("GroupDescription", "[k8s] Managed SecurityGroup for LoadBalancer"),
+                ("TagSpecification.1.ResourceType", "security-group"),
+                ("TagSpecification.1.Tag.1.Key", "elbv2.k8s.aws/cluster"), ("TagSpecification.1.Tag.1.Value", cluster),
+            ])
+        return Network(vpc: vpc, subnets: subnets, group: try #require(group.first(named: "groupId")?.text))
+    }
+
+    static func loadBalancer(_ client: AWSClient, name: String, network: Network, tags: [(String, String)]) async throws -> String {
+        var parameters: [(name: String, value: String)] = [("Name", name), ("SecurityGroups.member.1", network.group)]
+        for (index, subnet) in network.subnets.enumerated() { parameters.append(("Subnets.member.\(index + 1)", subnet)) }
+        for (index, tag) in tags.enumerated() {
+            parameters += [("Tags.member.\(index + 1).Key", tag.0), ("Tags.member.\(index + 1).Value", tag.1)]
+        }
+        let answer = try await client.query(.elbv2, action: "CreateLoadBalancer", parameters: parameters)
+        return try #require(answer.first(named: "LoadBalancerArn")?.text)
+    }
+
+    static func clock(_ sandbox: Sandbox, _ body: String) async throws {
+        let request = HTTPRequest(
+            method: "POST", url: sandbox.url.appendingPathComponent("_sandbox/clock"),
+            headers: [(name: "Content-Type", value: "application/json")], body: Data(body.utf8), timeout: .seconds(10))
+        let response = try await CurlTransport().send(request)
+        #expect(response.status == 200, "clock \(body): \(String(decoding: response.body, as: UTF8.self))")
+    }
+
+    static func sweep(_ client: AWSClient, events: CollectingEventSink, deadline: Duration) -> ControllerSweep {
+        ControllerSweep(
+            client: client, events: EventEmitter(runID: "sweep-test", sink: events), deadline: deadline,
+            waits: WaitPolicy(interval: .milliseconds(50)))
+    }
+
+    /// The controller's ALB is deleted and waited for; its security group is refused while the
+    /// ALB's interfaces are being released, retried, and deleted once they are; then the subnets
+    /// and the VPC can go.
+    @Test(.timeLimit(.minutes(2))) func aSecurityGroupHeldByADeletedLoadBalancerIsRetriedUntilReleased() async throws {
+        try await Sandbox.shared().exclusive { sandbox in
+            let client = sandbox.client()
+            let network = try await Self.network(client, cluster: Self.cluster)
+            let arn = try await Self.loadBalancer(
+                client, name: "k8s-default-web", network: network,
+                tags: [("elbv2.k8s.aws/cluster", Self.cluster), ("ingress.k8s.aws/stack", "default/web")])
+            try await Self.clock(sandbox, #"{"freeze": true}"#)
+            let events = CollectingEventSink()
+            let sweeping = Task {
+                try await Self.sweep(client, events: events, deadline: .seconds(60))
+                    .sweep(clusters: [Self.cluster], vpcIDs: [network.vpc], subnetIDs: network.subnets)
+            }
+            // Refused at least once while the clock stands still, then released.
+            let waited = ContinuousClock.now
+            while !events.events.contains(where: { $0.kind == .resourceRetrying && $0.payload["what"] == "security group \(network.group)" }) {
+                #expect(ContinuousClock.now - waited < .seconds(30), "the sweep never retried the held security group")
+                if ContinuousClock.now - waited >= .seconds(30) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let retry = try #require(events.events.first { $0.kind == .resourceRetrying })
+            #expect(retry.payload["errorCode"] == "DependencyViolation")
+            #expect(retry.payload["requestId"]?.isEmpty == false)
+            try await Self.clock(sandbox, #"{"freeze": false, "advance_aws_seconds": 121}"#)
+            try await sweeping.value
+
+            let swept = events.events.filter { $0.kind == .sweepDeleted }.map { "\($0.payload["what"] ?? "") \($0.payload["id"] ?? "")" }
+            #expect(swept == ["load balancer k8s-default-web", "security group \(network.group)"])
+            let balancer = try #require(events.events.first { $0.payload["what"] == "load balancer" })
+            #expect(balancer.payload["arn"] == arn && balancer.payload["for"] == "default/web" && balancer.payload["cluster"] == Self.cluster)
+            for subnet in network.subnets {
+                _ = try await client.query(.ec2, action: "DeleteSubnet", parameters: [("SubnetId", subnet)])
+            }
+            _ = try await client.query(.ec2, action: "DeleteVpc", parameters: [("VpcId", network.vpc)])
+        }
+    }
+
+    /// A load balancer that is not the cluster's (no controller tag) keeps using the controller's
+    /// security group: the sweep leaves it alone, gives up on the group at its deadline and says
+    /// what holds it, with AWS's code and request id.
+    @Test(.timeLimit(.minutes(1))) func aPersistentRefusalIsReportedNamingTheBlocker() async throws {
+        let client = try await Sandbox.shared().client()
+        let cluster = "blocked-" + UUID().uuidString.prefix(6).lowercased()
+        let network = try await Self.network(client, cluster: cluster)
+        let arn = try await Self.loadBalancer(client, name: "hand-made-\(cluster)", network: network, tags: [("team", "web")])
+        let events = CollectingEventSink()
+        do {
+            try await Self.sweep(client, events: events, deadline: .seconds(2))
+                .sweep(clusters: [cluster], vpcIDs: [network.vpc], subnetIDs: [])
+            Issue.record("the sweep deleted a security group a load balancer still uses")
+        } catch let blocked as SweepBlocked {
+            #expect(blocked.what == "security group \(network.group)")
+            #expect(blocked.error.code == "DependencyViolation" && blocked.error.requestID != nil)
+            #expect(blocked.blockers == ["load balancer hand-made-\(cluster)"], "\(blocked.blockers)")
+            #expect(blocked.description.contains("still in use by load balancer hand-made-\(cluster)"), "\(blocked)")
+        }
+        #expect(events.events.filter { $0.kind == .sweepDeleted }.isEmpty)
+        // Not the cluster's: still there.
+        let still = try await client.query(.elbv2, action: "DescribeLoadBalancers", parameters: [("LoadBalancerArns.member.1", arn)])
+        #expect(still.first(named: "LoadBalancerArn")?.text == arn)
+        _ = try await client.query(.elbv2, action: "DeleteLoadBalancer", parameters: [("LoadBalancerArn", arn)])
+    }
+}
