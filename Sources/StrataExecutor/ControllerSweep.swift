@@ -242,7 +242,7 @@ struct ControllerSweep: Sendable {
                     "DescribeSecurityGroups", item: "groupId",
                     filters: [("vpc-id", vpcIDs), ("tag:kubernetes.io/cluster/\(cluster)", ["owned"])]))
             for group in groups.sorted() {
-                try await retrying("security group \(group)", blockers: { try await users(ofGroup: group, vpcIDs: Set(vpcIDs)) }) {
+                try await retrying("security group \(group)", blockers: { try await users(ofGroup: group) }) {
                     try await deleteTolerant("DeleteSecurityGroup", [("GroupId", group)])
                 }
                 swept("security group", group, cluster)
@@ -251,8 +251,9 @@ struct ControllerSweep: Sendable {
     }
 
     /// What still uses a security group: network interfaces (with their descriptions, which
-    /// name the load balancer or instance behind them) and load balancers that list it.
-    private func users(ofGroup group: String, vpcIDs: Set<String>) async throws -> [String] {
+    /// name the load balancer or instance behind them) and load balancers of either API that
+    /// list it.
+    private func users(ofGroup group: String) async throws -> [String] {
         let interfaces = try await client.query(
             .ec2, action: "DescribeNetworkInterfaces", parameters: [("Filter.1.Name", "group-id"), ("Filter.1.Value.1", group)])
         var users = (interfaces.first(named: "networkInterfaceSet")?.items ?? []).compactMap { item -> String? in
@@ -263,6 +264,12 @@ struct ControllerSweep: Sendable {
         for member in try await listed(.elbv2, action: "DescribeLoadBalancers", list: "LoadBalancers") {
             let groups = member.child("SecurityGroups")?.items.map(\.text) ?? []
             if groups.contains(group), let name = member.child("LoadBalancerName")?.text { users.append("load balancer \(name)") }
+        }
+        for member in try await listed(.elb, action: "DescribeLoadBalancers", list: "LoadBalancerDescriptions") {
+            let groups = member.child("SecurityGroups")?.items.map(\.text) ?? []
+            if groups.contains(group), let name = member.child("LoadBalancerName")?.text {
+                users.append("classic load balancer \(name)")
+            }
         }
         return users
     }

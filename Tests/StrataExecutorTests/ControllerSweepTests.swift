@@ -103,6 +103,54 @@ import Testing
         }
     }
 
+    /// Kubernetes' in-tree cloud provider: a classic load balancer and its `k8s-elb-*` group,
+    /// both tagged `kubernetes.io/cluster/<name>` = `owned`, are swept; another cluster's
+    /// classic load balancer in the same VPC is not.
+    @Test(.timeLimit(.minutes(1))) func classicLoadBalancersOfTheInTreeProviderAreSwept() async throws {
+        let client = try await Sandbox.shared().client()
+        let cluster = "classic-" + UUID().uuidString.prefix(6).lowercased()
+        let network = try await Self.network(client, cluster: "someone-else")
+        let owned = try await client.query(
+            .ec2, action: "CreateSecurityGroup",
+            parameters: [
+                ("VpcId", network.vpc), ("GroupName", "k8s-elb-a1b2c3"), ("GroupDescription", "Security group for Kubernetes ELB a1b2c3 (default/web)"),
+                ("TagSpecification.1.ResourceType", "security-group"),
+                ("TagSpecification.1.Tag.1.Key", "kubernetes.io/cluster/\(cluster)"), ("TagSpecification.1.Tag.1.Value", "owned"),
+            ])
+        let group = try #require(owned.first(named: "groupId")?.text)
+        for (name, owner) in [("a1b2c3\(cluster.suffix(6))", cluster), ("d4e5f6\(cluster.suffix(6))", "other-cluster")] {
+            _ = try await client.query(
+                .elb, action: "CreateLoadBalancer",
+                parameters: [
+                    ("LoadBalancerName", name), ("Subnets.member.1", network.subnets[0]), ("SecurityGroups.member.1", group),
+                    ("Listeners.member.1.Protocol", "TCP"), ("Listeners.member.1.LoadBalancerPort", "80"),
+                    ("Listeners.member.1.InstancePort", "30080"),
+                    ("Tags.member.1.Key", "kubernetes.io/cluster/\(owner)"), ("Tags.member.1.Value", "owned"),
+                    ("Tags.member.2.Key", "kubernetes.io/service-name"), ("Tags.member.2.Value", "default/web"),
+                ])
+        }
+        let events = CollectingEventSink()
+        // The other cluster's load balancer keeps the group: blocked, naming it.
+        do {
+            try await Self.sweep(client, events: events, deadline: .seconds(1))
+                .sweep(clusters: [cluster], vpcIDs: [network.vpc], subnetIDs: [])
+            Issue.record("the sweep deleted a security group another cluster's load balancer uses")
+        } catch let blocked as SweepBlocked {
+            #expect(blocked.blockers == ["classic load balancer d4e5f6\(cluster.suffix(6))"], "\(blocked)")
+        }
+        let swept = events.events.filter { $0.kind == .sweepDeleted }
+        #expect(swept.map { "\($0.payload["what"] ?? "") \($0.payload["id"] ?? "")" } == ["classic load balancer a1b2c3\(cluster.suffix(6))"])
+        #expect(swept.first?.payload["for"] == "default/web" && swept.first?.payload["cluster"] == cluster)
+        let left = try await client.query(.elb, action: "DescribeLoadBalancers")
+        let names = (left.first(named: "LoadBalancerDescriptions")?.items ?? []).compactMap { $0.child("LoadBalancerName")?.text }
+        #expect(names.contains("d4e5f6\(cluster.suffix(6))") && !names.contains("a1b2c3\(cluster.suffix(6))"), "\(names)")
+        // Once that one goes too (and its interfaces are released), the group is swept.
+        _ = try await client.query(.elb, action: "DeleteLoadBalancer", parameters: [("LoadBalancerName", "d4e5f6\(cluster.suffix(6))")])
+        try await Self.sweep(client, events: events, deadline: .seconds(30))
+            .sweep(clusters: [cluster], vpcIDs: [network.vpc], subnetIDs: [])
+        #expect(events.events.contains { $0.kind == .sweepDeleted && $0.payload["id"] == group })
+    }
+
     /// A load balancer that is not the cluster's (no controller tag) keeps using the controller's
     /// security group: the sweep leaves it alone, gives up on the group at its deadline and says
     /// what holds it, with AWS's code and request id.
