@@ -68,7 +68,8 @@ struct ControllerSweep: Sendable {
         }
         if !instances.isEmpty { try await terminate(instances.sorted(), cluster: cluster) }
         let templates = try await ids(
-            "DescribeLaunchTemplates", item: "launchTemplateId", filters: [("tag:karpenter.k8s.aws/cluster", [cluster])])
+            "DescribeLaunchTemplates", item: "launchTemplateId", filters: [("tag:karpenter.k8s.aws/cluster", [cluster])]
+        )
         for template in templates.sorted() {
             try await deleteTolerant("DeleteLaunchTemplate", [("LaunchTemplateId", template)])
             swept("launch template", template, cluster)
@@ -80,11 +81,15 @@ struct ControllerSweep: Sendable {
         for (index, id) in instances.enumerated() { parameters.append(("InstanceId.\(index + 1)", id)) }
         _ = try await client.query(.ec2, action: "TerminateInstances", parameters: parameters)
         _ = try await Waiter(policy: waits).wait(
-            for: "Karpenter instances of \(cluster) to terminate (\(instances.joined(separator: ", ")))", deadline: .seconds(600)
+            for: "Karpenter instances of \(cluster) to terminate (\(instances.joined(separator: ", ")))",
+            deadline: .seconds(600)
         ) { () -> Bool? in
             let alive = try await ids(
                 "DescribeInstances", item: "instanceId",
-                filters: [("instance-id", instances), ("instance-state-name", ["pending", "running", "stopping", "stopped", "shutting-down"])])
+                filters: [
+                    ("instance-id", instances),
+                    ("instance-state-name", ["pending", "running", "stopping", "stopped", "shutting-down"]),
+                ])
             return alive.isEmpty ? true : nil
         }
         for id in instances { swept("instance", id, cluster) }
@@ -111,26 +116,34 @@ struct ControllerSweep: Sendable {
             // Listeners (and their rules) go with an ELBv2 load balancer; deleting one already
             // gone succeeds, so a retry after a lost answer is safe.
             let parameter = balancer.api == .elbv2 ? "LoadBalancerArn" : "LoadBalancerName"
-            _ = try await client.query(balancer.api, action: "DeleteLoadBalancer", parameters: [(parameter, balancer.key)], idempotent: true)
+            _ = try await client.query(
+                balancer.api, action: "DeleteLoadBalancer", parameters: [(parameter, balancer.key)], idempotent: true)
         }
         if !balancers.isEmpty {
             let names = balancers.map(\.name).sorted().joined(separator: ", ")
-            _ = try await Waiter(policy: waits).wait(for: "load balancers \(names) to be deleted", deadline: .seconds(300)) {
+            _ = try await Waiter(policy: waits).wait(
+                for: "load balancers \(names) to be deleted", deadline: .seconds(300)
+            ) {
                 () -> Bool? in
                 let left = try await loadBalancers(in: vpcIDs)
-                return balancers.contains(where: { balancer in left.contains { $0.api == balancer.api && $0.key == balancer.key } })
+                return balancers.contains(where: { balancer in
+                    left.contains { $0.api == balancer.api && $0.key == balancer.key }
+                })
                     ? nil : true
             }
         }
         for balancer in balancers {
-            swept(balancer.api == .elbv2 ? "load balancer" : "classic load balancer", balancer.name, balancer.cluster, extra: origin(balancer))
+            swept(
+                balancer.api == .elbv2 ? "load balancer" : "classic load balancer", balancer.name, balancer.cluster,
+                extra: origin(balancer))
         }
         // The controller's target groups outlive their load balancer.
         let groups = try await tagged(try await targetGroups(in: vpcIDs), clusters: clusters)
         for group in groups {
             try await retrying("target group \(group.name)", blockers: { [] }) {
                 do {
-                    _ = try await client.query(.elbv2, action: "DeleteTargetGroup", parameters: [("TargetGroupArn", group.key)])
+                    _ = try await client.query(
+                        .elbv2, action: "DeleteTargetGroup", parameters: [("TargetGroupArn", group.key)])
                 } catch let error as AWSError where error.isNotFound {
                     return
                 }
@@ -155,12 +168,15 @@ struct ControllerSweep: Sendable {
     private func loadBalancers(in vpcIDs: Set<String>) async throws -> [Balancer] {
         var found: [Balancer] = []
         for member in try await listed(.elbv2, action: "DescribeLoadBalancers", list: "LoadBalancers") {
-            guard let arn = member.child("LoadBalancerArn")?.text, let vpc = member.child("VpcId")?.text, vpcIDs.contains(vpc)
+            guard let arn = member.child("LoadBalancerArn")?.text, let vpc = member.child("VpcId")?.text,
+                vpcIDs.contains(vpc)
             else { continue }
-            found.append(Balancer(api: .elbv2, key: arn, name: member.child("LoadBalancerName")?.text ?? arn, vpcID: vpc))
+            found.append(
+                Balancer(api: .elbv2, key: arn, name: member.child("LoadBalancerName")?.text ?? arn, vpcID: vpc))
         }
         for member in try await listed(.elb, action: "DescribeLoadBalancers", list: "LoadBalancerDescriptions") {
-            guard let name = member.child("LoadBalancerName")?.text, let vpc = member.child("VPCId")?.text, vpcIDs.contains(vpc)
+            guard let name = member.child("LoadBalancerName")?.text, let vpc = member.child("VPCId")?.text,
+                vpcIDs.contains(vpc)
             else { continue }
             found.append(Balancer(api: .elb, key: name, name: name, vpcID: vpc))
         }
@@ -170,7 +186,8 @@ struct ControllerSweep: Sendable {
     /// Every ELBv2 target group in these VPCs (paginated, 400 per page).
     private func targetGroups(in vpcIDs: Set<String>) async throws -> [Balancer] {
         try await listed(.elbv2, action: "DescribeTargetGroups", list: "TargetGroups").compactMap { member in
-            guard let arn = member.child("TargetGroupArn")?.text, let vpc = member.child("VpcId")?.text, vpcIDs.contains(vpc)
+            guard let arn = member.child("TargetGroupArn")?.text, let vpc = member.child("VpcId")?.text,
+                vpcIDs.contains(vpc)
             else { return nil }
             return Balancer(api: .elbv2, key: arn, name: member.child("TargetGroupName")?.text ?? arn, vpcID: vpc)
         }
@@ -205,7 +222,9 @@ struct ControllerSweep: Sendable {
             for start in stride(from: 0, to: mine.count, by: Self.tagBatch) {
                 let batch = Array(mine[start..<min(start + Self.tagBatch, mine.count)])
                 let list = api == .elbv2 ? "ResourceArns" : "LoadBalancerNames"
-                let parameters = batch.enumerated().map { (name: "\(list).member.\($0.offset + 1)", value: $0.element.key) }
+                let parameters = batch.enumerated().map {
+                    (name: "\(list).member.\($0.offset + 1)", value: $0.element.key)
+                }
                 let answer = try await client.query(api, action: "DescribeTags", parameters: parameters)
                 for description in answer.first(named: "TagDescriptions")?.items ?? [] {
                     let key = description.child(api == .elbv2 ? "ResourceArn" : "LoadBalancerName")?.text
@@ -215,7 +234,9 @@ struct ControllerSweep: Sendable {
                         if let name = tag.child("Key")?.text { tags[name] = tag.child("Value")?.text ?? "" }
                     }
                     let owner = clusters.first { cluster in
-                        api == .elbv2 ? tags[Self.loadBalancerControllerTag] == cluster : tags["kubernetes.io/cluster/\(cluster)"] != nil
+                        api == .elbv2
+                            ? tags[Self.loadBalancerControllerTag] == cluster
+                            : tags["kubernetes.io/cluster/\(cluster)"] != nil
                     }
                     guard let owner else { continue }
                     balancer.cluster = owner
@@ -255,7 +276,8 @@ struct ControllerSweep: Sendable {
     /// list it.
     private func users(ofGroup group: String) async throws -> [String] {
         let interfaces = try await client.query(
-            .ec2, action: "DescribeNetworkInterfaces", parameters: [("Filter.1.Name", "group-id"), ("Filter.1.Value.1", group)])
+            .ec2, action: "DescribeNetworkInterfaces",
+            parameters: [("Filter.1.Name", "group-id"), ("Filter.1.Value.1", group)])
         var users = (interfaces.first(named: "networkInterfaceSet")?.items ?? []).compactMap { item -> String? in
             guard let id = item.child("networkInterfaceId")?.text else { return nil }
             let description = item.child("description")?.text ?? ""
@@ -263,7 +285,9 @@ struct ControllerSweep: Sendable {
         }
         for member in try await listed(.elbv2, action: "DescribeLoadBalancers", list: "LoadBalancers") {
             let groups = member.child("SecurityGroups")?.items.map(\.text) ?? []
-            if groups.contains(group), let name = member.child("LoadBalancerName")?.text { users.append("load balancer \(name)") }
+            if groups.contains(group), let name = member.child("LoadBalancerName")?.text {
+                users.append("load balancer \(name)")
+            }
         }
         for member in try await listed(.elb, action: "DescribeLoadBalancers", list: "LoadBalancerDescriptions") {
             let groups = member.child("SecurityGroups")?.items.map(\.text) ?? []

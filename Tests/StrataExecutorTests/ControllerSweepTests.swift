@@ -21,7 +21,8 @@ import Testing
     /// A VPC with two subnets and a security group the Load Balancer Controller made for `cluster`.
     static func network(_ client: AWSClient, cluster: String) async throws -> Network {
         let vpc = try #require(
-            try await client.query(.ec2, action: "CreateVpc", parameters: [("CidrBlock", "10.77.0.0/16")]).first(named: "vpcId")?.text)
+            try await client.query(.ec2, action: "CreateVpc", parameters: [("CidrBlock", "10.77.0.0/16")]).first(
+                named: "vpcId")?.text)
         var subnets: [String] = []
         for (index, zone) in ["us-east-1a", "us-east-1b"].enumerated() {
             let subnet = try await client.query(
@@ -32,16 +33,21 @@ import Testing
         let group = try await client.query(
             .ec2, action: "CreateSecurityGroup",
             parameters: [
-                ("VpcId", vpc), ("GroupName", "k8s-default-web-sg"), ("GroupDescription", "[k8s] Managed SecurityGroup for LoadBalancer"),
+                ("VpcId", vpc), ("GroupName", "k8s-default-web-sg"),
+                ("GroupDescription", "[k8s] Managed SecurityGroup for LoadBalancer"),
                 ("TagSpecification.1.ResourceType", "security-group"),
                 ("TagSpecification.1.Tag.1.Key", "elbv2.k8s.aws/cluster"), ("TagSpecification.1.Tag.1.Value", cluster),
             ])
         return Network(vpc: vpc, subnets: subnets, group: try #require(group.first(named: "groupId")?.text))
     }
 
-    static func loadBalancer(_ client: AWSClient, name: String, network: Network, tags: [(String, String)]) async throws -> String {
+    static func loadBalancer(_ client: AWSClient, name: String, network: Network, tags: [(String, String)]) async throws
+        -> String
+    {
         var parameters: [(name: String, value: String)] = [("Name", name), ("SecurityGroups.member.1", network.group)]
-        for (index, subnet) in network.subnets.enumerated() { parameters.append(("Subnets.member.\(index + 1)", subnet)) }
+        for (index, subnet) in network.subnets.enumerated() {
+            parameters.append(("Subnets.member.\(index + 1)", subnet))
+        }
         for (index, tag) in tags.enumerated() {
             parameters += [("Tags.member.\(index + 1).Key", tag.0), ("Tags.member.\(index + 1).Value", tag.1)]
         }
@@ -81,7 +87,9 @@ import Testing
             }
             // Refused at least once while the clock stands still, then released.
             let waited = ContinuousClock.now
-            while !events.events.contains(where: { $0.kind == .resourceRetrying && $0.payload["what"] == "security group \(network.group)" }) {
+            while !events.events.contains(where: {
+                $0.kind == .resourceRetrying && $0.payload["what"] == "security group \(network.group)"
+            }) {
                 #expect(ContinuousClock.now - waited < .seconds(30), "the sweep never retried the held security group")
                 if ContinuousClock.now - waited >= .seconds(30) { break }
                 try await Task.sleep(for: .milliseconds(50))
@@ -92,10 +100,14 @@ import Testing
             try await Self.clock(sandbox, #"{"freeze": false, "advance_aws_seconds": 121}"#)
             try await sweeping.value
 
-            let swept = events.events.filter { $0.kind == .sweepDeleted }.map { "\($0.payload["what"] ?? "") \($0.payload["id"] ?? "")" }
+            let swept = events.events.filter { $0.kind == .sweepDeleted }.map {
+                "\($0.payload["what"] ?? "") \($0.payload["id"] ?? "")"
+            }
             #expect(swept == ["load balancer k8s-default-web", "security group \(network.group)"])
             let balancer = try #require(events.events.first { $0.payload["what"] == "load balancer" })
-            #expect(balancer.payload["arn"] == arn && balancer.payload["for"] == "default/web" && balancer.payload["cluster"] == Self.cluster)
+            #expect(
+                balancer.payload["arn"] == arn && balancer.payload["for"] == "default/web"
+                    && balancer.payload["cluster"] == Self.cluster)
             for subnet in network.subnets {
                 _ = try await client.query(.ec2, action: "DeleteSubnet", parameters: [("SubnetId", subnet)])
             }
@@ -113,16 +125,20 @@ import Testing
         let owned = try await client.query(
             .ec2, action: "CreateSecurityGroup",
             parameters: [
-                ("VpcId", network.vpc), ("GroupName", "k8s-elb-a1b2c3"), ("GroupDescription", "Security group for Kubernetes ELB a1b2c3 (default/web)"),
+                ("VpcId", network.vpc), ("GroupName", "k8s-elb-a1b2c3"),
+                ("GroupDescription", "Security group for Kubernetes ELB a1b2c3 (default/web)"),
                 ("TagSpecification.1.ResourceType", "security-group"),
-                ("TagSpecification.1.Tag.1.Key", "kubernetes.io/cluster/\(cluster)"), ("TagSpecification.1.Tag.1.Value", "owned"),
+                ("TagSpecification.1.Tag.1.Key", "kubernetes.io/cluster/\(cluster)"),
+                ("TagSpecification.1.Tag.1.Value", "owned"),
             ])
         let group = try #require(owned.first(named: "groupId")?.text)
-        for (name, owner) in [("a1b2c3\(cluster.suffix(6))", cluster), ("d4e5f6\(cluster.suffix(6))", "other-cluster")] {
+        for (name, owner) in [("a1b2c3\(cluster.suffix(6))", cluster), ("d4e5f6\(cluster.suffix(6))", "other-cluster")]
+        {
             _ = try await client.query(
                 .elb, action: "CreateLoadBalancer",
                 parameters: [
-                    ("LoadBalancerName", name), ("Subnets.member.1", network.subnets[0]), ("SecurityGroups.member.1", group),
+                    ("LoadBalancerName", name), ("Subnets.member.1", network.subnets[0]),
+                    ("SecurityGroups.member.1", group),
                     ("Listeners.member.1.Protocol", "TCP"), ("Listeners.member.1.LoadBalancerPort", "80"),
                     ("Listeners.member.1.InstancePort", "30080"),
                     ("Tags.member.1.Key", "kubernetes.io/cluster/\(owner)"), ("Tags.member.1.Value", "owned"),
@@ -139,13 +155,20 @@ import Testing
             #expect(blocked.blockers == ["classic load balancer d4e5f6\(cluster.suffix(6))"], "\(blocked)")
         }
         let swept = events.events.filter { $0.kind == .sweepDeleted }
-        #expect(swept.map { "\($0.payload["what"] ?? "") \($0.payload["id"] ?? "")" } == ["classic load balancer a1b2c3\(cluster.suffix(6))"])
+        #expect(
+            swept.map { "\($0.payload["what"] ?? "") \($0.payload["id"] ?? "")" } == [
+                "classic load balancer a1b2c3\(cluster.suffix(6))"
+            ])
         #expect(swept.first?.payload["for"] == "default/web" && swept.first?.payload["cluster"] == cluster)
         let left = try await client.query(.elb, action: "DescribeLoadBalancers")
-        let names = (left.first(named: "LoadBalancerDescriptions")?.items ?? []).compactMap { $0.child("LoadBalancerName")?.text }
-        #expect(names.contains("d4e5f6\(cluster.suffix(6))") && !names.contains("a1b2c3\(cluster.suffix(6))"), "\(names)")
+        let names = (left.first(named: "LoadBalancerDescriptions")?.items ?? []).compactMap {
+            $0.child("LoadBalancerName")?.text
+        }
+        #expect(
+            names.contains("d4e5f6\(cluster.suffix(6))") && !names.contains("a1b2c3\(cluster.suffix(6))"), "\(names)")
         // Once that one goes too (and its interfaces are released), the group is swept.
-        _ = try await client.query(.elb, action: "DeleteLoadBalancer", parameters: [("LoadBalancerName", "d4e5f6\(cluster.suffix(6))")])
+        _ = try await client.query(
+            .elb, action: "DeleteLoadBalancer", parameters: [("LoadBalancerName", "d4e5f6\(cluster.suffix(6))")])
         try await Self.sweep(client, events: events, deadline: .seconds(30))
             .sweep(clusters: [cluster], vpcIDs: [network.vpc], subnetIDs: [])
         #expect(events.events.contains { $0.kind == .sweepDeleted && $0.payload["id"] == group })
@@ -158,7 +181,8 @@ import Testing
         let client = try await Sandbox.shared().client()
         let cluster = "blocked-" + UUID().uuidString.prefix(6).lowercased()
         let network = try await Self.network(client, cluster: cluster)
-        let arn = try await Self.loadBalancer(client, name: "hand-made-\(cluster)", network: network, tags: [("team", "web")])
+        let arn = try await Self.loadBalancer(
+            client, name: "hand-made-\(cluster)", network: network, tags: [("team", "web")])
         let events = CollectingEventSink()
         do {
             try await Self.sweep(client, events: events, deadline: .seconds(2))
@@ -172,7 +196,8 @@ import Testing
         }
         #expect(events.events.filter { $0.kind == .sweepDeleted }.isEmpty)
         // Not the cluster's: still there.
-        let still = try await client.query(.elbv2, action: "DescribeLoadBalancers", parameters: [("LoadBalancerArns.member.1", arn)])
+        let still = try await client.query(
+            .elbv2, action: "DescribeLoadBalancers", parameters: [("LoadBalancerArns.member.1", arn)])
         #expect(still.first(named: "LoadBalancerArn")?.text == arn)
         _ = try await client.query(.elbv2, action: "DeleteLoadBalancer", parameters: [("LoadBalancerArn", arn)])
     }
