@@ -23,6 +23,8 @@ struct ControllerSweep: Sendable {
     var events: EventEmitter
     var deadline: Duration
     var waits: WaitPolicy
+    /// Load balancers and target groups per describe page: AWS's maximum (tests page smaller).
+    var pageSize = 400
 
     /// The tag the AWS Load Balancer Controller puts on every load balancer, target group and
     /// security group it creates, valued with the cluster's name.
@@ -164,7 +166,7 @@ struct ControllerSweep: Sendable {
         try await tagged(try await loadBalancers(in: vpcIDs), clusters: clusters)
     }
 
-    /// Every load balancer of both APIs in these VPCs: one paginated describe per API (400 per page).
+    /// Every load balancer of both APIs in these VPCs: one paginated describe per API (``pageSize`` per page).
     private func loadBalancers(in vpcIDs: Set<String>) async throws -> [Balancer] {
         var found: [Balancer] = []
         for member in try await listed(.elbv2, action: "DescribeLoadBalancers", list: "LoadBalancers") {
@@ -183,7 +185,7 @@ struct ControllerSweep: Sendable {
         return found
     }
 
-    /// Every ELBv2 target group in these VPCs (paginated, 400 per page).
+    /// Every ELBv2 target group in these VPCs (paginated, ``pageSize`` per page).
     private func targetGroups(in vpcIDs: Set<String>) async throws -> [Balancer] {
         try await listed(.elbv2, action: "DescribeTargetGroups", list: "TargetGroups").compactMap { member in
             guard let arn = member.child("TargetGroupArn")?.text, let vpc = member.child("VpcId")?.text,
@@ -198,7 +200,7 @@ struct ControllerSweep: Sendable {
         var members: [XMLNode] = []
         let pages = client.pages(
             { marker in
-                var parameters: [(name: String, value: String)] = [("PageSize", "400")]
+                var parameters: [(name: String, value: String)] = [("PageSize", String(pageSize))]
                 if let marker { parameters.append(("Marker", marker)) }
                 return .query(api, action: action, parameters: parameters)
             },

@@ -174,6 +174,47 @@ import Testing
         #expect(events.events.contains { $0.kind == .sweepDeleted && $0.payload["id"] == group })
     }
 
+    /// Many load balancers cost few calls: the listing pages (`Marker`), tags are read 20 load
+    /// balancers per DescribeTags, and only the cluster's, in the stack's VPC, are deleted.
+    @Test(.timeLimit(.minutes(2))) func listingPagesAndTagsAreReadInBatches() async throws {
+        try await Sandbox.shared().exclusive { sandbox in
+            try await sandbox.reset()
+            let client = sandbox.client()
+            let network = try await Self.network(client, cluster: "unrelated")
+            let elsewhere = try await Self.network(client, cluster: "unrelated")
+            let mine = [("elbv2.k8s.aws/cluster", Self.cluster)]
+            for index in 0..<21 {
+                _ = try await Self.loadBalancer(client, name: "mine-\(index)", network: network, tags: mine)
+            }
+            for index in 0..<2 {
+                _ = try await Self.loadBalancer(
+                    client, name: "hand-made-\(index)", network: network, tags: [("team", "web")])
+            }
+            _ = try await Self.loadBalancer(client, name: "other-vpc", network: elsewhere, tags: mine)
+            try await sandbox.clearRequests()
+            let events = CollectingEventSink()
+            var sweep = Self.sweep(client, events: events, deadline: .seconds(30))
+            sweep.pageSize = 5
+            try await sweep.sweep(clusters: [Self.cluster], vpcIDs: [network.vpc], subnetIDs: [])
+
+            let swept = Set(events.events.filter { $0.kind == .sweepDeleted }.compactMap { $0.payload["id"] })
+            #expect(swept == Set((0..<21).map { "mine-\($0)" }))
+            let calls = try await sandbox.requests().filter { $0.service == "elbv2" }
+            func count(_ action: String) -> Int { calls.filter { $0.action == action }.count }
+            // 24 load balancers, 5 a page: 5 pages to list them; the deletion wait then reads
+            // the one page of the 3 left.
+            #expect(count("DescribeLoadBalancers") == 6, "\(calls.map { $0.action ?? "" })")
+            #expect(count("DescribeTags") == 2, "23 in the VPC take two DescribeTags, not \(count("DescribeTags"))")
+            #expect(count("DeleteLoadBalancer") == 21)
+            let left = try await client.query(
+                .elbv2, action: "DescribeLoadBalancers", parameters: [("PageSize", "400")])
+            let names = (left.first(named: "LoadBalancers")?.items ?? []).compactMap {
+                $0.child("LoadBalancerName")?.text
+            }
+            #expect(Set(names) == ["hand-made-0", "hand-made-1", "other-vpc"])
+        }
+    }
+
     /// A load balancer that is not the cluster's (no controller tag) keeps using the controller's
     /// security group: the sweep leaves it alone, gives up on the group at its deadline and says
     /// what holds it, with AWS's code and request id.
