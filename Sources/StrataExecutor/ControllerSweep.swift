@@ -36,9 +36,10 @@ struct ControllerSweep: Sendable {
 
     func sweep(clusters: [String], vpcIDs: [String], subnetIDs: [String]) async throws {
         for cluster in clusters { try await sweepKarpenter(cluster: cluster) }
-        if !vpcIDs.isEmpty, !clusters.isEmpty {
-            try await sweepLoadBalancers(clusters: clusters, vpcIDs: Set(vpcIDs))
-            try await sweepSecurityGroups(clusters: clusters, vpcIDs: vpcIDs)
+        if !vpcIDs.isEmpty {
+            let owners = Owners(client: client, stackClusters: Set(clusters))
+            try await sweepLoadBalancers(owners: owners, vpcIDs: Set(vpcIDs))
+            try await sweepSecurityGroups(owners: owners, vpcIDs: vpcIDs)
         }
         // ENIs left available in the stack's subnets (released by the CNI or a load balancer).
         if !subnetIDs.isEmpty {
@@ -112,8 +113,8 @@ struct ControllerSweep: Sendable {
         var origin: String?
     }
 
-    private func sweepLoadBalancers(clusters: [String], vpcIDs: Set<String>) async throws {
-        let balancers = try await controllerLoadBalancers(clusters: clusters, vpcIDs: vpcIDs)
+    private func sweepLoadBalancers(owners: Owners, vpcIDs: Set<String>) async throws {
+        let balancers = try await tagged(try await loadBalancers(in: vpcIDs), owners: owners)
         for balancer in balancers {
             // Listeners (and their rules) go with an ELBv2 load balancer; deleting one already
             // gone succeeds, so a retry after a lost answer is safe.
@@ -140,7 +141,7 @@ struct ControllerSweep: Sendable {
                 extra: origin(balancer))
         }
         // The controller's target groups outlive their load balancer.
-        let groups = try await tagged(try await targetGroups(in: vpcIDs), clusters: clusters)
+        let groups = try await tagged(try await targetGroups(in: vpcIDs), owners: owners)
         for group in groups {
             try await retrying("target group \(group.name)", blockers: { [] }) {
                 do {
@@ -159,11 +160,6 @@ struct ControllerSweep: Sendable {
         if balancer.api == .elbv2 { extra["arn"] = balancer.key }
         if let origin = balancer.origin { extra["for"] = origin }
         return extra
-    }
-
-    /// The load balancers of both APIs in these VPCs made for one of `clusters`, by tag.
-    private func controllerLoadBalancers(clusters: [String], vpcIDs: Set<String>) async throws -> [Balancer] {
-        try await tagged(try await loadBalancers(in: vpcIDs), clusters: clusters)
     }
 
     /// Every load balancer of both APIs in these VPCs: one paginated describe per API (``pageSize`` per page).
@@ -214,10 +210,11 @@ struct ControllerSweep: Sendable {
         return members
     }
 
-    /// Those of `candidates` a controller made for one of `clusters`, read with DescribeTags in
-    /// batches of 20: the Load Balancer Controller's `elbv2.k8s.aws/cluster` = name, or for
-    /// classic load balancers the in-tree provider's `kubernetes.io/cluster/<name>`.
-    private func tagged(_ candidates: [Balancer], clusters: [String]) async throws -> [Balancer] {
+    /// Those of `candidates` a controller made for a cluster whose leftovers are swept (see
+    /// ``Owners``), read with DescribeTags in batches of 20: the Load Balancer Controller's
+    /// `elbv2.k8s.aws/cluster` = name, or for classic load balancers the in-tree provider's
+    /// `kubernetes.io/cluster/<name>`.
+    private func tagged(_ candidates: [Balancer], owners: Owners) async throws -> [Balancer] {
         var result: [Balancer] = []
         for api in [AWSService.elbv2, .elb] {
             let mine = candidates.filter { $0.api == api }
@@ -235,12 +232,9 @@ struct ControllerSweep: Sendable {
                     for tag in description.child("Tags")?.items ?? [] {
                         if let name = tag.child("Key")?.text { tags[name] = tag.child("Value")?.text ?? "" }
                     }
-                    let owner = clusters.first { cluster in
-                        api == .elbv2
-                            ? tags[Self.loadBalancerControllerTag] == cluster
-                            : tags["kubernetes.io/cluster/\(cluster)"] != nil
-                    }
-                    guard let owner else { continue }
+                    let owner =
+                        api == .elbv2 ? tags[Self.loadBalancerControllerTag] : Self.inTreeCluster(tags, owned: false)
+                    guard let owner, try await owners.sweeps(owner) else { continue }
                     balancer.cluster = owner
                     balancer.origin = Self.originTags.lazy.compactMap { tags[$0] }.first
                     result.append(balancer)
@@ -254,23 +248,42 @@ struct ControllerSweep: Sendable {
 
     /// The Load Balancer Controller's groups (`elbv2.k8s.aws/cluster`) and the in-tree provider's
     /// (`kubernetes.io/cluster/<name>` = `owned`, the `k8s-elb-*` groups of classic load
-    /// balancers) in the stack's VPCs. strata's own groups are gone by now.
-    private func sweepSecurityGroups(clusters: [String], vpcIDs: [String]) async throws {
-        for cluster in clusters {
-            var groups = try await ids(
-                "DescribeSecurityGroups", item: "groupId",
-                filters: [("vpc-id", vpcIDs), ("tag:" + Self.loadBalancerControllerTag, [cluster])])
-            groups.formUnion(
-                try await ids(
-                    "DescribeSecurityGroups", item: "groupId",
-                    filters: [("vpc-id", vpcIDs), ("tag:kubernetes.io/cluster/\(cluster)", ["owned"])]))
-            for group in groups.sorted() {
-                try await retrying("security group \(group)", blockers: { try await users(ofGroup: group) }) {
-                    try await deleteTolerant("DeleteSecurityGroup", [("GroupId", group)])
+    /// balancers) in the stack's VPCs, for a cluster whose leftovers are swept. One describe of
+    /// the VPCs' groups: strata's own are gone by now, so few are left.
+    private func sweepSecurityGroups(owners: Owners, vpcIDs: [String]) async throws {
+        var groups: [(id: String, owner: String)] = []
+        var token: String?
+        repeat {
+            var parameters: [(name: String, value: String)] = [("Filter.1.Name", "vpc-id")]
+            for (index, vpc) in vpcIDs.enumerated() { parameters.append(("Filter.1.Value.\(index + 1)", vpc)) }
+            if let token { parameters.append(("NextToken", token)) }
+            let answer = try await client.query(.ec2, action: "DescribeSecurityGroups", parameters: parameters)
+            for item in answer.child("securityGroupInfo")?.items ?? [] {
+                guard let id = item.child("groupId")?.text else { continue }
+                var tags: [String: String] = [:]
+                for tag in item.child("tagSet")?.items ?? [] {
+                    if let key = tag.child("key")?.text { tags[key] = tag.child("value")?.text ?? "" }
                 }
-                swept("security group", group, cluster)
+                if let owner = tags[Self.loadBalancerControllerTag] ?? Self.inTreeCluster(tags, owned: true) {
+                    groups.append((id, owner))
+                }
             }
+            token = answer.child("nextToken")?.text.nilIfEmpty
+        } while token != nil
+        for group in groups.sorted(by: { $0.id < $1.id }) where try await owners.sweeps(group.owner) {
+            try await retrying("security group \(group.id)", blockers: { try await users(ofGroup: group.id) }) {
+                try await deleteTolerant("DeleteSecurityGroup", [("GroupId", group.id)])
+            }
+            swept("security group", group.id, group.owner)
         }
+    }
+
+    /// The cluster a `kubernetes.io/cluster/<name>` tag names (with value `owned`, if asked):
+    /// Kubernetes' in-tree cloud provider's mark, also on EKS's own cluster security group.
+    static func inTreeCluster(_ tags: [String: String], owned: Bool) -> String? {
+        let prefix = "kubernetes.io/cluster/"
+        return tags.keys.sorted().first { $0.hasPrefix(prefix) && (!owned || tags[$0] == "owned") }
+            .map { String($0.dropFirst(prefix.count)) }
     }
 
     /// What still uses a security group: network interfaces (with their descriptions, which
@@ -371,6 +384,38 @@ struct ControllerSweep: Sendable {
                 pause = min(pause * 2, .seconds(30))
             }
         }
+    }
+}
+
+/// Whose controllers' leftovers the sweep deletes: the stack's own clusters, and any cluster a
+/// controller tag names that EKS no longer has. The second case is a destroy run again after an
+/// earlier one deleted the cluster but stopped before its sweep: the load balancers the cluster's
+/// controllers made would otherwise hold the subnets forever. A cluster that exists (or that
+/// DescribeCluster may not read) belongs to someone else and its leftovers are left alone.
+actor Owners {
+    let client: AWSClient
+    let stackClusters: Set<String>
+    private var known: [String: Bool] = [:]
+
+    init(client: AWSClient, stackClusters: Set<String>) {
+        self.client = client
+        self.stackClusters = stackClusters
+    }
+
+    func sweeps(_ cluster: String) async throws -> Bool {
+        if stackClusters.contains(cluster) { return true }
+        if let answer = known[cluster] { return answer }
+        var gone = false
+        do {
+            _ = try await client.rest(
+                .eks, action: "DescribeCluster", method: "GET", path: "/clusters/\(AWSOperation.pathSegment(cluster))")
+        } catch let error as AWSError where error.isNotFound {
+            gone = true
+        } catch let error as AWSError where error.httpStatus == 403 {
+            gone = false  // not ours to read, so not ours to clean up after
+        }
+        known[cluster] = gone
+        return gone
     }
 }
 

@@ -18,8 +18,9 @@ import Testing
         var group: String
     }
 
-    /// A VPC with two subnets and a security group the Load Balancer Controller made for `cluster`.
-    static func network(_ client: AWSClient, cluster: String) async throws -> Network {
+    /// A VPC with two subnets and a security group the Load Balancer Controller made for
+    /// `cluster` (with no cluster, one made by hand, untagged).
+    static func network(_ client: AWSClient, cluster: String?) async throws -> Network {
         let vpc = try #require(
             try await client.query(.ec2, action: "CreateVpc", parameters: [("CidrBlock", "10.77.0.0/16")]).first(
                 named: "vpcId")?.text)
@@ -30,21 +31,25 @@ import Testing
                 parameters: [("VpcId", vpc), ("CidrBlock", "10.77.\(index + 1).0/24"), ("AvailabilityZone", zone)])
             subnets.append(try #require(subnet.first(named: "subnetId")?.text))
         }
-        let group = try await client.query(
-            .ec2, action: "CreateSecurityGroup",
-            parameters: [
-                ("VpcId", vpc), ("GroupName", "k8s-default-web-sg"),
-                ("GroupDescription", "[k8s] Managed SecurityGroup for LoadBalancer"),
+        var parameters: [(name: String, value: String)] = [
+            ("VpcId", vpc), ("GroupName", "k8s-default-web-sg"),
+            ("GroupDescription", "[k8s] Managed SecurityGroup for LoadBalancer"),
+        ]
+        if let cluster {
+            parameters += [
                 ("TagSpecification.1.ResourceType", "security-group"),
                 ("TagSpecification.1.Tag.1.Key", "elbv2.k8s.aws/cluster"), ("TagSpecification.1.Tag.1.Value", cluster),
-            ])
+            ]
+        }
+        let group = try await client.query(.ec2, action: "CreateSecurityGroup", parameters: parameters)
         return Network(vpc: vpc, subnets: subnets, group: try #require(group.first(named: "groupId")?.text))
     }
 
-    static func loadBalancer(_ client: AWSClient, name: String, network: Network, tags: [(String, String)]) async throws
-        -> String
-    {
-        var parameters: [(name: String, value: String)] = [("Name", name), ("SecurityGroups.member.1", network.group)]
+    static func loadBalancer(
+        _ client: AWSClient, name: String, network: Network, tags: [(String, String)], withGroup: Bool = true
+    ) async throws -> String {
+        var parameters: [(name: String, value: String)] = [("Name", name)]
+        if withGroup { parameters.append(("SecurityGroups.member.1", network.group)) }
         for (index, subnet) in network.subnets.enumerated() {
             parameters.append(("Subnets.member.\(index + 1)", subnet))
         }
@@ -116,12 +121,12 @@ import Testing
     }
 
     /// Kubernetes' in-tree cloud provider: a classic load balancer and its `k8s-elb-*` group,
-    /// both tagged `kubernetes.io/cluster/<name>` = `owned`, are swept; another cluster's
-    /// classic load balancer in the same VPC is not.
+    /// both tagged `kubernetes.io/cluster/<name>` = `owned`, are swept; a classic load balancer
+    /// made by hand in the same VPC is not, and while it uses the group the sweep names it.
     @Test(.timeLimit(.minutes(1))) func classicLoadBalancersOfTheInTreeProviderAreSwept() async throws {
         let client = try await Sandbox.shared().client()
         let cluster = "classic-" + UUID().uuidString.prefix(6).lowercased()
-        let network = try await Self.network(client, cluster: "someone-else")
+        let network = try await Self.network(client, cluster: nil)
         let owned = try await client.query(
             .ec2, action: "CreateSecurityGroup",
             parameters: [
@@ -132,8 +137,9 @@ import Testing
                 ("TagSpecification.1.Tag.1.Value", "owned"),
             ])
         let group = try #require(owned.first(named: "groupId")?.text)
-        for (name, owner) in [("a1b2c3\(cluster.suffix(6))", cluster), ("d4e5f6\(cluster.suffix(6))", "other-cluster")]
-        {
+        for (name, owner) in [
+            ("a1b2c3\(cluster.suffix(6))", "kubernetes.io/cluster/\(cluster)"), ("d4e5f6\(cluster.suffix(6))", "team"),
+        ] {
             _ = try await client.query(
                 .elb, action: "CreateLoadBalancer",
                 parameters: [
@@ -141,16 +147,16 @@ import Testing
                     ("SecurityGroups.member.1", group),
                     ("Listeners.member.1.Protocol", "TCP"), ("Listeners.member.1.LoadBalancerPort", "80"),
                     ("Listeners.member.1.InstancePort", "30080"),
-                    ("Tags.member.1.Key", "kubernetes.io/cluster/\(owner)"), ("Tags.member.1.Value", "owned"),
+                    ("Tags.member.1.Key", owner), ("Tags.member.1.Value", "owned"),
                     ("Tags.member.2.Key", "kubernetes.io/service-name"), ("Tags.member.2.Value", "default/web"),
                 ])
         }
         let events = CollectingEventSink()
-        // The other cluster's load balancer keeps the group: blocked, naming it.
+        // The hand-made load balancer keeps the group: blocked, naming it.
         do {
             try await Self.sweep(client, events: events, deadline: .seconds(1))
                 .sweep(clusters: [cluster], vpcIDs: [network.vpc], subnetIDs: [])
-            Issue.record("the sweep deleted a security group another cluster's load balancer uses")
+            Issue.record("the sweep deleted a security group a hand-made load balancer uses")
         } catch let blocked as SweepBlocked {
             #expect(blocked.blockers == ["classic load balancer d4e5f6\(cluster.suffix(6))"], "\(blocked)")
         }
@@ -180,8 +186,8 @@ import Testing
         try await Sandbox.shared().exclusive { sandbox in
             try await sandbox.reset()
             let client = sandbox.client()
-            let network = try await Self.network(client, cluster: "unrelated")
-            let elsewhere = try await Self.network(client, cluster: "unrelated")
+            let network = try await Self.network(client, cluster: nil)
+            let elsewhere = try await Self.network(client, cluster: nil)
             let mine = [("elbv2.k8s.aws/cluster", Self.cluster)]
             for index in 0..<21 {
                 _ = try await Self.loadBalancer(client, name: "mine-\(index)", network: network, tags: mine)
@@ -213,6 +219,48 @@ import Testing
             }
             #expect(Set(names) == ["hand-made-0", "hand-made-1", "other-vpc"])
         }
+    }
+
+    /// A destroy run again after an earlier one deleted the cluster but not its controllers'
+    /// leftovers: the stack names no cluster any more, yet what a cluster EKS no longer has made
+    /// is swept; what a live cluster (not the stack's) made is left alone.
+    @Test(.timeLimit(.minutes(1))) func leftoversOfAClusterThatIsGoneAreSweptThoseOfALiveOneAreNot() async throws {
+        let client = try await Sandbox.shared().client()
+        let suffix = UUID().uuidString.prefix(6).lowercased()
+        let gone = "gone-\(suffix)"
+        let live = "live-\(suffix)"
+        let network = try await Self.network(client, cluster: gone)
+        _ = try await Self.loadBalancer(
+            client, name: "orphan-\(suffix)", network: network, tags: [("elbv2.k8s.aws/cluster", gone)])
+        let kept = try await Self.loadBalancer(
+            client, name: "kept-\(suffix)", network: network, tags: [("elbv2.k8s.aws/cluster", live)], withGroup: false)
+        let cluster: JSONValue = [
+            "name": .string(live), "roleArn": "arn:aws:iam::123456789012:role/eks",
+            "resourcesVpcConfig": ["subnetIds": .array(network.subnets.map { .string($0) })],
+        ]
+        _ = try await client.rest(.eks, action: "CreateCluster", method: "POST", path: "/clusters", body: cluster)
+        let events = CollectingEventSink()
+        try await Self.sweep(client, events: events, deadline: .seconds(30))
+            .sweep(clusters: [], vpcIDs: [network.vpc], subnetIDs: [])
+        let swept = events.events.filter { $0.kind == .sweepDeleted }
+        #expect(
+            swept.map { "\($0.payload["what"] ?? "") \($0.payload["id"] ?? "")" } == [
+                "load balancer orphan-\(suffix)", "security group \(network.group)",
+            ])
+        #expect(swept.allSatisfy { $0.payload["cluster"] == gone })
+        let still = try await client.query(
+            .elbv2, action: "DescribeLoadBalancers", parameters: [("LoadBalancerArns.member.1", kept)])
+        #expect(still.first(named: "LoadBalancerArn")?.text == kept)
+        _ = try await client.query(.elbv2, action: "DeleteLoadBalancer", parameters: [("LoadBalancerArn", kept)])
+        // A creating cluster cannot be deleted: wait (sandbox time) until it is active.
+        _ = try await Waiter(policy: WaitPolicy(interval: .milliseconds(100))).wait(
+            for: "cluster \(live) ACTIVE", deadline: .seconds(30)
+        ) {
+            () -> Bool? in
+            let state = try await client.rest(.eks, action: "DescribeCluster", method: "GET", path: "/clusters/\(live)")
+            return state["cluster"]?["status"]?.stringValue == "ACTIVE" ? true : nil
+        }
+        _ = try await client.rest(.eks, action: "DeleteCluster", method: "DELETE", path: "/clusters/\(live)")
     }
 
     /// A load balancer that is not the cluster's (no controller tag) keeps using the controller's
