@@ -8,7 +8,8 @@ import StrataProviders
 ///
 /// In order, because each holds the next:
 /// 1. Karpenter's instances (terminated, waited for) and launch templates;
-/// 2. load balancers in the stack's VPCs made for one of its clusters — the AWS Load Balancer
+/// 2. load balancers in the stack's VPCs made for one of its clusters (or for a cluster EKS no
+///    longer has, see ``Owners``) — the AWS Load Balancer
 ///    Controller's (ELBv2, tagged `elbv2.k8s.aws/cluster`) and the in-tree cloud provider's
 ///    classic ones (tagged `kubernetes.io/cluster/<name>`) — deleted with their listeners and
 ///    waited until gone, then the controller's target groups;
@@ -100,7 +101,8 @@ struct ControllerSweep: Sendable {
 
     // MARK: - Load balancers
 
-    /// A load balancer or target group a controller made for one of the stack's clusters.
+    /// A load balancer or target group in the stack's VPCs; `cluster` is set once its tags say
+    /// which cluster's controller made it.
     struct Balancer: Sendable, Hashable {
         /// `elbv2` or `elb` (classic).
         var api: AWSService

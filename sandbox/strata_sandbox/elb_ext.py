@@ -34,11 +34,7 @@ class NetworkHolder:
     vpc_id: Optional[str]
     subnets: frozenset[str]
     security_groups: frozenset[str]
-    deleted: bool = False
-
-    def describe(self) -> str:
-        state = "deleted, network interfaces not yet released" if self.deleted else "live"
-        return f"{self.kind} load balancer {self.name} ({state})"
+    deleted: bool = False  # gone from ELB, its network interfaces not yet released
 
 
 def _elbv2_backend(account: str, region: str):
