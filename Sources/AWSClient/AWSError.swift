@@ -72,9 +72,9 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The thing cannot be deleted yet because something still uses it (EC2 `DependencyViolation`,
-    /// IAM `DeleteConflict`, EKS `ResourceInUseException` on delete).
+    /// IAM `DeleteConflict`, ELBv2 `ResourceInUse` for a target group a listener still uses).
     public var isDependencyViolation: Bool {
-        ["DependencyViolation", "DeleteConflict", "InvalidGroup.InUse"].contains(code)
+        ["DependencyViolation", "DeleteConflict", "InvalidGroup.InUse", "ResourceInUse"].contains(code)
     }
 
     /// A transient server-side failure (5xx or a transient code) that a retry may cure.

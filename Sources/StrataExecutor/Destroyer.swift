@@ -6,10 +6,11 @@ import StrataProviders
 
 /// Deletes everything a stack owns: every live resource tagged for it (found by the planner's
 /// discovery), dependents first. Before the subnets and the VPC go, it sweeps what controllers
-/// created in them that carries no strata tag: Karpenter's instances and launch templates, the
-/// AWS Load Balancer Controller's security groups, ENIs left available in the stack's subnets.
-/// A delete refused with DependencyViolation is retried until a deadline, then reported naming
-/// what AWS says blocks it.
+/// created in them that carries no strata tag (``ControllerSweep``): Karpenter's instances and
+/// launch templates, the AWS Load Balancer Controller's load balancers, target groups and
+/// security groups (and the in-tree cloud provider's classic load balancers), ENIs left
+/// available in the stack's subnets. A delete refused with DependencyViolation is retried until
+/// a deadline, then reported naming what blocks it.
 public struct Destroyer: Sendable {
     public var context: ProviderContext
     public var providers: [String: any ResourceProvider]
@@ -124,140 +125,4 @@ struct QuietApplySink: EventSink {
         guard event.kind != .applyStarted, event.kind != .applyFinished else { return }
         inner.emit(event)
     }
-}
-
-/// Deletes what controllers created inside a stack's network that strata did not tag: without
-/// this, deleting the subnets and the VPC fails with DependencyViolation.
-struct ControllerSweep: Sendable {
-    var client: AWSClient
-    var events: EventEmitter
-    var deadline: Duration
-    var waits: WaitPolicy
-
-    func sweep(clusters: [String], vpcIDs: [String], subnetIDs: [String]) async throws {
-        for cluster in clusters {
-            // Karpenter's nodes: tagged with the cluster by its discovery and its node class.
-            var instances = Set<String>()
-            for key in ["karpenter.sh/discovery", "karpenter.k8s.aws/cluster"] {
-                instances.formUnion(
-                    try await ids(
-                        "DescribeInstances", item: "instanceId",
-                        filters: [
-                            ("tag:" + key, [cluster]),
-                            ("instance-state-name", ["pending", "running", "stopping", "stopped"]),
-                        ]))
-            }
-            if !instances.isEmpty { try await terminate(instances.sorted(), cluster: cluster) }
-            let templates = try await ids(
-                "DescribeLaunchTemplates", item: "launchTemplateId", filters: [("tag:karpenter.k8s.aws/cluster", [cluster])])
-            for template in templates.sorted() {
-                try await deleteTolerant("DeleteLaunchTemplate", [("LaunchTemplateId", template)])
-                swept("launch template", template, cluster)
-            }
-        }
-        // The AWS Load Balancer Controller's security groups (its load balancers are not swept:
-        // ELBv2 is not among the client's services, see docs/apply.md).
-        if !vpcIDs.isEmpty {
-            for cluster in clusters {
-                let groups = try await ids(
-                    "DescribeSecurityGroups", item: "groupId",
-                    filters: [("vpc-id", vpcIDs), ("tag:elbv2.k8s.aws/cluster", [cluster])])
-                for group in groups.sorted() {
-                    try await retrying("security group \(group)") {
-                        try await deleteTolerant("DeleteSecurityGroup", [("GroupId", group)])
-                    }
-                    swept("security group", group, cluster)
-                }
-            }
-        }
-        // ENIs left available in the stack's subnets (released by the CNI or a load balancer).
-        if !subnetIDs.isEmpty {
-            let interfaces = try await ids(
-                "DescribeNetworkInterfaces", item: "networkInterfaceId",
-                filters: [("subnet-id", subnetIDs), ("status", ["available"])])
-            for interface in interfaces.sorted() {
-                try await retrying("network interface \(interface)") {
-                    try await deleteTolerant("DeleteNetworkInterface", [("NetworkInterfaceId", interface)])
-                }
-                swept("network interface", interface, nil)
-            }
-        }
-    }
-
-    private func swept(_ what: String, _ id: String, _ cluster: String?) {
-        var payload = ["what": what, "id": id]
-        if let cluster { payload["cluster"] = cluster }
-        events.emit(.sweepDeleted, plane: Plane.network.rawValue, payload)
-    }
-
-    private func terminate(_ instances: [String], cluster: String) async throws {
-        var parameters: [(name: String, value: String)] = []
-        for (index, id) in instances.enumerated() { parameters.append(("InstanceId.\(index + 1)", id)) }
-        _ = try await client.query(.ec2, action: "TerminateInstances", parameters: parameters)
-        _ = try await Waiter(policy: waits).wait(
-            for: "Karpenter instances of \(cluster) to terminate (\(instances.joined(separator: ", ")))", deadline: .seconds(600)
-        ) { () -> Bool? in
-            let alive = try await ids(
-                "DescribeInstances", item: "instanceId",
-                filters: [("instance-id", instances), ("instance-state-name", ["pending", "running", "stopping", "stopped", "shutting-down"])])
-            return alive.isEmpty ? true : nil
-        }
-        for id in instances { swept("instance", id, cluster) }
-    }
-
-    /// Every `item` value of a filtered EC2 describe, following NextToken.
-    private func ids(_ action: String, item: String, filters: [(String, [String])]) async throws -> Set<String> {
-        var found = Set<String>()
-        var token: String?
-        repeat {
-            var parameters: [(name: String, value: String)] = []
-            for (index, filter) in filters.enumerated() {
-                parameters.append(("Filter.\(index + 1).Name", filter.0))
-                for (valueIndex, value) in filter.1.enumerated() {
-                    parameters.append(("Filter.\(index + 1).Value.\(valueIndex + 1)", value))
-                }
-            }
-            if let token { parameters.append(("NextToken", token)) }
-            let answer = try await client.query(.ec2, action: action, parameters: parameters)
-            collect(answer, name: item, into: &found)
-            token = answer.child("nextToken")?.text.nilIfEmpty
-        } while token != nil
-        return found
-    }
-
-    private func collect(_ node: XMLNode, name: String, into found: inout Set<String>) {
-        if node.name == name, !node.text.isEmpty { found.insert(node.text) }
-        for child in node.children { collect(child, name: name, into: &found) }
-    }
-
-    /// A delete whose target is already gone succeeds.
-    private func deleteTolerant(_ action: String, _ parameters: [(name: String, value: String)]) async throws {
-        do {
-            _ = try await client.query(.ec2, action: action, parameters: parameters)
-        } catch let error as AWSError where error.isNotFound {
-            return
-        }
-    }
-
-    private func retrying(_ what: String, _ body: () async throws -> Void) async throws {
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: deadline)
-        var pause: Duration = .seconds(1)
-        while true {
-            do {
-                try await body()
-                return
-            } catch let error as AWSError where error.isDependencyViolation && clock.now.advanced(by: pause) < end {
-                events.emit(
-                    .resourceRetrying, plane: Plane.network.rawValue,
-                    ["what": what, "action": "delete", "errorCode": error.code, "requestId": error.requestID ?? "", "reason": error.message])
-                try await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(30))
-            }
-        }
-    }
-}
-
-extension String {
-    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -25,7 +25,9 @@ import Testing
         #expect(plan.status == 0, "the plan after apply has changes:\n\(plan.stdout.suffix(3000))")
 
         // What controllers leave behind without strata tags: a Karpenter node, its launch
-        // template, an ENI left available in a stack subnet. Destroy must sweep them.
+        // template, an ENI left available in a stack subnet, the Load Balancer Controller's
+        // internet-facing ALB (with a listener), target group and security group. Destroy must
+        // sweep them: the load balancer holds the public subnets and its security group.
         let client = sandbox.client()
         let leftovers = try await Self.controllerLeftovers(client, cluster: copy.stack, vpc: census.vpcIDs.first ?? "")
 
@@ -36,6 +38,29 @@ import Testing
         #expect(destroy.stdout.contains("swept instance \(leftovers.instance)"), "\(destroy.stdout.suffix(3000))")
         #expect(destroy.stdout.contains("swept launch template \(leftovers.template)"))
         #expect(destroy.stdout.contains("swept network interface \(leftovers.interface)"))
+        #expect(destroy.stdout.contains("swept load balancer \(leftovers.loadBalancer) (left by controllers of cluster \(copy.stack))"))
+        #expect(destroy.stdout.contains("swept target group \(leftovers.targetGroup)"))
+        #expect(destroy.stdout.contains("swept security group \(leftovers.securityGroup)"))
+        // Nothing of them is left: each describe by name/id now answers not found, and the VPC is gone.
+        let gone: [(AWSService, String, [(name: String, value: String)])] = [
+            (.elbv2, "DescribeLoadBalancers", [("Names.member.1", leftovers.loadBalancer)]),
+            (.elbv2, "DescribeTargetGroups", [("Names.member.1", leftovers.targetGroup)]),
+            (.ec2, "DescribeSecurityGroups", [("GroupId.1", leftovers.securityGroup)]),
+            (.ec2, "DescribeVpcs", [("VpcId.1", census.vpcIDs.first ?? "")]),
+        ]
+        for (service, action, parameters) in gone {
+            do {
+                let answer = try await client.query(service, action: action, parameters: parameters)
+                Issue.record("\(action) \(parameters) still finds something after destroy: \(answer.toJSON())")
+            } catch let error as AWSError {
+                #expect(error.isNotFound, "\(action): \(error)")
+            }
+        }
+        // The same through the command line: the signed raw call reaches ELBv2 and lists no load balancer of the stack.
+        let listed = try await StrataBinary.run(["aws", "request", "elbv2", "DescribeLoadBalancers"], environment: env)
+        #expect(listed.status == 0, "strata aws request elbv2 DescribeLoadBalancers: \(listed.stderr)")
+        #expect(listed.stdout.contains("DescribeLoadBalancersResult") || listed.stdout.contains("LoadBalancers"), "\(listed.stdout)")
+        #expect(!listed.stdout.contains(leftovers.loadBalancer), "\(listed.stdout)")
         let state = try await client.query(.ec2, action: "DescribeInstances", parameters: [("InstanceId.1", leftovers.instance)])
         #expect(state.first(named: "instanceState")?.child("name")?.text == "terminated")
         await #expect(throws: AWSError.self) {
@@ -43,10 +68,20 @@ import Testing
         }
     }
 
-    /// Launches what Karpenter and the VPC CNI would leave in the stack's network.
-    static func controllerLeftovers(_ client: AWSClient, cluster: String, vpc: String) async throws
-        -> (instance: String, template: String, interface: String)
-    {
+    /// What Karpenter, the VPC CNI and the AWS Load Balancer Controller would leave in the stack's network.
+    struct Leftovers {
+        var instance: String
+        var template: String
+        var interface: String
+        /// Names: what destroy's output says it swept.
+        var loadBalancer: String
+        var targetGroup: String
+        var securityGroup: String
+    }
+
+    /// Launches what Karpenter and the VPC CNI would leave in the stack's network, and what the
+    /// AWS Load Balancer Controller makes for an internet-facing Ingress (tagged as it tags them).
+    static func controllerLeftovers(_ client: AWSClient, cluster: String, vpc: String) async throws -> Leftovers {
         let subnets = try await client.query(
             .ec2, action: "DescribeSubnets", parameters: [("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", vpc)])
         let subnet = try #require(subnets.first(named: "subnetId")?.text)
@@ -73,9 +108,63 @@ import Testing
             ])
         let interface = try await client.query(
             .ec2, action: "CreateNetworkInterface", parameters: [("SubnetId", subnet), ("Description", "left by aws-node")])
-        return (
-            try #require(instance.first(named: "instanceId")?.text), try #require(template.first(named: "launchTemplateId")?.text),
-            try #require(interface.first(named: "networkInterfaceId")?.text)
-        )
+        let balancer = try await loadBalancerControllerLeftovers(client, cluster: cluster, vpc: vpc)
+        return Leftovers(
+            instance: try #require(instance.first(named: "instanceId")?.text),
+            template: try #require(template.first(named: "launchTemplateId")?.text),
+            interface: try #require(interface.first(named: "networkInterfaceId")?.text),
+            loadBalancer: balancer.loadBalancer, targetGroup: balancer.targetGroup, securityGroup: balancer.securityGroup)
+    }
+
+    /// An Ingress `default/web` as the AWS Load Balancer Controller realises it: a managed
+    /// security group, an internet-facing ALB in the subnets tagged `kubernetes.io/role/elb`,
+    /// an HTTP listener forwarding to an IP target group; all tagged `elbv2.k8s.aws/cluster`.
+    static func loadBalancerControllerLeftovers(_ client: AWSClient, cluster: String, vpc: String) async throws
+        -> (loadBalancer: String, targetGroup: String, securityGroup: String)
+    {
+        let controllerTags = [
+            ("elbv2.k8s.aws/cluster", cluster), ("ingress.k8s.aws/stack", "default/web"),
+            ("ingress.k8s.aws/resource", "LoadBalancer"),
+        ]
+        func tags(_ prefix: String) -> [(name: String, value: String)] {
+            controllerTags.enumerated().flatMap { index, tag in
+                [(name: "\(prefix).\(index + 1).Key", value: tag.0), (name: "\(prefix).\(index + 1).Value", value: tag.1)]
+            }
+        }
+        let publicSubnets = try await client.query(
+            .ec2, action: "DescribeSubnets",
+            parameters: [
+                ("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", vpc),
+                ("Filter.2.Name", "tag:kubernetes.io/role/elb"), ("Filter.2.Value.1", "1"),
+            ])
+        let subnets = (publicSubnets.first(named: "subnetSet")?.items ?? []).compactMap { $0.child("subnetId")?.text }
+        #expect(subnets.count == 3, "public subnets of \(vpc): \(subnets)")
+        let group = try await client.query(
+            .ec2, action: "CreateSecurityGroup",
+            parameters: [
+                ("VpcId", vpc), ("GroupName", "k8s-default-web-3f6a1c2b9e"), ("GroupDescription", "[k8s] Managed SecurityGroup for LoadBalancer"),
+                ("TagSpecification.1.ResourceType", "security-group"),
+            ] + tags("TagSpecification.1.Tag"))
+        let groupID = try #require(group.first(named: "groupId")?.text)
+        let name = "k8s-default-web-3f6a1c2b9e"
+        var create: [(name: String, value: String)] = [
+            ("Name", name), ("Scheme", "internet-facing"), ("Type", "application"), ("SecurityGroups.member.1", groupID),
+        ]
+        for (index, subnet) in subnets.enumerated() { create.append(("Subnets.member.\(index + 1)", subnet)) }
+        let balancer = try await client.query(.elbv2, action: "CreateLoadBalancer", parameters: create + tags("Tags.member"))
+        let balancerARN = try #require(balancer.first(named: "LoadBalancerArn")?.text)
+        let targetName = "k8s-default-web-80-5d2e7a1f"
+        let target = try await client.query(
+            .elbv2, action: "CreateTargetGroup",
+            parameters: [("Name", targetName), ("Protocol", "HTTP"), ("Port", "80"), ("VpcId", vpc), ("TargetType", "ip")]
+                + tags("Tags.member"))
+        let targetARN = try #require(target.first(named: "TargetGroupArn")?.text)
+        _ = try await client.query(
+            .elbv2, action: "CreateListener",
+            parameters: [
+                ("LoadBalancerArn", balancerARN), ("Protocol", "HTTP"), ("Port", "80"),
+                ("DefaultActions.member.1.Type", "forward"), ("DefaultActions.member.1.TargetGroupArn", targetARN),
+            ])
+        return (name, targetName, groupID)
     }
 }

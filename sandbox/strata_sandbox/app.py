@@ -7,7 +7,8 @@ For every AWS request, in order:
 2. verify the SigV4 signature (``--verify-signatures``) and answer AWS-shaped auth errors;
 3. apply injected faults (latency, throttling, 5xx) with each service's real error codes;
 4. dispatch: EKS to :mod:`strata_sandbox.eks`, EC2 through :mod:`strata_sandbox.ec2_ext`
-   (idempotency, dependency checks, NAT lifecycle), SSM after seeding public parameters,
+   (idempotency, dependency checks, NAT lifecycle), ELB/ELBv2 through :mod:`strata_sandbox.elb_ext`
+   (what load balancers hold for those dependency checks), SSM after seeding public parameters,
    everything else to moto's own backend app;
 5. normalise the answer: a request id in ``x-amzn-RequestId`` (and the XML body), AWS errors
    instead of moto's HTML pages, a Content-Length so connections can be kept alive;
@@ -85,9 +86,12 @@ class Sandbox:
         self.kube = kube_registry
         from strata_sandbox.ec2_ext import Ec2Extensions
         from strata_sandbox.eks import EksService
+        from strata_sandbox.elb_ext import ElbExtensions
 
         self.eks = EksService(self.clock, self.scheduler, self.kube, self.ec2_backend)
         self.ec2x = Ec2Extensions(self.clock, self.scheduler)
+        self.elbx = ElbExtensions(self.clock, self.scheduler)
+        self.ec2x.load_balancers = self.elbx.holders
         self._moto_apps: dict[str, Any] = {}
         self._seeded: set[tuple[str, str]] = set()
         self._regions = self._known_regions()
@@ -161,6 +165,7 @@ class Sandbox:
             moto_api_backend.reset()
             self.eks.reset()
             self.ec2x.reset()
+            self.elbx.reset()
             self.kube.reset()
             self.clock.reset()
             self.faults.clear()
@@ -393,6 +398,8 @@ class Sandbox:
                 return self._eks(environ, body, info, account, region, request_id), account
             if info.service == "ec2":
                 return self._ec2(environ, body, info, account, region, request_id), account
+            if info.service in ("elb", "elbv2"):
+                return self._elb(environ, body, info, account, region, request_id), account
             if info.service == "ssm":
                 self._seed_ssm(account, region)
             if info.service == "logs" and info.action == "DescribeLogGroups":
@@ -451,6 +458,15 @@ class Sandbox:
             return replay
         status, headers, out = self._moto(environ, body, info, region, request_id)
         out = self.ec2x.after(info.action, flat, account, region, status, out, headers, backend)
+        return status, headers, out
+
+    def _elb(self, environ, body, info, account, region, request_id) -> Response:
+        params = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) if body else {}
+        params.update(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        flat = {k: v[-1] for k, v in params.items()}
+        self.elbx.before(info.service, info.action, flat, account, region)
+        status, headers, out = self._moto(environ, body, info, region, request_id)
+        self.elbx.after(info.service, info.action, account, region, status)
         return status, headers, out
 
     def _eks(self, environ, body, info, account, region, request_id) -> Response:

@@ -5,10 +5,12 @@
   the first answer, with different parameters ``IdempotentParameterMismatch``.
 * ``DryRun=true`` on mutating actions answers ``DryRunOperation`` (412) without doing anything
   (moto's CreateVpc creates the VPC anyway).
-* Dependency checks: DeleteVpc with an internet gateway attached or security groups left,
-  DeleteSubnet with a NAT gateway, network interface or instance in it, DeleteSecurityGroup
-  while a network interface uses it -> ``DependencyViolation``; while another group's rule
-  references it -> ``InvalidGroup.InUse``.
+* Dependency checks: DeleteVpc with an internet gateway attached, security groups or a load
+  balancer left, DeleteSubnet with a NAT gateway, network interface, instance or load balancer
+  in it, DeleteSecurityGroup while a network interface or load balancer uses it ->
+  ``DependencyViolation``; while another group's rule references it -> ``InvalidGroup.InUse``.
+  Load balancers (``elb_ext``) hold their network while they live and for a while after their
+  deletion, as their network interfaces do on AWS.
 * NAT gateway lifecycle: ``pending`` -> ``available`` (~90 s scaled) and ``deleting`` ->
   ``deleted`` (~60 s scaled; the gateway's network interface goes with it). An unknown id
   gives ``NatGatewayNotFound`` instead of moto's 500.
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 NAT_CREATE_SECONDS = 90
 NAT_DELETE_SECONDS = 60
@@ -59,6 +61,9 @@ class Ec2Extensions:
         self.scheduler = scheduler
         self._tokens: dict[tuple[str, str, str, str], tuple[str, tuple[int, list, bytes]]] = {}
         self._nat_prior: dict[str, str] = {}
+        # (account, region) -> the load balancers holding network there; set by the app to
+        # ``ElbExtensions.holders`` (each has name, vpc_id, subnets, security_groups).
+        self.load_balancers: Callable[[str, str], list[Any]] = lambda account, region: []
 
     def reset(self) -> None:
         self._tokens = {}
@@ -80,12 +85,14 @@ class Ec2Extensions:
         if action == "DeleteVpc":
             vpc_id = params.get("VpcId", "")
             extra = [g.id for g in backend.groups.get(vpc_id, {}).values() if g.name != "default"]
+            extra += [lb.name for lb in self.load_balancers(account, region) if lb.vpc_id == vpc_id]
             if extra:
                 return ("DependencyViolation",
                         f"The vpc '{vpc_id}' has dependencies and cannot be deleted.", 400)
         if action == "DeleteSecurityGroup" and params.get("GroupId"):
             group_id = params["GroupId"]
             users = [e.id for e in backend.enis.values() if any(g.id == group_id for g in e.group_set)]
+            users += [lb.name for lb in self.load_balancers(account, region) if group_id in lb.security_groups]
             if users:
                 return ("DependencyViolation", f"resource {group_id} has a dependent object", 400)
             referencing = sorted(self._sg_references(backend, group_id))
@@ -98,6 +105,7 @@ class Ec2Extensions:
             busy += [e.id for e in backend.enis.values() if getattr(e.subnet, "id", None) == subnet_id]
             busy += [i.id for i in backend.all_instances()
                      if i.subnet_id == subnet_id and i.state != "terminated"]
+            busy += [lb.name for lb in self.load_balancers(account, region) if subnet_id in lb.subnets]
             if busy:
                 return ("DependencyViolation",
                         f"The subnet '{subnet_id}' has dependencies and cannot be deleted.", 400)

@@ -3,7 +3,7 @@
 Each service's wire protocol (botocore's ``metadata.protocol``) decides the error envelope:
 
 * ``ec2``: ``<Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>``
-* ``query`` (IAM, STS, SQS when called form-encoded): ``<ErrorResponse><Error><Type/><Code/>
+* ``query`` (IAM, STS, ELB, ELBv2, SQS when called form-encoded): ``<ErrorResponse><Error><Type/><Code/>
   <Message/></Error><RequestId/></ErrorResponse>``
 * ``json`` (SSM, DynamoDB, KMS, Logs, EventBridge, SQS): ``{"__type": code, "message": ...}``
   plus ``x-amzn-ErrorType``; SQS (awsQueryCompatible) also sends ``x-amzn-query-error``.
@@ -55,12 +55,21 @@ SERVICES: dict[str, Service] = {
                    unavailable=("ServiceUnavailableException", 503)),
     "tagging": Service("tagging", "json", target_prefix="ResourceGroupsTaggingAPI_20170126",
                        throttle=("ThrottledException", 400), server_error=("InternalServiceException", 500)),
+    # Both load-balancing APIs sign as ``elasticloadbalancing`` and share one endpoint; the
+    # query's Version tells them apart (see ``ELB_VERSIONS``). Keyed by botocore's names.
+    "elbv2": Service("elbv2", "query", xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
+                     throttle=("Throttling", 400), server_error=("InternalFailure", 500),
+                     unavailable=("ServiceUnavailable", 503)),
+    "elb": Service("elb", "query", xmlns="http://elasticloadbalancing.amazonaws.com/doc/2012-06-01/",
+                   throttle=("Throttling", 400), server_error=("InternalFailure", 500),
+                   unavailable=("ServiceUnavailable", 503)),
 }
 
 # moto's module for a service whose signing name differs from it.
 MOTO_MODULES = {"tagging": "resourcegroupstaggingapi"}
 
-QUERY_VERSIONS = {"2016-11-15": "ec2", "2010-05-08": "iam", "2011-06-15": "sts", "2012-11-05": "sqs"}
+ELB_VERSIONS = {"2015-12-01": "elbv2", "2012-06-01": "elb"}
+QUERY_VERSIONS = {"2016-11-15": "ec2", "2010-05-08": "iam", "2011-06-15": "sts", "2012-11-05": "sqs", **ELB_VERSIONS}
 TARGET_PREFIXES = {s.target_prefix: s.name for s in SERVICES.values() if s.target_prefix}
 SIGNING_ALIASES = {"eventbridge": "events"}
 
@@ -116,6 +125,10 @@ def identify(environ: Mapping, body: bytes, eks_operation) -> RequestInfo:
             service = QUERY_VERSIONS.get(version)
             if service is None and eks_operation(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")):
                 service = "eks"
+    if service == "elasticloadbalancing":
+        # One signing name, two APIs: the Version picks (an unknown one stays unserved).
+        version = (form.get("Version") or query.get("Version") or [""])[0]
+        service = ELB_VERSIONS.get(version, service)
     service = service or "unknown"
     svc = SERVICES.get(service)
     action = ""

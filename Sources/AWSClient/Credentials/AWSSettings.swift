@@ -99,7 +99,7 @@ public struct AWSSettings: Sendable {
             }
         }
         if service.globalEndpoint == nil, region.hasPrefix("cn-"),
-            let china = URL(string: "https://\(service.name).\(region).amazonaws.com.cn")
+            let china = URL(string: "https://\(service.endpointPrefix).\(region).amazonaws.com.cn")
         {
             return china
         }

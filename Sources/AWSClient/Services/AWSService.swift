@@ -15,8 +15,12 @@ public enum AWSProtocol: Sendable, Equatable {
 /// What strata needs to know about one AWS service to address, sign and encode a call. The values
 /// come from botocore's `service-2.json` metadata for the API version named.
 public struct AWSService: Sendable, Equatable, Hashable {
-    /// botocore's name and the endpoint prefix (`ec2`, `events`, `logs`).
+    /// botocore's name (`ec2`, `events`, `elbv2`): what `strata aws request` and errors call it.
     public var name: String
+    /// botocore's `endpointPrefix`, the host's first label: the name, except where two APIs
+    /// share one endpoint (`elb` and `elbv2` both answer at `elasticloadbalancing`, told
+    /// apart by the query's `Version`).
+    public var endpointPrefix: String
     /// The SigV4 scope's service (`signingName`, defaulting to the endpoint prefix).
     public var signingName: String
     /// botocore's `serviceId` (`EventBridge`, `CloudWatch Logs`); `AWS_ENDPOINT_URL_<ID>` uses it.
@@ -27,6 +31,20 @@ public struct AWSService: Sendable, Equatable, Hashable {
     public var targetPrefix: String?
     /// The one global endpoint host (IAM), signed for us-east-1; nil for regional services.
     public var globalEndpoint: String?
+
+    public init(
+        name: String, endpointPrefix: String? = nil, signingName: String, serviceID: String, apiVersion: String,
+        wireProtocol: AWSProtocol, targetPrefix: String? = nil, globalEndpoint: String? = nil
+    ) {
+        self.name = name
+        self.endpointPrefix = endpointPrefix ?? name
+        self.signingName = signingName
+        self.serviceID = serviceID
+        self.apiVersion = apiVersion
+        self.wireProtocol = wireProtocol
+        self.targetPrefix = targetPrefix
+        self.globalEndpoint = globalEndpoint
+    }
 
     public static func == (lhs: AWSService, rhs: AWSService) -> Bool { lhs.name == rhs.name }
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
@@ -43,7 +61,7 @@ public struct AWSService: Sendable, Equatable, Hashable {
 
     /// The public AWS endpoint for a region (standard partition).
     public func defaultEndpoint(region: String) -> URL {
-        let host = globalEndpoint ?? "\(name).\(region).amazonaws.com"
+        let host = globalEndpoint ?? "\(endpointPrefix).\(region).amazonaws.com"
         return URL(string: "https://\(host)") ?? URL(fileURLWithPath: "/")
     }
 
@@ -74,22 +92,31 @@ public struct AWSService: Sendable, Equatable, Hashable {
     public static let logs = AWSService(
         name: "logs", signingName: "logs", serviceID: "CloudWatch Logs", apiVersion: "2014-03-28",
         wireProtocol: .json(version: "1.1"), targetPrefix: "Logs_20140328")
-    /// The Resource Groups Tagging API (botocore's `resourcegroupstaggingapi`, endpoint prefix
-    /// and signing name `tagging`): the one tag-filtered listing across services that have none.
+    /// Application, Network and Gateway Load Balancers (what the AWS Load Balancer Controller creates).
+    public static let elbv2 = AWSService(
+        name: "elbv2", endpointPrefix: "elasticloadbalancing", signingName: "elasticloadbalancing",
+        serviceID: "Elastic Load Balancing v2", apiVersion: "2015-12-01", wireProtocol: .query)
+    /// Classic Load Balancers (what Kubernetes' in-tree AWS cloud provider creates for a
+    /// `Service` of type `LoadBalancer` the controller does not take).
+    public static let elb = AWSService(
+        name: "elb", endpointPrefix: "elasticloadbalancing", signingName: "elasticloadbalancing",
+        serviceID: "Elastic Load Balancing", apiVersion: "2012-06-01", wireProtocol: .query)
+    /// The Resource Groups Tagging API (endpoint prefix and signing name `tagging`): the one
+    /// tag-filtered listing across services whose own listings have none.
     public static let tagging = AWSService(
-        name: "tagging", signingName: "tagging", serviceID: "Resource Groups Tagging API", apiVersion: "2017-01-26",
-        wireProtocol: .json(version: "1.1"), targetPrefix: "ResourceGroupsTaggingAPI_20170126")
+        name: "resourcegroupstaggingapi", endpointPrefix: "tagging", signingName: "tagging",
+        serviceID: "Resource Groups Tagging API", apiVersion: "2017-01-26", wireProtocol: .json(version: "1.1"),
+        targetPrefix: "ResourceGroupsTaggingAPI_20170126")
 
     /// Every service strata talks to.
-    public static let all: [AWSService] = [.ec2, .iam, .sts, .eks, .sqs, .events, .ssm, .dynamodb, .kms, .logs, .tagging]
+    public static let all: [AWSService] = [.ec2, .iam, .sts, .eks, .sqs, .events, .ssm, .dynamodb, .kms, .logs, .elbv2, .elb, .tagging]
 
     /// Looks a service up by botocore name, botocore's hyphenated alias (`eventbridge`,
-    /// `cloudwatch-logs`) or service id, case-insensitively.
+    /// `cloudwatch-logs`) or service id (`elastic-load-balancing-v2`), case-insensitively.
     public static func named(_ name: String) -> AWSService? {
         let key = name.lowercased().replacingOccurrences(of: "_", with: "-")
         let aliases = [
-            "eventbridge": "events", "cloudwatch-logs": "logs", "cloudwatchlogs": "logs", "resourcegroupstaggingapi": "tagging",
-            "resource-groups-tagging-api": "tagging",
+            "eventbridge": "events", "cloudwatch-logs": "logs", "cloudwatchlogs": "logs", "tagging": "resourcegroupstaggingapi",
         ]
         let canonical = aliases[key] ?? key
         return all.first {
