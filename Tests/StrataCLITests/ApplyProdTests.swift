@@ -24,11 +24,34 @@ import Testing
         #expect(plan.status != 1, "plan after apply failed: \(plan.stderr)")
         #expect(plan.status == 0, "the plan after apply has changes:\n\(plan.stdout.suffix(3000))")
 
+        // What that no-op plan costs: at most two calls per resource type present, plus the
+        // plan's data sources (caller, zones, one AMI release), pages aside. Signed with a key of
+        // its own so the shared sandbox's log tells its calls from other tests'.
+        let client = sandbox.client()
+        let user = "plan-cost-\(copy.stack)"
+        _ = try await client.query(.iam, action: "CreateUser", parameters: [("UserName", user)])
+        let key = try await client.query(.iam, action: "CreateAccessKey", parameters: [("UserName", user)])
+        let keyID = try #require(key.first(named: "AccessKeyId")?.text)
+        let secret = try #require(key.first(named: "SecretAccessKey")?.text)
+        var counted = env
+        counted["AWS_ACCESS_KEY_ID"] = keyID
+        counted["AWS_SECRET_ACCESS_KEY"] = secret
+        let again = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: counted)
+        #expect(again.status == 0, "\(again.stdout.suffix(2000))\n\(again.stderr)")
+        let calls = try await sandbox.requests().filter { $0.accessKeyID == keyID }
+        let graph = try await StrataBinary.run(["graph", copy.path, "--format", "json"], environment: env)
+        let resources = (try JSONSerialization.jsonObject(with: Data(graph.stdout.utf8)) as? [String: Any])?["resources"] as? [[String: Any]]
+        let types = Set((resources ?? []).compactMap { $0["type"] as? String }).count
+        #expect(types == 31)
+        let summary = Dictionary(grouping: calls) { "\($0.service ?? "")/\($0.action ?? "")" }.mapValues(\.count)
+            .sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        #expect(calls.count <= 2 * types + 3, "\(calls.count) calls for \(types) resource types: \(summary)")
+        print("no-op plan of prod: \(calls.count) AWS calls for 97 resources of \(types) types: \(summary)")
+
         // What controllers leave behind without strata tags: a Karpenter node, its launch
         // template, an ENI left available in a stack subnet, the Load Balancer Controller's
         // internet-facing ALB (with a listener), target group and security group. Destroy must
         // sweep them: the load balancer holds the public subnets and its security group.
-        let client = sandbox.client()
         let leftovers = try await Self.controllerLeftovers(client, cluster: copy.stack, vpc: census.vpcIDs.first ?? "")
 
         let destroy = try await StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: env)

@@ -157,6 +157,13 @@ public struct SandboxRequest: Decodable, Sendable {
     public var method: String?
     public var path: String?
     public var status: Int?
+    /// Who signed it: a test that signs with a key of its own counts its calls by it.
+    public var accessKeyID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case service, action, method, path, status
+        case accessKeyID = "access_key_id"
+    }
 }
 
 /// Faults to inject (`POST /_sandbox/faults`). Nil fields are left out.
