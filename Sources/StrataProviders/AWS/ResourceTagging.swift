@@ -11,7 +11,7 @@ import StrataCompiler
 /// The index may trail a tag write by a few seconds on AWS. A resource created that recently
 /// by a run that crashed is still found by name where the service has names (queues, groups,
 /// rules, clusters: their creates answer "already exists" and the provider adopts); a KMS key
-/// created in that window and missed would be found, tagged, by the next plan.
+/// created in that window and missed is found by the next plan, which deletes the extra one.
 struct ResourceTagging: Sendable {
     let calls: JSONCalls
     let cache: DiscoveryCache
