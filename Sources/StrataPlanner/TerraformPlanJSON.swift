@@ -4,9 +4,13 @@ import StrataCompiler
 
 /// A plan in Terraform's machine-readable plan format (`terraform show -json`, format_version
 /// 1.2), so policy tools that read Terraform plans (Checkov's `terraform_plan` framework,
-/// OPA/conftest) read strata's. Resource types and attribute names are already the AWS
-/// provider's; nested blocks are written as Terraform writes them, lists of one object
-/// (`vpc_config: [{...}]`).
+/// OPA/conftest) read strata's and find what they find on the equivalent Terraform plan.
+/// Resource types and attribute names are already the AWS provider's; the shapes are checked
+/// against Terraform 1.11 with the AWS provider 5.100 (docs/plans.md): nested blocks are lists
+/// of objects (`vpc_config: [{...}]`), every attribute of the type is named (unset optional ones
+/// `null`, their default or `[]`; computed ones unknown on a create), unknown values are left out
+/// and marked in `after_unknown`, a `json` document or a set with an unknown part is wholly
+/// unknown.
 ///
 /// Limits: `configuration` carries constant values as `constant_value` and, for values known
 /// only after apply, `references` naming the resource instances the value depends on (strata's
@@ -50,7 +54,7 @@ public struct TerraformPlanJSON: Sendable {
             "variables": .object(variables),
             "planned_values": .object([
                 "outputs": .object(outputs),
-                "root_module": moduleTree(planned) { self.resourceValues($0, values: $0.after ?? [:]) },
+                "root_module": moduleTree(planned) { self.resourceValues($0, values: $0.after ?? [:], fill: self.fill(for: $0)) },
             ]),
             "resource_changes": .array(plan.changes.map(resourceChange)),
             "output_changes": .object(outputChanges),
@@ -60,7 +64,7 @@ public struct TerraformPlanJSON: Sendable {
                 "values": .object([
                     "outputs": .object([:]),
                     "root_module": withDataSources(
-                        moduleTree(prior) { self.resourceValues($0, values: $0.before ?? [:]) }, plan),
+                        moduleTree(prior) { self.resourceValues($0, values: $0.before ?? [:], fill: .none) }, plan),
                 ]),
             ]),
             "configuration": configuration(plan),
@@ -73,23 +77,19 @@ public struct TerraformPlanJSON: Sendable {
         var object = identification(change.address)
         if let module = change.address.module { object["module_address"] = .string("module.\(module)") }
         let schema = catalog[change.type]
-        let before = change.before.map { terraformAttributes($0, schema: schema) }
+        let before = change.before.map { providerTyped(rendered($0, schema: schema, fill: .none).values, type: change.type) }
         var after: JSONValue = .null
-        var afterUnknown: [String: JSONValue] = [:]
+        var afterUnknown: JSONValue = .object([:])
         if let values = change.after {
-            after = terraformAttributes(values, schema: schema)
-            afterUnknown = unknownMarks(values, schema: schema)
-            if change.action == .create || change.action == .replace, let schema {
-                for (name, attribute) in schema.attributes where values[name] == nil && attribute.presence != .optional && attribute.presence != .required {
-                    afterUnknown[name] = .bool(true)
-                }
-            }
+            let planned = rendered(values, schema: schema, fill: fill(for: change))
+            after = providerTyped(planned.values, type: change.type)
+            afterUnknown = planned.unknown
         }
         var change_: [String: JSONValue] = [
             "actions": .array(change.action.terraformActions(createBeforeDestroy: change.createBeforeDestroy).map(JSONValue.string)),
             "before": before ?? .null,
             "after": after,
-            "after_unknown": .object(afterUnknown),
+            "after_unknown": afterUnknown,
             "before_sensitive": sensitiveMarks(change, present: change.before != nil),
             "after_sensitive": sensitiveMarks(change, present: change.after != nil),
         ]
@@ -106,6 +106,48 @@ public struct TerraformPlanJSON: Sendable {
         return .object(object)
     }
 
+    /// Optional attributes the AWS provider computes when unset (from `name`), so a create
+    /// marks them unknown rather than null.
+    static let providerComputed: Set<String> = ["name_prefix", "node_group_name_prefix"]
+
+    /// Fields the AWS provider types as strings though they hold booleans (its way to tell
+    /// "unset" from `false`); strata's schema keeps them bools, the JSON writes `"true"` as
+    /// Terraform does, so a policy comparing with Terraform's values matches. Paths pass
+    /// through block lists.
+    static let providerStrings: [String: [[String]]] = [
+        "aws_launch_template": [
+            ["ebs_optimized"], ["block_device_mappings", "ebs", "encrypted"],
+            ["block_device_mappings", "ebs", "delete_on_termination"],
+        ]
+    ]
+
+    /// `values` with the type's ``providerStrings`` fields as strings.
+    func providerTyped(_ values: JSONValue, type: String) -> JSONValue {
+        guard let paths = Self.providerStrings[type] else { return values }
+        return paths.reduce(values) { stringified($0, path: $1[...]) }
+    }
+
+    private func stringified(_ value: JSONValue, path: ArraySlice<String>) -> JSONValue {
+        switch value {
+        case .array(let items): return .array(items.map { stringified($0, path: path) })
+        case .object(var members):
+            guard let name = path.first, let member = members[name] else { return value }
+            members[name] = stringified(member, path: path.dropFirst())
+            return .object(members)
+        case .bool(let flag) where path.isEmpty: return .string(flag ? "true" : "false")
+        default: return value
+        }
+    }
+
+    /// How the attributes the stack left unset are written on the planned side of a change.
+    private func fill(for change: ResourceChange) -> Fill {
+        switch change.action {
+        case .create, .replace: .create
+        case .update, .noop: .update(before: change.before ?? [:])
+        case .delete: .none
+        }
+    }
+
     private func identification(_ address: ResourceAddress) -> [String: JSONValue] {
         var object: [String: JSONValue] = [
             "address": .string(address.canonical), "mode": .string("managed"), "type": .string(address.type),
@@ -119,10 +161,10 @@ public struct TerraformPlanJSON: Sendable {
         return object
     }
 
-    private func resourceValues(_ change: ResourceChange, values: [String: Value]) -> JSONValue {
+    private func resourceValues(_ change: ResourceChange, values: [String: Value], fill: Fill) -> JSONValue {
         var object = identification(change.address)
         object["schema_version"] = .int(0)
-        object["values"] = terraformAttributes(values, schema: catalog[change.type])
+        object["values"] = providerTyped(rendered(values, schema: catalog[change.type], fill: fill).values, type: change.type)
         object["sensitive_values"] = sensitiveMarks(change, present: true)
         return .object(object)
     }
@@ -190,61 +232,118 @@ public struct TerraformPlanJSON: Sendable {
 
     // MARK: - Values
 
-    /// Attributes as Terraform writes them: unknowns omitted (they are in `after_unknown`),
-    /// nested blocks as lists of one object, `json` attributes as JSON text.
-    func terraformAttributes(_ values: [String: Value], schema: ResourceSchema?) -> JSONValue {
-        var out: [String: JSONValue] = [:]
-        for (name, value) in values {
-            guard let converted = terraformValue(value, type: schema?.attributes[name]?.type) else { continue }
-            out[name] = converted
-        }
-        return .object(out)
+    /// What a planned side of a change holds for attributes the stack did not set. Terraform's
+    /// `after` names every attribute of the type: unset optional ones are `null` (or the
+    /// provider's default, or `[]` for a block), computed ones are unknown on a create and keep
+    /// their state value on an update.
+    enum Fill {
+        /// Only what is there (`before`, the prior state).
+        case none
+        /// A create: AWS computes what nobody set.
+        case create
+        /// An update or no-op: AWS already computed it; the live value stays.
+        case update(before: [String: Value])
     }
 
-    func terraformValue(_ value: Value, type: ValueType?) -> JSONValue? {
-        switch (type, value) {
-        case (_, .unknown): return nil
-        case (.object(let fields)?, .map(let members)):
-            var out: [String: JSONValue] = [:]
-            for (name, member) in members {
-                if let converted = terraformValue(member, type: fields[name]?.type) { out[name] = converted }
+    /// One side of a change as Terraform writes it: `values` with unknowns left out, and the
+    /// matching `after_unknown` marks (`true` where unknown, `false` for a known list element,
+    /// `[{...}]` for a block, `{}` for a map).
+    func rendered(_ values: [String: Value], schema: ResourceSchema?, fill: Fill) -> (values: JSONValue, unknown: JSONValue) {
+        let fields = schema?.attributes
+        var (out, marks) = renderedObject(values, fields: fields, fill: fill)
+        if case .update(let before) = fill, let fields {
+            for (name, attribute) in fields where values[name] == nil && attribute.presence.isComputed {
+                guard let live = before[name], let converted = rendered(live, type: attribute.type, name: name).value else { continue }
+                out[name] = converted
+                marks.removeValue(forKey: name)
             }
-            return .array([.object(out)])
-        case (.list(let element)?, .list(let items)):
-            return .array(items.map { terraformValue($0, type: element) ?? .null })
-        case (.map(let element)?, .map(let members)):
-            return .object(members.mapValues { terraformValue($0, type: element) ?? .null })
-        case (.json?, .map), (.json?, .list):
-            return known(value).map { .string(String(decoding: $0.encoded(), as: UTF8.self)) }
-        default:
-            return known(value)
         }
+        return (.object(out), .object(marks))
     }
 
-    private func unknownMarks(_ values: [String: Value], schema: ResourceSchema?) -> [String: JSONValue] {
+    /// The fields of a resource or of one nested block.
+    private func renderedObject(
+        _ members: [String: Value], fields: [String: AttributeSchema]?, fill: Fill
+    ) -> (values: [String: JSONValue], unknown: [String: JSONValue]) {
         var out: [String: JSONValue] = [:]
-        for (name, value) in values where !value.isKnown {
-            if let mark = unknownMark(value, type: schema?.attributes[name]?.type) { out[name] = mark }
+        var marks: [String: JSONValue] = [:]
+        for (name, member) in members {
+            let converted = rendered(member, type: fields?[name]?.type, name: name, fill: fill)
+            if let value = converted.value { out[name] = value }
+            if let mark = converted.unknown { marks[name] = mark }
         }
-        return out
+        if case .none = fill { return (out, marks) }
+        for (name, attribute) in fields ?? [:] where members[name] == nil {
+            switch attribute.presence {
+            case .computed, .optionalComputed:
+                if case .create = fill { marks[name] = .bool(true) }
+            case .optional where Self.providerComputed.contains(name):
+                if case .create = fill { marks[name] = .bool(true) }
+            case .optional, .required:
+                out[name] = unsetValue(attribute)
+                if attribute.type.isBlock { marks[name] = .array([]) }
+            }
+        }
+        return (out, marks)
     }
 
-    private func unknownMark(_ value: Value, type: ValueType?) -> JSONValue? {
+    /// One value as Terraform writes it (nil when wholly unknown) and its `after_unknown` mark
+    /// (nil when there is nothing to mark in an object: a known scalar).
+    ///
+    /// Wholly unknown, as in Terraform, when any part is unknown: a `json` attribute (the
+    /// document is one string, `jsonencode` of an unknown is unknown) and a list AWS stores as a
+    /// set (`subnet_ids`: Terraform cannot place an unknown element in a set).
+    func rendered(_ value: Value, type: ValueType?, name: String, fill: Fill = .none) -> (value: JSONValue?, unknown: JSONValue?) {
+        if case .unknown = value { return (nil, .bool(true)) }
+        if !value.isKnown, type == .json || Normalisation.setAttributes.contains(name) { return (nil, .bool(true)) }
         switch (type, value) {
-        case (_, .unknown): return .bool(true)
         case (.object(let fields)?, .map(let members)):
-            var inner: [String: JSONValue] = [:]
-            for (name, member) in members where !member.isKnown { inner[name] = unknownMark(member, type: fields[name]?.type) ?? .bool(true) }
-            return .array([.object(inner)])
-        case (.list(let element)?, .list(let items)):
-            return .array(items.map { $0.isKnown ? .bool(false) : unknownMark($0, type: element) ?? .bool(true) })
+            let block = renderedObject(members, fields: fields, fill: fill)
+            return (.array([.object(block.values)]), .array([.object(block.unknown)]))
+        case (.list(.object(let fields))?, .list(let items)):
+            var blocks: [JSONValue] = [], marks: [JSONValue] = []
+            for item in items {
+                if case .map(let members) = item {
+                    let block = renderedObject(members, fields: fields, fill: fill)
+                    blocks.append(.object(block.values))
+                    marks.append(.object(block.unknown))
+                } else {
+                    let converted = rendered(item, type: nil, name: name)
+                    blocks.append(converted.value ?? .null)
+                    marks.append(converted.unknown ?? .bool(false))
+                }
+            }
+            return (.array(blocks), .array(marks))
+        case (.json?, .map), (.json?, .list):
+            return (known(value).map { .string(String(decoding: $0.encoded(), as: UTF8.self)) }, nil)
         case (_, .list(let items)):
-            return .array(items.map { $0.isKnown ? .bool(false) : unknownMark($0, type: nil) ?? .bool(true) })
+            let element: ValueType? = if case .list(let element)? = type { element } else { nil }
+            let converted = items.map { rendered($0, type: element, name: name) }
+            return (.array(converted.map { $0.value ?? .null }), .array(converted.map { $0.unknown ?? .bool(false) }))
         case (_, .map(let members)):
-            var inner: [String: JSONValue] = [:]
-            for (name, member) in members where !member.isKnown { inner[name] = unknownMark(member, type: nil) ?? .bool(true) }
-            return .object(inner)
-        default: return .bool(true)
+            let element: ValueType? = if case .map(let element)? = type { element } else { nil }
+            var out: [String: JSONValue] = [:], marks: [String: JSONValue] = [:]
+            for (key, member) in members {
+                let converted = rendered(member, type: element, name: key)
+                out[key] = converted.value ?? .null
+                if let mark = converted.unknown { marks[key] = mark }
+            }
+            return (.object(out), .object(marks))
+        default:
+            return (known(value), nil)
+        }
+    }
+
+    /// What Terraform writes for an optional attribute nobody set: the default AWS (and the
+    /// provider) apply, `[]` for a block, otherwise `null`.
+    private func unsetValue(_ attribute: AttributeSchema) -> JSONValue {
+        switch attribute.serverDefault {
+        case .string(let text)?: return .string(text)
+        case .int(let number)?: return .int(Int64(number))
+        case .bool(let flag)?: return .bool(flag)
+        case .emptyList?: return .array([])
+        case .emptyMap?: return .object([:])
+        case nil: return attribute.type.isBlock ? .array([]) : .null
         }
     }
 
@@ -280,18 +379,14 @@ public struct TerraformPlanJSON: Sendable {
             guard seenBlocks.insert(block.canonical).inserted else { continue }
             let local = ResourceAddress(module: nil, type: block.type, name: block.name)
             var expressions: [String: JSONValue] = [:]
-            for (name, value) in change.after ?? [:] where name != "tags_all" {
-                if value.isKnown, let converted = terraformValue(value, type: catalog[change.type]?.attributes[name]?.type) {
-                    expressions[name] = .object(["constant_value": converted])
-                } else {
-                    let references = change.dependencies
-                        .filter { $0.module == change.address.module }
-                        .flatMap { dependency -> [JSONValue] in
-                            let local = ResourceAddress(module: nil, type: dependency.type, name: dependency.name)
-                            return [.string(local.canonical + ".id"), .string(local.canonical)]
-                        }
-                    expressions[name] = .object(["references": .array(references)])
+            let references = change.dependencies
+                .filter { $0.module == change.address.module }
+                .flatMap { dependency -> [JSONValue] in
+                    let local = ResourceAddress(module: nil, type: dependency.type, name: dependency.name)
+                    return [.string(local.canonical + ".id"), .string(local.canonical)]
                 }
+            for (name, value) in change.after ?? [:] where name != "tags_all" {
+                expressions[name] = expression(value, type: catalog[change.type]?.attributes[name]?.type, name: name, references: references)
             }
             let resource: JSONValue = .object([
                 "address": .string(local.canonical), "mode": .string("managed"), "type": .string(block.type),
@@ -319,5 +414,50 @@ public struct TerraformPlanJSON: Sendable {
             ]),
             "root_module": .object(["resources": .array(rootResources), "module_calls": .object(calls)]),
         ])
+    }
+}
+
+extension TerraformPlanJSON {
+    /// One attribute of `configuration`: a known value as `constant_value`, a value known only
+    /// after apply as `references`, and a nested block field by field, as Terraform writes
+    /// blocks (`vpc_config: [{"subnet_ids": {"references": [...]}, ...}]`).
+    func expression(_ value: Value, type: ValueType?, name: String, references: [JSONValue]) -> JSONValue {
+        switch (type, value) {
+        case (.object(let fields)?, .map(let members)):
+            return .array([blockExpression(members, fields: fields, references: references)])
+        case (.list(.object(let fields))?, .list(let items)):
+            return .array(items.map { item in
+                if case .map(let members) = item { return blockExpression(members, fields: fields, references: references) }
+                return expression(item, type: nil, name: name, references: references)
+            })
+        default:
+            if value.isKnown, let converted = rendered(value, type: type, name: name).value {
+                return .object(["constant_value": converted])
+            }
+            return .object(["references": .array(references)])
+        }
+    }
+
+    private func blockExpression(_ members: [String: Value], fields: [String: AttributeSchema], references: [JSONValue]) -> JSONValue {
+        var out: [String: JSONValue] = [:]
+        for (name, member) in members {
+            out[name] = expression(member, type: fields[name]?.type, name: name, references: references)
+        }
+        return .object(out)
+    }
+}
+
+extension Presence {
+    /// AWS supplies the value when the stack does not.
+    var isComputed: Bool { self == .computed || self == .optionalComputed }
+}
+
+extension ValueType {
+    /// A nested block (or a list of them): Terraform writes it as a list of objects.
+    var isBlock: Bool {
+        switch self {
+        case .object, .list(.object): true
+        default: false
+        }
     }
 }
