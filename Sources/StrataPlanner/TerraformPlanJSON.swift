@@ -379,14 +379,28 @@ public struct TerraformPlanJSON: Sendable {
             guard seenBlocks.insert(block.canonical).inserted else { continue }
             let local = ResourceAddress(module: nil, type: block.type, name: block.name)
             var expressions: [String: JSONValue] = [:]
-            let references = change.dependencies
+            // A plan file from before strata recorded references per expression: every
+            // dependency in the module stands for each value known only after apply.
+            let dependencies = change.dependencies
                 .filter { $0.module == change.address.module }
                 .flatMap { dependency -> [JSONValue] in
                     let local = ResourceAddress(module: nil, type: dependency.type, name: dependency.name)
                     return [.string(local.canonical + ".id"), .string(local.canonical)]
                 }
             for (name, value) in change.after ?? [:] where name != "tags_all" {
-                expressions[name] = expression(value, type: catalog[change.type]?.attributes[name]?.type, name: name, references: references)
+                let type = catalog[change.type]?.attributes[name]?.type
+                if let recorded = change.references {
+                    let references = (recorded[name] ?? []).map(JSONValue.string)
+                    // As Terraform: an expression that refers to anything lists its references
+                    // even when its value is known (`name = var.name`); literals are constants.
+                    if !references.isEmpty, !(type?.isBlock ?? false) {
+                        expressions[name] = .object(["references": .array(references)])
+                    } else {
+                        expressions[name] = expression(value, type: type, name: name, references: references)
+                    }
+                } else {
+                    expressions[name] = expression(value, type: type, name: name, references: dependencies)
+                }
             }
             let resource: JSONValue = .object([
                 "address": .string(local.canonical), "mode": .string("managed"), "type": .string(block.type),
@@ -420,7 +434,8 @@ public struct TerraformPlanJSON: Sendable {
 extension TerraformPlanJSON {
     /// One attribute of `configuration`: a known value as `constant_value`, a value known only
     /// after apply as `references`, and a nested block field by field, as Terraform writes
-    /// blocks (`vpc_config: [{"subnet_ids": {"references": [...]}, ...}]`).
+    /// blocks (`vpc_config: [{"subnet_ids": {"references": [...]}, ...}]`). strata records
+    /// references per top-level attribute, so a block's unknown fields all list the block's.
     func expression(_ value: Value, type: ValueType?, name: String, references: [JSONValue]) -> JSONValue {
         switch (type, value) {
         case (.object(let fields)?, .map(let members)):

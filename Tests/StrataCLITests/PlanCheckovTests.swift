@@ -100,6 +100,22 @@ import Testing
         #expect(types.filter { $0 == "kubernetes_manifest" }.count == 2)
         #expect(changes.allSatisfy { $0["change"]?["actions"] == .array(["create"]) })
 
+        // The configuration's references are what Terraform writes for the same expressions in
+        // benchmarks/terraform (module-local, module inputs as var.*, count.index after the block).
+        func expressions(_ module: String, _ address: String) throws -> JSONValue {
+            let resources = try #require(plan["configuration"]?["root_module"]?["module_calls"]?[module]?["module"]?["resources"]?.arrayValue)
+            return try #require(resources.first { $0["address"] == .string(address) }?["expressions"], "no \(address) in module.\(module)")
+        }
+        let eks = try expressions("cluster", "aws_eks_cluster.cluster")
+        #expect(eks["role_arn"]?["references"] == .array(["aws_iam_role.cluster_role.arn", "aws_iam_role.cluster_role"]))
+        #expect(eks["encryption_config"]?.arrayValue?.first?["provider"]?.arrayValue?.first?["key_arn"]?["references"]
+                == .array(["aws_kms_key.secrets_key.arn", "aws_kms_key.secrets_key"]))
+        #expect(try expressions("network", "aws_subnet.private")["vpc_id"]?["references"] == .array(["aws_vpc.vpc.id", "aws_vpc.vpc"]))
+        #expect(try expressions("network", "aws_nat_gateway.nat")["allocation_id"]?["references"] == .array(["aws_eip.nat_ip", "count.index"]))
+        #expect(try expressions("cluster", "aws_eks_node_group.nodes")["subnet_ids"]?["references"] == .array(["var.subnets"]))
+        #expect(try expressions("cluster", "aws_launch_template.node_template")["vpc_security_group_ids"]?["references"]
+                == .array(["aws_security_group.node_sg.id", "aws_security_group.node_sg"]))
+
         let report = try await Self.run(checkov, on: file)
         // Every resource parsed, the two kubernetes_manifest included (Checkov has no check for
         // that type: its Kubernetes checks read kubernetes_* resources of other types).

@@ -125,6 +125,20 @@ import Testing
                         "ip_protocol": .string("tcp"), "from_port": .int(443), "to_port": .int(443),
                         "security_group_id": .unknown(.string), "referenced_security_group_id": .unknown(.string),
                     ], dependencies: [template]),
+                // Recorded per expression by the compiler: a reference whose value is known
+                // still lists it (`var.port`), a literal is a constant.
+                ResourceChange(
+                    address: ResourceAddress(module: "cluster", type: "aws_vpc_security_group_ingress_rule", name: "dns"),
+                    type: "aws_vpc_security_group_ingress_rule", plane: .security, action: .create, before: nil,
+                    after: [
+                        "ip_protocol": .string("udp"), "from_port": .int(53), "to_port": .int(53),
+                        "security_group_id": .unknown(.string), "referenced_security_group_id": .unknown(.string),
+                    ], dependencies: [template],
+                    references: [
+                        "from_port": ["var.port"], "to_port": ["var.port"],
+                        "security_group_id": ["aws_security_group.nodes.id", "aws_security_group.nodes"],
+                        "referenced_security_group_id": ["aws_security_group.nodes.id", "aws_security_group.nodes"],
+                    ]),
                 ResourceChange(
                     address: policy, type: "aws_iam_role_policy", plane: .security, action: .create, before: nil,
                     after: [
@@ -166,13 +180,18 @@ import Testing
         let doc = try change(policy)
         #expect(doc["after"]?["policy"] == nil)
         #expect(doc["after_unknown"]?["policy"] == .bool(true))
-        // The configuration writes blocks field by field and unknowns as references.
+        // The configuration writes blocks field by field and unknowns as references (without
+        // recorded references, as in older plan files: the instance's dependencies).
         let configuration = try #require(
             document["configuration"]?["root_module"]?["module_calls"]?["cluster"]?["module"]?["resources"]?.arrayValue)
         let ltConfig = try #require(configuration.first { $0["address"] == .string("aws_launch_template.nodes") })
         #expect(ltConfig["expressions"]?["block_device_mappings"]?.arrayValue?.first?["device_name"] == .object(["constant_value": .string("/dev/xvda")]))
         let ruleConfig = try #require(configuration.first { $0["address"] == .string("aws_vpc_security_group_ingress_rule.https") })
         #expect(ruleConfig["expressions"]?["security_group_id"]?["references"] == .array(["aws_launch_template.nodes.id", "aws_launch_template.nodes"]))
+        let dnsConfig = try #require(configuration.first { $0["address"] == .string("aws_vpc_security_group_ingress_rule.dns") })
+        #expect(dnsConfig["expressions"]?["security_group_id"]?["references"] == .array(["aws_security_group.nodes.id", "aws_security_group.nodes"]))
+        #expect(dnsConfig["expressions"]?["from_port"]?["references"] == .array(["var.port"]))
+        #expect(dnsConfig["expressions"]?["ip_protocol"] == .object(["constant_value": .string("udp")]))
     }
 
     @Test func planFilesAreOwnerOnlyWithoutSecretsAndRoundTrip() throws {

@@ -105,12 +105,14 @@ enum ExpandResources {
             let instanceAddress = ResourceAddress(
                 module: item.module, type: block.type.name, name: block.name.name, key: key.key)
             var attributes: [InstanceResult.Attribute] = []
+            var references: [String: [String]] = [:]
             for entry in block.attributes {
                 var evaluator = Evaluator(compilation: c, module: item.module)
                 evaluator.each = key.each
                 evaluator.countIndex = key.countIndex
                 let value = evaluator.evaluate(entry.value)
                 c.report(evaluator.diagnostics, in: item.module)
+                if !evaluator.references.isEmpty { references[entry.name.name] = evaluator.references }
                 attributes.append(.init(entry: entry, value: value, dependencies: evaluator.dependencies))
             }
             var checker = SchemaChecker()
@@ -134,7 +136,7 @@ enum ExpandResources {
                     object: object))
             c.instances[instanceAddress] = ResourceInstance(
                 address: instanceAddress, type: schema.type, plane: schema.plane, attributes: values,
-                dependencies: dependencies.sorted(), span: block.name.span)
+                dependencies: dependencies.sorted(), references: references, span: block.name.span)
         }
         if keys.isEmpty {
             var checker = SchemaChecker()
