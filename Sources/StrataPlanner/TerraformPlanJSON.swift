@@ -20,6 +20,12 @@ public struct TerraformPlanJSON: Sendable {
     public static let terraformVersion = "1.9.0"
     public static let providerName = "registry.terraform.io/hashicorp/aws"
 
+    /// The provider Terraform would use for a type: `kubernetes_*` types are the kubernetes
+    /// provider's, everything else the AWS provider's.
+    static func provider(of type: String) -> (name: String, key: String) {
+        type.hasPrefix("kubernetes_") ? ("registry.terraform.io/hashicorp/kubernetes", "kubernetes") : (providerName, "aws")
+    }
+
     public var catalog: [String: ResourceSchema]
     public var strataVersion: String
 
@@ -151,7 +157,7 @@ public struct TerraformPlanJSON: Sendable {
     private func identification(_ address: ResourceAddress) -> [String: JSONValue] {
         var object: [String: JSONValue] = [
             "address": .string(address.canonical), "mode": .string("managed"), "type": .string(address.type),
-            "name": .string(address.name), "provider_name": .string(Self.providerName),
+            "name": .string(address.name), "provider_name": .string(Self.provider(of: address.type).name),
         ]
         switch address.key {
         case .index(let index)?: object["index"] = .int(Int64(index))
@@ -404,7 +410,7 @@ public struct TerraformPlanJSON: Sendable {
             }
             let resource: JSONValue = .object([
                 "address": .string(local.canonical), "mode": .string("managed"), "type": .string(block.type),
-                "name": .string(block.name), "provider_config_key": .string("aws"),
+                "name": .string(block.name), "provider_config_key": .string(Self.provider(of: block.type).key),
                 "expressions": .object(expressions), "schema_version": .int(0),
             ])
             if let module = block.module {
@@ -419,13 +425,19 @@ public struct TerraformPlanJSON: Sendable {
                 "source": .string(module), "module": .object(["resources": .array(moduleResources[module] ?? [])]),
             ])
         }
+        var providers: [String: JSONValue] = [
+            "aws": .object([
+                "name": .string("aws"), "full_name": .string(Self.providerName),
+                "expressions": .object(["region": .object(["constant_value": .string(plan.region)])]),
+            ])
+        ]
+        if plan.changes.contains(where: { Self.provider(of: $0.type).key == "kubernetes" }) {
+            providers["kubernetes"] = .object([
+                "name": .string("kubernetes"), "full_name": .string(Self.provider(of: "kubernetes_manifest").name),
+            ])
+        }
         return .object([
-            "provider_config": .object([
-                "aws": .object([
-                    "name": .string("aws"), "full_name": .string(Self.providerName),
-                    "expressions": .object(["region": .object(["constant_value": .string(plan.region)])]),
-                ])
-            ]),
+            "provider_config": .object(providers),
             "root_module": .object(["resources": .array(rootResources), "module_calls": .object(calls)]),
         ])
     }
