@@ -12,9 +12,8 @@ import StrataCompiler
 /// and marked in `after_unknown`, a `json` document or a set with an unknown part is wholly
 /// unknown.
 ///
-/// Limits: `configuration` carries constant values as `constant_value` and, for values known
-/// only after apply, `references` naming the resource instances the value depends on (strata's
-/// compiled graph keeps dependencies per instance, not per expression).
+/// `configuration` carries literals as `constant_value` and expressions as the `references`
+/// the compiler recorded for each (``ResourceChange/references``), named as Terraform names them.
 public struct TerraformPlanJSON: Sendable {
     /// The Terraform release whose format this mirrors.
     public static let terraformVersion = "1.9.0"
@@ -394,19 +393,10 @@ public struct TerraformPlanJSON: Sendable {
                     return [.string(local.canonical + ".id"), .string(local.canonical)]
                 }
             for (name, value) in change.after ?? [:] where name != "tags_all" {
-                let type = catalog[change.type]?.attributes[name]?.type
-                if let recorded = change.references {
-                    let references = (recorded[name] ?? []).map(JSONValue.string)
-                    // As Terraform: an expression that refers to anything lists its references
-                    // even when its value is known (`name = var.name`); literals are constants.
-                    if !references.isEmpty, !(type?.isBlock ?? false) {
-                        expressions[name] = .object(["references": .array(references)])
-                    } else {
-                        expressions[name] = expression(value, type: type, name: name, references: references)
-                    }
-                } else {
-                    expressions[name] = expression(value, type: type, name: name, references: dependencies)
-                }
+                let fallback = change.references.map { ($0[name] ?? []).map(JSONValue.string) } ?? dependencies
+                expressions[name] = expression(
+                    value, type: catalog[change.type]?.attributes[name]?.type, path: name, references: fallback,
+                    recorded: change.references)
             }
             let resource: JSONValue = .object([
                 "address": .string(local.canonical), "mode": .string("managed"), "type": .string(block.type),
@@ -444,20 +434,31 @@ public struct TerraformPlanJSON: Sendable {
 }
 
 extension TerraformPlanJSON {
-    /// One attribute of `configuration`: a known value as `constant_value`, a value known only
-    /// after apply as `references`, and a nested block field by field, as Terraform writes
-    /// blocks (`vpc_config: [{"subnet_ids": {"references": [...]}, ...}]`). strata records
-    /// references per top-level attribute, so a block's unknown fields all list the block's.
-    func expression(_ value: Value, type: ValueType?, name: String, references: [JSONValue]) -> JSONValue {
+    /// One attribute of `configuration`, or one field of a block (`path`: `vpc_config.subnet_ids`,
+    /// `block_device_mappings.0.ebs`). As Terraform: an expression that refers to anything
+    /// lists its `references` even when its value is known (`name = var.name`); a literal is a
+    /// `constant_value`; a block is written field by field
+    /// (`vpc_config: [{"subnet_ids": {"references": [...]}, ...}]`). A field whose own
+    /// references were not recorded (a block built by an expression, an older plan file) falls
+    /// back to `references`, those of its block or the instance's dependencies, when unknown.
+    func expression(
+        _ value: Value, type: ValueType?, path: String, references: [JSONValue], recorded: [String: [String]]?
+    ) -> JSONValue {
         switch (type, value) {
         case (.object(let fields)?, .map(let members)):
-            return .array([blockExpression(members, fields: fields, references: references)])
+            return .array([blockExpression(members, fields: fields, path: path, references: references, recorded: recorded)])
         case (.list(.object(let fields))?, .list(let items)):
-            return .array(items.map { item in
-                if case .map(let members) = item { return blockExpression(members, fields: fields, references: references) }
-                return expression(item, type: nil, name: name, references: references)
+            return .array(items.enumerated().map { index, item in
+                if case .map(let members) = item {
+                    return blockExpression(members, fields: fields, path: "\(path).\(index)", references: references, recorded: recorded)
+                }
+                return expression(item, type: nil, path: "\(path).\(index)", references: references, recorded: recorded)
             })
         default:
+            if let own = recorded?[path], !own.isEmpty {
+                return .object(["references": .array(own.map(JSONValue.string))])
+            }
+            let name = path.split(separator: ".").last.map(String.init) ?? path
             if value.isKnown, let converted = rendered(value, type: type, name: name).value {
                 return .object(["constant_value": converted])
             }
@@ -465,10 +466,16 @@ extension TerraformPlanJSON {
         }
     }
 
-    private func blockExpression(_ members: [String: Value], fields: [String: AttributeSchema], references: [JSONValue]) -> JSONValue {
+    private func blockExpression(
+        _ members: [String: Value], fields: [String: AttributeSchema], path: String, references: [JSONValue],
+        recorded: [String: [String]]?
+    ) -> JSONValue {
         var out: [String: JSONValue] = [:]
         for (name, member) in members {
-            out[name] = expression(member, type: fields[name]?.type, name: name, references: references)
+            let own = recorded?["\(path).\(name)"].map { $0.map(JSONValue.string) }
+            out[name] = expression(
+                member, type: fields[name]?.type, path: "\(path).\(name)",
+                references: own.flatMap { $0.isEmpty ? nil : $0 } ?? references, recorded: recorded)
         }
         return .object(out)
     }

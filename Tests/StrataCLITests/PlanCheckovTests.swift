@@ -110,6 +110,11 @@ import Testing
         #expect(eks["role_arn"]?["references"] == .array(["aws_iam_role.cluster_role.arn", "aws_iam_role.cluster_role"]))
         #expect(eks["encryption_config"]?.arrayValue?.first?["provider"]?.arrayValue?.first?["key_arn"]?["references"]
                 == .array(["aws_kms_key.secrets_key.arn", "aws_kms_key.secrets_key"]))
+        // Block fields written as literals carry their own (and a literal stays a constant).
+        let vpcConfig = try #require(eks["vpc_config"]?.arrayValue?.first)
+        #expect(vpcConfig["endpoint_public_access"]?["references"] == .array(["var.public_endpoint"]))
+        #expect(vpcConfig["endpoint_private_access"] == .object(["constant_value": .bool(true)]))
+        #expect(vpcConfig["security_group_ids"]?["references"] == .array(["aws_security_group.cluster_sg.id", "aws_security_group.cluster_sg"]))
         #expect(try expressions("network", "aws_subnet.private")["vpc_id"]?["references"] == .array(["aws_vpc.vpc.id", "aws_vpc.vpc"]))
         #expect(try expressions("network", "aws_nat_gateway.nat")["allocation_id"]?["references"] == .array(["aws_eip.nat_ip", "count.index"]))
         #expect(try expressions("cluster", "aws_eks_node_group.nodes")["subnet_ids"]?["references"] == .array(["var.subnets"]))
