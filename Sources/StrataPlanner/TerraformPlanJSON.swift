@@ -16,7 +16,7 @@ import StrataCompiler
 /// the compiler recorded for each (``ResourceChange/references``), named as Terraform names them.
 public struct TerraformPlanJSON: Sendable {
     /// The Terraform release whose format this mirrors.
-    public static let terraformVersion = "1.9.0"
+    public static let terraformVersion = "1.11.4"
     public static let providerName = "registry.terraform.io/hashicorp/aws"
 
     /// The provider Terraform would use for a type: `kubernetes_*` types are the kubernetes
@@ -69,7 +69,7 @@ public struct TerraformPlanJSON: Sendable {
                 "values": .object([
                     "outputs": .object([:]),
                     "root_module": withDataSources(
-                        moduleTree(prior) { self.resourceValues($0, values: $0.before ?? [:], fill: .none) }, plan),
+                        moduleTree(prior) { self.resourceValues($0, values: $0.before ?? [:], fill: .state) }, plan),
                 ]),
             ]),
             "configuration": configuration(plan),
@@ -82,7 +82,7 @@ public struct TerraformPlanJSON: Sendable {
         var object = identification(change.address)
         if let module = change.address.module { object["module_address"] = .string("module.\(module)") }
         let schema = catalog[change.type]
-        let before = change.before.map { providerTyped(rendered($0, schema: schema, fill: .none).values, type: change.type) }
+        let before = change.before.map { providerTyped(rendered($0, schema: schema, fill: .state).values, type: change.type) }
         var after: JSONValue = .null
         var afterUnknown: JSONValue = .object([:])
         if let values = change.after {
@@ -242,8 +242,10 @@ public struct TerraformPlanJSON: Sendable {
     /// provider's default, or `[]` for a block), computed ones are unknown on a create and keep
     /// their state value on an update.
     enum Fill {
-        /// Only what is there (`before`, the prior state).
+        /// Only what is there.
         case none
+        /// A live resource (`before`, the prior state): unset optional attributes named too.
+        case state
         /// A create: AWS computes what nobody set.
         case create
         /// An update or no-op: AWS already computed it; the live value stays.
@@ -254,16 +256,19 @@ public struct TerraformPlanJSON: Sendable {
     /// matching `after_unknown` marks (`true` where unknown, `false` for a known list element,
     /// `[{...}]` for a block, `{}` for a map).
     func rendered(_ values: [String: Value], schema: ResourceSchema?, fill: Fill) -> (values: JSONValue, unknown: JSONValue) {
-        let fields = schema?.attributes
-        var (out, marks) = renderedObject(values, fields: fields, fill: fill)
-        if case .update(let before) = fill, let fields {
-            for (name, attribute) in fields where values[name] == nil && attribute.presence.isComputed {
-                guard let live = before[name], let converted = rendered(live, type: attribute.type, name: name).value else { continue }
-                out[name] = converted
-                marks.removeValue(forKey: name)
-            }
-        }
+        let (out, marks) = renderedObject(values, fields: schema?.attributes, fill: fill)
         return (.object(out), .object(marks))
+    }
+
+    /// The fill of a nested block: on an update, the live block at the same place.
+    private func nested(_ fill: Fill, _ name: String, index: Int? = nil) -> Fill {
+        guard case .update(let before) = fill else { return fill }
+        var live = before[name]
+        if let index {
+            if case .list(let items)? = live, index < items.count { live = items[index] } else { live = nil }
+        }
+        if case .map(let members)? = live { return .update(before: members) }
+        return .update(before: [:])
     }
 
     /// The fields of a resource or of one nested block.
@@ -281,7 +286,15 @@ public struct TerraformPlanJSON: Sendable {
         for (name, attribute) in fields ?? [:] where members[name] == nil {
             switch attribute.presence {
             case .computed, .optionalComputed:
-                if case .create = fill { marks[name] = .bool(true) }
+                switch fill {
+                case .create: marks[name] = .bool(true)
+                case .update(let before):
+                    // AWS computed it already: the live value stays, as in Terraform's state.
+                    if let live = before[name], let converted = rendered(live, type: attribute.type, name: name).value {
+                        out[name] = converted
+                    }
+                case .none, .state: break
+                }
             case .optional where Self.providerComputed.contains(name):
                 if case .create = fill { marks[name] = .bool(true) }
             case .optional, .required:
@@ -303,13 +316,13 @@ public struct TerraformPlanJSON: Sendable {
         if !value.isKnown, type == .json || Normalisation.setAttributes.contains(name) { return (nil, .bool(true)) }
         switch (type, value) {
         case (.object(let fields)?, .map(let members)):
-            let block = renderedObject(members, fields: fields, fill: fill)
+            let block = renderedObject(members, fields: fields, fill: nested(fill, name))
             return (.array([.object(block.values)]), .array([.object(block.unknown)]))
         case (.list(.object(let fields))?, .list(let items)):
             var blocks: [JSONValue] = [], marks: [JSONValue] = []
-            for item in items {
+            for (index, item) in items.enumerated() {
                 if case .map(let members) = item {
-                    let block = renderedObject(members, fields: fields, fill: fill)
+                    let block = renderedObject(members, fields: fields, fill: nested(fill, name, index: index))
                     blocks.append(.object(block.values))
                     marks.append(.object(block.unknown))
                 } else {

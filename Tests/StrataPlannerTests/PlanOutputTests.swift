@@ -194,6 +194,44 @@ import Testing
         #expect(dnsConfig["expressions"]?["ip_protocol"] == .object(["constant_value": .string("udp")]))
     }
 
+    /// An update keeps what AWS computed (Terraform's `after` starts from the state), at the
+    /// top and inside blocks; `before` names unset attributes as the state does.
+    @Test func terraformJSONUpdatesKeepTheLiveComputedValues() throws {
+        let cluster = ResourceAddress(module: "cluster", type: "aws_eks_cluster", name: "cluster")
+        let live: [String: Value] = [
+            "name": .string("prod"), "version": .string("1.30"), "arn": .string("arn:aws:eks:us-east-1:1:cluster/prod"),
+            "vpc_config": .map([
+                "endpoint_public_access": .bool(true), "subnet_ids": .list([.string("subnet-1")]),
+                "cluster_security_group_id": .string("sg-1"),
+            ]),
+        ]
+        let plan = Plan(
+            stack: "prod", region: "us-east-1", createdAt: Date(timeIntervalSince1970: 1_700_000_000), stackPath: "/s",
+            vars: [:],
+            changes: [
+                ResourceChange(
+                    address: cluster, type: "aws_eks_cluster", plane: .control, action: .update, before: live,
+                    after: [
+                        "name": .string("prod"), "version": .string("1.31"),
+                        "vpc_config": .map(["endpoint_public_access": .bool(false), "subnet_ids": .list([.string("subnet-1")])]),
+                    ],
+                    changedAttributes: ["version", "vpc_config"],
+                    live: LiveResource(type: "aws_eks_cluster", address: cluster, id: "prod", attributes: live))
+            ],
+            liveFingerprint: "abc")
+        let document = TerraformPlanJSON(strataVersion: "t").document(plan)
+        let change = try #require(document["resource_changes"]?.arrayValue?.first?["change"])
+        #expect(change["after"]?["arn"] == .string("arn:aws:eks:us-east-1:1:cluster/prod"))
+        #expect(change["after_unknown"]?["arn"] == nil)
+        let vpc = try #require(change["after"]?["vpc_config"]?.arrayValue?.first)
+        #expect(vpc["endpoint_public_access"] == .bool(false))
+        #expect(vpc["cluster_security_group_id"] == .string("sg-1"))
+        #expect(change["before"]?["vpc_config"]?.arrayValue?.first?["endpoint_public_access"] == .bool(true))
+        #expect(change["before"]?["zonal_shift_config"] == .array([]))
+        let prior = try #require(document["prior_state"]?["values"]?["root_module"]?["child_modules"]?.arrayValue?.first?["resources"]?.arrayValue?.first)
+        #expect(prior["values"]?["version"] == .string("1.30"))
+    }
+
     @Test func planFilesAreOwnerOnlyWithoutSecretsAndRoundTrip() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-planfile-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
