@@ -264,8 +264,12 @@ public struct TerraformPlanJSON: Sendable {
     private func nested(_ fill: Fill, _ name: String, index: Int? = nil) -> Fill {
         guard case .update(let before) = fill else { return fill }
         var live = before[name]
-        if let index {
-            if case .list(let items)? = live, index < items.count { live = items[index] } else { live = nil }
+        // A live block may be read as the object or as Terraform's list of one.
+        if case .list(let items)? = live {
+            let position = index ?? 0
+            live = position < items.count ? items[position] : nil
+        } else if index != nil {
+            live = nil
         }
         if case .map(let members)? = live { return .update(before: members) }
         return .update(before: [:])
