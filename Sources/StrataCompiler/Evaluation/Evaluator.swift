@@ -31,13 +31,16 @@ struct Evaluator {
     /// (`aws_kms_key.key.arn`, `aws_kms_key.key`, `var.subnets`, `each.value`): module-local,
     /// a module's input as `var.<input>`. Only the plan's `configuration` uses them.
     var references: [String] = []
+    /// Whether to record ``references``: only a resource attribute's evaluation needs them.
+    var recordsReferences = false
 
     /// Refers to `base` followed by the static part of `accessors` (attributes and literal
     /// indexes, up to the first dynamic one), longest first down to `base`, as Terraform lists
     /// `aws_eip.nat[0].id`, `aws_eip.nat[0]`, `aws_eip.nat`. `minimum` accessors must be static
     /// for anything to be named (`each` alone is no reference; `each.value` is).
-    private mutating func referTraversal(_ base: String, _ accessors: ArraySlice<Expression.Accessor>, minimum: Int = 0) {
-        var names = [base]
+    private mutating func referTraversal(_ base: @autoclosure () -> String, _ accessors: ArraySlice<Expression.Accessor>, minimum: Int = 0) {
+        guard recordsReferences else { return }
+        var names = [base()]
         walk: for accessor in accessors {
             let last = names[names.count - 1]
             switch accessor {
@@ -253,10 +256,11 @@ struct Evaluator {
     private mutating func resource(_ result: BlockResult, _ accessors: ArraySlice<Expression.Accessor>) -> Value {
         guard result.schema != nil else { return .unknown(.any) }
         let label = result.address.canonical
-        let local = "\(result.block.type.name).\(result.block.name.name)"
+        let type = result.block.type.name, name = result.block.name.name
+        let local = { "\(type).\(name)" }
         if case .single = result.expansion {
             guard let instance = result.instances.first else { return .unknown(.any) }
-            referTraversal(local, accessors)
+            referTraversal(local(), accessors)
             dependencies.insert(instance.address)
             if case .index(let key)? = accessors.first {
                 let block = result.block.name.name
@@ -270,7 +274,7 @@ struct Evaluator {
         }
         let all = result.instances
         // Before the key is evaluated: Terraform lists `aws_eip.nat` before `count.index`.
-        referTraversal(local, accessors)
+        referTraversal(local(), accessors)
         switch accessors.first {
         case .index(let keyExpression)?:
             let key = evaluate(keyExpression)

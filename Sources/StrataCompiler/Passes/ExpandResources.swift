@@ -110,12 +110,18 @@ enum ExpandResources {
                 var evaluator = Evaluator(compilation: c, module: item.module)
                 evaluator.each = key.each
                 evaluator.countIndex = key.countIndex
+                evaluator.recordsReferences = true
                 let value = evaluator.evaluate(entry.value)
                 c.report(evaluator.diagnostics, in: item.module)
                 if !evaluator.references.isEmpty {
                     references[entry.name.name] = evaluator.references
-                    // A block written as a literal: each field's own references too.
-                    fieldReferences(entry.value, path: entry.name.name, base: evaluator, into: &references)
+                    // A block written as a literal: each field's own references too (blocks
+                    // only: a map attribute such as `tags` is one expression in Terraform too).
+                    switch schema.attributes[entry.name.name]?.type {
+                    case .object?, .list(.object)?:
+                        fieldReferences(entry.value, path: entry.name.name, base: evaluator, into: &references)
+                    default: break
+                    }
                 }
                 attributes.append(.init(entry: entry, value: value, dependencies: evaluator.dependencies))
             }
