@@ -3,18 +3,21 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := libyaml-dev libcurl4-openssl-dev libssl-dev libxml2-dev
+APT_PACKAGES := libyaml-dev libcurl4-openssl-dev libssl-dev libxml2-dev python3-venv
 PYTHON ?= python3
 SWIFT_BUILD_FLAGS ?=
 SANDBOX_PORT ?= 4599
 SANDBOX_DIR := .sandbox
 SANDBOX_URL := http://127.0.0.1:$(SANDBOX_PORT)
 STRATA := .build/debug/strata
+# Checkov (for the plan-JSON tests) lives in its own venv: its boto3/botocore pins would fight the sandbox's.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_REQUIREMENTS := Tests/checkov/requirements.txt
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-deps: ## Install what the build and the sandbox need (apt packages, pinned Python packages)
+deps: ## Install what the build and the tests need (apt packages, pinned Python packages, Checkov's venv)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -22,6 +25,15 @@ deps: ## Install what the build and the sandbox need (apt packages, pinned Pytho
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@$(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore -r sandbox/requirements.txt
+	@$(MAKE) -s --no-print-directory $(CHECKOV_VENV)/installed
+
+# Rebuilt only when the requirements change (or the venv is gone): `make deps` is quick when installed.
+$(CHECKOV_VENV)/installed: $(CHECKOV_REQUIREMENTS)
+	@echo "installing Checkov into $(CHECKOV_VENV)"
+	@rm -rf $(CHECKOV_VENV)
+	@$(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check -r $(CHECKOV_REQUIREMENTS)
+	@touch $@
 
 build: deps ## Build strata (debug)
 	swift build $(SWIFT_BUILD_FLAGS)

@@ -45,12 +45,16 @@ public struct ResourceChange: Sendable, Codable, Equatable {
     public var idempotencyToken: String?
     /// Attributes whose values are secrets: shown as `(sensitive value)`, redacted in plan files.
     public var sensitiveAttributes: [String]
+    /// Per attribute the stack set, what its expression referred to, named as Terraform names
+    /// references (`aws_kms_key.key.arn`, `aws_kms_key.key`, `var.subnets`): the plan JSON's
+    /// `configuration`. Nil in plan files written before strata recorded them.
+    public var references: [String: [String]]?
 
     public init(
         address: ResourceAddress, type: String, plane: Plane, action: ChangeAction, before: [String: Value]?,
         after: [String: Value]?, changedAttributes: [String] = [], replaceBecause: [String] = [],
         live: LiveResource? = nil, createBeforeDestroy: Bool = false, dependencies: [ResourceAddress] = [],
-        idempotencyToken: String? = nil, sensitiveAttributes: [String] = []
+        idempotencyToken: String? = nil, sensitiveAttributes: [String] = [], references: [String: [String]]? = nil
     ) {
         self.address = address
         self.type = type
@@ -65,6 +69,7 @@ public struct ResourceChange: Sendable, Codable, Equatable {
         self.dependencies = dependencies
         self.idempotencyToken = idempotencyToken
         self.sensitiveAttributes = sensitiveAttributes
+        self.references = references
     }
 
     /// The tags the resource must carry: the stack's tags, its own and the ownership tags (the

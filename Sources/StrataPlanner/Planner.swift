@@ -100,7 +100,7 @@ public struct Planner: Sendable {
                         idempotencyToken: diff.action == .replace
                             ? IdempotencyToken.derive(stack: graph.stack, address: instance.address, attributes: instance.attributes)
                             : nil,
-                        sensitiveAttributes: sensitive))
+                        sensitiveAttributes: sensitive, references: instance.references))
             } else {
                 changes.append(
                     ResourceChange(
@@ -108,7 +108,7 @@ public struct Planner: Sendable {
                         before: nil, after: instance.attributes, dependencies: instance.dependencies,
                         idempotencyToken: IdempotencyToken.derive(
                             stack: graph.stack, address: instance.address, attributes: instance.attributes),
-                        sensitiveAttributes: sensitive))
+                        sensitiveAttributes: sensitive, references: instance.references))
             }
         }
         return changes

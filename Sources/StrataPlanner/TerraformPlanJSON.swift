@@ -4,17 +4,26 @@ import StrataCompiler
 
 /// A plan in Terraform's machine-readable plan format (`terraform show -json`, format_version
 /// 1.2), so policy tools that read Terraform plans (Checkov's `terraform_plan` framework,
-/// OPA/conftest) read strata's. Resource types and attribute names are already the AWS
-/// provider's; nested blocks are written as Terraform writes them, lists of one object
-/// (`vpc_config: [{...}]`).
+/// OPA/conftest) read strata's and find what they find on the equivalent Terraform plan.
+/// Resource types and attribute names are already the AWS provider's; the shapes are checked
+/// against Terraform 1.11 with the AWS provider 5.100 (docs/plans.md): nested blocks are lists
+/// of objects (`vpc_config: [{...}]`), every attribute of the type is named (unset optional ones
+/// `null`, their default or `[]`; computed ones unknown on a create), unknown values are left out
+/// and marked in `after_unknown`, a `json` document or a set with an unknown part is wholly
+/// unknown.
 ///
-/// Limits: `configuration` carries constant values as `constant_value` and, for values known
-/// only after apply, `references` naming the resource instances the value depends on (strata's
-/// compiled graph keeps dependencies per instance, not per expression).
+/// `configuration` carries literals as `constant_value` and expressions as the `references`
+/// the compiler recorded for each (``ResourceChange/references``), named as Terraform names them.
 public struct TerraformPlanJSON: Sendable {
     /// The Terraform release whose format this mirrors.
-    public static let terraformVersion = "1.9.0"
+    public static let terraformVersion = "1.11.4"
     public static let providerName = "registry.terraform.io/hashicorp/aws"
+
+    /// The provider Terraform would use for a type: `kubernetes_*` types are the kubernetes
+    /// provider's, everything else the AWS provider's.
+    static func provider(of type: String) -> (name: String, key: String) {
+        type.hasPrefix("kubernetes_") ? ("registry.terraform.io/hashicorp/kubernetes", "kubernetes") : (providerName, "aws")
+    }
 
     public var catalog: [String: ResourceSchema]
     public var strataVersion: String
@@ -50,7 +59,7 @@ public struct TerraformPlanJSON: Sendable {
             "variables": .object(variables),
             "planned_values": .object([
                 "outputs": .object(outputs),
-                "root_module": moduleTree(planned) { self.resourceValues($0, values: $0.after ?? [:]) },
+                "root_module": moduleTree(planned) { self.resourceValues($0, values: $0.after ?? [:], fill: self.fill(for: $0)) },
             ]),
             "resource_changes": .array(plan.changes.map(resourceChange)),
             "output_changes": .object(outputChanges),
@@ -60,7 +69,7 @@ public struct TerraformPlanJSON: Sendable {
                 "values": .object([
                     "outputs": .object([:]),
                     "root_module": withDataSources(
-                        moduleTree(prior) { self.resourceValues($0, values: $0.before ?? [:]) }, plan),
+                        moduleTree(prior) { self.resourceValues($0, values: $0.before ?? [:], fill: .state) }, plan),
                 ]),
             ]),
             "configuration": configuration(plan),
@@ -73,23 +82,19 @@ public struct TerraformPlanJSON: Sendable {
         var object = identification(change.address)
         if let module = change.address.module { object["module_address"] = .string("module.\(module)") }
         let schema = catalog[change.type]
-        let before = change.before.map { terraformAttributes($0, schema: schema) }
+        let before = change.before.map { providerTyped(rendered($0, schema: schema, fill: .state).values, type: change.type) }
         var after: JSONValue = .null
-        var afterUnknown: [String: JSONValue] = [:]
+        var afterUnknown: JSONValue = .object([:])
         if let values = change.after {
-            after = terraformAttributes(values, schema: schema)
-            afterUnknown = unknownMarks(values, schema: schema)
-            if change.action == .create || change.action == .replace, let schema {
-                for (name, attribute) in schema.attributes where values[name] == nil && attribute.presence != .optional && attribute.presence != .required {
-                    afterUnknown[name] = .bool(true)
-                }
-            }
+            let planned = rendered(values, schema: schema, fill: fill(for: change))
+            after = providerTyped(planned.values, type: change.type)
+            afterUnknown = planned.unknown
         }
         var change_: [String: JSONValue] = [
             "actions": .array(change.action.terraformActions(createBeforeDestroy: change.createBeforeDestroy).map(JSONValue.string)),
             "before": before ?? .null,
             "after": after,
-            "after_unknown": .object(afterUnknown),
+            "after_unknown": afterUnknown,
             "before_sensitive": sensitiveMarks(change, present: change.before != nil),
             "after_sensitive": sensitiveMarks(change, present: change.after != nil),
         ]
@@ -106,10 +111,52 @@ public struct TerraformPlanJSON: Sendable {
         return .object(object)
     }
 
+    /// Optional attributes the AWS provider computes when unset (from `name`), so a create
+    /// marks them unknown rather than null.
+    static let providerComputed: Set<String> = ["name_prefix", "node_group_name_prefix"]
+
+    /// Fields the AWS provider types as strings though they hold booleans (its way to tell
+    /// "unset" from `false`); strata's schema keeps them bools, the JSON writes `"true"` as
+    /// Terraform does, so a policy comparing with Terraform's values matches. Paths pass
+    /// through block lists.
+    static let providerStrings: [String: [[String]]] = [
+        "aws_launch_template": [
+            ["ebs_optimized"], ["block_device_mappings", "ebs", "encrypted"],
+            ["block_device_mappings", "ebs", "delete_on_termination"],
+        ]
+    ]
+
+    /// `values` with the type's ``providerStrings`` fields as strings.
+    func providerTyped(_ values: JSONValue, type: String) -> JSONValue {
+        guard let paths = Self.providerStrings[type] else { return values }
+        return paths.reduce(values) { stringified($0, path: $1[...]) }
+    }
+
+    private func stringified(_ value: JSONValue, path: ArraySlice<String>) -> JSONValue {
+        switch value {
+        case .array(let items): return .array(items.map { stringified($0, path: path) })
+        case .object(var members):
+            guard let name = path.first, let member = members[name] else { return value }
+            members[name] = stringified(member, path: path.dropFirst())
+            return .object(members)
+        case .bool(let flag) where path.isEmpty: return .string(flag ? "true" : "false")
+        default: return value
+        }
+    }
+
+    /// How the attributes the stack left unset are written on the planned side of a change.
+    private func fill(for change: ResourceChange) -> Fill {
+        switch change.action {
+        case .create, .replace: .create
+        case .update, .noop: .update(before: change.before ?? [:])
+        case .delete: .none
+        }
+    }
+
     private func identification(_ address: ResourceAddress) -> [String: JSONValue] {
         var object: [String: JSONValue] = [
             "address": .string(address.canonical), "mode": .string("managed"), "type": .string(address.type),
-            "name": .string(address.name), "provider_name": .string(Self.providerName),
+            "name": .string(address.name), "provider_name": .string(Self.provider(of: address.type).name),
         ]
         switch address.key {
         case .index(let index)?: object["index"] = .int(Int64(index))
@@ -119,10 +166,10 @@ public struct TerraformPlanJSON: Sendable {
         return object
     }
 
-    private func resourceValues(_ change: ResourceChange, values: [String: Value]) -> JSONValue {
+    private func resourceValues(_ change: ResourceChange, values: [String: Value], fill: Fill) -> JSONValue {
         var object = identification(change.address)
         object["schema_version"] = .int(0)
-        object["values"] = terraformAttributes(values, schema: catalog[change.type])
+        object["values"] = providerTyped(rendered(values, schema: catalog[change.type], fill: fill).values, type: change.type)
         object["sensitive_values"] = sensitiveMarks(change, present: true)
         return .object(object)
     }
@@ -190,61 +237,135 @@ public struct TerraformPlanJSON: Sendable {
 
     // MARK: - Values
 
-    /// Attributes as Terraform writes them: unknowns omitted (they are in `after_unknown`),
-    /// nested blocks as lists of one object, `json` attributes as JSON text.
-    func terraformAttributes(_ values: [String: Value], schema: ResourceSchema?) -> JSONValue {
-        var out: [String: JSONValue] = [:]
-        for (name, value) in values {
-            guard let converted = terraformValue(value, type: schema?.attributes[name]?.type) else { continue }
-            out[name] = converted
-        }
-        return .object(out)
+    /// What a planned side of a change holds for attributes the stack did not set. Terraform's
+    /// `after` names every attribute of the type: unset optional ones are `null` (or the
+    /// provider's default, or `[]` for a block), computed ones are unknown on a create and keep
+    /// their state value on an update.
+    enum Fill {
+        /// Only what is there.
+        case none
+        /// A live resource (`before`, the prior state): unset optional attributes named too.
+        case state
+        /// A create: AWS computes what nobody set.
+        case create
+        /// An update or no-op: AWS already computed it; the live value stays.
+        case update(before: [String: Value])
     }
 
-    func terraformValue(_ value: Value, type: ValueType?) -> JSONValue? {
-        switch (type, value) {
-        case (_, .unknown): return nil
-        case (.object(let fields)?, .map(let members)):
-            var out: [String: JSONValue] = [:]
-            for (name, member) in members {
-                if let converted = terraformValue(member, type: fields[name]?.type) { out[name] = converted }
+    /// One side of a change as Terraform writes it: `values` with unknowns left out, and the
+    /// matching `after_unknown` marks (`true` where unknown, `false` for a known list element,
+    /// `[{...}]` for a block, `{}` for a map).
+    func rendered(_ values: [String: Value], schema: ResourceSchema?, fill: Fill) -> (values: JSONValue, unknown: JSONValue) {
+        let (out, marks) = renderedObject(values, fields: schema?.attributes, fill: fill)
+        return (.object(out), .object(marks))
+    }
+
+    /// The fill of a nested block: on an update, the live block at the same place.
+    private func nested(_ fill: Fill, _ name: String, index: Int? = nil) -> Fill {
+        guard case .update(let before) = fill else { return fill }
+        var live = before[name]
+        // A live block may be read as the object or as Terraform's list of one.
+        if case .list(let items)? = live {
+            let position = index ?? 0
+            live = position < items.count ? items[position] : nil
+        } else if index != nil {
+            live = nil
+        }
+        if case .map(let members)? = live { return .update(before: members) }
+        return .update(before: [:])
+    }
+
+    /// The fields of a resource or of one nested block.
+    private func renderedObject(
+        _ members: [String: Value], fields: [String: AttributeSchema]?, fill: Fill
+    ) -> (values: [String: JSONValue], unknown: [String: JSONValue]) {
+        var out: [String: JSONValue] = [:]
+        var marks: [String: JSONValue] = [:]
+        for (name, member) in members {
+            let converted = rendered(member, type: fields?[name]?.type, name: name, fill: fill)
+            if let value = converted.value { out[name] = value }
+            if let mark = converted.unknown { marks[name] = mark }
+        }
+        if case .none = fill { return (out, marks) }
+        for (name, attribute) in fields ?? [:] where members[name] == nil {
+            switch attribute.presence {
+            case .computed, .optionalComputed:
+                switch fill {
+                case .create: marks[name] = .bool(true)
+                case .update(let before):
+                    // AWS computed it already: the live value stays, as in Terraform's state.
+                    if let live = before[name], let converted = rendered(live, type: attribute.type, name: name).value {
+                        out[name] = converted
+                    }
+                case .none, .state: break
+                }
+            case .optional where Self.providerComputed.contains(name):
+                if case .create = fill { marks[name] = .bool(true) }
+            case .optional, .required:
+                out[name] = unsetValue(attribute)
+                if attribute.type.isBlock { marks[name] = .array([]) }
             }
-            return .array([.object(out)])
-        case (.list(let element)?, .list(let items)):
-            return .array(items.map { terraformValue($0, type: element) ?? .null })
-        case (.map(let element)?, .map(let members)):
-            return .object(members.mapValues { terraformValue($0, type: element) ?? .null })
-        case (.json?, .map), (.json?, .list):
-            return known(value).map { .string(String(decoding: $0.encoded(), as: UTF8.self)) }
-        default:
-            return known(value)
         }
+        return (out, marks)
     }
 
-    private func unknownMarks(_ values: [String: Value], schema: ResourceSchema?) -> [String: JSONValue] {
-        var out: [String: JSONValue] = [:]
-        for (name, value) in values where !value.isKnown {
-            if let mark = unknownMark(value, type: schema?.attributes[name]?.type) { out[name] = mark }
-        }
-        return out
-    }
-
-    private func unknownMark(_ value: Value, type: ValueType?) -> JSONValue? {
+    /// One value as Terraform writes it (nil when wholly unknown) and its `after_unknown` mark
+    /// (nil when there is nothing to mark in an object: a known scalar).
+    ///
+    /// Wholly unknown, as in Terraform, when any part is unknown: a `json` attribute (the
+    /// document is one string, `jsonencode` of an unknown is unknown) and a list AWS stores as a
+    /// set (`subnet_ids`: Terraform cannot place an unknown element in a set).
+    func rendered(_ value: Value, type: ValueType?, name: String, fill: Fill = .none) -> (value: JSONValue?, unknown: JSONValue?) {
+        if case .unknown = value { return (nil, .bool(true)) }
+        if !value.isKnown, type == .json || Normalisation.setAttributes.contains(name) { return (nil, .bool(true)) }
         switch (type, value) {
-        case (_, .unknown): return .bool(true)
         case (.object(let fields)?, .map(let members)):
-            var inner: [String: JSONValue] = [:]
-            for (name, member) in members where !member.isKnown { inner[name] = unknownMark(member, type: fields[name]?.type) ?? .bool(true) }
-            return .array([.object(inner)])
-        case (.list(let element)?, .list(let items)):
-            return .array(items.map { $0.isKnown ? .bool(false) : unknownMark($0, type: element) ?? .bool(true) })
+            let block = renderedObject(members, fields: fields, fill: nested(fill, name))
+            return (.array([.object(block.values)]), .array([.object(block.unknown)]))
+        case (.list(.object(let fields))?, .list(let items)):
+            var blocks: [JSONValue] = [], marks: [JSONValue] = []
+            for (index, item) in items.enumerated() {
+                if case .map(let members) = item {
+                    let block = renderedObject(members, fields: fields, fill: nested(fill, name, index: index))
+                    blocks.append(.object(block.values))
+                    marks.append(.object(block.unknown))
+                } else {
+                    let converted = rendered(item, type: nil, name: name)
+                    blocks.append(converted.value ?? .null)
+                    marks.append(converted.unknown ?? .bool(false))
+                }
+            }
+            return (.array(blocks), .array(marks))
+        case (.json?, .map), (.json?, .list):
+            return (known(value).map { .string(String(decoding: $0.encoded(), as: UTF8.self)) }, nil)
         case (_, .list(let items)):
-            return .array(items.map { $0.isKnown ? .bool(false) : unknownMark($0, type: nil) ?? .bool(true) })
+            let element: ValueType? = if case .list(let element)? = type { element } else { nil }
+            let converted = items.map { rendered($0, type: element, name: name) }
+            return (.array(converted.map { $0.value ?? .null }), .array(converted.map { $0.unknown ?? .bool(false) }))
         case (_, .map(let members)):
-            var inner: [String: JSONValue] = [:]
-            for (name, member) in members where !member.isKnown { inner[name] = unknownMark(member, type: nil) ?? .bool(true) }
-            return .object(inner)
-        default: return .bool(true)
+            let element: ValueType? = if case .map(let element)? = type { element } else { nil }
+            var out: [String: JSONValue] = [:], marks: [String: JSONValue] = [:]
+            for (key, member) in members {
+                let converted = rendered(member, type: element, name: key)
+                out[key] = converted.value ?? .null
+                if let mark = converted.unknown { marks[key] = mark }
+            }
+            return (.object(out), .object(marks))
+        default:
+            return (known(value), nil)
+        }
+    }
+
+    /// What Terraform writes for an optional attribute nobody set: the default AWS (and the
+    /// provider) apply, `[]` for a block, otherwise `null`.
+    private func unsetValue(_ attribute: AttributeSchema) -> JSONValue {
+        switch attribute.serverDefault {
+        case .string(let text)?: return .string(text)
+        case .int(let number)?: return .int(Int64(number))
+        case .bool(let flag)?: return .bool(flag)
+        case .emptyList?: return .array([])
+        case .emptyMap?: return .object([:])
+        case nil: return attribute.type.isBlock ? .array([]) : .null
         }
     }
 
@@ -280,22 +401,23 @@ public struct TerraformPlanJSON: Sendable {
             guard seenBlocks.insert(block.canonical).inserted else { continue }
             let local = ResourceAddress(module: nil, type: block.type, name: block.name)
             var expressions: [String: JSONValue] = [:]
-            for (name, value) in change.after ?? [:] where name != "tags_all" {
-                if value.isKnown, let converted = terraformValue(value, type: catalog[change.type]?.attributes[name]?.type) {
-                    expressions[name] = .object(["constant_value": converted])
-                } else {
-                    let references = change.dependencies
-                        .filter { $0.module == change.address.module }
-                        .flatMap { dependency -> [JSONValue] in
-                            let local = ResourceAddress(module: nil, type: dependency.type, name: dependency.name)
-                            return [.string(local.canonical + ".id"), .string(local.canonical)]
-                        }
-                    expressions[name] = .object(["references": .array(references)])
+            // A plan file from before strata recorded references per expression: every
+            // dependency in the module stands for each value known only after apply.
+            let dependencies = change.dependencies
+                .filter { $0.module == change.address.module }
+                .flatMap { dependency -> [JSONValue] in
+                    let local = ResourceAddress(module: nil, type: dependency.type, name: dependency.name)
+                    return [.string(local.canonical + ".id"), .string(local.canonical)]
                 }
+            for (name, value) in change.after ?? [:] where name != "tags_all" {
+                let fallback = change.references.map { ($0[name] ?? []).map(JSONValue.string) } ?? dependencies
+                expressions[name] = expression(
+                    value, type: catalog[change.type]?.attributes[name]?.type, path: name, references: fallback,
+                    recorded: change.references)
             }
             let resource: JSONValue = .object([
                 "address": .string(local.canonical), "mode": .string("managed"), "type": .string(block.type),
-                "name": .string(block.name), "provider_config_key": .string("aws"),
+                "name": .string(block.name), "provider_config_key": .string(Self.provider(of: block.type).key),
                 "expressions": .object(expressions), "schema_version": .int(0),
             ])
             if let module = block.module {
@@ -310,14 +432,83 @@ public struct TerraformPlanJSON: Sendable {
                 "source": .string(module), "module": .object(["resources": .array(moduleResources[module] ?? [])]),
             ])
         }
+        var providers: [String: JSONValue] = [
+            "aws": .object([
+                "name": .string("aws"), "full_name": .string(Self.providerName),
+                "expressions": .object(["region": .object(["constant_value": .string(plan.region)])]),
+            ])
+        ]
+        if plan.changes.contains(where: { Self.provider(of: $0.type).key == "kubernetes" }) {
+            providers["kubernetes"] = .object([
+                "name": .string("kubernetes"), "full_name": .string(Self.provider(of: "kubernetes_manifest").name),
+            ])
+        }
         return .object([
-            "provider_config": .object([
-                "aws": .object([
-                    "name": .string("aws"), "full_name": .string(Self.providerName),
-                    "expressions": .object(["region": .object(["constant_value": .string(plan.region)])]),
-                ])
-            ]),
+            "provider_config": .object(providers),
             "root_module": .object(["resources": .array(rootResources), "module_calls": .object(calls)]),
         ])
+    }
+}
+
+extension TerraformPlanJSON {
+    /// One attribute of `configuration`, or one field of a block (`path`: `vpc_config.subnet_ids`,
+    /// `block_device_mappings.0.ebs`). As Terraform: an expression that refers to anything
+    /// lists its `references` even when its value is known (`name = var.name`); a literal is a
+    /// `constant_value`; a block is written field by field
+    /// (`vpc_config: [{"subnet_ids": {"references": [...]}, ...}]`). A field whose own
+    /// references were not recorded (a block built by an expression, an older plan file) falls
+    /// back to `references`, those of its block or the instance's dependencies, when unknown.
+    func expression(
+        _ value: Value, type: ValueType?, path: String, references: [JSONValue], recorded: [String: [String]]?
+    ) -> JSONValue {
+        switch (type, value) {
+        case (.object(let fields)?, .map(let members)):
+            return .array([blockExpression(members, fields: fields, path: path, references: references, recorded: recorded)])
+        case (.list(.object(let fields))?, .list(let items)):
+            return .array(items.enumerated().map { index, item in
+                if case .map(let members) = item {
+                    return blockExpression(members, fields: fields, path: "\(path).\(index)", references: references, recorded: recorded)
+                }
+                return expression(item, type: nil, path: "\(path).\(index)", references: references, recorded: recorded)
+            })
+        default:
+            if let own = recorded?[path], !own.isEmpty {
+                return .object(["references": .array(own.map(JSONValue.string))])
+            }
+            let name = path.split(separator: ".").last.map(String.init) ?? path
+            if value.isKnown, let converted = rendered(value, type: type, name: name).value {
+                return .object(["constant_value": converted])
+            }
+            return .object(["references": .array(references)])
+        }
+    }
+
+    private func blockExpression(
+        _ members: [String: Value], fields: [String: AttributeSchema], path: String, references: [JSONValue],
+        recorded: [String: [String]]?
+    ) -> JSONValue {
+        var out: [String: JSONValue] = [:]
+        for (name, member) in members {
+            let own = recorded?["\(path).\(name)"].map { $0.map(JSONValue.string) }
+            out[name] = expression(
+                member, type: fields[name]?.type, path: "\(path).\(name)",
+                references: own.flatMap { $0.isEmpty ? nil : $0 } ?? references, recorded: recorded)
+        }
+        return .object(out)
+    }
+}
+
+extension Presence {
+    /// AWS supplies the value when the stack does not.
+    var isComputed: Bool { self == .computed || self == .optionalComputed }
+}
+
+extension ValueType {
+    /// A nested block (or a list of them): Terraform writes it as a list of objects.
+    var isBlock: Bool {
+        switch self {
+        case .object, .list(.object): true
+        default: false
+        }
     }
 }

@@ -85,9 +85,11 @@ import Testing
         #expect(change(Self.subnet)?["change"]?["after_sensitive"]?["secret"] == .bool(true))
         let clusterChange = try #require(change(Self.cluster)?["change"])
         #expect(clusterChange["actions"] == .array(["update"]))
-        // Nested blocks as Terraform writes them: a list of one object; unknowns marked inside.
+        // Nested blocks as Terraform writes them: a list of one object; unknowns marked inside. A
+        // set (`subnet_ids`) with an unknown element is wholly unknown, as in Terraform.
         #expect(clusterChange["after"]?["vpc_config"]?.arrayValue?.first?["endpoint_public_access"] == .bool(true))
-        #expect(clusterChange["after_unknown"]?["vpc_config"] == .array([.object(["subnet_ids": .array([.bool(true)])])]))
+        #expect(clusterChange["after"]?["vpc_config"]?.arrayValue?.first?["subnet_ids"] == nil)
+        #expect(clusterChange["after_unknown"]?["vpc_config"]?.arrayValue?.first?["subnet_ids"] == .bool(true))
         #expect(document["variables"]?["env"]?["value"] == .string("prod"))
         let planned = try #require(document["planned_values"]?["root_module"])
         #expect(planned["resources"]?.arrayValue?.isEmpty == true)  // the root's only resource is deleted
@@ -95,6 +97,139 @@ import Testing
         let subnetBlock = try #require(configuration.first { $0["address"] == .string("aws_subnet.private") })
         #expect(subnetBlock["expressions"]?["vpc_id"]?["references"] == .array(["aws_vpc.vpc.id", "aws_vpc.vpc"]))
         #expect(subnetBlock["expressions"]?["cidr_block"]?["constant_value"] == .string("10.1.0.0/20"))
+    }
+
+    /// The shapes Terraform 1.11 with the AWS provider 5.100 writes for the same resources
+    /// (`terraform show -json` of a plan of the same configuration), where a policy tool can tell
+    /// them apart: lists of blocks, unset attributes, partly unknown documents, provider types.
+    @Test func terraformJSONWritesWhatTerraformWrites() throws {
+        let template = ResourceAddress(module: "cluster", type: "aws_launch_template", name: "nodes")
+        let rule = ResourceAddress(module: "cluster", type: "aws_vpc_security_group_ingress_rule", name: "https")
+        let policy = ResourceAddress(module: "cluster", type: "aws_iam_role_policy", name: "kms")
+        let plan = Plan(
+            stack: "prod", region: "us-east-1", createdAt: Date(timeIntervalSince1970: 1_700_000_000), stackPath: "/s",
+            vars: [:],
+            changes: [
+                ResourceChange(
+                    address: template, type: "aws_launch_template", plane: .compute, action: .create, before: nil,
+                    after: [
+                        "name": .string("nodes"),
+                        "block_device_mappings": .list([
+                            .map(["device_name": .string("/dev/xvda"), "ebs": .map(["encrypted": .bool(true), "volume_size": .int(50)])])
+                        ]),
+                        "vpc_security_group_ids": .list([.unknown(.string)]),
+                    ]),
+                ResourceChange(
+                    address: rule, type: "aws_vpc_security_group_ingress_rule", plane: .security, action: .create, before: nil,
+                    after: [
+                        "ip_protocol": .string("tcp"), "from_port": .int(443), "to_port": .int(443),
+                        "security_group_id": .unknown(.string), "referenced_security_group_id": .unknown(.string),
+                    ], dependencies: [template]),
+                // Recorded per expression by the compiler: a reference whose value is known
+                // still lists it (`var.port`), a literal is a constant.
+                ResourceChange(
+                    address: ResourceAddress(module: "cluster", type: "aws_vpc_security_group_ingress_rule", name: "dns"),
+                    type: "aws_vpc_security_group_ingress_rule", plane: .security, action: .create, before: nil,
+                    after: [
+                        "ip_protocol": .string("udp"), "from_port": .int(53), "to_port": .int(53),
+                        "security_group_id": .unknown(.string), "referenced_security_group_id": .unknown(.string),
+                    ], dependencies: [template],
+                    references: [
+                        "from_port": ["var.port"], "to_port": ["var.port"],
+                        "security_group_id": ["aws_security_group.nodes.id", "aws_security_group.nodes"],
+                        "referenced_security_group_id": ["aws_security_group.nodes.id", "aws_security_group.nodes"],
+                    ]),
+                ResourceChange(
+                    address: policy, type: "aws_iam_role_policy", plane: .security, action: .create, before: nil,
+                    after: [
+                        "name": .string("kms"), "role": .string("cluster"),
+                        "policy": .map(["Statement": .list([.map(["Effect": .string("Allow"), "Resource": .unknown(.string)])])]),
+                    ]),
+            ],
+            liveFingerprint: "abc")
+        let document = TerraformPlanJSON(strataVersion: "t").document(plan)
+        let changes = try #require(document["resource_changes"]?.arrayValue)
+        func change(_ address: ResourceAddress) throws -> JSONValue {
+            try #require(changes.first { $0["address"] == .string(address.canonical) }?["change"])
+        }
+        // A list of blocks is a list of objects (not of one-object lists); the provider's string
+        // booleans are strings; unset block fields are null, unset blocks `[]`.
+        let lt = try change(template)
+        let mapping = try #require(lt["after"]?["block_device_mappings"]?.arrayValue?.first)
+        #expect(mapping["device_name"] == .string("/dev/xvda"))
+        #expect(mapping["ebs"]?.arrayValue?.first?["encrypted"] == .string("true"))
+        #expect(mapping["ebs"]?.arrayValue?.first?["volume_size"] == .int(50))
+        #expect(mapping["ebs"]?.arrayValue?.first?["kms_key_id"] == .null)
+        #expect(lt["after_unknown"]?["block_device_mappings"] == .array([.object(["ebs": .array([.object([
+            "iops": .bool(true), "throughput": .bool(true), "volume_type": .bool(true)])])])]))
+        #expect(lt["after"]?["cpu_options"] == .array([]))
+        #expect(lt["after"]?["image_id"] == .null)
+        #expect(lt["after"]?["tags"] == .null)
+        #expect(lt["after"]?["name_prefix"] == nil)
+        #expect(lt["after_unknown"]?["name_prefix"] == .bool(true))
+        #expect(lt["after"]?["vpc_security_group_ids"] == nil)
+        #expect(lt["after_unknown"]?["vpc_security_group_ids"] == .bool(true))
+        #expect(lt["after_unknown"]?["arn"] == .bool(true))
+        // Unset optional attributes are null, not absent: a check reading `cidr_ipv4` sees no CIDR.
+        let sg = try change(rule)
+        #expect(sg["after"]?["cidr_ipv4"] == .null)
+        #expect(sg["after"]?["from_port"] == .int(443))
+        #expect(sg["after_unknown"]?["security_group_id"] == .bool(true))
+        // A document with an unknown part is wholly unknown (`jsonencode` of an unknown is
+        // unknown), never a partial document a check would misread.
+        let doc = try change(policy)
+        #expect(doc["after"]?["policy"] == nil)
+        #expect(doc["after_unknown"]?["policy"] == .bool(true))
+        // The configuration writes blocks field by field and unknowns as references (without
+        // recorded references, as in older plan files: the instance's dependencies).
+        let configuration = try #require(
+            document["configuration"]?["root_module"]?["module_calls"]?["cluster"]?["module"]?["resources"]?.arrayValue)
+        let ltConfig = try #require(configuration.first { $0["address"] == .string("aws_launch_template.nodes") })
+        #expect(ltConfig["expressions"]?["block_device_mappings"]?.arrayValue?.first?["device_name"] == .object(["constant_value": .string("/dev/xvda")]))
+        let ruleConfig = try #require(configuration.first { $0["address"] == .string("aws_vpc_security_group_ingress_rule.https") })
+        #expect(ruleConfig["expressions"]?["security_group_id"]?["references"] == .array(["aws_launch_template.nodes.id", "aws_launch_template.nodes"]))
+        let dnsConfig = try #require(configuration.first { $0["address"] == .string("aws_vpc_security_group_ingress_rule.dns") })
+        #expect(dnsConfig["expressions"]?["security_group_id"]?["references"] == .array(["aws_security_group.nodes.id", "aws_security_group.nodes"]))
+        #expect(dnsConfig["expressions"]?["from_port"]?["references"] == .array(["var.port"]))
+        #expect(dnsConfig["expressions"]?["ip_protocol"] == .object(["constant_value": .string("udp")]))
+    }
+
+    /// An update keeps what AWS computed (Terraform's `after` starts from the state), at the
+    /// top and inside blocks; `before` names unset attributes as the state does.
+    @Test func terraformJSONUpdatesKeepTheLiveComputedValues() throws {
+        let cluster = ResourceAddress(module: "cluster", type: "aws_eks_cluster", name: "cluster")
+        let live: [String: Value] = [
+            "name": .string("prod"), "version": .string("1.30"), "arn": .string("arn:aws:eks:us-east-1:1:cluster/prod"),
+            "vpc_config": .map([
+                "endpoint_public_access": .bool(true), "subnet_ids": .list([.string("subnet-1")]),
+                "cluster_security_group_id": .string("sg-1"),
+            ]),
+        ]
+        let plan = Plan(
+            stack: "prod", region: "us-east-1", createdAt: Date(timeIntervalSince1970: 1_700_000_000), stackPath: "/s",
+            vars: [:],
+            changes: [
+                ResourceChange(
+                    address: cluster, type: "aws_eks_cluster", plane: .control, action: .update, before: live,
+                    after: [
+                        "name": .string("prod"), "version": .string("1.31"),
+                        "vpc_config": .map(["endpoint_public_access": .bool(false), "subnet_ids": .list([.string("subnet-1")])]),
+                    ],
+                    changedAttributes: ["version", "vpc_config"],
+                    live: LiveResource(type: "aws_eks_cluster", address: cluster, id: "prod", attributes: live))
+            ],
+            liveFingerprint: "abc")
+        let document = TerraformPlanJSON(strataVersion: "t").document(plan)
+        let change = try #require(document["resource_changes"]?.arrayValue?.first?["change"])
+        #expect(change["after"]?["arn"] == .string("arn:aws:eks:us-east-1:1:cluster/prod"))
+        #expect(change["after_unknown"]?["arn"] == nil)
+        let vpc = try #require(change["after"]?["vpc_config"]?.arrayValue?.first)
+        #expect(vpc["endpoint_public_access"] == .bool(false))
+        #expect(vpc["cluster_security_group_id"] == .string("sg-1"))
+        #expect(change["before"]?["vpc_config"]?.arrayValue?.first?["endpoint_public_access"] == .bool(true))
+        #expect(change["before"]?["zonal_shift_config"] == .array([]))
+        let prior = try #require(document["prior_state"]?["values"]?["root_module"]?["child_modules"]?.arrayValue?.first?["resources"]?.arrayValue?.first)
+        #expect(prior["values"]?["version"] == .string("1.30"))
     }
 
     @Test func planFilesAreOwnerOnlyWithoutSecretsAndRoundTrip() throws {

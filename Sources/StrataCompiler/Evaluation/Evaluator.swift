@@ -27,6 +27,40 @@ struct Evaluator {
     var locals: [String: Value] = [:]
     var diagnostics: [Diagnostic] = []
     var dependencies: Set<ResourceAddress> = []
+    /// What the expression referred to, as Terraform's plan JSON names references in order
+    /// (`aws_kms_key.key.arn`, `aws_kms_key.key`, `var.subnets`, `each.value`): module-local,
+    /// a module's input as `var.<input>`. Only the plan's `configuration` uses them.
+    var references: [String] = []
+    /// Whether to record ``references``: only a resource attribute's evaluation needs them.
+    var recordsReferences = false
+
+    /// Refers to `base` followed by the static part of `accessors` (attributes and literal
+    /// indexes, up to the first dynamic one), longest first down to `base`, as Terraform lists
+    /// `aws_eip.nat[0].id`, `aws_eip.nat[0]`, `aws_eip.nat`. `minimum` accessors must be static
+    /// for anything to be named (`each` alone is no reference; `each.value` is).
+    private mutating func referTraversal(_ base: @autoclosure () -> String, _ accessors: ArraySlice<Expression.Accessor>, minimum: Int = 0) {
+        guard recordsReferences else { return }
+        var names = [base()]
+        walk: for accessor in accessors {
+            let last = names[names.count - 1]
+            switch accessor {
+            case .attribute(let name, _): names.append("\(last).\(name)")
+            case .index(let key):
+                switch key.kind {
+                case .int(let index): names.append("\(last)[\(index)]")
+                case .string(let text): names.append("\(last)[\"\(text)\"]")
+                default: break walk
+                }
+            case .splat: break walk
+            }
+        }
+        guard names.count > minimum else { return }
+        refer(names[minimum...].reversed())
+    }
+
+    private mutating func refer(_ names: [String]) {
+        for name in names where !references.contains(name) { references.append(name) }
+    }
 
     init(compilation c: Compilation, module: String?, constantsOnly: Bool = false) {
         scopes = c.scopes
@@ -172,10 +206,12 @@ struct Evaluator {
         }
         switch name {
         case "each":
+            referTraversal("each", accessors, minimum: 1)
             guard let each else { return .unknown(.any) }
             let (value, rest) = member(["key": each.key, "value": each.value, "index": .int(each.index)])
             return apply(value, rest, label: nil)
         case "count":
+            referTraversal("count", accessors, minimum: 1)
             guard let countIndex else { return .unknown(.any) }
             let (value, rest) = member(["index": .int(countIndex)])
             return apply(value, rest, label: nil)
@@ -185,6 +221,7 @@ struct Evaluator {
         case "zones":
             return apply(.list(zones.map(Value.string)), accessors, label: nil)
         case "vars" where module == nil:
+            referTraversal("var", accessors, minimum: 1)
             let (value, rest) = member(vars)
             return apply(value, rest, label: nil)
         case "inputs" where module != nil:
@@ -194,6 +231,7 @@ struct Evaluator {
                 return apply(.map(scope.inputValues.mapValues(\.value)), accessors, label: nil)
             }
             guard let evaluated = scope.inputValues[input] else { return .unknown(.any) }
+            referTraversal("var", accessors, minimum: 1)
             dependencies.formUnion(evaluated.dependencies)
             return apply(evaluated.value, accessors.dropFirst(), label: nil)
         default:
@@ -205,6 +243,7 @@ struct Evaluator {
                 guard case .attribute(let output, _)? = accessors.first, let evaluated = outputs[output] else {
                     return .unknown(.any)
                 }
+                referTraversal("module.\(name)", accessors)
                 dependencies.formUnion(evaluated.dependencies)
                 return apply(evaluated.value, accessors.dropFirst(), label: nil)
             }
@@ -217,8 +256,11 @@ struct Evaluator {
     private mutating func resource(_ result: BlockResult, _ accessors: ArraySlice<Expression.Accessor>) -> Value {
         guard result.schema != nil else { return .unknown(.any) }
         let label = result.address.canonical
+        let type = result.block.type.name, name = result.block.name.name
+        let local = { "\(type).\(name)" }
         if case .single = result.expansion {
             guard let instance = result.instances.first else { return .unknown(.any) }
+            referTraversal(local(), accessors)
             dependencies.insert(instance.address)
             if case .index(let key)? = accessors.first {
                 let block = result.block.name.name
@@ -231,6 +273,8 @@ struct Evaluator {
             return apply(instance.object, accessors, label: label)
         }
         let all = result.instances
+        // Before the key is evaluated: Terraform lists `aws_eip.nat` before `count.index`.
+        referTraversal(local(), accessors)
         switch accessors.first {
         case .index(let keyExpression)?:
             let key = evaluate(keyExpression)

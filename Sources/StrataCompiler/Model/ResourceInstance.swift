@@ -10,6 +10,9 @@ public struct ResourceInstance: Sendable {
     public var attributes: [String: Value]
     /// What must exist first, sorted.
     public var dependencies: [ResourceAddress]
+    /// Per attribute the stack set, what its expression referred to, as Terraform names
+    /// references (`aws_kms_key.key.arn`, `aws_kms_key.key`, `var.subnets`); for the plan JSON.
+    public var references: [String: [String]] = [:]
     /// The block it was expanded from, for diagnostics in later phases.
     public var span: SourceSpan
 }

@@ -105,12 +105,24 @@ enum ExpandResources {
             let instanceAddress = ResourceAddress(
                 module: item.module, type: block.type.name, name: block.name.name, key: key.key)
             var attributes: [InstanceResult.Attribute] = []
+            var references: [String: [String]] = [:]
             for entry in block.attributes {
                 var evaluator = Evaluator(compilation: c, module: item.module)
                 evaluator.each = key.each
                 evaluator.countIndex = key.countIndex
+                evaluator.recordsReferences = true
                 let value = evaluator.evaluate(entry.value)
                 c.report(evaluator.diagnostics, in: item.module)
+                if !evaluator.references.isEmpty {
+                    references[entry.name.name] = evaluator.references
+                    // A block written as a literal: each field's own references too (blocks
+                    // only: a map attribute such as `tags` is one expression in Terraform too).
+                    switch schema.attributes[entry.name.name]?.type {
+                    case .object?, .list(.object)?:
+                        fieldReferences(entry.value, path: entry.name.name, base: evaluator, into: &references)
+                    default: break
+                    }
+                }
                 attributes.append(.init(entry: entry, value: value, dependencies: evaluator.dependencies))
             }
             var checker = SchemaChecker()
@@ -134,7 +146,7 @@ enum ExpandResources {
                     object: object))
             c.instances[instanceAddress] = ResourceInstance(
                 address: instanceAddress, type: schema.type, plane: schema.plane, attributes: values,
-                dependencies: dependencies.sorted(), span: block.name.span)
+                dependencies: dependencies.sorted(), references: references, span: block.name.span)
         }
         if keys.isEmpty {
             var checker = SchemaChecker()
@@ -144,6 +156,35 @@ enum ExpandResources {
         let result = BlockResult(
             block: block, address: address, schema: schema, expansion: expansion, instances: instances)
         c.scopes.update(item.module) { $0.blockResults[item.name] = result }
+    }
+
+    /// Per field of a block (or list of blocks) written as a literal, what the field's expression
+    /// referred to, under `block.field` (`block.0.field` in a list; empty for a literal), so the
+    /// plan JSON's `configuration` can name references field by field as Terraform does. Fields
+    /// are evaluated again on their own for this; their values and diagnostics are the attribute's.
+    private static func fieldReferences(
+        _ expression: Expression, path: String, base: Evaluator, into references: inout [String: [String]]
+    ) {
+        switch expression.kind {
+        case .map(let entries):
+            for entry in entries {
+                guard case .string(let field) = entry.key.kind else { continue }
+                var evaluator = base
+                evaluator.references = []
+                evaluator.diagnostics = []
+                _ = evaluator.evaluate(entry.value)
+                references["\(path).\(field)"] = evaluator.references
+                if !evaluator.references.isEmpty {
+                    fieldReferences(entry.value, path: "\(path).\(field)", base: base, into: &references)
+                }
+            }
+        case .list(let items):
+            for (index, item) in items.enumerated() {
+                fieldReferences(item, path: "\(path).\(index)", base: base, into: &references)
+            }
+        default:
+            break
+        }
     }
 
     /// The instance keys `count` or `for_each` produce (one unkeyed instance without either).
