@@ -60,12 +60,15 @@ import Testing
     @Test func aLiveLeaseIsRenewedWhileTheRunLasts() async throws {
         let client = try await Sandbox.shared().client()
         let stack = Self.stack()
-        let lock = StackLock(client: client, stack: stack, runID: "long-run", lease: .milliseconds(900))
+        // A 3 s lease renews every second: short enough to see two renewals soon, long enough
+        // that a renewal slowed by a loaded machine (the whole suite runs at once) still lands
+        // before the lease would lapse.
+        let lock = StackLock(client: client, stack: stack, runID: "long-run", lease: .seconds(3))
         let first = try await lock.acquire()
         let renewals = Counter()
         await lock.startRenewing(onRenewed: { _ in Task { await renewals.add() } }, onLost: { _ in })
         // Wait (with a deadline) for two renewals: each moves the expiry forward.
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(20)
         while await renewals.value < 2, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(await renewals.value >= 2)
         let now = try #require(try await StackLock.holder(client: client, stack: stack))
