@@ -71,6 +71,9 @@ class Sandbox:
 
         self._create_backend_app = create_backend_app
         _real_service_linked_role_names()
+        from strata_sandbox import moto_fixes
+
+        moto_fixes.install()
         self.verify_signatures = verify_signatures
         self.region_default = region_default
         self.clock = Clock(time_scale)
