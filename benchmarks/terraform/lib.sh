@@ -14,7 +14,9 @@ SANDBOX_PIDS=()
 # start_sandbox PORT TIME_SCALE LOG: starts a sandbox and waits until it answers.
 start_sandbox() {
   if (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then echo "port $1 is taken" >&2; return 1; fi
-  python3 sandbox/run --port "$1" --time-scale "$2" >"$3" 2>&1 &
+  # Without the benchmark's AWS_* settings: an empty AWS_PROFILE stops moto's boto3 session.
+  env -u AWS_PROFILE -u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE -u AWS_ENDPOINT_URL \
+    python3 sandbox/run --port "$1" --time-scale "$2" >"$3" 2>&1 &
   SANDBOX_PIDS+=("$!")
   python3 sandbox/wait_ready.py "http://127.0.0.1:$1" 60 >/dev/null || true
   kill -0 "$!" 2>/dev/null || { echo "the sandbox did not start:" >&2; cat "$3" >&2; return 1; }
