@@ -72,6 +72,9 @@ class Sandbox:
 
         self._create_backend_app = create_backend_app
         _real_service_linked_role_names()
+        from strata_sandbox import moto_fixes
+
+        moto_fixes.install()
         self.verify_signatures = verify_signatures
         self.region_default = region_default
         self.clock = Clock(time_scale)
@@ -472,12 +475,10 @@ class Sandbox:
     def _eks(self, environ, body, info, account, region, request_id) -> Response:
         from strata_sandbox.eks import Ctx, EksError
 
-        raw = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/"))
-        raw = raw.encode("latin-1").decode("utf-8", "replace")
         ctx = Ctx(account, region, self._caller_arn(info.access_key_id, account, region))
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         try:
-            status, doc = self.eks.handle(environ.get("REQUEST_METHOD", "GET"), raw.split("?")[0], query, body, ctx)
+            status, doc = self.eks.handle(environ.get("REQUEST_METHOD", "GET"), protocols.raw_path(environ), query, body, ctx)
         except EksError as e:
             fields = {k: v for k, v in e.fields.items() if v is not None}
             return self._error(info, e.code, e.message, e.status, request_id, **fields)

@@ -106,6 +106,13 @@ def _scope(environ: Mapping, query: dict[str, list[str]]) -> tuple[Optional[str]
     return None, None, None
 
 
+def raw_path(environ: Mapping) -> str:
+    """The request path as sent, percent-encoding kept. PATH_INFO is decoded, so an EKS label
+    holding an encoded '/' (an access entry's principal ARN, role/NAME) would split in two."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+    return raw.encode("latin-1").decode("utf-8", "replace").split("?")[0]
+
+
 def identify(environ: Mapping, body: bytes, eks_operation) -> RequestInfo:
     """Work out service, region and action, the way AWS's front door would from host + signature.
 
@@ -123,7 +130,7 @@ def identify(environ: Mapping, body: bytes, eks_operation) -> RequestInfo:
         else:
             version = (form.get("Version") or query.get("Version") or [""])[0]
             service = QUERY_VERSIONS.get(version)
-            if service is None and eks_operation(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "")):
+            if service is None and eks_operation(environ.get("REQUEST_METHOD", "GET"), raw_path(environ)):
                 service = "eks"
     if service == "elasticloadbalancing":
         # One signing name, two APIs: the Version picks (an unknown one stays unserved).
@@ -143,9 +150,7 @@ def identify(environ: Mapping, body: bytes, eks_operation) -> RequestInfo:
         action = _s3_action(environ)
         wire = "rest-xml"
     elif service == "eks":
-        # The raw path: a decoded one splits a principal ARN's "/" into path segments.
-        raw = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "")).split("?", 1)[0]
-        action = eks_operation(environ.get("REQUEST_METHOD", "GET"), raw) or ""
+        action = eks_operation(environ.get("REQUEST_METHOD", "GET"), raw_path(environ)) or ""
         wire = "rest-json"
     return RequestInfo(service, region, action, wire, key)
 
