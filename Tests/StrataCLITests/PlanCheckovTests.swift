@@ -8,7 +8,7 @@ import Testing
 /// creates). Checkov 3.3.30 is pinned in Tests/checkov/requirements.txt and installed by
 /// `make deps` into .venv-checkov. The expected findings below were reviewed one by one, and are
 /// the findings Checkov gives on the Terraform plan of the equivalent Terraform configuration
-/// (benchmarks/terraform, compared by hand: docs/plans.md).
+/// (benchmarks/terraform; PlanCheckovTerraformTests compares the two).
 @Suite struct PlanCheckovTests {
     /// The eight failures Checkov reports on prod, each a real property of the stack:
     static let expectedFailures: Set<Finding> = [

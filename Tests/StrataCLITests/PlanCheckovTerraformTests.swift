@@ -1,0 +1,104 @@
+import AWSClient
+import Foundation
+import StrataTestSupport
+import Testing
+
+/// Checkov reads strata's plan of stacks/prod as it reads Terraform's plan of the equivalent
+/// Terraform configuration (benchmarks/terraform/prod, planned by Terraform against the same
+/// sandbox): the same findings, check by check and address by address. Runs where terraform and
+/// its AWS provider are installed offline (`TF_PLUGIN_DIR`, default /opt/tf-plugins), as on the
+/// machines CI runs on.
+@Suite struct PlanCheckovTerraformTests {
+    static let pluginDirectory = ProcessInfo.processInfo.environment["TF_PLUGIN_DIR"] ?? "/opt/tf-plugins"
+
+    static var terraform: URL? {
+        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+        return paths.map { URL(fileURLWithPath: String($0)).appendingPathComponent("terraform") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    static var terraformInstalled: Bool {
+        terraform != nil && FileManager.default.fileExists(atPath: pluginDirectory + "/registry.terraform.io/hashicorp/aws")
+    }
+
+    @Test(.enabled(if: terraformInstalled, "needs terraform and the AWS provider offline"), .timeLimit(.minutes(5)))
+    func theEquivalentTerraformPlanGivesTheSameFindings() async throws {
+        let checkov = try PlanCheckovTests.checkov()
+        let sandbox = try await Sandbox.shared()
+        let copy = try StackCopy(of: "prod")
+        defer { copy.remove() }
+        let (_, strataFile) = try await PlanCheckovTests.plan(copy, sandbox)
+        let terraformFile = try await Self.terraformPlan(sandbox, in: copy.root)
+
+        async let ours = PlanCheckovTests.run(checkov, on: strataFile)
+        async let theirs = PlanCheckovTests.run(checkov, on: terraformFile)
+        let (strata, terraform) = try await (ours, theirs)
+        // Terraform's plan holds 95 resources: the configuration leaves out the two
+        // kubernetes_manifest resources (no kubernetes provider offline), on which Checkov has
+        // no check (PlanCheckovTests).
+        #expect(terraform.parsingErrors == 0 && terraform.resourceCount == 95, "\(terraform.resourceCount) resources")
+        #expect(strata.findings.count > 150, "\(strata.findings.count) findings")
+        let onlyStrata = strata.findings.subtracting(terraform.findings).sorted()
+        let onlyTerraform = terraform.findings.subtracting(strata.findings).sorted()
+        #expect(onlyStrata.isEmpty && onlyTerraform.isEmpty, "only on strata's plan: \(onlyStrata); only on Terraform's: \(onlyTerraform)")
+    }
+
+    /// `terraform plan` of benchmarks/terraform/prod against the sandbox, as `terraform show
+    /// -json`, in a copy of the configuration under `directory` (init from the plugin
+    /// directory: nothing is downloaded, nothing written into the repository).
+    static func terraformPlan(_ sandbox: Sandbox, in directory: URL) async throws -> URL {
+        let terraform = try #require(Self.terraform)
+        let config = directory.appendingPathComponent("terraform")
+        try FileManager.default.copyItem(
+            at: PlanCheckovTests.repository.appendingPathComponent("benchmarks/terraform"), to: config)
+        let prod = config.appendingPathComponent("prod")
+        let environment = [
+            "TF_DATA_DIR": directory.appendingPathComponent("tf-data").path, "TF_CLI_CONFIG_FILE": "/dev/null",
+            "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1",
+        ]
+        let planFile = directory.appendingPathComponent("tfplan")
+        let steps: [[String]] = [
+            ["init", "-input=false", "-plugin-dir", pluginDirectory],
+            [
+                "plan", "-input=false", "-out", planFile.path, "-var", "endpoint=\(sandbox.url.absoluteString)",
+                "-var", "access_key=\(Sandbox.accessKeyID)", "-var", "secret_key=\(Sandbox.secretAccessKey)",
+            ],
+        ]
+        for arguments in steps {
+            let run = try await Self.run(terraform, arguments, in: prod, environment: environment)
+            try #require(run.status == 0, "terraform \(arguments[0]) failed: \(String(decoding: run.stderr + run.stdout, as: UTF8.self).suffix(3000))")
+        }
+        let shown = try await Self.run(terraform, ["show", "-json", planFile.path], in: prod, environment: environment)
+        try #require(shown.status == 0, "terraform show failed: \(String(decoding: shown.stderr, as: UTF8.self))")
+        let file = directory.appendingPathComponent("terraform-plan.json")
+        try shown.stdout.write(to: file)
+        return file
+    }
+
+    /// Runs a command to its end; its output goes through files, so neither stream can fill up
+    /// and stall it.
+    static func run(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String]) async throws
+        -> (status: Int32, stdout: Data, stderr: Data)
+    {
+        try await StrataBinary.offPool {
+            let out = directory.appendingPathComponent(".out-\(UUID().uuidString)")
+            let err = directory.appendingPathComponent(".err-\(UUID().uuidString)")
+            FileManager.default.createFile(atPath: out.path, contents: nil)
+            FileManager.default.createFile(atPath: err.path, contents: nil)
+            defer {
+                try? FileManager.default.removeItem(at: out)
+                try? FileManager.default.removeItem(at: err)
+            }
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = try FileHandle(forWritingTo: out)
+            process.standardError = try FileHandle(forWritingTo: err)
+            try process.run()
+            process.waitUntilExit()
+            return (process.terminationStatus, try Data(contentsOf: out), try Data(contentsOf: err))
+        }
+    }
+}
