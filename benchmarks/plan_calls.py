@@ -45,6 +45,7 @@ FAMILIES = [
     (["aws_cloudwatch_event_bus"], ["events/ListEventBuses"]),
     (["aws_cloudwatch_event_rule"], ["events/ListRules", "events/ListTagsForResource"]),
     (["aws_cloudwatch_event_target"], ["events/ListTargetsByRule"]),
+    (["(the tag index, shared by keys, log groups, queues, rules and clusters)"], ["tagging/GetResources"]),
     (["(data sources: caller, zones, AMI releases)"],
      ["sts/GetCallerIdentity", "ec2/DescribeAvailabilityZones", "ssm/GetParameter", "ssm/GetParameters"]),
 ]
