@@ -36,8 +36,15 @@ public protocol ResourceProvider: Sendable {
     /// live. Nil when any identifying attribute is unknown. Taggable types match by address tag
     /// and return nil.
     func identity(of attributes: [String: Value]) -> String?
+
+    /// For types AWS brings up asynchronously (a cluster `CREATING`, a NAT gateway `pending`):
+    /// when `live` is still on its way (a run killed during its create's wait left it so, and
+    /// the next plan found it), waits until it is usable, as `create` would have, and returns it
+    /// as it is then. Returns nil at once when it already is usable. A failed state throws.
+    func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource?
 }
 
 extension ResourceProvider {
     public func identity(of attributes: [String: Value]) -> String? { nil }
+    public func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? { nil }
 }
