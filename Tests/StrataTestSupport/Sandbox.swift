@@ -179,6 +179,9 @@ public struct SandboxFaults: Encodable, Sendable {
     /// Probability of answering with a 5xx (``errorStatus``, 500 or 503).
     public var errorRate: Double?
     public var errorStatus: Int?
+    /// When true, a request chosen to fail is run first and then answered with the 5xx: a write
+    /// AWS committed though its caller hears an error.
+    public var errorAfter: Bool?
     /// Probability of dropping the connection without an answer.
     public var dropRate: Double?
     /// At most this many requests are faulted.
@@ -187,7 +190,8 @@ public struct SandboxFaults: Encodable, Sendable {
 
     public init(
         service: String? = nil, action: String? = nil, latencyMs: Int? = nil, throttleRate: Double? = nil,
-        errorRate: Double? = nil, errorStatus: Int? = nil, dropRate: Double? = nil, count: Int? = nil, seed: Int? = nil
+        errorRate: Double? = nil, errorStatus: Int? = nil, errorAfter: Bool? = nil, dropRate: Double? = nil, count: Int? = nil,
+        seed: Int? = nil
     ) {
         self.service = service
         self.action = action
@@ -195,6 +199,7 @@ public struct SandboxFaults: Encodable, Sendable {
         self.throttleRate = throttleRate
         self.errorRate = errorRate
         self.errorStatus = errorStatus
+        self.errorAfter = errorAfter
         self.dropRate = dropRate
         self.count = count
         self.seed = seed
@@ -206,6 +211,7 @@ public struct SandboxFaults: Encodable, Sendable {
         case throttleRate = "throttle_rate"
         case errorRate = "error_rate"
         case errorStatus = "error_status"
+        case errorAfter = "error_after"
         case dropRate = "drop_rate"
     }
 }
