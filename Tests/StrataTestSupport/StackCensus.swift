@@ -33,7 +33,8 @@ public struct StackCensus: CustomStringConvertible, Sendable {
     public var eventRules = 0
     public var logGroups = 0
     /// Resources inside the stack's VPCs without the stack tag (AWS's own main route table,
-    /// default security group and network ACL excepted), NAT gateways and their addresses included.
+    /// default security group, EKS's cluster security group and network ACL excepted), NAT
+    /// gateways and their addresses included.
     public var untaggedInVPC: [String] = []
 
     public init() {}
@@ -74,7 +75,7 @@ public struct StackCensus: CustomStringConvertible, Sendable {
         census.natGateways = try await ec2(client, "DescribeNatGateways", tagFilter)
             .filter { ["available", "pending"].contains($0.child("state")?.text ?? "") }.count
         census.elasticIPs = try await ec2(client, "DescribeAddresses", tagFilter).count
-        census.securityGroups = try await ec2(client, "DescribeSecurityGroups", tagFilter).count
+        census.securityGroups = try await ec2(client, "DescribeSecurityGroups", tagFilter, set: "securityGroupInfo").count
         census.launchTemplates = try await ec2(client, "DescribeLaunchTemplates", tagFilter, set: "launchTemplates").count
         let roles = try await client.query(.iam, action: "ListRoles", parameters: [("PathPrefix", "/strata/\(stack)/")])
         census.roles = roles.first(named: "Roles")?.items.count ?? 0
@@ -116,8 +117,13 @@ public struct StackCensus: CustomStringConvertible, Sendable {
                 let main = table.child("associationSet")?.items.contains { $0.child("main")?.text == "true" } ?? false
                 if !main { census.untaggedInVPC.append(table.child("routeTableId")?.text ?? "route table") }
             }
-            for group in try await ec2(client, "DescribeSecurityGroups", inVPC) where !tagged(group, stack) {
-                if group.child("groupName")?.text != "default" { census.untaggedInVPC.append(group.child("groupId")?.text ?? "sg") }
+            // The VPC's default group and the cluster security group EKS makes (and deletes with
+            // the cluster) are AWS's own.
+            for group in try await ec2(client, "DescribeSecurityGroups", inVPC, set: "securityGroupInfo") where !tagged(group, stack) {
+                let eksOwned = group.child("tagSet")?.items.contains { $0.child("key")?.text == "aws:eks:cluster-name" } ?? false
+                if group.child("groupName")?.text != "default" && !eksOwned {
+                    census.untaggedInVPC.append(group.child("groupId")?.text ?? "sg")
+                }
             }
             let gateways = try await ec2(client, "DescribeInternetGateways", [("Filter.1.Name", "attachment.vpc-id"), ("Filter.1.Value.1", vpc)])
             for gateway in gateways where !tagged(gateway, stack) {
@@ -222,6 +228,7 @@ public struct StackCensus: CustomStringConvertible, Sendable {
         _ client: AWSClient, _ action: String, _ parameters: [(name: String, value: String)], set: String? = nil
     ) async throws -> [XMLNode] {
         let answer = try await client.query(.ec2, action: action, parameters: parameters)
+        // The list is `<thing>Set`, except where EC2 named it otherwise (securityGroupInfo).
         let list = answer.children.first { child in set.map { child.name == $0 } ?? child.name.hasSuffix("Set") }
         let items = list?.items ?? []
         // Checked here too: moto ignores some tag filters (DescribeNatGateways), and a census
