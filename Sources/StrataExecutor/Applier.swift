@@ -320,8 +320,10 @@ extension Applier {
 
     /// An adopted resource whose create was cut short (the first call of a multi-call create
     /// landed: an internet gateway created but not attached) is brought to the desired state
-    /// with an update, exactly as a plan after a crash would.
+    /// with an update, exactly as a plan after a crash would; first the provider finishes what
+    /// a diff cannot see (a security group's default egress, a cluster still CREATING).
     func complete(_ found: LiveResource, _ desired: DesiredResource, _ provider: any ResourceProvider) async throws -> LiveResource {
+        let found = try await provider.settle(found, context) ?? found
         guard let schema = catalog[desired.type] else { return found }
         let diff = Differ.diff(desired: desired.attributes, live: found, schema: schema)
         switch diff.action {

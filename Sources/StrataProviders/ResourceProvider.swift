@@ -37,10 +37,13 @@ public protocol ResourceProvider: Sendable {
     /// and return nil.
     func identity(of attributes: [String: Value]) -> String?
 
-    /// For types AWS brings up asynchronously (a cluster `CREATING`, a NAT gateway `pending`):
-    /// when `live` is still on its way (a run killed during its create's wait left it so, and
-    /// the next plan found it), waits until it is usable, as `create` would have, and returns it
-    /// as it is then. Returns nil at once when it already is usable. A failed state throws.
+    /// Finishes what a create cut short left undone that a plan's diff cannot see: a resource
+    /// AWS is still bringing up (a cluster `CREATING`, a NAT gateway `pending`: waited until
+    /// usable, as `create` would have) or a multi-call create stopped after its first call (a
+    /// security group still holding AWS's default egress). Called on what a killed run left (a
+    /// dependency the plan leaves unchanged) and on what a retried create adopts. Returns the
+    /// resource as it is then, or nil at once when there was nothing to finish. A failed state
+    /// throws.
     func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource?
 }
 
