@@ -6,13 +6,14 @@ import Testing
 /// stack; a resource AWS refuses fails alone, its dependents are skipped, independent work
 /// completes, and the error shows the AWS code and request id. Faults hit every caller of a
 /// sandbox, so these tests run on an exclusive one, never on the shared one other tests use.
+/// Their time limits include waiting for it: the crash test holds the same one for minutes.
 @Suite(.serialized) struct ApplyFaultTests {
     /// The production stack (97 resources, every service strata talks to) with 30% of requests
     /// throttled and 5% answered 500 (half of those after the request ran), on a sandbox at time
     /// scale 0.001. Every create must land exactly once: a create without a client token
     /// (AllocateAddress, CreateKey, CreateRole, CreateQueue, PutRule) answered 500 may have
     /// happened, and resending it blindly makes two.
-    @Test(.timeLimit(.minutes(5))) func prodAppliesUnderThrottlingAndServerErrors() async throws {
+    @Test(.timeLimit(.minutes(10))) func prodAppliesUnderThrottlingAndServerErrors() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }
@@ -55,7 +56,7 @@ import Testing
     /// the request ran): the retry must adopt and finish what the first attempt made, never make
     /// a second one. Most of these calls take no client token (AllocateAddress, CreateKey,
     /// CreateRole, CreatePolicy, CreateQueue, PutRule, CreateSecurityGroup, CreateVpc, ...).
-    @Test(.timeLimit(.minutes(3))) func createsWhoseAnswerIsLostAreAdoptedNotMadeTwice() async throws {
+    @Test(.timeLimit(.minutes(10))) func createsWhoseAnswerIsLostAreAdoptedNotMadeTwice() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }

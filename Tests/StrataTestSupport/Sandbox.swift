@@ -47,16 +47,19 @@ public final class Sandbox: Sendable {
     ///
     /// `timeScale` multiplies AWS's durations on that server (`--time-scale`): 0.001 brings a
     /// whole prod apply (cluster 0.54 s) within seconds, for tests that apply it twenty times.
-    /// One server is started per scale asked for; all of them take turns under the same lock.
+    /// One server is started per scale asked for, each held by one test at a time (so a long
+    /// test at 0.001 does not hold up the ones at 0.01); with `STRATA_SANDBOX_URL` all take turns
+    /// on the one server.
     public func exclusive<T: Sendable>(timeScale: Double = 0.01, _ body: @Sendable (Sandbox) async throws -> T) async throws -> T {
-        await SandboxLock.instance.acquire()
+        let lock = SandboxLock.forServer(timeScale: SandboxLauncher.configuredURL == nil ? timeScale : 0)
+        await lock.acquire()
         do {
             let own = try await SandboxLauncher.instance.exclusiveSandbox(timeScale: timeScale, fallback: self)
             let value = try await body(own)
-            await SandboxLock.instance.release()
+            await lock.release()
             return value
         } catch {
-            await SandboxLock.instance.release()
+            await lock.release()
             throw error
         }
     }
@@ -246,7 +249,7 @@ private actor SandboxLauncher {
         return try await task.value
     }
 
-    private static var configuredURL: String? {
+    static var configuredURL: String? {
         ProcessInfo.processInfo.environment["STRATA_SANDBOX_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
@@ -393,7 +396,19 @@ private enum SandboxReaper {
 
 /// A FIFO async mutex, so sandbox-mutating tests take turns.
 private actor SandboxLock {
-    static let instance = SandboxLock()
+    nonisolated(unsafe) private static var locks: [Double: SandboxLock] = [:]
+    private static let guardLock = NSLock()
+
+    /// The lock of the exclusive server at this time scale.
+    static func forServer(timeScale: Double) -> SandboxLock {
+        guardLock.lock()
+        defer { guardLock.unlock() }
+        if let lock = locks[timeScale] { return lock }
+        let lock = SandboxLock()
+        locks[timeScale] = lock
+        return lock
+    }
+
     private var held = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
