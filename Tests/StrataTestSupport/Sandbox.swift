@@ -146,6 +146,9 @@ public final class Sandbox: Sendable {
             do {
                 let response = try await transport.send(health)
                 if response.status == 200 {
+                    // Another sandbox on the same port (started at the same moment by this or
+                    // another test process) answers too: ours lost the port and exits.
+                    if let launched, !launched.answered(response.body) { throw SandboxPortTaken() }
                     return Sandbox(url: url, hasControlEndpoints: true, transport: transport)
                 }
                 // Someone else's server (a bare moto) answers, just not our health check.
@@ -153,6 +156,8 @@ public final class Sandbox: Sendable {
                     return Sandbox(url: url, hasControlEndpoints: false, transport: transport)
                 }
                 lastProblem = "health answered HTTP \(response.status)"
+            } catch let error as SandboxPortTaken {
+                throw error
             } catch {
                 lastProblem = "\(error)"
             }
@@ -219,6 +224,9 @@ public struct SandboxFaults: Encodable, Sendable {
     }
 }
 
+/// Health was answered by a server other than the one just launched.
+struct SandboxPortTaken: Error {}
+
 /// A sandbox that could not be started or answered wrongly.
 public struct SandboxError: Error, CustomStringConvertible {
     public var description: String
@@ -265,13 +273,27 @@ private actor SandboxLauncher {
         guard FileManager.default.fileExists(atPath: script.path) else {
             throw SandboxError("no sandbox at \(script.path) and STRATA_SANDBOX_URL is not set")
         }
-        guard let port = freePort(in: 4750...4799) else { throw SandboxError("no free port in 4750-4799") }
-        let process = try SandboxProcess.launch(
-            arguments: ["python3", script.path, "--port", "\(port)", "--verify-signatures", "--time-scale", "\(timeScale)"],
-            in: root)
-        guard let url = URL(string: "http://127.0.0.1:\(port)") else { throw SandboxError("bad port \(port)") }
-        return try await Sandbox.connect(to: url, transport: transport, deadline: deadline, launched: process)
+        // Servers started at the same moment (the shared one and exclusive ones, or another
+        // test process's) can pick the same free port: the one that lost it is found out by the
+        // health check's pid and started again elsewhere.
+        for _ in 1...5 {
+            guard let port = freePort(in: 4750...4799) else { throw SandboxError("no free port in 4750-4799") }
+            let process = try SandboxProcess.launch(
+                arguments: ["python3", script.path, "--port", "\(port)", "--verify-signatures", "--time-scale", "\(timeScale)"],
+                in: root)
+            guard let url = URL(string: "http://127.0.0.1:\(port)") else { throw SandboxError("bad port \(port)") }
+            do {
+                return try await Sandbox.connect(to: url, transport: transport, deadline: deadline, launched: process)
+            } catch is SandboxPortTaken {
+                process.stop()
+            }
+        }
+        throw SandboxError("five sandboxes in a row lost their port to another one")
     }
+
+    /// Ports this process has handed to a sandbox: never picked twice.
+    nonisolated(unsafe) private static var claimed: Set<Int> = []
+    private static let claimedLock = NSLock()
 
     /// The repository root: this file is Tests/StrataTestSupport/Sandbox.swift.
     private static func repositoryRoot() -> URL {
@@ -279,8 +301,13 @@ private actor SandboxLauncher {
     }
 
     private static func freePort(in range: ClosedRange<Int>) -> Int? {
+        claimedLock.lock()
+        defer { claimedLock.unlock() }
         let ports = Array(range).shuffled()
-        for port in ports where canBind(port) { return port }
+        for port in ports where !claimed.contains(port) && canBind(port) {
+            claimed.insert(port)
+            return port
+        }
         return nil
     }
 
@@ -354,6 +381,23 @@ final class SandboxProcess: @unchecked Sendable {
         let launched = SandboxProcess(process: process, stdin: stdin, logURL: logURL)
         SandboxReaper.register(pid: process.processIdentifier)
         return launched
+    }
+
+    /// True when a health answer comes from the sandbox this supervisor runs (its pid's parent
+    /// is the supervisor), false when another server holds the port.
+    func answered(_ health: Data) -> Bool {
+        guard let object = try? JSONSerialization.jsonObject(with: health) as? [String: Any], let pid = object["pid"] as? Int,
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return true }  // no /proc (macOS) or an older sandbox: cannot tell, trust it
+        // pid (comm) state ppid ...: the fields after the command name, which may hold spaces.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 && Int32(fields[1]) == process.processIdentifier
+    }
+
+    /// Ends the supervisor (and with it the sandbox), when it lost its port.
+    func stop() {
+        if process.isRunning { process.terminate() }
     }
 
     /// The exit status once the supervisor has exited, nil while it runs.
