@@ -58,6 +58,7 @@ import Testing
             let first = try #require(reference.firstIndex { $0.kind == "resource.creating" }) + 1
             // Up to the last operation's end: after `apply.finished` the run only releases its lock.
             let last = try #require(reference.firstIndex { $0.kind == "apply.finished" })
+            let nats = reference.filter { $0.kind == "resource.created" && $0.type == "aws_nat_gateway" }.count
 
             let seed = ProcessInfo.processInfo.environment["STRATA_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64(UInt32.max))
             var generator = SplitMix64(seed: seed)
@@ -84,7 +85,7 @@ import Testing
                 // From the kill until the next run has planned, AWS's clock stands still (see above).
                 try await sandbox.freezeClock(true)
                 let lines = Self.parse((try? String(contentsOf: events, encoding: .utf8)) ?? "")
-                let inFlight = Self.phases(lines)
+                let inFlight = Self.phases(lines, nats: nats)
                 for phase in inFlight { phases[phase, default: 0] += 1 }
                 #expect(killed, "\(label): the run ended by itself before the kill")
 
@@ -142,7 +143,7 @@ import Testing
             guard plan.count == Self.points else { return }
             // The slices make these certain whatever the seed: a point that lands in none of the
             // long waits is a sign the range or the kill is wrong.
-            for phase in ["network and IAM", "NAT gateway", "cluster CREATING", "node group", "add-ons"] {
+            for phase in ["network and IAM", "NAT creation", "cluster CREATING", "node group", "add-ons"] {
                 #expect(phases[phase, default: 0] >= 1, "seed \(seed): no kill while \(phase) was in flight: \(summary)")
             }
             #expect(blockedChecks >= 5, "seed \(seed): only \(blockedChecks) kill points found the lease still held")
@@ -249,24 +250,33 @@ import Testing
     }
 
     /// What the killed run was doing: the phases of the operations started and not finished.
-    static func phases(_ lines: [EventLine]) -> [String] {
+    /// NAT creation is the stretch from the first address allocated to the last gateway
+    /// available (`nats` of them): a kill there leaves addresses without gateways, or gateways
+    /// pending, even between two operations.
+    static func phases(_ lines: [EventLine], nats: Int) -> [String] {
         var running: [String: String] = [:]
         var clusterStarted = false
+        var natStarted = false
+        var natsCreated = 0
         for line in lines {
             switch line.kind {
             case "resource.creating":
                 running[line.address] = line.type
                 if line.type == "aws_eks_cluster" { clusterStarted = true }
-            case "resource.created", "resource.failed": running[line.address] = nil
+                if ["aws_eip", "aws_nat_gateway"].contains(line.type) { natStarted = true }
+            case "resource.created", "resource.failed":
+                running[line.address] = nil
+                if line.type == "aws_nat_gateway" { natsCreated += 1 }
             default: break
             }
         }
         let names: [String: String] = [
-            "aws_nat_gateway": "NAT gateway", "aws_eks_cluster": "cluster CREATING", "aws_eks_node_group": "node group",
-            "aws_eks_addon": "add-ons", "kubernetes_manifest": "manifests",
+            "aws_eks_cluster": "cluster CREATING", "aws_eks_node_group": "node group", "aws_eks_addon": "add-ons",
+            "kubernetes_manifest": "manifests",
         ]
         var phases = Set(running.values.compactMap { names[$0] })
         if !clusterStarted { phases.insert("network and IAM") }
+        if natStarted && natsCreated < nats { phases.insert("NAT creation") }
         if phases.isEmpty { phases.insert(lines.contains { $0.kind == "apply.finished" } ? "finished, lock held" : "other") }
         return phases.sorted()
     }
