@@ -123,6 +123,9 @@ public final class AWSClient: Sendable {
     public func send(_ operation: AWSOperation) async throws -> AWSResponse {
         var attempt = 0
         var spent = 0
+        // Failures other than throttling: their limit counts only them. A call throttled three
+        // times (never run) and then answered 500 has failed once, not four times.
+        var transientFailures = 0
         while true {
             attempt += 1
             try await rateLimiter.acquire(service: operation.service.name, read: operation.isReadOnly)
@@ -141,8 +144,10 @@ public final class AWSClient: Sendable {
             } catch {
                 failure = error
             }
-            guard let reason = RetryPolicy.reason(for: failure),
-                attempt < configuration.retry.attempts(for: reason),
+            guard let reason = RetryPolicy.reason(for: failure) else { throw failure }
+            if reason != .throttled { transientFailures += 1 }
+            guard attempt < configuration.retry.maxAttempts,
+                (reason == .throttled ? attempt : transientFailures) < configuration.retry.attempts(for: reason),
                 RetryPolicy.mayRetry(reason, idempotent: operation.idempotent),
                 let cost = retryBudget.withdraw(for: reason)
             else { throw failure }

@@ -143,11 +143,12 @@ public struct Applier: Sendable {
         }
         let state = ApplyState(plan: plan, catalog: catalog, live: initial)
         let results = ResultLog()
+        let settling = Settling()
         let walk = Walk(nodes: steps, dependencies: edges, parallelism: parallelism)
         let outcome = await walk.run(
             { step in
                 guard let change = changes[step.address] else { return }
-                try await execute(step, change, state: state, results: results)
+                try await execute(step, change, changes: changes, state: state, results: results, settling: settling)
             },
             onSkip: { step, cause in
                 let change = changes[step.address]
@@ -189,7 +190,10 @@ public struct Applier: Sendable {
         }
     }
 
-    private func execute(_ step: Step, _ change: ResourceChange, state: ApplyState, results: ResultLog) async throws {
+    private func execute(
+        _ step: Step, _ change: ResourceChange, changes: [ResourceAddress: ResourceChange], state: ApplyState, results: ResultLog,
+        settling: Settling
+    ) async throws {
         guard let provider = providers[change.type] else {
             throw ExecutorError.missingProvider(type: change.type, address: change.address)
         }
@@ -205,6 +209,7 @@ public struct Applier: Sendable {
             switch step.phase {
             case .create:
                 events.emit(.resourceCreating, plane: plane, payload)
+                try await settleDependencies(of: change, changes, state: state, settling: settling)
                 let desired = try await state.desired(for: change.address)
                 let live = try await retryingTransient(step, change) { attempt in
                     // A create whose answer was a 5xx may have happened: look for it (by its
@@ -220,10 +225,13 @@ public struct Applier: Sendable {
                 payload["elapsedSeconds"] = elapsed()
                 events.emit(.resourceCreated, plane: plane, payload)
             case .update:
-                guard let current = change.live else { throw ExecutorError.missingLive(change.address) }
-                payload["id"] = current.id
+                guard let planned = change.live else { throw ExecutorError.missingLive(change.address) }
+                payload["id"] = planned.id
                 payload["changed"] = change.changedAttributes.joined(separator: ",")
                 events.emit(.resourceUpdating, plane: plane, payload)
+                try await settleDependencies(of: change, changes, state: state, settling: settling)
+                // AWS refuses to change what it is still creating (a node group CREATING).
+                let current = try await settled(planned, change.address, state: state, settling: settling) ?? planned
                 let desired = try await state.desired(for: change.address)
                 let live = try await retryingTransient(step, change) { _ in
                     try await provider.update(current, to: desired, changed: Set(change.changedAttributes), context)
@@ -284,10 +292,38 @@ extension Applier {
         }
     }
 
+    /// Waits for the dependencies the plan leaves alone but AWS is still bringing up: a run
+    /// killed while its create waited (cluster CREATING, NAT gateway pending) leaves them so,
+    /// and the next plan finds them, unchanged, while their dependents are still to create.
+    /// Creating a node group on a CREATING cluster fails; waiting is what the killed run did.
+    func settleDependencies(
+        of change: ResourceChange, _ changes: [ResourceAddress: ResourceChange], state: ApplyState, settling: Settling
+    ) async throws {
+        for dependency in change.dependencies {
+            guard let other = changes[dependency], other.action == .noop, let live = other.live else { continue }
+            _ = try await settled(live, dependency, state: state, settling: settling)
+        }
+    }
+
+    /// `live` once usable (nil when it already was), waited for once per apply however many
+    /// steps need it; the settled attributes (a cluster's endpoint and OIDC issuer, unknown while
+    /// CREATING) are what dependents resolve against.
+    func settled(_ live: LiveResource, _ address: ResourceAddress, state: ApplyState, settling: Settling) async throws -> LiveResource? {
+        guard let provider = providers[live.type] else { return nil }
+        let context = self.context
+        return try await settling.once(address) {
+            guard let settled = try await provider.settle(live, context) else { return nil }
+            await state.record(address, settled.attributes)
+            return settled
+        }
+    }
+
     /// An adopted resource whose create was cut short (the first call of a multi-call create
     /// landed: an internet gateway created but not attached) is brought to the desired state
-    /// with an update, exactly as a plan after a crash would.
+    /// with an update, exactly as a plan after a crash would; first the provider finishes what
+    /// a diff cannot see (a security group's default egress, a cluster still CREATING).
     func complete(_ found: LiveResource, _ desired: DesiredResource, _ provider: any ResourceProvider) async throws -> LiveResource {
+        let found = try await provider.settle(found, context) ?? found
         guard let schema = catalog[desired.type] else { return found }
         let diff = Differ.diff(desired: desired.attributes, live: found, schema: schema)
         switch diff.action {
@@ -307,6 +343,19 @@ extension Applier {
         if let tagged = live.first(where: { $0.address == desired.address }) { return tagged }
         guard let identity = provider.identity(of: desired.attributes) else { return nil }
         return live.first { $0.address == nil && $0.identity == identity }
+    }
+}
+
+/// One wait per resource for ``Applier/settled(_:_:state:settling:)``: concurrent steps that
+/// need the same cluster share its wait (and its failure).
+actor Settling {
+    private var waits: [ResourceAddress: Task<LiveResource?, any Error>] = [:]
+
+    func once(_ address: ResourceAddress, _ wait: @escaping @Sendable () async throws -> LiveResource?) async throws -> LiveResource? {
+        if let running = waits[address] { return try await running.value }
+        let task = Task { try await wait() }
+        waits[address] = task
+        return try await task.value
     }
 }
 

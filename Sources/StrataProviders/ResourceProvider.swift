@@ -36,8 +36,18 @@ public protocol ResourceProvider: Sendable {
     /// live. Nil when any identifying attribute is unknown. Taggable types match by address tag
     /// and return nil.
     func identity(of attributes: [String: Value]) -> String?
+
+    /// Finishes what a create cut short left undone that a plan's diff cannot see: a resource
+    /// AWS is still bringing up (a cluster `CREATING`, a NAT gateway `pending`: waited until
+    /// usable, as `create` would have) or a multi-call create stopped after its first call (a
+    /// security group still holding AWS's default egress). Called on what a killed run left (a
+    /// dependency the plan leaves unchanged) and on what a retried create adopts. Returns the
+    /// resource as it is then, or nil at once when there was nothing to finish. A failed state
+    /// throws.
+    func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource?
 }
 
 extension ResourceProvider {
     public func identity(of attributes: [String: Value]) -> String? { nil }
+    public func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? { nil }
 }

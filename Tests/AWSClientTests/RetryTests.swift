@@ -1,4 +1,5 @@
 import AWSClient
+import AWSSigner
 import Foundation
 import Testing
 
@@ -45,6 +46,30 @@ import Testing
         #expect(policy.attempts(for: .notConnected) == 4)
         #expect(RetryPolicy.none.attempts(for: .transient) == 1)
         #expect(RetryPolicy.none.attempts(for: .throttled) == 1)
+    }
+
+    /// Throttled sends were never run, so they do not use up a call's patience for 5xx: three
+    /// throttles then a 500 is one failure, retried (it failed the call at 30% throttling).
+    @Test func throttlesDoNotCountAgainstTheServerErrorLimit() async throws {
+        func ec2Error(_ status: Int, _ code: String) -> HTTPResponse {
+            HTTPResponse(
+                status: status, headers: [],
+                body: Data("<Response><Errors><Error><Code>\(code)</Code><Message>m</Message></Error></Errors><RequestID>r</RequestID></Response>".utf8))
+        }
+        let throttled = ec2Error(503, "RequestLimitExceeded")
+        let answers = AnswerQueue([
+            throttled, throttled, throttled, ec2Error(500, "InternalError"),
+            HTTPResponse(status: 200, headers: [], body: Data("<DescribeVpcsResponse><vpcSet/></DescribeVpcsResponse>".utf8)),
+        ])
+        let transport = RecordingTransport { _ in await answers.next() }
+        let client = AWSClient(
+            configuration: AWSClient.Configuration(
+                region: "us-east-1", credentials: { AWSCredentials(accessKeyID: "a", secretAccessKey: "s") },
+                endpoint: { _, _ in URL(string: "http://127.0.0.1:1")! }, transport: transport,
+                retry: RetryPolicy(maxAttempts: 10, maxTransientAttempts: 4, throttlingBase: .milliseconds(1), transientBase: .milliseconds(1)),
+                rateLimits: .unlimited))
+        let response = try await client.send(.query(.ec2, action: "DescribeVpcs"))
+        #expect(response.attempts == 5)
     }
 
     @Test func nonIdempotentCallsAreRetriedOnlyWhenAWSCannotHaveRunThem() {

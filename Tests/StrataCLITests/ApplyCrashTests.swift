@@ -6,84 +6,213 @@ import Glibc
 import StrataTestSupport
 import Testing
 
-/// Crash safety: `strata apply` SIGKILLed at 20 points of its run (after the 2nd, 4th, ... 40th
-/// event of its events file, so the points are deterministic in the run's progress), then applied
-/// again each time. Every time it must converge to exactly the stack (no duplicate VPC, subnet,
-/// role or policy; nothing untagged in the VPC; the plan after says no changes), and the killed
-/// run's lock must block a new run at once while its lease lasts and be taken over after it.
-/// The lease is 2 s here (`STRATA_LOCK_LEASE_SECONDS`) instead of 60.
-@Suite struct ApplyCrashTests {
+/// Crash safety on the production stack (97 resources): `strata apply` SIGKILLed at 20 random
+/// points spread over the whole run, then applied again each time. Every time it must converge
+/// to exactly the stack: the census equals an uninterrupted apply's (no second VPC, NAT gateway,
+/// address, key, cluster, node group or role), nothing untagged, and the plan after says no
+/// changes. Every fourth point (and the last) then destroys to nothing; the others reset the
+/// private sandbox instead: a stack proven identical to an uninterrupted apply's has that
+/// apply's destroy, and destroying is a third of a point's time. The killed run's lock must
+/// block a new run at once, naming the run, while its lease lasts (2 s here through
+/// `STRATA_LOCK_LEASE_SECONDS`, 60 by default), and be taken over only after it.
+///
+/// Where the kills land: an uninterrupted apply's events file gives the range (from its first
+/// `resource.creating` to its last operation's end); the range is cut in 20 equal slices and one
+/// point is drawn in each by a seeded generator, so the points cover the early network and IAM
+/// phase, NAT creation, the cluster's CREATING wait, the node group and add-ons whatever the
+/// seed. The seed is printed; `STRATA_CRASH_SEED=S` replays a run and `STRATA_CRASH_KILL_AFTER=K`
+/// runs only the point that kills after K events.
+///
+/// The sandbox runs at time scale 0.001 (a cluster takes 0.54 s) so twenty prod applies fit in
+/// minutes. At that pace everything a killed run left half-way would be finished before the next
+/// run looks, which on AWS it is not (a cluster takes ten minutes, the lease one): the sandbox's
+/// lifecycle clock is stopped from the kill until the next run has made its plan, so that run
+/// finds the cluster still CREATING and the NAT gateways still pending, as it would on AWS.
+@Suite(.serialized) struct ApplyCrashTests {
     static let leaseSeconds = 2.0
+    static let points = 20
 
-    @Test(.timeLimit(.minutes(5))) func killedAtTwentyPointsThenAppliedAgainConverges() async throws {
-        let sandbox = try await Sandbox.shared()
-        let copy = try StackCopy(of: "demo")
-        defer { copy.remove() }
-        let env = copy.environment(sandbox, ["STRATA_LOCK_LEASE_SECONDS": String(Self.leaseSeconds)])
-        let client = sandbox.client()
-        var blockedChecks = 0
-        for point in 0..<20 {
-            let killAfter = 2 + 2 * point
-            let events = copy.root.appendingPathComponent("events-\(point).jsonl")
-            let killed = try await StrataBinary.offPool { try Self.applyKilled(copy, env, events: events, afterEvents: killAfter) }
-            let lines = ((try? String(contentsOf: events, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    @Test(.timeLimit(.minutes(10))) func prodKilledAtTwentyRandomPointsConvergesEveryTime() async throws {
+        try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
+            try await sandbox.clearFaults()
+            try await sandbox.freezeClock(false)
+            let copy = try StackCopy(of: "prod")
+            defer { copy.remove() }
+            let env = copy.environment(
+                sandbox.environment, ["STRATA_LOCK_LEASE_SECONDS": String(Self.leaseSeconds), "STRATA_DELETE_DEADLINE_SECONDS": "60"])
+            let client = sandbox.client()
 
-            // The killed run's lease, if it held one, blocks a new run at once naming that run.
-            // (What the account holds decides: a kill between the release and its event leaves
-            // no lock though the events say otherwise.)
-            if killed, Self.leaseExpiry(lines) != nil, let runID = Self.runID(lines),
-                let expires = try await Self.heldLease(client, stack: copy.stack, runID: runID), expires.timeIntervalSinceNow > 1.0
-            {
-                let blocked = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
-                if Date() < expires {
-                    #expect(blocked.status == 1, "point \(point): a run while the lease lasts should fail")
-                    #expect(blocked.stderr.contains(runID), "point \(point): the error should name run \(runID): \(blocked.stderr)")
-                    blockedChecks += 1
+            // An uninterrupted apply: the range kills are drawn from, and the census every
+            // converged apply must equal.
+            let referenceEvents = copy.root.appendingPathComponent("reference.jsonl")
+            let full = try await StrataBinary.run(["apply", copy.path, "--auto-approve", "--events", referenceEvents.path], environment: env)
+            try #require(full.status == 0, "uninterrupted apply failed:\n\(full.stdout.suffix(3000))\n\(full.stderr)")
+            let expected = try await StackCensus.take(client, stack: copy.stack)
+            #expect(
+                expected.vpcs == 1 && expected.natGateways == 3 && expected.elasticIPs == 3 && expected.clusters == 1
+                    && expected.nodeGroups == 1 && expected.addons == 5 && expected.roles == 6 && expected.policies == 2
+                    && expected.kmsKeys == 1 && expected.subnets == 9 && expected.queues == 1 && expected.eventRules == 4,
+                "the uninterrupted apply is not the stack: \(expected)")
+            try await Self.destroy(copy, env, client, "after the uninterrupted apply")
+            let reference = Self.parse(try String(contentsOf: referenceEvents, encoding: .utf8)).filter { $0.kind != "lock.renewed" }
+            let first = try #require(reference.firstIndex { $0.kind == "resource.creating" }) + 1
+            // Up to the last operation's end: after `apply.finished` the run only releases its lock.
+            let last = try #require(reference.firstIndex { $0.kind == "apply.finished" })
+            let nats = reference.filter { $0.kind == "resource.created" && $0.type == "aws_nat_gateway" }.count
+
+            let seed = ProcessInfo.processInfo.environment["STRATA_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64(UInt32.max))
+            var generator = SplitMix64(seed: seed)
+            var plan: [Int] = []
+            for slice in 0..<Self.points {
+                let low = first + (last - first + 1) * slice / Self.points
+                let high = max(low, first + (last - first + 1) * (slice + 1) / Self.points - 1)
+                plan.append(Int.random(in: low...high, using: &generator))
+            }
+            if let only = ProcessInfo.processInfo.environment["STRATA_CRASH_KILL_AFTER"].flatMap(Int.init) { plan = [only] }
+            print("ApplyCrashTests: seed \(seed), kills after \(plan) of \(reference.count) events (replay: STRATA_CRASH_SEED=\(seed))")
+
+            var blockedChecks = 0
+            var takeovers = 0
+            var destroys = 0
+            var clock = Laps()
+            var phases: [String: Int] = [:]
+            for (point, killAfter) in plan.enumerated() {
+                let label = "seed \(seed), point \(point), killed after \(killAfter) events"
+                let events = copy.root.appendingPathComponent("killed-\(point).jsonl")
+                clock.lap("between points")
+                let killed = try await StrataBinary.offPool { try Self.applyKilled(copy, env, events: events, afterEvents: killAfter) }
+                clock.lap("killed runs")
+                // From the kill until the next run has planned, AWS's clock stands still (see above).
+                try await sandbox.freezeClock(true)
+                let lines = Self.parse((try? String(contentsOf: events, encoding: .utf8)) ?? "")
+                let inFlight = Self.phases(lines, nats: nats)
+                for phase in inFlight { phases[phase, default: 0] += 1 }
+                #expect(killed, "\(label): the run ended by itself before the kill")
+
+                // The killed run's lease, if the account still holds it, blocks a new run at once
+                // naming that run. (What the account holds decides: a kill between the release
+                // and its event leaves no lock though the events say otherwise.)
+                let runID = lines.first?.correlationId ?? ""
+                let lease = killed ? try await Self.heldLease(client, stack: copy.stack, runID: runID) : nil
+                if let lease, lease.timeIntervalSinceNow > 0.7 {
+                    let blocked = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
+                    if Date() < lease {
+                        #expect(blocked.status == 1, "\(label): a run while the lease lasts should fail")
+                        #expect(blocked.stderr.contains(runID), "\(label): the error should name run \(runID): \(blocked.stderr)")
+                        blockedChecks += 1
+                    }
+                }
+
+                clock.lap("lease checks")
+                let againEvents = copy.root.appendingPathComponent("again-\(point).jsonl")
+                let again = try await Self.applyAgain(copy, env, sandbox, events: againEvents)
+                #expect(
+                    again.status == 0,
+                    "\(label) (in flight: \(inFlight)): apply again failed:\n\(again.output.suffix(4000))")
+                if let lease {
+                    // Taken over, and only once the lease had run out.
+                    let acquired = Self.parse((try? String(contentsOf: againEvents, encoding: .utf8)) ?? "").first { $0.kind == "lock.acquired" }
+                    let at = acquired.flatMap { Self.timestamp($0.timestamp) }
+                    #expect(at.map { $0 >= lease.addingTimeInterval(-0.05) } == true, "\(label): lock taken at \(String(describing: at)), lease ran to \(lease)")
+                    takeovers += 1
+                }
+
+                clock.lap("re-applies (lease wait included)")
+                let census = try await StackCensus.take(client, stack: copy.stack)
+                let differences = census.differences(from: expected)
+                #expect(differences.isEmpty, "\(label) (in flight: \(inFlight)): not exactly the stack: \(differences)")
+                #expect(census.untaggedInVPC.isEmpty, "\(label): untagged in the VPC: \(census.untaggedInVPC)")
+                let planned = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
+                #expect(planned.status == 0, "\(label): the plan after apply has changes:\n\(planned.stdout.suffix(4000))\n\(planned.stderr)")
+                clock.lap("census and plan")
+                // The stack is now proven identical to an uninterrupted apply's, whose destroy is
+                // the same: every fourth point (and the last) destroys it, the others reset the
+                // private sandbox, which costs nothing (destroy is a third of a point's time).
+                if point % 4 == 0 || point == plan.count - 1 {
+                    try await Self.destroy(copy, env, client, label)
+                    destroys += 1
+                    clock.lap("destroy")
+                } else {
+                    try await sandbox.reset()
+                    clock.lap("reset")
                 }
             }
-
-            let again = try await StrataBinary.run(["apply", copy.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
-            #expect(again.status == 0, "point \(point) (killed after \(killAfter) events): apply again failed:\n\(again.stdout)\n\(again.stderr)")
-            let census = try await StackCensus.take(client, stack: copy.stack)
-            #expect(
-                census.vpcs == 1 && census.subnets == 4 && census.roles == 1 && census.policies == 1 && census.internetGateways == 1
-                    && census.routeTables == 1,
-                "point \(point): not exactly the stack: \(census)")
-            #expect(census.untaggedInVPC.isEmpty, "point \(point): untagged in the VPC: \(census.untaggedInVPC)")
-            let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
-            #expect(plan.status == 0, "point \(point): the plan after apply has changes:\n\(plan.stdout)")
-
-            let destroy = try await StrataBinary.run(["destroy", copy.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
-            #expect(destroy.status == 0, "point \(point): destroy failed:\n\(destroy.stdout)\n\(destroy.stderr)")
-            #expect(try await StackCensus.take(client, stack: copy.stack).isEmpty, "point \(point): destroy left resources")
+            let summary = phases.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            print("ApplyCrashTests: seed \(seed): kill points by what was in flight: \(summary); lease blocked \(blockedChecks), taken over \(takeovers); destroyed \(destroys) times")
+            print("ApplyCrashTests: time by step: \(clock)")
+            guard plan.count == Self.points else { return }
+            // The slices make these certain whatever the seed: a point that lands in none of the
+            // long waits is a sign the range or the kill is wrong.
+            for phase in ["network and IAM", "NAT creation", "cluster CREATING", "node group", "add-ons"] {
+                #expect(phases[phase, default: 0] >= 1, "seed \(seed): no kill while \(phase) was in flight: \(summary)")
+            }
+            #expect(blockedChecks >= 5, "seed \(seed): only \(blockedChecks) kill points found the lease still held")
         }
-        // Early points kill while the lock is held: the blocking check must have run.
-        #expect(blockedChecks >= 5, "only \(blockedChecks) kill points found the lease still held")
     }
 
-    /// Starts `strata apply`, SIGKILLs it once its events file has `afterEvents` lines. Returns
+    /// Destroys the copy and checks nothing tagged is left.
+    static func destroy(_ copy: StackCopy, _ env: [String: String], _ client: AWSClient, _ label: String) async throws {
+        let destroy = try await StrataBinary.run(["destroy", copy.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
+        #expect(destroy.status == 0, "\(label): destroy failed:\n\(destroy.stdout.suffix(3000))\n\(destroy.stderr)")
+        let after = try await StackCensus.take(client, stack: copy.stack)
+        try #require(after.isEmpty, "\(label): destroy left \(after)")
+    }
+
+    /// Starts `strata apply`, SIGKILLs it once its events file has `afterEvents` events (lease
+    /// renewals not counted). Returns
     /// false when the run ended by itself first.
     static func applyKilled(_ copy: StackCopy, _ env: [String: String], events: URL, afterEvents: Int) throws -> Bool {
-        let process = Process()
-        process.executableURL = StrataBinary.url
-        process.arguments = ["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        for (key, value) in env { environment[key] = value }
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning, Date() < deadline {
-            let count = ((try? String(contentsOf: events, encoding: .utf8)) ?? "").split(separator: "\n").count
-            if count >= afterEvents { break }
-            usleep(2_000)
+        let process = try start(["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, output: nil)
+        let counter = LineCounter(events)
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline, counter.count() < afterEvents {
+            usleep(1_000)
         }
         guard process.isRunning else { return false }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         return true
+    }
+
+    /// Applies again, and restarts the sandbox's clock once that run has planned (its
+    /// `apply.started`), or has ended without applying.
+    static func applyAgain(_ copy: StackCopy, _ env: [String: String], _ sandbox: Sandbox, events: URL) async throws -> (status: Int32, output: String) {
+        let output = copy.root.appendingPathComponent(events.lastPathComponent + ".out")
+        let process = try start(["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, output: output)
+        do {
+            let deadline = Date().addingTimeInterval(60)
+            while process.isRunning, Date() < deadline {
+                if let text = try? String(contentsOf: events, encoding: .utf8), text.contains("\"apply.started\"") { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await sandbox.freezeClock(false)
+        } catch {
+            try? await sandbox.freezeClock(false)
+            throw error
+        }
+        try await StrataBinary.offPool { process.waitUntilExit() }
+        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    }
+
+    static func start(_ arguments: [String], _ env: [String: String], output: URL?) throws -> Process {
+        let process = Process()
+        process.executableURL = StrataBinary.url
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["NO_COLOR"] = "1"
+        for (key, value) in env { environment[key] = value }
+        process.environment = environment
+        if let output {
+            FileManager.default.createFile(atPath: output.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: output)
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+        return process
     }
 
     /// The lease expiry of `runID`'s lock item on `stack`, nil when that run holds no lock.
@@ -97,26 +226,114 @@ import Testing
         return Date(timeIntervalSince1970: millis / 1000)
     }
 
-    static func parse(_ lines: [String]) -> [[String: Any]] {
-        lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    /// One line of an events file, the fields these tests read.
+    struct EventLine {
+        var kind: String
+        var address: String
+        var type: String
+        var correlationId: String
+        var timestamp: String
     }
 
-    static func runID(_ lines: [String]) -> String? {
-        parse(lines).first?["correlationId"] as? String
-    }
-
-    /// When the killed run's lease ends: the last acquired/renewed expiry, nil if it never held
-    /// the lock or released it.
-    static func leaseExpiry(_ lines: [String]) -> Date? {
-        var expires: Date?
-        for event in parse(lines) {
-            let kind = event["kind"] as? String
-            let payload = event["payload"] as? [String: String] ?? [:]
-            if kind == "lock.acquired" || kind == "lock.renewed", let text = payload["expires"] {
-                expires = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
-            }
-            if kind == "lock.released" { expires = nil }
+    static func parse(_ text: String) -> [EventLine] {
+        text.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            let payload = object["payload"] as? [String: String] ?? [:]
+            return EventLine(
+                kind: object["kind"] as? String ?? "", address: payload["address"] ?? "", type: payload["type"] ?? "",
+                correlationId: object["correlationId"] as? String ?? "", timestamp: object["timestamp"] as? String ?? "")
         }
-        return expires
+    }
+
+    static func timestamp(_ text: String) -> Date? {
+        try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
+    }
+
+    /// What the killed run was doing: the phases of the operations started and not finished.
+    /// NAT creation is the stretch from the first address allocated to the last gateway
+    /// available (`nats` of them): a kill there leaves addresses without gateways, or gateways
+    /// pending, even between two operations.
+    static func phases(_ lines: [EventLine], nats: Int) -> [String] {
+        var running: [String: String] = [:]
+        var clusterStarted = false
+        var natStarted = false
+        var natsCreated = 0
+        for line in lines {
+            switch line.kind {
+            case "resource.creating":
+                running[line.address] = line.type
+                if line.type == "aws_eks_cluster" { clusterStarted = true }
+                if ["aws_eip", "aws_nat_gateway"].contains(line.type) { natStarted = true }
+            case "resource.created", "resource.failed":
+                running[line.address] = nil
+                if line.type == "aws_nat_gateway" { natsCreated += 1 }
+            default: break
+            }
+        }
+        let names: [String: String] = [
+            "aws_eks_cluster": "cluster CREATING", "aws_eks_node_group": "node group", "aws_eks_addon": "add-ons",
+            "kubernetes_manifest": "manifests",
+        ]
+        var phases = Set(running.values.compactMap { names[$0] })
+        if !clusterStarted { phases.insert("network and IAM") }
+        if natStarted && natsCreated < nats { phases.insert("NAT creation") }
+        if phases.isEmpty { phases.insert(lines.contains { $0.kind == "apply.finished" } ? "finished, lock held" : "other") }
+        return phases.sorted()
+    }
+}
+
+/// Counts the events in a file that another process appends to, reading only what is new.
+/// Lease renewals are not counted: how many a run emits depends on how long it took, and the
+/// kill points are positions in the run's progress.
+final class LineCounter {
+    private let url: URL
+    private var handle: FileHandle?
+    private var partial = Data()
+    private var lines = 0
+
+    init(_ url: URL) { self.url = url }
+
+    func count() -> Int {
+        if handle == nil { handle = try? FileHandle(forReadingFrom: url) }
+        guard let data = try? handle?.readToEnd(), !data.isEmpty else { return lines }
+        partial.append(data)
+        while let end = partial.firstIndex(of: 0x0A) {
+            let line = partial[partial.startIndex..<end]
+            if !String(decoding: line, as: UTF8.self).contains("\"lock.renewed\"") { lines += 1 }
+            partial.removeSubrange(partial.startIndex...end)
+        }
+        return lines
+    }
+
+    deinit { try? handle?.close() }
+}
+
+/// Where a long test's time goes, by step (for its log: the crash test must stay CI-sized).
+struct Laps: CustomStringConvertible {
+    private var last = ContinuousClock.now
+    private var totals: [String: Duration] = [:]
+
+    mutating func lap(_ step: String) {
+        let now = ContinuousClock.now
+        totals[step, default: .zero] += now - last
+        last = now
+    }
+
+    var description: String {
+        let all = totals.values.reduce(Duration.zero, +)
+        return totals.sorted { $0.value > $1.value }.map { "\($0.key) \(Int(($0.value / all * 100).rounded()))%" }.joined(separator: ", ")
+    }
+}
+
+/// A small seeded generator (SplitMix64), so a seed replays the same kill points.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

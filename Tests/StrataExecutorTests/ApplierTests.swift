@@ -49,6 +49,8 @@ import Testing
         }
         func record(_ desired: DesiredResource) { created.append(desired) }
         func deleted(_ id: String) { deletions.append(id) }
+        var settles: [String] = []
+        func settled(_ id: String) { settles.append(id) }
     }
 
     static func context() async throws -> ProviderContext {
@@ -124,6 +126,50 @@ import Testing
         // Before the VPC exists, a subnet cannot be resolved: it says which attribute is missing.
         let empty = ApplyState(plan: plan, catalog: ResourceCatalog.all, live: [:])
         await #expect(throws: ExecutorError.self) { try await empty.desired(for: subnets[0]) }
+    }
+
+    /// The VPC as a run killed during its create's wait would leave it: existing (so the plan
+    /// leaves it alone) but not usable yet. Settling it gives it its final id.
+    final class UnsettledVPCProvider: ResourceProvider, @unchecked Sendable {
+        let type = "aws_vpc"
+        let book: Book
+        init(book: Book) { self.book = book }
+        func discover(_ context: ProviderContext) async throws -> [LiveResource] { [] }
+        func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
+            throw ExecutorError.missingLive(desired.address)
+        }
+        func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource { live }
+        func delete(_ live: LiveResource, _ context: ProviderContext) async throws {}
+        func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? {
+            await book.settled(live.id)
+            var settled = live
+            settled.attributes["id"] = .string("vpc-settled")
+            return settled
+        }
+    }
+
+    /// A dependency found mid-lifecycle (a cluster CREATING after a crash) is waited for before
+    /// its dependents are created, once however many need it, and they use what it settled to.
+    @Test func aDependencyStillComingUpIsSettledOnceBeforeItsDependents() async throws {
+        var plan = try Self.demoPlan()
+        let index = try #require(plan.changes.firstIndex { $0.type == "aws_vpc" })
+        let vpc = plan.changes[index]
+        plan.changes[index] = ResourceChange(
+            address: vpc.address, type: vpc.type, plane: vpc.plane, action: .noop, before: ["id": .string("vpc-pending")],
+            after: vpc.after, live: LiveResource(type: vpc.type, address: vpc.address, id: "vpc-pending", attributes: ["id": .string("vpc-pending")]),
+            dependencies: vpc.dependencies)
+        let book = Book()
+        var providers = Dictionary(
+            uniqueKeysWithValues: Set(plan.changes.map(\.type)).map { ($0, MemoryProvider(type: $0, book: book) as any ResourceProvider) })
+        providers["aws_vpc"] = UnsettledVPCProvider(book: book)
+        let applier = Applier(
+            context: try await Self.context(), events: EventEmitter(runID: "r2", sink: CollectingEventSink()), providers: providers)
+        let report = await applier.apply(plan)
+        #expect(report.succeeded, "\(report.summary)")
+        #expect(await book.settles == ["vpc-pending"], "settled once for every dependent")
+        let subnets = await book.created.filter { $0.type == "aws_subnet" }
+        #expect(subnets.count == 4)
+        #expect(subnets.allSatisfy { $0.attributes["vpc_id"] == .string("vpc-settled") }, "\(subnets.map { $0.attributes["vpc_id"] })")
     }
 
     static func change(

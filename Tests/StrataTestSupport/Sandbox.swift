@@ -44,15 +44,22 @@ public final class Sandbox: Sendable {
     /// that resets, injects faults, or reads the request log. It is a second server, started on
     /// first use, so the tests running on the shared one lose nothing. (With `STRATA_SANDBOX_URL`
     /// set there is no second server: the body gets the configured one, and only takes turns.)
-    public func exclusive<T: Sendable>(_ body: @Sendable (Sandbox) async throws -> T) async throws -> T {
-        await SandboxLock.instance.acquire()
+    ///
+    /// `timeScale` multiplies AWS's durations on that server (`--time-scale`): 0.001 brings a
+    /// whole prod apply (cluster 0.54 s) within seconds, for tests that apply it twenty times.
+    /// One server is started per scale asked for, each held by one test at a time (so a long
+    /// test at 0.001 does not hold up the ones at 0.01); with `STRATA_SANDBOX_URL` all take turns
+    /// on the one server.
+    public func exclusive<T: Sendable>(timeScale: Double = 0.01, _ body: @Sendable (Sandbox) async throws -> T) async throws -> T {
+        let lock = SandboxLock.forServer(timeScale: SandboxLauncher.configuredURL == nil ? timeScale : 0)
+        await lock.acquire()
         do {
-            let own = try await SandboxLauncher.instance.exclusiveSandbox(fallback: self)
+            let own = try await SandboxLauncher.instance.exclusiveSandbox(timeScale: timeScale, fallback: self)
             let value = try await body(own)
-            await SandboxLock.instance.release()
+            await lock.release()
             return value
         } catch {
-            await SandboxLock.instance.release()
+            await lock.release()
             throw error
         }
     }
@@ -106,6 +113,12 @@ public final class Sandbox: Sendable {
         try await control("DELETE", "/_sandbox/faults")
     }
 
+    /// Stops (true) or restarts (false) the lifecycle clock: while stopped, a cluster CREATING
+    /// or a NAT gateway pending stays so, as on AWS where they take minutes.
+    public func freezeClock(_ frozen: Bool) async throws {
+        try await control("POST", "/_sandbox/clock", body: Data(#"{"freeze": \#(frozen)}"#.utf8))
+    }
+
     @discardableResult
     private func control(_ method: String, _ path: String, body: Data = Data()) async throws -> Data {
         guard hasControlEndpoints else {
@@ -133,6 +146,9 @@ public final class Sandbox: Sendable {
             do {
                 let response = try await transport.send(health)
                 if response.status == 200 {
+                    // Another sandbox on the same port (started at the same moment by this or
+                    // another test process) answers too: ours lost the port and exits.
+                    if let launched, !launched.answered(response.body) { throw SandboxPortTaken() }
                     return Sandbox(url: url, hasControlEndpoints: true, transport: transport)
                 }
                 // Someone else's server (a bare moto) answers, just not our health check.
@@ -140,6 +156,8 @@ public final class Sandbox: Sendable {
                     return Sandbox(url: url, hasControlEndpoints: false, transport: transport)
                 }
                 lastProblem = "health answered HTTP \(response.status)"
+            } catch let error as SandboxPortTaken {
+                throw error
             } catch {
                 lastProblem = "\(error)"
             }
@@ -176,6 +194,9 @@ public struct SandboxFaults: Encodable, Sendable {
     /// Probability of answering with a 5xx (``errorStatus``, 500 or 503).
     public var errorRate: Double?
     public var errorStatus: Int?
+    /// When true, a request chosen to fail is run first and then answered with the 5xx: a write
+    /// AWS committed though its caller hears an error.
+    public var errorAfter: Bool?
     /// Probability of dropping the connection without an answer.
     public var dropRate: Double?
     /// At most this many requests are faulted.
@@ -184,7 +205,8 @@ public struct SandboxFaults: Encodable, Sendable {
 
     public init(
         service: String? = nil, action: String? = nil, latencyMs: Int? = nil, throttleRate: Double? = nil,
-        errorRate: Double? = nil, errorStatus: Int? = nil, dropRate: Double? = nil, count: Int? = nil, seed: Int? = nil
+        errorRate: Double? = nil, errorStatus: Int? = nil, errorAfter: Bool? = nil, dropRate: Double? = nil, count: Int? = nil,
+        seed: Int? = nil
     ) {
         self.service = service
         self.action = action
@@ -192,6 +214,7 @@ public struct SandboxFaults: Encodable, Sendable {
         self.throttleRate = throttleRate
         self.errorRate = errorRate
         self.errorStatus = errorStatus
+        self.errorAfter = errorAfter
         self.dropRate = dropRate
         self.count = count
         self.seed = seed
@@ -203,9 +226,13 @@ public struct SandboxFaults: Encodable, Sendable {
         case throttleRate = "throttle_rate"
         case errorRate = "error_rate"
         case errorStatus = "error_status"
+        case errorAfter = "error_after"
         case dropRate = "drop_rate"
     }
 }
+
+/// Health was answered by a server other than the one just launched.
+struct SandboxPortTaken: Error {}
 
 /// A sandbox that could not be started or answered wrongly.
 public struct SandboxError: Error, CustomStringConvertible {
@@ -218,7 +245,7 @@ private actor SandboxLauncher {
     static let instance = SandboxLauncher()
     private var started: Task<Sandbox, any Error>?
 
-    private var exclusiveStarted: Task<Sandbox, any Error>?
+    private var exclusiveStarted: [Double: Task<Sandbox, any Error>] = [:]
 
     func sandbox() async throws -> Sandbox {
         if let started { return try await started.value }
@@ -227,21 +254,21 @@ private actor SandboxLauncher {
         return try await task.value
     }
 
-    /// The second server that ``Sandbox/exclusive(_:)`` hands out; `fallback` when a configured
-    /// sandbox is in use.
-    func exclusiveSandbox(fallback: Sandbox) async throws -> Sandbox {
+    /// The second server that ``Sandbox/exclusive(timeScale:_:)`` hands out (one per time
+    /// scale); `fallback` when a configured sandbox is in use.
+    func exclusiveSandbox(timeScale: Double, fallback: Sandbox) async throws -> Sandbox {
         if Self.configuredURL != nil { return fallback }
-        if let exclusiveStarted { return try await exclusiveStarted.value }
-        let task = Task { try await Self.start(useConfigured: false) }
-        exclusiveStarted = task
+        if let started = exclusiveStarted[timeScale] { return try await started.value }
+        let task = Task { try await Self.start(useConfigured: false, timeScale: timeScale) }
+        exclusiveStarted[timeScale] = task
         return try await task.value
     }
 
-    private static var configuredURL: String? {
+    static var configuredURL: String? {
         ProcessInfo.processInfo.environment["STRATA_SANDBOX_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    private static func start(useConfigured: Bool) async throws -> Sandbox {
+    private static func start(useConfigured: Bool, timeScale: Double = 0.01) async throws -> Sandbox {
         let transport = CurlTransport()
         let deadline = ContinuousClock.now + .seconds(90)
         if useConfigured, let configured = configuredURL {
@@ -253,13 +280,27 @@ private actor SandboxLauncher {
         guard FileManager.default.fileExists(atPath: script.path) else {
             throw SandboxError("no sandbox at \(script.path) and STRATA_SANDBOX_URL is not set")
         }
-        guard let port = freePort(in: 4750...4799) else { throw SandboxError("no free port in 4750-4799") }
-        let process = try SandboxProcess.launch(
-            arguments: ["python3", script.path, "--port", "\(port)", "--verify-signatures", "--time-scale", "0.01"],
-            in: root)
-        guard let url = URL(string: "http://127.0.0.1:\(port)") else { throw SandboxError("bad port \(port)") }
-        return try await Sandbox.connect(to: url, transport: transport, deadline: deadline, launched: process)
+        // Servers started at the same moment (the shared one and exclusive ones, or another
+        // test process's) can pick the same free port: the one that lost it is found out by the
+        // health check's pid and started again elsewhere.
+        for _ in 1...5 {
+            guard let port = freePort(in: 4750...4799) else { throw SandboxError("no free port in 4750-4799") }
+            let process = try SandboxProcess.launch(
+                arguments: ["python3", script.path, "--port", "\(port)", "--verify-signatures", "--time-scale", "\(timeScale)"],
+                in: root)
+            guard let url = URL(string: "http://127.0.0.1:\(port)") else { throw SandboxError("bad port \(port)") }
+            do {
+                return try await Sandbox.connect(to: url, transport: transport, deadline: deadline, launched: process)
+            } catch is SandboxPortTaken {
+                process.stop()
+            }
+        }
+        throw SandboxError("five sandboxes in a row lost their port to another one")
     }
+
+    /// Ports this process has handed to a sandbox: never picked twice.
+    nonisolated(unsafe) private static var claimed: Set<Int> = []
+    private static let claimedLock = NSLock()
 
     /// The repository root: this file is Tests/StrataTestSupport/Sandbox.swift.
     private static func repositoryRoot() -> URL {
@@ -267,8 +308,13 @@ private actor SandboxLauncher {
     }
 
     private static func freePort(in range: ClosedRange<Int>) -> Int? {
+        claimedLock.lock()
+        defer { claimedLock.unlock() }
         let ports = Array(range).shuffled()
-        for port in ports where canBind(port) { return port }
+        for port in ports where !claimed.contains(port) && canBind(port) {
+            claimed.insert(port)
+            return port
+        }
         return nil
     }
 
@@ -344,6 +390,23 @@ final class SandboxProcess: @unchecked Sendable {
         return launched
     }
 
+    /// True when a health answer comes from the sandbox this supervisor runs (its pid's parent
+    /// is the supervisor), false when another server holds the port.
+    func answered(_ health: Data) -> Bool {
+        guard let object = try? JSONSerialization.jsonObject(with: health) as? [String: Any], let pid = object["pid"] as? Int,
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return true }  // no /proc (macOS) or an older sandbox: cannot tell, trust it
+        // pid (comm) state ppid ...: the fields after the command name, which may hold spaces.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 && Int32(fields[1]) == process.processIdentifier
+    }
+
+    /// Ends the supervisor (and with it the sandbox), when it lost its port.
+    func stop() {
+        if process.isRunning { process.terminate() }
+    }
+
     /// The exit status once the supervisor has exited, nil while it runs.
     func exitStatus() -> Int32? {
         process.isRunning ? nil : process.terminationStatus
@@ -384,7 +447,19 @@ private enum SandboxReaper {
 
 /// A FIFO async mutex, so sandbox-mutating tests take turns.
 private actor SandboxLock {
-    static let instance = SandboxLock()
+    nonisolated(unsafe) private static var locks: [Double: SandboxLock] = [:]
+    private static let guardLock = NSLock()
+
+    /// The lock of the exclusive server at this time scale.
+    static func forServer(timeScale: Double) -> SandboxLock {
+        guardLock.lock()
+        defer { guardLock.unlock() }
+        if let lock = locks[timeScale] { return lock }
+        let lock = SandboxLock()
+        locks[timeScale] = lock
+        return lock
+    }
+
     private var held = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 

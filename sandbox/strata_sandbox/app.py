@@ -385,14 +385,23 @@ class Sandbox:
             return self._error(info, code, "Rate exceeded", status, request_id), None
         if decision.fault == "drop":
             raise DropConnection()
+        if decision.fault == "error" and not decision.after:
+            return self._server_error(info, decision.status, request_id), None
+        response, account = self._dispatch(environ, body, info, region, request_id)
         if decision.fault == "error":
-            svc = protocols.SERVICES[info.service]
-            if decision.status == 500:
-                (code, status), message = svc.server_error, "We encountered an internal error. Please try again."
-            else:
-                (code, status), message = svc.unavailable, "Service is unavailable. Please try again."
-            return self._error(info, code, message, status, request_id), None
+            # error_after: the request ran (a write took effect); its caller hears a 5xx all the same.
+            return self._server_error(info, decision.status, request_id), account
+        return response, account
 
+    def _server_error(self, info, status_code: int, request_id: str) -> Response:
+        svc = protocols.SERVICES[info.service]
+        if status_code == 500:
+            (code, status), message = svc.server_error, "We encountered an internal error. Please try again."
+        else:
+            (code, status), message = svc.unavailable, "Service is unavailable. Please try again."
+        return self._error(info, code, message, status, request_id)
+
+    def _dispatch(self, environ, body, info, region, request_id) -> tuple[Response, Optional[str]]:
         with self.lock:
             # moto's account lookup walks its backends: not while a reset rebuilds them.
             account = self._account(info.access_key_id, environ)

@@ -4,7 +4,9 @@ A rule ``{service?, action?, latency_ms?, throttle_rate?, error_rate?, error_sta
 count?, seed?}`` matches a request when its service and action match (absent = any). Matching
 rules add their latency; then each may throttle (probability ``throttle_rate``), fail
 (``error_rate``, status ``error_status`` 500 or 503) or drop the connection without an answer
-(``drop_rate``). ``count`` limits how many requests a rule may fault; ``seed``
+(``drop_rate``). With ``error_after`` true, a request chosen to fail is run first and then
+answered with the 5xx, as when AWS committed a write but its answer was lost: a create without a
+client token that its caller resends blindly makes two. ``count`` limits how many requests a rule may fault; ``seed``
 makes the coin flips reproducible.
 """
 
@@ -15,8 +17,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Optional
 
-_FIELDS = {"service", "action", "latency_ms", "throttle_rate", "error_rate", "error_status", "drop_rate", "count",
-           "seed"}
+_FIELDS = {"service", "action", "latency_ms", "throttle_rate", "error_rate", "error_status", "error_after", "drop_rate",
+           "count", "seed"}
 
 
 class RuleError(ValueError):
@@ -31,6 +33,7 @@ class Rule:
     throttle_rate: float = 0.0
     error_rate: float = 0.0
     error_status: int = 500
+    error_after: bool = False
     drop_rate: float = 0.0
     count: Optional[int] = None
     seed: Optional[int] = None
@@ -52,6 +55,7 @@ class Rule:
             throttle_rate=float(raw.get("throttle_rate", 0) or 0),
             error_rate=float(raw.get("error_rate", 0) or 0),
             error_status=int(raw.get("error_status", 500) or 500),
+            error_after=bool(raw.get("error_after", False)),
             drop_rate=float(raw.get("drop_rate", 0) or 0),
             count=None if raw.get("count") is None else int(raw["count"]),
             seed=None if raw.get("seed") is None else int(raw["seed"]),
@@ -78,7 +82,7 @@ class Rule:
         return {
             "service": self.service, "action": self.action, "latency_ms": self.latency_ms,
             "throttle_rate": self.throttle_rate, "error_rate": self.error_rate,
-            "error_status": self.error_status, "drop_rate": self.drop_rate, "count": self.count, "seed": self.seed,
+            "error_status": self.error_status, "error_after": self.error_after, "drop_rate": self.drop_rate, "count": self.count, "seed": self.seed,
             "matched": self.matched, "faulted": self.faulted,
         }
 
@@ -88,6 +92,7 @@ class Decision:
     latency_s: float = 0.0
     fault: Optional[str] = None  # "throttle" | "error" | "drop"
     status: int = 0
+    after: bool = False  # an "error" answered after the request ran
 
 
 class Faults:
@@ -132,7 +137,7 @@ class Faults:
                 if rule.throttle_rate and rule.rng.random() < rule.throttle_rate:
                     d.fault, rule.faulted = "throttle", rule.faulted + 1
                 elif rule.error_rate and rule.rng.random() < rule.error_rate:
-                    d.fault, d.status, rule.faulted = "error", rule.error_status, rule.faulted + 1
+                    d.fault, d.status, d.after, rule.faulted = "error", rule.error_status, rule.error_after, rule.faulted + 1
                 elif rule.drop_rate and rule.rng.random() < rule.drop_rate:
                     d.fault, rule.faulted = "drop", rule.faulted + 1
         return d

@@ -133,6 +133,16 @@ struct EKSAddonProvider: ResourceProvider {
         if !identities.isEmpty { body["podIdentityAssociations"] = .array(identities) }
     }
 
+    /// An add-on still CREATING (or UPDATING) when discovered. Its attributes carry no status
+    /// (the schema has none), so this asks EKS once.
+    func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? {
+        guard let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("addon_name"),
+            let addon = try await EKS(context.client).describeAddon(cluster: cluster, name: name),
+            let status = addon["status"]?.stringValue, ["CREATING", "UPDATING"].contains(status)
+        else { return nil }
+        return try await waitActive(cluster, name, context, what: "EKS add-on \(cluster)/\(name) to be ACTIVE (found \(status))")
+    }
+
     private func waitActive(_ cluster: String, _ name: String, _ context: ProviderContext, what: String) async throws -> LiveResource {
         let eks = EKS(context.client)
         let stack = context.stack

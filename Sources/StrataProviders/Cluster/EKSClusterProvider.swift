@@ -37,6 +37,17 @@ struct EKSClusterProvider: ResourceProvider {
         return try await waitActive(name, context, what: "EKS cluster \(name) to be ACTIVE", deadline: Self.createDeadline)
     }
 
+    /// A cluster still CREATING (or UPDATING) when discovered, which a killed run left waiting:
+    /// node groups, add-ons, access entries and manifests need it ACTIVE first.
+    func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? {
+        guard let status = live.attributes.string("status"), Self.settling.contains(status) else { return nil }
+        return try await waitActive(
+            live.id, context, what: "EKS cluster \(live.id) to be ACTIVE (found \(status))", deadline: Self.updateDeadline)
+    }
+
+    /// States EKS moves out of by itself.
+    static let settling: Set<String> = ["CREATING", "UPDATING", "PENDING"]
+
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
         let eks = EKS(context.client)
         let name = live.id

@@ -138,6 +138,16 @@ struct EKSNodeGroupProvider: ResourceProvider {
         return liveResource(described, stack: context.stack)
     }
 
+    /// A node group still CREATING (or UPDATING) when discovered: add-ons scheduled on it, and
+    /// its own updates, wait until it is ACTIVE.
+    func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? {
+        guard let status = live.attributes.string("status"), ["CREATING", "UPDATING"].contains(status),
+            let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("node_group_name")
+        else { return nil }
+        return try await waitActive(
+            cluster, name, context, what: "EKS node group \(cluster)/\(name) to be ACTIVE (found \(status))", deadline: Self.updateDeadline)
+    }
+
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let eks = EKS(context.client)
         guard let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("node_group_name") else { return }

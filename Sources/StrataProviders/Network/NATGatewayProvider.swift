@@ -55,7 +55,20 @@ struct NATGatewayProvider: ResourceProvider {
             throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from CreateNatGateway's answer")
         }
         await ec2.invalidate("DescribeNatGateways")
-        let gateway: XMLNode = try await Waiter(policy: context.waits).wait(for: "NAT gateway \(id) to become available", deadline: Self.deadline) {
+        let gateway = try await waitAvailable(id, ec2, context, what: "NAT gateway \(id) to become available")
+        return live(gateway) ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
+    }
+
+    /// A gateway still `pending` when discovered (its create's wait was cut short): the routes
+    /// through it wait until it is available. Discovery keeps no state, so this asks EC2 once.
+    func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? {
+        let ec2 = EC2(context)
+        guard let gateway = try await describe(live.id, ec2), gateway.child("state")?.text == "pending" else { return nil }
+        return self.live(try await waitAvailable(live.id, ec2, context, what: "NAT gateway \(live.id) to become available (found pending)"))
+    }
+
+    private func waitAvailable(_ id: String, _ ec2: EC2, _ context: ProviderContext, what: String) async throws -> XMLNode {
+        try await Waiter(policy: context.waits).wait(for: what, deadline: Self.deadline) {
             guard let gateway = try await describe(id, ec2) else { return nil }
             switch gateway.child("state")?.text {
             case "available": return gateway
@@ -67,7 +80,6 @@ struct NATGatewayProvider: ResourceProvider {
             default: return nil
             }
         }
-        return live(gateway) ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
     }
 
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {

@@ -74,10 +74,9 @@ struct SecurityGroupProvider: ResourceProvider {
         }
         await AtomicRule.invalidate(ec2)
         // AWS's allow-all egress goes first (gone already on a re-run: fine); then the inline
-        // rules. A crash in between shows as `egress`/`ingress` updates on the next plan.
-        let allowAll = AtomicRule(egress: true, ipProtocol: "-1", fromPort: -1, toPort: -1, peer: .cidr("0.0.0.0/0"))
+        // rules. A crash in between: see settle.
         // Every group is a VPC group since EC2-Classic retired (no vpc_id: the default VPC).
-        try await AtomicRule.revoke([allowAll], group: id, egress: true, ec2)
+        try await AtomicRule.revoke([Self.allowAll], group: id, egress: true, ec2)
         let ruleTags = desired.tags
         for egress in [false, true] {
             let rules = AtomicRule.rules(ofBlocks: desired.attributes[egress ? "egress" : "ingress"], egress: egress, group: id)
@@ -85,6 +84,28 @@ struct SecurityGroupProvider: ResourceProvider {
         }
         return try await refreshed(id, context)
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
+    }
+
+    /// The egress rule AWS gives every new group.
+    static let allowAll = AtomicRule(egress: true, ipProtocol: "-1", fromPort: -1, toPort: -1, peer: .cidr("0.0.0.0/0"))
+
+    /// A group whose create was cut short after CreateSecurityGroup (the run killed, or the
+    /// answer lost to a 5xx and the group adopted by the retry) still has AWS's allow-all egress,
+    /// which nothing else would remove: the group's `egress` is not planned when the stack
+    /// leaves it to separate rule resources, so the group would stay open to the world. Revoked
+    /// here. Rules strata authorized carry the stack's tags; AWS's own has none.
+    func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? {
+        let ec2 = EC2(context)
+        let rules = try await ec2.describe(
+            "DescribeSecurityGroupRules", set: "securityGroupRuleSet", QueryValue.filters([(name: "group-id", values: [live.id])]))
+        let leftOpen = rules.contains {
+            $0.child("groupId")?.text == live.id && EC2.tags(of: $0)[ProviderContext.stackTag] == nil
+                && AtomicRule.rule(ofRuleItem: $0)?.key == Self.allowAll.key
+        }
+        guard leftOpen else { return nil }
+        try await AtomicRule.revoke([Self.allowAll], group: live.id, egress: true, ec2)
+        await AtomicRule.invalidate(ec2)
+        return try await refreshed(live.id, context)
     }
 
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {

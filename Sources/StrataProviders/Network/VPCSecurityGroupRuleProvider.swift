@@ -83,11 +83,19 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
             let answer = try await AtomicRule.authorize([rule], group: group, egress: egress, tags: desired.tags, ec2)
             id = answer?.child("securityGroupRuleSet")?.items.first?.child("securityGroupRuleId")?.text
         } catch let error as AWSError where error.code == "InvalidPermission.Duplicate" {
-            // The rule exists: an earlier run authorized it before crashing (or it is untagged).
-            // Adopt it by giving it this rule's tags.
+            // The rule exists: an earlier run authorized it before crashing, or it is AWS's own
+            // allow-all egress, still there because the group's create was cut short before
+            // revoking it. EC2 matches rules without their description: adopt it with this
+            // rule's tags, then give it this rule's description.
             guard let existing = try await find(rule, group: group, ec2) else { throw error }
             id = existing.child("securityGroupRuleId")?.text
-            if let id { try await ec2.syncTags(id, live: EC2.tags(of: existing), desired: desired.tags) }
+            if let id {
+                try await ec2.syncTags(id, live: EC2.tags(of: existing), desired: desired.tags)
+                await AtomicRule.invalidate(ec2)
+                if let adopted = try await refreshed(id, context), adopted.attributes.string("description") != rule.description {
+                    return try await update(adopted, to: desired, changed: ["description"], context)
+                }
+            }
         }
         await AtomicRule.invalidate(ec2)
         guard let id else {
