@@ -28,14 +28,11 @@ import Testing
         // plan's data sources (caller, zones, one AMI release), pages aside. Signed with a key of
         // its own so the shared sandbox's log tells its calls from other tests'.
         let client = sandbox.client()
-        let user = "plan-cost-\(copy.stack)"
-        _ = try await client.query(.iam, action: "CreateUser", parameters: [("UserName", user)])
-        let key = try await client.query(.iam, action: "CreateAccessKey", parameters: [("UserName", user)])
-        let keyID = try #require(key.first(named: "AccessKeyId")?.text)
-        let secret = try #require(key.first(named: "SecretAccessKey")?.text)
+        let own = try await sandbox.keyOfItsOwn(user: "plan-cost-\(copy.stack)")
+        let keyID = own.accessKeyID
         var counted = env
         counted["AWS_ACCESS_KEY_ID"] = keyID
-        counted["AWS_SECRET_ACCESS_KEY"] = secret
+        counted["AWS_SECRET_ACCESS_KEY"] = own.secretAccessKey
         let again = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: counted)
         #expect(again.status == 0, "\(again.stdout.suffix(2000))\n\(again.stderr)")
         let calls = try await sandbox.requests().filter { $0.accessKeyID == keyID }

@@ -211,16 +211,8 @@ import Testing
         let harness = try await PlannerHarness.make(text: PlannerHarness.core)
         defer { harness.stack.remove() }
         try await harness.carryOut(try await harness.plan())
-        let user = "planner-count-\(harness.stack.name)"
-        _ = try await harness.client.query(.iam, action: "CreateUser", parameters: [("UserName", user)])
-        let key = try await harness.client.query(.iam, action: "CreateAccessKey", parameters: [("UserName", user)])
-        let keyID = try #require(key.first(named: "AccessKeyId")?.text)
-        let secret = try #require(key.first(named: "SecretAccessKey")?.text)
-        let url = harness.sandbox.url
-        let counted = AWSClient(
-            configuration: AWSClient.Configuration(
-                region: Sandbox.region, credentials: { AWSCredentials(accessKeyID: keyID, secretAccessKey: secret) },
-                endpoint: { _, _ in url }, rateLimits: .unlimited))
+        let own = try await harness.sandbox.keyOfItsOwn(user: "planner-count-\(harness.stack.name)")
+        let (counted, keyID, url) = (own.client, own.accessKeyID, harness.sandbox.url)
         let context = ProviderContext(client: counted, stack: harness.stack.name, region: Sandbox.region)
         let plan = try await Planner(context: context).plan(try harness.stack.compile(), stackAt: harness.stack.file)
         #expect(!plan.hasChanges)

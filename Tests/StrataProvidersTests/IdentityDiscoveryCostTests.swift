@@ -14,7 +14,8 @@ import Testing
     @Test func iamDiscoveryReadsTheAccountSnapshotOnce() async throws {
         let sandbox = try await Sandbox.shared()
         let stack = "c-\(UUID().uuidString.prefix(8).lowercased())"
-        let (client, keyID) = try await countedClient(sandbox, user: stack)
+        let own = try await sandbox.keyOfItsOwn(user: stack)
+        let (client, keyID) = (own.client, own.accessKeyID)
 
         func context() -> ProviderContext { ProviderContext(client: client, stack: stack, region: Sandbox.region) }
         func provider(_ type: String) throws -> any ResourceProvider { try #require(ProviderRegistry.provider(for: type)) }
@@ -92,7 +93,8 @@ import Testing
             ])
         }
 
-        let (client, keyID) = try await countedClient(sandbox, user: stack)
+        let own = try await sandbox.keyOfItsOwn(user: stack)
+        let (client, keyID) = (own.client, own.accessKeyID)
         let start = try await lastSequence(sandbox)
         let context = ProviderContext(client: client, stack: stack, region: Sandbox.region)
         let types = ["aws_kms_key", "aws_kms_alias", "aws_cloudwatch_log_group", "aws_sqs_queue", "aws_sqs_queue_policy",
@@ -116,22 +118,6 @@ import Testing
         let perResource = calls.filter { !listings.contains($0.key) }.values.reduce(0, +)
         let expected = 1 + 2 * 3 + 2 + 2  // the index, three reads per key, attributes per queue, targets per rule
         #expect(perResource == expected, "\(calls)")
-    }
-
-    /// A client signing with an access key of its own (a new IAM user), so the sandbox's request
-    /// log tells this test's calls from those of tests running alongside.
-    private func countedClient(_ sandbox: Sandbox, user: String) async throws -> (AWSClient, String) {
-        let admin = sandbox.client()
-        _ = try await admin.query(.iam, action: "CreateUser", parameters: [(name: "UserName", value: user)])
-        let key = try await admin.query(.iam, action: "CreateAccessKey", parameters: [(name: "UserName", value: user)])
-        let keyID = try #require(key.first(named: "AccessKeyId")?.text)
-        let secret = try #require(key.first(named: "SecretAccessKey")?.text)
-        let credentials = AWSCredentials(accessKeyID: keyID, secretAccessKey: secret)
-        let url = sandbox.url
-        let client = AWSClient(
-            configuration: AWSClient.Configuration(
-                region: Sandbox.region, credentials: { credentials }, endpoint: { _, _ in url }, rateLimits: .unlimited))
-        return (client, keyID)
     }
 
     /// The highest sequence number in the request log so far.

@@ -15,17 +15,9 @@ import Testing
 @Suite struct NetworkDiscoveryCostTests {
     @Test func discoveryIsOneReadPerDescription() async throws {
         let sandbox = try await Sandbox.shared()
-        let admin = sandbox.client()
         let stack = "d-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try await admin.query(.iam, action: "CreateUser", parameters: [(name: "UserName", value: stack)])
-        let key = try await admin.query(.iam, action: "CreateAccessKey", parameters: [(name: "UserName", value: stack)])
-        let keyID = try #require(key.first(named: "AccessKeyId")?.text)
-        let secret = try #require(key.first(named: "SecretAccessKey")?.text)
-        let credentials = AWSCredentials(accessKeyID: keyID, secretAccessKey: secret)
-        let url = sandbox.url
-        let client = AWSClient(
-            configuration: AWSClient.Configuration(
-                region: Sandbox.region, credentials: { credentials }, endpoint: { _, _ in url }, rateLimits: .unlimited))
+        let own = try await sandbox.keyOfItsOwn(user: stack)
+        let (client, keyID) = (own.client, own.accessKeyID)
         let h = NetworkHarness(sandbox: sandbox, client: client, stack: stack)
 
         // A VPC with two subnets in one routed table, and two groups with rules between them.

@@ -493,4 +493,29 @@ extension Sandbox {
                 region: Sandbox.region, credentials: { credentials }, endpoint: { _, _ in url }, retry: retry,
                 rateLimits: rateLimits))
     }
+
+    /// A key of its own: an IAM user made for the caller, its access key, and a client signing
+    /// with it, so the request log (`SandboxRequest.accessKeyID`) tells the caller's calls from
+    /// those of tests running alongside on the same sandbox.
+    public func keyOfItsOwn(user: String) async throws -> OwnKey {
+        let admin = client()
+        _ = try await admin.query(.iam, action: "CreateUser", parameters: [(name: "UserName", value: user)])
+        let key = try await admin.query(.iam, action: "CreateAccessKey", parameters: [(name: "UserName", value: user)])
+        guard let keyID = key.first(named: "AccessKeyId")?.text, let secret = key.first(named: "SecretAccessKey")?.text else {
+            throw SandboxError("CreateAccessKey for \(user) answered no key")
+        }
+        let credentials = AWSCredentials(accessKeyID: keyID, secretAccessKey: secret)
+        let url = self.url
+        let signed = AWSClient(
+            configuration: AWSClient.Configuration(
+                region: Sandbox.region, credentials: { credentials }, endpoint: { _, _ in url }, rateLimits: .unlimited))
+        return OwnKey(accessKeyID: keyID, secretAccessKey: secret, client: signed)
+    }
+}
+
+/// An access key made for one test (``Sandbox/keyOfItsOwn(user:)``) and a client signing with it.
+public struct OwnKey: Sendable {
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    public var client: AWSClient
 }
