@@ -74,10 +74,9 @@ struct TaggedResource: Sendable, Equatable {
 
     /// What follows the account in the ARN: `key/1234`, `log-group:/aws/eks/x`, `rule/bus/name`,
     /// `cluster/name`, or a queue's name.
-    var resource: String {
-        arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).dropFirst(5).first.map(String.init) ?? ""
-    }
+    var resource: String { arnPart(5) }
 
+    /// Part `index` of the ARN's six (the last keeps its own colons).
     private func arnPart(_ index: Int) -> String {
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         return parts.count > index ? String(parts[index]) : ""
