@@ -75,30 +75,9 @@ import Testing
         return file
     }
 
-    /// Runs a command to its end; its output goes through files, so neither stream can fill up
-    /// and stall it.
     static func run(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String]) async throws
         -> (status: Int32, stdout: Data, stderr: Data)
     {
-        try await StrataBinary.offPool {
-            let out = directory.appendingPathComponent(".out-\(UUID().uuidString)")
-            let err = directory.appendingPathComponent(".err-\(UUID().uuidString)")
-            _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-            _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-            defer {
-                try? FileManager.default.removeItem(at: out)
-                try? FileManager.default.removeItem(at: err)
-            }
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-            process.standardOutput = try FileHandle(forWritingTo: out)
-            process.standardError = try FileHandle(forWritingTo: err)
-            try process.run()
-            process.waitUntilExit()
-            return (process.terminationStatus, try Data(contentsOf: out), try Data(contentsOf: err))
-        }
+        try await StrataBinary.offPool { try StrataBinary.runToEnd(executable, arguments, environment: environment, in: directory) }
     }
 }

@@ -247,19 +247,8 @@ extension PlanCheckovTests {
     /// Checkov's JSON report on a plan file. `--soft-fail` makes failed checks exit 0, so any
     /// other status is Checkov failing; `--skip-download` keeps it off the network.
     static func run(_ checkov: URL, on file: URL) async throws -> Report {
-        let output = try await StrataBinary.offPool { () throws -> (status: Int32, stdout: Data, stderr: Data) in
-            let process = Process()
-            process.executableURL = checkov
-            process.arguments = ["-f", file.path, "--framework", "terraform_plan", "-o", "json", "--soft-fail", "--skip-download"]
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let stdout = out.fileHandleForReading.readDataToEndOfFile()
-            let stderr = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, stdout, stderr)
-        }
+        let arguments = ["-f", file.path, "--framework", "terraform_plan", "-o", "json", "--soft-fail", "--skip-download"]
+        let output = try await StrataBinary.offPool { try StrataBinary.runToEnd(checkov, arguments) }
         try #require(output.status == 0, "checkov exited \(output.status): \(String(decoding: output.stderr, as: UTF8.self).suffix(2000))")
         let report = try JSONValue.parse(output.stdout)
         let summary = try #require(report["summary"], "no summary in Checkov's report: \(String(decoding: output.stdout.prefix(500), as: UTF8.self))")

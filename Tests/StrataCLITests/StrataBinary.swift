@@ -35,25 +35,40 @@ enum StrataBinary {
     }
 
     private static func runBlocking(_ arguments: [String], environment: [String: String], in directory: URL?) throws -> Result {
+        let run = try runToEnd(url, arguments, environment: environment.merging(["NO_COLOR": "1"]) { mine, _ in mine }, in: directory)
+        return Result(
+            status: run.status, stdout: String(decoding: run.stdout, as: UTF8.self), stderr: String(decoding: run.stderr, as: UTF8.self))
+    }
+
+    /// Runs any executable to the end, blocking (call it through ``offPool(_:)``): the process's
+    /// environment plus `environment`, both pipes drained at once so a chatty child never blocks
+    /// on a full one.
+    static func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws
+        -> (status: Int32, stdout: Data, stderr: Data)
+    {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = executable
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
         if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes to the end before waiting, so a chatty child never blocks on a full pipe.
+        let errors = ErrorStream()
+        let drained = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            errors.data = err.fileHandleForReading.readDataToEndOfFile()
+            drained.signal()
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
         process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        return (process.terminationStatus, outData, errors.data)
+    }
+
+    /// Standard error as the draining thread read it (written once, read after it signalled).
+    private final class ErrorStream: @unchecked Sendable {
+        var data = Data()
     }
 }
