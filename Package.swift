@@ -28,10 +28,10 @@ let package = Package(
         .target(name: "AWSClient", dependencies: ["AWSSigner", "CCurl"], exclude: ["README.md"]),
 
         // Live state, plans and applies.
-        .target(name: "StrataKubernetes", dependencies: ["AWSClient"]),
+        .target(name: "StrataKubernetes", dependencies: ["AWSClient"], exclude: ["README.md"]),
         .target(name: "StrataProviders", dependencies: ["StrataCompiler", "AWSClient", "StrataKubernetes"]),
         .target(name: "StrataPlanner", dependencies: ["StrataCompiler", "StrataProviders", "AWSClient", "AWSSigner"], exclude: ["README.md"]),
-        .target(name: "StrataExecutor", dependencies: ["StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient"]),
+        .target(name: "StrataExecutor", dependencies: ["StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient"], exclude: ["README.md"]),
 
         // The command line.
         .executableTarget(

@@ -220,7 +220,7 @@ import Testing
         for (key, value) in env { environment[key] = value }
         process.environment = environment
         if let output {
-            FileManager.default.createFile(atPath: output.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
             let handle = try FileHandle(forWritingTo: output)
             process.standardOutput = handle
             process.standardError = handle
