@@ -263,12 +263,7 @@ struct ControllerSweep: Sendable {
     /// the VPCs' groups: strata's own are gone by now, so few are left.
     private func sweepSecurityGroups(owners: Owners, vpcIDs: [String]) async throws {
         var groups: [(id: String, owner: String)] = []
-        var token: String?
-        repeat {
-            var parameters: [(name: String, value: String)] = [("Filter.1.Name", "vpc-id")]
-            for (index, vpc) in vpcIDs.enumerated() { parameters.append(("Filter.1.Value.\(index + 1)", vpc)) }
-            if let token { parameters.append(("NextToken", token)) }
-            let answer = try await client.query(.ec2, action: "DescribeSecurityGroups", parameters: parameters)
+        for answer in try await ec2Pages("DescribeSecurityGroups", filters: [("vpc-id", vpcIDs)]) {
             for item in answer.child("securityGroupInfo")?.items ?? [] {
                 guard let id = item.child("groupId")?.text else { continue }
                 var tags: [String: String] = [:]
@@ -279,8 +274,7 @@ struct ControllerSweep: Sendable {
                     groups.append((id, owner))
                 }
             }
-            token = answer.child("nextToken")?.text.nilIfEmpty
-        } while token != nil
+        }
         for group in groups.sorted(by: { $0.id < $1.id }) where try await owners.sweeps(group.owner) {
             try await retrying("security group \(group.id)", blockers: { try await users(ofGroup: group.id) }) {
                 try await deleteTolerant("DeleteSecurityGroup", [("GroupId", group.id)])
@@ -332,24 +326,22 @@ struct ControllerSweep: Sendable {
         events.emit(.sweepDeleted, plane: Plane.network.rawValue, payload)
     }
 
-    /// Every `item` value of a filtered EC2 describe, following NextToken.
+    /// Every `item` value of a filtered EC2 describe, all pages.
     private func ids(_ action: String, item: String, filters: [(String, [String])]) async throws -> Set<String> {
         var found = Set<String>()
-        var token: String?
-        repeat {
-            var parameters: [(name: String, value: String)] = []
-            for (index, filter) in filters.enumerated() {
-                parameters.append(("Filter.\(index + 1).Name", filter.0))
-                for (valueIndex, value) in filter.1.enumerated() {
-                    parameters.append(("Filter.\(index + 1).Value.\(valueIndex + 1)", value))
-                }
-            }
-            if let token { parameters.append(("NextToken", token)) }
-            let answer = try await client.query(.ec2, action: action, parameters: parameters)
-            collect(answer, name: item, into: &found)
-            token = answer.child("nextToken")?.text.nilIfEmpty
-        } while token != nil
+        for answer in try await ec2Pages(action, filters: filters) { collect(answer, name: item, into: &found) }
         return found
+    }
+
+    /// The pages of a filtered EC2 describe, following NextToken.
+    private func ec2Pages(_ action: String, filters: [(String, [String])]) async throws -> [XMLNode] {
+        let parameters = QueryValue.filters(filters.map { (name: $0.0, values: $0.1) })
+        var answers: [XMLNode] = []
+        let pages = client.pages(
+            { token in .query(.ec2, action: action, parameters: parameters + (token.map { [("NextToken", $0)] } ?? [])) },
+            nextToken: Pagination.ec2NextToken)
+        for try await page in pages { answers.append(try page.xml()) }
+        return answers
     }
 
     private func collect(_ node: XMLNode, name: String, into found: inout Set<String>) {
@@ -444,8 +436,4 @@ public struct SweepBlocked: Error, Sendable, CustomStringConvertible {
         let users = blockers.isEmpty ? "" : "; still in use by \(blockers.joined(separator: ", "))"
         return "could not delete \(what), refused for \(waited) as in use: \(error)\(users)"
     }
-}
-
-extension String {
-    fileprivate var nilIfEmpty: String? { isEmpty ? nil : self }
 }
