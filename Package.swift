@@ -48,7 +48,7 @@ let package = Package(
 
         .testTarget(name: "StrataSyntaxTests", dependencies: ["StrataSyntax"]),
         .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph"]),
-        .testTarget(name: "StrataCompilerTests", dependencies: ["StrataCompiler", "StrataSyntax", "StrataGraph"]),
+        .testTarget(name: "StrataCompilerTests", dependencies: ["StrataCompiler", "StrataSyntax", "StrataGraph", "StrataTestSupport"]),
         .testTarget(name: "AWSSignerTests", dependencies: ["AWSSigner"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSClientTests", dependencies: ["AWSClient", "AWSSigner", "StrataTestSupport"]),
         .testTarget(name: "StrataKubernetesTests", dependencies: ["StrataKubernetes", "AWSClient", "StrataTestSupport"]),

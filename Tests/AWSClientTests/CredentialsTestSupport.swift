@@ -1,6 +1,7 @@
 import AWSClient
 import AWSSigner
 import Foundation
+import StrataTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -70,39 +71,25 @@ final class RecordingTransport: HTTPTransport, @unchecked Sendable {
 /// A Python process started by a test, stopped when the test is done or when this test process
 /// ends (its stdin is a pipe from here; the wrapper exits when the pipe closes).
 final class PythonProcess: @unchecked Sendable {
-    private let process: Process
-    private let stdin: Pipe
+    private let child: ChildProcess.Running
     let firstLine: String
 
-    /// Runs `python3 -c <script> <arguments>`; waits for the script's first stdout line.
+    /// Runs `python3 -c <script> <arguments>`; waits (up to 60 s) for the script's first stdout line.
     init(script: String, arguments: [String] = []) throws {
         let watchdog = """
             import os, sys, threading
             threading.Thread(target=lambda: (sys.stdin.buffer.read(), os._exit(0)), daemon=True).start()
             """
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-c", watchdog + "\n" + script] + arguments
-        stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        let handle = stdout.fileHandleForReading
-        while true {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line.append(byte)
-        }
-        firstLine = String(decoding: line, as: UTF8.self)
+        child = try ChildProcess.launch(
+            URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-u", "-c", watchdog + "\n" + script] + arguments, stdinPipe: true,
+            output: .pipe)
+        firstLine = try child.readLine(timeout: .seconds(60)) ?? ""
     }
 
     func stop() {
-        try? stdin.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        child.closeInput()
+        child.terminate()
+        _ = try? child.waitForExit(timeout: .seconds(10))
     }
 }
 

@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataTestSupport
 import Testing
 
 /// Connection reuse, seen from the server: a real HTTP/1.1 keep-alive server (Python's
@@ -42,7 +43,7 @@ import Testing
 /// The keep-alive server, on a free loopback port, gone when this process is.
 final class KeepAliveServer: @unchecked Sendable {
     let url: URL
-    private let process: Process
+    private let process: ChildProcess.Running
 
     private static let script = """
         import http.server, os, signal, sys, threading
@@ -66,34 +67,24 @@ final class KeepAliveServer: @unchecked Sendable {
         server.serve_forever()
         """
 
-    private init(url: URL, process: Process) {
+    private init(url: URL, process: ChildProcess.Running) {
         self.url = url
         self.process = process
     }
 
     static func start() throws -> KeepAliveServer {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = Pipe()
-        try process.run()
-        // The first line is the port; read byte by byte up to the newline.
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            guard let first = byte.first else { throw TLSServerError("keep-alive server exited before printing its port") }
-            if first == UInt8(ascii: "\n") { break }
-            line.append(first)
+        let process = try ChildProcess.launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script], stdinPipe: true, output: .pipe)
+        // The first line is the port.
+        guard let line = try process.readLine(timeout: .seconds(60)) else {
+            throw TLSServerError("keep-alive server exited before printing its port")
         }
-        guard let port = Int(String(decoding: line, as: UTF8.self)), let url = URL(string: "http://127.0.0.1:\(port)/") else {
+        guard let port = Int(line), let url = URL(string: "http://127.0.0.1:\(port)/") else {
             throw TLSServerError("keep-alive server printed no port")
         }
         return KeepAliveServer(url: url, process: process)
     }
 
     func stop() {
-        if process.isRunning { process.terminate() }
+        process.terminate()
     }
 }

@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataTestSupport
 import Testing
 
 /// TLS with a per-request CA, against a real TLS server (`openssl s_server -www`) whose
@@ -35,10 +36,10 @@ final class TLSServer: @unchecked Sendable {
     let port: Int
     let caPEM: String
     let otherCAPEM: String
-    private let process: Process
+    private let process: ChildProcess.Running
     private let directory: URL
 
-    private init(port: Int, caPEM: String, otherCAPEM: String, process: Process, directory: URL) {
+    private init(port: Int, caPEM: String, otherCAPEM: String, process: ChildProcess.Running, directory: URL) {
         self.port = port
         self.caPEM = caPEM
         self.otherCAPEM = otherCAPEM
@@ -50,16 +51,9 @@ final class TLSServer: @unchecked Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("strata-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         func openssl(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["openssl"] + arguments
-            process.currentDirectoryURL = directory
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw TLSServerError("openssl \(arguments.prefix(2).joined(separator: " ")) failed with \(process.terminationStatus)")
+            let run = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["openssl"] + arguments, in: directory, timeout: .seconds(60))
+            guard run.status == 0 else {
+                throw TLSServerError("openssl \(arguments.prefix(2).joined(separator: " ")) failed with \(run.status)")
             }
         }
         try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=strata-test-ca"])
@@ -70,14 +64,10 @@ final class TLSServer: @unchecked Sendable {
         try openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "ext.cnf"])
 
         let port = try LoopbackSocket().port
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", "server.pem", "-key", "server.key", "-www", "-quiet"]
-        process.currentDirectoryURL = directory
-        process.standardInput = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess.launch(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["openssl", "s_server", "-accept", "127.0.0.1:\(port)", "-cert", "server.pem", "-key", "server.key", "-www", "-quiet"],
+            in: directory, stdinPipe: true)
         return TLSServer(
             port: port,
             caPEM: try String(contentsOf: directory.appendingPathComponent("ca.pem"), encoding: .utf8),
@@ -89,7 +79,7 @@ final class TLSServer: @unchecked Sendable {
     func waitUntilServing(transport: CurlTransport, url: URL) async throws {
         let deadline = ContinuousClock.now + .seconds(20)
         while ContinuousClock.now < deadline {
-            guard process.isRunning else { throw TLSServerError("openssl s_server exited with \(process.terminationStatus)") }
+            if let status = process.exitStatus { throw TLSServerError("openssl s_server exited with \(status)") }
             do {
                 _ = try await transport.send(HTTPRequest(method: "GET", url: url, extraCAPEM: caPEM, timeout: .seconds(2)))
                 return
@@ -100,10 +90,9 @@ final class TLSServer: @unchecked Sendable {
         throw TLSServerError("openssl s_server did not listen on \(port) in time")
     }
 
-    /// Signals the server and returns; Foundation reaps it. (Waiting with `waitUntilExit` from a
-    /// test's thread can hang on Linux once the child is gone.)
+    /// Signals the server and returns; the thread waiting for it reaps it.
     func stop() {
-        if process.isRunning { process.terminate() }
+        process.terminate()
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -186,8 +186,8 @@ import Testing
             usleep(1_000)
         }
         guard process.isRunning else { return false }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        kill(process.pid, SIGKILL)
+        try process.waitForExit(timeout: .seconds(30))
         return true
     }
 
@@ -207,29 +207,13 @@ import Testing
             try? await sandbox.freezeClock(false)
             throw error
         }
-        try await StrataBinary.offPool { process.waitUntilExit() }
-        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        let status = try await StrataBinary.offPool { try process.waitForExit(timeout: .seconds(600)) }
+        return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 
-    static func start(_ arguments: [String], _ env: [String: String], output: URL?) throws -> Process {
-        let process = Process()
-        process.executableURL = StrataBinary.url
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        for (key, value) in env { environment[key] = value }
-        process.environment = environment
-        if let output {
-            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: output)
-            process.standardOutput = handle
-            process.standardError = handle
-        } else {
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-        }
-        try process.run()
-        return process
+    static func start(_ arguments: [String], _ env: [String: String], output: URL?) throws -> ChildProcess.Running {
+        try ChildProcess.launch(
+            StrataBinary.url, arguments, environment: env.merging(["NO_COLOR": "1"]) { given, _ in given }, output: output.map { .file($0) } ?? .null)
     }
 
     /// The lease expiry of `runID`'s lock item on `stack`, nil when that run holds no lock.

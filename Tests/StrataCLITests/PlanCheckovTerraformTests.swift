@@ -76,8 +76,8 @@ import Testing
     }
 
     static func run(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String]) async throws
-        -> (status: Int32, stdout: Data, stderr: Data)
+        -> ChildProcess.Finished
     {
-        try await StrataBinary.offPool { try StrataBinary.runToEnd(executable, arguments, environment: environment, in: directory) }
+        try await StrataBinary.runToEnd(executable, arguments, environment: environment, in: directory)
     }
 }

@@ -248,7 +248,7 @@ extension PlanCheckovTests {
     /// other status is Checkov failing; `--skip-download` keeps it off the network.
     static func run(_ checkov: URL, on file: URL) async throws -> Report {
         let arguments = ["-f", file.path, "--framework", "terraform_plan", "-o", "json", "--soft-fail", "--skip-download"]
-        let output = try await StrataBinary.offPool { try StrataBinary.runToEnd(checkov, arguments) }
+        let output = try await StrataBinary.runToEnd(checkov, arguments)
         try #require(output.status == 0, "checkov exited \(output.status): \(String(decoding: output.stderr, as: UTF8.self).suffix(2000))")
         let report = try JSONValue.parse(output.stdout)
         let summary = try #require(report["summary"], "no summary in Checkov's report: \(String(decoding: output.stdout.prefix(500), as: UTF8.self))")

@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 
 /// Runs the `strata` executable that `swift build` put next to the test bundle.
 enum StrataBinary {
@@ -34,41 +35,18 @@ enum StrataBinary {
         }
     }
 
+    /// Runs any executable to the end on a thread of its own (``ChildProcess/run``: pipes that
+    /// cannot leak, a deadline that kills it).
+    static func runToEnd(
+        _ executable: URL, _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+        timeout: Duration = .seconds(600)
+    ) async throws -> ChildProcess.Finished {
+        try await offPool { try ChildProcess.run(executable, arguments, environment: environment, in: directory, timeout: timeout) }
+    }
+
     private static func runBlocking(_ arguments: [String], environment: [String: String], in directory: URL?) throws -> Result {
-        let run = try runToEnd(url, arguments, environment: environment.merging(["NO_COLOR": "1"]) { mine, _ in mine }, in: directory)
+        let run = try ChildProcess.run(url, arguments, environment: environment.merging(["NO_COLOR": "1"]) { mine, _ in mine }, in: directory)
         return Result(
             status: run.status, stdout: String(decoding: run.stdout, as: UTF8.self), stderr: String(decoding: run.stderr, as: UTF8.self))
-    }
-
-    /// Runs any executable to the end, blocking (call it through ``offPool(_:)``): the process's
-    /// environment plus `environment`, both pipes drained at once so a chatty child never blocks
-    /// on a full one.
-    static func runToEnd(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws
-        -> (status: Int32, stdout: Data, stderr: Data)
-    {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let errors = ErrorStream()
-        let drained = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            errors.data = err.fileHandleForReading.readDataToEndOfFile()
-            drained.signal()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        drained.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, outData, errors.data)
-    }
-
-    /// Standard error as the draining thread read it (written once, read after it signalled).
-    private final class ErrorStream: @unchecked Sendable {
-        var data = Data()
     }
 }

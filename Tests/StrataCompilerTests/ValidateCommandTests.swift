@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import Testing
 
 /// `strata validate` and `strata graph` end to end, through the built binary: what a user sees at
@@ -13,23 +14,8 @@ struct ValidateCommandTests {
     }
 
     static func strata(_ arguments: [String], environment: [String: String] = ["NO_COLOR": "1"]) throws -> Run {
-        let process = Process()
-        process.executableURL = try #require(StrataExecutable.url)
-        process.arguments = arguments
-        process.currentDirectoryURL = GoldenTests.root
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { _, new in new }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        let run = try ChildProcess.run(try #require(StrataExecutable.url), arguments, environment: environment, in: GoldenTests.root)
+        return Run(status: run.status, stdout: String(decoding: run.stdout, as: UTF8.self), stderr: String(decoding: run.stderr, as: UTF8.self))
     }
 
     @Test func aGoodStackSucceedsWithACount() throws {

@@ -337,22 +337,17 @@ private actor SandboxLauncher {
     }
 }
 
-/// The launched sandbox: a small Python supervisor that puts itself in a new process group,
+/// The launched sandbox: a small Python supervisor, in a process group of its own, that
 /// runs the sandbox as its child, and kills the whole group when its stdin (a pipe from this
 /// process) reaches end of file, which happens however this process ends.
 final class SandboxProcess: @unchecked Sendable {
-    private let process: Process
-    private let stdin: Pipe
+    private let child: ChildProcess.Running
     private let logURL: URL
 
-    // Spawned from a Swift thread, the supervisor inherits a signal mask that blocks SIGTERM:
-    // it clears the mask (and restores default dispositions) before starting the sandbox.
+    // ChildProcess starts it in a process group of its own with no signal blocked; the group
+    // is what it kills, whatever the sandbox started.
     private static let supervisor = """
         import os, signal, subprocess, sys, threading
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(s, signal.SIG_DFL)
-        os.setpgid(0, 0)
         child = subprocess.Popen(sys.argv[1:], stdin=subprocess.DEVNULL)
         def watch():
             sys.stdin.buffer.read()
@@ -366,28 +361,18 @@ final class SandboxProcess: @unchecked Sendable {
         sys.exit(child.wait())
         """
 
-    private init(process: Process, stdin: Pipe, logURL: URL) {
-        self.process = process
-        self.stdin = stdin
+    private init(child: ChildProcess.Running, logURL: URL) {
+        self.child = child
         self.logURL = logURL
     }
 
     static func launch(arguments: [String], in directory: URL) throws -> SandboxProcess {
         let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("strata-sandbox-\(getpid())-\(UUID().uuidString.prefix(8)).log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let log = try FileHandle(forWritingTo: logURL)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", supervisor] + arguments
-        process.currentDirectoryURL = directory
-        let stdin = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        let launched = SandboxProcess(process: process, stdin: stdin, logURL: logURL)
-        SandboxReaper.register(pid: process.processIdentifier)
-        return launched
+        let child = try ChildProcess.launch(
+            URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", supervisor] + arguments, in: directory, stdinPipe: true,
+            output: .file(logURL))
+        SandboxReaper.register(pid: child.pid)
+        return SandboxProcess(child: child, logURL: logURL)
     }
 
     /// True when a health answer comes from the sandbox this supervisor runs (its pid's parent
@@ -399,17 +384,17 @@ final class SandboxProcess: @unchecked Sendable {
         else { return true }  // no /proc (macOS) or an older sandbox: cannot tell, trust it
         // pid (comm) state ppid ...: the fields after the command name, which may hold spaces.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 1 && Int32(fields[1]) == process.processIdentifier
+        return fields.count > 1 && Int32(fields[1]) == child.pid
     }
 
     /// Ends the supervisor (and with it the sandbox), when it lost its port.
     func stop() {
-        if process.isRunning { process.terminate() }
+        child.terminate()
     }
 
     /// The exit status once the supervisor has exited, nil while it runs.
     func exitStatus() -> Int32? {
-        process.isRunning ? nil : process.terminationStatus
+        child.exitStatus
     }
 
     /// The last lines the sandbox wrote, for failure messages.
