@@ -15,8 +15,10 @@ struct ClusterHarness {
     let stack: String
     let subnets: [String]
 
-    static func make() async throws -> ClusterHarness {
-        let sandbox = try await Sandbox.shared()
+    /// On the shared sandbox unless given one.
+    static func make(on given: Sandbox? = nil) async throws -> ClusterHarness {
+        let sandbox: Sandbox
+        if let given { sandbox = given } else { sandbox = try await Sandbox.shared() }
         let client = sandbox.client()
         let vpc = try await client.query(.ec2, action: "CreateVpc", parameters: [(name: "CidrBlock", value: "10.1.0.0/16")])
         let vpcID = try #require(vpc.first(named: "vpcId")?.text)
@@ -393,22 +395,33 @@ struct ClusterProvidersTests {
 
     @Test("a wait that runs out says what it waited for; deleting a cluster still CREATING waits until EKS accepts")
     func deadlines() async throws {
-        let h = try await ClusterHarness.make()
-        let provider = try h.provider("aws_eks_cluster")
-        var hurried = h.context
-        hurried.waits = WaitPolicy(interval: .milliseconds(50), deadlineScale: 0.000_01)
-        do {
-            _ = try await provider.create(h.clusterDesired(), hurried)
-            Issue.record("the create outran an 18 ms deadline")
-        } catch let timeout as WaitTimeout {
-            #expect(timeout.description.contains("EKS cluster \(h.clusterName) to be ACTIVE"), "\(timeout)")
+        // The sandbox's lifecycle clock stands still until the cluster has been seen CREATING:
+        // on a loaded machine its few seconds of CREATING could otherwise pass before the look.
+        try await Sandbox.shared().exclusive { sandbox in
+            let h = try await ClusterHarness.make(on: sandbox)
+            let provider = try h.provider("aws_eks_cluster")
+            var hurried = h.context
+            hurried.waits = WaitPolicy(interval: .milliseconds(50), deadlineScale: 0.000_01)
+            try await sandbox.freezeClock(true)
+            do {
+                do {
+                    _ = try await provider.create(h.clusterDesired(), hurried)
+                    Issue.record("the create outran an 18 ms deadline")
+                } catch let timeout as WaitTimeout {
+                    #expect(timeout.description.contains("EKS cluster \(h.clusterName) to be ACTIVE"), "\(timeout)")
+                }
+                let creating = try #require(try await EKS(h.client).describeCluster(h.clusterName))
+                #expect(creating["status"]?.stringValue == "CREATING")
+            } catch {
+                try? await sandbox.freezeClock(false)
+                throw error
+            }
+            try await sandbox.freezeClock(false)
+            // EKS refuses DeleteCluster while CREATING; the provider waits for it, then deletes.
+            let live = LiveResource(type: "aws_eks_cluster", address: nil, id: h.clusterName, attributes: [:])
+            try await provider.delete(live, h.context)
+            #expect(try await EKS(h.client).describeCluster(h.clusterName) == nil)
         }
-        let creating = try #require(try await EKS(h.client).describeCluster(h.clusterName))
-        #expect(creating["status"]?.stringValue == "CREATING")
-        // EKS refuses DeleteCluster while CREATING; the provider waits for it, then deletes.
-        let live = LiveResource(type: "aws_eks_cluster", address: nil, id: h.clusterName, attributes: [:])
-        try await provider.delete(live, h.context)
-        #expect(try await EKS(h.client).describeCluster(h.clusterName) == nil)
     }
 }
 
