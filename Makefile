@@ -52,10 +52,18 @@ sandbox: deps ## Start the local AWS sandbox in the background on $(SANDBOX_PORT
 sandbox-stop: ## Stop the background sandbox
 	@if [ -f $(SANDBOX_DIR)/pid ]; then kill $$(cat $(SANDBOX_DIR)/pid) 2>/dev/null || true; rm -f $(SANDBOX_DIR)/pid; echo "sandbox stopped"; fi
 
+# swift test writes its progress through stdio, block-buffered into a pipe: line-buffered, a log
+# read while a run is stuck (CI's) shows every test that started and every one that ended. Tests
+# bound each of their waits; the timeout is the last word should one still hang.
+SWIFT_TEST_TIMEOUT ?= 40m
+
 test: deps ## Run every test: the sandbox's (pytest) and strata's (swift test)
 	$(PYTHON) -m pytest -q sandbox/tests
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
-	swift test --skip-build $(SWIFT_BUILD_FLAGS)
+	@echo "swift test --skip-build $(SWIFT_BUILD_FLAGS) (line-buffered, at most $(SWIFT_TEST_TIMEOUT))"
+	@status=0; timeout --kill-after=30s $(SWIFT_TEST_TIMEOUT) stdbuf -oL swift test --skip-build $(SWIFT_BUILD_FLAGS) || status=$$?; \
+	if [ $$status = 124 ]; then echo "swift test did not finish within $(SWIFT_TEST_TIMEOUT): the tests started above and not ended hang" >&2; fi; \
+	exit $$status
 
 golden: build ## Rewrite golden/ from the current compiler (read the diff before committing)
 	STRATA_GOLDEN_RECORD=1 swift test $(SWIFT_BUILD_FLAGS) --filter GoldenTests || true
