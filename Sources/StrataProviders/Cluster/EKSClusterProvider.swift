@@ -289,7 +289,9 @@ struct EKSClusterProvider: ResourceProvider {
             attributes["zonal_shift_config"] = .map(["enabled": EKSSupport.bool(zonal["enabled"])])
         }
         attributes.merge(EKSSupport.tagAttributes(tags)) { $1 }
+        let status = cluster["status"]?.stringValue ?? ""
         return LiveResource(
-            type: type, address: EKSSupport.address(tags, stack: stack), id: name, attributes: attributes.filter { $0.value != .null })
+            type: type, address: EKSSupport.address(tags, stack: stack), id: name, attributes: attributes.filter { $0.value != .null },
+            transitional: Self.settling.contains(status) ? status : nil)
     }
 }

@@ -141,12 +141,15 @@ struct EKSNodeGroupProvider: ResourceProvider {
     /// A node group still CREATING (or UPDATING) when discovered: add-ons scheduled on it, and
     /// its own updates, wait until it is ACTIVE.
     func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? {
-        guard let status = live.attributes.string("status"), ["CREATING", "UPDATING"].contains(status),
+        guard let status = live.attributes.string("status"), Self.settling.contains(status),
             let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("node_group_name")
         else { return nil }
         return try await waitActive(
             cluster, name, context, what: "EKS node group \(cluster)/\(name) to be ACTIVE (found \(status))", deadline: Self.updateDeadline)
     }
+
+    /// States EKS moves a node group out of by itself towards ACTIVE.
+    static let settling: Set<String> = ["CREATING", "UPDATING"]
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let eks = EKS(context.client)
@@ -322,8 +325,9 @@ struct EKSNodeGroupProvider: ResourceProvider {
             attributes["node_repair_config"] = .map(["enabled": EKSSupport.bool(repair["enabled"])])
         }
         attributes.merge(EKSSupport.tagAttributes(tags)) { $1 }
+        let status = group["status"]?.stringValue ?? ""
         return LiveResource(
             type: type, address: EKSSupport.address(tags, stack: stack), id: "\(cluster):\(name)",
-            attributes: attributes.filter { $0.value != .null })
+            attributes: attributes.filter { $0.value != .null }, transitional: Self.settling.contains(status) ? status : nil)
     }
 }
