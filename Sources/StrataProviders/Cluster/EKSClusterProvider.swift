@@ -154,6 +154,9 @@ struct EKSClusterProvider: ResourceProvider {
                     guard let now = try await eks.describeCluster(name) else { return false }
                     let status = now["status"]?.stringValue ?? ""
                     if ["CREATING", "UPDATING", "PENDING"].contains(status) { return nil }
+                    // Already being deleted (an earlier run's delete, killed while it waited):
+                    // what was asked for is under way; wait for it to be gone.
+                    if status == "DELETING" { return true }
                     if attempt == 2 { throw error }
                 }
             }

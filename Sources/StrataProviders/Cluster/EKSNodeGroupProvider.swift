@@ -166,7 +166,9 @@ struct EKSNodeGroupProvider: ResourceProvider {
                     return false
                 } catch let error as AWSError where error.code == "ResourceInUseException" {
                     guard let now = try await eks.describeNodegroup(cluster: cluster, name: name) else { return false }
-                    if ["CREATING", "UPDATING"].contains(now["status"]?.stringValue ?? "") { return nil }
+                    if Self.settling.contains(now["status"]?.stringValue ?? "") { return nil }
+                    // Already being deleted by an earlier run killed while it waited: wait for it.
+                    if now["status"]?.stringValue == "DELETING" { return true }
                     if attempt == 2 { throw error }
                 }
             }
