@@ -1,7 +1,7 @@
 import AWSClient
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import StrataTestSupport
 import Testing
@@ -32,21 +32,26 @@ import Testing
 @Suite(.serialized) struct DestroyCrashTests {
     static let points = 10
 
-    @Test(.timeLimit(.minutes(8))) func prodDestroyKilledAtTenPointsLeavesNothing() async throws {
+    @Test(.timeLimit(.minutes(6))) func prodDestroyKilledAtTenPointsLeavesNothing() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
             try await sandbox.clearFaults()
             try await sandbox.freezeClock(false)
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }
             let env = copy.environment(
-                sandbox.environment, ["STRATA_LOCK_LEASE_SECONDS": String(ApplyCrashTests.leaseSeconds), "STRATA_DELETE_DEADLINE_SECONDS": "60"])
+                sandbox.environment,
+                [
+                    "STRATA_LOCK_LEASE_SECONDS": String(ApplyCrashTests.leaseSeconds),
+                    "STRATA_DELETE_DEADLINE_SECONDS": "60",
+                ])
             let client = sandbox.client()
             var clock = Laps()
 
             // The plan of an empty account: what every converged destroy must come back to.
             try await sandbox.reset()
             let fresh = try await StrataBinary.run(["plan", copy.path], environment: env)
-            let summary = try #require(Self.planSummary(fresh.stdout), "no plan summary:\n\(fresh.stdout.suffix(2000))\n\(fresh.stderr)")
+            let summary = try #require(
+                Self.planSummary(fresh.stdout), "no plan summary:\n\(fresh.stdout.suffix(2000))\n\(fresh.stderr)")
             #expect(summary.hasSuffix(" 0 to change, 0 to destroy."), "\(summary)")
 
             // An uninterrupted destroy: the range kills are drawn from.
@@ -58,12 +63,15 @@ import Testing
             try await Self.expectNothingLeft(copy, env, client, footprint: footprint, summary: summary, "reference")
             clock.lap("reference")
 
-            let reference = ApplyCrashTests.parse(try String(contentsOf: referenceEvents, encoding: .utf8)).filter { $0.kind != "lock.renewed" }
+            let reference = ApplyCrashTests.parse(try String(contentsOf: referenceEvents, encoding: .utf8)).filter {
+                $0.kind != "lock.renewed"
+            }
             let first = try #require(reference.firstIndex { $0.kind == "resource.deleting" }) + 1
             let last = try #require(reference.firstIndex { $0.kind == "destroy.finished" })
             let counts = Counts(reference)
 
-            let seed = ProcessInfo.processInfo.environment["STRATA_DESTROY_CRASH_SEED"].flatMap(UInt64.init)
+            let seed =
+                ProcessInfo.processInfo.environment["STRATA_DESTROY_CRASH_SEED"].flatMap(UInt64.init)
                 ?? UInt64.random(in: 1...UInt64(UInt32.max))
             var generator = SplitMix64(seed: seed)
             var plan: [Int] = []
@@ -76,7 +84,9 @@ import Testing
             // nearest drawn one that is not itself such a point.
             var pinned: Set<Int> = []
             for stretch in Self.stretches(reference, counts) {
-                let inner = stretch.count >= 5 ? (stretch.lowerBound + stretch.count / 5)...(stretch.upperBound - stretch.count / 5) : stretch
+                let inner =
+                    stretch.count >= 5
+                    ? (stretch.lowerBound + stretch.count / 5)...(stretch.upperBound - stretch.count / 5) : stretch
                 if let inside = plan.indices.first(where: { inner.contains(plan[$0]) && !pinned.contains($0) }) {
                     pinned.insert(inside)
                     continue
@@ -89,7 +99,9 @@ import Testing
                 }
             }
             plan.sort()
-            if let only = ProcessInfo.processInfo.environment["STRATA_DESTROY_CRASH_KILL_AFTER"].flatMap(Int.init) { plan = [only] }
+            if let only = ProcessInfo.processInfo.environment["STRATA_DESTROY_CRASH_KILL_AFTER"].flatMap(Int.init) {
+                plan = [only]
+            }
             print(
                 "DestroyCrashTests: seed \(seed), kills after \(plan) of \(reference.count) events "
                     + "(replay: STRATA_DESTROY_CRASH_SEED=\(seed))")
@@ -106,7 +118,8 @@ import Testing
                 let events = copy.root.appendingPathComponent("killed-\(point).jsonl")
                 let killed = try await StrataBinary.offPool {
                     try ApplyCrashTests.runKilled(
-                        ["destroy", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, events: events,
+                        ["destroy", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env,
+                        events: events,
                         afterEvents: killAfter)
                 }
                 // From the kill until the next run has planned, AWS's clock stands still.
@@ -122,10 +135,13 @@ import Testing
                 let runID = lines.first?.correlationId ?? ""
                 let lease = killed ? try await ApplyCrashTests.heldLease(client, stack: copy.stack, runID: runID) : nil
                 if let lease, lease.timeIntervalSinceNow > 0.7 {
-                    let blocked = try await StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: env)
+                    let blocked = try await StrataBinary.run(
+                        ["destroy", copy.path, "--auto-approve"], environment: env)
                     if Date() < lease {
                         #expect(blocked.status == 1, "\(label): a destroy while the lease lasts should fail")
-                        #expect(blocked.stderr.contains(runID), "\(label): the error should name run \(runID): \(blocked.stderr)")
+                        #expect(
+                            blocked.stderr.contains(runID),
+                            "\(label): the error should name run \(runID): \(blocked.stderr)")
                         blockedChecks += 1
                     }
                 }
@@ -133,9 +149,13 @@ import Testing
 
                 let againEvents = copy.root.appendingPathComponent("again-\(point).jsonl")
                 let again = try await ApplyCrashTests.runThawing(
-                    ["destroy", copy.path, "--auto-approve", "--events", againEvents.path, "--lock-timeout", "15"], env, sandbox,
-                    events: againEvents, output: copy.root.appendingPathComponent("again-\(point).out"), planned: "destroy.started")
-                #expect(again.status == 0, "\(label) (in flight: \(inFlight)): destroy again failed:\n\(again.output.suffix(4000))")
+                    ["destroy", copy.path, "--auto-approve", "--events", againEvents.path, "--lock-timeout", "15"], env,
+                    sandbox,
+                    events: againEvents, output: copy.root.appendingPathComponent("again-\(point).out"),
+                    planned: "destroy.started")
+                #expect(
+                    again.status == 0,
+                    "\(label) (in flight: \(inFlight)): destroy again failed:\n\(again.output.suffix(4000))")
                 if let lease {
                     let acquired = ApplyCrashTests.parse((try? String(contentsOf: againEvents, encoding: .utf8)) ?? "")
                         .first { $0.kind == "lock.acquired" }
@@ -146,11 +166,14 @@ import Testing
                     takeovers += 1
                 }
                 clock.lap("destroys again (lease wait included)")
-                try await Self.expectNothingLeft(copy, env, client, footprint: footprint, summary: summary, "\(label) (in flight: \(inFlight))")
+                try await Self.expectNothingLeft(
+                    copy, env, client, footprint: footprint, summary: summary, "\(label) (in flight: \(inFlight))")
                 clock.lap("checks")
             }
             let found = phases.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            print("DestroyCrashTests: seed \(seed): kill points by what was in flight: \(found); lease blocked \(blockedChecks), taken over \(takeovers)")
+            print(
+                "DestroyCrashTests: seed \(seed): kill points by what was in flight: \(found); lease blocked \(blockedChecks), taken over \(takeovers)"
+            )
             print("DestroyCrashTests: time by step: \(clock)")
             guard plan.count == Self.points else { return }
             for phase in Self.phaseNames {
@@ -161,41 +184,55 @@ import Testing
     }
 
     /// The phases every seed must kill in.
-    static let phaseNames = ["node groups and add-ons", "cluster DELETING", "NAT gateways and addresses", "controller sweep", "subnets and VPC"]
+    static let phaseNames = [
+        "node groups and add-ons", "cluster DELETING", "NAT gateways and addresses", "controller sweep",
+        "subnets and VPC",
+    ]
 
     /// Applies the copy and adds what controllers would leave in its network (``ApplyProdTests``'
     /// Karpenter node and launch template, an available ENI, the Load Balancer Controller's ALB,
     /// target group and security group), so the sweep has work and can be killed mid-way.
     /// Returns everything that appeared in the account meanwhile.
-    static func applyWithLeftovers(_ copy: StackCopy, _ env: [String: String], _ client: AWSClient, _ label: String) async throws -> Footprint {
+    static func applyWithLeftovers(_ copy: StackCopy, _ env: [String: String], _ client: AWSClient, _ label: String)
+        async throws -> Footprint
+    {
         let before = try await Footprint.take(client)
-        let applied = try await StrataBinary.run(["apply", copy.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
+        let applied = try await StrataBinary.run(
+            ["apply", copy.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
         try #require(applied.status == 0, "\(label): apply failed:\n\(applied.stdout.suffix(3000))\n\(applied.stderr)")
         let census = try await StackCensus.take(client, stack: copy.stack)
-        try #require(census.vpcs == 1 && census.clusters == 1 && census.natGateways == 3, "\(label): apply is not the stack: \(census)")
+        try #require(
+            census.vpcs == 1 && census.clusters == 1 && census.natGateways == 3,
+            "\(label): apply is not the stack: \(census)")
         _ = try await ApplyProdTests.controllerLeftovers(client, cluster: copy.stack, vpc: census.vpcIDs[0])
         // A Karpenter node in a private subnet of the stack, of the cluster the stack had before
         // it was renamed (EKS has no such cluster any more, the stack files do not name it): only
         // its tag and subnet say it is the stack's, and it holds the subnet until terminated.
         let subnets = try await client.query(
             .ec2, action: "DescribeSubnets",
-            parameters: [("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", census.vpcIDs[0]), ("Filter.2.Name", "tag:kubernetes.io/role/internal-elb"), ("Filter.2.Value.1", "1")])
+            parameters: [
+                ("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", census.vpcIDs[0]),
+                ("Filter.2.Name", "tag:kubernetes.io/role/internal-elb"), ("Filter.2.Value.1", "1"),
+            ])
         let subnet = try #require(subnets.first(named: "subnetId")?.text, "\(label): no private subnet")
         let images = try await client.query(.ec2, action: "DescribeImages", parameters: [("Owner.1", "602401143452")])
         _ = try await client.query(
             .ec2, action: "RunInstances",
             parameters: [
                 ("ImageId", try #require(images.first(named: "imageId")?.text)), ("MinCount", "1"), ("MaxCount", "1"),
-                ("InstanceType", "m6i.large"), ("NetworkInterface.1.DeviceIndex", "0"), ("NetworkInterface.1.SubnetId", subnet),
+                ("InstanceType", "m6i.large"), ("NetworkInterface.1.DeviceIndex", "0"),
+                ("NetworkInterface.1.SubnetId", subnet),
                 ("NetworkInterface.1.DeleteOnTermination", "true"), ("TagSpecification.1.ResourceType", "instance"),
-                ("TagSpecification.1.Tag.1.Key", "karpenter.sh/discovery"), ("TagSpecification.1.Tag.1.Value", copy.stack + "-blue"),
+                ("TagSpecification.1.Tag.1.Key", "karpenter.sh/discovery"),
+                ("TagSpecification.1.Tag.1.Value", copy.stack + "-blue"),
             ])
         return try await Footprint.take(client).subtracting(before)
     }
 
     /// Nothing tagged for the stack, nothing of `footprint` left, and a plan with everything to add.
     static func expectNothingLeft(
-        _ copy: StackCopy, _ env: [String: String], _ client: AWSClient, footprint: Footprint, summary: String, _ label: String
+        _ copy: StackCopy, _ env: [String: String], _ client: AWSClient, footprint: Footprint, summary: String,
+        _ label: String
     ) async throws {
         let census = try await StackCensus.take(client, stack: copy.stack)
         #expect(census.isEmpty, "\(label): tagged for the stack after destroy: \(census)")
@@ -203,7 +240,9 @@ import Testing
         #expect(left.isEmpty, "\(label): left of the stack after destroy: \(left)")
         let planned = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
         #expect(planned.status == 2, "\(label): plan after destroy: exit \(planned.status)\n\(planned.stderr)")
-        #expect(Self.planSummary(planned.stdout) == summary, "\(label): plan after destroy is not the empty account's:\n\(planned.stdout.suffix(3000))")
+        #expect(
+            Self.planSummary(planned.stdout) == summary,
+            "\(label): plan after destroy is not the empty account's:\n\(planned.stdout.suffix(3000))")
     }
 
     /// `Plan: N to add, 0 to change, 0 to destroy.` from a plan's output.
@@ -228,7 +267,8 @@ import Testing
     }
 
     static let cluster: Set<String> = [
-        "kubernetes_manifest", "aws_eks_addon", "aws_eks_node_group", "aws_eks_access_entry", "aws_eks_access_policy_association",
+        "kubernetes_manifest", "aws_eks_addon", "aws_eks_node_group", "aws_eks_access_entry",
+        "aws_eks_access_policy_association",
         "aws_eks_pod_identity_association",
     ]
 
@@ -236,7 +276,8 @@ import Testing
     /// points are: a kill after K events).
     static func stretches(_ reference: [ApplyCrashTests.EventLine], _ counts: Counts) -> [ClosedRange<Int>] {
         func stretch(_ types: Set<String>) -> ClosedRange<Int>? {
-            guard let start = reference.firstIndex(where: { $0.kind == "resource.deleting" && types.contains($0.type) }),
+            guard
+                let start = reference.firstIndex(where: { $0.kind == "resource.deleting" && types.contains($0.type) }),
                 let end = reference.lastIndex(where: { $0.kind == "resource.deleted" && types.contains($0.type) })
             else { return nil }
             return (start + 1)...max(start + 1, end)
@@ -250,7 +291,11 @@ import Testing
         if let sweepStart = reference.firstIndex(where: { line in
             if line.kind == "resource.deleted" && !Counts.afterSweep.contains(line.type) { deleted += 1 }
             return deleted == counts.firstStage
-        }), let sweepEnd = reference.firstIndex(where: { $0.kind == "resource.deleting" && Counts.afterSweep.contains($0.type) }) {
+        }),
+            let sweepEnd = reference.firstIndex(where: {
+                $0.kind == "resource.deleting" && Counts.afterSweep.contains($0.type)
+            })
+        {
             out.append((sweepStart + 1)...max(sweepStart + 1, sweepEnd))
         }
         if let network = stretch(Counts.afterSweep) { out.append(network) }
@@ -292,7 +337,9 @@ import Testing
             })
         if natStarted && eipsDeleted < counts.eips { phases.insert("NAT gateways and addresses") }
         if firstStageDeleted == counts.firstStage && !networkStarted { phases.insert("controller sweep") }
-        if phases.isEmpty { phases.insert(lines.contains { $0.kind == "destroy.finished" } ? "finished, lock held" : "other") }
+        if phases.isEmpty {
+            phases.insert(lines.contains { $0.kind == "destroy.finished" } ? "finished, lock held" : "other")
+        }
         return phases.sorted()
     }
 }
@@ -308,19 +355,25 @@ struct Footprint: CustomStringConvertible {
     var isEmpty: Bool { ids.values.allSatisfy(\.isEmpty) }
 
     func subtracting(_ other: Footprint) -> Footprint {
-        Footprint(ids: ids.reduce(into: [:]) { out, entry in out[entry.key] = entry.value.subtracting(other.ids[entry.key] ?? []) })
+        Footprint(
+            ids: ids.reduce(into: [:]) { out, entry in
+                out[entry.key] = entry.value.subtracting(other.ids[entry.key] ?? [])
+            })
     }
 
     func intersecting(_ other: Footprint) -> Footprint {
-        Footprint(ids: ids.reduce(into: [:]) { out, entry in
-            let both = entry.value.intersection(other.ids[entry.key] ?? [])
-            if !both.isEmpty { out[entry.key] = both }
-        })
+        Footprint(
+            ids: ids.reduce(into: [:]) { out, entry in
+                let both = entry.value.intersection(other.ids[entry.key] ?? [])
+                if !both.isEmpty { out[entry.key] = both }
+            })
     }
 
     var description: String {
-        ids.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.sorted().joined(separator: " "))" }
-            .joined(separator: "; ")
+        ids.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map {
+            "\($0.key): \($0.value.sorted().joined(separator: " "))"
+        }
+        .joined(separator: "; ")
     }
 
     static func take(_ client: AWSClient) async throws -> Footprint {
@@ -333,11 +386,17 @@ struct Footprint: CustomStringConvertible {
         try await ec2("DescribeSubnets", "subnetSet", "subnetId")
         try await ec2("DescribeSecurityGroups", "securityGroupInfo", "groupId")
         let reservations = try await client.query(.ec2, action: "DescribeInstances", parameters: [])
-        let instances = (reservations.child("reservationSet")?.items ?? []).flatMap { $0.child("instancesSet")?.items ?? [] }
+        let instances = (reservations.child("reservationSet")?.items ?? []).flatMap {
+            $0.child("instancesSet")?.items ?? []
+        }
         let terminated = Set(
-            instances.filter { $0.child("instanceState")?.child("name")?.text == "terminated" }.compactMap { $0.child("instanceId")?.text })
+            instances.filter { $0.child("instanceState")?.child("name")?.text == "terminated" }.compactMap {
+                $0.child("instanceId")?.text
+            })
         out.ids["DescribeInstances"] = Set(
-            instances.filter { $0.child("instanceState")?.child("name")?.text != "terminated" }.compactMap { $0.child("instanceId")?.text })
+            instances.filter { $0.child("instanceState")?.child("name")?.text != "terminated" }.compactMap {
+                $0.child("instanceId")?.text
+            })
         // moto keeps a terminated instance's primary interface (AWS deletes it with the
         // instance: the sandbox gap docs/apply.md names); it is the instance's, not a leftover.
         try await ec2("DescribeNetworkInterfaces", "networkInterfaceSet", "networkInterfaceId") { interface in
@@ -349,7 +408,9 @@ struct Footprint: CustomStringConvertible {
         try await ec2("DescribeAddresses", "addressesSet", "allocationId")
         try await ec2("DescribeLaunchTemplates", "launchTemplates", "launchTemplateId")
 
-        func iam(_ action: String, _ list: String, _ id: String, _ parameters: [(name: String, value: String)] = []) async throws {
+        func iam(_ action: String, _ list: String, _ id: String, _ parameters: [(name: String, value: String)] = [])
+            async throws
+        {
             let answer = try await client.query(.iam, action: action, parameters: [("MaxItems", "1000")] + parameters)
             out.ids[action] = Set((answer.first(named: list)?.items ?? []).compactMap { $0.child(id)?.text })
         }
@@ -357,17 +418,21 @@ struct Footprint: CustomStringConvertible {
         try await iam("ListInstanceProfiles", "InstanceProfiles", "InstanceProfileName")
         try await iam("ListPolicies", "Policies", "Arn", [("Scope", "Local")])
         let oidc = try await client.query(.iam, action: "ListOpenIDConnectProviders")
-        out.ids["ListOpenIDConnectProviders"] = Set((oidc.first(named: "OpenIDConnectProviderList")?.items ?? []).compactMap { $0.child("Arn")?.text })
+        out.ids["ListOpenIDConnectProviders"] = Set(
+            (oidc.first(named: "OpenIDConnectProviderList")?.items ?? []).compactMap { $0.child("Arn")?.text })
 
         let balancers = try await client.query(.elbv2, action: "DescribeLoadBalancers")
-        out.ids["elbv2 DescribeLoadBalancers"] = Set((balancers.first(named: "LoadBalancers")?.items ?? []).compactMap { $0.child("LoadBalancerName")?.text })
+        out.ids["elbv2 DescribeLoadBalancers"] = Set(
+            (balancers.first(named: "LoadBalancers")?.items ?? []).compactMap { $0.child("LoadBalancerName")?.text })
         let targets = try await client.query(.elbv2, action: "DescribeTargetGroups")
-        out.ids["elbv2 DescribeTargetGroups"] = Set((targets.first(named: "TargetGroups")?.items ?? []).compactMap { $0.child("TargetGroupName")?.text })
+        out.ids["elbv2 DescribeTargetGroups"] = Set(
+            (targets.first(named: "TargetGroups")?.items ?? []).compactMap { $0.child("TargetGroupName")?.text })
 
         let clusters = try await client.rest(.eks, action: "ListClusters", method: "GET", path: "/clusters")
         out.ids["eks ListClusters"] = Set(clusters["clusters"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         let groups = try await client.json(.logs, action: "DescribeLogGroups")
-        out.ids["logs DescribeLogGroups"] = Set(groups["logGroups"]?.arrayValue?.compactMap { $0["logGroupName"]?.stringValue } ?? [])
+        out.ids["logs DescribeLogGroups"] = Set(
+            groups["logGroups"]?.arrayValue?.compactMap { $0["logGroupName"]?.stringValue } ?? [])
         let queues = try await client.json(.sqs, action: "ListQueues")
         out.ids["sqs ListQueues"] = Set(queues["QueueUrls"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         let rules = try await client.json(.events, action: "ListRules")
@@ -375,7 +440,8 @@ struct Footprint: CustomStringConvertible {
         var keys: Set<String> = []
         for key in try await client.json(.kms, action: "ListKeys", body: ["Limit": 1000])["Keys"]?.arrayValue ?? [] {
             guard let id = key["KeyId"]?.stringValue else { continue }
-            let state = try await client.json(.kms, action: "DescribeKey", body: ["KeyId": .string(id)])["KeyMetadata"]?["KeyState"]?.stringValue
+            let state = try await client.json(.kms, action: "DescribeKey", body: ["KeyId": .string(id)])[
+                "KeyMetadata"]?["KeyState"]?.stringValue
             if state != "PendingDeletion" { keys.insert(id) }
         }
         out.ids["kms keys not pending deletion"] = keys
@@ -398,7 +464,9 @@ struct Footprint: CustomStringConvertible {
             let env = copy.environment(sandbox.environment, ["STRATA_LOCK_LEASE_SECONDS": "2"])
             let client = sandbox.client()
             let graph = try await StrataBinary.run(["graph", copy.path, "--format", "json"], environment: env)
-            let resources = (try JSONSerialization.jsonObject(with: Data(graph.stdout.utf8)) as? [String: Any])?["resources"] as? [[String: Any]] ?? []
+            let resources =
+                (try JSONSerialization.jsonObject(with: Data(graph.stdout.utf8)) as? [String: Any])?["resources"]
+                as? [[String: Any]] ?? []
             let addons = resources.filter { $0["type"] as? String == "aws_eks_addon" }.count
             try #require(addons >= 2, "dev should have add-ons: \(graph.stderr)")
 
@@ -406,7 +474,8 @@ struct Footprint: CustomStringConvertible {
             // else exists; the clock stops first, so the last add-ons stay CREATING.
             try await sandbox.clearRequests()
             let events = copy.root.appendingPathComponent("killed.jsonl")
-            let process = try ApplyCrashTests.start(["apply", copy.path, "--auto-approve", "--events", events.path], env, output: nil)
+            let process = try ApplyCrashTests.start(
+                ["apply", copy.path, "--auto-approve", "--events", events.path], env, output: nil)
             let deadline = Date().addingTimeInterval(120)
             var sent = 0
             while process.isRunning, Date() < deadline {
@@ -421,24 +490,30 @@ struct Footprint: CustomStringConvertible {
             kill(process.pid, SIGKILL)
             _ = try await StrataBinary.offPool { try process.waitForExit(timeout: .seconds(30)) }
             try #require(sent == addons, "only \(sent) of \(addons) add-ons were sent before the deadline")
-            let creating = try await Self.addonStatuses(client, cluster: copy.stack).filter { $0.value == "CREATING" }.keys.sorted()
+            let creating = try await Self.addonStatuses(client, cluster: copy.stack).filter { $0.value == "CREATING" }
+                .keys.sorted()
             try #require(!creating.isEmpty, "no add-on was left CREATING")
 
             // Nothing to create or change: the CREATING add-ons are the stack's, unchanged.
             let planned = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
-            #expect(planned.status == 0, "the plan after the kill should have no changes:\n\(planned.stdout.suffix(3000))")
+            #expect(
+                planned.status == 0, "the plan after the kill should have no changes:\n\(planned.stdout.suffix(3000))")
 
             let againEvents = copy.root.appendingPathComponent("again.jsonl")
             let again = try await ApplyCrashTests.runThawing(
-                ["apply", copy.path, "--auto-approve", "--events", againEvents.path, "--lock-timeout", "15"], env, sandbox,
+                ["apply", copy.path, "--auto-approve", "--events", againEvents.path, "--lock-timeout", "15"], env,
+                sandbox,
                 events: againEvents, output: copy.root.appendingPathComponent("again.out"), planned: "apply.started")
             #expect(again.status == 0, "apply again failed:\n\(again.output.suffix(3000))")
             // When it says it is done, every add-on is ACTIVE: read at once, no waiting.
             let statuses = try await Self.addonStatuses(client, cluster: copy.stack)
-            #expect(statuses.count == addons && statuses.values.allSatisfy { $0 == "ACTIVE" }, "after apply: \(statuses)")
+            #expect(
+                statuses.count == addons && statuses.values.allSatisfy { $0 == "ACTIVE" }, "after apply: \(statuses)")
             let settled = ApplyCrashTests.parse((try? String(contentsOf: againEvents, encoding: .utf8)) ?? "")
                 .filter { $0.kind == "resource.updated" && $0.type == "aws_eks_addon" }.count
-            #expect(settled == creating.count, "settled \(settled) add-ons, \(creating.count) were CREATING: \(again.output.suffix(2000))")
+            #expect(
+                settled == creating.count,
+                "settled \(settled) add-ons, \(creating.count) were CREATING: \(again.output.suffix(2000))")
 
             try await ApplyCrashTests.destroy(copy, env, client, "after the leftover test")
         }
@@ -447,7 +522,9 @@ struct Footprint: CustomStringConvertible {
     static func addonStatuses(_ client: AWSClient, cluster: String) async throws -> [String: String] {
         let base = "/clusters/\(cluster)/addons"
         var out: [String: String] = [:]
-        for name in try await client.rest(.eks, action: "ListAddons", method: "GET", path: base)["addons"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+        for name in try await client.rest(.eks, action: "ListAddons", method: "GET", path: base)["addons"]?.arrayValue?
+            .compactMap(\.stringValue) ?? []
+        {
             let addon = try await client.rest(.eks, action: "DescribeAddon", method: "GET", path: base + "/" + name)
             out[name] = addon["addon"]?["status"]?.stringValue ?? "?"
         }
