@@ -56,6 +56,10 @@ import Testing
 
             // An uninterrupted destroy: the range kills are drawn from.
             var footprint = try await Self.applyWithLeftovers(copy, env, client, "reference")
+            let kinds = footprint.ids.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }.map {
+                "\($0.key) \($0.value.count)"
+            }
+            print("DestroyCrashTests: what appeared with the stack: \(kinds.joined(separator: ", "))")
             let referenceEvents = copy.root.appendingPathComponent("reference.jsonl")
             let full = try await StrataBinary.run(
                 ["destroy", copy.path, "--auto-approve", "--events", referenceEvents.path], environment: env)
