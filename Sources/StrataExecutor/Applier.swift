@@ -145,6 +145,9 @@ public struct Applier: Sendable {
         let results = ResultLog()
         let settling = Settling()
         let walk = Walk(nodes: steps, dependencies: edges, parallelism: parallelism)
+        // What a killed run left coming up and nothing in this run depends on is waited for
+        // alongside the walk: apply reports success only with nothing of the stack mid-create.
+        async let leftovers = settleLeftovers(plan, state: state, settling: settling)
         let outcome = await walk.run(
             { step in
                 guard let change = changes[step.address] else { return }
@@ -166,6 +169,13 @@ public struct Applier: Sendable {
         for (step, error) in outcome.failures.sorted(by: { $0.key < $1.key }) {
             let action = changes[step.address].map { Self.actionName(step, $0) } ?? "\(step.phase)"
             report.failures.append(OperationFailure(address: step.address, action: action, error: error))
+        }
+        for (address, error) in await leftovers {
+            if error is CancellationError {
+                report.cancelled.append(address)
+            } else {
+                report.failures.append(OperationFailure(address: address, action: "settle", error: error))
+            }
         }
         report.skipped = outcome.skipped.sorted { $0.key < $1.key }.map { ($0.key.address, $0.value.address) }
         report.cancelled = outcome.cancelled.sorted().map(\.address)
@@ -302,6 +312,54 @@ extension Applier {
         for dependency in change.dependencies {
             guard let other = changes[dependency], other.action == .noop, let live = other.live else { continue }
             _ = try await settled(live, dependency, state: state, settling: settling)
+        }
+    }
+
+    /// The unchanged resources of `plan` that discovery found still coming up (a cluster, node
+    /// group or add-on `CREATING`, a NAT gateway `pending`): what a killed run left. Apply
+    /// waits for them even when nothing else is to be done.
+    public static func unsettled(_ plan: Plan) -> [ResourceChange] {
+        plan.changes.filter { $0.action == .noop && $0.live?.transitional != nil }.sorted { $0.address < $1.address }
+    }
+
+    /// Waits for every ``unsettled(_:)`` resource (all at once; each shares its wait with the
+    /// steps that depend on it), shown as an `update` with action `settle` in the events.
+    /// Returns the failures (a `CREATE_FAILED` add-on, a deadline passed).
+    func settleLeftovers(_ plan: Plan, state: ApplyState, settling: Settling) async -> [(ResourceAddress, any Error)] {
+        await withTaskGroup(of: (ResourceAddress, (any Error)?).self) { group in
+            for change in Self.unsettled(plan) {
+                guard let live = change.live else { continue }
+                group.addTask {
+                    let clock = ContinuousClock()
+                    let started = clock.now
+                    var payload = [
+                        "address": change.address.canonical, "type": change.type, "action": "settle", "id": live.id,
+                        "reason": "found \(live.transitional ?? "") (left by an interrupted run); waiting until usable",
+                    ]
+                    func elapsed() -> String {
+                        let duration = clock.now - started
+                        return String(format: "%.3f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+                    }
+                    events.emit(.resourceUpdating, plane: change.plane.rawValue, payload)
+                    do {
+                        _ = try await settled(live, change.address, state: state, settling: settling)
+                        payload["elapsedSeconds"] = elapsed()
+                        events.emit(.resourceUpdated, plane: change.plane.rawValue, payload)
+                        return (change.address, nil)
+                    } catch {
+                        payload["elapsedSeconds"] = elapsed()
+                        if !(error is CancellationError) {
+                            events.emit(.resourceFailed, plane: change.plane.rawValue, payload.merging(ErrorFacts(error).payload) { _, new in new })
+                        }
+                        return (change.address, error)
+                    }
+                }
+            }
+            var failures: [(ResourceAddress, any Error)] = []
+            for await (address, error) in group {
+                if let error { failures.append((address, error)) }
+            }
+            return failures.sorted { $0.0 < $1.0 }
         }
     }
 

@@ -7,7 +7,9 @@ import StrataProviders
 /// this, deleting the subnets and the VPC fails with DependencyViolation.
 ///
 /// In order, because each holds the next:
-/// 1. Karpenter's instances (terminated, waited for) and launch templates;
+/// 1. Karpenter's instances (terminated, waited for) and launch templates, of the stack's
+///    clusters and of former ones (declared in the stack files, or named by the tags of
+///    instances in the stack's subnets, that EKS no longer has; see ``Owners``);
 /// 2. load balancers in the stack's VPCs made for one of its clusters (or for a cluster EKS no
 ///    longer has, see ``Owners``) — the AWS Load Balancer
 ///    Controller's (ELBv2, tagged `elbv2.k8s.aws/cluster`) and the in-tree cloud provider's
@@ -35,10 +37,18 @@ struct ControllerSweep: Sendable {
     /// DescribeTags takes at most 20 load balancers or target groups per call (both APIs).
     static let tagBatch = 20
 
-    func sweep(clusters: [String], vpcIDs: [String], subnetIDs: [String]) async throws {
-        for cluster in clusters { try await sweepKarpenter(cluster: cluster) }
+    /// `clusters` are the stack's clusters found live; `declared` the cluster names its files
+    /// declare (a destroy run again after an earlier one deleted the cluster and was killed
+    /// before its sweep finds none live, yet Karpenter's nodes and launch templates of it remain).
+    func sweep(clusters: [String], vpcIDs: [String], subnetIDs: [String], declared: [String] = []) async throws {
+        let owners = Owners(client: client, stackClusters: Set(clusters))
+        var karpenter = Set(clusters)
+        for name in declared where !karpenter.contains(name) {
+            if try await owners.sweeps(name) { karpenter.insert(name) }
+        }
+        if !subnetIDs.isEmpty { karpenter.formUnion(try await karpenterOwners(in: subnetIDs, owners: owners)) }
+        for cluster in karpenter.sorted() { try await sweepKarpenter(cluster: cluster) }
         if !vpcIDs.isEmpty {
-            let owners = Owners(client: client, stackClusters: Set(clusters))
             try await sweepLoadBalancers(owners: owners, vpcIDs: Set(vpcIDs))
             try await sweepSecurityGroups(owners: owners, vpcIDs: vpcIDs)
         }
@@ -61,7 +71,7 @@ struct ControllerSweep: Sendable {
     private func sweepKarpenter(cluster: String) async throws {
         // Karpenter's nodes: tagged with the cluster by its discovery and its node class.
         var instances = Set<String>()
-        for key in ["karpenter.sh/discovery", "karpenter.k8s.aws/cluster"] {
+        for key in Self.karpenterTags {
             instances.formUnion(
                 try await ids(
                     "DescribeInstances", item: "instanceId",
@@ -79,6 +89,36 @@ struct ControllerSweep: Sendable {
             swept("launch template", template, cluster)
         }
     }
+
+    /// The clusters named by the Karpenter tags of instances in the stack's subnets, where they
+    /// are swept (``Owners``): those of a cluster that no longer exists whatever the stack files
+    /// say now.
+    private func karpenterOwners(in subnetIDs: [String], owners: Owners) async throws -> Set<String> {
+        var names = Set<String>()
+        let answers = try await ec2Pages(
+            "DescribeInstances",
+            filters: [
+                ("subnet-id", subnetIDs), ("tag-key", Self.karpenterTags),
+                ("instance-state-name", ["pending", "running", "stopping", "stopped"]),
+            ])
+        for answer in answers {
+            for reservation in answer.child("reservationSet")?.items ?? [] {
+                for instance in reservation.child("instancesSet")?.items ?? [] {
+                    var tags: [String: String] = [:]
+                    for tag in instance.child("tagSet")?.items ?? [] {
+                        if let key = tag.child("key")?.text { tags[key] = tag.child("value")?.text ?? "" }
+                    }
+                    for key in Self.karpenterTags {
+                        if let name = tags[key], !name.isEmpty, try await owners.sweeps(name) { names.insert(name) }
+                    }
+                }
+            }
+        }
+        return names
+    }
+
+    /// The tags Karpenter puts on its nodes, valued with the cluster's name.
+    static let karpenterTags = ["karpenter.sh/discovery", "karpenter.k8s.aws/cluster"]
 
     private func terminate(_ instances: [String], cluster: String) async throws {
         var parameters: [(name: String, value: String)] = []

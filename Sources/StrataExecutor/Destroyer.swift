@@ -63,7 +63,11 @@ public struct Destroyer: Sendable {
 
     /// Deletes everything in `plan` (from ``plan(graph:)``): first all but the subnets, gateways
     /// and VPC, then the controllers' leftovers, then those.
-    public func destroy(_ plan: Plan) async -> ExecutionReport {
+    ///
+    /// `graph` (the compiled stack, if it compiles) names the clusters the stack declares: a
+    /// destroy run again after one that deleted the cluster and was killed before its sweep
+    /// still sweeps what Karpenter launched for it.
+    public func destroy(_ plan: Plan, graph: CompiledGraph? = nil) async -> ExecutionReport {
         let clock = ContinuousClock()
         let start = clock.now
         events.emit(.destroyStarted, ["stack": plan.stack, "resources": String(plan.changes.count)])
@@ -81,7 +85,7 @@ public struct Destroyer: Sendable {
             }
             do {
                 try await ControllerSweep(client: context.client, events: events, deadline: deleteDeadline, waits: context.waits)
-                    .sweep(clusters: clusters, vpcIDs: vpcIDs, subnetIDs: subnetIDs)
+                    .sweep(clusters: clusters, vpcIDs: vpcIDs, subnetIDs: subnetIDs, declared: Self.declaredClusters(graph))
                 var second = plan
                 second.changes = plan.changes.filter { Self.afterSweep.contains($0.type) }
                 let rest = await applier.apply(second)
@@ -109,6 +113,11 @@ public struct Destroyer: Sendable {
                 "failed": String(report.failures.count),
             ])
         return report
+    }
+
+    /// The names of the clusters `graph` declares (where the stack files set them literally).
+    static func declaredClusters(_ graph: CompiledGraph?) -> [String] {
+        (graph?.instances ?? []).filter { $0.type == "aws_eks_cluster" }.compactMap { $0.attributes["name"]?.stringValue }.sorted()
     }
 
     /// The address a live resource is deleted under (the planner's convention for untagged children).

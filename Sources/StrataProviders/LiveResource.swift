@@ -12,12 +12,22 @@ public struct LiveResource: Sendable, Equatable {
     /// Every attribute AWS reports, computed ones (`id`, `arn`) included, normalised the way the
     /// schema describes (server defaults filled, policy JSON canonical) so equal means equal.
     public var attributes: [String: Value]
+    /// AWS's state when discovery found the resource moving by itself towards usable (a cluster
+    /// or add-on `CREATING`, a NAT gateway `pending`): what a run killed during its create's
+    /// wait leaves. Nil when settled. Apply waits for every such resource of the stack
+    /// (``ResourceProvider/settle(_:_:)``), not only for those this run's steps depend on.
+    /// Not part of plan files: a saved plan is checked against the account again anyway.
+    public var transitional: String?
 
-    public init(type: String, address: ResourceAddress?, id: String, identity: String? = nil, attributes: [String: Value]) {
+    public init(
+        type: String, address: ResourceAddress?, id: String, identity: String? = nil, attributes: [String: Value],
+        transitional: String? = nil
+    ) {
         self.type = type
         self.address = address
         self.id = id
         self.identity = identity
         self.attributes = attributes
+        self.transitional = transitional
     }
 }

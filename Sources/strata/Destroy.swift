@@ -45,7 +45,7 @@ struct DestroyCommand: AsyncParsableCommand {
                 try Confirmation.ask("Do you really want to destroy all resources of stack \(graph.stack)?", flag: "--auto-approve")
             }
             print("")
-            return await destroyer.destroy(plan)
+            return await destroyer.destroy(plan, graph: graph)
         }
         session.finish()
         print("\n" + (report.succeeded ? "Destroy complete: " : "Destroy failed: ") + report.summary)

@@ -179,7 +179,14 @@ import Testing
     /// renewals not counted). Returns
     /// false when the run ended by itself first.
     static func applyKilled(_ copy: StackCopy, _ env: [String: String], events: URL, afterEvents: Int) throws -> Bool {
-        let process = try start(["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, output: nil)
+        try runKilled(["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, events: events, afterEvents: afterEvents)
+    }
+
+    /// Starts strata with `arguments` (which write their events to `events`) and SIGKILLs it
+    /// once `events` has `afterEvents` events (lease renewals not counted). Returns false when
+    /// the run ended by itself first. Shared with the destroy crash test.
+    static func runKilled(_ arguments: [String], _ env: [String: String], events: URL, afterEvents: Int) throws -> Bool {
+        let process = try start(arguments, env, output: nil)
         let counter = LineCounter(events)
         let deadline = Date().addingTimeInterval(120)
         while process.isRunning, Date() < deadline, counter.count() < afterEvents {
@@ -194,12 +201,22 @@ import Testing
     /// Applies again, and restarts the sandbox's clock once that run has planned (its
     /// `apply.started`), or has ended without applying.
     static func applyAgain(_ copy: StackCopy, _ env: [String: String], _ sandbox: Sandbox, events: URL) async throws -> (status: Int32, output: String) {
-        let output = copy.root.appendingPathComponent(events.lastPathComponent + ".out")
-        let process = try start(["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, output: output)
+        try await runThawing(
+            ["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, sandbox, events: events,
+            output: copy.root.appendingPathComponent(events.lastPathComponent + ".out"), planned: "apply.started")
+    }
+
+    /// Runs strata with `arguments` (writing events to `events`, its output to `output`) and
+    /// restarts the sandbox's clock once the run has planned (its `planned` event), or has
+    /// ended without getting that far. Shared with the destroy crash test.
+    static func runThawing(
+        _ arguments: [String], _ env: [String: String], _ sandbox: Sandbox, events: URL, output: URL, planned: String
+    ) async throws -> (status: Int32, output: String) {
+        let process = try start(arguments, env, output: output)
         do {
             let deadline = Date().addingTimeInterval(60)
             while process.isRunning, Date() < deadline {
-                if let text = try? String(contentsOf: events, encoding: .utf8), text.contains("\"apply.started\"") { break }
+                if let text = try? String(contentsOf: events, encoding: .utf8), text.contains("\"\(planned)\"") { break }
                 try await Task.sleep(for: .milliseconds(5))
             }
             try await sandbox.freezeClock(false)

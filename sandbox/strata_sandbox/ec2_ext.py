@@ -13,7 +13,9 @@
   deletion, as their network interfaces do on AWS.
 * NAT gateway lifecycle: ``pending`` -> ``available`` (~90 s scaled) and ``deleting`` ->
   ``deleted`` (~60 s scaled; the gateway's network interface goes with it). An unknown id
-  gives ``NatGatewayNotFound`` instead of moto's 500.
+  gives ``NatGatewayNotFound`` instead of moto's 500. Until the gateway is ``deleted`` its
+  Elastic IP cannot be disassociated or released (``AuthFailure``, as AWS answers; moto let
+  both through).
 """
 
 from __future__ import annotations
@@ -109,11 +111,32 @@ class Ec2Extensions:
             if busy:
                 return ("DependencyViolation",
                         f"The subnet '{subnet_id}' has dependencies and cannot be deleted.", 400)
+        if action in ("DisassociateAddress", "ReleaseAddress"):
+            holder = self._nat_holding(backend, params)
+            if holder is not None:
+                # AWS: a NAT gateway's address stays the gateway's until it is `deleted`
+                # (DeleteNatGateway only starts that); moto released it at once.
+                return ("AuthFailure", "You do not have permission to access the specified resource.", 400)
         if action == "DeleteNatGateway":
             nat_id = params.get("NatGatewayId", "")
             if nat_id not in backend.nat_gateways:
                 return ("NatGatewayNotFound", f"The Nat Gateway {nat_id} was not found", 400)
             self._nat_prior[nat_id] = backend.nat_gateways[nat_id].state
+        return None
+
+    @staticmethod
+    def _nat_holding(backend: Any, params: dict[str, str]) -> Optional[str]:
+        """The NAT gateway (not yet deleted) whose network interface holds the address that
+        ``params`` name (AllocationId, AssociationId or PublicIp), or None."""
+        for address in list(backend.addresses):
+            named = (params.get("AllocationId") and address.allocation_id == params["AllocationId"]) or (
+                params.get("AssociationId") and address.association_id == params["AssociationId"]) or (
+                params.get("PublicIp") and address.public_ip == params["PublicIp"])
+            if not named or getattr(address, "eni", None) is None:
+                continue
+            for nat in backend.nat_gateways.values():
+                if getattr(nat, "_eni", None) is address.eni and nat.state != "deleted":
+                    return nat.id
         return None
 
     @staticmethod

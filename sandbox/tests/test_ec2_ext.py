@@ -51,6 +51,28 @@ def test_nat_gateway_pending_available_deleting_deleted(sbx, net):
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
+def test_nat_gateway_address_is_held_until_the_gateway_is_deleted(sbx, net):
+    # AWS answers AuthFailure to disassociating or releasing a NAT gateway's address, also while
+    # the gateway is deleting (ReleaseAddress: "you must disassociate the Elastic IP address
+    # before you can release it"; a NAT gateway's address cannot be disassociated at all).
+    ec2, vpc, subnet = net
+    alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=alloc)["NatGateway"]["NatGatewayId"]
+    sbx.wait_until(lambda: nat_state(ec2, nat) == "available", DEADLINE, "NAT available")
+    association = ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]["AssociationId"]
+    sbx.control("POST", "clock", {"freeze": True})
+    ec2.delete_nat_gateway(NatGatewayId=nat)
+    for call in (lambda: ec2.disassociate_address(AssociationId=association), lambda: ec2.release_address(AllocationId=alloc)):
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code(e) == "AuthFailure"
+    assert ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]["AllocationId"] == alloc
+    sbx.control("POST", "clock", {"freeze": False})
+    sbx.wait_until(lambda: nat_state(ec2, nat) == "deleted", DEADLINE, "NAT deleted")
+    ec2.release_address(AllocationId=alloc)
+    assert ec2.describe_addresses()["Addresses"] == []
+
+
 def test_client_token_idempotency(sbx, net):
     ec2, vpc, subnet = net
     alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]

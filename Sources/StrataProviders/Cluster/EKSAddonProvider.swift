@@ -178,7 +178,9 @@ struct EKSAddonProvider: ResourceProvider {
         }
         // EKS reports association ARNs only; the roles and service accounts live on the associations.
         attributes.merge(EKSSupport.tagAttributes(tags)) { $1 }
+        let status = addon["status"]?.stringValue ?? ""
         return LiveResource(
-            type: type, address: EKSSupport.address(tags, stack: stack), id: "\(cluster):\(name)", attributes: attributes.filter { $0.value != .null })
+            type: type, address: EKSSupport.address(tags, stack: stack), id: "\(cluster):\(name)", attributes: attributes.filter { $0.value != .null },
+            transitional: ["CREATING", "UPDATING"].contains(status) ? status : nil)
     }
 }

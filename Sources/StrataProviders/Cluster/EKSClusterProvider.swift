@@ -154,6 +154,9 @@ struct EKSClusterProvider: ResourceProvider {
                     guard let now = try await eks.describeCluster(name) else { return false }
                     let status = now["status"]?.stringValue ?? ""
                     if ["CREATING", "UPDATING", "PENDING"].contains(status) { return nil }
+                    // Already being deleted (an earlier run's delete, killed while it waited):
+                    // what was asked for is under way; wait for it to be gone.
+                    if status == "DELETING" { return true }
                     if attempt == 2 { throw error }
                 }
             }
@@ -289,7 +292,9 @@ struct EKSClusterProvider: ResourceProvider {
             attributes["zonal_shift_config"] = .map(["enabled": EKSSupport.bool(zonal["enabled"])])
         }
         attributes.merge(EKSSupport.tagAttributes(tags)) { $1 }
+        let status = cluster["status"]?.stringValue ?? ""
         return LiveResource(
-            type: type, address: EKSSupport.address(tags, stack: stack), id: name, attributes: attributes.filter { $0.value != .null })
+            type: type, address: EKSSupport.address(tags, stack: stack), id: name, attributes: attributes.filter { $0.value != .null },
+            transitional: Self.settling.contains(status) ? status : nil)
     }
 }

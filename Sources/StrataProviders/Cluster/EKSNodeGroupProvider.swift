@@ -141,12 +141,15 @@ struct EKSNodeGroupProvider: ResourceProvider {
     /// A node group still CREATING (or UPDATING) when discovered: add-ons scheduled on it, and
     /// its own updates, wait until it is ACTIVE.
     func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? {
-        guard let status = live.attributes.string("status"), ["CREATING", "UPDATING"].contains(status),
+        guard let status = live.attributes.string("status"), Self.settling.contains(status),
             let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("node_group_name")
         else { return nil }
         return try await waitActive(
             cluster, name, context, what: "EKS node group \(cluster)/\(name) to be ACTIVE (found \(status))", deadline: Self.updateDeadline)
     }
+
+    /// States EKS moves a node group out of by itself towards ACTIVE.
+    static let settling: Set<String> = ["CREATING", "UPDATING"]
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let eks = EKS(context.client)
@@ -163,7 +166,9 @@ struct EKSNodeGroupProvider: ResourceProvider {
                     return false
                 } catch let error as AWSError where error.code == "ResourceInUseException" {
                     guard let now = try await eks.describeNodegroup(cluster: cluster, name: name) else { return false }
-                    if ["CREATING", "UPDATING"].contains(now["status"]?.stringValue ?? "") { return nil }
+                    if Self.settling.contains(now["status"]?.stringValue ?? "") { return nil }
+                    // Already being deleted by an earlier run killed while it waited: wait for it.
+                    if now["status"]?.stringValue == "DELETING" { return true }
                     if attempt == 2 { throw error }
                 }
             }
@@ -322,8 +327,9 @@ struct EKSNodeGroupProvider: ResourceProvider {
             attributes["node_repair_config"] = .map(["enabled": EKSSupport.bool(repair["enabled"])])
         }
         attributes.merge(EKSSupport.tagAttributes(tags)) { $1 }
+        let status = group["status"]?.stringValue ?? ""
         return LiveResource(
             type: type, address: EKSSupport.address(tags, stack: stack), id: "\(cluster):\(name)",
-            attributes: attributes.filter { $0.value != .null })
+            attributes: attributes.filter { $0.value != .null }, transitional: Self.settling.contains(status) ? status : nil)
     }
 }

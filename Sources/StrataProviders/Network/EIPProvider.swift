@@ -71,6 +71,7 @@ struct EIPProvider: ResourceProvider {
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let ec2 = EC2(context)
+        if live.attributes.string("association_id") != nil { try await waitForDeletingGateway(live.id, ec2, context) }
         if let association = live.attributes.string("association_id") {
             try await AWSError.ec2IgnoringNotFound {
                 try await ec2.call("DisassociateAddress", [(name: "AssociationId", value: association)])
@@ -80,6 +81,25 @@ struct EIPProvider: ResourceProvider {
             try await ec2.call("ReleaseAddress", [(name: "AllocationId", value: live.id)])
         }
         await ec2.invalidate("DescribeAddresses")
+    }
+
+    /// AWS keeps a NAT gateway's address the gateway's until the gateway is `deleted`, refusing
+    /// to disassociate or release it meanwhile (`AuthFailure`). Destroy deletes the gateway
+    /// first and waits for that; a gateway found `deleting` (the run before was killed during
+    /// that wait, and discovery does not list gateways being deleted) is waited for here.
+    private func waitForDeletingGateway(_ id: String, _ ec2: EC2, _ context: ProviderContext) async throws {
+        @Sendable func holder() async throws -> String? {
+            let deleting = try await ec2.describe(
+                "DescribeNatGateways", set: "natGatewaySet", QueryValue.filters([(name: "state", values: ["deleting"])]))
+            return deleting.first { gateway in
+                gateway.child("state")?.text == "deleting"
+                    && (gateway.child("natGatewayAddressSet")?.items ?? []).contains { $0.child("allocationId")?.text == id }
+            }?.child("natGatewayId")?.text
+        }
+        guard let gateway = try await holder() else { return }
+        _ = try await Waiter(policy: context.waits).wait(
+            for: "NAT gateway \(gateway) to be deleted (it holds address \(id))", deadline: NATGatewayProvider.deadline
+        ) { try await holder() == nil ? true : nil }
     }
 
     private func associate(_ id: String, _ desired: DesiredResource, _ ec2: EC2) async throws {

@@ -33,7 +33,9 @@ struct NATGatewayProvider: ResourceProvider {
         attributes["secondary_allocation_ids"] = .list(secondary.compactMap { EC2.string($0, "allocationId") })
         attributes["secondary_private_ip_addresses"] = .list(secondary.compactMap { EC2.string($0, "privateIp") })
         attributes["secondary_private_ip_address_count"] = .int(secondary.count)
-        return EC2.taggedResource(type: type, id: id, item: gateway, attributes: attributes)
+        var live = EC2.taggedResource(type: type, id: id, item: gateway, attributes: attributes)
+        if gateway.child("state")?.text == "pending" { live.transitional = "pending" }
+        return live
     }
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
