@@ -170,6 +170,9 @@ public struct Applier: Sendable {
             let action = changes[step.address].map { Self.actionName(step, $0) } ?? "\(step.phase)"
             report.failures.append(OperationFailure(address: step.address, action: action, error: error))
         }
+        report.skipped = outcome.skipped.sorted { $0.key < $1.key }.map { ($0.key.address, $0.value.address) }
+        report.cancelled = outcome.cancelled.sorted().map(\.address)
+        report.blocked = outcome.blocked.sorted().map(\.address)
         for (address, error) in await leftovers {
             if error is CancellationError {
                 report.cancelled.append(address)
@@ -177,9 +180,6 @@ public struct Applier: Sendable {
                 report.failures.append(OperationFailure(address: address, action: "settle", error: error))
             }
         }
-        report.skipped = outcome.skipped.sorted { $0.key < $1.key }.map { ($0.key.address, $0.value.address) }
-        report.cancelled = outcome.cancelled.sorted().map(\.address)
-        report.blocked = outcome.blocked.sorted().map(\.address)
         report.duration = clock.now - start
         events.emit(
             .applyFinished,
