@@ -55,6 +55,12 @@ public final class Sandbox: Sendable {
         await lock.acquire()
         do {
             let own = try await SandboxLauncher.instance.exclusiveSandbox(timeScale: timeScale, fallback: self)
+            // Whatever the last holder left (it may have failed half-way), this one starts with
+            // the clock running and no faults.
+            if own.hasControlEndpoints {
+                try await own.freezeClock(false)
+                try await own.clearFaults()
+            }
             let value = try await body(own)
             await lock.release()
             return value
@@ -117,6 +123,14 @@ public final class Sandbox: Sendable {
     /// or a NAT gateway pending stays so, as on AWS where they take minutes.
     public func freezeClock(_ frozen: Bool) async throws {
         try await control("POST", "/_sandbox/clock", body: Data(#"{"freeze": \#(frozen)}"#.utf8))
+    }
+
+    /// Stops the lifecycle clock the moment the `count`-th next successful `action` of
+    /// `service` is answered: a test that stopped it itself on seeing the answer could be late
+    /// on a loaded machine, and find what it wanted caught mid-create already done.
+    public func freezeClock(afterAnswering action: String, of service: String, count: Int = 1) async throws {
+        let trigger: [String: Any] = ["freeze_after": ["service": service, "action": action, "count": count]]
+        try await control("POST", "/_sandbox/clock", body: try JSONSerialization.data(withJSONObject: trigger))
     }
 
     @discardableResult

@@ -302,6 +302,13 @@ class Sandbox:
             if method == "POST":
                 if isinstance(body, dict) and "freeze" in body:
                     self.clock.freeze(bool(body["freeze"]))
+                if isinstance(body, dict) and isinstance(body.get("freeze_after"), dict):
+                    trigger = body["freeze_after"]
+                    try:
+                        self.clock.freeze_after(str(trigger["service"]), str(trigger["action"]),
+                                                int(trigger.get("count", 1)))
+                    except (KeyError, TypeError, ValueError) as e:
+                        return _json(400, {"message": f"freeze_after needs service, action and a count >= 1: {e}"})
                 try:
                     seconds = float((body or {}).get("advance_seconds", 0))
                     if (body or {}).get("advance_aws_seconds") is not None:
@@ -339,6 +346,7 @@ class Sandbox:
             status, headers, out = self._error(info, code, f"Internal error ({type(e).__name__})", code_status,
                                                request_id)
         status, headers, out = self._finish(info, request_id, status, headers, out)
+        self.clock.answered(info.service, info.action, status)
         self.log.add(self._log_entry(environ, info, request_id, started, status, account))
         return status, headers, out
 

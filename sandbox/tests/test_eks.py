@@ -322,3 +322,22 @@ def test_nodegroup_launch_templates(sbx):
     assert eks.describe_nodegroup(clusterName="demo", nodegroupName="lt")["nodegroup"]["launchTemplate"]["version"] == "2"
     schema = eks.describe_addon_configuration(addonName="coredns", addonVersion="v1.11.4-eksbuild.2")
     assert '"nodeSelector"' in schema["configurationSchema"]
+
+
+def test_clock_stops_the_moment_the_counted_call_is_answered(sbx):
+    """`freeze_after`: the clock runs through the answers before the N-th and stops with the
+    N-th's, so that add-on stays CREATING however long the test takes to look, and goes on once
+    the clock runs again."""
+    eks, _, _ = active_cluster(sbx)
+    status, _ = sbx.control("POST", "clock", {"freeze_after": {"service": "eks", "action": "CreateAddon", "count": 2}})
+    assert status == 200
+    eks.create_addon(clusterName="demo", addonName="vpc-cni")
+    assert not sbx.control("GET", "clock")[1]["frozen"]
+    eks.create_addon(clusterName="demo", addonName="coredns")
+    assert sbx.control("GET", "clock")[1]["frozen"]
+    assert eks.describe_addon(clusterName="demo", addonName="coredns")["addon"]["status"] == "CREATING"
+    sbx.control("POST", "clock", {"freeze": False})
+    sbx.wait_until(lambda: eks.describe_addon(clusterName="demo", addonName="coredns")["addon"]["status"] == "ACTIVE",
+                   DEADLINE, "coredns ACTIVE once the clock runs again")
+    status, doc = sbx.control("POST", "clock", {"freeze_after": {"service": "eks"}})
+    assert status == 400 and "freeze_after" in doc["message"]
