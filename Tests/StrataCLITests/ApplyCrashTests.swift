@@ -34,12 +34,9 @@ import Testing
 
     @Test(.timeLimit(.minutes(10))) func prodKilledAtTwentyRandomPointsConvergesEveryTime() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
-            try await sandbox.clearFaults()
-            try await sandbox.freezeClock(false)
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }
-            let env = copy.environment(
-                sandbox.environment, ["STRATA_LOCK_LEASE_SECONDS": String(Self.leaseSeconds), "STRATA_DELETE_DEADLINE_SECONDS": "60"])
+            let env = Self.environment(copy, sandbox)
             let client = sandbox.client()
 
             // An uninterrupted apply: the range kills are drawn from, and the census every
@@ -165,6 +162,12 @@ import Testing
             }
             #expect(blockedChecks >= 5, "seed \(seed): only \(blockedChecks) kill points found the lease still held")
         }
+    }
+
+    /// The environment of runs that get killed: a short lease, so the next run takes the lock
+    /// over soon, and a deadline on deletes.
+    static func environment(_ copy: StackCopy, _ sandbox: Sandbox) -> [String: String] {
+        copy.environment(sandbox.environment, ["STRATA_LOCK_LEASE_SECONDS": String(leaseSeconds), "STRATA_DELETE_DEADLINE_SECONDS": "60"])
     }
 
     /// Destroys the copy and checks nothing tagged is left.

@@ -18,7 +18,6 @@ import Testing
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }
             let env = copy.environment(sandbox.environment, ["STRATA_DELETE_DEADLINE_SECONDS": "60"])
-            try await sandbox.clearFaults()
             try await sandbox.clearRequests()
             try await sandbox.setFaults(SandboxFaults(throttleRate: 0.3, seed: 11))
             // Half the 500s come after the request ran: a create AWS made though strata hears an
@@ -61,7 +60,6 @@ import Testing
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }
             let env = copy.environment(sandbox.environment, ["STRATA_DELETE_DEADLINE_SECONDS": "60"])
-            try await sandbox.clearFaults()
             try await sandbox.clearRequests()
             let lost: [(service: String, action: String, count: Int)] = [
                 ("ec2", "CreateVpc", 1), ("ec2", "CreateSubnet", 3), ("ec2", "AllocateAddress", 3), ("ec2", "CreateSecurityGroup", 2),

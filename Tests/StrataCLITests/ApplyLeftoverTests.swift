@@ -13,8 +13,6 @@ import Testing
 @Suite(.serialized) struct ApplyLeftoverTests {
     @Test(.timeLimit(.minutes(3))) func reApplyWithNothingToCreateWaitsForALeftoverAddonCreating() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.01) { sandbox in
-            try await sandbox.clearFaults()
-            try await sandbox.freezeClock(false)
             let copy = try StackCopy(of: "dev")
             defer { copy.remove() }
             let env = copy.environment(sandbox.environment, ["STRATA_LOCK_LEASE_SECONDS": "2"])

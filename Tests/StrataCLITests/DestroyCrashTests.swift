@@ -34,16 +34,9 @@ import Testing
 
     @Test(.timeLimit(.minutes(6))) func prodDestroyKilledAtTenPointsLeavesNothing() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
-            try await sandbox.clearFaults()
-            try await sandbox.freezeClock(false)
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }
-            let env = copy.environment(
-                sandbox.environment,
-                [
-                    "STRATA_LOCK_LEASE_SECONDS": String(ApplyCrashTests.leaseSeconds),
-                    "STRATA_DELETE_DEADLINE_SECONDS": "60",
-                ])
+            let env = ApplyCrashTests.environment(copy, sandbox)
             let client = sandbox.client()
             var clock = Laps()
 

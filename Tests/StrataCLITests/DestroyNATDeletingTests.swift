@@ -15,8 +15,6 @@ import Testing
         async throws
     {
         try await Sandbox.shared().exclusive(timeScale: 0.01) { sandbox in
-            try await sandbox.clearFaults()
-            try await sandbox.freezeClock(false)
             let copy = try StackCopy(of: "demo")
             defer { copy.remove() }
             let file = URL(fileURLWithPath: copy.path).appendingPathComponent("stack.yaml")
