@@ -1,5 +1,6 @@
 import Foundation
 import StrataSyntax
+import StrataTestSupport
 import Testing
 
 @testable import StrataCompiler
@@ -8,19 +9,6 @@ import Testing
 /// deletions, duplicated lines, truncations) fed through the compiler: whatever the input, it
 /// must come back with diagnostics — no crash, no hang.
 @Suite struct FuzzTests {
-    /// SplitMix64: tiny, seedable, the same sequence on every platform.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { bound <= 0 ? 0 : Int(next() % UInt64(bound)) }
-    }
-
     static let root = GoldenTests.root
 
     /// `STRATA_FUZZ_SCALE=10 swift test --filter FuzzTests` runs ten times as many mutations
@@ -38,7 +26,7 @@ import Testing
         return files.sorted()
     }
 
-    static func mutate(_ text: String, _ random: inout Random) -> String {
+    static func mutate(_ text: String, _ random: inout SplitMix64) -> String {
         var bytes = Array(text.utf8)
         guard !bytes.isEmpty else { return text }
         let interesting: [UInt8] = Array("${}[]{}:-#'\"\\.*,|>&!%@` \n\t0aZ".utf8)
@@ -72,7 +60,7 @@ import Testing
             try? String(contentsOf: Self.root.appendingPathComponent($0), encoding: .utf8)
         }
         #expect(texts.count > 30)
-        var random = Random(state: 0x5747_4154_4131 &+ UInt64(Self.scale - 1))
+        var random = SplitMix64(seed: 0x5747_4154_4131 &+ UInt64(Self.scale - 1))
         var parsed = 0
         for _ in 0..<(4000 * Self.scale) {
             let text = Self.mutate(texts[random.below(texts.count)], &random)
@@ -102,7 +90,7 @@ import Testing
                 at: Self.root.appendingPathComponent(folder), to: scratch.appendingPathComponent(folder))
         }
         let seeds = Self.seeds()
-        var random = Random(state: 0x4655_5A5A &+ UInt64(Self.scale - 1))
+        var random = SplitMix64(seed: 0x4655_5A5A &+ UInt64(Self.scale - 1))
         var slowest: (Double, String) = (0, "")
         for _ in 0..<(900 * Self.scale) {
             let path = seeds[random.below(seeds.count)]
@@ -149,7 +137,7 @@ import Testing
     @Test func tokenSoupNeverCrashes() throws {
         let scratch = try Scratch([:])
         defer { scratch.remove() }
-        var random = FuzzTests.Random(state: 0x5345_5850 &+ UInt64(FuzzTests.scale - 1))
+        var random = SplitMix64(seed: 0x5345_5850 &+ UInt64(FuzzTests.scale - 1))
         try FileManager.default.createDirectory(at: scratch.root, withIntermediateDirectories: true)
         for _ in 0..<(1000 * FuzzTests.scale) {
             var tokens: [String] = []
