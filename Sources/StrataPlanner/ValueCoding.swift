@@ -80,8 +80,10 @@ extension ValueType {
     }
 }
 
+/// `transitional` is kept too, so `strata apply FILE` waits for what a killed run left coming up
+/// as `strata apply STACK` does.
 extension LiveResource: Codable {
-    enum CodingKeys: String, CodingKey { case type, address, id, identity, attributes }
+    enum CodingKeys: String, CodingKey { case type, address, id, identity, attributes, transitional }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -90,7 +92,8 @@ extension LiveResource: Codable {
             address: try container.decodeIfPresent(ResourceAddress.self, forKey: .address),
             id: try container.decode(String.self, forKey: .id),
             identity: try container.decodeIfPresent(String.self, forKey: .identity),
-            attributes: try container.decode([String: Value].self, forKey: .attributes))
+            attributes: try container.decode([String: Value].self, forKey: .attributes),
+            transitional: try container.decodeIfPresent(String.self, forKey: .transitional))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -100,5 +103,6 @@ extension LiveResource: Codable {
         try container.encode(id, forKey: .id)
         try container.encodeIfPresent(identity, forKey: .identity)
         try container.encode(attributes, forKey: .attributes)
+        try container.encodeIfPresent(transitional, forKey: .transitional)
     }
 }

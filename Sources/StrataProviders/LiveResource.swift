@@ -16,7 +16,6 @@ public struct LiveResource: Sendable, Equatable {
     /// or add-on `CREATING`, a NAT gateway `pending`): what a run killed during its create's
     /// wait leaves. Nil when settled. Apply waits for every such resource of the stack
     /// (``ResourceProvider/settle(_:_:)``), not only for those this run's steps depend on.
-    /// Not part of plan files: a saved plan is checked against the account again anyway.
     public var transitional: String?
 
     public init(

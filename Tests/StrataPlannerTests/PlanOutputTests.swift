@@ -21,7 +21,7 @@ import Testing
             type: "aws_iam_role", address: role, id: "ci", attributes: ["name": .string("ci"), "id": .string("ci")])
         let liveCluster = LiveResource(
             type: "aws_eks_cluster", address: cluster, id: "prod",
-            attributes: ["name": .string("prod"), "version": .string("1.30"), "id": .string("prod")])
+            attributes: ["name": .string("prod"), "version": .string("1.30"), "id": .string("prod")], transitional: "UPDATING")
         return Plan(
             stack: "prod", region: "us-east-1", createdAt: Date(timeIntervalSince1970: 1_700_000_000), stackPath: "/s",
             vars: ["env": "prod"],
