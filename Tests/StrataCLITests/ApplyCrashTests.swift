@@ -32,7 +32,7 @@ import Testing
     static let leaseSeconds = 2.0
     static let points = 20
 
-    @Test(.timeLimit(.minutes(10))) func prodKilledAtTwentyRandomPointsConvergesEveryTime() async throws {
+    @Test(.timeLimit(.minutes(20))) func prodKilledAtTwentyRandomPointsConvergesEveryTime() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }

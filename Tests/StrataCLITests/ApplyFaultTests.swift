@@ -13,7 +13,7 @@ import Testing
     /// scale 0.001. Every create must land exactly once: a create without a client token
     /// (AllocateAddress, CreateKey, CreateRole, CreateQueue, PutRule) answered 500 may have
     /// happened, and resending it blindly makes two.
-    @Test(.timeLimit(.minutes(10))) func prodAppliesUnderThrottlingAndServerErrors() async throws {
+    @Test(.timeLimit(.minutes(20))) func prodAppliesUnderThrottlingAndServerErrors() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }
@@ -55,7 +55,7 @@ import Testing
     /// the request ran): the retry must adopt and finish what the first attempt made, never make
     /// a second one. Most of these calls take no client token (AllocateAddress, CreateKey,
     /// CreateRole, CreatePolicy, CreateQueue, PutRule, CreateSecurityGroup, CreateVpc, ...).
-    @Test(.timeLimit(.minutes(10))) func createsWhoseAnswerIsLostAreAdoptedNotMadeTwice() async throws {
+    @Test(.timeLimit(.minutes(20))) func createsWhoseAnswerIsLostAreAdoptedNotMadeTwice() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }

@@ -11,7 +11,7 @@ import Testing
 /// (nothing in the run depends on the add-ons, so waiting only for dependencies of the run's
 /// steps would never wait for them).
 @Suite(.serialized) struct ApplyLeftoverTests {
-    @Test(.timeLimit(.minutes(3))) func reApplyWithNothingToCreateWaitsForALeftoverAddonCreating() async throws {
+    @Test(.timeLimit(.minutes(10))) func reApplyWithNothingToCreateWaitsForALeftoverAddonCreating() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.01) { sandbox in
             let copy = try StackCopy(of: "dev")
             defer { copy.remove() }

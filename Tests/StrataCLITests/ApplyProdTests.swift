@@ -7,7 +7,7 @@ import Testing
 /// add-ons, access entries, Karpenter's queue, rules and roles, manifests) applied on the sandbox
 /// at time scale 0.01, planned again, and destroyed to nothing tagged.
 @Suite struct ApplyProdTests {
-    @Test(.timeLimit(.minutes(5))) func prodAppliesPlansCleanAndDestroysToNothing() async throws {
+    @Test(.timeLimit(.minutes(10))) func prodAppliesPlansCleanAndDestroysToNothing() async throws {
         let sandbox = try await Sandbox.shared()
         let copy = try StackCopy(of: "prod")
         defer { copy.remove() }

@@ -12,7 +12,7 @@ import Glibc
 /// children run while long-lived ones start alongside, as the sandbox and the Python servers do,
 /// and no long-lived child may hold any short child's pipe.
 @Suite struct ChildProcessTests {
-    @Test(.timeLimit(.minutes(2))) func longLivedChildrenStartedAlongsideHoldNoPipeOfAnother() async throws {
+    @Test(.timeLimit(.minutes(5))) func longLivedChildrenStartedAlongsideHoldNoPipeOfAnother() async throws {
         let sleepers = Sleepers()
         defer { sleepers.stopAll() }
         // Two threads run short children, each naming its own stdout pipe (`pipe:[inode]`),

@@ -32,7 +32,7 @@ import Testing
 @Suite(.serialized) struct DestroyCrashTests {
     static let points = 10
 
-    @Test(.timeLimit(.minutes(6))) func prodDestroyKilledAtTenPointsLeavesNothing() async throws {
+    @Test(.timeLimit(.minutes(20))) func prodDestroyKilledAtTenPointsLeavesNothing() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }

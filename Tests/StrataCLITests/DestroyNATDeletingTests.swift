@@ -11,7 +11,7 @@ import Testing
 /// no longer lists it), and AWS refuses to release its address until it is `deleted`. The next
 /// destroy must wait for it, not fail on the address.
 @Suite(.serialized) struct DestroyNATDeletingTests {
-    @Test(.timeLimit(.minutes(2))) func aDestroyFindingItsNATGatewayDeletingReleasesTheAddressOnceItIsGone()
+    @Test(.timeLimit(.minutes(10))) func aDestroyFindingItsNATGatewayDeletingReleasesTheAddressOnceItIsGone()
         async throws
     {
         try await Sandbox.shared().exclusive(timeScale: 0.01) { sandbox in

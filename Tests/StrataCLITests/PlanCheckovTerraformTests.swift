@@ -21,7 +21,7 @@ import Testing
         terraform != nil && FileManager.default.fileExists(atPath: pluginDirectory + "/registry.terraform.io/hashicorp/aws")
     }
 
-    @Test(.enabled(if: terraformInstalled, "needs terraform and the AWS provider offline"), .timeLimit(.minutes(5)))
+    @Test(.enabled(if: terraformInstalled, "needs terraform and the AWS provider offline"), .timeLimit(.minutes(10)))
     func theEquivalentTerraformPlanGivesTheSameFindings() async throws {
         let checkov = try PlanCheckovTests.checkov()
         let sandbox = try await Sandbox.shared()

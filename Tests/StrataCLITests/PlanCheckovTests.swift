@@ -85,7 +85,7 @@ import Testing
         "aws_route": ["CKV2_AWS_35", "CKV2_AWS_44"],
     ]
 
-    @Test(.timeLimit(.minutes(3))) func prodPlanGivesTheReviewedFindings() async throws {
+    @Test(.timeLimit(.minutes(10))) func prodPlanGivesTheReviewedFindings() async throws {
         let checkov = try Self.checkov()
         let sandbox = try await Sandbox.shared()
         let copy = try StackCopy(of: "prod")
@@ -149,7 +149,7 @@ import Testing
     /// The findings follow the values: the same stack with its endpoint open to the world fails
     /// CKV_AWS_38, with its endpoint private passes CKV_AWS_39; and the connection checks pass
     /// because of strata's `configuration` references (without them the same plan fails them).
-    @Test(.timeLimit(.minutes(3))) func findingsFollowTheValues() async throws {
+    @Test(.timeLimit(.minutes(10))) func findingsFollowTheValues() async throws {
         let checkov = try Self.checkov()
         let sandbox = try await Sandbox.shared()
         let open = try StackCopy(of: "prod")

@@ -77,7 +77,7 @@ import Testing
     /// The controller's ALB is deleted and waited for; its security group is refused while the
     /// ALB's interfaces are being released, retried, and deleted once they are; then the subnets
     /// and the VPC can go.
-    @Test(.timeLimit(.minutes(2))) func aSecurityGroupHeldByADeletedLoadBalancerIsRetriedUntilReleased() async throws {
+    @Test(.timeLimit(.minutes(10))) func aSecurityGroupHeldByADeletedLoadBalancerIsRetriedUntilReleased() async throws {
         try await Sandbox.shared().exclusive { sandbox in
             let client = sandbox.client()
             let network = try await Self.network(client, cluster: Self.cluster)
@@ -123,7 +123,7 @@ import Testing
     /// Kubernetes' in-tree cloud provider: a classic load balancer and its `k8s-elb-*` group,
     /// both tagged `kubernetes.io/cluster/<name>` = `owned`, are swept; a classic load balancer
     /// made by hand in the same VPC is not, and while it uses the group the sweep names it.
-    @Test(.timeLimit(.minutes(1))) func classicLoadBalancersOfTheInTreeProviderAreSwept() async throws {
+    @Test(.timeLimit(.minutes(10))) func classicLoadBalancersOfTheInTreeProviderAreSwept() async throws {
         let client = try await Sandbox.shared().client()
         let cluster = "classic-" + UUID().uuidString.prefix(6).lowercased()
         let network = try await Self.network(client, cluster: nil)
@@ -182,7 +182,7 @@ import Testing
 
     /// Many load balancers cost few calls: the listing pages (`Marker`), tags are read 20 load
     /// balancers per DescribeTags, and only the cluster's, in the stack's VPC, are deleted.
-    @Test(.timeLimit(.minutes(2))) func listingPagesAndTagsAreReadInBatches() async throws {
+    @Test(.timeLimit(.minutes(10))) func listingPagesAndTagsAreReadInBatches() async throws {
         try await Sandbox.shared().exclusive { sandbox in
             try await sandbox.reset()
             let client = sandbox.client()
@@ -224,7 +224,7 @@ import Testing
     /// A destroy run again after an earlier one deleted the cluster but not its controllers'
     /// leftovers: the stack names no cluster any more, yet what a cluster EKS no longer has made
     /// is swept; what a live cluster (not the stack's) made is left alone.
-    @Test(.timeLimit(.minutes(1))) func leftoversOfAClusterThatIsGoneAreSweptThoseOfALiveOneAreNot() async throws {
+    @Test(.timeLimit(.minutes(10))) func leftoversOfAClusterThatIsGoneAreSweptThoseOfALiveOneAreNot() async throws {
         let client = try await Sandbox.shared().client()
         let suffix = UUID().uuidString.prefix(6).lowercased()
         let gone = "gone-\(suffix)"
@@ -266,7 +266,7 @@ import Testing
     /// A load balancer that is not the cluster's (no controller tag) keeps using the controller's
     /// security group: the sweep leaves it alone, gives up on the group at its deadline and says
     /// what holds it, with AWS's code and request id.
-    @Test(.timeLimit(.minutes(1))) func aPersistentRefusalIsReportedNamingTheBlocker() async throws {
+    @Test(.timeLimit(.minutes(10))) func aPersistentRefusalIsReportedNamingTheBlocker() async throws {
         let client = try await Sandbox.shared().client()
         let cluster = "blocked-" + UUID().uuidString.prefix(6).lowercased()
         let network = try await Self.network(client, cluster: cluster)

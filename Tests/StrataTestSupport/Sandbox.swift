@@ -50,6 +50,9 @@ public final class Sandbox: Sendable {
     /// One server is started per scale asked for, each held by one test at a time (so a long
     /// test at 0.001 does not hold up the ones at 0.01); with `STRATA_SANDBOX_URL` all take turns
     /// on the one server.
+    ///
+    /// A test's `.timeLimit` counts its turn in that queue too (the prod crash tests wait minutes
+    /// for each other): the limits are backstops against a hang, set well above a whole queue.
     public func exclusive<T: Sendable>(timeScale: Double = 0.01, _ body: @Sendable (Sandbox) async throws -> T) async throws -> T {
         let lock = SandboxLock.forServer(timeScale: SandboxLauncher.configuredURL == nil ? timeScale : 0)
         await lock.acquire()
