@@ -33,135 +33,127 @@ import Testing
     static let points = 20
 
     @Test(.timeLimit(.minutes(20))) func prodKilledAtTwentyRandomPointsConvergesEveryTime() async throws {
-        try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
-            let copy = try StackCopy(of: "prod")
-            defer { copy.remove() }
-            let env = Self.environment(copy, sandbox)
-            let client = sandbox.client()
+        try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in try await Self.killAtTwentyPoints(sandbox) }
+    }
 
-            // An uninterrupted apply: the range kills are drawn from, and the census every
-            // converged apply must equal.
-            let referenceEvents = copy.root.appendingPathComponent("reference.jsonl")
-            let full = try await StrataBinary.run(["apply", copy.path, "--auto-approve", "--events", referenceEvents.path], environment: env)
-            try #require(full.status == 0, "uninterrupted apply failed:\n\(full.stdout.suffix(3000))\n\(full.stderr)")
-            let expected = try await StackCensus.take(client, stack: copy.stack)
+    /// The test's body, on the private sandbox at time scale 0.001.
+    static func killAtTwentyPoints(_ sandbox: Sandbox) async throws {
+        let copy = try StackCopy(of: "prod")
+        defer { copy.remove() }
+        let env = Self.environment(copy, sandbox)
+        let client = sandbox.client()
+
+        // An uninterrupted apply: the range kills are drawn from, and the census every
+        // converged apply must equal.
+        let referenceEvents = copy.root.appendingPathComponent("reference.jsonl")
+        let full = try await StrataBinary.run(["apply", copy.path, "--auto-approve", "--events", referenceEvents.path], environment: env)
+        try #require(full.status == 0, "uninterrupted apply failed:\n\(full.stdout.suffix(3000))\n\(full.stderr)")
+        let expected = try await StackCensus.take(client, stack: copy.stack)
+        #expect(
+            expected.vpcs == 1 && expected.natGateways == 3 && expected.elasticIPs == 3 && expected.clusters == 1
+                && expected.nodeGroups == 1 && expected.addons == 5 && expected.roles == 6 && expected.policies == 2
+                && expected.kmsKeys == 1 && expected.subnets == 9 && expected.queues == 1 && expected.eventRules == 4,
+            "the uninterrupted apply is not the stack: \(expected)")
+        try await Self.destroy(copy, env, client, "after the uninterrupted apply")
+        let reference = Self.parse(try String(contentsOf: referenceEvents, encoding: .utf8)).filter { $0.kind != "lock.renewed" }
+        let first = try #require(reference.firstIndex { $0.kind == "resource.creating" }) + 1
+        // Up to the last operation's end: after `apply.finished` the run only releases its lock.
+        let last = try #require(reference.firstIndex { $0.kind == "apply.finished" })
+        let nats = reference.filter { $0.kind == "resource.created" && $0.type == "aws_nat_gateway" }.count
+        let addons = reference.filter { $0.kind == "resource.created" && $0.type == "aws_eks_addon" }.count
+
+        let seed = KillPoints.seed(from: "STRATA_CRASH_SEED")
+        // The short phases at the end (add-ons: about 28 events of 195) each get a point.
+        let plan = Self.killPoints(reference, first: first, last: last, seed: seed)
+        print("ApplyCrashTests: seed \(seed), kills after \(plan) of \(reference.count) events (replay: STRATA_CRASH_SEED=\(seed))")
+
+        var blockedChecks = 0
+        var takeovers = 0
+        var destroys = 0
+        var clock = Laps()
+        var phases: [String: Int] = [:]
+        for (point, killAfter) in plan.enumerated() {
+            let label = "seed \(seed), point \(point), killed after \(killAfter) events"
+            let events = copy.root.appendingPathComponent("killed-\(point).jsonl")
+            clock.lap("between points")
+            let killed = try await StrataBinary.offPool { try Self.applyKilled(copy, env, events: events, afterEvents: killAfter) }
+            clock.lap("killed runs")
+            // From the kill until the next run has planned, AWS's clock stands still (see above).
+            try await sandbox.freezeClock(true)
+            let lines = Self.parse((try? String(contentsOf: events, encoding: .utf8)) ?? "")
+            let inFlight = Self.phases(lines, nats: nats, addons: addons)
+            for phase in inFlight { phases[phase, default: 0] += 1 }
+            #expect(killed, "\(label): the run ended by itself before the kill")
+
+            // The killed run's lease, if the account still holds it, blocks a new run at once
+            // naming that run. (What the account holds decides: a kill between the release
+            // and its event leaves no lock though the events say otherwise.)
+            let runID = lines.first?.correlationId ?? ""
+            let lease = killed ? try await Self.heldLease(client, stack: copy.stack, runID: runID) : nil
+            if let lease, lease.timeIntervalSinceNow > 0.7 {
+                let blocked = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
+                if Date() < lease {
+                    #expect(blocked.status == 1, "\(label): a run while the lease lasts should fail")
+                    #expect(blocked.stderr.contains(runID), "\(label): the error should name run \(runID): \(blocked.stderr)")
+                    blockedChecks += 1
+                }
+            }
+
+            clock.lap("lease checks")
+            let againEvents = copy.root.appendingPathComponent("again-\(point).jsonl")
+            let again = try await Self.applyAgain(copy, env, sandbox, events: againEvents)
             #expect(
-                expected.vpcs == 1 && expected.natGateways == 3 && expected.elasticIPs == 3 && expected.clusters == 1
-                    && expected.nodeGroups == 1 && expected.addons == 5 && expected.roles == 6 && expected.policies == 2
-                    && expected.kmsKeys == 1 && expected.subnets == 9 && expected.queues == 1 && expected.eventRules == 4,
-                "the uninterrupted apply is not the stack: \(expected)")
-            try await Self.destroy(copy, env, client, "after the uninterrupted apply")
-            let reference = Self.parse(try String(contentsOf: referenceEvents, encoding: .utf8)).filter { $0.kind != "lock.renewed" }
-            let first = try #require(reference.firstIndex { $0.kind == "resource.creating" }) + 1
-            // Up to the last operation's end: after `apply.finished` the run only releases its lock.
-            let last = try #require(reference.firstIndex { $0.kind == "apply.finished" })
-            let nats = reference.filter { $0.kind == "resource.created" && $0.type == "aws_nat_gateway" }.count
-            let addons = reference.filter { $0.kind == "resource.created" && $0.type == "aws_eks_addon" }.count
-
-            let seed = ProcessInfo.processInfo.environment["STRATA_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64(UInt32.max))
-            var generator = SplitMix64(seed: seed)
-            var plan: [Int] = []
-            for slice in 0..<Self.points {
-                let low = first + (last - first + 1) * slice / Self.points
-                let high = max(low, first + (last - first + 1) * (slice + 1) / Self.points - 1)
-                plan.append(Int.random(in: low...high, using: &generator))
+                again.status == 0,
+                "\(label) (in flight: \(inFlight)): apply again failed:\n\(again.output.suffix(4000))")
+            if let lease {
+                // Taken over, and only once the lease had run out.
+                let acquired = Self.parse((try? String(contentsOf: againEvents, encoding: .utf8)) ?? "").first { $0.kind == "lock.acquired" }
+                let at = acquired.flatMap { Self.timestamp($0.timestamp) }
+                #expect(at.map { $0 >= lease.addingTimeInterval(-0.05) } == true, "\(label): lock taken at \(String(describing: at)), lease ran to \(lease)")
+                takeovers += 1
             }
-            // The short phases at the end (add-ons: about 28 events of 195) can fall between
-            // two slices' points: each phase gets a point well inside its stretch of the
-            // uninterrupted run, replacing the nearest drawn one, so a run killed there finds
-            // it in flight even if its events come in a slightly different order.
-            for types in [["aws_eip", "aws_nat_gateway"], ["aws_eks_cluster"], ["aws_eks_node_group"], ["aws_eks_addon"]] {
-                guard let start = reference.firstIndex(where: { $0.kind == "resource.creating" && types.contains($0.type) }),
-                    let end = reference.lastIndex(where: { $0.kind == "resource.created" && types.contains($0.type) }), end - start >= 5
-                else { continue }
-                let inner = (start + 1 + (end - start) / 5)...(end - (end - start) / 5)
-                guard !plan.contains(where: inner.contains) else { continue }
-                let middle = (inner.lowerBound + inner.upperBound) / 2
-                if let nearest = plan.indices.min(by: { abs(plan[$0] - middle) < abs(plan[$1] - middle) }) {
-                    plan[nearest] = Int.random(in: inner, using: &generator)
-                }
+
+            clock.lap("re-applies (lease wait included)")
+            let census = try await StackCensus.take(client, stack: copy.stack)
+            let differences = census.differences(from: expected)
+            #expect(differences.isEmpty, "\(label) (in flight: \(inFlight)): not exactly the stack: \(differences)")
+            #expect(census.untaggedInVPC.isEmpty, "\(label): untagged in the VPC: \(census.untaggedInVPC)")
+            let planned = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
+            #expect(planned.status == 0, "\(label): the plan after apply has changes:\n\(planned.stdout.suffix(4000))\n\(planned.stderr)")
+            clock.lap("census and plan")
+            // The stack is now proven identical to an uninterrupted apply's, whose destroy is
+            // the same: every fourth point (and the last) destroys it, the others reset the
+            // private sandbox, which costs nothing (destroy is a third of a point's time).
+            if point % 4 == 0 || point == plan.count - 1 {
+                try await Self.destroy(copy, env, client, label)
+                destroys += 1
+                clock.lap("destroy")
+            } else {
+                try await sandbox.reset()
+                clock.lap("reset")
             }
-            plan.sort()
-            if let only = ProcessInfo.processInfo.environment["STRATA_CRASH_KILL_AFTER"].flatMap(Int.init) { plan = [only] }
-            print("ApplyCrashTests: seed \(seed), kills after \(plan) of \(reference.count) events (replay: STRATA_CRASH_SEED=\(seed))")
-
-            var blockedChecks = 0
-            var takeovers = 0
-            var destroys = 0
-            var clock = Laps()
-            var phases: [String: Int] = [:]
-            for (point, killAfter) in plan.enumerated() {
-                let label = "seed \(seed), point \(point), killed after \(killAfter) events"
-                let events = copy.root.appendingPathComponent("killed-\(point).jsonl")
-                clock.lap("between points")
-                let killed = try await StrataBinary.offPool { try Self.applyKilled(copy, env, events: events, afterEvents: killAfter) }
-                clock.lap("killed runs")
-                // From the kill until the next run has planned, AWS's clock stands still (see above).
-                try await sandbox.freezeClock(true)
-                let lines = Self.parse((try? String(contentsOf: events, encoding: .utf8)) ?? "")
-                let inFlight = Self.phases(lines, nats: nats, addons: addons)
-                for phase in inFlight { phases[phase, default: 0] += 1 }
-                #expect(killed, "\(label): the run ended by itself before the kill")
-
-                // The killed run's lease, if the account still holds it, blocks a new run at once
-                // naming that run. (What the account holds decides: a kill between the release
-                // and its event leaves no lock though the events say otherwise.)
-                let runID = lines.first?.correlationId ?? ""
-                let lease = killed ? try await Self.heldLease(client, stack: copy.stack, runID: runID) : nil
-                if let lease, lease.timeIntervalSinceNow > 0.7 {
-                    let blocked = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
-                    if Date() < lease {
-                        #expect(blocked.status == 1, "\(label): a run while the lease lasts should fail")
-                        #expect(blocked.stderr.contains(runID), "\(label): the error should name run \(runID): \(blocked.stderr)")
-                        blockedChecks += 1
-                    }
-                }
-
-                clock.lap("lease checks")
-                let againEvents = copy.root.appendingPathComponent("again-\(point).jsonl")
-                let again = try await Self.applyAgain(copy, env, sandbox, events: againEvents)
-                #expect(
-                    again.status == 0,
-                    "\(label) (in flight: \(inFlight)): apply again failed:\n\(again.output.suffix(4000))")
-                if let lease {
-                    // Taken over, and only once the lease had run out.
-                    let acquired = Self.parse((try? String(contentsOf: againEvents, encoding: .utf8)) ?? "").first { $0.kind == "lock.acquired" }
-                    let at = acquired.flatMap { Self.timestamp($0.timestamp) }
-                    #expect(at.map { $0 >= lease.addingTimeInterval(-0.05) } == true, "\(label): lock taken at \(String(describing: at)), lease ran to \(lease)")
-                    takeovers += 1
-                }
-
-                clock.lap("re-applies (lease wait included)")
-                let census = try await StackCensus.take(client, stack: copy.stack)
-                let differences = census.differences(from: expected)
-                #expect(differences.isEmpty, "\(label) (in flight: \(inFlight)): not exactly the stack: \(differences)")
-                #expect(census.untaggedInVPC.isEmpty, "\(label): untagged in the VPC: \(census.untaggedInVPC)")
-                let planned = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
-                #expect(planned.status == 0, "\(label): the plan after apply has changes:\n\(planned.stdout.suffix(4000))\n\(planned.stderr)")
-                clock.lap("census and plan")
-                // The stack is now proven identical to an uninterrupted apply's, whose destroy is
-                // the same: every fourth point (and the last) destroys it, the others reset the
-                // private sandbox, which costs nothing (destroy is a third of a point's time).
-                if point % 4 == 0 || point == plan.count - 1 {
-                    try await Self.destroy(copy, env, client, label)
-                    destroys += 1
-                    clock.lap("destroy")
-                } else {
-                    try await sandbox.reset()
-                    clock.lap("reset")
-                }
-            }
-            let summary = phases.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            print("ApplyCrashTests: seed \(seed): kill points by what was in flight: \(summary); lease blocked \(blockedChecks), taken over \(takeovers); destroyed \(destroys) times")
-            print("ApplyCrashTests: time by step: \(clock)")
-            guard plan.count == Self.points else { return }
-            // The slices make these certain whatever the seed: a point that lands in none of the
-            // long waits is a sign the range or the kill is wrong.
-            for phase in ["network and IAM", "NAT creation", "cluster CREATING", "node group", "add-ons"] {
-                #expect(phases[phase, default: 0] >= 1, "seed \(seed): no kill while \(phase) was in flight: \(summary)")
-            }
-            #expect(blockedChecks >= 5, "seed \(seed): only \(blockedChecks) kill points found the lease still held")
         }
+        let summary = phases.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("ApplyCrashTests: seed \(seed): kill points by what was in flight: \(summary); lease blocked \(blockedChecks), taken over \(takeovers); destroyed \(destroys) times")
+        print("ApplyCrashTests: time by step: \(clock)")
+        guard plan.count == Self.points else { return }
+        // The slices make these certain whatever the seed: a point that lands in none of the
+        // long waits is a sign the range or the kill is wrong.
+        for phase in ["network and IAM", "NAT creation", "cluster CREATING", "node group", "add-ons"] {
+            #expect(phases[phase, default: 0] >= 1, "seed \(seed): no kill while \(phase) was in flight: \(summary)")
+        }
+        #expect(blockedChecks >= 5, "seed \(seed): only \(blockedChecks) kill points found the lease still held")
+    }
+
+    /// The kill points (``KillPoints``): NAT creation, the cluster's CREATING wait, the node group
+    /// and the add-ons each get one; `STRATA_CRASH_KILL_AFTER=K` runs only K.
+    static func killPoints(_ reference: [EventLine], first: Int, last: Int, seed: UInt64) -> [Int] {
+        if let only = KillPoints.only(from: "STRATA_CRASH_KILL_AFTER") { return [only] }
+        let phases: [Set<String>] = [["aws_eip", "aws_nat_gateway"], ["aws_eks_cluster"], ["aws_eks_node_group"], ["aws_eks_addon"]]
+        let stretches = phases.compactMap {
+            KillPoints.stretch(of: $0, in: reference, starting: "resource.creating", ending: "resource.created")
+        }
+        return KillPoints.draw(count: points, first: first, last: last, stretches: stretches, seed: seed)
     }
 
     /// The environment of runs that get killed: a short lease, so the next run takes the lock

@@ -67,38 +67,10 @@ import Testing
             let last = try #require(reference.firstIndex { $0.kind == "destroy.finished" })
             let counts = Counts(reference)
 
-            let seed =
-                ProcessInfo.processInfo.environment["STRATA_DESTROY_CRASH_SEED"].flatMap(UInt64.init)
-                ?? UInt64.random(in: 1...UInt64(UInt32.max))
-            var generator = SplitMix64(seed: seed)
-            var plan: [Int] = []
-            for slice in 0..<Self.points {
-                let low = first + (last - first + 1) * slice / Self.points
-                let high = max(low, first + (last - first + 1) * (slice + 1) / Self.points - 1)
-                plan.append(Int.random(in: low...high, using: &generator))
-            }
-            // Each phase gets a point inside its stretch of the uninterrupted run, replacing the
-            // nearest drawn one that is not itself such a point.
-            var pinned: Set<Int> = []
-            for stretch in Self.stretches(reference, counts) {
-                let inner =
-                    stretch.count >= 5
-                    ? (stretch.lowerBound + stretch.count / 5)...(stretch.upperBound - stretch.count / 5) : stretch
-                if let inside = plan.indices.first(where: { inner.contains(plan[$0]) && !pinned.contains($0) }) {
-                    pinned.insert(inside)
-                    continue
-                }
-                let middle = (inner.lowerBound + inner.upperBound) / 2
-                let free = plan.indices.filter { !pinned.contains($0) }
-                if let nearest = free.min(by: { abs(plan[$0] - middle) < abs(plan[$1] - middle) }) {
-                    plan[nearest] = Int.random(in: inner, using: &generator)
-                    pinned.insert(nearest)
-                }
-            }
-            plan.sort()
-            if let only = ProcessInfo.processInfo.environment["STRATA_DESTROY_CRASH_KILL_AFTER"].flatMap(Int.init) {
-                plan = [only]
-            }
+            let seed = KillPoints.seed(from: "STRATA_DESTROY_CRASH_SEED")
+            let plan =
+                KillPoints.only(from: "STRATA_DESTROY_CRASH_KILL_AFTER").map { [$0] }
+                ?? KillPoints.draw(count: Self.points, first: first, last: last, stretches: Self.stretches(reference, counts), seed: seed)
             print(
                 "DestroyCrashTests: seed \(seed), kills after \(plan) of \(reference.count) events "
                     + "(replay: STRATA_DESTROY_CRASH_SEED=\(seed))")
@@ -273,11 +245,7 @@ import Testing
     /// points are: a kill after K events).
     static func stretches(_ reference: [ApplyCrashTests.EventLine], _ counts: Counts) -> [ClosedRange<Int>] {
         func stretch(_ types: Set<String>) -> ClosedRange<Int>? {
-            guard
-                let start = reference.firstIndex(where: { $0.kind == "resource.deleting" && types.contains($0.type) }),
-                let end = reference.lastIndex(where: { $0.kind == "resource.deleted" && types.contains($0.type) })
-            else { return nil }
-            return (start + 1)...max(start + 1, end)
+            KillPoints.stretch(of: types, in: reference, starting: "resource.deleting", ending: "resource.deleted")
         }
         var out: [ClosedRange<Int>] = []
         if let groups = stretch(Self.cluster) { out.append(groups) }
