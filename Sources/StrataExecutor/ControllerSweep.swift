@@ -42,11 +42,10 @@ struct ControllerSweep: Sendable {
     /// before its sweep finds none live, yet Karpenter's nodes and launch templates of it remain).
     func sweep(clusters: [String], vpcIDs: [String], subnetIDs: [String], declared: [String] = []) async throws {
         let owners = Owners(client: client, stackClusters: Set(clusters))
+        var former = Set(declared)
+        if !subnetIDs.isEmpty { former.formUnion(try await karpenterClusters(in: subnetIDs)) }
         var karpenter = Set(clusters)
-        for name in declared where !karpenter.contains(name) {
-            if try await owners.sweeps(name) { karpenter.insert(name) }
-        }
-        if !subnetIDs.isEmpty { karpenter.formUnion(try await karpenterOwners(in: subnetIDs, owners: owners)) }
+        for name in former.subtracting(karpenter).sorted() where try await owners.sweeps(name) { karpenter.insert(name) }
         for cluster in karpenter.sorted() { try await sweepKarpenter(cluster: cluster) }
         if !vpcIDs.isEmpty {
             try await sweepLoadBalancers(owners: owners, vpcIDs: Set(vpcIDs))
@@ -90,31 +89,22 @@ struct ControllerSweep: Sendable {
         }
     }
 
-    /// The clusters named by the Karpenter tags of instances in the stack's subnets, where they
-    /// are swept (``Owners``): those of a cluster that no longer exists whatever the stack files
-    /// say now.
-    private func karpenterOwners(in subnetIDs: [String], owners: Owners) async throws -> Set<String> {
-        var names = Set<String>()
+    /// The clusters named by the Karpenter tags of live instances in the stack's subnets: those
+    /// of a cluster that no longer exists are swept (``Owners``) whatever the stack files say now.
+    private func karpenterClusters(in subnetIDs: [String]) async throws -> Set<String> {
         let answers = try await ec2Pages(
             "DescribeInstances",
             filters: [
                 ("subnet-id", subnetIDs), ("tag-key", Self.karpenterTags),
                 ("instance-state-name", ["pending", "running", "stopping", "stopped"]),
             ])
-        for answer in answers {
-            for reservation in answer.child("reservationSet")?.items ?? [] {
-                for instance in reservation.child("instancesSet")?.items ?? [] {
-                    var tags: [String: String] = [:]
-                    for tag in instance.child("tagSet")?.items ?? [] {
-                        if let key = tag.child("key")?.text { tags[key] = tag.child("value")?.text ?? "" }
-                    }
-                    for key in Self.karpenterTags {
-                        if let name = tags[key], !name.isEmpty, try await owners.sweeps(name) { names.insert(name) }
-                    }
-                }
-            }
+        let instances = answers.flatMap { answer in
+            (answer.child("reservationSet")?.items ?? []).flatMap { $0.child("instancesSet")?.items ?? [] }
         }
-        return names
+        return Set(instances.flatMap { instance in
+            let tags = Self.tags(of: instance)
+            return Self.karpenterTags.compactMap { tags[$0] }.filter { !$0.isEmpty }
+        })
     }
 
     /// The tags Karpenter puts on its nodes, valued with the cluster's name.
@@ -306,10 +296,7 @@ struct ControllerSweep: Sendable {
         for answer in try await ec2Pages("DescribeSecurityGroups", filters: [("vpc-id", vpcIDs)]) {
             for item in answer.child("securityGroupInfo")?.items ?? [] {
                 guard let id = item.child("groupId")?.text else { continue }
-                var tags: [String: String] = [:]
-                for tag in item.child("tagSet")?.items ?? [] {
-                    if let key = tag.child("key")?.text { tags[key] = tag.child("value")?.text ?? "" }
-                }
+                let tags = Self.tags(of: item)
                 if let owner = tags[Self.loadBalancerControllerTag] ?? Self.inTreeCluster(tags, owned: true) {
                     groups.append((id, owner))
                 }
@@ -382,6 +369,15 @@ struct ControllerSweep: Sendable {
             nextToken: Pagination.ec2NextToken)
         for try await page in pages { answers.append(try page.xml()) }
         return answers
+    }
+
+    /// A described EC2 item's `tagSet`.
+    private static func tags(of item: XMLNode) -> [String: String] {
+        var tags: [String: String] = [:]
+        for tag in item.child("tagSet")?.items ?? [] {
+            if let key = tag.child("key")?.text { tags[key] = tag.child("value")?.text ?? "" }
+        }
+        return tags
     }
 
     private func collect(_ node: XMLNode, name: String, into found: inout Set<String>) {
