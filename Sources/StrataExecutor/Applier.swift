@@ -208,13 +208,8 @@ public struct Applier: Sendable {
             throw ExecutorError.missingProvider(type: change.type, address: change.address)
         }
         let plane = change.plane.rawValue
-        let clock = ContinuousClock()
-        let started = clock.now
+        let stopwatch = Stopwatch()
         var payload = ["address": change.address.canonical, "type": change.type, "action": Self.actionName(step, change)]
-        func elapsed() -> String {
-            let duration = clock.now - started
-            return String(format: "%.3f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-        }
         do {
             switch step.phase {
             case .create:
@@ -232,7 +227,7 @@ public struct Applier: Sendable {
                 await state.record(change.address, live.attributes)
                 await results.created(change.address)
                 payload["id"] = live.id
-                payload["elapsedSeconds"] = elapsed()
+                payload["elapsedSeconds"] = stopwatch.elapsed
                 events.emit(.resourceCreated, plane: plane, payload)
             case .update:
                 guard let planned = change.live else { throw ExecutorError.missingLive(change.address) }
@@ -248,7 +243,7 @@ public struct Applier: Sendable {
                 }
                 await state.record(change.address, live.attributes)
                 await results.updated(change.address)
-                payload["elapsedSeconds"] = elapsed()
+                payload["elapsedSeconds"] = stopwatch.elapsed
                 events.emit(.resourceUpdated, plane: plane, payload)
             case .delete:
                 guard let current = change.live else { throw ExecutorError.missingLive(change.address) }
@@ -262,11 +257,11 @@ public struct Applier: Sendable {
                         current, address: change.address, plane: plane, provider: provider, context: context)
                 }
                 await results.deleted(change.address)
-                payload["elapsedSeconds"] = elapsed()
+                payload["elapsedSeconds"] = stopwatch.elapsed
                 events.emit(.resourceDeleted, plane: plane, payload)
             }
         } catch let error where !(error is CancellationError) {
-            payload["elapsedSeconds"] = elapsed()
+            payload["elapsedSeconds"] = stopwatch.elapsed
             events.emit(.resourceFailed, plane: plane, payload.merging(ErrorFacts(error).payload) { _, new in new })
             throw error
         }
@@ -330,24 +325,19 @@ extension Applier {
             for change in Self.unsettled(plan) {
                 guard let live = change.live else { continue }
                 group.addTask {
-                    let clock = ContinuousClock()
-                    let started = clock.now
+                    let stopwatch = Stopwatch()
                     var payload = [
                         "address": change.address.canonical, "type": change.type, "action": "settle", "id": live.id,
                         "reason": "found \(live.transitional ?? "") (left by an interrupted run); waiting until usable",
                     ]
-                    func elapsed() -> String {
-                        let duration = clock.now - started
-                        return String(format: "%.3f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-                    }
                     events.emit(.resourceUpdating, plane: change.plane.rawValue, payload)
                     do {
                         _ = try await settled(live, change.address, state: state, settling: settling)
-                        payload["elapsedSeconds"] = elapsed()
+                        payload["elapsedSeconds"] = stopwatch.elapsed
                         events.emit(.resourceUpdated, plane: change.plane.rawValue, payload)
                         return (change.address, nil)
                     } catch {
-                        payload["elapsedSeconds"] = elapsed()
+                        payload["elapsedSeconds"] = stopwatch.elapsed
                         if !(error is CancellationError) {
                             events.emit(.resourceFailed, plane: change.plane.rawValue, payload.merging(ErrorFacts(error).payload) { _, new in new })
                         }
@@ -500,4 +490,15 @@ actor ApplyState {
         default: false
         }
     }
+}
+
+/// When an operation started, for its events' `elapsedSeconds`.
+struct Stopwatch {
+    private let clock = ContinuousClock()
+    private let started: ContinuousClock.Instant
+
+    init() { started = clock.now }
+
+    /// Seconds since it started, as events write them (`1.234`).
+    var elapsed: String { String(format: "%.3f", StackLock.seconds(clock.now - started)) }
 }
