@@ -61,15 +61,14 @@ struct ApplyCommand: AsyncParsableCommand {
                 let graph = try options.compile()
                 plan = try await Planner(context: session.context).plan(graph, stackAt: url, vars: try options.overrides())
                 print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
-                // Nothing to change may still leave something a killed run left coming up
-                // (an add-on CREATING): apply waits for it, which changes nothing to confirm.
-                guard plan.hasChanges || !Applier.unsettled(plan).isEmpty else { return ExecutionReport(runID: session.runID) }
                 if plan.hasChanges && !autoApprove {
                     try Confirmation.ask(
                         "Do you want to perform these actions?\n  strata will perform the actions described above.",
                         flag: "--auto-approve")
                 }
             }
+            // Nothing to change may still leave something a killed run left coming up (an
+            // add-on CREATING): apply waits for it, which changes nothing to confirm.
             guard plan.hasChanges || !Applier.unsettled(plan).isEmpty else { return ExecutionReport(runID: session.runID) }
             print("")
             return await Applier(
