@@ -91,7 +91,11 @@ public struct Planner: Sendable {
             guard let schema = catalog[instance.type] else { continue }
             let sensitive = schema.attributes.values.filter(\.sensitive).map(\.name).sorted()
             if let current = matched[instance.address] {
-                let diff = Differ.diff(desired: instance.attributes, live: current, schema: schema)
+                let provider = discovery.providers[instance.type]
+                var comparableLive = current
+                comparableLive.attributes = provider?.comparable(current.attributes) ?? current.attributes
+                let diff = Differ.diff(
+                    desired: provider?.comparable(instance.attributes) ?? instance.attributes, live: comparableLive, schema: schema)
                 changes.append(
                     ResourceChange(
                         address: instance.address, type: instance.type, plane: instance.plane, action: diff.action,
@@ -112,6 +116,15 @@ public struct Planner: Sendable {
             }
         }
         return changes
+    }
+
+    /// The stack instance each live resource is, by address: tagged resources by their address
+    /// tag, untagged children by identity with their parents' live ids. What `destroy` names its
+    /// deletions by, so a route shows as `aws_route.default`, not by its identity.
+    public func instances(of live: [LiveResource], in compiled: CompiledGraph, stackAt url: URL, vars: [String: String] = [:]) throws
+        -> [ResourceAddress: LiveResource]
+    {
+        try match(compiled, live: live, stackAt: url, vars: vars).matched
     }
 
     private func checkProviders(_ graph: CompiledGraph) throws {
@@ -171,7 +184,19 @@ public struct Planner: Sendable {
             if !grew { break }
         }
         let unclaimed = live.indices.filter { !claimed.contains($0) }.map { live[$0] }
-        return (graph, matched, unclaimed)
+        let inStack = Set(matched.values.map { LiveResource.Parent(type: $0.type, id: $0.id) })
+        return (graph, matched, unclaimed.filter { !Self.decidedByParent($0, inStack: inStack) })
+    }
+
+    /// Whether an untagged child the stack does not declare as a resource of its own is its
+    /// parent's business rather than a deletion: true when the parent is in the stack. A parent
+    /// that declares the children inline (``ResourceSchema/inlineChildren``: a table's `route`)
+    /// owns the whole set, and its own diff adds and removes them; a parent that does not leaves
+    /// the children nobody declared alone (another team's route in the stack's table). A child
+    /// whose parent is leaving the stack goes with it, deleted first where AWS requires that.
+    static func decidedByParent(_ child: LiveResource, inStack: Set<LiveResource.Parent>) -> Bool {
+        guard child.address == nil, let parent = child.parent else { return false }
+        return inStack.contains(parent)
     }
 
     private func recompile(_ url: URL, vars: [String: String], live: [ResourceAddress: [String: Value]]) throws -> CompiledGraph {

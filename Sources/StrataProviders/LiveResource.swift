@@ -17,10 +17,26 @@ public struct LiveResource: Sendable, Equatable {
     /// wait leaves. Nil when settled. Apply waits for every such resource of the stack
     /// (``ResourceProvider/settle(_:_:)``), not only for those this run's steps depend on.
     public var transitional: String?
+    /// For untagged children: the resource AWS keeps them in (a route's table, a policy
+    /// attachment's role). Whether the stack owns a child is decided there: a parent that
+    /// declares the children inline owns the whole set, and a parent that does not leaves the
+    /// children it does not declare alone (``ResourceSchema/inlineChildren``).
+    public var parent: Parent?
+
+    /// A child's parent, as discovery found it: its type and physical id.
+    public struct Parent: Sendable, Equatable, Hashable {
+        public var type: String
+        public var id: String
+
+        public init(type: String, id: String) {
+            self.type = type
+            self.id = id
+        }
+    }
 
     public init(
         type: String, address: ResourceAddress?, id: String, identity: String? = nil, attributes: [String: Value],
-        transitional: String? = nil
+        transitional: String? = nil, parent: Parent? = nil
     ) {
         self.type = type
         self.address = address
@@ -28,5 +44,6 @@ public struct LiveResource: Sendable, Equatable {
         self.identity = identity
         self.attributes = attributes
         self.transitional = transitional
+        self.parent = parent
     }
 }

@@ -12,13 +12,37 @@ public struct ResourceSchema: Sendable {
     public var taggable: Bool
     /// One line for `did you mean` notes and docs.
     public var summary: String
+    /// Child types AWS keeps inside this resource that the stack may also declare inline, by
+    /// child type (`aws_route` → the `route` list of `aws_route_table`). A resource that sets
+    /// the inline attribute owns the whole set of such children; one that does not leaves the
+    /// children it does not declare as resources of their own alone, as the Terraform provider
+    /// does: a route another team added to the table is not the stack's to delete.
+    public var inlineChildren: [String: InlineChildren]
 
-    public init(type: String, plane: Plane, taggable: Bool, summary: String, attributes: [AttributeSchema]) {
+    public init(
+        type: String, plane: Plane, taggable: Bool, summary: String, attributes: [AttributeSchema],
+        inlineChildren: [String: InlineChildren] = [:]
+    ) {
         self.type = type
         self.plane = plane
         self.taggable = taggable
         self.summary = summary
         self.attributes = Dictionary(uniqueKeysWithValues: attributes.map { ($0.name, $0) })
+        self.inlineChildren = inlineChildren
+    }
+}
+
+/// How a parent declares children of one type inline, and how a child of that type declared as a
+/// resource of its own names its parent.
+public struct InlineChildren: Sendable, Equatable {
+    /// The parent's attribute holding the children (`route`).
+    public var attribute: String
+    /// The child's attribute referring to the parent (`route_table_id`).
+    public var parentReference: String
+
+    public init(attribute: String, parentReference: String) {
+        self.attribute = attribute
+        self.parentReference = parentReference
     }
 }
 

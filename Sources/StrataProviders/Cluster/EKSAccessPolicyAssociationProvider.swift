@@ -81,6 +81,7 @@ struct EKSAccessPolicyAssociationProvider: ResourceProvider {
         ]
         return LiveResource(
             type: type, address: nil, id: "\(cluster)#\(principal)#\(policyARN)", identity: "\(cluster)|\(principal)|\(policyARN)",
-            attributes: attributes.filter { $0.value != .null })
+            attributes: attributes.filter { $0.value != .null },
+            parent: LiveResource.Parent(type: "aws_eks_access_entry", id: "\(cluster):\(principal)"))
     }
 }

@@ -42,7 +42,9 @@ struct CloudWatchEventTargetProvider: ResourceProvider {
             attributes["retry_policy"] = .map(block)
         }
         if let group = target["SqsParameters"]?["MessageGroupId"]?.stringValue { attributes["sqs_target"] = .map(["message_group_id": .string(group)]) }
-        return LiveResource(type: "aws_cloudwatch_event_target", address: nil, id: "\(rule)-\(id)", identity: "\(bus)|\(rule)|\(id)", attributes: attributes)
+        return LiveResource(
+            type: "aws_cloudwatch_event_target", address: nil, id: "\(rule)-\(id)", identity: "\(bus)|\(rule)|\(id)", attributes: attributes,
+            parent: LiveResource.Parent(type: "aws_cloudwatch_event_rule", id: bus == "default" ? rule : "\(bus)/\(rule)"))
     }
 
     /// A nested block as the stack gives it: a map, or a one-element list of one.

@@ -29,7 +29,9 @@ struct IAMRolePolicyProvider: ResourceProvider {
     static func live(role: String, name: String, document: Value?) -> LiveResource {
         var attributes: [String: Value] = ["id": .string("\(role):\(name)"), "role": .string(role), "name": .string(name)]
         if let document { attributes["policy"] = document }
-        return LiveResource(type: "aws_iam_role_policy", address: nil, id: "\(role):\(name)", identity: "\(role)|\(name)", attributes: attributes)
+        return LiveResource(
+            type: "aws_iam_role_policy", address: nil, id: "\(role):\(name)", identity: "\(role)|\(name)", attributes: attributes,
+            parent: LiveResource.Parent(type: "aws_iam_role", id: role))
     }
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {

@@ -31,7 +31,7 @@ struct IAMRolePolicyAttachmentProvider: ResourceProvider {
         ]
         return LiveResource(
             type: "aws_iam_role_policy_attachment", address: nil, id: "\(role)/\(policyARN)", identity: "\(role)|\(policyARN)",
-            attributes: attributes)
+            attributes: attributes, parent: LiveResource.Parent(type: "aws_iam_role", id: role))
     }
 
     /// AttachRolePolicy is idempotent in IAM: attaching what is attached succeeds, so a re-run

@@ -33,7 +33,9 @@ struct KMSAliasProvider: ResourceProvider {
         var attributes: [String: Value] = ["id": .string(name), "name": .string(name), "target_key_id": .string(target)]
         if let arn { attributes["arn"] = .string(arn) }
         if let targetARN, !targetARN.isEmpty { attributes["target_key_arn"] = .string(targetARN) }
-        return LiveResource(type: "aws_kms_alias", address: nil, id: name, identity: name, attributes: attributes)
+        return LiveResource(
+            type: "aws_kms_alias", address: nil, id: name, identity: name, attributes: attributes,
+            parent: LiveResource.Parent(type: "aws_kms_key", id: target))
     }
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {

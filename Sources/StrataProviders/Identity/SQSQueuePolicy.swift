@@ -21,7 +21,8 @@ struct SQSQueuePolicyProvider: ResourceProvider {
     static func live(url: String, policy: Value) -> LiveResource {
         LiveResource(
             type: "aws_sqs_queue_policy", address: nil, id: url, identity: url,
-            attributes: ["id": .string(url), "queue_url": .string(url), "policy": policy])
+            attributes: ["id": .string(url), "queue_url": .string(url), "policy": policy],
+            parent: LiveResource.Parent(type: "aws_sqs_queue", id: url))
     }
 
     /// SetQueueAttributes overwrites: creating twice is harmless, so there is nothing to adopt.

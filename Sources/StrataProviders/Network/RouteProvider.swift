@@ -78,7 +78,9 @@ struct RouteProvider: ResourceProvider {
         guard let identity = identity(of: attributes) else { return nil }
         // Terraform's route id is the table and a hash of the destination; the identity reads better.
         attributes["id"] = .string(identity)
-        return LiveResource(type: type, address: nil, id: identity, identity: identity, attributes: attributes)
+        return LiveResource(
+            type: type, address: nil, id: identity, identity: identity, attributes: attributes,
+            parent: LiveResource.Parent(type: "aws_route_table", id: table))
     }
 
     /// The route as an inline block, so CreateRoute/ReplaceRoute parameters come from one place.

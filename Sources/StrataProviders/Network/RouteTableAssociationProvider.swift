@@ -31,8 +31,10 @@ struct RouteTableAssociationProvider: ResourceProvider {
                 "subnet_id": EC2.string(association, "subnetId") ?? .null,
                 "gateway_id": EC2.string(association, "gatewayId") ?? .null,
             ]
-            guard let identity = identity(of: attributes) else { return nil }
-            return LiveResource(type: type, address: nil, id: id, identity: identity, attributes: attributes)
+            guard let identity = identity(of: attributes), let table = attributes.string("route_table_id") else { return nil }
+            return LiveResource(
+                type: type, address: nil, id: id, identity: identity, attributes: attributes,
+                parent: LiveResource.Parent(type: "aws_route_table", id: table))
         }
     }
 

@@ -32,5 +32,6 @@ extension ResourceSchema {
                 ] + routeTargets)),
                 .optionalComputed),
             AttributeSchema("propagating_vgws", .list(.string), .optionalComputed),
-        ])
+        ],
+        inlineChildren: ["aws_route": InlineChildren(attribute: "route", parentReference: "route_table_id")])
 }

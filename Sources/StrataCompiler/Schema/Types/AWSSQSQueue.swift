@@ -25,5 +25,6 @@ extension ResourceSchema {
             AttributeSchema("sqs_managed_sse_enabled", .bool, .optionalComputed),
             .optional("kms_master_key_id", .string),
             AttributeSchema("kms_data_key_reuse_period_seconds", .int, .optionalComputed),
-        ])
+        ],
+        inlineChildren: ["aws_sqs_queue_policy": InlineChildren(attribute: "policy", parentReference: "queue_url")])
 }
