@@ -107,6 +107,18 @@ public enum Differ {
                 return [Difference(path: path, forcesReplacement: forces)]
             }
             let element = AttributeSchema(attribute.name, .object(fields), attribute.presence, forcesReplacement: attribute.forcesReplacement)
+            if Normalisation.setAttributes.contains(attribute.name) {
+                // A set of blocks (routes, rules, taints): each desired block pairs with a live
+                // one it equals, in whatever order either side lists them.
+                var remaining = liveItems
+                for item in items {
+                    guard let index = remaining.firstIndex(where: { compare(item, $0, element, path: path).isEmpty }) else {
+                        return [Difference(path: path, forcesReplacement: forces)]
+                    }
+                    remaining.remove(at: index)
+                }
+                return []
+            }
             var out: [Difference] = []
             for (index, item) in items.enumerated() {
                 out += compare(item, liveItems[index], element, path: "\(path)[\(index)]", forcedByParent: forcedByParent)

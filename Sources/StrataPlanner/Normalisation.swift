@@ -11,17 +11,22 @@ import StrataProviders
 ///   `Statement` object, a single string `Action`, `Resource` or principal);
 /// * CIDR blocks compare by network: host bits cleared, IPv6 lowercased;
 /// * numbers and booleans compare with their string forms (AWS returns many as strings);
-/// * lists that are sets in AWS (``setAttributes``) compare without order;
+/// * lists that are sets in AWS (``setAttributes``), of values or of blocks, compare without
+///   order;
 /// * a launch template `version` of `$Default` or `$Latest` matches the number AWS resolved;
 /// * an empty desired value equals an absent live one (AWS drops empty strings and lists).
 public enum Normalisation {
     /// List attributes AWS stores as sets, so their order never differs. Decided by name: the
-    /// catalog's list attributes of ids, CIDRs and names that AWS returns in its own order.
+    /// catalog's list attributes of ids, CIDRs and names that AWS returns in its own order, and
+    /// its lists of blocks that the Terraform provider declares as sets (a table's routes come
+    /// back sorted by destination, a group's rules by protocol and ports, taints and pod
+    /// identity associations in EKS's order).
     public static let setAttributes: Set<String> = [
         "security_group_ids", "subnet_ids", "vpc_security_group_ids", "security_groups",
         "enabled_cluster_log_types", "public_access_cidrs", "client_id_list", "thumbprint_list",
         "resources", "instance_types", "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids",
         "source_security_group_ids",
+        "route", "ingress", "egress", "taint", "pod_identity_association",
     ]
 
     /// Attributes that steer a call rather than describe the resource: AWS accepts them and

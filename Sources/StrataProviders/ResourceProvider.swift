@@ -45,9 +45,16 @@ public protocol ResourceProvider: Sendable {
     /// resource as it is then, or nil at once when there was nothing to finish. A failed state
     /// throws.
     func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource?
+
+    /// The attributes in the one form AWS stores them, where a stack may write the same thing
+    /// several ways (inline security-group rules split across blocks or merged into one, `6`
+    /// for `tcp`): the planner passes both the desired and the live attributes through this
+    /// before it diffs them. Values not yet known are left as they are.
+    func comparable(_ attributes: [String: Value]) -> [String: Value]
 }
 
 extension ResourceProvider {
     public func identity(of attributes: [String: Value]) -> String? { nil }
     public func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? { nil }
+    public func comparable(_ attributes: [String: Value]) -> [String: Value] { attributes }
 }

@@ -86,6 +86,22 @@ struct SecurityGroupProvider: ResourceProvider {
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
     }
 
+    /// Inline rules as EC2 keeps them: split into one rule per peer, then merged by protocol,
+    /// ports and description, which is how discovery reads them back. `self` stands for the
+    /// group on both sides, so a placeholder id serves for one not created yet.
+    func comparable(_ attributes: [String: Value]) -> [String: Value] {
+        var out = attributes
+        for egress in [false, true] {
+            let name = egress ? "egress" : "ingress"
+            guard let blocks = attributes[name], blocks != .null, blocks.isKnown else { continue }
+            let rules = AtomicRule.rules(ofBlocks: blocks, egress: egress, group: Self.selfPlaceholder)
+            out[name] = AtomicRule.blocks(rules, group: Self.selfPlaceholder)
+        }
+        return out
+    }
+
+    private static let selfPlaceholder = "sg-self"
+
     /// The egress rule AWS gives every new group.
     static let allowAll = AtomicRule(egress: true, ipProtocol: "-1", fromPort: -1, toPort: -1, peer: .cidr("0.0.0.0/0"))
 
