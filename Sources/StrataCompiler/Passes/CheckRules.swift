@@ -31,6 +31,29 @@ enum CheckRules {
         checkSubnets(all, byAddress, &c)
         checkVersions(all, byAddress, &c)
         checkPolicies(all, &c)
+        checkInlineChildren(all, byAddress, &c)
+    }
+
+    // MARK: - Children declared twice
+
+    /// A child declared as a resource of its own whose parent also declares that kind of child
+    /// inline (an `aws_route` into a table with a `route` list): the parent owns its whole set,
+    /// so each apply would remove what the other adds.
+    private static func checkInlineChildren(_ all: [Located], _ byAddress: [ResourceAddress: Located], _ c: inout Compilation) {
+        for child in all {
+            for (parentType, schema) in c.catalog {
+                guard let inline = schema.inlineChildren[child.type], let reference = child.attribute(inline.parentReference) else { continue }
+                for address in reference.dependencies.sorted() {
+                    guard let parent = byAddress[address], parent.type == parentType, let declared = parent.attribute(inline.attribute),
+                        declared.value != .null
+                    else { continue }
+                    c.diagnostics.append(
+                        .childDeclaredTwice(
+                            child.instance.address, parent: address, attribute: inline.attribute, at: reference.entry.value.span,
+                            inlineAt: declared.entry.value.span))
+                }
+            }
+        }
     }
 
     // MARK: - Networks
@@ -232,6 +255,15 @@ extension Diagnostic {
             "node group `\(group)` version \(version) is newer than its cluster's \(clusterVersion)", at: span,
             detail: "Kubernetes never lets nodes run ahead of the control plane; upgrade the cluster first",
             notes: [.init("the cluster's version is set here", at: clusterVersionAt)])
+    }
+
+    static func childDeclaredTwice(
+        _ child: ResourceAddress, parent: ResourceAddress, attribute: String, at span: SourceSpan, inlineAt: SourceSpan
+    ) -> Diagnostic {
+        .error(
+            "`\(child)` belongs to `\(parent)`, which declares its `\(attribute)` inline", at: span,
+            detail: "a resource that declares `\(attribute)` inline owns all of it, so each apply would undo what the other does; declare it in one place",
+            notes: [.init("the inline `\(attribute)` is set here", at: inlineAt)])
     }
 
     static func zoneOutsideRegion(_ zone: String, region: String, at span: SourceSpan) -> Diagnostic {
