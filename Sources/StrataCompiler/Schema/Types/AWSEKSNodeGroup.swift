@@ -40,10 +40,12 @@ extension ResourceSchema {
                     .required("version", .string),
                 ]),
                 forcesReplacement: true),
+            // EKS fills in the whole block (maxUnavailable 1) when a group is created without it;
+            // a block the stack gives holds one of the two and EKS reports just that one.
             AttributeSchema(
                 "update_config",
                 .block([
-                    AttributeSchema("max_unavailable", .int, .optionalComputed),
+                    .optional("max_unavailable", .int),
                     .optional("max_unavailable_percentage", .int),
                 ]),
                 .optionalComputed),
