@@ -25,7 +25,8 @@ public enum Normalisation {
         "security_group_ids", "subnet_ids", "vpc_security_group_ids", "security_groups",
         "enabled_cluster_log_types", "public_access_cidrs", "client_id_list", "thumbprint_list",
         "resources", "instance_types", "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids",
-        "source_security_group_ids",
+        "source_security_group_ids", "propagating_vgws", "kubernetes_groups", "namespaces",
+        "secondary_allocation_ids", "secondary_private_ip_addresses",
         "route", "ingress", "egress", "taint", "pod_identity_association",
     ]
 
