@@ -34,9 +34,20 @@ public struct Destroyer: Sendable {
 
     /// The deletions destroy would make, as a plan (what `strata destroy` shows before asking).
     /// `graph` (the compiled stack, if it compiles) orders dependents first where the static
-    /// type ranks do not already.
-    public func plan(graph: CompiledGraph?) async throws -> Plan {
-        let live = try await Discovery(context: context, providers: providers).discoverAll()
+    /// type ranks do not already; with the stack's location it also names untagged children
+    /// by the addresses the stack gives them (`aws_route.default`), found as `plan` finds them.
+    public func plan(graph: CompiledGraph?, stackAt url: URL? = nil, vars: [String: String] = [:]) async throws -> Plan {
+        var live = try await Discovery(context: context, providers: providers).discoverAll()
+        if let graph, let url,
+            let instances = try? Planner(context: context, providers: providers).instances(of: live, in: graph, stackAt: url, vars: vars)
+        {
+            var declared: [String: ResourceAddress] = [:]
+            for (address, resource) in instances where resource.address == nil { declared[resource.type + "|" + resource.id] = address }
+            for index in live.indices where live[index].address == nil {
+                live[index].address = declared[live[index].type + "|" + live[index].id]
+            }
+        }
+        live = Self.withoutUndeclaredContainedChildren(live)
         var dependentsOf: [ResourceAddress: [ResourceAddress]] = [:]
         if let graph {
             for instance in graph.instances {
@@ -113,6 +124,19 @@ public struct Destroyer: Sendable {
                 "failed": String(report.failures.count),
             ])
         return report
+    }
+
+    /// Drops children the stack does not declare that their parent holds inside itself
+    /// (``ResourceSchema/inlineChildren``: a table's routes, a queue's policy) when the parent
+    /// is deleted too: they go with it, and listing them would only name them `untracked`.
+    /// Children that block their parent's delete (associations, role attachments, rule targets)
+    /// stay, to go first.
+    static func withoutUndeclaredContainedChildren(_ live: [LiveResource]) -> [LiveResource] {
+        let parents = Set(live.map { LiveResource.Parent(type: $0.type, id: $0.id) })
+        return live.filter { resource in
+            guard resource.address == nil, let parent = resource.parent, parents.contains(parent) else { return true }
+            return ResourceCatalog.all[parent.type]?.inlineChildren[resource.type] == nil
+        }
     }
 
     /// The names of the clusters `graph` declares (where the stack files set them literally).

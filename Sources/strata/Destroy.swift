@@ -34,7 +34,7 @@ struct DestroyCommand: AsyncParsableCommand {
             let destroyer = Destroyer(
                 context: session.context, events: session.events, parallelism: parallelism,
                 deleteDeadline: session.deleteDeadline)
-            let plan = try await destroyer.plan(graph: graph)
+            let plan = try await destroyer.plan(graph: graph, stackAt: URL(fileURLWithPath: options.stack), vars: try options.overrides())
             guard !plan.changes.isEmpty else {
                 print("Nothing to destroy: stack \(graph.stack) owns no resources in the account.")
                 return ExecutionReport(runID: session.runID)
