@@ -935,6 +935,9 @@ class EksService:
         }
         if release:
             ng["releaseVersion"] = release
+        # EKS keeps and reports the node auto repair setting it was given.
+        if p.get("nodeRepairConfig") is not None:
+            ng["nodeRepairConfig"] = {"enabled": bool(p["nodeRepairConfig"].get("enabled"))}
         if not lt:
             ng["diskSize"] = int(p.get("diskSize") or 20)
             if p.get("remoteAccess"):
@@ -1011,6 +1014,9 @@ class EksService:
             new["updateConfig"] = p["updateConfig"]
             for k, v in p["updateConfig"].items():
                 params.append({"type": k[0].upper() + k[1:], "value": str(v)})
+        if p.get("nodeRepairConfig") is not None:
+            new["nodeRepairConfig"] = {"enabled": bool(p["nodeRepairConfig"].get("enabled"))}
+            params.append({"type": "NodeRepairEnabled", "value": str(new["nodeRepairConfig"]["enabled"]).lower()})
         if not params:
             raise invalid("No changes needed for the nodegroup configuration provided",
                           clusterName=cluster, nodegroupName=name)

@@ -341,3 +341,14 @@ def test_clock_stops_the_moment_the_counted_call_is_answered(sbx):
                    DEADLINE, "coredns ACTIVE once the clock runs again")
     status, doc = sbx.control("POST", "clock", {"freeze_after": {"service": "eks"}})
     assert status == 400 and "freeze_after" in doc["message"]
+
+
+def test_nodegroup_keeps_its_node_repair_config(sbx):
+    eks, _, subnets = active_cluster(sbx)
+    active_nodegroup(sbx, eks, subnets, nodeRepairConfig={"enabled": True})
+    assert eks.describe_nodegroup(clusterName="demo", nodegroupName="system")["nodegroup"]["nodeRepairConfig"] == {"enabled": True}
+    active_nodegroup(sbx, eks, subnets, name="plain")
+    assert "nodeRepairConfig" not in eks.describe_nodegroup(clusterName="demo", nodegroupName="plain")["nodegroup"]
+    update = eks.update_nodegroup_config(clusterName="demo", nodegroupName="system", nodeRepairConfig={"enabled": False})["update"]
+    sbx.wait_until(update_done(eks, "demo", update["id"], nodegroupName="system"), DEADLINE, "repair update Successful")
+    assert eks.describe_nodegroup(clusterName="demo", nodegroupName="system")["nodegroup"]["nodeRepairConfig"] == {"enabled": False}
