@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "StrataProvidersTests", dependencies: ["StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataPlannerTests", dependencies: ["StrataPlanner", "AWSSigner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataExecutorTests", dependencies: ["StrataExecutor", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataTestSupport", "AWSClient"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataTestSupport", "AWSClient", "StrataCompiler"]),
     ]
 )
