@@ -37,7 +37,9 @@ public struct Destroyer: Sendable {
     /// type ranks do not already; with the stack's location it also names untagged children
     /// by the addresses the stack gives them (`aws_route.default`), found as `plan` finds them.
     public func plan(graph: CompiledGraph?, stackAt url: URL? = nil, vars: [String: String] = [:]) async throws -> Plan {
-        var live = try await Discovery(context: context, providers: providers).discoverAll()
+        var reading = context
+        if let graph { reading.manifestKinds.formUnion(ManifestKinds.declared(in: graph)) }
+        var live = try await Discovery(context: reading, providers: providers).discoverAll()
         if let graph, let url,
             let instances = try? Planner(context: context, providers: providers).instances(of: live, in: graph, stackAt: url, vars: vars)
         {

@@ -9,13 +9,21 @@ public struct ProviderContext: Sendable {
     public var region: String
     public var cache: DiscoveryCache
     public var waits: WaitPolicy
+    /// `apiVersion/kind` of the stack's manifests (``ManifestKinds``): with the kinds recorded on
+    /// its clusters, the only kinds discovery lists from their Kubernetes APIs. Set by whoever
+    /// plans from a compiled stack or a saved plan.
+    public var manifestKinds: Set<String>
 
-    public init(client: AWSClient, stack: String, region: String, cache: DiscoveryCache = DiscoveryCache(), waits: WaitPolicy = WaitPolicy()) {
+    public init(
+        client: AWSClient, stack: String, region: String, cache: DiscoveryCache = DiscoveryCache(), waits: WaitPolicy = WaitPolicy(),
+        manifestKinds: Set<String> = []
+    ) {
         self.client = client
         self.stack = stack
         self.region = region
         self.cache = cache
         self.waits = waits
+        self.manifestKinds = manifestKinds
     }
 
     /// The ownership tags every created resource carries.

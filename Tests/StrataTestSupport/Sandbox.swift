@@ -106,6 +106,14 @@ public final class Sandbox: Sendable {
         }
     }
 
+    /// Every request the Kubernetes API server of EKS cluster `cluster` served, oldest first
+    /// (`/_sandbox/kube/clusters/<region>/<name>/requests`).
+    public func kubernetesRequests(cluster: String) async throws -> [KubernetesRequest] {
+        let body = try await control("GET", "/_sandbox/kube/clusters/\(Self.region)/\(cluster)/requests")
+        struct Log: Decodable { var requests: [KubernetesRequest] }
+        return try JSONDecoder().decode(Log.self, from: body).requests
+    }
+
     /// Empties the request log.
     public func clearRequests() async throws {
         try await control("DELETE", "/_sandbox/requests")
@@ -186,6 +194,12 @@ public final class Sandbox: Sendable {
 }
 
 /// One entry of the sandbox's request log. Fields the sandbox adds beyond these are ignored.
+/// One request a cluster's Kubernetes API server served.
+public struct KubernetesRequest: Decodable, Sendable {
+    public var method: String
+    public var path: String
+}
+
 public struct SandboxRequest: Decodable, Sendable {
     public var service: String?
     public var action: String?

@@ -196,10 +196,12 @@ struct EKS: Sendable {
     }
 
     /// Writes `desired` over `current`: tags added or changed, then keys no longer wanted removed.
-    /// `aws:` tags belong to AWS (CloudFormation, ...), cannot be removed and are left alone.
+    /// `aws:` tags belong to AWS (CloudFormation, ...), cannot be removed and are left alone, and
+    /// so is the record of manifest kinds (``ManifestKinds``).
     func syncTags(arn: String, from current: [String: String], to desired: [String: String]) async throws {
         try await tagResource(arn: arn, tags: desired.filter { current[$0.key] != $0.value })
-        try await untagResource(arn: arn, keys: current.keys.filter { desired[$0] == nil && !$0.hasPrefix("aws:") })
+        try await untagResource(
+            arn: arn, keys: current.keys.filter { desired[$0] == nil && !$0.hasPrefix("aws:") && !ManifestKinds.isRecordKey($0) })
     }
 
     // MARK: - Plumbing

@@ -66,7 +66,9 @@ enum EKSSupport {
     }
 
     /// `tags` (the user's: ownership tags removed) and `tags_all` (everything EKS stores).
-    static func tagAttributes(_ all: [String: String]) -> [String: Value] {
+    static func tagAttributes(_ tags: [String: String]) -> [String: Value] {
+        // The record of manifest kinds is strata's bookkeeping, not a tag the stack declares.
+        let all = tags.filter { !ManifestKinds.isRecordKey($0.key) }
         let user = all.filter { $0.key != ProviderContext.stackTag && $0.key != ProviderContext.addressTag }
         return ["tags": .map(user.mapValues(Value.string)), "tags_all": .map(all.mapValues(Value.string))]
     }

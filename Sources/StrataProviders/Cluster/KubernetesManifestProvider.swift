@@ -19,17 +19,20 @@ struct KubernetesManifestProvider: ResourceProvider {
     static let deadline: Duration = .seconds(10 * 60)
 
     /// Per cluster of the stack whose API serves (ACTIVE, or UPDATING: upgrades keep the API up):
-    /// one labelled list per kind of the client's built-in table (Karpenter's NodePool and
-    /// EC2NodeClass included); kinds the cluster does not serve are skipped. Objects of kinds
-    /// outside that table are not discovered, so removing one from the stack leaves it in place.
+    /// one labelled list per kind the stack declares or the cluster's record names
+    /// (``ManifestKinds``); kinds the cluster does not serve are skipped. A cluster with neither
+    /// is not asked at all.
     func discover(_ context: ProviderContext) async throws -> [LiveResource] {
         var out: [LiveResource] = []
         for cluster in try await EKSSupport.ownedClusters(context) where ["ACTIVE", "UPDATING"].contains(cluster["status"]?.stringValue ?? "") {
             guard let name = cluster["name"]?.stringValue else { continue }
+            let kinds = context.manifestKinds.union(ManifestKinds.recorded(EKSSupport.stringMap(cluster["tags"])))
+            // No manifest declared and none recorded: the cluster's API is not asked anything.
+            guard !kinds.isEmpty else { continue }
             let kube = try await Self.kube(name, context)
             let selector = "\(Self.stackLabel)=\(context.stack)"
             let found = try await withThrowingTaskGroup(of: [JSONValue].self) { group in
-                for kind in ResourceKind.builtIn where kind.kind != "Node" && kind.kind != "Pod" {
+                for kind in kinds.sorted().compactMap(ManifestKinds.split) {
                     group.addTask {
                         do {
                             return try await kube.list(apiVersion: kind.apiVersion, kind: kind.kind, labelSelector: selector)
@@ -105,6 +108,11 @@ struct KubernetesManifestProvider: ResourceProvider {
         let force = manager["force_conflicts"].flatMap { if case .bool(let flag) = $0 { flag } else { nil } } ?? false
 
         let kube = try await Self.kube(cluster, context)
+        // Recorded before the object exists, so a later plan finds it even once the stack no
+        // longer declares its kind.
+        if let apiVersion = object["apiVersion"]?.stringValue, let kind = object["kind"]?.stringValue {
+            try await ManifestKinds.record(apiVersion + "/" + kind, cluster: cluster, context)
+        }
         var stored = try await kube.apply(.object(object), fieldManager: managerName, force: force)
         stored = try await waitFor(desired, stored, kube: kube, cluster: cluster, context)
         return liveResource(stored, cluster: cluster, stack: context.stack)
