@@ -81,9 +81,10 @@ extension ValueType {
 }
 
 /// `transitional` is kept too, so `strata apply FILE` waits for what a killed run left coming up
-/// as `strata apply STACK` does.
+/// as `strata apply STACK` does, and so is a child's `parent` (both optional keys: older plan
+/// files still read).
 extension LiveResource: Codable {
-    enum CodingKeys: String, CodingKey { case type, address, id, identity, attributes, transitional }
+    enum CodingKeys: String, CodingKey { case type, address, id, identity, attributes, transitional, parent }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -93,7 +94,8 @@ extension LiveResource: Codable {
             id: try container.decode(String.self, forKey: .id),
             identity: try container.decodeIfPresent(String.self, forKey: .identity),
             attributes: try container.decode([String: Value].self, forKey: .attributes),
-            transitional: try container.decodeIfPresent(String.self, forKey: .transitional))
+            transitional: try container.decodeIfPresent(String.self, forKey: .transitional),
+            parent: try container.decodeIfPresent(LiveResource.Parent.self, forKey: .parent))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -104,5 +106,6 @@ extension LiveResource: Codable {
         try container.encodeIfPresent(identity, forKey: .identity)
         try container.encode(attributes, forKey: .attributes)
         try container.encodeIfPresent(transitional, forKey: .transitional)
+        try container.encodeIfPresent(parent, forKey: .parent)
     }
 }

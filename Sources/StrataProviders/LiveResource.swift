@@ -24,7 +24,7 @@ public struct LiveResource: Sendable, Equatable {
     public var parent: Parent?
 
     /// A child's parent, as discovery found it: its type and physical id.
-    public struct Parent: Sendable, Equatable, Hashable {
+    public struct Parent: Sendable, Equatable, Hashable, Codable {
         public var type: String
         public var id: String
 
