@@ -85,18 +85,20 @@ public struct TerraformPlanJSON: Sendable {
         let before = change.before.map { providerTyped(rendered($0, schema: schema, fill: .state).values, type: change.type) }
         var after: JSONValue = .null
         var afterUnknown: JSONValue = .object([:])
+        var afterSensitive: JSONValue = .bool(false)
         if let values = change.after {
             let planned = rendered(values, schema: schema, fill: fill(for: change))
             after = providerTyped(planned.values, type: change.type)
             afterUnknown = planned.unknown
+            afterSensitive = sensitivity(after, unknown: afterUnknown, change)
         }
         var change_: [String: JSONValue] = [
             "actions": .array(change.action.terraformActions(createBeforeDestroy: change.createBeforeDestroy).map(JSONValue.string)),
             "before": before ?? .null,
             "after": after,
             "after_unknown": afterUnknown,
-            "before_sensitive": sensitiveMarks(change, present: change.before != nil),
-            "after_sensitive": sensitiveMarks(change, present: change.after != nil),
+            "before_sensitive": before.map { sensitivity($0, unknown: .object([:]), change) } ?? .bool(false),
+            "after_sensitive": afterSensitive,
         ]
         if change.action == .replace {
             change_["replace_paths"] = .array(change.replaceBecause.map { path in
@@ -169,8 +171,10 @@ public struct TerraformPlanJSON: Sendable {
     private func resourceValues(_ change: ResourceChange, values: [String: Value], fill: Fill) -> JSONValue {
         var object = identification(change.address)
         object["schema_version"] = .int(0)
-        object["values"] = providerTyped(rendered(values, schema: catalog[change.type], fill: fill).values, type: change.type)
-        object["sensitive_values"] = sensitiveMarks(change, present: true)
+        let planned = rendered(values, schema: catalog[change.type], fill: fill)
+        let written = providerTyped(planned.values, type: change.type)
+        object["values"] = written
+        object["sensitive_values"] = sensitivity(written, unknown: planned.unknown, change)
         return .object(object)
     }
 
@@ -275,18 +279,32 @@ public struct TerraformPlanJSON: Sendable {
         return .update(before: [:])
     }
 
-    /// The fields of a resource or of one nested block.
+    /// Lists of blocks the AWS provider declares as attributes of object type rather than as
+    /// nested blocks (its `ConfigModeAttr`): Terraform writes every field of their elements, an
+    /// unset one as its type's zero value (`""`, `[]`, `false`), where a nested block's unset
+    /// field is `null`. A policy reading `ipv6_cidr_blocks` of an inline rule finds `[]`.
+    static let attributeBlocks: Set<String> = ["route", "ingress", "egress"]
+
+    /// The fields of a resource or of one nested block (`zeroFilled`: of an ``attributeBlocks``
+    /// element).
     private func renderedObject(
-        _ members: [String: Value], fields: [String: AttributeSchema]?, fill: Fill
+        _ members: [String: Value], fields: [String: AttributeSchema]?, fill: Fill, zeroFilled: Bool = false
     ) -> (values: [String: JSONValue], unknown: [String: JSONValue]) {
         var out: [String: JSONValue] = [:]
         var marks: [String: JSONValue] = [:]
-        for (name, member) in members {
+        for (name, member) in members where member != .null || !zeroFilled {
             let converted = rendered(member, type: fields?[name]?.type, name: name, fill: fill)
             if let value = converted.value { out[name] = value }
             if let mark = converted.unknown { marks[name] = mark }
         }
         if case .none = fill { return (out, marks) }
+        if zeroFilled {
+            for (name, field) in fields ?? [:] where out[name] == nil && marks[name] == nil {
+                out[name] = Self.zero(field.type)
+                if case .list = field.type { marks[name] = .array([]) }
+            }
+            return (out, marks)
+        }
         for (name, attribute) in fields ?? [:] where members[name] == nil {
             switch attribute.presence {
             case .computed, .optionalComputed:
@@ -313,11 +331,14 @@ public struct TerraformPlanJSON: Sendable {
     /// (nil when there is nothing to mark in an object: a known scalar).
     ///
     /// Wholly unknown, as in Terraform, when any part is unknown: a `json` attribute (the
-    /// document is one string, `jsonencode` of an unknown is unknown) and a list AWS stores as a
-    /// set (`subnet_ids`: Terraform cannot place an unknown element in a set).
+    /// document is one string, `jsonencode` of an unknown is unknown) and a set of values
+    /// (`subnet_ids`: Terraform cannot place an unknown element in a set). A set of blocks keeps
+    /// its known fields, each unknown one marked in its element.
     func rendered(_ value: Value, type: ValueType?, name: String, fill: Fill = .none) -> (value: JSONValue?, unknown: JSONValue?) {
         if case .unknown = value { return (nil, .bool(true)) }
-        if !value.isKnown, type == .json || Normalisation.setAttributes.contains(name) { return (nil, .bool(true)) }
+        if !value.isKnown, type == .json || (Normalisation.setAttributes.contains(name) && type?.isBlock != true) {
+            return (nil, .bool(true))
+        }
         switch (type, value) {
         case (.object(let fields)?, .map(let members)):
             let block = renderedObject(members, fields: fields, fill: nested(fill, name))
@@ -326,7 +347,8 @@ public struct TerraformPlanJSON: Sendable {
             var blocks: [JSONValue] = [], marks: [JSONValue] = []
             for (index, item) in items.enumerated() {
                 if case .map(let members) = item {
-                    let block = renderedObject(members, fields: fields, fill: nested(fill, name, index: index))
+                    let block = renderedObject(
+                        members, fields: fields, fill: nested(fill, name, index: index), zeroFilled: Self.attributeBlocks.contains(name))
                     blocks.append(.object(block.values))
                     marks.append(.object(block.unknown))
                 } else {
@@ -356,6 +378,19 @@ public struct TerraformPlanJSON: Sendable {
         }
     }
 
+    /// A type's zero value, as Terraform's SDK writes an unset field of an ``attributeBlocks``
+    /// element.
+    static func zero(_ type: ValueType) -> JSONValue {
+        switch type {
+        case .int, .number: .int(0)
+        case .bool: .bool(false)
+        case .list: .array([])
+        case .map, .object: .object([:])
+        case .any: .null
+        case .string, .cidr, .duration, .json: .string("")
+        }
+    }
+
     /// What Terraform writes for an optional attribute nobody set: the default AWS (and the
     /// provider) apply, `[]` for a block, otherwise `null`.
     private func unsetValue(_ attribute: AttributeSchema) -> JSONValue {
@@ -369,11 +404,51 @@ public struct TerraformPlanJSON: Sendable {
         }
     }
 
-    private func sensitiveMarks(_ change: ResourceChange, present: Bool) -> JSONValue {
-        guard present else { return .bool(false) }
-        var out: [String: JSONValue] = [:]
+    /// The sensitivity marks of written values, in Terraform's shape: `true` at a sensitive
+    /// attribute; otherwise every collection mirrored (a list's elements `false`, a block's
+    /// fields again, a map `{}`), a collection known only after apply as an empty one, and
+    /// scalars left out.
+    private func sensitivity(_ values: JSONValue, unknown: JSONValue, _ change: ResourceChange) -> JSONValue {
+        guard case .object(let members) = values else { return .object([:]) }
+        var out = Self.collectionShape(members, unknown: unknown, fields: catalog[change.type]?.attributes)
         for name in change.sensitiveAttributes { out[name] = .bool(true) }
         return .object(out)
+    }
+
+    static func collectionShape(_ members: [String: JSONValue], unknown: JSONValue?, fields: [String: AttributeSchema]?) -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for (name, value) in members {
+            let marks = unknown?[name]
+            switch value {
+            case .array(let items):
+                let element: [String: AttributeSchema]? = if case .list(.object(let inner))? = fields?[name]?.type { inner }
+                    else if case .object(let inner)? = fields?[name]?.type { inner } else { nil }
+                out[name] = .array(items.enumerated().map { index, item in
+                    elementShape(item, unknown: marks?.arrayValue.flatMap { index < $0.count ? $0[index] : nil }, fields: element)
+                })
+            case .object: out[name] = .object([:])
+            default: break
+            }
+        }
+        // Known only after apply: an empty collection of its type.
+        if case .object(let marked)? = unknown {
+            for (name, mark) in marked where mark == .bool(true) && members[name] == nil {
+                switch fields?[name]?.type {
+                case .list?, .object?: out[name] = .array([])
+                case .map?: out[name] = .object([:])
+                default: break
+                }
+            }
+        }
+        return out
+    }
+
+    static func elementShape(_ value: JSONValue, unknown: JSONValue?, fields: [String: AttributeSchema]?) -> JSONValue {
+        switch value {
+        case .object(let members): .object(collectionShape(members, unknown: unknown, fields: fields))
+        case .array(let items): .array(items.map { elementShape($0, unknown: nil, fields: nil) })
+        default: .bool(false)
+        }
     }
 
     /// A known value as plain JSON; nil when unknown.

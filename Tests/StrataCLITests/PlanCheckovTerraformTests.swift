@@ -47,11 +47,21 @@ import Testing
     /// -json`, in a copy of the configuration under `directory` (init from the plugin
     /// directory: nothing is downloaded, nothing written into the repository).
     static func terraformPlan(_ sandbox: Sandbox, in directory: URL) async throws -> URL {
+        try await terraformPlan(
+            of: "benchmarks/terraform", at: "prod", sandbox, in: directory,
+            variables: ["access_key=\(Sandbox.accessKeyID)", "secret_key=\(Sandbox.secretAccessKey)"])
+    }
+
+    /// `terraform plan` of the configuration at `folder/root` of the repository (a module tree:
+    /// `folder` is copied whole) against the sandbox, as `terraform show -json`, in a copy under
+    /// `directory`. `-var endpoint=` is the sandbox's URL; `variables` are more `-var`s.
+    static func terraformPlan(of folder: String, at root: String, _ sandbox: Sandbox, in directory: URL, variables: [String] = [])
+        async throws -> URL
+    {
         let terraform = try #require(Self.terraform)
         let config = directory.appendingPathComponent("terraform")
-        try FileManager.default.copyItem(
-            at: PlanCheckovTests.repository.appendingPathComponent("benchmarks/terraform"), to: config)
-        let prod = config.appendingPathComponent("prod")
+        try FileManager.default.copyItem(at: PlanCheckovTests.repository.appendingPathComponent(folder), to: config)
+        let prod = root.isEmpty ? config : config.appendingPathComponent(root)
         let environment = [
             "TF_DATA_DIR": directory.appendingPathComponent("tf-data").path, "TF_CLI_CONFIG_FILE": "/dev/null",
             "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1",
@@ -61,8 +71,7 @@ import Testing
             ["init", "-input=false", "-plugin-dir", pluginDirectory],
             [
                 "plan", "-input=false", "-out", planFile.path, "-var", "endpoint=\(sandbox.url.absoluteString)",
-                "-var", "access_key=\(Sandbox.accessKeyID)", "-var", "secret_key=\(Sandbox.secretAccessKey)",
-            ],
+            ] + variables.flatMap { ["-var", $0] },
         ]
         for arguments in steps {
             let run = try await Self.run(terraform, arguments, in: prod, environment: environment)
