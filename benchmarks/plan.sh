@@ -25,17 +25,20 @@ export AWS_EC2_METADATA_DISABLED=true AWS_PROFILE= AWS_CONFIG_FILE=/nonexistent 
 export NO_COLOR=1
 
 # plan_runs TOOL URL COMMAND...: RUNS plans, each with a cleared request log; writes
-# $WORK/TOOL-N.json (the log) and $WORK/TOOL.times (wall seconds, exit status per run).
+# $WORK/TOOL-N.json (the log), $WORK/TOOL-N.kube-before/after.json (the requests the prod
+# cluster's Kubernetes API had served) and $WORK/TOOL.times (wall seconds, exit status per run).
 plan_runs() {
   local tool=$1 url=$2 run start end status
   shift 2
   : >"$WORK/$tool.times"
   for run in $(seq 1 "$RUNS"); do
     curl -s -X DELETE "$url/_sandbox/requests" >/dev/null
+    curl -s "$url/_sandbox/kube/clusters/us-east-1/prod/requests" >"$WORK/$tool-$run.kube-before.json"
     start=$(seconds)
     "$@" >"$WORK/$tool-$run.out" 2>&1 && status=0 || status=$?
     end=$(seconds)
     curl -s "$url/_sandbox/requests" >"$WORK/$tool-$run.json"
+    curl -s "$url/_sandbox/kube/clusters/us-east-1/prod/requests" >"$WORK/$tool-$run.kube-after.json"
     echo "$start $end $status" >>"$WORK/$tool.times"
     [ "$status" = 0 ] || [ "$status" = 2 ] || { echo "$tool plan failed (exit $status):"; tail -30 "$WORK/$tool-$run.out"; exit 1; }
   done
@@ -83,7 +86,12 @@ def tool(name):
     times = [line.split() for line in open(f"{work}/{name}.times")]
     logs = [json.load(open(f"{work}/{name}-{n}.json"))["requests"] for n in range(1, runs + 1)]
     spans = [max(ts(r["start"]) + r["duration_ms"] / 1000 for r in log) - min(ts(r["start"]) for r in log) for log in logs]
+    def kube(n):
+        before = json.load(open(f"{work}/{name}-{n}.kube-before.json")).get("requests", [])
+        after = json.load(open(f"{work}/{name}-{n}.kube-after.json")).get("requests", [])
+        return [f'{r["method"]} {r["path"]}' for r in after[len(before):]]
     return {
+        "kube": [kube(n) for n in range(1, runs + 1)],
         "calls": [len(log) for log in logs],
         "by_action": Counter(f'{r["service"]}/{r["action"]}' for r in logs[0]),
         "wall": [float(e) - float(s) for s, e, _ in times],
@@ -110,6 +118,8 @@ if t:
     ratio = lambda a, b: statistics.median(a) / statistics.median(b)
     print(f"ratio terraform / strata: calls {t['calls'][0] / s['calls'][0]:.2f}x, "
           f"wall {ratio(t['wall'], s['wall']):.1f}x, AWS-call span {ratio(t['span'], s['span']):.1f}x (medians)")
+print(f"strata's Kubernetes API calls per plan (cluster prod, {types['kubernetes_manifest']} manifests): "
+      f"{len(s['kube'][0])}: " + ", ".join(sorted(set(s['kube'][0]))))
 for name, d in (("strata", s), ("terraform", t)):
     if d and len(set(d["calls"])) > 1:
         print(f"note: {name}'s call count varied between runs: {d['calls']}")
