@@ -12,17 +12,27 @@ public enum PlanFile {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(redacted(plan))
+        let data = try encoder.encode(redacted(plan)) + Data("\n".utf8)
         let manager = FileManager.default
-        // Created 0600 before anything is written, so the content is never readable by others.
-        if manager.fileExists(atPath: url.path) { try manager.removeItem(at: url) }
-        guard manager.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+        // Written whole to a file beside it, then renamed over it: a run killed or crashing
+        // half-way leaves the previous plan file (or none), never half of one. Created 0600
+        // before anything is written, so the content is never readable by others.
+        let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).partial")
+        guard manager.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw PlanError.planFile("cannot create plan file \(url.path)")
         }
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        try handle.write(contentsOf: data)
-        try handle.write(contentsOf: Data("\n".utf8))
+        do {
+            let handle = try FileHandle(forWritingTo: partial)
+            defer { try? handle.close() }
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+            guard rename(partial.path, url.path) == 0 else {
+                throw PlanError.planFile("cannot write plan file \(url.path): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? manager.removeItem(at: partial)
+            throw error
+        }
     }
 
     public static func read(from url: URL) throws -> Plan {

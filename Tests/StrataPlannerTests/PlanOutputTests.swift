@@ -256,6 +256,29 @@ import Testing
         try Data("{\"formatVersion\": 99}".utf8).write(to: file)
         #expect(throws: PlanError.self) { try PlanFile.read(from: file) }
     }
+
+    /// A plan file is replaced whole or not at all: the new one is written beside it and renamed
+    /// over it, so a run that dies half-way never leaves half a plan; a write that fails leaves
+    /// what was there and no partial file behind.
+    @Test func planFilesAreReplacedWholeOrNotAtAll() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-planfile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("prod.plan")
+        try Data("an older plan".utf8).write(to: file)
+        try PlanFile.write(Self.plan, to: file)
+        #expect(try PlanFile.read(from: file).changes.count == Self.plan.changes.count)
+        #expect((try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["prod.plan"])
+
+        // The target is a folder that is not empty: the rename fails, the folder stays as it was.
+        let occupied = folder.appendingPathComponent("occupied.plan")
+        try FileManager.default.createDirectory(at: occupied, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: occupied.appendingPathComponent("keep"))
+        #expect(throws: PlanError.self) { try PlanFile.write(Self.plan, to: occupied) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: occupied.path) == ["keep"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["occupied.plan", "prod.plan"])
+    }
 }
 
 extension PlanOutputTests {
