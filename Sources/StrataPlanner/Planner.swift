@@ -23,8 +23,7 @@ public struct Planner: Sendable {
     /// `url` with `vars`, which are compiled again with live values.
     public func plan(_ compiled: CompiledGraph, stackAt url: URL, vars: [String: String] = [:]) async throws -> Plan {
         try checkProviders(compiled)
-        var discovery = self.discovery
-        discovery.context.manifestKinds.formUnion(ManifestKinds.declared(in: compiled))
+        let discovery = reading(kinds: ManifestKinds.declared(in: compiled))
         async let liveResources = discovery.discoverAll()
         async let facts = discovery.dataSources(kubernetesVersions: Self.kubernetesVersions(compiled))
         let live = try await liveResources
@@ -63,9 +62,8 @@ public struct Planner: Sendable {
     /// A saved plan may be applied only while the live state is what it saw: discovers again and
     /// throws ``PlanError/liveStateChanged(_:)`` naming what changed.
     public func verifyUnchanged(_ plan: Plan) async throws {
-        var discovery = self.discovery
-        discovery.context.manifestKinds.formUnion(
-            ManifestKinds.of(plan.changes.filter { $0.type == "kubernetes_manifest" }.compactMap { ($0.after ?? $0.before)?["manifest"] }))
+        let discovery = reading(
+            kinds: ManifestKinds.of(plan.changes.filter { $0.type == "kubernetes_manifest" }.compactMap { ($0.after ?? $0.before)?["manifest"] }))
         let live = try await discovery.discoverAll()
         guard Fingerprint.of(live) != plan.liveFingerprint else { return }
         var seen: [String: LiveResource] = [:]
@@ -88,6 +86,13 @@ public struct Planner: Sendable {
     }
 
     // MARK: - Steps
+
+    /// Discovery that also lists these `apiVersion/kind`s from the stack's clusters.
+    private func reading(kinds: Set<String>) -> Discovery {
+        var discovery = self.discovery
+        discovery.context.manifestKinds.formUnion(kinds)
+        return discovery
+    }
 
     /// Creates for unmatched instances, a diff for each matched one.
     func diff(_ graph: CompiledGraph, matched: [ResourceAddress: LiveResource]) -> [ResourceChange] {
