@@ -52,9 +52,21 @@ public final class CurlTransport: HTTPTransport {
     }
 }
 
-/// `curl_global_init` exactly once per process, before the first handle.
+/// `curl_global_init` exactly once per process, before the first handle, and a handler for the
+/// process's exit that stops every loop thread before libcurl's TLS library tears itself down.
+///
+/// Why: `exit` runs OpenSSL's cleanup (registered by `curl_global_init`) on the exiting thread
+/// while loop threads still own multi handles with open TLS connections (the Kubernetes API's);
+/// a loop waking from its poll then frees connection state OpenSSL has freed already, and glibc
+/// aborts with "double free or corruption". Handlers run in reverse order of registration, so
+/// this one, registered after `curl_global_init`, runs first: it stops every loop and waits
+/// (bounded) until each has cleaned up its multi handle.
 enum CurlGlobal {
-    private static let once: Bool = strata_curl_global_init_all() == CURLE_OK
+    private static let once: Bool = {
+        let ok = strata_curl_global_init_all() == CURLE_OK
+        atexit { CurlMultiLoop.stopAll(waitingAtMost: .seconds(2)) }
+        return ok
+    }()
     static func initialize() { _ = once }
 }
 
@@ -264,6 +276,12 @@ final class CurlMultiLoop: @unchecked Sendable {
     private var stopping = false
     /// Owned by the loop thread only.
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    /// Signalled once the loop has cleaned up its multi handle and its thread is about to end.
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Every loop whose thread runs, for ``stopAll(waitingAtMost:)``.
+    private static let runningLock = NSLock()
+    nonisolated(unsafe) private static var running: [ObjectIdentifier: CurlMultiLoop] = [:]
 
     init(options: CurlTransport.Options) {
         multi = curl_multi_init()
@@ -271,9 +289,29 @@ final class CurlMultiLoop: @unchecked Sendable {
             _ = strata_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.maxConnectionsPerHost)
             _ = strata_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, options.maxIdleConnections)
         }
-        let thread = Thread { [self] in run() }
+        Self.runningLock.lock()
+        Self.running[ObjectIdentifier(self)] = self
+        Self.runningLock.unlock()
+        let thread = Thread { [self] in
+            run()
+            Self.runningLock.lock()
+            Self.running[ObjectIdentifier(self)] = nil
+            Self.runningLock.unlock()
+            finished.signal()
+        }
         thread.name = "strata.curl"
         thread.start()
+    }
+
+    /// Stops every running loop and waits until each has cleaned up, at most `limit` in all:
+    /// the process is exiting, and no loop may touch libcurl or OpenSSL after this returns.
+    static func stopAll(waitingAtMost limit: Duration) {
+        runningLock.lock()
+        let loops = Array(running.values)
+        runningLock.unlock()
+        for loop in loops { loop.stop() }
+        let deadline = DispatchTime.now() + .milliseconds(limit.milliseconds)
+        for loop in loops { _ = loop.finished.wait(timeout: deadline) }
     }
 
     func submit(_ transfer: CurlTransfer) {
