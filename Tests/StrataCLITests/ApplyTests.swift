@@ -140,6 +140,21 @@ struct StackCopy {
         try text.write(to: file, atomically: true, encoding: .utf8)
     }
 
+    /// A stack written from `text`, given the unique stack name (a stack of its own, no
+    /// modules): the forms the shipped stacks never use.
+    init(writing text: (String) throws -> String, stackName: String = "t-" + UUID().uuidString.prefix(8).lowercased()) throws {
+        stack = stackName
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("strata-\(stackName)")
+        let folder = root.appendingPathComponent("stacks/\(stackName)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try write(text(stackName))
+    }
+
+    /// Rewrites stack.yaml.
+    func write(_ text: String) throws {
+        try text.write(to: URL(fileURLWithPath: path).appendingPathComponent("stack.yaml"), atomically: true, encoding: .utf8)
+    }
+
     func environment(_ sandbox: Sandbox, _ extra: [String: String] = [:]) -> [String: String] {
         environment(sandbox.environment, extra)
     }

@@ -31,7 +31,8 @@ import Testing
         "b": { "type": "aws_subnet", "vpc_id": "${vpc.id}", "cidr_block": "10.61.2.0/24", "availability_zone": "us-east-1b" }
         """#
 
-    static let trust = #"{ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "SERVICE" }, "Action": ["sts:AssumeRole", "sts:TagSession"] }] }"#
+    static let trust =
+        #"{ "Version": "2012-10-17", "Statement": [{ "Effect": "Allow", "Principal": { "Service": "SERVICE" }, "Action": ["sts:AssumeRole", "sts:TagSession"] }] }"#
 
     static func role(_ name: String, _ service: String) -> String {
         #""\#(name)_role": { "type": "aws_iam_role", "name": "$NAME-\#(name)", "assume_role_policy": \#(trust.replacingOccurrences(of: "SERVICE", with: service)) }"#
@@ -209,7 +210,8 @@ import Testing
 
     static func resources(of example: Case) throws -> [String: Any] {
         let text = "{" + example.resources.replacingOccurrences(of: "$NAME", with: "t-name") + "}"
-        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(example.name) is not JSON")
+        return try #require(
+            try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(example.name) is not JSON")
     }
 
     /// Every block of the catalog is set by one of the cases, lists with several blocks: a new
@@ -233,27 +235,28 @@ import Testing
                     let schema = ResourceCatalog.all[type]
                 else { continue }
                 for (attribute, field) in schema.attributes {
-                    if case .list(.object) = field.type, let blocks = resource[attribute] as? [Any] { resource[attribute] = Array(blocks.reversed()) }
+                    if case .list(.object) = field.type, let blocks = resource[attribute] as? [Any] {
+                        resource[attribute] = Array(blocks.reversed())
+                    }
                 }
                 resources[key] = resource
             }
         }
-        let document: [String: Any] = ["stack": name, "region": "us-east-1", "tags": ["team": "platform"], "resources": resources]
-        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let document: [String: Any] = [
+            "stack": name, "region": "us-east-1", "tags": ["team": "platform"], "resources": resources,
+        ]
+        let data = try JSONSerialization.data(
+            withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "t-name", with: name)
     }
 
     @Test(.timeLimit(.minutes(10)), arguments: cases, Order.allCases)
     func applyThenPlanSaysNoChangesAndASecondApplyHasNothingToDo(_ example: Case, _ order: Order) async throws {
         let sandbox = try await Sandbox.shared()
-        let name = "t-" + UUID().uuidString.prefix(8).lowercased()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("strata-inline-\(name)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let file = root.appendingPathComponent("stack.yaml")
-        try Self.stack(example, order, name: name).write(to: file, atomically: true, encoding: .utf8)
-        var env = sandbox.environment
-        env["STRATA_POLL_INTERVAL_MS"] = "50"
+        let copy = try StackCopy(writing: { try Self.stack(example, order, name: $0) })
+        defer { copy.remove() }
+        let (name, env) = (copy.stack, copy.environment(sandbox))
+        let root = URL(fileURLWithPath: copy.path)
 
         let apply = try await StrataBinary.run(["apply", root.path, "--auto-approve"], environment: env)
         #expect(apply.status == 0, "apply failed:\n\(apply.stdout)\n\(apply.stderr)")
@@ -263,7 +266,9 @@ import Testing
             if plan.status != 0 { break }
             if round == 1 {
                 let again = try await StrataBinary.run(["apply", root.path, "--auto-approve"], environment: env)
-                #expect(again.status == 0 && again.stdout.contains("No changes"), "second apply:\n\(again.stdout)\n\(again.stderr)")
+                #expect(
+                    again.status == 0 && again.stdout.contains("No changes"),
+                    "second apply:\n\(again.stdout)\n\(again.stderr)")
             }
         }
 
@@ -278,13 +283,12 @@ import Testing
     /// its whole set: a route added out of band is planned away, and the plan names the table,
     /// not an `untracked` route. A table whose routes are resources of their own leaves a route
     /// it does not declare alone. Destroy names the declared route by its address.
-    @Test(.timeLimit(.minutes(10))) func aRouteAddedOutOfBandIsRemovedOnlyFromATableThatDeclaresItsRoutesInline() async throws {
+    @Test(.timeLimit(.minutes(10))) func aRouteAddedOutOfBandIsRemovedOnlyFromATableThatDeclaresItsRoutesInline()
+        async throws
+    {
         let sandbox = try await Sandbox.shared()
-        let name = "t-" + UUID().uuidString.prefix(8).lowercased()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("strata-inline-\(name)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let stack = """
+        let copy = try StackCopy(writing: { name in
+            """
             stack: \(name)
             region: us-east-1
             resources:
@@ -299,9 +303,10 @@ import Testing
               default: { type: aws_route, route_table_id: "${separate.id}", destination_cidr_block: 0.0.0.0/0, gateway_id: "${igw.id}" }
               separate_a: { type: aws_route_table_association, subnet_id: "${a.id}", route_table_id: "${separate.id}" }
             """
-        try stack.write(to: root.appendingPathComponent("stack.yaml"), atomically: true, encoding: .utf8)
-        var env = sandbox.environment
-        env["STRATA_POLL_INTERVAL_MS"] = "50"
+        })
+        defer { copy.remove() }
+        let (name, env) = (copy.stack, copy.environment(sandbox))
+        let root = URL(fileURLWithPath: copy.path)
         let apply = try await StrataBinary.run(["apply", root.path, "--auto-approve"], environment: env)
         #expect(apply.status == 0, "apply failed:\n\(apply.stdout)\n\(apply.stderr)")
         let plan = try await StrataBinary.run(["plan", root.path, "--detailed-exitcode"], environment: env)
@@ -310,20 +315,25 @@ import Testing
         // Another team's route into each table.
         let client = sandbox.client()
         let tables = try await client.query(
-            .ec2, action: "DescribeRouteTables", parameters: [("Filter.1.Name", "tag:strata:stack"), ("Filter.1.Value.1", name)])
+            .ec2, action: "DescribeRouteTables",
+            parameters: [("Filter.1.Name", "tag:strata:stack"), ("Filter.1.Value.1", name)])
         let gateways = try await client.query(
-            .ec2, action: "DescribeInternetGateways", parameters: [("Filter.1.Name", "tag:strata:stack"), ("Filter.1.Value.1", name)])
+            .ec2, action: "DescribeInternetGateways",
+            parameters: [("Filter.1.Name", "tag:strata:stack"), ("Filter.1.Value.1", name)])
         let gateway = try #require(gateways.first(named: "internetGatewayId")?.text)
         var tableOf: [String: String] = [:]
         for table in tables.child("routeTableSet")?.items ?? [] {
-            let address = table.child("tagSet")?.items.first { $0.child("key")?.text == "strata:address" }?.child("value")?.text
+            let address = table.child("tagSet")?.items.first { $0.child("key")?.text == "strata:address" }?.child(
+                "value")?.text
             if let address, let id = table.child("routeTableId")?.text { tableOf[address] = id }
         }
         for address in ["aws_route_table.inline", "aws_route_table.separate"] {
             let table = try #require(tableOf[address], "\(tableOf)")
             _ = try await client.query(
                 .ec2, action: "CreateRoute",
-                parameters: [("RouteTableId", table), ("DestinationCidrBlock", "192.168.0.0/16"), ("GatewayId", gateway)])
+                parameters: [
+                    ("RouteTableId", table), ("DestinationCidrBlock", "192.168.0.0/16"), ("GatewayId", gateway),
+                ])
         }
 
         let drift = try await StrataBinary.run(["plan", root.path, "--detailed-exitcode"], environment: env)
@@ -334,14 +344,19 @@ import Testing
         let heal = try await StrataBinary.run(["apply", root.path, "--auto-approve"], environment: env)
         #expect(heal.status == 0, "\(heal.stdout)\n\(heal.stderr)")
         let after = try await client.query(
-            .ec2, action: "DescribeRouteTables", parameters: [("Filter.1.Name", "tag:strata:stack"), ("Filter.1.Value.1", name)])
+            .ec2, action: "DescribeRouteTables",
+            parameters: [("Filter.1.Name", "tag:strata:stack"), ("Filter.1.Value.1", name)])
         var destinations: [String: Set<String>] = [:]
         for table in after.child("routeTableSet")?.items ?? [] {
             guard let id = table.child("routeTableId")?.text else { continue }
-            destinations[id] = Set((table.child("routeSet")?.items ?? []).compactMap { $0.child("destinationCidrBlock")?.text })
+            destinations[id] = Set(
+                (table.child("routeSet")?.items ?? []).compactMap { $0.child("destinationCidrBlock")?.text })
         }
-        #expect(destinations[tableOf["aws_route_table.inline"] ?? ""] == ["10.62.0.0/16", "0.0.0.0/0"], "\(destinations)")
-        #expect(destinations[tableOf["aws_route_table.separate"] ?? ""] == ["10.62.0.0/16", "0.0.0.0/0", "192.168.0.0/16"], "\(destinations)")
+        #expect(
+            destinations[tableOf["aws_route_table.inline"] ?? ""] == ["10.62.0.0/16", "0.0.0.0/0"], "\(destinations)")
+        #expect(
+            destinations[tableOf["aws_route_table.separate"] ?? ""] == ["10.62.0.0/16", "0.0.0.0/0", "192.168.0.0/16"],
+            "\(destinations)")
         let settled = try await StrataBinary.run(["plan", root.path, "--detailed-exitcode"], environment: env)
         #expect(settled.status == 0, "\(settled.stdout)\n\(settled.stderr)")
 

@@ -45,24 +45,22 @@ import Testing
 
     @Test(.timeLimit(.minutes(10))) func planReadsOnlyTheKindsTheStackKeepsInTheCluster() async throws {
         let sandbox = try await Sandbox.shared()
-        let name = "t-" + UUID().uuidString.prefix(8).lowercased()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("strata-manifests-\(name)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let file = root.appendingPathComponent("stack.yaml")
-        var env = sandbox.environment
-        env["STRATA_POLL_INTERVAL_MS"] = "50"
+        let copy = try StackCopy(writing: { Self.stack($0, manifest: false) })
+        defer { copy.remove() }
+        let name = copy.stack
+        let env = copy.environment(sandbox)
         func run(_ arguments: [String]) async throws -> StrataBinary.Result {
-            try await StrataBinary.run(arguments + [root.path], environment: env)
+            try await StrataBinary.run(arguments + [copy.path], environment: env)
         }
         /// The Kubernetes API requests `body` made.
         func kubernetesRequests(during body: () async throws -> Void) async throws -> [String] {
             let before = try await sandbox.kubernetesRequests(cluster: name).count
             try await body()
-            return try await sandbox.kubernetesRequests(cluster: name).dropFirst(before).map { "\($0.method) \($0.path)" }
+            return try await sandbox.kubernetesRequests(cluster: name).dropFirst(before).map {
+                "\($0.method) \($0.path)"
+            }
         }
 
-        try Self.stack(name, manifest: false).write(to: file, atomically: true, encoding: .utf8)
         let created = try await run(["apply", "--auto-approve"])
         #expect(created.status == 0, "\(created.stdout)\n\(created.stderr)")
         let none = try await kubernetesRequests {
@@ -71,7 +69,7 @@ import Testing
         }
         #expect(none.isEmpty, "a plan without manifests asked the cluster: \(none)")
 
-        try Self.stack(name, manifest: true).write(to: file, atomically: true, encoding: .utf8)
+        try copy.write(Self.stack(name, manifest: true))
         let applied = try await run(["apply", "--auto-approve"])
         #expect(applied.status == 0 && applied.stdout.contains("1 created"), "\(applied.stdout)\n\(applied.stderr)")
         let lists = try await kubernetesRequests {
@@ -82,9 +80,11 @@ import Testing
         #expect(lists.allSatisfy { $0.hasPrefix("GET /api/v1") }, "listed more than ConfigMaps: \(lists)")
 
         // The stack no longer declares a ConfigMap: the record still has it read, and deleted.
-        try Self.stack(name, manifest: false).write(to: file, atomically: true, encoding: .utf8)
+        try copy.write(Self.stack(name, manifest: false))
         let removal = try await run(["plan", "--detailed-exitcode"])
-        #expect(removal.status == 2 && removal.stdout.contains("kubernetes_manifest.settings will be destroyed"), "\(removal.stdout)\n\(removal.stderr)")
+        #expect(
+            removal.status == 2 && removal.stdout.contains("kubernetes_manifest.settings will be destroyed"),
+            "\(removal.stdout)\n\(removal.stderr)")
         let removed = try await run(["apply", "--auto-approve"])
         #expect(removed.status == 0 && removed.stdout.contains("1 deleted"), "\(removed.stdout)\n\(removed.stderr)")
         let settled = try await run(["plan", "--detailed-exitcode"])

@@ -21,15 +21,21 @@ import Testing
     static let deviations: [String: String] = [
         "aws_sqs_queue.max_message_size after":
             "SQS raised its default to 1 MiB; the provider 5.100 still plans its old 256 KiB default",
-        "aws_subnet.map_customer_owned_ip_on_launch after": "AWS reports false when unset; strata plans the server default",
-        "aws_subnet.private_dns_hostname_type_on_launch after": "AWS reports ip-name when unset; Terraform leaves it unknown",
+        "aws_subnet.map_customer_owned_ip_on_launch after":
+            "AWS reports false when unset; strata plans the server default",
+        "aws_subnet.private_dns_hostname_type_on_launch after":
+            "AWS reports ip-name when unset; Terraform leaves it unknown",
         "aws_subnet.private_dns_hostname_type_on_launch after_unknown": "(the same)",
-        "aws_vpc.assign_generated_ipv6_cidr_block after": "AWS reports false when unset; strata plans the server default",
-        "aws_vpc.enable_network_address_usage_metrics after": "AWS reports false when unset; Terraform leaves it unknown",
+        "aws_vpc.assign_generated_ipv6_cidr_block after":
+            "AWS reports false when unset; strata plans the server default",
+        "aws_vpc.enable_network_address_usage_metrics after":
+            "AWS reports false when unset; Terraform leaves it unknown",
         "aws_vpc.enable_network_address_usage_metrics after_unknown": "(the same)",
     ]
 
-    @Test(.enabled(if: PlanCheckovTerraformTests.terraformInstalled, "needs terraform and the AWS provider offline"), .timeLimit(.minutes(10)))
+    @Test(
+        .enabled(if: PlanCheckovTerraformTests.terraformInstalled, "needs terraform and the AWS provider offline"),
+        .timeLimit(.minutes(10)))
     func theInlineFormsPlanAsTerraformPlansThem() async throws {
         let sandbox = try await Sandbox.shared()
         let name = "t-" + UUID().uuidString.prefix(8).lowercased()
@@ -40,15 +46,18 @@ import Testing
         let text = try String(contentsOf: source, encoding: .utf8)
         let stack = text.replacingOccurrences(of: "\nstack: inline\n", with: "\nstack: \(name)\n")
         try #require(stack != text)
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("strata"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("strata"), withIntermediateDirectories: true)
         try stack.write(to: root.appendingPathComponent("strata/stack.yaml"), atomically: true, encoding: .utf8)
         var env = sandbox.environment
         env["NO_COLOR"] = "1"
-        let planned = try await StrataBinary.run(["plan", root.appendingPathComponent("strata").path, "--json"], environment: env)
+        let planned = try await StrataBinary.run(
+            ["plan", root.appendingPathComponent("strata").path, "--json"], environment: env)
         try #require(planned.status == 0, "strata plan --json failed: \(planned.stderr)")
         let strataFile = root.appendingPathComponent("strata-plan.json")
         try Data(planned.stdout.utf8).write(to: strataFile)
-        let terraformFile = try await PlanCheckovTerraformTests.terraformPlan(of: "Tests/terraform-inline", at: "", sandbox, in: root)
+        let terraformFile = try await PlanCheckovTerraformTests.terraformPlan(
+            of: "Tests/terraform-inline", at: "", sandbox, in: root)
 
         let ours = try Self.changes(JSONValue.parse(Data(contentsOf: strataFile)))
         let theirs = try Self.changes(JSONValue.parse(Data(contentsOf: terraformFile)))
@@ -59,8 +68,11 @@ import Testing
                 let schema = ResourceCatalog.all[type]
             else { continue }
             for side in ["after", "after_unknown", "after_sensitive"] {
-                Self.compare(mine["change"]?[side], other["change"]?[side], fields: schema.attributes, path: type, side: side) { path, a, b in
-                    differences["\(path) \(side)"] = "strata \(a.map { String(decoding: $0.encoded(), as: UTF8.self) } ?? "absent"), terraform \(b.map { String(decoding: $0.encoded(), as: UTF8.self) } ?? "absent") (\(address))"
+                Self.compare(
+                    mine["change"]?[side], other["change"]?[side], fields: schema.attributes, path: type, side: side
+                ) { path, a, b in
+                    differences["\(path) \(side)"] =
+                        "strata \(a.map { String(decoding: $0.encoded(), as: UTF8.self) } ?? "absent"), terraform \(b.map { String(decoding: $0.encoded(), as: UTF8.self) } ?? "absent") (\(address))"
                 }
             }
         }
@@ -75,11 +87,15 @@ import Testing
         async let terraformReport = PlanCheckovTests.run(checkov, on: terraformFile)
         let (strata, terraform) = try await (strataReport, terraformReport)
         #expect(strata.parsingErrors == 0 && terraform.parsingErrors == 0)
-        #expect(strata.findings == terraform.findings,
-            "only on strata's plan: \(strata.findings.subtracting(terraform.findings).sorted()); only on Terraform's: \(terraform.findings.subtracting(strata.findings).sorted())")
+        #expect(
+            strata.findings == terraform.findings,
+            "only on strata's plan: \(strata.findings.subtracting(terraform.findings).sorted()); only on Terraform's: \(terraform.findings.subtracting(strata.findings).sorted())"
+        )
         // The rules the null lists used to hide: SSH from anywhere and open egress fail on both.
         for check in ["CKV_AWS_24", "CKV_AWS_382"] {
-            #expect(strata.findings.contains(.init(check, "aws_security_group.web", .failed)), "\(check) does not fail on strata's plan")
+            #expect(
+                strata.findings.contains(.init(check, "aws_security_group.web", .failed)),
+                "\(check) does not fail on strata's plan")
         }
     }
 
@@ -105,11 +121,14 @@ import Testing
         }
         for (name, field) in fields {
             var a = mine[name], b = other[name]
-            if name == "tags_all", case .object(let tags)? = a { a = .object(tags.filter { !$0.key.hasPrefix("strata:") }) }
-            let inner: [String: AttributeSchema]? = switch field.type {
-            case .object(let inner), .list(.object(let inner)): inner
-            default: nil
+            if name == "tags_all", case .object(let tags)? = a {
+                a = .object(tags.filter { !$0.key.hasPrefix("strata:") })
             }
+            let inner: [String: AttributeSchema]? =
+                switch field.type {
+                case .object(let inner), .list(.object(let inner)): inner
+                default: nil
+                }
             guard let inner, case .array(var left)? = a, case .array(var right)? = b, left.count == right.count else {
                 if a != b { report("\(path).\(name)", a, b) }
                 continue
@@ -118,7 +137,9 @@ import Testing
                 left.sort { $0.encoded().lexicographicallyPrecedes($1.encoded()) }
                 right.sort { $0.encoded().lexicographicallyPrecedes($1.encoded()) }
             }
-            for (x, y) in zip(left, right) { compare(x, y, fields: inner, path: "\(path).\(name)", side: side, report: report) }
+            for (x, y) in zip(left, right) {
+                compare(x, y, fields: inner, path: "\(path).\(name)", side: side, report: report)
+            }
         }
     }
 }

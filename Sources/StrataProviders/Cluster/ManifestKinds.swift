@@ -22,7 +22,9 @@ public enum ManifestKinds {
         var out = Set<String>()
         for manifest in manifests {
             var object = manifest
-            if case .string(let text) = manifest, let json = try? JSONValue.parse(Data(text.utf8)) { object = Value(json: json) }
+            if case .string(let text) = manifest, let json = try? JSONValue.parse(Data(text.utf8)) {
+                object = Value(json: json)
+            }
             guard case .map(let members) = object, let apiVersion = members["apiVersion"]?.stringValue,
                 let kind = members["kind"]?.stringValue
             else { continue }
@@ -68,11 +70,14 @@ public enum ManifestKinds {
     /// on: discovery never reads it). One ledger per cluster and run serialises the writes, so
     /// manifests of two new kinds applied at once both end up recorded.
     static func record(_ kind: String, cluster name: String, _ context: ProviderContext) async throws {
-        guard let cluster = try await EKSSupport.ownedClusters(context).first(where: { $0["name"]?.stringValue == name }),
+        guard
+            let cluster = try await EKSSupport.ownedClusters(context).first(where: { $0["name"]?.stringValue == name }),
             let arn = cluster["arn"]?.stringValue
         else { return }
         let tags = EKSSupport.stringMap(cluster["tags"])
-        let ledger = try await context.cache.value("manifest-kinds:\(name)") { Ledger(recorded: recorded(tags), keys: Set(tags.keys.filter(isRecordKey))) }
+        let ledger = try await context.cache.value("manifest-kinds:\(name)") {
+            Ledger(recorded: recorded(tags), keys: Set(tags.keys.filter(isRecordKey)))
+        }
         try await ledger.record(kind) { wanted, stale in
             let eks = EKS(context.client)
             try await eks.tagResource(arn: arn, tags: wanted)
@@ -93,7 +98,10 @@ public enum ManifestKinds {
 
         /// Adds `kind`, then writes the whole record after any write already under way: the last
         /// write always carries every kind added before it.
-        func record(_ kind: String, write: @escaping @Sendable (_ tags: [String: String], _ staleKeys: Set<String>) async throws -> Void) async throws {
+        func record(
+            _ kind: String,
+            write: @escaping @Sendable (_ tags: [String: String], _ staleKeys: Set<String>) async throws -> Void
+        ) async throws {
             guard !kinds.contains(kind) else {
                 try await writing?.value
                 return
