@@ -128,7 +128,7 @@ public final class AWSClient: Sendable {
         var transientFailures = 0
         while true {
             attempt += 1
-            try await rateLimiter.acquire(service: operation.service.name, read: operation.isReadOnly)
+            try await rateLimiter.acquire(for: operation)
             let failure: any Error
             do {
                 let credentials = try await configuration.credentials()

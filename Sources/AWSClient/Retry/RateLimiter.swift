@@ -45,30 +45,37 @@ public struct RateLimit: Sendable, Equatable {
     }
 }
 
-/// Client-side request rate limits per service, split into reads and writes as EC2's own
-/// buckets are, so a large apply stays under what AWS allows the account instead of learning
-/// the limit from throttling errors.
+/// Client-side request rate limits: which bucket a call draws from, and its size. EC2 calls
+/// draw from one bucket per action, sized as EC2 sizes its own (``EC2RequestBuckets``); other
+/// services from one bucket per service and kind (reads, writes). A large apply so stays under
+/// what AWS allows the account by default instead of learning the limit from throttling errors.
 public struct RateLimits: Sendable {
     /// Keyed by service name; `reads` for Describe/List/Get, `writes` for the rest.
     public var perService: [String: (reads: RateLimit, writes: RateLimit)]
     /// For services not in the table.
     public var fallback: (reads: RateLimit, writes: RateLimit)
+    /// EC2's buckets per action; when nil, EC2 uses `perService["ec2"]` (or the fallback).
+    public var ec2: EC2RequestBuckets?
 
-    public init(perService: [String: (reads: RateLimit, writes: RateLimit)], fallback: (reads: RateLimit, writes: RateLimit)) {
+    public init(
+        perService: [String: (reads: RateLimit, writes: RateLimit)], fallback: (reads: RateLimit, writes: RateLimit),
+        ec2: EC2RequestBuckets? = nil
+    ) {
         self.perService = perService
         self.fallback = fallback
+        self.ec2 = ec2
     }
 
-    /// Defaults at or below AWS's published per-account buckets: EC2 describes refill 20/s with a
-    /// burst of 100 and mutations 5/s burst 50; IAM is global and slow; EKS modest.
+    /// EC2 at its documented per-action defaults; IAM (global, slow) and EKS modestly, under
+    /// their published request rates; STS and the rest generously.
     public static let standard = RateLimits(
         perService: [
-            "ec2": (reads: RateLimit(ratePerSecond: 20, burst: 100), writes: RateLimit(ratePerSecond: 5, burst: 50)),
             "iam": (reads: RateLimit(ratePerSecond: 15, burst: 30), writes: RateLimit(ratePerSecond: 5, burst: 15)),
             "eks": (reads: RateLimit(ratePerSecond: 10, burst: 50), writes: RateLimit(ratePerSecond: 5, burst: 20)),
             "sts": (reads: RateLimit(ratePerSecond: 50, burst: 100), writes: RateLimit(ratePerSecond: 50, burst: 100)),
         ],
-        fallback: (reads: RateLimit(ratePerSecond: 50, burst: 100), writes: RateLimit(ratePerSecond: 20, burst: 50)))
+        fallback: (reads: RateLimit(ratePerSecond: 50, burst: 100), writes: RateLimit(ratePerSecond: 20, burst: 50)),
+        ec2: .documented)
 
     /// No client-side limit.
     public static let unlimited = RateLimits(
@@ -78,10 +85,23 @@ public struct RateLimits: Sendable {
         let pair = perService[service] ?? fallback
         return read ? pair.reads : pair.writes
     }
+
+    /// The bucket an operation draws from: a key naming it (`ec2/CreateSubnet`, `iam/write`)
+    /// and its size.
+    public func bucket(for operation: AWSOperation) -> (key: String, limit: RateLimit) {
+        if operation.service.name == "ec2", let ec2 {
+            let bucket = ec2.bucket(for: operation.action, filteredOrPaginated: operation.isFilteredOrPaginated)
+            return ("ec2/\(bucket.name)", bucket.limit)
+        }
+        let read = operation.isReadOnly
+        return (
+            "\(operation.service.name)/\(read ? "read" : "write")", limit(service: operation.service.name, read: read)
+        )
+    }
 }
 
-/// Spaces out calls per service and kind so they stay under ``RateLimits``. Waiting suspends the
-/// task (never a thread). The clock is injectable for tests.
+/// Spaces out calls so they stay under ``RateLimits``. Waiting suspends the task (never a
+/// thread). The clock is injectable for tests.
 public actor RateLimiter {
     private let limits: RateLimits
     private var buckets: [String: TokenBucket] = [:]
@@ -99,15 +119,25 @@ public actor RateLimiter {
         self.sleep = sleep
     }
 
-    /// Waits until a call of this kind may go, and returns how long it waited.
+    /// Waits until this operation may be sent, and returns how long it waited.
+    @discardableResult
+    public func acquire(for operation: AWSOperation) async throws -> Duration {
+        let bucket = limits.bucket(for: operation)
+        return try await acquire(key: bucket.key, limit: bucket.limit)
+    }
+
+    /// Waits until a call of this service and kind may go (the per-service buckets, whatever the
+    /// service), and returns how long it waited.
     @discardableResult
     public func acquire(service: String, read: Bool) async throws -> Duration {
-        let key = "\(service)/\(read ? "read" : "write")"
-        var bucket = buckets[key] ?? {
-            let limit = limits.limit(service: service, read: read)
-            return TokenBucket(ratePerSecond: limit.ratePerSecond, burst: limit.burst)
-        }()
-        let wait = bucket.reserve(at: now())
+        try await acquire(
+            key: "\(service)/\(read ? "read" : "write")", limit: limits.limit(service: service, read: read))
+    }
+
+    private func acquire(key: String, limit: RateLimit) async throws -> Duration {
+        let time = now()
+        var bucket = buckets[key] ?? TokenBucket(ratePerSecond: limit.ratePerSecond, burst: limit.burst)
+        let wait = bucket.reserve(at: time)
         buckets[key] = bucket
         if wait > .zero { try await sleep(wait) }
         return wait
