@@ -88,3 +88,110 @@ import Testing
         #expect(clock.now == .milliseconds(300))
     }
 }
+
+/// The adaptive mode's limiter, on a clock of the test's own.
+@Suite struct AdaptiveSendRateTests {
+    static func seconds(_ t: Double) -> Duration { .nanoseconds(Int64((t * 1e9).rounded())) }
+    static func value(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// Answers `perSecond` a second from `start` for `duration` seconds, none throttled; returns
+    /// the time after the last.
+    static func steady(_ limiter: inout AdaptiveSendRate, perSecond: Int, from start: Double, for duration: Double)
+        -> Double
+    {
+        var t = start
+        for _ in 0..<Int(duration * Double(perSecond)) {
+            t += 1 / Double(perSecond)
+            limiter.record(throttled: false, at: seconds(t))
+        }
+        return t
+    }
+
+    @Test func nothingWaitsUntilAWSFirstThrottles() {
+        var limiter = AdaptiveSendRate()
+        for ms in 0..<2000 {
+            #expect(limiter.reserve(at: .milliseconds(ms)) == .zero)
+            limiter.record(throttled: false, at: .milliseconds(ms))
+        }
+        #expect(!limiter.isLimiting)
+    }
+
+    @Test func theMeasuredRateFollowsTheAnswers() {
+        var limiter = AdaptiveSendRate()
+        _ = Self.steady(&limiter, perSecond: 20, from: 0, for: 10)
+        #expect(abs(limiter.measuredRate - 20) < 0.01)
+    }
+
+    @Test func aThrottleCutsTheRateToSeventyPercentOfWhatWasSent() {
+        var limiter = AdaptiveSendRate()
+        let end = Self.steady(&limiter, perSecond: 20, from: 0, for: 10)
+        limiter.record(throttled: true, at: Self.seconds(end + 0.01))
+        #expect(limiter.isLimiting)
+        #expect(abs(limiter.rate - 0.7 * limiter.measuredRate) < 1e-9)
+        #expect(abs(limiter.rate - 14) < 0.1)
+        // Another throttle starts from the bucket's rate, lower than the measured one.
+        let first = limiter.rate
+        limiter.record(throttled: true, at: Self.seconds(end + 0.02))
+        #expect(abs(limiter.rate - 0.7 * first) < 1e-9)
+    }
+
+    @Test func onceLimitingCallsAreSpacedByTheRate() {
+        var limiter = AdaptiveSendRate()
+        let end = Self.steady(&limiter, perSecond: 20, from: 0, for: 10) + 0.01
+        limiter.record(throttled: true, at: Self.seconds(end))
+        let waits = (0..<40).map { _ in limiter.reserve(at: Self.seconds(end)) }
+        let immediate = waits.filter { $0 == .zero }.count
+        // At most the bucket's one second's worth goes at once...
+        #expect(immediate >= 1)
+        #expect(Double(immediate) <= limiter.capacity)
+        // ...then each caller waits one more interval of the cut rate.
+        for (earlier, later) in zip(waits[immediate...], waits[(immediate + 1)...]) {
+            #expect(abs(Self.value(later - earlier) - 1 / limiter.rate) < 1e-6)
+        }
+    }
+
+    /// After a throttle at t0 the rate follows W + 0.4 (t − t0 − K)³, where W is the rate sent at
+    /// the throttle and K = ∛(W × 0.3 / 0.4): back to W after K seconds, beyond it after.
+    @Test func successesBringTheRateBackAlongTheCubicCurve() {
+        var limiter = AdaptiveSendRate()
+        let t0 = Self.steady(&limiter, perSecond: 20, from: 0, for: 10) + 0.01
+        limiter.record(throttled: true, at: Self.seconds(t0))
+        let sent = limiter.rate / 0.7
+        let k = cbrt(sent * 0.3 / 0.4)
+        var t = t0
+        var rates: [Double] = []
+        // The caller sends as fast as the limiter lets it.
+        while t < t0 + k + 2 {
+            let wait = limiter.reserve(at: Self.seconds(t))
+            t += Self.value(wait) + 0.001
+            limiter.record(throttled: false, at: Self.seconds(t))
+            let curve = sent + 0.4 * pow(t - t0 - k, 3)
+            #expect(abs(limiter.rate - curve) < 1e-6, "at t0 + \(t - t0) s")
+            rates.append(limiter.rate)
+        }
+        #expect(rates.first.map { $0 < sent } == true)
+        #expect(zip(rates, rates.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(limiter.rate > sent)
+    }
+
+    @Test func anIdleSpellDoesNotLicenseABurst() {
+        var limiter = AdaptiveSendRate()
+        let t0 = Self.steady(&limiter, perSecond: 20, from: 0, for: 10) + 0.01
+        limiter.record(throttled: true, at: Self.seconds(t0))
+        limiter.record(throttled: false, at: Self.seconds(t0 + 60))
+        // The curve would allow thousands a second by now; twice what was measured is the most.
+        #expect(limiter.rate <= 2 * limiter.measuredRate + 1e-9)
+        #expect(limiter.rate < 20)
+    }
+
+    @Test func theRateIsNeverCutBelowTheMinimum() {
+        var limiter = AdaptiveSendRate()
+        for ms in 0..<20 { limiter.record(throttled: true, at: .milliseconds(ms)) }
+        #expect(limiter.rate == AdaptiveSendRate.minimumRate)
+        let first = limiter.reserve(at: .milliseconds(20))
+        let second = limiter.reserve(at: .milliseconds(20))
+        #expect(abs(Self.value(second - first) - 2) < 1e-6)
+    }
+}

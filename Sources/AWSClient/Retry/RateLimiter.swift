@@ -100,21 +100,27 @@ public struct RateLimits: Sendable {
     }
 }
 
-/// Spaces out calls so they stay under ``RateLimits``. Waiting suspends the task (never a
-/// thread). The clock is injectable for tests.
+/// Spaces out calls so they stay under ``RateLimits``, and in the `adaptive` retry mode also
+/// under what AWS's throttling answers say (``AdaptiveSendRate``, one per bucket: EC2 throttles
+/// each action on its own, so a throttled `CreateSubnet` must not slow `CreateSecurityGroup`).
+/// Waiting suspends the task (never a thread). The clock is injectable for tests.
 public actor RateLimiter {
     private let limits: RateLimits
+    private let adaptive: Bool
     private var buckets: [String: TokenBucket] = [:]
+    private var sendRates: [String: AdaptiveSendRate] = [:]
     private let now: @Sendable () -> Duration
     private let sleep: @Sendable (Duration) async throws -> Void
 
-    /// `now` is any monotonic time; `sleep` waits that long.
+    /// `now` is any monotonic time; `sleep` waits that long. `adaptive` adds the SDKs' adaptive
+    /// limiter on top of the fixed buckets.
     public init(
-        limits: RateLimits = .standard,
+        limits: RateLimits = .standard, adaptive: Bool = false,
         now: @escaping @Sendable () -> Duration = RateLimiter.monotonicNow,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     ) {
         self.limits = limits
+        self.adaptive = adaptive
         self.now = now
         self.sleep = sleep
     }
@@ -137,10 +143,32 @@ public actor RateLimiter {
     private func acquire(key: String, limit: RateLimit) async throws -> Duration {
         let time = now()
         var bucket = buckets[key] ?? TokenBucket(ratePerSecond: limit.ratePerSecond, burst: limit.burst)
-        let wait = bucket.reserve(at: time)
+        var wait = bucket.reserve(at: time)
         buckets[key] = bucket
+        if adaptive {
+            var sendRate = sendRates[key] ?? AdaptiveSendRate(at: time)
+            wait = max(wait, sendRate.reserve(at: time))
+            sendRates[key] = sendRate
+        }
         if wait > .zero { try await sleep(wait) }
         return wait
+    }
+
+    /// Tells the adaptive limiter of an operation's bucket how AWS answered; nothing in the
+    /// `standard` mode.
+    public func record(_ operation: AWSOperation, throttled: Bool) {
+        guard adaptive else { return }
+        let key = limits.bucket(for: operation).key
+        let time = now()
+        var sendRate = sendRates[key] ?? AdaptiveSendRate(at: time)
+        sendRate.record(throttled: throttled, at: time)
+        sendRates[key] = sendRate
+    }
+
+    /// The adaptive limiter of an operation's bucket, nil before its first answer or in the
+    /// `standard` mode: what the tests and diagnostics look at.
+    public func sendRate(for operation: AWSOperation) -> AdaptiveSendRate? {
+        sendRates[limits.bucket(for: operation).key]
     }
 
     private static let origin = ContinuousClock.now
