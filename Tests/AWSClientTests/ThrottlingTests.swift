@@ -195,3 +195,84 @@ import Testing
         #expect(abs(Self.value(second - first) - 2) < 1e-6)
     }
 }
+
+/// `retry_mode`, `max_attempts` and the client-side limits, read as the SDKs read them.
+@Suite struct RetrySettingsTests {
+    static let config = SharedConfig(
+        configText: """
+            [default]
+            retry_mode = adaptive
+            max_attempts = 5
+            [profile plain]
+            region = eu-west-1
+            [profile wrong]
+            retry_mode = fast
+            max_attempts = none
+            """, credentialsText: "")
+
+    func settings(_ environment: [String: String]) -> AWSSettings {
+        AWSSettings(environment: environment, config: Self.config)
+    }
+
+    @Test func theEnvironmentWinsOverTheProfile() throws {
+        #expect(try settings([:]).retryMode() == .adaptive)
+        #expect(try settings([:]).maxAttempts() == 5)
+        #expect(try settings(["AWS_RETRY_MODE": "standard"]).retryMode() == .standard)
+        #expect(try settings(["AWS_MAX_ATTEMPTS": "2"]).maxAttempts() == 2)
+        #expect(try settings(["AWS_PROFILE": "plain"]).retryMode() == .standard)
+        #expect(try settings(["AWS_PROFILE": "plain"]).maxAttempts() == nil)
+        #expect(try settings(["AWS_PROFILE": "plain", "AWS_RETRY_MODE": "Adaptive"]).retryMode() == .adaptive)
+        #expect(try settings(["AWS_PROFILE": "plain", "AWS_RETRY_MODE": "legacy"]).retryMode() == .standard)
+    }
+
+    @Test func maxAttemptsBoundsEverySend() throws {
+        let policy = try settings([:]).retryPolicy()
+        #expect(policy.mode == .adaptive)
+        #expect(policy.attempts(for: .throttled) == 5)
+        #expect(policy.attempts(for: .transient) == 4)
+        let two = try settings(["AWS_MAX_ATTEMPTS": "2"]).retryPolicy()
+        #expect(two.attempts(for: .throttled) == 2)
+        #expect(two.attempts(for: .transient) == 2)
+        let unset = try settings(["AWS_PROFILE": "plain"]).retryPolicy()
+        #expect(unset.mode == .standard)
+        #expect(unset.maxAttempts == RetryPolicy().maxAttempts)
+    }
+
+    @Test func wrongValuesAreRefusedNamingWhereTheyCameFrom() throws {
+        let wrong = settings(["AWS_PROFILE": "wrong"])
+        let mode = try #require(throws: AWSClientError.self) { try wrong.retryMode() }
+        #expect("\(mode)".contains("retry_mode in profile wrong is \"fast\""))
+        let attempts = try #require(throws: AWSClientError.self) { try wrong.maxAttempts() }
+        #expect("\(attempts)".contains("max_attempts in profile wrong"))
+        let zero = try #require(throws: AWSClientError.self) { try settings(["AWS_MAX_ATTEMPTS": "0"]).maxAttempts() }
+        #expect("\(zero)".contains("AWS_MAX_ATTEMPTS is \"0\""))
+        #expect(throws: AWSClientError.self) { try settings(["STRATA_CLIENT_RATE_LIMITS": "sometimes"]).rateLimits() }
+    }
+
+    @Test func clientRateLimitsFollowAWSUnlessTurnedOff() throws {
+        #expect(try settings([:]).rateLimits().ec2 == .documented)
+        #expect(try settings(["STRATA_CLIENT_RATE_LIMITS": "aws"]).rateLimits().ec2 == .documented)
+        let off = try settings(["STRATA_CLIENT_RATE_LIMITS": "off"]).rateLimits()
+        #expect(off.ec2 == nil)
+        #expect(off.bucket(for: .query(.ec2, action: "CreateSubnet")).limit.ratePerSecond >= 1e9)
+    }
+
+    @Test func theCommandLineConfigurationCarriesThem() throws {
+        let scratch = try CredentialsScratch()
+        defer { scratch.remove() }
+        let environment = scratch.environment([
+            "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s", "AWS_RETRY_MODE": "adaptive",
+            "AWS_MAX_ATTEMPTS": "7",
+            "STRATA_CLIENT_RATE_LIMITS": "off",
+        ])
+        let configuration = try AWSClient.Configuration.standard(region: "us-east-1", environment: environment)
+        #expect(configuration.retry.mode == .adaptive)
+        #expect(configuration.retry.maxAttempts == 7)
+        #expect(configuration.rateLimits.ec2 == nil)
+        let plain = try AWSClient.Configuration.standard(
+            region: "us-east-1",
+            environment: scratch.environment(["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"]))
+        #expect(plain.retry.mode == .standard)
+        #expect(plain.rateLimits.ec2 == .documented)
+    }
+}
