@@ -128,19 +128,7 @@ public actor RateLimiter {
     /// Waits until this operation may be sent, and returns how long it waited.
     @discardableResult
     public func acquire(for operation: AWSOperation) async throws -> Duration {
-        let bucket = limits.bucket(for: operation)
-        return try await acquire(key: bucket.key, limit: bucket.limit)
-    }
-
-    /// Waits until a call of this service and kind may go (the per-service buckets, whatever the
-    /// service), and returns how long it waited.
-    @discardableResult
-    public func acquire(service: String, read: Bool) async throws -> Duration {
-        try await acquire(
-            key: "\(service)/\(read ? "read" : "write")", limit: limits.limit(service: service, read: read))
-    }
-
-    private func acquire(key: String, limit: RateLimit) async throws -> Duration {
+        let (key, limit) = limits.bucket(for: operation)
         let time = now()
         var bucket = buckets[key] ?? TokenBucket(ratePerSecond: limit.ratePerSecond, burst: limit.burst)
         var wait = bucket.reserve(at: time)
