@@ -4,8 +4,9 @@ import Foundation
 /// action and account and region, sized by the action's category, and some actions have sizes
 /// of their own. Source: "Request throttling for the Amazon EC2 API", EC2 developer guide,
 /// https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html (the tables "Request
-/// token bucket sizes and refill rates"; the numbers below are its defaults, as of 2025). An
-/// account may have had them raised: see `STRATA_CLIENT_RATE_LIMITS` in the AWSClient README.
+/// token bucket sizes and refill rates"; the numbers below are its defaults when this was
+/// written). An account may have had them raised: see `STRATA_CLIENT_RATE_LIMITS` in the
+/// AWSClient README.
 ///
 /// Not modelled: the console's own non-mutating bucket (strata is not the console) and the
 /// resource token buckets (instances per `RunInstances`, `TerminateInstances`, `StartInstances`,
