@@ -5,7 +5,9 @@ extension AWSClient.Configuration {
     /// The configuration the command line uses, the SDKs' way: settings from the environment and
     /// the shared config files (`AWSSettings`), region from `--region`, `AWS_REGION`,
     /// `AWS_DEFAULT_REGION` or the profile, endpoints from `AWS_ENDPOINT_URL[_SERVICE]` or the
-    /// profile, credentials from the default chain. One transport serves the calls and the chain.
+    /// profile, retries from `AWS_RETRY_MODE`/`retry_mode` and `AWS_MAX_ATTEMPTS`/`max_attempts`,
+    /// client-side rate limits from `STRATA_CLIENT_RATE_LIMITS`, credentials from the default
+    /// chain. One transport serves the calls and the chain.
     public static func standard(
         region explicitRegion: String?, profile: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
@@ -16,7 +18,10 @@ extension AWSClient.Configuration {
         }
         let transport = CurlTransport()
         let credentials = try DefaultCredentialProvider(settings: settings, transport: transport)
-        return AWSClient.Configuration(
+        var configuration = AWSClient.Configuration(
             region: region, credentialProvider: credentials, endpoint: settings.endpointResolver, transport: transport)
+        configuration.retry = try settings.retryPolicy()
+        configuration.rateLimits = try settings.rateLimits()
+        return configuration
     }
 }

@@ -26,8 +26,10 @@ public final class AWSClient: Sendable {
         public var now: @Sendable () -> Date
         /// Uniform in [0, 1): the jitter source.
         public var random: @Sendable () -> Double
-        /// Waits between retries.
+        /// Waits between retries, and for the rate limiter.
         public var sleep: @Sendable (Duration) async throws -> Void
+        /// The rate limiter's clock: any monotonic time.
+        public var monotonicNow: @Sendable () -> Duration
 
         public init(
             region: String,
@@ -39,7 +41,8 @@ public final class AWSClient: Sendable {
             timeout: Duration = .seconds(60),
             now: @escaping @Sendable () -> Date = { Date() },
             random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-            sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+            sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+            monotonicNow: @escaping @Sendable () -> Duration = RateLimiter.monotonicNow
         ) {
             self.region = region
             self.credentials = credentials
@@ -51,6 +54,7 @@ public final class AWSClient: Sendable {
             self.now = now
             self.random = random
             self.sleep = sleep
+            self.monotonicNow = monotonicNow
         }
 
         /// Credentials from a provider (the default chain, a role, ...), asked before every send.
@@ -71,7 +75,9 @@ public final class AWSClient: Sendable {
     public init(configuration: Configuration) {
         self.configuration = configuration
         self.retryBudget = RetryBudget()
-        self.rateLimiter = RateLimiter(limits: configuration.rateLimits)
+        self.rateLimiter = RateLimiter(
+            limits: configuration.rateLimits, adaptive: configuration.retry.mode == .adaptive,
+            now: configuration.monotonicNow, sleep: configuration.sleep)
     }
 
     public var region: String { configuration.region }
@@ -121,6 +127,7 @@ public final class AWSClient: Sendable {
     /// Sends one call with rate limiting and retries; returns a 2xx answer or throws ``AWSError``
     /// (AWS said no), ``TransportError`` (no answer) or ``AWSClientError``.
     public func send(_ operation: AWSOperation) async throws -> AWSResponse {
+        let adaptive = configuration.retry.mode == .adaptive
         var attempt = 0
         var spent = 0
         // Failures other than throttling: their limit counts only them. A call throttled three
@@ -128,13 +135,14 @@ public final class AWSClient: Sendable {
         var transientFailures = 0
         while true {
             attempt += 1
-            try await rateLimiter.acquire(service: operation.service.name, read: operation.isReadOnly)
+            try await rateLimiter.acquire(for: operation)
             let failure: any Error
             do {
                 let credentials = try await configuration.credentials()
                 let request = try sign(operation, credentials: credentials, date: configuration.now())
                 let response = try await configuration.transport.send(request)
                 if (200..<300).contains(response.status) {
+                    if adaptive { await rateLimiter.record(operation, throttled: false) }
                     retryBudget.deposit(attempt == 1 ? 1 : spent)
                     return AWSResponse(
                         service: operation.service, action: operation.action, status: response.status,
@@ -144,7 +152,9 @@ public final class AWSClient: Sendable {
             } catch {
                 failure = error
             }
-            guard let reason = RetryPolicy.reason(for: failure) else { throw failure }
+            let reason = RetryPolicy.reason(for: failure)
+            if adaptive { await rateLimiter.record(operation, throttled: reason == .throttled) }
+            guard let reason else { throw failure }
             if reason != .throttled { transientFailures += 1 }
             guard attempt < configuration.retry.maxAttempts,
                 (reason == .throttled ? attempt : transientFailures) < configuration.retry.attempts(for: reason),

@@ -137,16 +137,18 @@ import Testing
             perService: ["ec2": (reads: RateLimit(ratePerSecond: 20, burst: 100), writes: RateLimit(ratePerSecond: 5, burst: 2))],
             fallback: (reads: RateLimit(ratePerSecond: 1, burst: 1), writes: RateLimit(ratePerSecond: 1, burst: 1)))
         let limiter = RateLimiter(limits: limits, now: { clock.now }, sleep: { clock.advance(by: $0) })
-        for _ in 0..<100 { try await limiter.acquire(service: "ec2", read: true) }
+        let read = AWSOperation.query(.ec2, action: "DescribeVpcs")
+        let write = AWSOperation.query(.ec2, action: "CreateVpc")
+        for _ in 0..<100 { try await limiter.acquire(for: read) }
         #expect(clock.now == .zero)
-        #expect(try await limiter.acquire(service: "ec2", read: true) == .milliseconds(50))
+        #expect(try await limiter.acquire(for: read) == .milliseconds(50))
         #expect(clock.now == .milliseconds(50))
         // Writes have their own bucket.
-        #expect(try await limiter.acquire(service: "ec2", read: false) == .zero)
-        #expect(try await limiter.acquire(service: "ec2", read: false) == .zero)
-        #expect(try await limiter.acquire(service: "ec2", read: false) == .milliseconds(200))
+        #expect(try await limiter.acquire(for: write) == .zero)
+        #expect(try await limiter.acquire(for: write) == .zero)
+        #expect(try await limiter.acquire(for: write) == .milliseconds(200))
         // Another service falls back to its own bucket.
-        #expect(try await limiter.acquire(service: "ssm", read: true) == .zero)
+        #expect(try await limiter.acquire(for: .json(.ssm, action: "GetParameter")) == .zero)
     }
 }
 

@@ -45,13 +45,19 @@ terraform_available() {
   command -v terraform >/dev/null 2>&1 && [ -d "$TF_PLUGIN_DIR/registry.terraform.io/hashicorp/aws" ]
 }
 
-# tf_prepare DIR: copies benchmarks/terraform to DIR/config and runs `terraform init` there from
-# the plugin directory (nothing is downloaded). Afterwards `tf ARGS...` runs terraform on the
-# prod configuration with its state and data directory under DIR.
+# tf_prepare DIR [CONFIG]: copies benchmarks/terraform to DIR/config and runs `terraform init`
+# there from the plugin directory (nothing is downloaded). Afterwards `tf ARGS...` runs terraform
+# on the prod configuration, or on CONFIG (a generated configuration, copied to
+# DIR/config/generated) when given, with its state and data directory under DIR.
 tf_prepare() {
   TF_WORK=$1
+  TF_CONFIG_DIR=$TF_WORK/config/prod
   mkdir -p "$TF_WORK"
   cp -r benchmarks/terraform "$TF_WORK/config"
+  if [ -n "${2:-}" ]; then
+    cp -r "$2" "$TF_WORK/config/generated"
+    TF_CONFIG_DIR=$TF_WORK/config/generated
+  fi
   tf init -input=false -plugin-dir "$TF_PLUGIN_DIR" >"$TF_WORK/init.txt" 2>&1 \
     || { cat "$TF_WORK/init.txt" >&2; return 1; }
 }
@@ -59,5 +65,5 @@ tf_prepare() {
 tf() {
   TF_DATA_DIR="$TF_WORK/data" TF_CLI_CONFIG_FILE=/dev/null TF_IN_AUTOMATION=1 TF_INPUT=0 \
     TF_PLUGIN_CACHE_DIR= CHECKPOINT_DISABLE=1 \
-    terraform -chdir="$TF_WORK/config/prod" "$@"
+    terraform -chdir="$TF_CONFIG_DIR" "$@"
 }

@@ -5,8 +5,19 @@ import Foundation
 /// Throttling, 5xx/transient codes, and connection failures (refused, reset, timed out) are
 /// retried with capped exponential backoff and full jitter: the n-th retry waits a uniform random
 /// time in `[0, min(cap, base × 2ⁿ)]`. Throttling uses a larger base, as botocore's standard mode
-/// does. A shared ``RetryBudget`` stops retry storms when AWS is failing for everyone.
+/// does. A shared ``RetryBudget`` stops retry storms when AWS is failing for everyone. In the
+/// `adaptive` ``mode`` the client also slows its sending down after throttling answers
+/// (``AdaptiveSendRate``).
 public struct RetryPolicy: Sendable {
+    /// The AWS SDKs' retry modes (`retry_mode`, `AWS_RETRY_MODE`).
+    public enum Mode: String, Sendable, Equatable, CaseIterable {
+        /// Retries with backoff; calls are spaced only by the fixed client-side buckets.
+        case standard
+        /// As `standard`, plus a client-side rate that adapts to throttling answers.
+        case adaptive
+    }
+
+    public var mode: Mode
     /// Total sends per call, the first included, when AWS throttles: a throttled call was not
     /// run, and waiting it out is what AWS asks for.
     public var maxAttempts: Int
@@ -21,9 +32,11 @@ public struct RetryPolicy: Sendable {
     public var maxDelay: Duration
 
     public init(
-        maxAttempts: Int = 10, maxTransientAttempts: Int = 4, throttlingBase: Duration = .milliseconds(500),
-        transientBase: Duration = .milliseconds(100), maxDelay: Duration = .seconds(20)
+        mode: Mode = .standard, maxAttempts: Int = 10, maxTransientAttempts: Int = 4,
+        throttlingBase: Duration = .milliseconds(500), transientBase: Duration = .milliseconds(100),
+        maxDelay: Duration = .seconds(20)
     ) {
+        self.mode = mode
         self.maxAttempts = maxAttempts
         self.maxTransientAttempts = maxTransientAttempts
         self.throttlingBase = throttlingBase
