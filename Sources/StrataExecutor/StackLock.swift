@@ -137,9 +137,16 @@ public actor StackLock {
     }
 
     /// Stops renewing and deletes the lock item if this run still holds it.
+    ///
+    /// The renewal is cancelled and waited for first: a renewal still in flight could otherwise
+    /// report the lease lost once the item is gone, or renewed, after the run has ended and while
+    /// the process exits (a task outliving the run, writing to the terminal and the events file
+    /// as `exit` tears them down).
     public func release() async throws {
-        renewal?.cancel()
+        let running = renewal
         renewal = nil
+        running?.cancel()
+        await running?.value
         try await Self.delete(client: client, table: table, stack: stack, runID: runID)
     }
 

@@ -41,6 +41,41 @@ import Testing
         #expect(try await StackLock.holder(client: client, stack: stack) == nil)
     }
 
+    /// Once `release()` returns, the renewal is over: no renewal callback fires after it, not
+    /// even one whose PutItem was in flight (it would report the lease lost once the item is
+    /// gone, while the process exits). Many short leases, released at every phase of a renewal.
+    @Test func noRenewalCallbackFiresAfterReleaseReturns() async throws {
+        let client = try await Sandbox.shared().client()
+        var rounds: [LateCallbacks] = []
+        for round in 0..<80 {
+            let late = LateCallbacks()
+            rounds.append(late)
+            let lock = StackLock(client: client, stack: Self.stack(), runID: "run-\(round)", lease: .milliseconds(30))
+            try await lock.acquire()
+            await lock.startRenewing(onRenewed: { _ in late.fired() }, onLost: { _ in late.fired() })
+            // Across a renewal period (10 ms) in steps of 0.5 ms: some releases meet a renewal's
+            // PutItem in flight.
+            try await Task.sleep(for: .microseconds(500 * (round % 21)))
+            try await lock.release()
+            late.released()
+        }
+        // A late callback would come within a renewal's round trip of its release: this waits
+        // for one to show, it orders nothing.
+        try await Task.sleep(for: .milliseconds(300))
+        let late = rounds.map(\.count).reduce(0, +)
+        #expect(late == 0, "\(late) renewal callbacks fired after release() returned")
+    }
+
+    /// Counts one round's renewal callbacks that fire after its release() returned.
+    final class LateCallbacks: @unchecked Sendable {
+        private let lock = NSLock()
+        private var holding = true
+        private var late = 0
+        var count: Int { lock.withLock { late } }
+        func released() { lock.withLock { holding = false } }
+        func fired() { lock.withLock { if !holding { late += 1 } } }
+    }
+
     @Test func anExpiredLeaseIsTakenOverAndTheOldRunCannotRenewOrRelease() async throws {
         let client = try await Sandbox.shared().client()
         let stack = Self.stack()
