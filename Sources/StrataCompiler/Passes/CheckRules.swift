@@ -40,18 +40,20 @@ enum CheckRules {
     /// inline (an `aws_route` into a table with a `route` list): the parent owns its whole set,
     /// so each apply would remove what the other adds.
     private static func checkInlineChildren(_ all: [Located], _ byAddress: [ResourceAddress: Located], _ c: inout Compilation) {
+        var parentOf: [String: (type: String, inline: InlineChildren)] = [:]
+        for (parentType, schema) in c.catalog {
+            for (childType, inline) in schema.inlineChildren { parentOf[childType] = (parentType, inline) }
+        }
         for child in all {
-            for (parentType, schema) in c.catalog {
-                guard let inline = schema.inlineChildren[child.type], let reference = child.attribute(inline.parentReference) else { continue }
-                for address in reference.dependencies.sorted() {
-                    guard let parent = byAddress[address], parent.type == parentType, let declared = parent.attribute(inline.attribute),
-                        declared.value != .null
-                    else { continue }
-                    c.diagnostics.append(
-                        .childDeclaredTwice(
-                            child.instance.address, parent: address, attribute: inline.attribute, at: reference.entry.value.span,
-                            inlineAt: declared.entry.value.span))
-                }
+            guard let (parentType, inline) = parentOf[child.type], let reference = child.attribute(inline.parentReference) else { continue }
+            for address in reference.dependencies.sorted() {
+                guard let parent = byAddress[address], parent.type == parentType, let declared = parent.attribute(inline.attribute),
+                    declared.value != .null
+                else { continue }
+                c.diagnostics.append(
+                    .childDeclaredTwice(
+                        child.instance.address, parent: address, attribute: inline.attribute, at: reference.entry.value.span,
+                        inlineAt: declared.entry.value.span))
             }
         }
     }
