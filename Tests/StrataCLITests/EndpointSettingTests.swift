@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import Testing
 
 /// Endpoint overrides end to end: a malformed one stops strata before anything is sent (it used
@@ -107,6 +108,18 @@ import Testing
                 ),
                 "\(command): \(service.stdout)")
         }
+    }
+
+    /// Against the sandbox the plan goes through: the header, a blank line, then the plan.
+    @Test func aPlanAgainstAnOverrideOpensWithItsHeader() async throws {
+        let sandbox = try await Sandbox.shared()
+        let copy = try StackCopy(of: "demo")
+        defer { copy.remove() }
+        let plan = try await StrataBinary.run(["plan", copy.path], environment: copy.environment(sandbox))
+        #expect(plan.status == 0, "\(plan.stdout)\n\(plan.stderr)")
+        let header = "Endpoint: \(sandbox.url.absoluteString) (AWS_ENDPOINT_URL)\n\n"
+        #expect(plan.stdout.hasPrefix(header), "\(plan.stdout)")
+        #expect(plan.stdout.dropFirst(header.count).first?.isLetter == true, "\(plan.stdout)")
     }
 
     /// `plan --json` keeps standard output for the JSON document: the endpoint goes to standard error.
