@@ -13,6 +13,9 @@ extension AWSClient.Configuration {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> AWSClient.Configuration {
         let settings = try AWSSettings(environment: environment, profile: profile)
+        // A malformed endpoint override stops here, before any call could go to the public
+        // endpoint instead.
+        _ = try settings.endpointOverrides()
         guard let region = explicitRegion ?? settings.region else {
             throw AWSClientError.invalidArgument("no region: pass --region, set AWS_REGION, or set region in the profile")
         }

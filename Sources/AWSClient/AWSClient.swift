@@ -15,8 +15,8 @@ public final class AWSClient: Sendable {
         /// Supplies credentials for each send; called again on retries, so rotating credentials
         /// (a credential chain with refresh) are picked up.
         public var credentials: @Sendable () async throws -> AWSCredentials
-        /// The endpoint of a service in a region.
-        public var endpoint: @Sendable (AWSService, String) -> URL
+        /// The endpoint of a service in a region; it throws when a configured override is malformed.
+        public var endpoint: @Sendable (AWSService, String) throws -> URL
         public var transport: any HTTPTransport
         public var retry: RetryPolicy
         public var rateLimits: RateLimits
@@ -34,7 +34,7 @@ public final class AWSClient: Sendable {
         public init(
             region: String,
             credentials: @escaping @Sendable () async throws -> AWSCredentials,
-            endpoint: @escaping @Sendable (AWSService, String) -> URL = { $0.defaultEndpoint(region: $1) },
+            endpoint: @escaping @Sendable (AWSService, String) throws -> URL = { $0.defaultEndpoint(region: $1) },
             transport: any HTTPTransport = CurlTransport(),
             retry: RetryPolicy = RetryPolicy(),
             rateLimits: RateLimits = .standard,
@@ -60,7 +60,7 @@ public final class AWSClient: Sendable {
         /// Credentials from a provider (the default chain, a role, ...), asked before every send.
         public init(
             region: String, credentialProvider: any CredentialProvider,
-            endpoint: @escaping @Sendable (AWSService, String) -> URL = { $0.defaultEndpoint(region: $1) },
+            endpoint: @escaping @Sendable (AWSService, String) throws -> URL = { $0.defaultEndpoint(region: $1) },
             transport: any HTTPTransport = CurlTransport()
         ) {
             self.init(region: region, credentials: { try await credentialProvider.credentials() }, endpoint: endpoint, transport: transport)
@@ -111,7 +111,7 @@ public final class AWSClient: Sendable {
     }
 
     func sign(_ operation: AWSOperation, credentials: AWSCredentials, date: Date) throws -> HTTPRequest {
-        let endpoint = configuration.endpoint(operation.service, configuration.region)
+        let endpoint = try configuration.endpoint(operation.service, configuration.region)
         guard let url = operation.url(at: endpoint) else {
             throw AWSClientError.badEndpoint("\(endpoint.absoluteString)\(operation.path)")
         }

@@ -98,15 +98,16 @@ extension AWSClient {
             credentials = try await assumeRole(roleARN: roleARN, sessionName: session)
         }
         return try EKSToken.make(
-            cluster: cluster, credentials: credentials, region: region, stsEndpoint: tokenSTSEndpoint(), date: configuration.now())
+            cluster: cluster, credentials: credentials, region: region, stsEndpoint: try tokenSTSEndpoint(),
+            date: configuration.now())
     }
 
     /// The STS endpoint named inside a token. The API server (aws-iam-authenticator) accepts only
     /// `sts[.region].amazonaws.com[.cn]` over https, so an override is used only when it is such
     /// a host; an emulator or proxy override (`AWS_ENDPOINT_URL=http://127.0.0.1:...`) is where
     /// strata sends its own calls, not where EKS checks tokens, and the regional host is used.
-    func tokenSTSEndpoint() -> URL {
-        let configured = configuration.endpoint(.sts, region)
+    func tokenSTSEndpoint() throws -> URL {
+        let configured = try configuration.endpoint(.sts, region)
         let host = configured.host?.lowercased() ?? ""
         let isSTSHost = host.hasPrefix("sts.") && (host.hasSuffix(".amazonaws.com") || host.hasSuffix(".amazonaws.com.cn"))
         if configured.scheme == "https", isSTSHost, configured.port == nil || configured.port == 443 {

@@ -25,11 +25,11 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Apply without asking for confirmation.")
     var autoApprove = false
 
-    @Option(help: "How many operations run at once.")
+    @Option(help: "How many operations run at once (1 to 1000).")
     var parallelism = 10
 
     func validate() throws {
-        guard parallelism >= 1 else { throw ValidationError("--parallelism must be at least 1") }
+        try RunOptions.validateParallelism(parallelism)
     }
 
     func run() async throws {
@@ -89,17 +89,78 @@ struct RunOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "The lock's lease in seconds (default 60, or STRATA_LOCK_LEASE_SECONDS): how long a crashed run blocks the stack.",
+            "The lock's lease in seconds, 1 to 86400 (default 60, or STRATA_LOCK_LEASE_SECONDS): how long a crashed run "
+                + "blocks the stack.",
             valueName: "SECONDS"))
     var lockLease: Double?
 
-    @Option(help: ArgumentHelp("Wait up to this long for another run's lock instead of failing at once.", valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp(
+            "Wait up to this long (0 to 86400) for another run's lock instead of failing at once.", valueName: "SECONDS"))
     var lockTimeout: Double = 0
 
-    var lease: Duration {
-        let seconds = lockLease ?? ProcessInfo.processInfo.environment["STRATA_LOCK_LEASE_SECONDS"].flatMap(Double.init) ?? 60
-        return .milliseconds(Int64(max(1, seconds) * 1000))
+    static let leaseRange: ClosedRange<Double> = 1...86400
+    static let lockTimeoutRange: ClosedRange<Double> = 0...86400
+    static let parallelismRange = 1...1000
+
+    // `contains` is false for nan and the infinities, so these also keep them out.
+    func validate() throws {
+        if let lockLease, !Self.leaseRange.contains(lockLease) {
+            throw ValidationError("--lock-lease must be a number of seconds between 1 and 86400, got \(lockLease)")
+        }
+        guard Self.lockTimeoutRange.contains(lockTimeout) else {
+            throw ValidationError("--lock-timeout must be a number of seconds between 0 and 86400, got \(lockTimeout)")
+        }
     }
+
+    /// `--parallelism` of apply and destroy.
+    static func validateParallelism(_ value: Int) throws {
+        guard parallelismRange.contains(value) else {
+            throw ValidationError("--parallelism must be between 1 and 1000, got \(value)")
+        }
+    }
+
+    /// `--lock-lease`, else `STRATA_LOCK_LEASE_SECONDS`, else 60 s.
+    func lease(environment: [String: String]) throws -> Duration {
+        let seconds =
+            try lockLease
+            ?? EnvironmentNumber.read("STRATA_LOCK_LEASE_SECONDS", in: Self.leaseRange, unit: "seconds", environment: environment)
+            ?? 60
+        return .milliseconds(Int64(seconds * 1000))
+    }
+}
+
+/// A number from an environment variable. Unset or empty means the default; anything else must
+/// be a finite number in the accepted range, or the run stops with an error naming the
+/// variable, the value and the range (a typo is not silently replaced by the default).
+struct EnvironmentNumber: Error, CustomStringConvertible {
+    let variable: String
+    let value: String
+    let expected: String
+
+    var description: String { "\(variable) is \"\(value)\": expected \(expected)" }
+
+    static func read(
+        _ variable: String, in range: ClosedRange<Double>, unit: String, environment: [String: String]
+    ) throws -> Double? {
+        guard let text = environment[variable], !text.isEmpty else { return nil }
+        guard let value = Double(text), range.contains(value) else {
+            let expected = "a number of \(unit) between \(format(range.lowerBound)) and \(format(range.upperBound))"
+            throw EnvironmentNumber(variable: variable, value: text, expected: expected)
+        }
+        return value
+    }
+
+    static func read(_ variable: String, in range: ClosedRange<Int>, unit: String, environment: [String: String]) throws -> Int? {
+        guard let text = environment[variable], !text.isEmpty else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            let expected = "a whole number of \(unit) between \(range.lowerBound) and \(range.upperBound)"
+            throw EnvironmentNumber(variable: variable, value: text, expected: expected)
+        }
+        return value
+    }
+
+    private static func format(_ value: Double) -> String { String(format: "%g", value) }
 }
 
 /// One apply or destroy run: the run id, the client, where events go, the lock.
@@ -110,12 +171,27 @@ struct RunSession {
     let context: ProviderContext
     let view: ProgressView
     let events: EventEmitter
+    let lease: Duration
+    /// How long a delete refused with DependencyViolation is retried: 5 minutes, or
+    /// `STRATA_DELETE_DEADLINE_SECONDS` (tests that expect a blocked delete shorten it).
+    let deleteDeadline: Duration
 
+    /// Reads the numeric settings and builds the client (both may fail, printing why), then
+    /// prints the endpoint header; nothing has been sent yet.
     init(options: RunOptions, stack: String, region: String) throws {
         self.options = options
         self.stack = stack
-        let client = try Failing.report { try ClientFactory.client(stackRegion: region) }
-        context = ProviderContext(client: client, stack: stack, region: region, waits: Self.waitPolicy())
+        let environment = ProcessInfo.processInfo.environment
+        let (lease, deleteDeadline, waits, client, header) = try Failing.report {
+            (
+                try options.lease(environment: environment), try Self.deleteDeadline(environment: environment),
+                try Self.waitPolicy(environment: environment), try ClientFactory.client(stackRegion: region),
+                try ClientFactory.endpointHeader()
+            )
+        }
+        (self.lease, self.deleteDeadline) = (lease, deleteDeadline)
+        print(header, terminator: "")
+        context = ProviderContext(client: client, stack: stack, region: region, waits: waits)
         view = ProgressView.forStandardOutput()
         var sinks: [any EventSink] = [view]
         if let path = options.events {
@@ -126,17 +202,17 @@ struct RunSession {
 
     /// Polling interval for AWS waits: 5 s against AWS; `STRATA_POLL_INTERVAL_MS` shortens it
     /// for the sandbox, whose lifecycles run on a scaled clock.
-    static func waitPolicy() -> WaitPolicy {
-        if let text = ProcessInfo.processInfo.environment["STRATA_POLL_INTERVAL_MS"], let millis = Int(text), millis > 0 {
+    static func waitPolicy(environment: [String: String]) throws -> WaitPolicy {
+        let variable = "STRATA_POLL_INTERVAL_MS"
+        if let millis = try EnvironmentNumber.read(variable, in: 1...600_000, unit: "milliseconds", environment: environment) {
             return WaitPolicy(interval: .milliseconds(millis))
         }
         return WaitPolicy()
     }
 
-    /// How long a delete refused with DependencyViolation is retried: 5 minutes, or
-    /// `STRATA_DELETE_DEADLINE_SECONDS` (tests that expect a blocked delete shorten it).
-    var deleteDeadline: Duration {
-        if let text = ProcessInfo.processInfo.environment["STRATA_DELETE_DEADLINE_SECONDS"], let seconds = Double(text), seconds >= 0 {
+    static func deleteDeadline(environment: [String: String]) throws -> Duration {
+        let variable = "STRATA_DELETE_DEADLINE_SECONDS"
+        if let seconds = try EnvironmentNumber.read(variable, in: 0...86400, unit: "seconds", environment: environment) {
             return .milliseconds(Int64(seconds * 1000))
         }
         return .seconds(300)
@@ -145,7 +221,7 @@ struct RunSession {
     /// Runs `body` holding the stack's lock (renewed meanwhile; the run is cancelled if the lock
     /// is lost), and releases it however `body` ends. Errors are printed and exit 1.
     func locked<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let lock = StackLock(client: context.client, stack: stack, runID: runID, lease: options.lease)
+        let lock = StackLock(client: context.client, stack: stack, runID: runID, lease: lease)
         let events = self.events
         do {
             let clock = ContinuousClock()
@@ -156,7 +232,7 @@ struct RunSession {
                     events.emit(
                         .lockAcquired,
                         [
-                            "stack": stack, "owner": holder.owner, "leaseSeconds": String(format: "%g", StackLock.seconds(options.lease)),
+                            "stack": stack, "owner": holder.owner, "leaseSeconds": String(format: "%g", StackLock.seconds(lease)),
                             "expires": Event.timestampText(holder.expires),
                         ])
                     break

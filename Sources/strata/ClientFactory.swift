@@ -11,4 +11,13 @@ enum ClientFactory {
     static func client(stackRegion: String, explicitRegion: String? = nil) throws -> AWSClient {
         AWSClient(configuration: try .standard(region: explicitRegion ?? stackRegion))
     }
+
+    /// The lines that open plan, apply and destroy when an endpoint override is set, one per
+    /// override in effect: `Endpoint: http://127.0.0.1:4599 (AWS_ENDPOINT_URL)`, then
+    /// `Endpoint for EKS: ... (AWS_ENDPOINT_URL_EKS)`. None against the public endpoints, which
+    /// the stack's region names. Throws when an override is malformed.
+    static func endpointHeader() throws -> String {
+        let overrides = try AWSSettings(environment: ProcessInfo.processInfo.environment).endpointOverrides()
+        return overrides.map { $0.headerLine + "\n" }.joined() + (overrides.isEmpty ? "" : "\n")
+    }
 }

@@ -24,8 +24,12 @@ struct DestroyCommand: AsyncParsableCommand {
     @Flag(help: "Destroy without asking for confirmation.")
     var autoApprove = false
 
-    @Option(help: "How many deletions run at once.")
+    @Option(help: "How many deletions run at once (1 to 1000).")
     var parallelism = 10
+
+    func validate() throws {
+        try RunOptions.validateParallelism(parallelism)
+    }
 
     func run() async throws {
         let graph = try options.compile()

@@ -31,6 +31,13 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let graph = try options.compile()
+        // Where the calls go, before the first one; on standard error when standard output is JSON.
+        let header = try Failing.report { try ClientFactory.endpointHeader() }
+        if json {
+            FileHandle.standardError.write(Data(header.utf8))
+        } else {
+            print(header, terminator: "")
+        }
         let plan = try await options.livePlan(graph)
         if let out { try Failing.report { try PlanFile.write(plan, to: URL(fileURLWithPath: out)) } }
         if json {

@@ -96,45 +96,45 @@ import Testing
         #expect(AWSSettings(environment: [:], config: SharedConfig()).region == nil)
     }
 
-    @Test func endpointsInTheSDKOrder() {
+    @Test func endpointsInTheSDKOrder() throws {
         let config = SharedConfig(configText: Self.config, credentialsText: "")
         let base = AWSSettings(environment: [:], config: config)
-        #expect(base.endpoint(for: .ec2, region: "us-east-2").absoluteString == "https://ec2.us-east-2.amazonaws.com")
-        #expect(base.endpoint(for: .iam, region: "us-east-2").absoluteString == "https://iam.amazonaws.com")
-        #expect(base.endpoint(for: .sts, region: "eu-west-1").absoluteString == "https://sts.eu-west-1.amazonaws.com")
+        #expect(try base.endpoint(for: .ec2, region: "us-east-2").absoluteString == "https://ec2.us-east-2.amazonaws.com")
+        #expect(try base.endpoint(for: .iam, region: "us-east-2").absoluteString == "https://iam.amazonaws.com")
+        #expect(try base.endpoint(for: .sts, region: "eu-west-1").absoluteString == "https://sts.eu-west-1.amazonaws.com")
 
-        #expect(base.endpoint(for: .eks, region: "cn-northwest-1").absoluteString == "https://eks.cn-northwest-1.amazonaws.com.cn")
+        #expect(try base.endpoint(for: .eks, region: "cn-northwest-1").absoluteString == "https://eks.cn-northwest-1.amazonaws.com.cn")
         let legacy = AWSSettings(environment: ["AWS_STS_REGIONAL_ENDPOINTS": "legacy"], config: config)
-        #expect(legacy.endpoint(for: .sts, region: "eu-west-1").absoluteString == "https://sts.amazonaws.com")
-        #expect(legacy.endpoint(for: .sts, region: "af-south-1").absoluteString == "https://sts.af-south-1.amazonaws.com")
+        #expect(try legacy.endpoint(for: .sts, region: "eu-west-1").absoluteString == "https://sts.amazonaws.com")
+        #expect(try legacy.endpoint(for: .sts, region: "af-south-1").absoluteString == "https://sts.af-south-1.amazonaws.com")
 
         let dev = AWSSettings(environment: ["AWS_PROFILE": "dev"], config: config)
-        #expect(dev.endpoint(for: .ec2, region: "us-west-2").absoluteString == "http://127.0.0.1:4599")
+        #expect(try dev.endpoint(for: .ec2, region: "us-west-2").absoluteString == "http://127.0.0.1:4599")
 
         let services = AWSSettings(environment: ["AWS_PROFILE": "with-services"], config: config)
-        #expect(services.endpoint(for: .eks, region: "us-west-2").absoluteString == "http://127.0.0.1:4711")
-        #expect(services.endpoint(for: .logs, region: "us-west-2").absoluteString == "http://127.0.0.1:4712")
-        #expect(services.endpoint(for: .ec2, region: "us-west-2").absoluteString == "http://127.0.0.1:9999")
+        #expect(try services.endpoint(for: .eks, region: "us-west-2").absoluteString == "http://127.0.0.1:4711")
+        #expect(try services.endpoint(for: .logs, region: "us-west-2").absoluteString == "http://127.0.0.1:4712")
+        #expect(try services.endpoint(for: .ec2, region: "us-west-2").absoluteString == "http://127.0.0.1:9999")
 
         let global = AWSSettings(
             environment: ["AWS_PROFILE": "with-services", "AWS_ENDPOINT_URL": "http://127.0.0.1:4700"], config: config)
-        #expect(global.endpoint(for: .eks, region: "us-west-2").absoluteString == "http://127.0.0.1:4700")
+        #expect(try global.endpoint(for: .eks, region: "us-west-2").absoluteString == "http://127.0.0.1:4700")
 
         let specific = AWSSettings(
             environment: [
                 "AWS_PROFILE": "with-services", "AWS_ENDPOINT_URL": "http://127.0.0.1:4700",
                 "AWS_ENDPOINT_URL_EKS": "http://127.0.0.1:4701", "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": "http://127.0.0.1:4702",
             ], config: config)
-        #expect(specific.endpoint(for: .eks, region: "us-west-2").absoluteString == "http://127.0.0.1:4701")
-        #expect(specific.endpoint(for: .logs, region: "us-west-2").absoluteString == "http://127.0.0.1:4702")
-        #expect(specific.endpoint(for: .ec2, region: "us-west-2").absoluteString == "http://127.0.0.1:4700")
+        #expect(try specific.endpoint(for: .eks, region: "us-west-2").absoluteString == "http://127.0.0.1:4701")
+        #expect(try specific.endpoint(for: .logs, region: "us-west-2").absoluteString == "http://127.0.0.1:4702")
+        #expect(try specific.endpoint(for: .ec2, region: "us-west-2").absoluteString == "http://127.0.0.1:4700")
 
         let ignored = AWSSettings(
             environment: [
                 "AWS_PROFILE": "with-services", "AWS_ENDPOINT_URL": "http://127.0.0.1:4700",
                 "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true",
             ], config: config)
-        #expect(ignored.endpoint(for: .eks, region: "us-west-2").absoluteString == "https://eks.us-west-2.amazonaws.com")
+        #expect(try ignored.endpoint(for: .eks, region: "us-west-2").absoluteString == "https://eks.us-west-2.amazonaws.com")
     }
 
     // MARK: - The chain

@@ -125,9 +125,9 @@ import Testing
             roleName: "r")
         #expect(configuration.cacheFileName == SHA1.hex(Array("corp".utf8)) + ".json")
         let settings = AWSSettings(environment: [:], config: SharedConfig())
-        #expect(settings.configuredEndpoint(serviceID: "SSO") == nil)
+        #expect(try settings.configuredEndpoint(serviceID: "SSO") == nil)
         #expect(
-            AWSSettings(environment: ["AWS_ENDPOINT_URL_SSO": "http://127.0.0.1:1"], config: SharedConfig())
+            try AWSSettings(environment: ["AWS_ENDPOINT_URL_SSO": "http://127.0.0.1:1"], config: SharedConfig())
                 .configuredEndpoint(serviceID: "SSO")?.absoluteString == "http://127.0.0.1:1")
     }
 }

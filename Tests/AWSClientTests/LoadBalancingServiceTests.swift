@@ -33,7 +33,7 @@ import Testing
         #expect(AWSService.elb.endpointEnvironmentSuffix == "ELASTIC_LOAD_BALANCING")
     }
 
-    @Test func endpointOverridesFollowTheSDKsNames() {
+    @Test func endpointOverridesFollowTheSDKsNames() throws {
         let config = SharedConfig(
             configText: """
                 [profile lb]
@@ -48,15 +48,15 @@ import Testing
                 "AWS_ENDPOINT_URL": "http://127.0.0.1:4710",
             ],
             config: config)
-        #expect(settings.endpoint(for: .elbv2, region: "us-east-1").absoluteString == "http://127.0.0.1:4711")
-        #expect(settings.endpoint(for: .elb, region: "us-east-1").absoluteString == "http://127.0.0.1:4710")
+        #expect(try settings.endpoint(for: .elbv2, region: "us-east-1").absoluteString == "http://127.0.0.1:4711")
+        #expect(try settings.endpoint(for: .elb, region: "us-east-1").absoluteString == "http://127.0.0.1:4710")
         let profile = AWSSettings(environment: ["AWS_PROFILE": "lb"], config: config)
-        #expect(profile.endpoint(for: .elbv2, region: "us-east-1").absoluteString == "http://127.0.0.1:4713")
+        #expect(try profile.endpoint(for: .elbv2, region: "us-east-1").absoluteString == "http://127.0.0.1:4713")
         #expect(
-            profile.endpoint(for: .elb, region: "us-east-1").absoluteString
+            try profile.endpoint(for: .elb, region: "us-east-1").absoluteString
                 == "https://elasticloadbalancing.us-east-1.amazonaws.com")
         #expect(
-            AWSSettings(environment: [:], config: SharedConfig()).endpoint(for: .elbv2, region: "cn-north-1")
+            try AWSSettings(environment: [:], config: SharedConfig()).endpoint(for: .elbv2, region: "cn-north-1")
                 .absoluteString
                 == "https://elasticloadbalancing.cn-north-1.amazonaws.com.cn")
     }

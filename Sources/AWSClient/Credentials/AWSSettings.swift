@@ -51,34 +51,93 @@ public struct AWSSettings: Sendable {
     /// `AWS_ENDPOINT_URL`, the profile's `services` section entry for the service, the profile's
     /// `endpoint_url`, then the public endpoint. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`
     /// (or `ignore_configured_endpoint_urls = true` in the profile) skips every override.
+    /// The first override that is set wins; if it is not a usable URL (``EndpointURL``) that is
+    /// an ``EndpointSettingError``, never a fall back to the next one or to the public endpoint.
     ///
     /// Public endpoints are regional (`https://ec2.<region>.amazonaws.com`), `.amazonaws.com.cn` in
     /// the China regions; IAM has its one global endpoint; STS is regional unless
     /// `AWS_STS_REGIONAL_ENDPOINTS` (or `sts_regional_endpoints`) is `legacy`, which sends the
     /// regions that once shared it to `https://sts.amazonaws.com`.
-    public func endpoint(for service: AWSService, region: String) -> URL {
-        configuredEndpoint(serviceID: service.serviceID) ?? publicEndpoint(for: service, region: region)
+    public func endpoint(for service: AWSService, region: String) throws -> URL {
+        try configuredEndpoint(serviceID: service.serviceID) ?? publicEndpoint(for: service, region: region)
     }
 
     /// An endpoint set in the environment or the profile for the service with this service id
     /// (`EKS`, `CloudWatch Logs`, `SSO`), if any.
-    func configuredEndpoint(serviceID: String) -> URL? {
+    func configuredEndpoint(serviceID: String) throws -> URL? {
         guard !ignoresConfiguredEndpoints else { return nil }
-        let environmentSuffix = serviceID.uppercased().replacingOccurrences(of: " ", with: "_")
-            .replacingOccurrences(of: "-", with: "_")
+        let environmentSuffix = Self.environmentSuffix(serviceID)
         let configKey = serviceID.lowercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
-        let candidates: [String?] = [
-            environment["AWS_ENDPOINT_URL_\(environmentSuffix)"],
-            environment["AWS_ENDPOINT_URL"],
-            profile?["services"].flatMap { config.services[$0]?[configKey]?["endpoint_url"] },
-            profile?["endpoint_url"],
+        let servicesSection = profile?["services"]
+        let candidates: [(text: String?, source: String)] = [
+            (environment["AWS_ENDPOINT_URL_\(environmentSuffix)"], "AWS_ENDPOINT_URL_\(environmentSuffix)"),
+            (environment["AWS_ENDPOINT_URL"], "AWS_ENDPOINT_URL"),
+            (
+                servicesSection.flatMap { config.services[$0]?[configKey]?["endpoint_url"] },
+                servicesSource(key: configKey, section: servicesSection ?? "")
+            ),
+            (profile?["endpoint_url"], profileSource),
         ]
         for candidate in candidates {
-            if let text = candidate, !text.isEmpty, let url = URL(string: text), url.scheme != nil, url.host != nil {
-                return url
-            }
+            if let text = candidate.text, !text.isEmpty { return try Self.endpointURL(text, source: candidate.source) }
         }
         return nil
+    }
+
+    /// Every endpoint override that is set, checked: the one for every service first
+    /// (`AWS_ENDPOINT_URL`, else the profile's `endpoint_url`), then the per-service ones
+    /// (`AWS_ENDPOINT_URL_<SERVICE>`, the profile's `services` section) that are in effect, by
+    /// service. Any set value that is not a usable URL, in effect or shadowed by another, is an
+    /// ``EndpointSettingError``, so a typo is found before anything is sent. Empty with
+    /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true`, whose overrides are never read.
+    public func endpointOverrides() throws -> [EndpointOverride] {
+        guard !ignoresConfiguredEndpoints else { return [] }
+        var general: EndpointOverride?
+        for (text, source) in [(environment["AWS_ENDPOINT_URL"], "AWS_ENDPOINT_URL"), (profile?["endpoint_url"], profileSource)] {
+            guard let text, !text.isEmpty else { continue }
+            let url = try Self.endpointURL(text, source: source)
+            if general == nil { general = EndpointOverride(url: url, source: source, service: nil) }
+        }
+        var perService: [String: EndpointOverride] = [:]
+        let prefix = "AWS_ENDPOINT_URL_"
+        for (name, text) in environment where name.hasPrefix(prefix) && !text.isEmpty {
+            let service = String(name.dropFirst(prefix.count))
+            perService[service] = EndpointOverride(url: try Self.endpointURL(text, source: name), source: name, service: service)
+        }
+        if let section = profile?["services"], let entries = config.services[section] {
+            for (key, settings) in entries {
+                guard let text = settings["endpoint_url"], !text.isEmpty else { continue }
+                let source = servicesSource(key: key, section: section)
+                let url = try Self.endpointURL(text, source: source)
+                let service = Self.environmentSuffix(key)
+                // `AWS_ENDPOINT_URL` outranks the services section; `AWS_ENDPOINT_URL_<S>` too.
+                if environment["AWS_ENDPOINT_URL"].map(\.isEmpty) ?? true, perService[service] == nil {
+                    perService[service] = EndpointOverride(url: url, source: source, service: service)
+                }
+            }
+        }
+        return (general.map { [$0] } ?? []) + perService.keys.sorted().compactMap { perService[$0] }
+    }
+
+    /// The suffix of `AWS_ENDPOINT_URL_<SERVICE>` for a service id or a services-section key.
+    static func environmentSuffix(_ serviceID: String) -> String {
+        serviceID.uppercased().replacingOccurrences(of: " ", with: "_").replacingOccurrences(of: "-", with: "_")
+    }
+
+    static func endpointURL(_ text: String, source: String) throws -> URL {
+        switch EndpointURL.parse(text) {
+        case .success(let url): return url
+        case .failure(let problem): throw EndpointSettingError(source: source, value: text, problem: problem.description)
+        }
+    }
+
+    /// The config file the profile was read from, for messages.
+    private var configFile: String { SharedConfigFiles(environment: environment).config }
+
+    private var profileSource: String { "endpoint_url in profile \(profileName) of \(configFile)" }
+
+    private func servicesSource(key: String, section: String) -> String {
+        "endpoint_url for \(key) in services \(section) (profile \(profileName)) of \(configFile)"
     }
 
     /// The regions whose STS calls went to the global endpoint before regional STS was the default.
@@ -107,12 +166,52 @@ public struct AWSSettings: Sendable {
     }
 
     /// ``endpoint(for:region:)`` as the closure `AWSClient.Configuration` takes.
-    public var endpointResolver: @Sendable (AWSService, String) -> URL {
-        { service, region in self.endpoint(for: service, region: region) }
+    public var endpointResolver: @Sendable (AWSService, String) throws -> URL {
+        { service, region in try self.endpoint(for: service, region: region) }
     }
 
     private var ignoresConfiguredEndpoints: Bool {
         environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]?.lowercased() == "true"
             || profile?["ignore_configured_endpoint_urls"]?.lowercased() == "true"
+    }
+}
+
+/// An endpoint override in effect, and where it was set.
+public struct EndpointOverride: Sendable, Equatable {
+    public var url: URL
+    /// `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EKS`, `endpoint_url in profile dev of ~/.aws/config`, ...
+    public var source: String
+    /// The service it is for, as in `AWS_ENDPOINT_URL_<SERVICE>` (`EC2`, `CLOUDWATCH_LOGS`); nil
+    /// when it is for every service.
+    public var service: String?
+
+    public init(url: URL, source: String, service: String?) {
+        self.url = url
+        self.source = source
+        self.service = service
+    }
+
+    /// `Endpoint: <url> (<source>)`, or `Endpoint for <SERVICE>: ...`: how commands announce it.
+    public var headerLine: String {
+        "Endpoint\(service.map { " for \($0)" } ?? ""): \(url.absoluteString) (\(source))"
+    }
+}
+
+/// A configured endpoint that is not a URL strata can send to.
+public struct EndpointSettingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The variable, or the key with its profile and file.
+    public var source: String
+    public var value: String
+    public var problem: String
+
+    public init(source: String, value: String, problem: String) {
+        self.source = source
+        self.value = value
+        self.problem = problem
+    }
+
+    public var description: String {
+        "\(source) is \"\(value)\", not an endpoint URL: \(problem). Expected http:// or https://, a host, and "
+            + "optionally a port and a path (http://127.0.0.1:4566); nothing was sent"
     }
 }

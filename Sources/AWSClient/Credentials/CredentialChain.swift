@@ -234,7 +234,7 @@ struct ProfileResolver {
         }
         let home = settings.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         guard
-            let portal = settings.configuredEndpoint(serviceID: "SSO")
+            let portal = try settings.configuredEndpoint(serviceID: "SSO")
                 ?? URL(string: "https://portal.sso.\(region).amazonaws.com")
         else {
             throw fail("sso_region \"\(region)\" does not make an endpoint")
@@ -259,9 +259,9 @@ struct ProfileResolver {
             durationSeconds: duration)
     }
 
-    private func stsEndpoint() -> STSEndpoint {
+    private func stsEndpoint() throws -> STSEndpoint {
         let region = settings.region ?? "us-east-1"
-        let url = settings.endpoint(for: .sts, region: region)
+        let url = try settings.endpoint(for: .sts, region: region)
         // The global endpoint only accepts signatures scoped to us-east-1.
         let signingRegion = url.host?.lowercased() == "sts.amazonaws.com" ? "us-east-1" : region
         return STSEndpoint(url: url, region: signingRegion, transport: transport)
@@ -305,7 +305,7 @@ struct ProfileResolver {
         }
         return refreshing(
             AssumeRoleCredentialProvider(
-                source: source, session: try session(profile, roleARN: roleARN), sts: stsEndpoint(), profile: name, now: now))
+                source: source, session: try session(profile, roleARN: roleARN), sts: try stsEndpoint(), profile: name, now: now))
     }
 
     /// What a `source_profile` supplies: its own role chain, its web identity, or its keys.
@@ -318,7 +318,7 @@ struct ProfileResolver {
             if let tokenFile = profile["web_identity_token_file"], let roleARN = profile["role_arn"] {
                 return refreshing(
                     WebIdentityCredentialProvider(
-                        tokenFile: tokenFile, session: try session(profile, roleARN: roleARN), sts: stsEndpoint(),
+                        tokenFile: tokenFile, session: try session(profile, roleARN: roleARN), sts: try stsEndpoint(),
                         profile: name, now: now))
             }
         }
@@ -371,6 +371,6 @@ struct ProfileResolver {
         session.externalID = nil
         return refreshing(
             WebIdentityCredentialProvider(
-                tokenFile: tokenFile, session: session, sts: stsEndpoint(), profile: profile?.name, now: now))
+                tokenFile: tokenFile, session: session, sts: try stsEndpoint(), profile: profile?.name, now: now))
     }
 }
