@@ -20,9 +20,8 @@ public enum YAMLLoader {
                         span: SourceSpan(file: file, start: start, end: SourcePosition(line: 1, column: 2)))
                     return (diagnostics.isEmpty ? empty : nil, diagnostics)
                 }
-                let lines = SourceLines(source)
-                let node = convert(root, file: file, lines: lines, masked: masked)
-                return (node, diagnostics)
+                let (node, problems) = convert(root, file: file, lines: SourceLines(source), masked: masked)
+                return (node, diagnostics + problems)
             } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
                 let first = SourcePosition(line: context.mark.line, column: context.mark.column)
                 let lines = SourceLines(source)
@@ -89,41 +88,102 @@ public enum YAMLLoader {
 
     // MARK: - Conversion with spans
 
-    private static func convert(_ node: Node, file: String, lines: SourceLines, masked: Set<SourcePosition>) -> YAMLNode
-    {
-        let start =
-            node.mark.map { SourcePosition(line: $0.line, column: $0.column) } ?? SourcePosition(line: 1, column: 1)
-        switch node {
-        case .scalar(let scalar):
-            return lines.scalarNode(scalar, at: start, file: file)
-        case .alias(let alias):
-            // Yams resolves aliases while composing; an unresolved one reads as an empty scalar.
-            _ = alias
-            return YAMLNode(
-                kind: .scalar(.init(text: "", style: .plain, positions: .contiguous(file: file, start: start))),
-                span: SourceSpan(file: file, start: start, end: start))
-        case .mapping(let mapping):
-            var pairs: [YAMLNode.Pair] = []
-            var end = SourcePosition(line: start.line, column: start.column + 1)
-            for (key, value) in mapping {
-                let k = convert(key, file: file, lines: lines, masked: masked)
-                let v = convert(value, file: file, lines: lines, masked: masked)
-                end = max(end, k.span.end, v.span.end)
-                if masked.contains(k.span.start) { continue }
-                pairs.append(YAMLNode.Pair(key: k, value: v))
+    /// At most this many nodes may come from alias expansion in one file. Yams hands back an
+    /// alias as the node it names, so nine anchors of nine aliases each (a "billion laughs",
+    /// under 500 bytes) expand to 9⁹ nodes and exhaust memory. Shared defaults in real stacks
+    /// expand to hundreds; go-yaml and SnakeYAML bound aliases the same way.
+    public static let maximumAliasExpansion = 100_000
+
+    /// At most this many levels of nested mappings and lists, aliases expanded: the passes
+    /// that read the tree recurse on it. Real stacks nest under a dozen.
+    public static let maximumDepth = 256
+
+    private struct TooLarge: Error { var diagnostic: Diagnostic }
+
+    private static func convert(_ root: Node, file: String, lines: SourceLines, masked: Set<SourcePosition>) -> (
+        YAMLNode?, [Diagnostic]
+    ) {
+        var converter = Converter(file: file, lines: lines, masked: masked)
+        do {
+            return (try converter.convert(root, depth: 1), [])
+        } catch {
+            return (nil, [error.diagnostic])
+        }
+    }
+
+    /// Walks Yams' tree in document order. Every node written out in the file starts at or after
+    /// the end of the node before it; one that starts earlier is an alias's copy of the anchored
+    /// node, and everything under it counts against ``maximumAliasExpansion``.
+    private struct Converter {
+        let file: String
+        let lines: SourceLines
+        let masked: Set<SourcePosition>
+        /// The end of the last node read from the file, aliases aside.
+        var cursor = SourcePosition(line: 1, column: 1)
+        /// Where the alias being expanded is written, while expanding one.
+        var alias: SourceSpan?
+        var expanded = 0
+
+        init(file: String, lines: SourceLines, masked: Set<SourcePosition>) {
+            self.file = file
+            self.lines = lines
+            self.masked = masked
+        }
+
+        mutating func convert(_ node: Node, depth: Int) throws(TooLarge) -> YAMLNode {
+            let start =
+                node.mark.map { SourcePosition(line: $0.line, column: $0.column) } ?? SourcePosition(line: 1, column: 1)
+            if alias == nil, start < cursor {
+                alias = lines.alias(after: cursor, file: file)
+                defer { alias = nil }
+                return try convert(node, depth: depth)
             }
-            if mapping.style == .flow { end = max(end, lines.closing("}", after: end)) }
-            return YAMLNode(kind: .mapping(mergeKeys(pairs)), span: SourceSpan(file: file, start: start, end: end))
-        case .sequence(let sequence):
-            var items: [YAMLNode] = []
-            var end = SourcePosition(line: start.line, column: start.column + 1)
-            for item in sequence {
-                let converted = convert(item, file: file, lines: lines, masked: masked)
-                end = max(end, converted.span.end)
-                items.append(converted)
+            if let alias {
+                expanded += 1
+                guard expanded <= YAMLLoader.maximumAliasExpansion else {
+                    throw TooLarge(diagnostic: .aliasExpansionTooLarge(at: alias))
+                }
             }
-            if sequence.style == .flow { end = max(end, lines.closing("]", after: end)) }
-            return YAMLNode(kind: .sequence(items), span: SourceSpan(file: file, start: start, end: end))
+            guard depth <= YAMLLoader.maximumDepth else {
+                throw TooLarge(
+                    diagnostic: .yamlNestedTooDeeply(at: alias ?? SourceSpan(file: file, start: start, end: start)))
+            }
+            switch node {
+            case .scalar(let scalar):
+                let converted = lines.scalarNode(scalar, at: start, file: file)
+                if alias == nil { cursor = max(cursor, converted.span.end) }
+                return converted
+            case .alias:
+                // Yams resolves aliases while composing; an unresolved one reads as an empty scalar.
+                return YAMLNode(
+                    kind: .scalar(.init(text: "", style: .plain, positions: .contiguous(file: file, start: start))),
+                    span: SourceSpan(file: file, start: start, end: start))
+            case .mapping(let mapping):
+                var pairs: [YAMLNode.Pair] = []
+                var end = SourcePosition(line: start.line, column: start.column + 1)
+                for (key, value) in mapping {
+                    let k = try convert(key, depth: depth + 1)
+                    let v = try convert(value, depth: depth + 1)
+                    end = max(end, k.span.end, v.span.end)
+                    if masked.contains(k.span.start) { continue }
+                    pairs.append(YAMLNode.Pair(key: k, value: v))
+                }
+                if mapping.style == .flow { end = max(end, lines.closing("}", after: end)) }
+                if alias == nil { cursor = max(cursor, end) }
+                return YAMLNode(
+                    kind: .mapping(YAMLLoader.mergeKeys(pairs)), span: SourceSpan(file: file, start: start, end: end))
+            case .sequence(let sequence):
+                var items: [YAMLNode] = []
+                var end = SourcePosition(line: start.line, column: start.column + 1)
+                for item in sequence {
+                    let converted = try convert(item, depth: depth + 1)
+                    end = max(end, converted.span.end)
+                    items.append(converted)
+                }
+                if sequence.style == .flow { end = max(end, lines.closing("]", after: end)) }
+                if alias == nil { cursor = max(cursor, end) }
+                return YAMLNode(kind: .sequence(items), span: SourceSpan(file: file, start: start, end: end))
+            }
         }
     }
 }
@@ -154,6 +214,16 @@ extension YAMLLoader {
 }
 
 extension Diagnostic {
+    static func aliasExpansionTooLarge(at span: SourceSpan) -> Diagnostic {
+        .error(
+            "aliases expand to more than \(YAMLLoader.maximumAliasExpansion) nodes", at: span,
+            notes: [.init("a YAML alias copies the node its anchor names; nested aliases multiply", at: nil)])
+    }
+
+    static func yamlNestedTooDeeply(at span: SourceSpan) -> Diagnostic {
+        .error("YAML nested too deeply (more than \(YAMLLoader.maximumDepth) levels)", at: span)
+    }
+
     static func duplicateKey(_ name: String, at span: SourceSpan, first: SourceSpan?) -> Diagnostic {
         .error(
             "duplicate key `\(name)`", at: span,
