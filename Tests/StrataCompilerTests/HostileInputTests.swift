@@ -69,6 +69,12 @@ struct HostileInputTests {
         #expect(diagnostics.map(\.span?.description) == ["laughs.yaml:8:10"])
     }
 
+    @Test func anAliasedCollectionAsAKeyIsRefusedBeforeYamsHashesIt() throws {
+        Self.expectRefused(
+            try Self.validate(Self.laughs + "x-keys: { *i : 1, *h : 2 }\n"),
+            "stack.yaml:12:11: error: an alias to a mapping or list cannot be a key")
+    }
+
     @Test func sharedDefaultsStillExpand() throws {
         let text = """
             x-tags: &tags { team: platform, env: prod }

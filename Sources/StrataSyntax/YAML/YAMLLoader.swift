@@ -7,6 +7,7 @@ public enum YAMLLoader {
     /// Parses `text`, the contents of `file`. Returns no node only when the YAML is malformed
     /// (with a diagnostic saying why); an empty document is an empty plain scalar.
     public static func load(_ text: String, file: String) -> (YAMLNode?, [Diagnostic]) {
+        if let key = collectionAliasKey(in: text, file: file) { return (nil, [.aliasToCollectionAsKey(at: key)]) }
         var diagnostics: [Diagnostic] = []
         var source = text
         var masked = Set<SourcePosition>()
@@ -50,6 +51,49 @@ public enum YAMLLoader {
             }
         }
         return (nil, diagnostics)
+    }
+
+    /// An alias used as a key (`*name:` or `? *name`) whose anchor names a mapping or list. Yams
+    /// hashes every key of a mapping, deeply, to find duplicates before anything here sees the
+    /// tree, so a key that is a billion laughs hangs in Yams; strata's keys are scalars, so it is
+    /// refused from the text first. A heuristic on lines, erring towards letting files through.
+    static func collectionAliasKey(in text: String, file: String) -> SourceSpan? {
+        guard text.contains("*"), text.contains("&") else { return nil }
+        let stops: Set<Unicode.Scalar> = [" ", "\t", ",", "[", "]", "{", "}", ":"]
+        var collections: Set<String> = []
+        var keys: [(name: String, span: SourceSpan)] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let scalars = Array(line.unicodeScalars)
+            var i = 0
+            while i < scalars.count {
+                let c = scalars[i]
+                guard c == "&" || c == "*", i == 0 || [" ", "\t", ",", "[", "{", "?", "-"].contains(scalars[i - 1])
+                else {
+                    i += 1
+                    continue
+                }
+                var end = i + 1
+                while end < scalars.count, !stops.contains(scalars[end]) { end += 1 }
+                let name = String(String.UnicodeScalarView(scalars[(i + 1)..<end]))
+                var next = end
+                while next < scalars.count, scalars[next] == " " || scalars[next] == "\t" { next += 1 }
+                if c == "&" {
+                    if next == scalars.count || ["[", "{", "#"].contains(scalars[next]) { collections.insert(name) }
+                } else {
+                    var before = i - 1
+                    while before >= 0, scalars[before] == " " { before -= 1 }
+                    let isKey =
+                        (next < scalars.count && scalars[next] == ":"
+                            && (next + 1 == scalars.count || scalars[next + 1] == " "))
+                        || (before >= 0 && scalars[before] == "?")
+                    if isKey {
+                        keys.append((name, SourceSpan(file: file, line: index + 1, column: i + 1, length: end - i)))
+                    }
+                }
+                i = end
+            }
+        }
+        return keys.first { collections.contains($0.name) }?.span
     }
 
     private static func placeholder(_ round: Int, _ length: Int) -> String {
@@ -218,6 +262,10 @@ extension Diagnostic {
         .error(
             "aliases expand to more than \(YAMLLoader.maximumAliasExpansion) nodes", at: span,
             notes: [.init("a YAML alias copies the node its anchor names; nested aliases multiply", at: nil)])
+    }
+
+    static func aliasToCollectionAsKey(at span: SourceSpan) -> Diagnostic {
+        .error("an alias to a mapping or list cannot be a key", at: span)
     }
 
     static func yamlNestedTooDeeply(at span: SourceSpan) -> Diagnostic {
