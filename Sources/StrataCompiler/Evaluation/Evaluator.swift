@@ -26,6 +26,12 @@ struct Evaluator {
     /// The variables of the `for` expressions being evaluated, innermost last written.
     var locals: [String: Value] = [:]
     var diagnostics: [Diagnostic] = []
+    /// `for` bodies evaluated so far by this evaluator (one expression, or one resource's
+    /// attributes), against ``maximumIterations``.
+    private var iterations = 0
+    /// At most this many `for` bodies in one evaluation: `range` stops at 100000 elements, but
+    /// two nested `for`s over it would run 10¹⁰ times. Ten times the largest single `range`.
+    static let maximumIterations = 1_000_000
     var dependencies: Set<ResourceAddress> = []
     /// What the expression referred to, as Terraform's plan JSON names references in order
     /// (`aws_kms_key.key.arn`, `aws_kms_key.key`, `var.subnets`, `each.value`): module-local,
@@ -95,8 +101,8 @@ struct Evaluator {
                 argumentSpans: arguments.map(\.span), diagnostics: &diagnostics)
         case .unary(let op, let operand):
             return unary(op, evaluate(operand), span: expression.span)
-        case .binary(let op, let lhs, let rhs):
-            return binary(op, evaluate(lhs), evaluate(rhs), lhs: lhs.span, rhs: rhs.span, span: expression.span)
+        case .binary:
+            return binaryChain(expression)
         case .conditional(let condition, let whenTrue, let whenFalse):
             let test = evaluate(condition)
             let a = evaluate(whenTrue)
@@ -151,6 +157,11 @@ struct Evaluator {
         var members: [String: Value] = [:]
         var unknown = false
         for element in elements {
+            iterations += 1
+            guard iterations <= Self.maximumIterations else {
+                if iterations == Self.maximumIterations + 1 { diagnostics.append(.tooManyIterations(at: span)) }
+                return .unknown(clause.key == nil ? .list(.any) : .map(.any))
+            }
             locals[clause.valueName] = element.value
             if let keyName = clause.keyName { locals[keyName] = element.key }
             if let condition = clause.condition {
@@ -451,7 +462,12 @@ struct Evaluator {
     private mutating func unary(_ op: Expression.UnaryOperator, _ operand: Value, span: SourceSpan) -> Value {
         switch (op, operand) {
         case (.not, .bool(let value)): return .bool(!value)
-        case (.negate, .int(let value)): return .int(0 &- value)
+        case (.negate, .int(let value)):
+            guard value != .min else {
+                diagnostics.append(.error("integer overflow: -(\(value)) is out of range", at: span))
+                return .unknown(.number)
+            }
+            return .int(-value)
         case (.negate, .float(let value)): return .float(-value)
         case (.not, .unknown): return .unknown(.bool)
         case (.negate, .unknown(let type)): return .unknown(type)
@@ -459,6 +475,25 @@ struct Evaluator {
             diagnostics.append(.error("`\(op.rawValue)` cannot apply to \(operand.typeName)", at: span))
             return .unknown(.any)
         }
+    }
+
+    /// `a + b + c ...`: the parser builds long operator chains leaning left, one level per
+    /// operator, so they are walked down the left side with a loop, not recursion; a chain of
+    /// thousands of operators needs no more stack than one.
+    private mutating func binaryChain(_ expression: Expression) -> Value {
+        var chain: [(op: Expression.BinaryOperator, rhs: Expression, span: SourceSpan)] = []
+        var leftmost = expression
+        while case .binary(let op, let lhs, let rhs) = leftmost.kind {
+            chain.append((op, rhs, leftmost.span))
+            leftmost = lhs
+        }
+        var value = evaluate(leftmost)
+        var lhsSpan = leftmost.span
+        for link in chain.reversed() {
+            value = binary(link.op, value, evaluate(link.rhs), lhs: lhsSpan, rhs: link.rhs.span, span: link.span)
+            lhsSpan = link.span
+        }
+        return value
     }
 
     private mutating func binary(
@@ -495,9 +530,16 @@ struct Evaluator {
         }
         if case .int(let i) = a, case .int(let j) = b {
             switch op {
-            case .add: return .int(i &+ j)
-            case .subtract: return .int(i &- j)
-            case .multiply: return .int(i &* j)
+            case .add, .subtract, .multiply:
+                let (result, overflow) =
+                    op == .add
+                    ? i.addingReportingOverflow(j)
+                    : op == .subtract ? i.subtractingReportingOverflow(j) : i.multipliedReportingOverflow(by: j)
+                guard !overflow else {
+                    diagnostics.append(.integerOverflow(op, i, j, at: span))
+                    return .unknown(.number)
+                }
+                return .int(result)
             case .modulo, .divide:
                 guard j != 0 else {
                     diagnostics.append(.error("division by zero", at: rhs))
@@ -506,7 +548,7 @@ struct Evaluator {
                 // Int.min / -1 overflows: report it rather than trap.
                 let (quotient, overflow) = i.dividedReportingOverflow(by: j)
                 guard !overflow else {
-                    diagnostics.append(.error("integer overflow", at: span))
+                    diagnostics.append(.integerOverflow(op, i, j, at: span))
                     return .unknown(.number)
                 }
                 if op == .modulo { return .int(i.remainderReportingOverflow(dividingBy: j).partialValue) }
@@ -565,5 +607,20 @@ extension Value {
         default:
             return self == other
         }
+    }
+}
+
+extension Diagnostic {
+    static func tooManyIterations(at span: SourceSpan) -> Diagnostic {
+        .error(
+            "`for` expressions run more than \(Evaluator.maximumIterations) times in one evaluation",
+            at: span, notes: [.init("nested `for`s multiply: each runs its body once per element of the one outside")])
+    }
+
+    static func integerOverflow(_ op: Expression.BinaryOperator, _ a: Int, _ b: Int, at span: SourceSpan) -> Diagnostic
+    {
+        .error(
+            "integer overflow: \(a) \(op.rawValue) \(b) is out of range",
+            at: span, notes: [.init("integers are 64-bit, from \(Int.min) to \(Int.max)")])
     }
 }

@@ -117,9 +117,17 @@ public struct Expression: Sendable {
         case .call(_, _, let arguments):
             for argument in arguments { argument.collect(into: &found, bound: bound) }
         case .unary(_, let operand): operand.collect(into: &found, bound: bound)
-        case .binary(_, let lhs, let rhs):
-            lhs.collect(into: &found, bound: bound)
-            rhs.collect(into: &found, bound: bound)
+        case .binary:
+            // Long operator chains lean left (one level per operator): walk that side with a
+            // loop, so a chain of thousands needs no deeper recursion than one operator.
+            var rights: [Expression] = []
+            var leftmost = self
+            while case .binary(_, let lhs, let rhs) = leftmost.kind {
+                rights.append(rhs)
+                leftmost = lhs
+            }
+            leftmost.collect(into: &found, bound: bound)
+            for rhs in rights.reversed() { rhs.collect(into: &found, bound: bound) }
         case .conditional(let c, let t, let f):
             c.collect(into: &found, bound: bound)
             t.collect(into: &found, bound: bound)

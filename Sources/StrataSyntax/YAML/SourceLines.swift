@@ -128,6 +128,24 @@ struct SourceLines {
         return from
     }
 
+    /// The span of the alias (`*name`) written at or after `from`: the node Yams handed back in
+    /// its place starts at its anchor, so the alias itself is found in the text. `from` itself
+    /// when there is none (it is the end of the node before the alias).
+    func alias(after from: SourcePosition, file: String) -> SourceSpan {
+        var probe = from
+        while let raw = character(probe) {
+            if raw == "*" {
+                var end = next(probe)
+                while end.line == probe.line, let c = character(end), !" \t\n,[]{}".unicodeScalars.contains(c) {
+                    end = next(end)
+                }
+                return SourceSpan(file: file, start: probe, end: end)
+            }
+            probe = next(probe)
+        }
+        return SourceSpan(file: file, line: from.line, column: from.column)
+    }
+
     /// Where `name` is used again as a key in the mapping whose key first appears at `first`:
     /// in a block mapping at the same column on a later line, in a flow mapping after a `,`.
     func findRepeatedKey(_ name: String, after first: SourcePosition) -> (

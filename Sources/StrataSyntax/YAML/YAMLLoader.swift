@@ -7,6 +7,7 @@ public enum YAMLLoader {
     /// Parses `text`, the contents of `file`. Returns no node only when the YAML is malformed
     /// (with a diagnostic saying why); an empty document is an empty plain scalar.
     public static func load(_ text: String, file: String) -> (YAMLNode?, [Diagnostic]) {
+        if let key = collectionAliasKey(in: text, file: file) { return (nil, [.aliasToCollectionAsKey(at: key)]) }
         var diagnostics: [Diagnostic] = []
         var source = text
         var masked = Set<SourcePosition>()
@@ -20,9 +21,8 @@ public enum YAMLLoader {
                         span: SourceSpan(file: file, start: start, end: SourcePosition(line: 1, column: 2)))
                     return (diagnostics.isEmpty ? empty : nil, diagnostics)
                 }
-                let lines = SourceLines(source)
-                let node = convert(root, file: file, lines: lines, masked: masked)
-                return (node, diagnostics)
+                let (node, problems) = convert(root, file: file, lines: SourceLines(source), masked: masked)
+                return (node, diagnostics + problems)
             } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
                 let first = SourcePosition(line: context.mark.line, column: context.mark.column)
                 let lines = SourceLines(source)
@@ -51,6 +51,49 @@ public enum YAMLLoader {
             }
         }
         return (nil, diagnostics)
+    }
+
+    /// An alias used as a key (`*name:` or `? *name`) whose anchor names a mapping or list. Yams
+    /// hashes every key of a mapping, deeply, to find duplicates before anything here sees the
+    /// tree, so a key that is a billion laughs hangs in Yams; strata's keys are scalars, so it is
+    /// refused from the text first. A heuristic on lines, erring towards letting files through.
+    static func collectionAliasKey(in text: String, file: String) -> SourceSpan? {
+        guard text.contains("*"), text.contains("&") else { return nil }
+        let stops: Set<Unicode.Scalar> = [" ", "\t", ",", "[", "]", "{", "}", ":"]
+        var collections: Set<String> = []
+        var keys: [(name: String, span: SourceSpan)] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let scalars = Array(line.unicodeScalars)
+            var i = 0
+            while i < scalars.count {
+                let c = scalars[i]
+                guard c == "&" || c == "*", i == 0 || [" ", "\t", ",", "[", "{", "?", "-"].contains(scalars[i - 1])
+                else {
+                    i += 1
+                    continue
+                }
+                var end = i + 1
+                while end < scalars.count, !stops.contains(scalars[end]) { end += 1 }
+                let name = String(String.UnicodeScalarView(scalars[(i + 1)..<end]))
+                var next = end
+                while next < scalars.count, scalars[next] == " " || scalars[next] == "\t" { next += 1 }
+                if c == "&" {
+                    if next == scalars.count || ["[", "{", "#"].contains(scalars[next]) { collections.insert(name) }
+                } else {
+                    var before = i - 1
+                    while before >= 0, scalars[before] == " " { before -= 1 }
+                    let isKey =
+                        (next < scalars.count && scalars[next] == ":"
+                            && (next + 1 == scalars.count || scalars[next + 1] == " "))
+                        || (before >= 0 && scalars[before] == "?")
+                    if isKey {
+                        keys.append((name, SourceSpan(file: file, line: index + 1, column: i + 1, length: end - i)))
+                    }
+                }
+                i = end
+            }
+        }
+        return keys.first { collections.contains($0.name) }?.span
     }
 
     private static func placeholder(_ round: Int, _ length: Int) -> String {
@@ -89,41 +132,102 @@ public enum YAMLLoader {
 
     // MARK: - Conversion with spans
 
-    private static func convert(_ node: Node, file: String, lines: SourceLines, masked: Set<SourcePosition>) -> YAMLNode
-    {
-        let start =
-            node.mark.map { SourcePosition(line: $0.line, column: $0.column) } ?? SourcePosition(line: 1, column: 1)
-        switch node {
-        case .scalar(let scalar):
-            return lines.scalarNode(scalar, at: start, file: file)
-        case .alias(let alias):
-            // Yams resolves aliases while composing; an unresolved one reads as an empty scalar.
-            _ = alias
-            return YAMLNode(
-                kind: .scalar(.init(text: "", style: .plain, positions: .contiguous(file: file, start: start))),
-                span: SourceSpan(file: file, start: start, end: start))
-        case .mapping(let mapping):
-            var pairs: [YAMLNode.Pair] = []
-            var end = SourcePosition(line: start.line, column: start.column + 1)
-            for (key, value) in mapping {
-                let k = convert(key, file: file, lines: lines, masked: masked)
-                let v = convert(value, file: file, lines: lines, masked: masked)
-                end = max(end, k.span.end, v.span.end)
-                if masked.contains(k.span.start) { continue }
-                pairs.append(YAMLNode.Pair(key: k, value: v))
+    /// At most this many nodes may come from alias expansion in one file. Yams hands back an
+    /// alias as the node it names, so nine anchors of nine aliases each (a "billion laughs",
+    /// under 500 bytes) expand to 9⁹ nodes and exhaust memory. Shared defaults in real stacks
+    /// expand to hundreds; go-yaml and SnakeYAML bound aliases the same way.
+    public static let maximumAliasExpansion = 100_000
+
+    /// At most this many levels of nested mappings and lists, aliases expanded: the passes
+    /// that read the tree recurse on it. Real stacks nest under a dozen.
+    public static let maximumDepth = 256
+
+    private struct TooLarge: Error { var diagnostic: Diagnostic }
+
+    private static func convert(_ root: Node, file: String, lines: SourceLines, masked: Set<SourcePosition>) -> (
+        YAMLNode?, [Diagnostic]
+    ) {
+        var converter = Converter(file: file, lines: lines, masked: masked)
+        do {
+            return (try converter.convert(root, depth: 1), [])
+        } catch {
+            return (nil, [error.diagnostic])
+        }
+    }
+
+    /// Walks Yams' tree in document order. Every node written out in the file starts at or after
+    /// the end of the node before it; one that starts earlier is an alias's copy of the anchored
+    /// node, and everything under it counts against ``maximumAliasExpansion``.
+    private struct Converter {
+        let file: String
+        let lines: SourceLines
+        let masked: Set<SourcePosition>
+        /// The end of the last node read from the file, aliases aside.
+        var cursor = SourcePosition(line: 1, column: 1)
+        /// Where the alias being expanded is written, while expanding one.
+        var alias: SourceSpan?
+        var expanded = 0
+
+        init(file: String, lines: SourceLines, masked: Set<SourcePosition>) {
+            self.file = file
+            self.lines = lines
+            self.masked = masked
+        }
+
+        mutating func convert(_ node: Node, depth: Int) throws(TooLarge) -> YAMLNode {
+            let start =
+                node.mark.map { SourcePosition(line: $0.line, column: $0.column) } ?? SourcePosition(line: 1, column: 1)
+            if alias == nil, start < cursor {
+                alias = lines.alias(after: cursor, file: file)
+                defer { alias = nil }
+                return try convert(node, depth: depth)
             }
-            if mapping.style == .flow { end = max(end, lines.closing("}", after: end)) }
-            return YAMLNode(kind: .mapping(mergeKeys(pairs)), span: SourceSpan(file: file, start: start, end: end))
-        case .sequence(let sequence):
-            var items: [YAMLNode] = []
-            var end = SourcePosition(line: start.line, column: start.column + 1)
-            for item in sequence {
-                let converted = convert(item, file: file, lines: lines, masked: masked)
-                end = max(end, converted.span.end)
-                items.append(converted)
+            if let alias {
+                expanded += 1
+                guard expanded <= YAMLLoader.maximumAliasExpansion else {
+                    throw TooLarge(diagnostic: .aliasExpansionTooLarge(at: alias))
+                }
             }
-            if sequence.style == .flow { end = max(end, lines.closing("]", after: end)) }
-            return YAMLNode(kind: .sequence(items), span: SourceSpan(file: file, start: start, end: end))
+            guard depth <= YAMLLoader.maximumDepth else {
+                throw TooLarge(
+                    diagnostic: .yamlNestedTooDeeply(at: alias ?? SourceSpan(file: file, start: start, end: start)))
+            }
+            switch node {
+            case .scalar(let scalar):
+                let converted = lines.scalarNode(scalar, at: start, file: file)
+                if alias == nil { cursor = max(cursor, converted.span.end) }
+                return converted
+            case .alias:
+                // Yams resolves aliases while composing; an unresolved one reads as an empty scalar.
+                return YAMLNode(
+                    kind: .scalar(.init(text: "", style: .plain, positions: .contiguous(file: file, start: start))),
+                    span: SourceSpan(file: file, start: start, end: start))
+            case .mapping(let mapping):
+                var pairs: [YAMLNode.Pair] = []
+                var end = SourcePosition(line: start.line, column: start.column + 1)
+                for (key, value) in mapping {
+                    let k = try convert(key, depth: depth + 1)
+                    let v = try convert(value, depth: depth + 1)
+                    end = max(end, k.span.end, v.span.end)
+                    if masked.contains(k.span.start) { continue }
+                    pairs.append(YAMLNode.Pair(key: k, value: v))
+                }
+                if mapping.style == .flow { end = max(end, lines.closing("}", after: end)) }
+                if alias == nil { cursor = max(cursor, end) }
+                return YAMLNode(
+                    kind: .mapping(YAMLLoader.mergeKeys(pairs)), span: SourceSpan(file: file, start: start, end: end))
+            case .sequence(let sequence):
+                var items: [YAMLNode] = []
+                var end = SourcePosition(line: start.line, column: start.column + 1)
+                for item in sequence {
+                    let converted = try convert(item, depth: depth + 1)
+                    end = max(end, converted.span.end)
+                    items.append(converted)
+                }
+                if sequence.style == .flow { end = max(end, lines.closing("]", after: end)) }
+                if alias == nil { cursor = max(cursor, end) }
+                return YAMLNode(kind: .sequence(items), span: SourceSpan(file: file, start: start, end: end))
+            }
         }
     }
 }
@@ -154,6 +258,20 @@ extension YAMLLoader {
 }
 
 extension Diagnostic {
+    static func aliasExpansionTooLarge(at span: SourceSpan) -> Diagnostic {
+        .error(
+            "aliases expand to more than \(YAMLLoader.maximumAliasExpansion) nodes", at: span,
+            notes: [.init("a YAML alias copies the node its anchor names; nested aliases multiply", at: nil)])
+    }
+
+    static func aliasToCollectionAsKey(at span: SourceSpan) -> Diagnostic {
+        .error("an alias to a mapping or list cannot be a key", at: span)
+    }
+
+    static func yamlNestedTooDeeply(at span: SourceSpan) -> Diagnostic {
+        .error("YAML nested too deeply (more than \(YAMLLoader.maximumDepth) levels)", at: span)
+    }
+
     static func duplicateKey(_ name: String, at span: SourceSpan, first: SourceSpan?) -> Diagnostic {
         .error(
             "duplicate key `\(name)`", at: span,
