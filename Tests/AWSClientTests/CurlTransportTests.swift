@@ -3,6 +3,21 @@ import Foundation
 import StrataTestSupport
 import Testing
 
+/// A value set once from another thread, awaited with a deadline.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Int?
+    func set(_ value: Int) { lock.withLock { stored = value } }
+    func value(within limit: Duration) async throws -> Int {
+        let end = ContinuousClock.now.advanced(by: limit)
+        while ContinuousClock.now < end {
+            if let value = lock.withLock({ stored }) { return value }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw POSIXError(.ETIMEDOUT)
+    }
+}
+
 @Suite struct CurlTransportTests {
     let transport = CurlTransport(options: .init(connectTimeout: .seconds(2)))
 
@@ -33,6 +48,23 @@ import Testing
         let error = try await #require(throws: TransportError.self) { try await transport.send(request) }
         #expect(error.kind == .connectionReset)
         #expect(error.isRetryable)
+    }
+
+    /// An endpoint that streams without end is cut off at the request's bound, with an error
+    /// saying so, instead of growing strata until the runner dies (an 8 GiB bound on the
+    /// server's side stands for "forever").
+    @Test func aResponseWithoutEndStopsAtTheBound() async throws {
+        let server = try LoopbackSocket()
+        let sent = Counter()
+        server.streamWithoutEnd { sent.set($0) }
+        let request = HTTPRequest(method: "GET", url: server.url, timeout: .seconds(300), maxResponseBytes: 4 << 20)
+        let error = try await #require(throws: TransportError.self) { try await transport.send(request) }
+        #expect(error.kind == .responseTooLarge, "\(error)")
+        #expect(!error.isRetryable)
+        #expect("\(error)".contains("\(4 << 20) bytes"), "\(error)")
+        // The server saw the connection closed well before its own bound.
+        let written = try await sent.value(within: .seconds(60))
+        #expect(written < 1 << 30, "the server wrote \(written) bytes before the client hung up")
     }
 
     @Test func nonHTTPSchemeIsRejectedBeforeSending() async throws {

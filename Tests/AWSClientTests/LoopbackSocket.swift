@@ -48,6 +48,31 @@ final class LoopbackSocket: @unchecked Sendable {
         }.start()
     }
 
+    /// Accepts one connection on a dedicated thread, reads the request, then answers 200 with a
+    /// body that never ends: 64 KiB chunks until the client hangs up (or `limit` bytes, a bound
+    /// for a client that never would). `sent` reports the bytes written once the client is gone.
+    func streamWithoutEnd(limit: Int = 8 << 30, sent: @escaping @Sendable (Int) -> Void) {
+        let fd = self.fd
+        Thread {
+            let client = accept(fd, nil, nil)
+            guard client >= 0 else { return }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = read(client, &buffer, buffer.count)
+            var total = 0
+            let head = Array("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+            if write(client, head, head.count) == head.count {
+                let chunk = [UInt8](repeating: 0x61, count: 64 << 10)
+                while total < limit {
+                    let written = send(client, chunk, chunk.count, Int32(MSG_NOSIGNAL))
+                    if written <= 0 { break }
+                    total += written
+                }
+            }
+            close(client)
+            sent(total)
+        }.start()
+    }
+
     deinit { close(fd) }
 }
 

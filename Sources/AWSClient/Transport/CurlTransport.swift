@@ -82,11 +82,17 @@ final class CurlTransfer: @unchecked Sendable {
     var continuation: CheckedContinuation<HTTPResponse, any Error>?
     /// Set (under the loop's lock) when the waiting task is cancelled.
     var cancelRequested = false
+    /// The request's ``HTTPRequest/maxResponseBytes``.
+    let maxResponseBytes: Int
+    /// Set by the body callback when the body passed `maxResponseBytes` (it then refuses the data,
+    /// which makes libcurl stop the transfer).
+    var tooLarge = false
 
     init(request: HTTPRequest, connectTimeout: Duration) throws {
         var printable = URLComponents(url: request.url, resolvingAgainstBaseURL: false)
         printable?.query = nil
         url = printable?.string ?? request.url.host ?? "?"
+        maxResponseBytes = request.maxResponseBytes
         guard let scheme = request.url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
             throw TransportError(kind: .invalidRequest, url: url, detail: "only http and https URLs are supported")
         }
@@ -196,7 +202,11 @@ final class CurlTransfer: @unchecked Sendable {
     /// Called on the loop thread once libcurl is done with the handle.
     func finish(_ code: CURLcode) {
         let result: Result<HTTPResponse, any Error>
-        if code == CURLE_OK {
+        if tooLarge {
+            result = .failure(TransportError(
+                kind: .responseTooLarge, url: url,
+                detail: "the response body passed \(maxResponseBytes) bytes; strata stopped reading it"))
+        } else if code == CURLE_OK {
             var status = 0
             _ = strata_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
             result = .success(HTTPResponse(status: status, headers: headers, body: body))
@@ -247,6 +257,11 @@ private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
     guard let user else { return 0 }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
     let length = size * count
+    guard transfer.body.count + length <= transfer.maxResponseBytes else {
+        // Anything but `length` makes libcurl end the transfer (CURLE_WRITE_ERROR).
+        transfer.tooLarge = true
+        return 0
+    }
     if let data, length > 0 {
         data.withMemoryRebound(to: UInt8.self, capacity: length) { transfer.body.append($0, count: length) }
     }

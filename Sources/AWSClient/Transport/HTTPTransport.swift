@@ -11,10 +11,18 @@ public struct HTTPRequest: Sendable {
     public var extraCAPEM: String?
     /// Deadline for the whole exchange, connect included.
     public var timeout: Duration
+    /// The most response body the transport reads before it gives up with
+    /// ``TransportError/Kind/responseTooLarge``: an endpoint that streams without end (a
+    /// misconfigured proxy, a hostile server) must not grow strata until the runner dies.
+    public var maxResponseBytes: Int
+
+    /// Far above any answer AWS or a Kubernetes API server gives one paginated call (pages of
+    /// at most a few MiB; a Kubernetes list of 500 objects), far below what hurts a CI runner.
+    public static let defaultMaxResponseBytes = 256 << 20
 
     public init(
         method: String, url: URL, headers: [(name: String, value: String)] = [], body: Data = Data(),
-        extraCAPEM: String? = nil, timeout: Duration = .seconds(60)
+        extraCAPEM: String? = nil, timeout: Duration = .seconds(60), maxResponseBytes: Int = HTTPRequest.defaultMaxResponseBytes
     ) {
         self.method = method
         self.url = url
@@ -22,6 +30,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.extraCAPEM = extraCAPEM
         self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
     }
 
     /// The first header with this name, compared case-insensitively.

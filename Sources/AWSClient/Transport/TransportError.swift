@@ -17,6 +17,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         case tls
         /// The URL or a request option was rejected before anything was sent.
         case invalidRequest
+        /// The response body passed the request's ``HTTPRequest/maxResponseBytes``; reading stopped.
+        case responseTooLarge
         /// Anything else libcurl reported.
         case other
     }
@@ -38,7 +40,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var isRetryable: Bool {
         switch kind {
         case .connectionRefused, .connectionReset, .timedOut, .nameResolution: return true
-        case .tls, .invalidRequest, .other: return false
+        case .tls, .invalidRequest, .responseTooLarge, .other: return false
         }
     }
 
