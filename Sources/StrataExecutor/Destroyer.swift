@@ -43,10 +43,12 @@ public struct Destroyer: Sendable {
         if let graph, let url,
             let instances = try? Planner(context: context, providers: providers).instances(of: live, in: graph, stackAt: url, vars: vars)
         {
-            var declared: [String: ResourceAddress] = [:]
-            for (address, resource) in instances where resource.address == nil { declared[resource.type + "|" + resource.id] = address }
+            var declared: [LiveResource.Parent: ResourceAddress] = [:]
+            for (address, resource) in instances where resource.address == nil {
+                declared[LiveResource.Parent(type: resource.type, id: resource.id)] = address
+            }
             for index in live.indices where live[index].address == nil {
-                live[index].address = declared[live[index].type + "|" + live[index].id]
+                live[index].address = declared[LiveResource.Parent(type: live[index].type, id: live[index].id)]
             }
         }
         live = Self.withoutUndeclaredContainedChildren(live)
