@@ -40,10 +40,7 @@ final class LoopbackSocket: @unchecked Sendable {
     func hangUpAfterReading() {
         let fd = self.fd
         Thread {
-            let client = accept(fd, nil, nil)
-            guard client >= 0 else { return }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            _ = read(client, &buffer, buffer.count)
+            guard let client = Self.acceptRequest(fd) else { return }
             close(client)
         }.start()
     }
@@ -54,10 +51,7 @@ final class LoopbackSocket: @unchecked Sendable {
     func streamWithoutEnd(limit: Int = 8 << 30, sent: @escaping @Sendable (Int) -> Void) {
         let fd = self.fd
         Thread {
-            let client = accept(fd, nil, nil)
-            guard client >= 0 else { return }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            _ = read(client, &buffer, buffer.count)
+            guard let client = Self.acceptRequest(fd) else { return }
             var total = 0
             let head = Array("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
             if write(client, head, head.count) == head.count {
@@ -71,6 +65,15 @@ final class LoopbackSocket: @unchecked Sendable {
             close(client)
             sent(total)
         }.start()
+    }
+
+    /// Accepts one connection and reads what the client sent (one read: a test request fits).
+    private static func acceptRequest(_ fd: Int32) -> Int32? {
+        let client = accept(fd, nil, nil)
+        guard client >= 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        _ = read(client, &buffer, buffer.count)
+        return client
     }
 
     deinit { close(fd) }

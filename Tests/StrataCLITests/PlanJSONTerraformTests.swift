@@ -38,26 +38,15 @@ import Testing
         .timeLimit(.minutes(10)))
     func theInlineFormsPlanAsTerraformPlansThem() async throws {
         let sandbox = try await Sandbox.shared()
-        let name = "t-" + UUID().uuidString.prefix(8).lowercased()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("strata-plan-json-\(name)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
         let source = PlanCheckovTests.repository.appendingPathComponent("Tests/terraform-inline/stack.yaml")
         let text = try String(contentsOf: source, encoding: .utf8)
-        let stack = text.replacingOccurrences(of: "\nstack: inline\n", with: "\nstack: \(name)\n")
-        try #require(stack != text)
-        try FileManager.default.createDirectory(
-            at: root.appendingPathComponent("strata"), withIntermediateDirectories: true)
-        try stack.write(to: root.appendingPathComponent("strata/stack.yaml"), atomically: true, encoding: .utf8)
-        var env = sandbox.environment
-        env["NO_COLOR"] = "1"
-        let planned = try await StrataBinary.run(
-            ["plan", root.appendingPathComponent("strata").path, "--json"], environment: env)
-        try #require(planned.status == 0, "strata plan --json failed: \(planned.stderr)")
-        let strataFile = root.appendingPathComponent("strata-plan.json")
-        try Data(planned.stdout.utf8).write(to: strataFile)
+        let copy = try StackCopy(writing: { text.replacingOccurrences(of: "\nstack: inline\n", with: "\nstack: \($0)\n") })
+        defer { copy.remove() }
+        let written = try String(contentsOf: URL(fileURLWithPath: copy.path).appendingPathComponent("stack.yaml"), encoding: .utf8)
+        try #require(written.contains("\nstack: \(copy.stack)\n"), "the stack name was not replaced")
+        let (_, strataFile) = try await PlanCheckovTests.plan(copy, sandbox)
         let terraformFile = try await PlanCheckovTerraformTests.terraformPlan(
-            of: "Tests/terraform-inline", at: "", sandbox, in: root)
+            of: "Tests/terraform-inline", at: "", sandbox, in: copy.root)
 
         let ours = try Self.changes(JSONValue.parse(Data(contentsOf: strataFile)))
         let theirs = try Self.changes(JSONValue.parse(Data(contentsOf: terraformFile)))
