@@ -105,11 +105,6 @@ import Testing
         let subnets = try await client.query(
             .ec2, action: "DescribeSubnets", parameters: [("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", vpc)])
         let subnet = try #require(subnets.first(named: "subnetId")?.text)
-        // The instance goes in the default VPC: moto keeps a terminated instance's ENI attached
-        // (AWS deletes it), which would hold a stack subnet forever. The sweep finds it by tag.
-        let defaults = try await client.query(
-            .ec2, action: "DescribeSubnets", parameters: [("Filter.1.Name", "default-for-az"), ("Filter.1.Value.1", "true")])
-        let outside = try #require(defaults.first(named: "subnetId")?.text)
         let images = try await client.query(.ec2, action: "DescribeImages", parameters: [("Owner.1", "602401143452")])
         let image = try #require(images.first(named: "imageId")?.text)
         let template = try await client.query(
@@ -119,20 +114,16 @@ import Testing
                 ("TagSpecification.1.ResourceType", "launch-template"),
                 ("TagSpecification.1.Tag.1.Key", "karpenter.k8s.aws/cluster"), ("TagSpecification.1.Tag.1.Value", cluster),
             ])
-        let instance = try await client.query(
-            .ec2, action: "RunInstances",
-            parameters: [
-                ("ImageId", image), ("MinCount", "1"), ("MaxCount", "1"), ("InstanceType", "m6i.large"), ("SubnetId", outside),
-                ("TagSpecification.1.ResourceType", "instance"),
-                ("TagSpecification.1.Tag.1.Key", "karpenter.sh/discovery"), ("TagSpecification.1.Tag.1.Value", cluster),
-            ])
-        let interface = try await client.query(
-            .ec2, action: "CreateNetworkInterface", parameters: [("SubnetId", subnet), ("Description", "left by aws-node")])
+        // A Karpenter node in a stack subnet, tagged as Karpenter tags its nodes, and an
+        // interface the VPC CNI left available.
+        let instance = try await ControllerLeftovers.instance(
+            client, subnet: subnet, tags: ControllerLeftovers.karpenterTags(cluster: cluster))
+        let interface = try await ControllerLeftovers.interface(
+            client, subnet: subnet, description: "aws-K8S-\(instance)",
+            tags: ControllerLeftovers.cniTags(cluster: cluster, instance: instance))
         let balancer = try await loadBalancerControllerLeftovers(client, cluster: cluster, vpc: vpc)
         return Leftovers(
-            instance: try #require(instance.first(named: "instanceId")?.text),
-            template: try #require(template.first(named: "launchTemplateId")?.text),
-            interface: try #require(interface.first(named: "networkInterfaceId")?.text),
+            instance: instance, template: try #require(template.first(named: "launchTemplateId")?.text), interface: interface,
             loadBalancer: balancer.loadBalancer, targetGroup: balancer.targetGroup, securityGroup: balancer.securityGroup)
     }
 
