@@ -61,7 +61,8 @@ struct ControllerSweep: Sendable {
         survey.targets += try await launchTemplates(owners: owners, former: declared + nodes.mine.map(\.cluster))
             .map(\.target)
         if !vpcIDs.isEmpty {
-            let balancers = try await classified(try await loadBalancers(in: Set(vpcIDs)), owners: owners)
+            let balancers = try await classified(
+                try await readableLoadBalancers(in: Set(vpcIDs), owners: owners), owners: owners)
             survey.targets += balancers.mine.map(\.target)
             survey.foreign += balancers.foreign.map(\.target)
             survey.targets += try await classified(try await targetGroups(in: Set(vpcIDs)), owners: owners).mine
@@ -94,10 +95,7 @@ struct ControllerSweep: Sendable {
         // Read after the instances and load balancers went: they release the CNI's interfaces.
         for interface in try await interfaces(in: subnetIDs, owners: owners).mine {
             let id = interface.target.id
-            try await retrying(
-                "network interface \(id)",
-                blockers: { await NetworkBlockers(client: client).of(type: "aws_network_interface", id: id) }
-            ) {
+            try await retrying("network interface \(id)", blockers: { [] }) {
                 try await deleteTolerant("DeleteNetworkInterface", [("NetworkInterfaceId", id)])
             }
             swept(interface)
@@ -251,16 +249,9 @@ struct ControllerSweep: Sendable {
     }
 
     private func sweepLoadBalancers(owners: Owners, vpcIDs: Set<String>) async throws {
-        let candidates: [Balancer]
-        do {
-            candidates = try await loadBalancers(in: vpcIDs)
-        } catch let error as AWSError where error.httpStatus == 403 && owners.stackClusters.isEmpty {
-            // A stack without a cluster destroyed by a role that may not read load balancers:
-            // it looked only for a former cluster's leftovers, which are unlikely; if one is
-            // there, the subnet's own DependencyViolation still says so.
-            return
-        }
-        let balancers = try await classified(candidates, owners: owners).mine
+        let balancers = try await classified(
+            try await readableLoadBalancers(in: vpcIDs, owners: owners), owners: owners
+        ).mine
         for balancer in balancers {
             // Listeners (and their rules) go with an ELBv2 load balancer; deleting one already
             // gone succeeds, so a retry after a lost answer is safe.
@@ -294,6 +285,17 @@ struct ControllerSweep: Sendable {
                 }
             }
             swept(group)
+        }
+    }
+
+    /// ``loadBalancers(in:)``, or none when a stack without a cluster is destroyed by a role
+    /// that may not read load balancers: it looked only for a former cluster's leftovers, which
+    /// are unlikely; if one is there, the subnet's own DependencyViolation still names it.
+    private func readableLoadBalancers(in vpcIDs: Set<String>, owners: Owners) async throws -> [Balancer] {
+        do {
+            return try await loadBalancers(in: vpcIDs)
+        } catch let error as AWSError where error.httpStatus == 403 && owners.stackClusters.isEmpty {
+            return []
         }
     }
 
