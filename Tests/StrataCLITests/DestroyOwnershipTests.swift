@@ -82,21 +82,23 @@ import Testing
         #expect(try await StackCensus.take(client, stack: copy.stack).isEmpty)
     }
 
-    /// A cluster whose Kubernetes API answers 401 (the caller's access entry removed) does not
-    /// block destroy: the AWS resources go (the cluster with its objects), exit 0, and the output
-    /// names the manifests it could not read and why, before asking and again at the end.
-    @Test(.timeLimit(.minutes(10))) func aClusterThatRefusesStrataDoesNotBlockDestroy() async throws {
+    /// A cluster whose Kubernetes API answers 401 (the caller's access entry removed) or 403 (its
+    /// user may not list) does not block destroy: the AWS resources go (the cluster with its
+    /// objects), exit 0, and the output names the manifests it could not read and why, before
+    /// asking and again at the end.
+    @Test(.timeLimit(.minutes(10)), arguments: [(401, "Unauthorized"), (403, "Forbidden")])
+    func aClusterThatRefusesStrataDoesNotBlockDestroy(status: Int, reason: String) async throws {
         let sandbox = try await Sandbox.shared()
         let copy = try StackCopy(writing: { ManifestDiscoveryTests.stack($0, manifest: true) })
         defer { copy.remove() }
         let env = copy.environment(sandbox)
         let applied = try await StrataBinary.run(["apply", "--auto-approve", copy.path], environment: env)
         try #require(applied.status == 0, "\(applied.stdout)\n\(applied.stderr)")
-        try await sandbox.kubernetesAccess(cluster: copy.stack, refuse: 401)
+        try await sandbox.kubernetesAccess(cluster: copy.stack, refuse: status)
 
         let destroy = try await StrataBinary.run(["destroy", "--auto-approve", copy.path], environment: env)
         #expect(destroy.status == 0, "\(destroy.stdout)\n\(destroy.stderr)")
-        let refusal = "cluster \(copy.stack): v1/ConfigMap could not be read (Unauthorized, HTTP 401"
+        let refusal = "cluster \(copy.stack): v1/ConfigMap could not be read (\(reason), HTTP \(status)"
         #expect(destroy.stdout.contains("warning: the stack's manifests could not be read"), "\(destroy.stdout)")
         #expect(destroy.stdout.contains("  - \(refusal)"), "\(destroy.stdout)")
         #expect(destroy.stdout.contains("not read: kubernetes_manifest.settings"), "\(destroy.stdout)")
