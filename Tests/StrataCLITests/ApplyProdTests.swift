@@ -55,6 +55,16 @@ import Testing
         #expect(destroy.status == 0, "destroy of prod failed:\n\(destroy.stdout.suffix(4000))\n\(destroy.stderr)")
         let after = try await StackCensus.take(sandbox.client(), stack: copy.stack)
         #expect(after.isEmpty, "left after destroy: \(after)")
+        // Listed before anything is deleted, with whose they are; nothing of prod itself (NAT
+        // gateways' interfaces, EKS's cluster group, strata's groups) reads as foreign.
+        let listing = destroy.stdout.components(separatedBy: "Acquired the lock").last?.components(separatedBy: "deleting…").first ?? ""
+        #expect(
+            listing.contains("instance \(leftovers.instance) in ")
+                && listing.contains("[karpenter.sh/nodepool=default, eks:eks-cluster-name=\(copy.stack)]")
+                && listing.contains("network interface \(leftovers.interface) in ")
+                && listing.contains("load balancer \(leftovers.loadBalancer) in "),
+            "\(listing)")
+        #expect(!destroy.stdout.contains("Not the stack's"), "\(listing)")
         #expect(destroy.stdout.contains("swept instance \(leftovers.instance)"), "\(destroy.stdout.suffix(3000))")
         #expect(destroy.stdout.contains("swept launch template \(leftovers.template)"))
         #expect(destroy.stdout.contains("swept network interface \(leftovers.interface)"))
