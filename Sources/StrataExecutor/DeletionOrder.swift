@@ -30,7 +30,7 @@ public enum DeletionRank {
 
 /// Deletes through a provider, retrying `DependencyViolation` (something still uses the resource:
 /// an ENI releasing, a controller's leftovers) with backoff until a deadline, then reporting it
-/// with the AWS error naming what blocks.
+/// with the AWS error and, for network resources, what still uses them (``NetworkBlockers``).
 struct RetryingDelete: Sendable {
     var deadline: Duration
     var firstPause: Duration
@@ -49,7 +49,8 @@ struct RetryingDelete: Sendable {
                 return
             } catch let error as AWSError where error.isDependencyViolation {
                 guard clock.now.advanced(by: pause) < end else {
-                    throw ExecutorError.deleteBlocked(address, id: live.id, error)
+                    let blockers = await NetworkBlockers(client: context.client).of(type: live.type, id: live.id)
+                    throw ExecutorError.deleteBlocked(address, id: live.id, error, blockers: blockers)
                 }
                 events.emit(
                     .resourceRetrying, plane: plane,

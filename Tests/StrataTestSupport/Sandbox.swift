@@ -114,6 +114,13 @@ public final class Sandbox: Sendable {
         return try JSONDecoder().decode(Log.self, from: body).requests
     }
 
+    /// Withdraws the caller's access to EKS cluster `cluster`'s Kubernetes API, as EKS answers
+    /// once an access entry is removed: every request answered `refuse` (401 or 403); nil serves again.
+    public func kubernetesAccess(cluster: String, refuse: Int?) async throws {
+        let body = Data(#"{"refuse": \#(refuse.map(String.init) ?? "null")}"#.utf8)
+        try await control("POST", "/_sandbox/kube/clusters/\(Self.region)/\(cluster)/access", body: body)
+    }
+
     /// Empties the request log.
     public func clearRequests() async throws {
         try await control("DELETE", "/_sandbox/requests")
