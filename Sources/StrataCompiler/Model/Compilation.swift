@@ -37,6 +37,8 @@ struct ItemID: Hashable, Comparable, Sendable, CustomStringConvertible {
 struct Evaluated: Sendable {
     var value: Value
     var dependencies: Set<ResourceAddress> = []
+    /// Declared sensitive, or computed from something sensitive.
+    var sensitive = false
 }
 
 /// How a block expands.
@@ -60,6 +62,8 @@ struct InstanceResult: Sendable {
     var blockDependencies: Set<ResourceAddress>
     /// What references to this instance see: every attribute of the type, known or not.
     var object: Value
+    /// Paths of ``object`` holding secrets (``ResourceInstance/sensitiveAttributes``).
+    var sensitiveAttributes: Set<String> = []
 }
 
 /// A resource block after expansion.
@@ -120,6 +124,10 @@ struct Compilation {
     /// it while the expander adds results without copying every scope.
     let scopes = ScopeTable()
     var vars: [String: Value] = [:]
+    /// Variables declared `sensitive: true`.
+    var sensitiveVars: Set<String> = []
+    /// The stack's `tags` used a sensitive variable: every `tags_all` holds it.
+    var stackTagsSensitive = false
     /// The stack's name and region after evaluating `${vars.…}` in them.
     var stackName: String
     var region: String {
@@ -140,6 +148,7 @@ struct Compilation {
     /// After expansion and checking.
     var instances: [ResourceAddress: ResourceInstance] = [:]
     var outputs: [String: Value] = [:]
+    var sensitiveOutputs: Set<String> = []
 
     struct ItemEdge: Hashable, Sendable {
         var from: ItemID
