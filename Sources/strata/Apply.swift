@@ -42,7 +42,8 @@ struct ApplyCommand: AsyncParsableCommand {
         let stack: String
         let region: String
         if isPlanFile {
-            let plan = try Failing.report { try PlanFile.read(from: url) }
+            // A plan file keeps no --var values: they are given again, and must be the planned ones.
+            let plan = try Failing.report { try PlanFile.read(from: url).givenVars(options.overrides()) }
             saved = plan
             (stack, region) = (plan.stack, plan.region)
         } else {

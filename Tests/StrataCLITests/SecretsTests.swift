@@ -1,0 +1,109 @@
+import AWSClient
+import Foundation
+import StrataTestSupport
+import Testing
+
+/// A secret given with `--var` to a variable declared `sensitive: true` reaches AWS and nothing
+/// else: not the human plan, the plan JSON, the plan file, the graph, the events file, apply's
+/// output or `strata output` (unless that output is asked for by name). The built binary
+/// against the sandbox.
+@Suite struct SecretsTests {
+    static let secret = "s3cr3t-MARKER-1234"
+
+    /// The forms of the secret the stack derives; none may show anywhere.
+    static let forms = [secret, secret.uppercased(), "pre-\(secret)"]
+
+    static func stack(_ name: String) -> String {
+        """
+        stack: \(name)
+        region: us-east-1
+        vars:
+          db_password: { type: string, sensitive: true }
+        resources:
+          vpc:
+            type: aws_vpc
+            cidr_block: 10.64.0.0/16
+            tags:
+              token: ${upper(format("pre-%s", vars.db_password))}
+              team: platform
+        outputs:
+          vpc_id: ${vpc.id}
+          token: { value: "${vpc.tags.token}", sensitive: true }
+
+        """
+    }
+
+    static func leaks(_ text: String) -> [String] { forms.filter { text.contains($0) } }
+
+    @Test(.timeLimit(.minutes(5))) func aSensitiveVariableReachesAWSAndNoPlanFileEventOrOutput() async throws {
+        let sandbox = try await Sandbox.shared()
+        let copy = try StackCopy(writing: { Self.stack($0) })
+        defer { copy.remove() }
+        let env = copy.environment(sandbox)
+        let given = ["--var", "db_password=\(Self.secret)"]
+        func run(_ arguments: [String]) async throws -> StrataBinary.Result {
+            try await StrataBinary.run(arguments, environment: env)
+        }
+        let planFile = copy.root.appendingPathComponent("saved.plan")
+        let events = copy.root.appendingPathComponent("events.jsonl")
+
+        let plan = try await run(["plan", copy.path, "--out", planFile.path] + given)
+        #expect(plan.status == 0, "\(plan.stdout)\n\(plan.stderr)")
+        #expect(Self.leaks(plan.stdout + plan.stderr).isEmpty, "the human plan shows the secret:\n\(plan.stdout)")
+        #expect(plan.stdout.contains("tags") && plan.stdout.contains("(sensitive value)"), "\(plan.stdout)")
+        let saved = try Data(contentsOf: planFile)
+        #expect(Self.leaks(String(decoding: saved, as: UTF8.self)).isEmpty, "the plan file holds the secret")
+
+        let json = try await run(["plan", copy.path, "--json"] + given)
+        #expect(json.status == 0, "\(json.stderr)")
+        #expect(Self.leaks(json.stdout + json.stderr).isEmpty, "the plan JSON holds the secret")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let change = try #require((document["resource_changes"] as? [[String: Any]])?.first?["change"] as? [String: Any])
+        #expect((change["after_sensitive"] as? [String: Any])?["tags"] as? Bool == true)
+        #expect((change["after_sensitive"] as? [String: Any])?["tags_all"] as? Bool == true)
+        let outputs = try #require((document["planned_values"] as? [String: Any])?["outputs"] as? [String: Any])
+        #expect((outputs["token"] as? [String: Any])?["sensitive"] as? Bool == true)
+        #expect((outputs["vpc_id"] as? [String: Any])?["sensitive"] as? Bool == false)
+        let variable = (document["variables"] as? [String: Any])?["db_password"] as? [String: Any]
+        #expect(variable?["sensitive"] as? Bool == true)
+
+        let graph = try await run(["graph", copy.path, "--format", "json"] + given)
+        #expect(graph.status == 0 && Self.leaks(graph.stdout).isEmpty, "the graph holds the secret")
+
+        // The plan file keeps no --var value: apply is given it again, and the same one.
+        let without = try await run(["apply", planFile.path])
+        #expect(without.status == 1 && without.stderr.contains("--var db_password"), "\(without.stdout)\n\(without.stderr)")
+        let wrong = try await run(["apply", planFile.path, "--var", "db_password=other"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("--var db_password"), "\(wrong.stderr)")
+        #expect(try await StackCensus.take(sandbox.client(), stack: copy.stack).isEmpty, "a refused apply created something")
+
+        let apply = try await run(["apply", planFile.path, "--events", events.path] + given)
+        #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
+        #expect(Self.leaks(apply.stdout + apply.stderr).isEmpty, "apply printed the secret")
+        #expect(Self.leaks(try String(contentsOf: events, encoding: .utf8)).isEmpty, "the events hold the secret")
+
+        // What a user cares about: AWS got the real value.
+        let tagged = try await sandbox.client().query(
+            .ec2, action: "DescribeVpcs",
+            parameters: [
+                ("Filter.1.Name", "tag:strata:stack"), ("Filter.1.Value.1", copy.stack),
+                ("Filter.2.Name", "tag:token"), ("Filter.2.Value.1", "PRE-\(Self.secret.uppercased())"),
+            ])
+        let vpcs = tagged.children.first { $0.name == "vpcSet" }?.items ?? []
+        #expect(vpcs.count == 1, "the VPC does not carry the secret's tag")
+
+        let listed = try await run(["output", copy.path] + given)
+        #expect(listed.status == 0 && Self.leaks(listed.stdout).isEmpty, "\(listed.stdout)\n\(listed.stderr)")
+        #expect(listed.stdout.contains("token = <sensitive>") && listed.stdout.contains("vpc_id = \"vpc-"), "\(listed.stdout)")
+        let listedJSON = try await run(["output", copy.path, "--json"] + given)
+        #expect(listedJSON.status == 0 && Self.leaks(listedJSON.stdout).isEmpty, "\(listedJSON.stdout)")
+        // Asked for by name, it is printed, as `terraform output NAME` does.
+        let named = try await run(["output", copy.path, "token"] + given)
+        #expect(named.status == 0 && named.stdout == "\"PRE-\(Self.secret.uppercased())\"\n", "\(named.stdout)\n\(named.stderr)")
+
+        let settled = try await run(["plan", copy.path, "--detailed-exitcode"] + given)
+        #expect(settled.status == 0 && Self.leaks(settled.stdout).isEmpty, "\(settled.stdout)\n\(settled.stderr)")
+        let destroy = try await run(["destroy", copy.path, "--auto-approve"] + given)
+        #expect(destroy.status == 0 && Self.leaks(destroy.stdout + destroy.stderr).isEmpty, "\(destroy.stdout)\n\(destroy.stderr)")
+    }
+}
