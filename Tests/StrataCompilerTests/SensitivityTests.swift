@@ -108,6 +108,15 @@ import Testing
         #expect(errors.contains { $0.summary == "`sensitive` must be true or false, found `maybe`" && $0.span?.start.line == 11 })
     }
 
+    @Test func aBadValueForASensitiveVariableIsReportedWithoutIt() throws {
+        let scratch = try Scratch([
+            "stack.yaml": "stack: s\nregion: us-east-1\nvars:\n  pin: { type: int, sensitive: true }\n"
+        ])
+        defer { scratch.remove() }
+        let errors = scratch.compile(vars: ["pin": Self.marker]).diagnostics.filter { $0.severity == .error }
+        #expect(errors.map(\.summary) == ["--var pin=(sensitive value): expected a whole number"])
+    }
+
     @Test func aKubernetesSecretsDataIsSensitiveByPathAndTheRestIsNot() throws {
         let schema = try #require(ResourceCatalog.all["kubernetes_manifest"])
         let secret: [String: Value] = [
@@ -120,6 +129,12 @@ import Testing
         let redacted = secret.redacting(schema.sensitivePaths(in: secret))
         #expect(redacted["manifest"]?.json.compact.contains(Self.marker) == false)
         #expect(redacted["manifest"]?.json.compact.contains("\"name\":\"db\"") == true)
+        // Read back, the part strata applied may lack the kind; the whole object tells.
+        let live: [String: Value] = [
+            "manifest": .map(["data": .map(["password": .string("czNjcjN0")])]),
+            "object": .map(["apiVersion": .string("v1"), "kind": .string("Secret"), "data": .map(["password": .string("czNjcjN0")])]),
+        ]
+        #expect(schema.sensitivePaths(in: live) == ["manifest.data", "object.data"])
         var configMap = secret
         configMap["manifest"] = .map(["apiVersion": .string("v1"), "kind": .string("ConfigMap"), "data": .map([:])])
         #expect(schema.sensitivePaths(in: configMap).isEmpty)

@@ -33,7 +33,7 @@ enum BindVariables {
             case .failure(let message):
                 c.diagnostics.append(
                     .error(
-                        "--var \(name)=\(text): \(message.text)", at: nil,
+                        "--var \(name)=\(variable.sensitive ? "(sensitive value)" : text): \(message.text)", at: nil,
                         notes: [.init("declared here", at: variable.name.span)]))
                 c.vars[name] = .unknown(variable.type ?? .any)
             }

@@ -10,9 +10,14 @@ extension ResourceSchema {
     public func sensitivePaths(in attributes: [String: Value]) -> [String] {
         var paths = Set(self.attributes.values.filter(\.sensitive).map(\.name))
         if type == "kubernetes_manifest" {
+            // Either side tells: the part of a live object strata applied may lack its kind.
+            let secret = ["manifest", "object"].contains { name in
+                if case .map(let object)? = attributes[name] { return Self.isSecret(object) }
+                return false
+            }
             for name in ["manifest", "object"] {
                 switch attributes[name] {
-                case .map(let object)? where Self.isSecret(object):
+                case .map(let object)? where secret:
                     for key in ["data", "stringData"] where object[key] != nil { paths.insert("\(name).\(key)") }
                 case .string(let text)?:
                     // A manifest written as JSON text is one string: all of it, if it is a Secret.
