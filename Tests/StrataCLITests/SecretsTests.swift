@@ -106,4 +106,61 @@ import Testing
         let destroy = try await run(["destroy", copy.path, "--auto-approve"] + given)
         #expect(destroy.status == 0 && Self.leaks(destroy.stdout + destroy.stderr).isEmpty, "\(destroy.stdout)\n\(destroy.stderr)")
     }
+
+    /// A Secret's `stringData` is applied to the cluster, and neither it nor the `data` the cluster
+    /// stores (base64) shows in the plan JSON's `before` and `prior_state` or in a plan file
+    /// once the Secret is read back.
+    @Test(.timeLimit(.minutes(10))) func aKubernetesSecretIsHiddenWhenPlannedAndWhenReadBack() async throws {
+        let sandbox = try await Sandbox.shared()
+        let copy = try StackCopy(writing: { name in
+            ManifestDiscoveryTests.stack(name, manifest: false).replacingOccurrences(
+                of: "region: us-east-1\n", with: "region: us-east-1\nvars:\n  db_password: { type: string, sensitive: true }\n")
+                + """
+                  db:
+                    type: kubernetes_manifest
+                    cluster: ${cluster.name}
+                    manifest:
+                      apiVersion: v1
+                      kind: Secret
+                      metadata: { name: db, namespace: default }
+                      stringData: { password: "${vars.db_password}" }
+
+                """
+        })
+        defer { copy.remove() }
+        let env = copy.environment(sandbox)
+        let given = ["--var", "db_password=\(Self.secret)"]
+        let encoded = Data(Self.secret.utf8).base64EncodedString()
+        func run(_ arguments: [String]) async throws -> StrataBinary.Result {
+            try await StrataBinary.run(arguments + [copy.path] + given, environment: env)
+        }
+        func hidden(_ text: String) -> Bool { !text.contains(Self.secret) && !text.contains(encoded) }
+
+        let created = try await run(["plan", "--json"])
+        #expect(created.status == 0 && hidden(created.stdout), "\(created.stderr)")
+        let apply = try await run(["apply", "--auto-approve"])
+        #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
+        #expect(hidden(apply.stdout + apply.stderr), "apply printed the Secret:\n\(apply.stdout)")
+        #expect(apply.stdout.contains("(sensitive value)"), "\(apply.stdout)")
+
+        // Read back from the cluster: before and prior_state hold what the cluster stores.
+        let planFile = copy.root.appendingPathComponent("after.plan")
+        let readBack = try await run(["plan", "--json", "--out", planFile.path])
+        #expect(readBack.status == 0, "\(readBack.stderr)")
+        #expect(hidden(readBack.stdout), "the plan JSON shows the Secret read back")
+        let document = try JSONSerialization.jsonObject(with: Data(readBack.stdout.utf8)) as? [String: Any]
+        let db = (document?["resource_changes"] as? [[String: Any]])?.first { $0["address"] as? String == "kubernetes_manifest.db" }
+        let before = (db?["change"] as? [String: Any])?["before_sensitive"] as? [String: Any]
+        // The object read back from the cluster (`data`, or `stringData` as the sandbox keeps it) is
+        // marked and left out; `manifest` read the secret, so all of it is.
+        let object = before?["object"] as? [String: Any]
+        #expect((object?["data"] ?? object?["stringData"]) as? Bool == true, "\(String(describing: before))")
+        #expect(before?["manifest"] as? Bool == true, "\(String(describing: before))")
+        #expect(hidden(String(decoding: try Data(contentsOf: planFile), as: UTF8.self)), "the plan file holds the Secret")
+        let human = try await run(["plan"])
+        #expect(human.status == 0 && hidden(human.stdout), "\(human.stdout)\n\(human.stderr)")
+
+        let destroy = try await run(["destroy", "--auto-approve"])
+        #expect(destroy.status == 0 && hidden(destroy.stdout + destroy.stderr), "\(destroy.stdout)\n\(destroy.stderr)")
+    }
 }
