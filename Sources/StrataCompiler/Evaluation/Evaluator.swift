@@ -355,17 +355,29 @@ struct Evaluator {
         }
     }
 
-    /// Notes a read of a secret of `instances`: the attribute the accessors name (past any
-    /// `[*]` or index), or any secret of theirs when they name none (the whole object).
+    /// Notes a read of a secret of `instances`: a read whose path (the attributes and literal
+    /// keys the accessors name, past a first `[*]` or index choosing instances) leads into a
+    /// secret's path or contains one. `vpc.tags.token` and `vpc.tags` read the secret at
+    /// `tags.token`; `vpc.tags.team` and `vpc.id` do not.
     private mutating func noteSecrets(of instances: [InstanceResult], _ accessors: ArraySlice<Expression.Accessor>) {
-        let name = accessors.lazy.compactMap { accessor -> String? in
-            if case .attribute(let name, _) = accessor { return name }
-            return nil
-        }.first
-        for instance in instances where !instance.sensitiveAttributes.isEmpty {
-            if let name, !instance.sensitiveAttributes.covers(name) { continue }
-            readsSensitive = true
-            return
+        var read: [String] = []
+        walk: for accessor in accessors.drop(while: { if case .attribute = $0 { false } else { true } }) {
+            switch accessor {
+            case .attribute(let name, _): read.append(name)
+            case .index(let key):
+                guard case .string(let text) = key.kind else { break walk }
+                read.append(text)
+            case .splat: break walk
+            }
+        }
+        for instance in instances {
+            for secret in instance.sensitiveAttributes {
+                let path = secret.split(separator: ".")
+                if zip(path, read).allSatisfy({ $0 == $1 }) {
+                    readsSensitive = true
+                    return
+                }
+            }
         }
     }
 

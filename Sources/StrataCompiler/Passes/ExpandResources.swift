@@ -122,9 +122,13 @@ enum ExpandResources {
                 evaluator.each = key.each
                 evaluator.countIndex = key.countIndex
                 evaluator.recordsReferences = true
+                let fresh = evaluator
                 let value = evaluator.evaluate(entry.value)
                 c.report(evaluator.diagnostics, in: item.module)
-                if evaluator.readsSensitive { sensitive.insert(entry.name.name) }
+                if evaluator.readsSensitive {
+                    sensitive.formUnion(
+                        secretPaths(entry.value, path: entry.name.name, type: schema.attributes[entry.name.name]?.type, fresh: fresh))
+                }
                 if !evaluator.references.isEmpty {
                     references[entry.name.name] = evaluator.references
                     // A block written as a literal: each field's own references too (blocks
@@ -147,7 +151,12 @@ enum ExpandResources {
             }
             if schema.attributes["tags_all"] != nil {
                 values["tags_all"] = tagsAll(values["tags"], address: instanceAddress, c)
-                if sensitive.contains("tags") || c.stackTagsSensitive { sensitive.insert("tags_all") }
+                // The resource's own tags win in tags_all, so a secret tag is the same key there.
+                if sensitive.contains("tags") || c.stackTagsSensitive {
+                    sensitive.insert("tags_all")
+                } else {
+                    for path in sensitive where path.hasPrefix("tags.") { sensitive.insert("tags_all" + path.dropFirst(4)) }
+                }
             }
             let object = objectValue(values, schema: schema, live: c.live[instanceAddress])
             sensitive.formUnion(schema.sensitivePaths(in: values))
@@ -171,6 +180,29 @@ enum ExpandResources {
         let result = BlockResult(
             block: block, address: address, schema: schema, expansion: expansion, instances: instances)
         c.scopes.update(item.module) { $0.blockResults[item.name] = result }
+    }
+
+    /// Where a secret sits in an attribute whose expression read one: in a map written as a
+    /// literal (`tags: { token: "${vars.password}", team: platform }`), only under the keys whose
+    /// values read it (`tags.token`), recursively, as Terraform marks a value inside a map by its
+    /// path; anything else (a list, a function's result, a JSON document, a computed or dotted
+    /// key) as a whole. Each entry is evaluated again on its own, from `fresh` (the evaluator as
+    /// it was before the attribute was evaluated).
+    private static func secretPaths(_ expression: Expression, path: String, type: ValueType?, fresh: Evaluator) -> [String] {
+        guard case .map(let entries) = expression.kind, type != .json, type != .string else { return [path] }
+        var paths: [String] = []
+        for entry in entries {
+            var key = fresh
+            let name = key.evaluate(entry.key).textForm
+            guard let name, !key.readsSensitive, !name.contains(".") else { return [path] }
+            var value = fresh
+            _ = value.evaluate(entry.value)
+            if value.readsSensitive {
+                let field: ValueType? = if case .object(let fields)? = type { fields[name]?.type } else { .any }
+                paths += secretPaths(entry.value, path: "\(path).\(name)", type: field, fresh: fresh)
+            }
+        }
+        return paths.isEmpty ? [path] : paths
     }
 
     /// Per field of a block (or list of blocks) written as a literal, what the field's expression
