@@ -86,6 +86,14 @@ public struct ResourceChange: Sendable, Codable, Equatable {
         return copy
     }
 
+    /// The secrets' texts in `before`, `after` and the live attributes (``secretTexts(at:)``).
+    public var secretTexts: Set<String> {
+        guard !sensitiveAttributes.isEmpty else { return [] }
+        return [before, after, live?.attributes].reduce(into: Set<String>()) { texts, attributes in
+            texts.formUnion(attributes?.secretTexts(at: sensitiveAttributes) ?? [])
+        }
+    }
+
     public var desiredTags: [String: String] {
         guard let after else { return [:] }
         if let all = after["tags_all"], case .map = all { return all.stringMap }

@@ -168,4 +168,35 @@ import Testing
         let destroy = try await run(["destroy", "--auto-approve"])
         #expect(destroy.status == 0 && hidden(destroy.stdout + destroy.stderr), "\(destroy.stdout)\n\(destroy.stderr)")
     }
+
+    /// AWS refuses a tag value over 256 characters and quotes it in its error: the secret in it
+    /// is taken out of the event and of apply's report, which keep the error code.
+    @Test(.timeLimit(.minutes(5))) func anAWSErrorQuotingASecretIsReportedWithoutIt() async throws {
+        let sandbox = try await Sandbox.shared()
+        let copy = try StackCopy(writing: { name in
+            """
+            stack: \(name)
+            region: us-east-1
+            vars:
+              db_password: { type: string, sensitive: true }
+            resources:
+              role:
+                type: aws_iam_role
+                name: \(name)-role
+                assume_role_policy: { Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: { Service: ec2.amazonaws.com }, Action: "sts:AssumeRole" }] }
+                tags:
+                  token: ${vars.db_password}\(String(repeating: "x", count: 300))
+
+            """
+        })
+        defer { copy.remove() }
+        let events = copy.root.appendingPathComponent("events.jsonl")
+        let apply = try await StrataBinary.run(
+            ["apply", copy.path, "--auto-approve", "--events", events.path, "--var", "db_password=\(Self.secret)"],
+            environment: copy.environment(sandbox))
+        #expect(apply.status == 1, "\(apply.stdout)\n\(apply.stderr)")
+        let everything = apply.stdout + apply.stderr + (try String(contentsOf: events, encoding: .utf8))
+        #expect(Self.leaks(everything).isEmpty, "the AWS error carried the secret out:\n\(apply.stdout)\n\(apply.stderr)")
+        #expect(everything.contains("ValidationError") && everything.contains("(sensitive value)"), "\(apply.stdout)\n\(apply.stderr)")
+    }
 }

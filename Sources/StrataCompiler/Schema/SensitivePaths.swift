@@ -76,6 +76,36 @@ extension Dictionary where Key == String, Value == StrataCompiler.Value {
     }
 }
 
+extension Dictionary where Key == String, Value == StrataCompiler.Value {
+    /// Every string at `paths`: the secrets themselves, to take out of text that was not built
+    /// from values (an AWS error quoting what it refused).
+    public func secretTexts(at paths: [String]) -> Set<String> {
+        var texts = Set<String>()
+        for path in paths {
+            let parts = path.split(separator: ".")
+            guard let name = parts.first.map(String.init) else { continue }
+            self[name]?.collectStrings(at: parts.dropFirst(), into: &texts)
+        }
+        return texts
+    }
+}
+
+extension Value {
+    fileprivate func collectStrings(at path: ArraySlice<Substring>, into texts: inout Set<String>) {
+        switch self {
+        case .string(let text): texts.insert(text)
+        case .list(let items): for item in items { item.collectStrings(at: path, into: &texts) }
+        case .map(let members):
+            if let key = path.first.map(String.init) {
+                members[key]?.collectStrings(at: path.dropFirst(), into: &texts)
+            } else {
+                for member in members.values { member.collectStrings(at: path, into: &texts) }
+            }
+        default: break
+        }
+    }
+}
+
 extension Sequence where Element == String {
     /// Whether one of these paths is `name` or lies inside it.
     public func covers(_ name: String) -> Bool {
