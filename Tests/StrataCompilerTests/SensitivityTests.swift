@@ -127,6 +127,26 @@ import Testing
         #expect(errors.map(\.summary) == ["--var pin=(sensitive value): expected a whole number"])
     }
 
+    @Test func anErrorAboutASecretsContentDoesNotQuoteIt() throws {
+        let scratch = try Scratch([
+            "stack.yaml": """
+                stack: s
+                region: us-east-1
+                vars:
+                  password: { type: string, sensitive: true }
+                resources:
+                  vpc: { type: aws_vpc, cidr_block: "${vars.password}" }
+                  queue: { type: aws_sqs_queue, name: "${cidrsubnet(vars.password, 4, 1)}" }
+                """
+        ])
+        defer { scratch.remove() }
+        let errors = scratch.compile(vars: ["password": Self.marker]).diagnostics.filter { $0.severity == .error }
+        #expect(errors.count == 2)
+        for error in errors {
+            #expect(!error.summary.contains(Self.marker) && error.summary.contains("`(sensitive value)` is not a valid IPv4 CIDR"), "\(error.summary)")
+        }
+    }
+
     @Test func aKubernetesSecretsDataIsSensitiveByPathAndTheRestIsNot() throws {
         let schema = try #require(ResourceCatalog.all["kubernetes_manifest"])
         let secret: [String: Value] = [

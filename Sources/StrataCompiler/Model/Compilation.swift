@@ -190,6 +190,31 @@ struct Compilation {
     }
 }
 
+extension [Diagnostic] {
+    /// These diagnostics without the texts of the compilation's secrets (sensitive variables'
+    /// values, instances' secrets, sensitive outputs): a message quoting a value it refused
+    /// (`"…" is not a CIDR`) must not print a secret to a CI log.
+    func hidingSecrets(of c: Compilation) -> [Diagnostic] {
+        var secrets = Set(c.sensitiveVars.compactMap { c.vars[$0]?.stringValue })
+        for instance in c.instances.values {
+            secrets.formUnion(instance.attributes.secretTexts(at: instance.sensitiveAttributes))
+        }
+        secrets.formUnion(c.outputs.filter { c.sensitiveOutputs.contains($0.key) }.secretTexts(at: c.sensitiveOutputs.sorted()))
+        guard !secrets.isEmpty else { return self }
+        return map { diagnostic in
+            var diagnostic = diagnostic
+            diagnostic.summary = diagnostic.summary.hiding(secrets)
+            diagnostic.detail = diagnostic.detail?.hiding(secrets)
+            diagnostic.notes = diagnostic.notes.map { note in
+                var note = note
+                note.message = note.message.hiding(secrets)
+                return note
+            }
+            return diagnostic
+        }
+    }
+}
+
 /// The scopes of a compilation, shared by reference.
 final class ScopeTable {
     var byModule: [String: Scope] = [:]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where secrets sit in a resource's attributes, and how they are kept out of what strata writes.
 ///
 /// A secret is named by a path: a top-level attribute (`password`) or a dotted path into one
@@ -103,6 +105,17 @@ extension Value {
             }
         default: break
         }
+    }
+}
+
+extension String {
+    /// This text with every one of `secrets` in it replaced by `(sensitive value)`, longest
+    /// first (a secret containing another is hidden whole). Texts shorter than four characters
+    /// are left alone: they would match ordinary words, and hiding `true` or `443` protects
+    /// nothing.
+    public func hiding(_ secrets: Set<String>) -> String {
+        let texts = secrets.filter { $0.count >= 4 }.sorted { ($0.count, $0) > ($1.count, $1) }
+        return texts.reduce(self) { $0.replacingOccurrences(of: $1, with: "(sensitive value)") }
     }
 }
 
