@@ -93,24 +93,25 @@ import Testing
         #expect(text.contains("q-open") && text.contains("\"open\":\"open\""), "values that are not secret are still shown")
     }
 
-    @Test func anOutputOfASecretMustSaySoAndExpansionsCannotUseOne() throws {
-        let scratch = try Scratch([
-            "stack.yaml": """
-                stack: s
-                region: us-east-1
-                vars:
-                  password: { type: string, default: x, sensitive: true }
-                  names: { type: list(string), default: [a], sensitive: true }
-                resources:
-                  vpc: { type: aws_vpc, cidr_block: 10.0.0.0/16, tags: { p: "${vars.password}" } }
-                  many: { type: aws_vpc, for_each: "${vars.names}", cidr_block: 10.1.0.0/16 }
-                outputs:
-                  leaked: ${vpc.tags.p}
-                  flagged: { value: "${vars.password}", sensitive: maybe }
-                """
-        ])
+    /// The errors of a stack named `s` in us-east-1 whose other keys are `body`.
+    static func errors(_ body: String, vars: [String: String] = [:]) throws -> [Diagnostic] {
+        let scratch = try Scratch(["stack.yaml": "stack: s\nregion: us-east-1\n" + body])
         defer { scratch.remove() }
-        let errors = scratch.compile().diagnostics.filter { $0.severity == .error }
+        return scratch.compile(vars: vars).diagnostics.filter { $0.severity == .error }
+    }
+
+    @Test func anOutputOfASecretMustSaySoAndExpansionsCannotUseOne() throws {
+        let errors = try Self.errors("""
+            vars:
+              password: { type: string, default: x, sensitive: true }
+              names: { type: list(string), default: [a], sensitive: true }
+            resources:
+              vpc: { type: aws_vpc, cidr_block: 10.0.0.0/16, tags: { p: "${vars.password}" } }
+              many: { type: aws_vpc, for_each: "${vars.names}", cidr_block: 10.1.0.0/16 }
+            outputs:
+              leaked: ${vpc.tags.p}
+              flagged: { value: "${vars.password}", sensitive: maybe }
+            """)
         let output = try #require(errors.first { $0.summary == "output `leaked` refers to a sensitive value" })
         #expect(output.span?.start.line == 10)
         #expect(output.detail?.contains("sensitive: true") == true)
@@ -119,28 +120,18 @@ import Testing
     }
 
     @Test func aBadValueForASensitiveVariableIsReportedWithoutIt() throws {
-        let scratch = try Scratch([
-            "stack.yaml": "stack: s\nregion: us-east-1\nvars:\n  pin: { type: int, sensitive: true }\n"
-        ])
-        defer { scratch.remove() }
-        let errors = scratch.compile(vars: ["pin": Self.marker]).diagnostics.filter { $0.severity == .error }
+        let errors = try Self.errors("vars:\n  pin: { type: int, sensitive: true }\n", vars: ["pin": Self.marker])
         #expect(errors.map(\.summary) == ["--var pin=(sensitive value): expected a whole number"])
     }
 
     @Test func anErrorAboutASecretsContentDoesNotQuoteIt() throws {
-        let scratch = try Scratch([
-            "stack.yaml": """
-                stack: s
-                region: us-east-1
-                vars:
-                  password: { type: string, sensitive: true }
-                resources:
-                  vpc: { type: aws_vpc, cidr_block: "${vars.password}" }
-                  queue: { type: aws_sqs_queue, name: "${cidrsubnet(vars.password, 4, 1)}" }
-                """
-        ])
-        defer { scratch.remove() }
-        let errors = scratch.compile(vars: ["password": Self.marker]).diagnostics.filter { $0.severity == .error }
+        let errors = try Self.errors("""
+            vars:
+              password: { type: string, sensitive: true }
+            resources:
+              vpc: { type: aws_vpc, cidr_block: "${vars.password}" }
+              queue: { type: aws_sqs_queue, name: "${cidrsubnet(vars.password, 4, 1)}" }
+            """, vars: ["password": Self.marker])
         #expect(errors.count == 2)
         for error in errors {
             #expect(!error.summary.contains(Self.marker) && error.summary.contains("`(sensitive value)` is not a valid IPv4 CIDR"), "\(error.summary)")
