@@ -73,8 +73,6 @@ public struct ResourceChange: Sendable, Codable, Equatable {
         self.references = references
     }
 
-    /// The tags the resource must carry: the stack's tags, its own and the ownership tags (the
-    /// desired `tags_all`). Empty for untaggable types.
     /// This change with every secret of `before`, `after` and the live attributes replaced by
     /// ``Value/sensitivePlaceholder``: what may be printed or written down.
     public var redacted: ResourceChange {
@@ -94,6 +92,8 @@ public struct ResourceChange: Sendable, Codable, Equatable {
         }
     }
 
+    /// The tags the resource must carry: the stack's tags, its own and the ownership tags (the
+    /// desired `tags_all`). Empty for untaggable types.
     public var desiredTags: [String: String] {
         guard let after else { return [:] }
         if let all = after["tags_all"], case .map = all { return all.stringMap }
