@@ -530,6 +530,13 @@ public struct TerraformPlanJSON: Sendable {
                     value, type: catalog[change.type]?.attributes[name]?.type, path: name, references: fallback,
                     recorded: change.references)
             }
+            // A secret written as a literal is no constant here either (a Secret's `stringData`).
+            for path in change.sensitiveAttributes {
+                let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+                guard case .object(var written)? = expressions[parts[0]], let constant = written["constant_value"] else { continue }
+                written["constant_value"] = parts.count == 2 ? Self.removing([parts[1]], from: constant) : nil
+                expressions[parts[0]] = .object(written)
+            }
             let resource: JSONValue = .object([
                 "address": .string(local.canonical), "mode": .string("managed"), "type": .string(block.type),
                 "name": .string(block.name), "provider_config_key": .string(Self.provider(of: block.type).key),
