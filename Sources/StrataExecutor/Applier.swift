@@ -210,12 +210,15 @@ public struct Applier: Sendable {
         let plane = change.plane.rawValue
         let stopwatch = Stopwatch()
         var payload = ["address": change.address.canonical, "type": change.type, "action": Self.actionName(step, change)]
+        // What an error may quote and must not carry into events or the report.
+        var secrets = change.secretTexts
         do {
             switch step.phase {
             case .create:
                 events.emit(.resourceCreating, plane: plane, payload)
                 try await settleDependencies(of: change, changes, state: state, settling: settling)
                 let desired = try await state.desired(for: change.address)
+                secrets.formUnion(desired.attributes.secretTexts(at: change.sensitiveAttributes))
                 let live = try await retryingTransient(step, change) { attempt in
                     // A create whose answer was a 5xx may have happened: look for it (by its
                     // ownership tag or identity) before sending it again.
@@ -238,6 +241,7 @@ public struct Applier: Sendable {
                 // AWS refuses to change what it is still creating (a node group CREATING).
                 let current = try await settled(planned, change.address, state: state, settling: settling) ?? planned
                 let desired = try await state.desired(for: change.address)
+                secrets.formUnion(desired.attributes.secretTexts(at: change.sensitiveAttributes))
                 let live = try await retryingTransient(step, change) { _ in
                     try await provider.update(current, to: desired, changed: Set(change.changedAttributes), context)
                 }
@@ -261,6 +265,7 @@ public struct Applier: Sendable {
                 events.emit(.resourceDeleted, plane: plane, payload)
             }
         } catch let error where !(error is CancellationError) {
+            let error = SecretScrubbing.hiding(secrets, in: error)
             payload["elapsedSeconds"] = stopwatch.elapsed
             events.emit(.resourceFailed, plane: plane, payload.merging(ErrorFacts(error).payload) { _, new in new })
             throw error

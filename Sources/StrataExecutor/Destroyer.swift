@@ -104,7 +104,7 @@ public struct Destroyer: Sendable {
             return ResourceChange(
                 address: address, type: resource.type, plane: ResourceCatalog.all[resource.type]?.plane ?? .control,
                 action: .delete, before: resource.attributes, after: nil, live: resource, dependencies: first.sorted(),
-                sensitiveAttributes: ResourceCatalog.all[resource.type]?.attributes.values.filter(\.sensitive).map(\.name).sorted() ?? [])
+                sensitiveAttributes: ResourceCatalog.all[resource.type]?.sensitivePaths(in: resource.attributes) ?? [])
         }
         return Plan(
             stack: context.stack, region: context.region, stackPath: "", changes: changes, liveFingerprint: "")

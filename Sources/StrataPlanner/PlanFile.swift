@@ -3,10 +3,11 @@ import StrataCompiler
 import StrataProviders
 
 /// Saved plans (`strata plan --out FILE`): JSON, readable only by the owner (mode 0600), with
-/// every sensitive value replaced by `{"$sensitive": true}` so no secret is written to disk.
-/// `strata apply FILE` reads it back, checks the live state is unchanged
-/// (``Planner/verifyUnchanged(_:)``) and resolves redacted and unknown values against the stack
-/// files with ``DesiredResolver``.
+/// every sensitive value replaced by `{"$sensitive": true}` and every `--var` value by a salted
+/// digest, so no secret is written to disk. `strata apply FILE --var ...` reads it back, checks
+/// the `--var` values are the planned ones (``Plan/givenVars(_:)``) and the live state is
+/// unchanged (``Planner/verifyUnchanged(_:)``), and resolves redacted and unknown values against
+/// the stack files with ``DesiredResolver``.
 public enum PlanFile {
     public static func write(_ plan: Plan, to url: URL) throws {
         let encoder = JSONEncoder()
@@ -72,23 +73,43 @@ public enum PlanFile {
     static func redacted(_ plan: Plan) -> RedactedPlan { RedactedPlan(plan: plan) }
 }
 
-/// Encodes a plan with sensitive values redacted (decodes as a normal ``Plan``: redacted values
-/// come back as unknown, so nothing can send them).
+/// Encodes a plan with sensitive values redacted and `--var` values digested (decodes as a
+/// normal ``Plan``: redacted values come back as unknown, so nothing can send them, and `vars`
+/// empty until ``Plan/givenVars(_:)``).
 struct RedactedPlan: Encodable {
     var plan: Plan
 
     func encode(to encoder: Encoder) throws {
         var copy = plan
-        copy.changes = plan.changes.map { change in
-            var change = change
-            for name in change.sensitiveAttributes {
-                if change.before?[name] != nil { change.before?[name] = .map([Value.sensitiveMarker: .bool(true)]) }
-                if change.after?[name] != nil { change.after?[name] = .map([Value.sensitiveMarker: .bool(true)]) }
-                if change.live?.attributes[name] != nil { change.live?.attributes[name] = .map([Value.sensitiveMarker: .bool(true)]) }
-            }
-            return change
-        }
+        copy.changes = plan.changes.map(\.redacted)
+        for name in plan.sensitiveOutputs where copy.outputs[name] != nil { copy.outputs[name] = .sensitivePlaceholder }
+        copy.vars = [:]
+        copy.varDigests = plan.vars.mapValues(VarDigest.make)
         try copy.encode(to: encoder)
+    }
+}
+
+extension Plan {
+    /// This plan read from a file, with the `--var` values of the `apply` that applies it: they
+    /// must be exactly the planned ones (the same names, each matching its digest), since the
+    /// stack is compiled again with them to resolve what the plan knew only after apply.
+    /// Refusing beats applying a plan whose secrets are not the ones it was made with.
+    public func givenVars(_ given: [String: String]) throws -> Plan {
+        var copy = self
+        guard !varDigests.isEmpty || !given.isEmpty else { return copy }
+        let missing = Set(varDigests.keys).subtracting(given.keys).sorted()
+        let extra = Set(given.keys).subtracting(varDigests.keys).sorted()
+        let different = given.keys.filter { name in varDigests[name].map { !VarDigest.matches($0, given[name] ?? "") } ?? false }.sorted()
+        var problems: [String] = []
+        if !missing.isEmpty { problems.append("it was made with " + missing.map { "--var \($0)=…" }.joined(separator: ", ") + ", not given now") }
+        if !extra.isEmpty { problems.append("it was made without " + extra.map { "--var \($0)" }.joined(separator: ", ")) }
+        if !different.isEmpty { problems.append("the value of " + different.map { "--var \($0)" }.joined(separator: ", ") + " differs from the planned one") }
+        guard problems.isEmpty else {
+            throw PlanError.planFile(
+                "the plan file's variables do not match: \(problems.joined(separator: "; ")). A plan file keeps no --var values: give the ones it was planned with, or plan again")
+        }
+        copy.vars = given
+        return copy
     }
 }
 
@@ -120,7 +141,7 @@ public struct DesiredResolver: Sendable {
             guard let instance = graph.resources[change.address], let planned = change.after else {
                 throw PlanError.planFile("\(change.address) is in the plan but no longer in \(plan.stackPath): plan again")
             }
-            for (name, value) in planned where value.isKnown && !change.sensitiveAttributes.contains(name) {
+            for (name, value) in planned where value.isKnown && !change.sensitiveAttributes.covers(name) {
                 guard let now = instance.attributes[name], now == value else {
                     throw PlanError.planFile(
                         "\(change.address).\(name) differs from the plan: \(plan.stackPath) changed since it was planned; plan again")

@@ -14,7 +14,8 @@ struct ApplyCommand: AsyncParsableCommand {
         discussion: """
             With STACK: plans (exactly as `strata plan`), shows the plan and asks for 'yes' unless \
             --auto-approve (without a terminal, --auto-approve is required). With PLANFILE (from \
-            `strata plan --out`): applies that plan if the live state is unchanged since it was made. \
+            `strata plan --out`): applies that plan if the live state is unchanged since it was made; a \
+            plan file keeps no --var values, so give the ones it was planned with again. \
             The stack's lock (DynamoDB table strata-locks) is held for the run. Exit codes: 0 success, \
             1 error (every failed operation is listed with its AWS error code and request id).
             """)
@@ -42,7 +43,8 @@ struct ApplyCommand: AsyncParsableCommand {
         let stack: String
         let region: String
         if isPlanFile {
-            let plan = try Failing.report { try PlanFile.read(from: url) }
+            // A plan file keeps no --var values: they are given again, and must be the planned ones.
+            let plan = try Failing.report { try PlanFile.read(from: url).givenVars(options.overrides()) }
             saved = plan
             (stack, region) = (plan.stack, plan.region)
         } else {
