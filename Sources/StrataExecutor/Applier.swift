@@ -98,9 +98,8 @@ public struct Applier: Sendable {
                     if change.createBeforeDestroy, let moved = forward(dependent) { needs.insert(moved) }
                 }
                 if change.action == .replace && change.createBeforeDestroy { needs.insert(Step(address, .create)) }
-                // Orphans have no graph: dependents first by type rank, and what the plan names.
-                let rank = DeletionRank.rank(of: change.type)
-                for other in pureDeletes where other.address != address && DeletionRank.rank(of: other.type) < rank {
+                // Orphans have no graph: dependents first by type, and what the plan names.
+                for other in pureDeletes where other.address != address && DeletionRank.deletes(other.type, before: change.type) {
                     needs.insert(Step(other.address, .delete))
                 }
                 if change.action == .delete {

@@ -96,10 +96,10 @@ public struct Destroyer: Sendable {
         let changes = addresses.map { address, resource in
             let rank = DeletionRank.rank(of: resource.type)
             // Graph edges that agree with the ranks (a rank never waits for a higher one, so
-            // the two together cannot form a cycle).
+            // the two together cannot form a cycle): what the types alone do not order.
             let first = (dependentsOf[address] ?? []).filter { dependent in
                 guard let other = addresses[dependent] else { return false }
-                return DeletionRank.rank(of: other.type) == rank
+                return DeletionRank.rank(of: other.type) <= rank
             }
             return ResourceChange(
                 address: address, type: resource.type, plane: ResourceCatalog.all[resource.type]?.plane ?? .control,
