@@ -42,7 +42,13 @@ struct ApplyCommand: AsyncParsableCommand {
         let stack: String
         let region: String
         if isPlanFile {
-            let plan = try Failing.report { try PlanFile.read(from: url) }
+            // Checked whole before any call: the file is as strata wrote it (and signed, with
+            // STRATA_PLAN_KEY), and it is what its stack files compile to.
+            let plan = try Failing.report {
+                let plan = try PlanFile.read(from: url, key: try PlanKey.from(environment: ProcessInfo.processInfo.environment))
+                try PlanBinding.check(plan, file: url.path)
+                return plan
+            }
             saved = plan
             (stack, region) = (plan.stack, plan.region)
         } else {
@@ -51,6 +57,9 @@ struct ApplyCommand: AsyncParsableCommand {
             (stack, region) = (graph.stack, graph.region)
         }
         let session = try RunSession(options: run, stack: stack, region: region)
+        if let saved {
+            try await Failing.report { try await PlanBinding.checkAccount(saved, file: url.path, client: session.context.client) }
+        }
         let report: ExecutionReport = try await session.locked {
             let plan: Plan
             if let saved {
