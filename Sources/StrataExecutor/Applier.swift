@@ -40,12 +40,16 @@ public struct Applier: Sendable {
     public var events: EventEmitter
     /// How long a delete that AWS refuses with DependencyViolation is retried.
     public var deleteDeadline: Duration
+    /// Once stopped (an interrupted run), no operation starts; running ones go on.
+    public var stop: StopRequest
 
     public init(
         context: ProviderContext, events: EventEmitter, parallelism: Int = 10,
         providers: [String: any ResourceProvider] = ProviderRegistry.all,
-        catalog: [String: ResourceSchema] = ResourceCatalog.all, deleteDeadline: Duration = .seconds(300)
+        catalog: [String: ResourceSchema] = ResourceCatalog.all, deleteDeadline: Duration = .seconds(300),
+        stop: StopRequest = StopRequest()
     ) {
+        self.stop = stop
         self.context = context
         self.providers = providers
         self.catalog = catalog
@@ -144,7 +148,7 @@ public struct Applier: Sendable {
         let state = ApplyState(plan: plan, catalog: catalog, live: initial)
         let results = ResultLog()
         let settling = Settling()
-        let walk = Walk(nodes: steps, dependencies: edges, parallelism: parallelism)
+        let walk = Walk(nodes: steps, dependencies: edges, parallelism: parallelism, stop: stop)
         // What a killed run left coming up and nothing in this run depends on is waited for
         // alongside the walk: apply reports success only with nothing of the stack mid-create.
         async let leftovers = settleLeftovers(plan, state: state, settling: settling)
@@ -173,12 +177,22 @@ public struct Applier: Sendable {
         report.skipped = outcome.skipped.sorted { $0.key < $1.key }.map { ($0.key.address, $0.value.address) }
         report.cancelled = outcome.cancelled.sorted().map(\.address)
         report.blocked = outcome.blocked.sorted().map(\.address)
+        for step in outcome.interrupted.sorted() {
+            guard let change = changes[step.address] else { continue }
+            report.interrupted.append((step.address, Self.actionName(step, change)))
+        }
         for (address, error) in await leftovers {
             if error is CancellationError {
-                report.cancelled.append(address)
+                report.interrupted.append((address, "settle"))
             } else {
                 report.failures.append(OperationFailure(address: address, action: "settle", error: error))
             }
+        }
+        for item in report.interrupted {
+            let change = changes[item.address]
+            events.emit(
+                .resourceInterrupted, plane: change?.plane.rawValue ?? Plane.control.rawValue,
+                ["address": item.address.canonical, "type": change?.type ?? "", "action": item.action, "state": "unknown"])
         }
         report.duration = clock.now - start
         events.emit(
@@ -187,7 +201,7 @@ public struct Applier: Sendable {
                 "stack": plan.stack, "succeeded": String(report.succeeded), "created": String(report.created.count),
                 "updated": String(report.updated.count), "deleted": String(report.deleted.count),
                 "failed": String(report.failures.count), "skipped": String(report.skipped.count),
-                "cancelled": String(report.cancelled.count),
+                "cancelled": String(report.cancelled.count), "interrupted": String(report.interrupted.count),
             ])
         return report
     }
