@@ -82,12 +82,10 @@ struct ApplyCommand: AsyncParsableCommand {
             print("")
             return await Applier(
                 context: session.context, events: session.events, parallelism: parallelism,
-                deleteDeadline: session.deleteDeadline
+                deleteDeadline: session.deleteDeadline, stop: session.interruption.stop
             ).apply(plan)
         }
-        session.finish()
-        print("\n" + (report.succeeded ? "Apply complete: " : "Apply failed: ") + report.summary)
-        if !report.succeeded { throw ExitCode.failure }
+        try session.finish(report, "Apply")
     }
 }
 
@@ -184,6 +182,8 @@ struct RunSession {
     /// How long a delete refused with DependencyViolation is retried: 5 minutes, or
     /// `STRATA_DELETE_DEADLINE_SECONDS` (tests that expect a blocked delete shorten it).
     let deleteDeadline: Duration
+    /// SIGINT and SIGTERM while the lock is held; its `stop` goes to the applier or destroyer.
+    let interruption: Interruption
 
     /// Reads the numeric settings and builds the client (both may fail, printing why), then
     /// prints the endpoint header; nothing has been sent yet.
@@ -191,14 +191,15 @@ struct RunSession {
         self.options = options
         self.stack = stack
         let environment = ProcessInfo.processInfo.environment
-        let (lease, deleteDeadline, waits, client, header) = try Failing.report {
+        let (lease, deleteDeadline, grace, waits, client, header) = try Failing.report {
             (
                 try options.lease(environment: environment), try Self.deleteDeadline(environment: environment),
-                try Self.waitPolicy(environment: environment), try ClientFactory.client(stackRegion: region),
-                try ClientFactory.endpointHeader()
+                try Self.interruptGrace(environment: environment), try Self.waitPolicy(environment: environment),
+                try ClientFactory.client(stackRegion: region), try ClientFactory.endpointHeader()
             )
         }
         (self.lease, self.deleteDeadline) = (lease, deleteDeadline)
+        interruption = Interruption(grace: grace)
         print(header, terminator: "")
         context = ProviderContext(client: client, stack: stack, region: region, waits: waits)
         view = ProgressView.forStandardOutput()
@@ -227,11 +228,24 @@ struct RunSession {
         return .seconds(300)
     }
 
+    /// How long an interrupted run waits for its running operations: 30 s, or
+    /// `STRATA_INTERRUPT_GRACE_SECONDS` (0 to 3600).
+    static func interruptGrace(environment: [String: String]) throws -> Duration {
+        let variable = "STRATA_INTERRUPT_GRACE_SECONDS"
+        if let seconds = try EnvironmentNumber.read(variable, in: 0...3600, unit: "seconds", environment: environment) {
+            return .milliseconds(Int64(seconds * 1000))
+        }
+        return .seconds(30)
+    }
+
     /// Runs `body` holding the stack's lock (renewed meanwhile; the run is cancelled if the lock
-    /// is lost), and releases it however `body` ends. Errors are printed and exit 1.
+    /// is lost), and releases it however `body` ends, interrupted included (``Interruption``).
+    /// Errors are printed and exit 1 (128 + the signal when interrupted).
     func locked<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let lock = StackLock(client: context.client, stack: stack, runID: runID, lease: lease)
         let events = self.events
+        let interruption = self.interruption
+        interruption.install()
         do {
             let clock = ContinuousClock()
             let giveUp = clock.now.advanced(by: .milliseconds(Int64(options.lockTimeout * 1000)))
@@ -245,7 +259,7 @@ struct RunSession {
                             "expires": Event.timestampText(holder.expires),
                         ])
                     break
-                } catch ExecutorError.lockHeld(let stack, let holder) where clock.now < giveUp {
+                } catch ExecutorError.lockHeld(let stack, let holder) where clock.now < giveUp && !interruption.stop.isStopped {
                     _ = stack
                     _ = holder
                     try await Task.sleep(for: .milliseconds(500))
@@ -255,22 +269,10 @@ struct RunSession {
             throw error
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
+            throw ExitCode(interruption.exitCode ?? 1)
         }
         let work = Task { try await body() }
-        // Ctrl-C stops the run cleanly: nothing new starts, running operations see the
-        // cancellation, the lock is released. A second Ctrl-C is not caught: it kills.
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler {
-            FileHandle.standardError.write(
-                Data("\nInterrupted: no new operation starts; waiting for the running ones, then releasing the lock.\n".utf8))
-            work.cancel()
-            interrupt.cancel()
-            signal(SIGINT, SIG_DFL)
-        }
-        interrupt.resume()
-        defer { interrupt.cancel() }
+        interruption.onCutOff({ work.cancel() }, releasingLock: { try? await lock.release() })
         await lock.startRenewing(
             onRenewed: { expires in events.emit(.lockRenewed, ["stack": stack, "expires": Event.timestampText(expires)]) },
             onLost: { error in
@@ -286,15 +288,23 @@ struct RunSession {
         }
         switch result {
         case .success(let value): return value
-        case .failure(let error as ExitCode): throw error
+        case .failure(let error as ExitCode): throw interruption.exitCode.map { ExitCode($0) } ?? error
         case .failure(let error):
             view.stop()
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
+            throw ExitCode(interruption.exitCode ?? 1)
         }
     }
 
-    func finish() { view.stop() }
+    /// Prints the run's last line (`Apply complete: ...`, `... failed: ...`, `... interrupted: ...`)
+    /// and exits as it went: 0, 1, or 128 + the signal that interrupted it.
+    func finish(_ report: ExecutionReport, _ run: String) throws {
+        view.stop()
+        let outcome = interruption.signal != nil ? "interrupted" : report.succeeded ? "complete" : "failed"
+        print("\n\(run) \(outcome): " + report.summary)
+        if let code = interruption.exitCode { throw ExitCode(code) }
+        if !report.succeeded { throw ExitCode.failure }
+    }
 }
 
 /// Asking before changing anything.

@@ -37,7 +37,7 @@ struct DestroyCommand: AsyncParsableCommand {
         let report: ExecutionReport = try await session.locked {
             let destroyer = Destroyer(
                 context: session.context, events: session.events, parallelism: parallelism,
-                deleteDeadline: session.deleteDeadline)
+                deleteDeadline: session.deleteDeadline, stop: session.interruption.stop)
             let plan = try await destroyer.plan(graph: graph, stackAt: URL(fileURLWithPath: options.stack), vars: try options.overrides())
             guard !plan.changes.isEmpty else {
                 print("Nothing to destroy: stack \(graph.stack) owns no resources in the account.")
@@ -51,8 +51,6 @@ struct DestroyCommand: AsyncParsableCommand {
             print("")
             return await destroyer.destroy(plan, graph: graph)
         }
-        session.finish()
-        print("\n" + (report.succeeded ? "Destroy complete: " : "Destroy failed: ") + report.summary)
-        if !report.succeeded { throw ExitCode.failure }
+        try session.finish(report, "Destroy")
     }
 }
