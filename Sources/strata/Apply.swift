@@ -14,9 +14,13 @@ struct ApplyCommand: AsyncParsableCommand {
         discussion: """
             With STACK: plans (exactly as `strata plan`), shows the plan and asks for 'yes' unless \
             --auto-approve (without a terminal, --auto-approve is required). With PLANFILE (from \
-            `strata plan --out`): applies that plan if the live state is unchanged since it was made. \
-            The stack's lock (DynamoDB table strata-locks) is held for the run. Exit codes: 0 success, \
-            1 error (every failed operation is listed with its AWS error code and request id).
+            `strata plan --out`): applies that plan if the file is as strata wrote it (signed with \
+            STRATA_PLAN_KEY when that is set), matches its stack files, account and region, and the live \
+            state is unchanged since it was made. The stack's lock (DynamoDB table strata-locks) is held \
+            for the run. SIGINT or SIGTERM stops new operations and waits up to \
+            STRATA_INTERRUPT_GRACE_SECONDS (30) for running ones; a second signal stops at once. Exit \
+            codes: 0 success, 1 error (every failed operation is listed with its AWS error code and \
+            request id), 130/143 interrupted by SIGINT/SIGTERM.
             """)
 
     @OptionGroup var options: StackOptions

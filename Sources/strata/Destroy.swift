@@ -14,8 +14,9 @@ struct DestroyCommand: AsyncParsableCommand {
             Finds every resource tagged for the stack (and IAM under /strata/<stack>/), shows the \
             list and asks for 'yes' unless --auto-approve. Deletes dependents first; before the \
             subnets and the VPC it removes what controllers left in them (Karpenter instances and \
-            launch templates, Load Balancer Controller security groups, available ENIs). Exit codes: \
-            0 success, 1 error.
+            launch templates, Load Balancer Controller security groups, available ENIs). SIGINT or \
+            SIGTERM stops new deletions and waits up to STRATA_INTERRUPT_GRACE_SECONDS (30) for running \
+            ones; a second signal stops at once. Exit codes: 0 success, 1 error, 130/143 interrupted.
             """)
 
     @OptionGroup var options: StackOptions
