@@ -5,8 +5,9 @@ import Testing
 
 @testable import StrataPlanner
 
-/// A saved plan's integrity record and its check against the stack files (pure: the demo stack
-/// compiled, no AWS). The end-to-end refusals of edited files are `PlanFileIntegrityTests`.
+/// A saved plan's integrity record and its check against the stack files (the demo stack
+/// compiled, no AWS), then the checks that read the account: its caller, the live resources the
+/// changes name (the sandbox). The end-to-end refusals of edited files are `PlanFileIntegrityTests`.
 @Suite struct PlanIntegrityTests {
     static let vpc = ResourceAddress(module: "network", type: "aws_vpc", name: "vpc")
     static let key = try! PlanKey.from(environment: [PlanKey.variable: "a-long-random-secret-for-tests"])
@@ -154,5 +155,26 @@ extension PlanIntegrityTests {
         }
         plan.dataSources.accountID = "123456789012"
         try await PlanBinding.checkAccount(plan, file: "x.plan", client: client)
+    }
+}
+
+extension PlanIntegrityTests {
+    /// The live fingerprint covers what discovery finds, not the ids the changes name: a change
+    /// pointed at a resource that is not the stack's is refused, naming it.
+    @Test func aChangeActingOnAResourceDiscoveryDidNotFindIsRefused() async throws {
+        let harness = try await PlannerHarness.make(text: PlannerHarness.core)
+        defer { harness.stack.remove() }
+        try await harness.carryOut(try await harness.plan())
+        var plan = try await harness.plan()
+        try await harness.planner.verifyUnchanged(plan)
+        let index = try #require(plan.changes.firstIndex { $0.type == "aws_vpc" })
+        plan.changes[index].action = .delete
+        plan.changes[index].live?.id = "vpc-0someone0else"
+        do {
+            try await harness.planner.verifyUnchanged(plan)
+            Issue.record("a change acting on vpc-0someone0else was accepted")
+        } catch {
+            #expect("\(error)".contains("\(plan.changes[index].address) names aws_vpc vpc-0someone0else"), "\(error)")
+        }
     }
 }
