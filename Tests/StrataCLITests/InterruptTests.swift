@@ -98,6 +98,41 @@ import Testing
 }
 
 extension InterruptTests {
+    /// Destroy is interrupted the same way: SIGTERM while the subnets' deletions are in flight
+    /// lets them finish, starts nothing more (the VPC stays), releases the lock, exits 143.
+    @Test func sigtermMidDestroySeesRunningDeletesThroughAndLeavesTheRest() async throws {
+        try await Sandbox.shared().exclusive { sandbox in
+            let copy = try StackCopy(of: "demo")
+            defer { copy.remove() }
+            let env = copy.environment(sandbox)
+            let client = sandbox.client()
+            let apply = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
+            try #require(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
+            try await sandbox.setFaults(SandboxFaults(service: "ec2", action: "DeleteSubnet", latencyMs: 1500))
+            let run = try Self.start(["destroy", copy.path, "--auto-approve"], copy, env)
+            try await Self.waitFor("the four subnet deletions to reach the sandbox", run) { _ in
+                ((try? await sandbox.faultMatches()) ?? []).first ?? 0 >= 4
+            }
+            kill(run.process.pid, SIGTERM)
+            let status = try await StrataBinary.offPool { try run.process.waitForExit(timeout: .seconds(60)) }
+            try await sandbox.clearFaults()
+            let output = (try? String(contentsOf: run.output, encoding: .utf8)) ?? ""
+            #expect(status == 143, "exit status \(status):\n\(output)")
+            let census = try await StackCensus.take(client, stack: copy.stack)
+            #expect(census.subnets == 0 && census.vpcs == 1, "\(census)")
+            #expect(output.contains("Destroy interrupted:") && output.contains("not started"), "\(output)")
+            #expect(!output.contains("state unknown") && !output.contains("cancelled"), "\(output)")
+            let runID = run.events().first?.correlationId ?? ""
+            #expect(try await ApplyCrashTests.heldLease(client, stack: copy.stack, runID: runID) == nil, "the lock was not released")
+
+            let again = try await StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: env)
+            #expect(again.status == 0, "\(again.stdout)\n\(again.stderr)")
+            #expect(try await StackCensus.take(client, stack: copy.stack).isEmpty)
+        }
+    }
+}
+
+extension InterruptTests {
     struct Run {
         var process: ChildProcess.Running
         var eventsFile: URL
@@ -109,9 +144,14 @@ extension InterruptTests {
     }
 
     static func startApply(_ copy: StackCopy, _ env: [String: String]) throws -> Run {
+        try start(["apply", copy.path, "--auto-approve"], copy, env)
+    }
+
+    /// Starts strata with `arguments`, its events and output in files of the copy.
+    static func start(_ arguments: [String], _ copy: StackCopy, _ env: [String: String]) throws -> Run {
         let events = copy.root.appendingPathComponent("events.jsonl")
         let output = copy.root.appendingPathComponent("output.txt")
-        let process = try ApplyCrashTests.start(["apply", copy.path, "--auto-approve", "--events", events.path], env, output: output)
+        let process = try ApplyCrashTests.start(arguments + ["--events", events.path], env, output: output)
         return Run(process: process, eventsFile: events, output: output)
     }
 
