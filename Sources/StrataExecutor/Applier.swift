@@ -336,7 +336,8 @@ extension Applier {
     /// Returns the failures (a `CREATE_FAILED` add-on, a deadline passed).
     func settleLeftovers(_ plan: Plan, state: ApplyState, settling: Settling) async -> [(ResourceAddress, any Error)] {
         await withTaskGroup(of: (ResourceAddress, (any Error)?).self) { group in
-            for change in Self.unsettled(plan) {
+            // A run stopped before it began has nothing to wait for: it changes nothing.
+            for change in Self.unsettled(plan) where !stop.isStopped {
                 guard let live = change.live else { continue }
                 group.addTask {
                     let stopwatch = Stopwatch()
