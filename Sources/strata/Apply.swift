@@ -295,7 +295,9 @@ struct RunSession {
         case .failure(let error as ExitCode): throw interruption.exitCode.map { ExitCode($0) } ?? error
         case .failure(let error):
             view.stop()
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            // Cut off before the walk (while planning): nothing was changed.
+            let message = error is CancellationError && interruption.signal != nil ? "interrupted before any change was made" : "\(error)"
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
             throw ExitCode(interruption.exitCode ?? 1)
         }
     }
