@@ -75,9 +75,11 @@ struct ApplyCommand: AsyncParsableCommand {
                 plan = try await Planner(context: session.context).plan(graph, stackAt: url, vars: try options.overrides())
                 print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
                 if plan.hasChanges && !autoApprove {
-                    try Confirmation.ask(
-                        "Do you want to perform these actions?\n  strata will perform the actions described above.",
-                        flag: "--auto-approve")
+                    try session.interruption.prompting {
+                        try Confirmation.ask(
+                            "Do you want to perform these actions?\n  strata will perform the actions described above.",
+                            flag: "--auto-approve")
+                    }
                 }
             }
             // Nothing to change may still leave something a killed run left coming up (an

@@ -47,7 +47,9 @@ struct DestroyCommand: AsyncParsableCommand {
             print("strata will delete \(plan.changes.count) resource\(plan.changes.count == 1 ? "" : "s") of stack \(graph.stack):")
             for change in plan.changes { print("  - \(change.address) (\(change.live?.id ?? "?"))") }
             if !autoApprove {
-                try Confirmation.ask("Do you really want to destroy all resources of stack \(graph.stack)?", flag: "--auto-approve")
+                try session.interruption.prompting {
+                    try Confirmation.ask("Do you really want to destroy all resources of stack \(graph.stack)?", flag: "--auto-approve")
+                }
             }
             print("")
             return await destroyer.destroy(plan, graph: graph)

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import StrataExecutor
 
@@ -7,8 +8,10 @@ import StrataExecutor
 /// The first signal stops new operations and waits up to `grace` for running ones, whose AWS
 /// calls are left to finish, so the report can say what was created; past `grace` they are cut
 /// off and reported as in an unknown state. The run then reports and releases the lock as
-/// usual. A second signal cuts off at once. The exit status is 128 + the first signal's number
-/// (130 for SIGINT, 143 for SIGTERM), as shells report a process a signal ended.
+/// usual. A second signal cuts off at once. At the confirmation prompt nothing has started, and
+/// the prompt would block the run: a signal there releases the lock and leaves at once. The exit
+/// status is 128 + the first signal's number (130 for SIGINT, 143 for SIGTERM), as shells report
+/// a process a signal ended.
 final class Interruption: @unchecked Sendable {
     static let signals = [SIGINT, SIGTERM]
     /// After a second signal the run has this long to report and release the lock before the
@@ -21,6 +24,7 @@ final class Interruption: @unchecked Sendable {
     private var received: [Int32] = []
     private var sources: [any DispatchSourceSignal] = []
     private var cutOff: @Sendable () -> Void = {}
+    private var asking = false
     private var releaseLock: @Sendable () async -> Void = {}
 
     init(grace: Duration) { self.grace = grace }
@@ -53,13 +57,26 @@ final class Interruption: @unchecked Sendable {
         if late { cut() }
     }
 
+    /// Asks `question` on the terminal; a signal meanwhile ends the run at once (see above).
+    func prompting(_ question: () throws -> Void) throws {
+        try lock.withLock {
+            guard received.isEmpty else { throw ExitCode(128 + received[0]) }
+            asking = true
+        }
+        defer { lock.withLock { asking = false } }
+        try question()
+    }
+
     private func receive(_ number: Int32) {
-        let count = lock.withLock {
+        let (count, atPrompt) = lock.withLock {
             received.append(number)
-            return received.count
+            return (received.count, asking)
         }
         let name = number == SIGINT ? "SIGINT" : "SIGTERM"
-        if count == 1 {
+        if atPrompt {
+            say("\nInterrupted (\(name)) at the prompt: nothing was changed; releasing the lock.\n")
+            leave(after: .zero)
+        } else if count == 1 {
             stop.stop()
             say(
                 "\nInterrupted (\(name)): no new operation starts; waiting up to \(Self.seconds(grace)) for the running ones to "
@@ -72,19 +89,24 @@ final class Interruption: @unchecked Sendable {
             }
         } else if count == 2 {
             say("\n\(name) again: stopping at once; operations still running are reported as in an unknown state.\n")
-            let (cut, release) = lock.withLock { (cutOff, releaseLock) }
-            cut()
-            let code = exitCode ?? 128 + number
-            Task.detached {
-                try? await Task.sleep(for: Self.backstop)
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await release() }
-                    group.addTask { try? await Task.sleep(for: .seconds(2)) }
-                    await group.next()
-                    group.cancelAll()
-                }
-                _exit(code)
+            lock.withLock { cutOff }()
+            leave(after: Self.backstop)
+        }
+    }
+
+    /// Leaves the process after `delay` unless the run has ended by then, releasing the lock
+    /// first (for at most 2 s): what the run's own release would have done.
+    private func leave(after delay: Duration) {
+        let (release, code) = lock.withLock { (releaseLock, 128 + (received.first ?? SIGINT)) }
+        Task.detached {
+            try? await Task.sleep(for: delay)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await release() }
+                group.addTask { try? await Task.sleep(for: .seconds(2)) }
+                await group.next()
+                group.cancelAll()
             }
+            _exit(code)
         }
     }
 

@@ -133,6 +133,37 @@ extension InterruptTests {
 }
 
 extension InterruptTests {
+    /// Ctrl-C typed at the confirmation prompt (strata runs on a terminal `script` gives it):
+    /// nothing has started and the prompt would block a wait, so the run releases the lock and
+    /// leaves at once, exit 130, nothing created.
+    @Test func ctrlCAtThePromptLeavesAtOnceReleasingTheLock() async throws {
+        let sandbox = try await Sandbox.shared()
+        let copy = try StackCopy(of: "demo")
+        defer { copy.remove() }
+        let events = copy.root.appendingPathComponent("events.jsonl")
+        let output = copy.root.appendingPathComponent("prompt.txt")
+        let command = [StrataBinary.url.path, "apply", copy.path, "--events", events.path].map { "'\($0)'" }.joined(separator: " ")
+        let process = try ChildProcess.launch(
+            URL(fileURLWithPath: "/usr/bin/script"), ["-qefc", command, "/dev/null"],
+            environment: copy.environment(sandbox, ["NO_COLOR": "1"]), stdinPipe: true, output: .file(output))
+        let run = Run(process: process, eventsFile: events, output: output)
+        try await Self.waitFor("the confirmation prompt", run) { _ in
+            ((try? String(contentsOf: output, encoding: .utf8)) ?? "").contains("Enter a value:")
+        }
+        try process.writeInput(Data([0x03]))
+        let status = try await StrataBinary.offPool { try process.waitForExit(timeout: .seconds(10)) }
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        #expect(status == 130, "exit status \(status):\n\(text)")
+        #expect(text.contains("at the prompt: nothing was changed"), "\(text)")
+        let client = sandbox.client()
+        let runID = run.events().first { $0.kind == "lock.acquired" }?.correlationId ?? ""
+        #expect(!runID.isEmpty, "the run took no lock")
+        #expect(try await ApplyCrashTests.heldLease(client, stack: copy.stack, runID: runID) == nil, "the lock was not released")
+        #expect(try await StackCensus.take(client, stack: copy.stack).isEmpty)
+    }
+}
+
+extension InterruptTests {
     struct Run {
         var process: ChildProcess.Running
         var eventsFile: URL
