@@ -65,6 +65,13 @@ test: deps ## Run every test: the sandbox's (pytest) and strata's (swift test)
 	if [ $$status = 124 ]; then echo "swift test did not finish within $(SWIFT_TEST_TIMEOUT): the tests started above and not ended hang" >&2; fi; \
 	exit $$status
 
+# How many times make test's fuzz cases `make fuzz` runs (from other seeds); figures in benchmarks/README.md.
+FUZZ_SCALE ?= 20
+
+fuzz: deps ## Fuzz stack files, expressions and AWS answers FUZZ_SCALE times longer than make test
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	STRATA_FUZZ_SCALE=$(FUZZ_SCALE) swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter FuzzTests
+
 golden: build ## Rewrite golden/ from the current compiler (read the diff before committing)
 	STRATA_GOLDEN_RECORD=1 swift test $(SWIFT_BUILD_FLAGS) --filter GoldenTests || true
 	@git status --short golden/
@@ -79,4 +86,4 @@ demo: build ## Start the sandbox, run strata on stacks/demo against it, stop the
 clean: ## Remove build products and sandbox state
 	rm -rf .build $(SANDBOX_DIR)
 
-.PHONY: help deps build release sandbox sandbox-stop test golden bench demo clean
+.PHONY: help deps build release sandbox sandbox-stop test fuzz golden bench demo clean

@@ -97,7 +97,7 @@ public struct Compiler: Sendable {
         compilation.diagnostics = loader.diagnostics
         for pass in Self.passes { pass.run(&compilation) }
         let graph = BuildGraph.run(&compilation)
-        let diagnostics = compilation.diagnostics.normalized()
+        let diagnostics = compilation.diagnostics.hidingSecrets(of: compilation).normalized()
         return CompileResult(
             graph: diagnostics.hasErrors ? nil : graph, diagnostics: diagnostics, sources: loader.sources)
     }

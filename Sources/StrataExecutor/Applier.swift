@@ -102,9 +102,8 @@ public struct Applier: Sendable {
                     if change.createBeforeDestroy, let moved = forward(dependent) { needs.insert(moved) }
                 }
                 if change.action == .replace && change.createBeforeDestroy { needs.insert(Step(address, .create)) }
-                // Orphans have no graph: dependents first by type rank, and what the plan names.
-                let rank = DeletionRank.rank(of: change.type)
-                for other in pureDeletes where other.address != address && DeletionRank.rank(of: other.type) < rank {
+                // Orphans have no graph: dependents first by type, and what the plan names.
+                for other in pureDeletes where other.address != address && DeletionRank.deletes(other.type, before: change.type) {
                     needs.insert(Step(other.address, .delete))
                 }
                 if change.action == .delete {
@@ -224,12 +223,15 @@ public struct Applier: Sendable {
         let plane = change.plane.rawValue
         let stopwatch = Stopwatch()
         var payload = ["address": change.address.canonical, "type": change.type, "action": Self.actionName(step, change)]
+        // What an error may quote and must not carry into events or the report.
+        var secrets = change.secretTexts
         do {
             switch step.phase {
             case .create:
                 events.emit(.resourceCreating, plane: plane, payload)
                 try await settleDependencies(of: change, changes, state: state, settling: settling)
                 let desired = try await state.desired(for: change.address)
+                secrets.formUnion(desired.attributes.secretTexts(at: change.sensitiveAttributes))
                 let live = try await retryingTransient(step, change) { attempt in
                     // A create whose answer was a 5xx may have happened: look for it (by its
                     // ownership tag or identity) before sending it again.
@@ -252,6 +254,7 @@ public struct Applier: Sendable {
                 // AWS refuses to change what it is still creating (a node group CREATING).
                 let current = try await settled(planned, change.address, state: state, settling: settling) ?? planned
                 let desired = try await state.desired(for: change.address)
+                secrets.formUnion(desired.attributes.secretTexts(at: change.sensitiveAttributes))
                 let live = try await retryingTransient(step, change) { _ in
                     try await provider.update(current, to: desired, changed: Set(change.changedAttributes), context)
                 }
@@ -275,6 +278,7 @@ public struct Applier: Sendable {
                 events.emit(.resourceDeleted, plane: plane, payload)
             }
         } catch let error where !(error is CancellationError) {
+            let error = SecretScrubbing.hiding(secrets, in: error)
             payload["elapsedSeconds"] = stopwatch.elapsed
             events.emit(.resourceFailed, plane: plane, payload.merging(ErrorFacts(error).payload) { _, new in new })
             throw error

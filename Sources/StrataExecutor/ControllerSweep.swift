@@ -3,21 +3,25 @@ import Foundation
 import StrataCompiler
 import StrataProviders
 
-/// Deletes what controllers created inside a stack's network that strata did not tag: without
-/// this, deleting the subnets and the VPC fails with DependencyViolation.
+/// Deletes what controllers created for the stack's clusters inside its network, which strata
+/// did not tag: without this, deleting the subnets and the VPC fails with DependencyViolation.
+///
+/// It takes only what a controller's *ownership* tags say it made for one of the stack's
+/// clusters, or for a former one EKS no longer has (``Owners``), and only inside the stack's own
+/// subnets and VPCs (launch templates, which live in no network, by their cluster tag). What else
+/// it finds there — an interface or instance a user made, another cluster's load balancer — is
+/// foreign: never deleted, listed by ``survey(clusters:vpcIDs:subnetIDs:declared:)`` for the
+/// destroy plan (``ControllerClaim`` says which tags count).
 ///
 /// In order, because each holds the next:
-/// 1. Karpenter's instances (terminated, waited for) and launch templates, of the stack's
-///    clusters and of former ones (declared in the stack files, or named by the tags of
-///    instances in the stack's subnets, that EKS no longer has; see ``Owners``);
-/// 2. load balancers in the stack's VPCs made for one of its clusters (or for a cluster EKS no
-///    longer has, see ``Owners``) — the AWS Load Balancer
-///    Controller's (ELBv2, tagged `elbv2.k8s.aws/cluster`) and the in-tree cloud provider's
-///    classic ones (tagged `kubernetes.io/cluster/<name>`) — deleted with their listeners and
-///    waited until gone, then the controller's target groups;
+/// 1. Karpenter's instances in the stack's subnets (terminated, waited for) and launch templates;
+/// 2. load balancers in the stack's VPCs — the AWS Load Balancer Controller's (ELBv2, tagged
+///    `elbv2.k8s.aws/cluster`) and the in-tree cloud provider's classic ones (tagged
+///    `kubernetes.io/cluster/<name>`) — deleted with their listeners and waited until gone, then
+///    the controller's target groups;
 /// 3. the controllers' security groups (refused while a deleted load balancer's network
 ///    interfaces are still being released: retried);
-/// 4. network interfaces left available in the stack's subnets.
+/// 4. the VPC CNI's network interfaces left available in the stack's subnets.
 ///
 /// A delete refused with DependencyViolation is retried with backoff until `deadline`; if it
 /// persists the sweep fails with ``SweepBlocked``, naming what still uses the resource.
@@ -26,112 +30,206 @@ struct ControllerSweep: Sendable {
     var events: EventEmitter
     var deadline: Duration
     var waits: WaitPolicy
+    /// The stack's name: its own security groups (tagged `strata:stack`) are neither swept nor foreign.
+    var stack = ""
     /// Load balancers and target groups per describe page: AWS's maximum (tests page smaller).
     var pageSize = 400
 
-    /// The tag the AWS Load Balancer Controller puts on every load balancer, target group and
-    /// security group it creates, valued with the cluster's name.
-    static let loadBalancerControllerTag = "elbv2.k8s.aws/cluster"
     /// The tags that say which Kubernetes object a controller's load balancer serves.
     static let originTags = ["service.k8s.aws/stack", "ingress.k8s.aws/stack", "kubernetes.io/service-name"]
     /// DescribeTags takes at most 20 load balancers or target groups per call (both APIs).
     static let tagBatch = 20
+    /// Instance states that still hold a subnet.
+    static let alive = ["pending", "running", "stopping", "stopped"]
+
+    /// One of the sweep's targets with the cluster whose controller made it.
+    struct Claimed: Sendable {
+        var target: SweepTarget
+        var cluster: String
+    }
+
+    /// What ``sweep(clusters:vpcIDs:subnetIDs:declared:)`` would delete now and what foreign
+    /// resources it would leave in the stack's network; deletes nothing.
+    func survey(clusters: [String], vpcIDs: [String], subnetIDs: [String], declared: [String] = []) async throws
+        -> SweepSurvey
+    {
+        let owners = Owners(client: client, stackClusters: Set(clusters))
+        var survey = SweepSurvey()
+        let nodes = try await instances(in: subnetIDs, owners: owners)
+        survey.targets += nodes.mine.map(\.target)
+        survey.foreign += nodes.foreign
+        survey.targets += try await launchTemplates(owners: owners, former: declared + nodes.mine.map(\.cluster))
+            .map(\.target)
+        if !vpcIDs.isEmpty {
+            let balancers = try await classified(
+                try await readableLoadBalancers(in: Set(vpcIDs), owners: owners), owners: owners)
+            survey.targets += balancers.mine.map(\.target)
+            survey.foreign += balancers.foreign.map(\.target)
+            survey.targets += try await classified(try await targetGroups(in: Set(vpcIDs)), owners: owners).mine
+                .map(\.target)
+            let groups = try await securityGroups(in: vpcIDs, owners: owners)
+            survey.targets += groups.mine.map(\.target)
+            survey.foreign += groups.foreign
+        }
+        let interfaces = try await interfaces(in: subnetIDs, owners: owners)
+        survey.targets += interfaces.mine.map(\.target)
+        survey.foreign += interfaces.foreign
+        return survey
+    }
 
     /// `clusters` are the stack's clusters found live; `declared` the cluster names its files
     /// declare (a destroy run again after an earlier one deleted the cluster and was killed
-    /// before its sweep finds none live, yet Karpenter's nodes and launch templates of it remain).
+    /// before its sweep finds none live, yet Karpenter's launch templates of it remain).
     func sweep(clusters: [String], vpcIDs: [String], subnetIDs: [String], declared: [String] = []) async throws {
         let owners = Owners(client: client, stackClusters: Set(clusters))
-        var former = Set(declared)
-        if !subnetIDs.isEmpty { former.formUnion(try await karpenterClusters(in: subnetIDs)) }
-        var karpenter = Set(clusters)
-        for name in former.subtracting(karpenter).sorted() where try await owners.sweeps(name) { karpenter.insert(name) }
-        for cluster in karpenter.sorted() { try await sweepKarpenter(cluster: cluster) }
+        let nodes = try await instances(in: subnetIDs, owners: owners).mine
+        if !nodes.isEmpty { try await terminate(nodes) }
+        for template in try await launchTemplates(owners: owners, former: declared + nodes.map(\.cluster)) {
+            try await deleteTolerant("DeleteLaunchTemplate", [("LaunchTemplateId", template.target.id)])
+            swept(template)
+        }
         if !vpcIDs.isEmpty {
             try await sweepLoadBalancers(owners: owners, vpcIDs: Set(vpcIDs))
             try await sweepSecurityGroups(owners: owners, vpcIDs: vpcIDs)
         }
-        // ENIs left available in the stack's subnets (released by the CNI or a load balancer).
-        if !subnetIDs.isEmpty {
-            let interfaces = try await ids(
-                "DescribeNetworkInterfaces", item: "networkInterfaceId",
-                filters: [("subnet-id", subnetIDs), ("status", ["available"])])
-            for interface in interfaces.sorted() {
-                try await retrying("network interface \(interface)", blockers: { [] }) {
-                    try await deleteTolerant("DeleteNetworkInterface", [("NetworkInterfaceId", interface)])
-                }
-                swept("network interface", interface, nil)
+        // Read after the instances and load balancers went: they release the CNI's interfaces.
+        for interface in try await interfaces(in: subnetIDs, owners: owners).mine {
+            let id = interface.target.id
+            try await retrying("network interface \(id)", blockers: { [] }) {
+                try await deleteTolerant("DeleteNetworkInterface", [("NetworkInterfaceId", id)])
             }
+            swept(interface)
         }
     }
 
     // MARK: - Karpenter
 
-    private func sweepKarpenter(cluster: String) async throws {
-        // Karpenter's nodes: tagged with the cluster by its discovery and its node class.
-        var instances = Set<String>()
-        for key in Self.karpenterTags {
-            instances.formUnion(
-                try await ids(
-                    "DescribeInstances", item: "instanceId",
-                    filters: [
-                        ("tag:" + key, [cluster]),
-                        ("instance-state-name", ["pending", "running", "stopping", "stopped"]),
-                    ]))
-        }
-        if !instances.isEmpty { try await terminate(instances.sorted(), cluster: cluster) }
-        let templates = try await ids(
-            "DescribeLaunchTemplates", item: "launchTemplateId", filters: [("tag:karpenter.k8s.aws/cluster", [cluster])]
-        )
-        for template in templates.sorted() {
-            try await deleteTolerant("DeleteLaunchTemplate", [("LaunchTemplateId", template)])
-            swept("launch template", template, cluster)
-        }
-    }
-
-    /// The clusters named by the Karpenter tags of live instances in the stack's subnets: those
-    /// of a cluster that no longer exists are swept (``Owners``) whatever the stack files say now.
-    private func karpenterClusters(in subnetIDs: [String]) async throws -> Set<String> {
+    /// Instances in the stack's subnets: Karpenter's nodes of a swept cluster, and foreign ones.
+    /// A node of a stack cluster's managed node group (`eks:cluster-name`) is neither: it goes
+    /// with its node group.
+    private func instances(in subnetIDs: [String], owners: Owners) async throws
+        -> (mine: [Claimed], foreign: [SweepTarget])
+    {
+        guard !subnetIDs.isEmpty else { return ([], []) }
+        var mine: [Claimed] = []
+        var foreign: [SweepTarget] = []
         let answers = try await ec2Pages(
-            "DescribeInstances",
-            filters: [
-                ("subnet-id", subnetIDs), ("tag-key", Self.karpenterTags),
-                ("instance-state-name", ["pending", "running", "stopping", "stopped"]),
-            ])
-        let instances = answers.flatMap { answer in
-            (answer.child("reservationSet")?.items ?? []).flatMap { $0.child("instancesSet")?.items ?? [] }
+            "DescribeInstances", filters: [("subnet-id", subnetIDs), ("instance-state-name", Self.alive)])
+        for answer in answers {
+            for item in (answer.child("reservationSet")?.items ?? []).flatMap({ $0.child("instancesSet")?.items ?? [] })
+            {
+                guard let id = item.child("instanceId")?.text else { continue }
+                let tags = NetworkBlockers.tags(of: item)
+                let location = Self.location(item)
+                if let claim = ControllerClaim.karpenterInstance(tags), try await owners.sweeps(claim.cluster) {
+                    mine.append(
+                        Claimed(
+                            target: SweepTarget(kind: "instance", id: id, owner: claim.tags, location: location),
+                            cluster: claim.cluster))
+                } else if let cluster = tags["eks:cluster-name"], owners.stackClusters.contains(cluster) {
+                    continue
+                } else {
+                    foreign.append(
+                        SweepTarget(kind: "instance", id: id, owner: ControllerClaim.owner(tags), location: location))
+                }
+            }
         }
-        return Set(instances.flatMap { instance in
-            let tags = Self.tags(of: instance)
-            return Self.karpenterTags.compactMap { tags[$0] }.filter { !$0.isEmpty }
-        })
+        return (mine.sorted { $0.target.id < $1.target.id }, foreign.sorted { $0.id < $1.id })
     }
 
-    /// The tags Karpenter puts on its nodes, valued with the cluster's name.
-    static let karpenterTags = ["karpenter.sh/discovery", "karpenter.k8s.aws/cluster"]
+    /// Karpenter's launch templates (`karpenter.k8s.aws/cluster`) of the stack's clusters and of
+    /// the `former` ones (declared in the stack files, or named by Karpenter's nodes in its
+    /// subnets) that EKS no longer has.
+    private func launchTemplates(owners: Owners, former: [String]) async throws -> [Claimed] {
+        var clusters = owners.stackClusters
+        for name in Set(former).subtracting(clusters).sorted() where try await owners.sweeps(name) {
+            clusters.insert(name)
+        }
+        var found: [Claimed] = []
+        for cluster in clusters.sorted() {
+            let templates = try await ids(
+                "DescribeLaunchTemplates", item: "launchTemplateId",
+                filters: [("tag:karpenter.k8s.aws/cluster", [cluster])])
+            for template in templates.sorted() {
+                let target = SweepTarget(
+                    kind: "launch template", id: template, owner: "karpenter.k8s.aws/cluster=\(cluster)", location: "")
+                found.append(Claimed(target: target, cluster: cluster))
+            }
+        }
+        return found
+    }
 
-    private func terminate(_ instances: [String], cluster: String) async throws {
+    private func terminate(_ nodes: [Claimed]) async throws {
+        let instances = nodes.map(\.target.id)
         var parameters: [(name: String, value: String)] = []
         for (index, id) in instances.enumerated() { parameters.append(("InstanceId.\(index + 1)", id)) }
         _ = try await client.query(.ec2, action: "TerminateInstances", parameters: parameters)
         _ = try await Waiter(policy: waits).wait(
-            for: "Karpenter instances of \(cluster) to terminate (\(instances.joined(separator: ", ")))",
-            deadline: .seconds(600)
+            for: "Karpenter instances to terminate (\(instances.joined(separator: ", ")))", deadline: .seconds(600)
         ) { () -> Bool? in
             let alive = try await ids(
                 "DescribeInstances", item: "instanceId",
-                filters: [
-                    ("instance-id", instances),
-                    ("instance-state-name", ["pending", "running", "stopping", "stopped", "shutting-down"]),
-                ])
+                filters: [("instance-id", instances), ("instance-state-name", Self.alive + ["shutting-down"])])
             return alive.isEmpty ? true : nil
         }
-        for id in instances { swept("instance", id, cluster) }
+        for node in nodes { swept(node) }
+    }
+
+    // MARK: - Network interfaces
+
+    /// Interface types AWS creates for its own services (a NAT gateway's, a load balancer's, an
+    /// endpoint's): they go with the service. What a user or the VPC CNI makes is `interface`
+    /// (or `efa`, `trunk`, `branch`).
+    static let userInterfaceTypes: Set<String> = ["", "interface", "efa", "trunk", "branch"]
+
+    /// Interfaces in the stack's subnets: the VPC CNI's left available by a swept cluster, and
+    /// foreign ones — neither AWS's own (requester-managed), nor attached to an instance (judged
+    /// as the instance is), nor the stack's, nor the CNI's of a swept cluster.
+    private func interfaces(in subnetIDs: [String], owners: Owners) async throws -> (
+        mine: [Claimed], foreign: [SweepTarget]
+    ) {
+        guard !subnetIDs.isEmpty else { return ([], []) }
+        var mine: [Claimed] = []
+        var foreign: [SweepTarget] = []
+        for answer in try await ec2Pages("DescribeNetworkInterfaces", filters: [("subnet-id", subnetIDs)]) {
+            for item in answer.child("networkInterfaceSet")?.items ?? [] {
+                guard let id = item.child("networkInterfaceId")?.text else { continue }
+                let tags = NetworkBlockers.tags(of: item)
+                let location = Self.location(item)
+                if let claim = ControllerClaim.cniInterface(tags), try await owners.sweeps(claim.cluster) {
+                    if item.child("status")?.text == "available" {
+                        mine.append(
+                            Claimed(
+                                target: SweepTarget(
+                                    kind: "network interface", id: id, owner: claim.tags, location: location),
+                                cluster: claim.cluster))
+                    }
+                    continue
+                }
+                if item.child("requesterManaged")?.text == "true"
+                    || !Self.userInterfaceTypes.contains(item.child("interfaceType")?.text ?? "")
+                    || item.child("attachment")?.child("instanceId") != nil
+                    || (!stack.isEmpty && tags[ProviderContext.stackTag] == stack)
+                {
+                    continue
+                }
+                var owner = ControllerClaim.owner(tags)
+                if let text = item.child("description")?.text, !text.isEmpty { owner = "\(text); \(owner)" }
+                foreign.append(SweepTarget(kind: "network interface", id: id, owner: owner, location: location))
+            }
+        }
+        return (mine.sorted { $0.target.id < $1.target.id }, foreign.sorted { $0.id < $1.id })
+    }
+
+    /// `subnet-… (vpc-…)` of a described instance or interface.
+    private static func location(_ item: XMLNode) -> String {
+        let subnet = item.child("subnetId")?.text ?? "?"
+        return item.child("vpcId").map { "\(subnet) (\($0.text))" } ?? subnet
     }
 
     // MARK: - Load balancers
 
-    /// A load balancer or target group in the stack's VPCs; `cluster` is set once its tags say
+    /// A load balancer or target group in the stack's VPCs; `claim` is set once its tags say
     /// which cluster's controller made it.
     struct Balancer: Sendable, Hashable {
         /// `elbv2` or `elb` (classic).
@@ -140,22 +238,20 @@ struct ControllerSweep: Sendable {
         var key: String
         var name: String
         var vpcID: String
-        var cluster: String = ""
+        var kind: String
+        var claim: ControllerClaim?
+        /// What its tags say of whose it is, for one no controller of the stack made.
+        var owner = "untagged"
         /// The Service or Ingress it serves (`default/web`), when a tag says.
         var origin: String?
+
+        var target: SweepTarget { SweepTarget(kind: kind, id: name, owner: claim?.tags ?? owner, location: vpcID) }
     }
 
     private func sweepLoadBalancers(owners: Owners, vpcIDs: Set<String>) async throws {
-        let candidates: [Balancer]
-        do {
-            candidates = try await loadBalancers(in: vpcIDs)
-        } catch let error as AWSError where error.httpStatus == 403 && owners.stackClusters.isEmpty {
-            // A stack without a cluster destroyed by a role that may not read load balancers:
-            // it looked only for a former cluster's leftovers, which are unlikely; if one is
-            // there, the subnet's own DependencyViolation still says so.
-            return
-        }
-        let balancers = try await tagged(candidates, owners: owners)
+        let balancers = try await classified(
+            try await readableLoadBalancers(in: vpcIDs, owners: owners), owners: owners
+        ).mine
         for balancer in balancers {
             // Listeners (and their rules) go with an ELBv2 load balancer; deleting one already
             // gone succeeds, so a retry after a lost answer is safe.
@@ -176,13 +272,9 @@ struct ControllerSweep: Sendable {
                     ? nil : true
             }
         }
-        for balancer in balancers {
-            swept(
-                balancer.api == .elbv2 ? "load balancer" : "classic load balancer", balancer.name, balancer.cluster,
-                extra: origin(balancer))
-        }
+        for balancer in balancers { swept(balancer) }
         // The controller's target groups outlive their load balancer.
-        let groups = try await tagged(try await targetGroups(in: vpcIDs), owners: owners)
+        let groups = try await classified(try await targetGroups(in: vpcIDs), owners: owners).mine
         for group in groups {
             try await retrying("target group \(group.name)", blockers: { [] }) {
                 do {
@@ -192,15 +284,26 @@ struct ControllerSweep: Sendable {
                     return
                 }
             }
-            swept("target group", group.name, group.cluster, extra: origin(group))
+            swept(group)
         }
     }
 
-    private func origin(_ balancer: Balancer) -> [String: String] {
+    /// ``loadBalancers(in:)``, or none when a stack without a cluster is destroyed by a role
+    /// that may not read load balancers: it looked only for a former cluster's leftovers, which
+    /// are unlikely; if one is there, the subnet's own DependencyViolation still names it.
+    private func readableLoadBalancers(in vpcIDs: Set<String>, owners: Owners) async throws -> [Balancer] {
+        do {
+            return try await loadBalancers(in: vpcIDs)
+        } catch let error as AWSError where error.httpStatus == 403 && owners.stackClusters.isEmpty {
+            return []
+        }
+    }
+
+    private func swept(_ balancer: Balancer) {
         var extra: [String: String] = [:]
         if balancer.api == .elbv2 { extra["arn"] = balancer.key }
         if let origin = balancer.origin { extra["for"] = origin }
-        return extra
+        swept(Claimed(target: balancer.target, cluster: balancer.claim?.cluster ?? ""), extra: extra)
     }
 
     /// Every load balancer of both APIs in these VPCs: one paginated describe per API (``pageSize`` per page).
@@ -210,14 +313,14 @@ struct ControllerSweep: Sendable {
             guard let arn = member.child("LoadBalancerArn")?.text, let vpc = member.child("VpcId")?.text,
                 vpcIDs.contains(vpc)
             else { continue }
-            found.append(
-                Balancer(api: .elbv2, key: arn, name: member.child("LoadBalancerName")?.text ?? arn, vpcID: vpc))
+            let name = member.child("LoadBalancerName")?.text ?? arn
+            found.append(Balancer(api: .elbv2, key: arn, name: name, vpcID: vpc, kind: "load balancer"))
         }
         for member in try await listed(.elb, action: "DescribeLoadBalancers", list: "LoadBalancerDescriptions") {
             guard let name = member.child("LoadBalancerName")?.text, let vpc = member.child("VPCId")?.text,
                 vpcIDs.contains(vpc)
             else { continue }
-            found.append(Balancer(api: .elb, key: name, name: name, vpcID: vpc))
+            found.append(Balancer(api: .elb, key: name, name: name, vpcID: vpc, kind: "classic load balancer"))
         }
         return found
     }
@@ -228,39 +331,28 @@ struct ControllerSweep: Sendable {
             guard let arn = member.child("TargetGroupArn")?.text, let vpc = member.child("VpcId")?.text,
                 vpcIDs.contains(vpc)
             else { return nil }
-            return Balancer(api: .elbv2, key: arn, name: member.child("TargetGroupName")?.text ?? arn, vpcID: vpc)
+            let name = member.child("TargetGroupName")?.text ?? arn
+            return Balancer(api: .elbv2, key: arn, name: name, vpcID: vpc, kind: "target group")
         }
     }
 
-    /// The `<member>`s of a paginated ELB/ELBv2 list, following `NextMarker`.
     private func listed(_ api: AWSService, action: String, list: String) async throws -> [XMLNode] {
-        var members: [XMLNode] = []
-        let pages = client.pages(
-            { marker in
-                var parameters: [(name: String, value: String)] = [("PageSize", String(pageSize))]
-                if let marker { parameters.append(("Marker", marker)) }
-                return .query(api, action: action, parameters: parameters)
-            },
-            nextToken: { response in
-                let marker = try response.xml().first(named: "NextMarker")?.text
-                return marker?.isEmpty == false ? marker : nil
-            })
-        for try await page in pages {
-            members += try page.xml().first(named: list)?.items ?? []
-        }
-        return members
+        try await NetworkBlockers.listed(client, api, action: action, list: list, pageSize: pageSize)
     }
 
-    /// Those of `candidates` a controller made for a cluster whose leftovers are swept (see
-    /// ``Owners``), read with DescribeTags in batches of 20: the Load Balancer Controller's
-    /// `elbv2.k8s.aws/cluster` = name, or for classic load balancers the in-tree provider's
-    /// `kubernetes.io/cluster/<name>`.
-    private func tagged(_ candidates: [Balancer], owners: Owners) async throws -> [Balancer] {
-        var result: [Balancer] = []
+    /// `candidates` split by their tags, read with DescribeTags in batches of 20: those a
+    /// controller made for a cluster whose leftovers are swept (see ``Owners``) — the Load
+    /// Balancer Controller's `elbv2.k8s.aws/cluster` = name, or for classic load balancers the
+    /// in-tree provider's `kubernetes.io/cluster/<name>` — and the others.
+    private func classified(_ candidates: [Balancer], owners: Owners) async throws -> (
+        mine: [Balancer], foreign: [Balancer]
+    ) {
+        var mine: [Balancer] = []
+        var foreign: [Balancer] = []
         for api in [AWSService.elbv2, .elb] {
-            let mine = candidates.filter { $0.api == api }
-            for start in stride(from: 0, to: mine.count, by: Self.tagBatch) {
-                let batch = Array(mine[start..<min(start + Self.tagBatch, mine.count)])
+            let ofAPI = candidates.filter { $0.api == api }
+            for start in stride(from: 0, to: ofAPI.count, by: Self.tagBatch) {
+                let batch = Array(ofAPI[start..<min(start + Self.tagBatch, ofAPI.count)])
                 let list = api == .elbv2 ? "ResourceArns" : "LoadBalancerNames"
                 let parameters = batch.enumerated().map {
                     (name: "\(list).member.\($0.offset + 1)", value: $0.element.key)
@@ -273,83 +365,78 @@ struct ControllerSweep: Sendable {
                     for tag in description.child("Tags")?.items ?? [] {
                         if let name = tag.child("Key")?.text { tags[name] = tag.child("Value")?.text ?? "" }
                     }
-                    let owner =
-                        api == .elbv2 ? tags[Self.loadBalancerControllerTag] : Self.inTreeCluster(tags, owned: false)
-                    guard let owner, try await owners.sweeps(owner) else { continue }
-                    balancer.cluster = owner
+                    // ELBv2: only the controller's own tag; a classic one: the in-tree provider's.
+                    let claim =
+                        api == .elbv2
+                        ? tags[ControllerClaim.loadBalancerControllerTag].flatMap { _ in
+                            ControllerClaim.loadBalancerController(tags, inTreeOwnedOnly: true)
+                        }
+                        : ControllerClaim.loadBalancerController(tags, inTreeOwnedOnly: false)
                     balancer.origin = Self.originTags.lazy.compactMap { tags[$0] }.first
-                    result.append(balancer)
+                    if let claim, try await owners.sweeps(claim.cluster) {
+                        balancer.claim = claim
+                        mine.append(balancer)
+                    } else {
+                        balancer.owner = ControllerClaim.owner(tags)
+                        foreign.append(balancer)
+                    }
                 }
             }
         }
-        return result.sorted { ($0.api.name, $0.name) < ($1.api.name, $1.name) }
+        let order = { (a: Balancer, b: Balancer) in (a.api.name, a.name) < (b.api.name, b.name) }
+        return (mine.sorted(by: order), foreign.sorted(by: order))
     }
 
     // MARK: - Security groups
 
-    /// The Load Balancer Controller's groups (`elbv2.k8s.aws/cluster`) and the in-tree provider's
-    /// (`kubernetes.io/cluster/<name>` = `owned`, the `k8s-elb-*` groups of classic load
-    /// balancers) in the stack's VPCs, for a cluster whose leftovers are swept. One describe of
-    /// the VPCs' groups: strata's own are gone by now, so few are left.
-    private func sweepSecurityGroups(owners: Owners, vpcIDs: [String]) async throws {
-        var groups: [(id: String, owner: String)] = []
+    /// Security groups in the stack's VPCs: the Load Balancer Controller's (`elbv2.k8s.aws/cluster`)
+    /// and the in-tree provider's (`kubernetes.io/cluster/<name>` = `owned`, the `k8s-elb-*`
+    /// groups of classic load balancers, EKS's cluster group) of a swept cluster, and foreign
+    /// ones (neither those, nor the stack's, nor a VPC's `default`). One describe of the VPCs' groups.
+    private func securityGroups(in vpcIDs: [String], owners: Owners) async throws -> (
+        mine: [Claimed], foreign: [SweepTarget]
+    ) {
+        var mine: [Claimed] = []
+        var foreign: [SweepTarget] = []
         for answer in try await ec2Pages("DescribeSecurityGroups", filters: [("vpc-id", vpcIDs)]) {
             for item in answer.child("securityGroupInfo")?.items ?? [] {
-                guard let id = item.child("groupId")?.text else { continue }
-                let tags = Self.tags(of: item)
-                if let owner = tags[Self.loadBalancerControllerTag] ?? Self.inTreeCluster(tags, owned: true) {
-                    groups.append((id, owner))
+                guard let id = item.child("groupId")?.text, item.child("groupName")?.text != "default" else { continue }
+                let tags = NetworkBlockers.tags(of: item)
+                let location = item.child("vpcId")?.text ?? ""
+                if let claim = ControllerClaim.loadBalancerController(tags, inTreeOwnedOnly: true),
+                    try await owners.sweeps(claim.cluster)
+                {
+                    let target = SweepTarget(kind: "security group", id: id, owner: claim.tags, location: location)
+                    mine.append(Claimed(target: target, cluster: claim.cluster))
+                } else if stack.isEmpty || tags[ProviderContext.stackTag] != stack {
+                    foreign.append(
+                        SweepTarget(
+                            kind: "security group", id: id, owner: ControllerClaim.owner(tags), location: location))
                 }
             }
         }
-        for group in groups.sorted(by: { $0.id < $1.id }) where try await owners.sweeps(group.owner) {
-            try await retrying("security group \(group.id)", blockers: { try await users(ofGroup: group.id) }) {
-                try await deleteTolerant("DeleteSecurityGroup", [("GroupId", group.id)])
-            }
-            swept("security group", group.id, group.owner)
-        }
+        return (mine.sorted { $0.target.id < $1.target.id }, foreign.sorted { $0.id < $1.id })
     }
 
-    /// The cluster a `kubernetes.io/cluster/<name>` tag names (with value `owned`, if asked):
-    /// Kubernetes' in-tree cloud provider's mark, also on EKS's own cluster security group.
-    static func inTreeCluster(_ tags: [String: String], owned: Bool) -> String? {
-        let prefix = "kubernetes.io/cluster/"
-        return tags.keys.sorted().first { $0.hasPrefix(prefix) && (!owned || tags[$0] == "owned") }
-            .map { String($0.dropFirst(prefix.count)) }
-    }
-
-    /// What still uses a security group: network interfaces (with their descriptions, which
-    /// name the load balancer or instance behind them) and load balancers of either API that
-    /// list it.
-    private func users(ofGroup group: String) async throws -> [String] {
-        let interfaces = try await client.query(
-            .ec2, action: "DescribeNetworkInterfaces",
-            parameters: [("Filter.1.Name", "group-id"), ("Filter.1.Value.1", group)])
-        var users = (interfaces.first(named: "networkInterfaceSet")?.items ?? []).compactMap { item -> String? in
-            guard let id = item.child("networkInterfaceId")?.text else { return nil }
-            let description = item.child("description")?.text ?? ""
-            return description.isEmpty ? "network interface \(id)" : "network interface \(id) (\(description))"
-        }
-        for member in try await listed(.elbv2, action: "DescribeLoadBalancers", list: "LoadBalancers") {
-            let groups = member.child("SecurityGroups")?.items.map(\.text) ?? []
-            if groups.contains(group), let name = member.child("LoadBalancerName")?.text {
-                users.append("load balancer \(name)")
+    private func sweepSecurityGroups(owners: Owners, vpcIDs: [String]) async throws {
+        for group in try await securityGroups(in: vpcIDs, owners: owners).mine {
+            let id = group.target.id
+            try await retrying(
+                "security group \(id)", blockers: { await NetworkBlockers(client: client).users(ofGroup: id) }
+            ) {
+                try await deleteTolerant("DeleteSecurityGroup", [("GroupId", id)])
             }
+            swept(group)
         }
-        for member in try await listed(.elb, action: "DescribeLoadBalancers", list: "LoadBalancerDescriptions") {
-            let groups = member.child("SecurityGroups")?.items.map(\.text) ?? []
-            if groups.contains(group), let name = member.child("LoadBalancerName")?.text {
-                users.append("classic load balancer \(name)")
-            }
-        }
-        return users
     }
 
     // MARK: - EC2 plumbing
 
-    private func swept(_ what: String, _ id: String, _ cluster: String?, extra: [String: String] = [:]) {
-        var payload = extra.merging(["what": what, "id": id]) { _, new in new }
-        if let cluster, !cluster.isEmpty { payload["cluster"] = cluster }
+    private func swept(_ item: Claimed, extra: [String: String] = [:]) {
+        var payload = extra.merging(["what": item.target.kind, "id": item.target.id, "owner": item.target.owner]) {
+            _, new in new
+        }
+        if !item.cluster.isEmpty { payload["cluster"] = item.cluster }
         events.emit(.sweepDeleted, plane: Plane.network.rawValue, payload)
     }
 
@@ -360,24 +447,8 @@ struct ControllerSweep: Sendable {
         return found
     }
 
-    /// The pages of a filtered EC2 describe, following NextToken.
     private func ec2Pages(_ action: String, filters: [(String, [String])]) async throws -> [XMLNode] {
-        let parameters = QueryValue.filters(filters.map { (name: $0.0, values: $0.1) })
-        var answers: [XMLNode] = []
-        let pages = client.pages(
-            { token in .query(.ec2, action: action, parameters: parameters + (token.map { [("NextToken", $0)] } ?? [])) },
-            nextToken: Pagination.ec2NextToken)
-        for try await page in pages { answers.append(try page.xml()) }
-        return answers
-    }
-
-    /// A described EC2 item's `tagSet`.
-    private static func tags(of item: XMLNode) -> [String: String] {
-        var tags: [String: String] = [:]
-        for tag in item.child("tagSet")?.items ?? [] {
-            if let key = tag.child("key")?.text { tags[key] = tag.child("value")?.text ?? "" }
-        }
-        return tags
+        try await NetworkBlockers.ec2Pages(client, action, filters: filters)
     }
 
     private func collect(_ node: XMLNode, name: String, into found: inout Set<String>) {

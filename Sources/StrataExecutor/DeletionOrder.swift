@@ -4,8 +4,14 @@ import StrataCompiler
 import StrataProviders
 
 /// The order deletions go in when the graph cannot say (orphans no longer in the stack files,
-/// a destroy): a static rank per type, dependents first. Lower ranks are deleted first; types of
-/// one rank go in parallel.
+/// a destroy): a static rank per type, dependents first. Lower ranks are deleted first.
+///
+/// A rank is not a barrier for every type above it: a delete waits only for the lower-ranked
+/// types AWS refuses it while they exist (``waitsFor``). A subnet waits for its route table
+/// associations and NAT gateways, not for every security group of the stack; with one barrier
+/// per rank, a 490-resource destroy ran its disassociations, then its security groups, then its
+/// subnets, each stage a floor of AWS's per-action write limits, end to end. Every wait still
+/// goes from a lower rank to a higher one, so no set of deletes can wait on itself.
 public enum DeletionRank {
     static let ranks: [String: Int] = [
         "kubernetes_manifest": 0,
@@ -24,13 +30,55 @@ public enum DeletionRank {
         "aws_vpc": 8,
     ]
 
+    /// Ranks up to this one are the cluster and what runs in it: everything above waits for all
+    /// of them (a cluster being deleted still uses its roles, subnets, groups and keys).
+    static let clusterRank = 3
+
+    /// For types above ``clusterRank``, the lower-ranked types (above it) that must be gone
+    /// before one of this type can be deleted. A type not listed waits for every lower rank.
+    static let waitsFor: [String: Set<String>] = [
+        "aws_route_table_association": [], "aws_iam_role_policy_attachment": [], "aws_iam_role_policy": [],
+        "aws_launch_template": [], "aws_security_group_rule": [], "aws_vpc_security_group_ingress_rule": [],
+        "aws_vpc_security_group_egress_rule": [], "aws_cloudwatch_event_target": [], "aws_sqs_queue_policy": [],
+        "aws_kms_alias": [],
+        "aws_route": [],
+        // The profile's role leaves it first; a launch template names the profile.
+        "aws_iam_instance_profile": ["aws_launch_template"],
+        "aws_nat_gateway": [],
+        "aws_cloudwatch_event_rule": ["aws_cloudwatch_event_target"],
+        "aws_cloudwatch_log_group": [],
+        "aws_sqs_queue": ["aws_sqs_queue_policy", "aws_cloudwatch_event_target"],
+        "aws_route_table": ["aws_route_table_association", "aws_route"],
+        "aws_iam_role": ["aws_iam_role_policy_attachment", "aws_iam_role_policy", "aws_iam_instance_profile"],
+        "aws_iam_policy": ["aws_iam_role_policy_attachment"],
+        // A rule of another group naming this one, a launch template using it: DependencyViolation.
+        "aws_security_group": [
+            "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule",
+            "aws_launch_template",
+        ],
+        // A NAT gateway holds its address until it is deleted.
+        "aws_eip": ["aws_nat_gateway"],
+        // A subnet holding an association or a NAT gateway's interface: DependencyViolation.
+        "aws_subnet": ["aws_route_table_association", "aws_nat_gateway"],
+        // "Network has some mapped public address(es)": NAT gateways and their addresses first.
+        "aws_internet_gateway": ["aws_nat_gateway", "aws_eip", "aws_route"],
+    ]
+
     /// The type's rank; types not listed go in the middle.
     public static func rank(of type: String) -> Int { ranks[type] ?? 3 }
+
+    /// Whether a resource of type `first` must be deleted before one of type `second`.
+    public static func deletes(_ first: String, before second: String) -> Bool {
+        let (lower, higher) = (rank(of: first), rank(of: second))
+        guard lower < higher else { return false }
+        if lower <= clusterRank { return true }
+        return waitsFor[second]?.contains(first) ?? true
+    }
 }
 
 /// Deletes through a provider, retrying `DependencyViolation` (something still uses the resource:
 /// an ENI releasing, a controller's leftovers) with backoff until a deadline, then reporting it
-/// with the AWS error naming what blocks.
+/// with the AWS error and, for network resources, what still uses them (``NetworkBlockers``).
 struct RetryingDelete: Sendable {
     var deadline: Duration
     var firstPause: Duration
@@ -49,7 +97,8 @@ struct RetryingDelete: Sendable {
                 return
             } catch let error as AWSError where error.isDependencyViolation {
                 guard clock.now.advanced(by: pause) < end else {
-                    throw ExecutorError.deleteBlocked(address, id: live.id, error)
+                    let blockers = await NetworkBlockers(client: context.client).of(type: live.type, id: live.id)
+                    throw ExecutorError.deleteBlocked(address, id: live.id, error, blockers: blockers)
                 }
                 events.emit(
                     .resourceRetrying, plane: plane,

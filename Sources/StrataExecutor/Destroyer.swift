@@ -6,11 +6,13 @@ import StrataProviders
 
 /// Deletes everything a stack owns: every live resource tagged for it (found by the planner's
 /// discovery), dependents first. Before the subnets and the VPC go, it sweeps what controllers
-/// created in them that carries no strata tag (``ControllerSweep``): Karpenter's instances and
-/// launch templates, the AWS Load Balancer Controller's load balancers, target groups and
-/// security groups (and the in-tree cloud provider's classic load balancers), ENIs left
-/// available in the stack's subnets. A delete refused with DependencyViolation is retried until
-/// a deadline, then reported naming what blocks it.
+/// created in them for the stack's clusters that carries no strata tag (``ControllerSweep``):
+/// Karpenter's instances and launch templates, the AWS Load Balancer Controller's load
+/// balancers, target groups and security groups (and the in-tree cloud provider's classic load
+/// balancers), the VPC CNI's interfaces left available. Anything else in the stack's network is
+/// foreign and left alone; ``preview(graph:stackAt:vars:)`` lists both before anything is
+/// deleted. A delete refused with DependencyViolation is retried until a deadline, then reported
+/// naming what blocks it (``NetworkBlockers``).
 public struct Destroyer: Sendable {
     public var context: ProviderContext
     public var providers: [String: any ResourceProvider]
@@ -34,6 +36,38 @@ public struct Destroyer: Sendable {
         self.parallelism = parallelism
         self.events = events
         self.deleteDeadline = deleteDeadline
+    }
+
+    /// What destroy would do, all found before it asks: the deletions, what the controller sweep
+    /// would take and the foreign resources it would leave in the stack's network, and the
+    /// clusters whose Kubernetes API refused to list the stack's manifests.
+    public struct Preview: Sendable {
+        public var plan: Plan
+        public var sweep: SweepSurvey
+        public var unreadableManifests: [UnreadableManifests.Refusal]
+        /// The manifests the stack files declare in a cluster that could not be read (those
+        /// whose cluster is not a literal name are counted in every such cluster).
+        public var unreadManifestAddresses: [ResourceAddress]
+    }
+
+    /// ``plan(graph:stackAt:vars:)`` and the sweep's survey of the stack's network.
+    public func preview(graph: CompiledGraph?, stackAt url: URL? = nil, vars: [String: String] = [:]) async throws
+        -> Preview
+    {
+        let unreadable = UnreadableManifests()
+        var reading = self
+        reading.context.unreadableManifests = unreadable
+        let plan = try await reading.plan(graph: graph, stackAt: url, vars: vars)
+        let scope = NetworkScope(plan)
+        let survey = try await sweep(events).survey(
+            clusters: scope.clusters, vpcIDs: scope.vpcIDs, subnetIDs: scope.subnetIDs, declared: Self.declaredClusters(graph))
+        let refusals = await unreadable.refusals
+        let refused = Set(refusals.map(\.cluster))
+        let unread = (graph?.instances ?? []).filter { instance in
+            guard instance.type == "kubernetes_manifest", !refused.isEmpty else { return false }
+            return instance.attributes["cluster"]?.stringValue.map(refused.contains) ?? true
+        }.map(\.address)
+        return Preview(plan: plan, sweep: survey, unreadableManifests: refusals, unreadManifestAddresses: unread)
     }
 
     /// The deletions destroy would make, as a plan (what `strata destroy` shows before asking).
@@ -66,15 +100,15 @@ public struct Destroyer: Sendable {
         let changes = addresses.map { address, resource in
             let rank = DeletionRank.rank(of: resource.type)
             // Graph edges that agree with the ranks (a rank never waits for a higher one, so
-            // the two together cannot form a cycle).
+            // the two together cannot form a cycle): what the types alone do not order.
             let first = (dependentsOf[address] ?? []).filter { dependent in
                 guard let other = addresses[dependent] else { return false }
-                return DeletionRank.rank(of: other.type) == rank
+                return DeletionRank.rank(of: other.type) <= rank
             }
             return ResourceChange(
                 address: address, type: resource.type, plane: ResourceCatalog.all[resource.type]?.plane ?? .control,
                 action: .delete, before: resource.attributes, after: nil, live: resource, dependencies: first.sorted(),
-                sensitiveAttributes: ResourceCatalog.all[resource.type]?.attributes.values.filter(\.sensitive).map(\.name).sorted() ?? [])
+                sensitiveAttributes: ResourceCatalog.all[resource.type]?.sensitivePaths(in: resource.attributes) ?? [])
         }
         return Plan(
             stack: context.stack, region: context.region, stackPath: "", changes: changes, liveFingerprint: "")
@@ -98,14 +132,11 @@ public struct Destroyer: Sendable {
         var report = await applier.apply(first)
         // An interrupted destroy starts no sweep (its deletions are operations too).
         if report.succeeded && !stop.isStopped {
-            let vpcIDs = plan.changes.filter { $0.type == "aws_vpc" }.compactMap { $0.live?.id }
-            let subnetIDs = plan.changes.filter { $0.type == "aws_subnet" }.compactMap { $0.live?.id }
-            let clusters = plan.changes.filter { $0.type == "aws_eks_cluster" }.compactMap {
-                $0.live?.attributes["name"]?.stringValue ?? $0.live?.id
-            }
+            let scope = NetworkScope(plan)
             do {
-                try await ControllerSweep(client: context.client, events: events, deadline: deleteDeadline, waits: context.waits)
-                    .sweep(clusters: clusters, vpcIDs: vpcIDs, subnetIDs: subnetIDs, declared: Self.declaredClusters(graph))
+                try await sweep(events).sweep(
+                    clusters: scope.clusters, vpcIDs: scope.vpcIDs, subnetIDs: scope.subnetIDs,
+                    declared: Self.declaredClusters(graph))
                 var second = plan
                 second.changes = plan.changes.filter { Self.afterSweep.contains($0.type) }
                 let rest = await applier.apply(second)
@@ -135,6 +166,26 @@ public struct Destroyer: Sendable {
                 "failed": String(report.failures.count),
             ])
         return report
+    }
+
+    private func sweep(_ events: EventEmitter) -> ControllerSweep {
+        ControllerSweep(
+            client: context.client, events: events, deadline: deleteDeadline, waits: context.waits, stack: context.stack)
+    }
+
+    /// The stack's network and clusters in a destroy plan: where the sweep looks, whose leftovers it takes.
+    struct NetworkScope {
+        var vpcIDs: [String]
+        var subnetIDs: [String]
+        var clusters: [String]
+
+        init(_ plan: Plan) {
+            vpcIDs = plan.changes.filter { $0.type == "aws_vpc" }.compactMap { $0.live?.id }
+            subnetIDs = plan.changes.filter { $0.type == "aws_subnet" }.compactMap { $0.live?.id }
+            clusters = plan.changes.filter { $0.type == "aws_eks_cluster" }.compactMap {
+                $0.live?.attributes["name"]?.stringValue ?? $0.live?.id
+            }
+        }
     }
 
     /// Drops children the stack does not declare that their parent holds inside itself

@@ -34,7 +34,7 @@ struct ErrorFacts {
         if let aws = error as? AWSError {
             code = aws.code
             requestID = aws.requestID
-        } else if let blocked = error as? ExecutorError, case .deleteBlocked(_, _, let underlying) = blocked {
+        } else if let blocked = error as? ExecutorError, case .deleteBlocked(_, _, let underlying, _) = blocked {
             code = underlying.code
             requestID = underlying.requestID
         }
@@ -111,8 +111,9 @@ public enum ExecutorError: Error, CustomStringConvertible, Sendable {
     case missingLive(ResourceAddress)
     /// Attributes still unknown when the resource's turn came.
     case unresolved(ResourceAddress, [String])
-    /// AWS kept refusing a delete because something still uses the resource.
-    case deleteBlocked(ResourceAddress, id: String, AWSError)
+    /// AWS kept refusing a delete because something still uses the resource: `blockers` is what
+    /// was found using it (AWS's message names none of it).
+    case deleteBlocked(ResourceAddress, id: String, AWSError, blockers: [String])
     case lockHeld(stack: String, holder: LockHolder)
     case lockNotHeld(stack: String, runID: String, holder: LockHolder?)
     case lockTable(String)
@@ -124,8 +125,9 @@ public enum ExecutorError: Error, CustomStringConvertible, Sendable {
         case .missingLive(let address): return "\(address): the plan has no live resource to act on"
         case .unresolved(let address, let names):
             return "\(address): \(names.joined(separator: ", ")) still unknown when its turn came (depends on something not created)"
-        case .deleteBlocked(let address, let id, let error):
-            return "\(address) (\(id)) cannot be deleted: still in use after retrying until the deadline. AWS says: \(error)"
+        case .deleteBlocked(let address, let id, let error, let blockers):
+            let users = blockers.isEmpty ? "" : "; still in use by \(blockers.joined(separator: ", "))"
+            return "\(address) (\(id)) cannot be deleted: still in use after retrying until the deadline. AWS says: \(error)\(users)"
         case .lockHeld(let stack, let holder):
             return "stack \(stack) is locked by \(holder.owner) (run \(holder.runID), since \(Event.timestampText(holder.since)), lease expires \(Event.timestampText(holder.expires))). "
                 + "Wait for that run, or if it is dead: strata force-unlock \(stack) \(holder.runID)"

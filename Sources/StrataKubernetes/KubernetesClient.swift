@@ -237,7 +237,9 @@ public struct KubernetesClient: Sendable {
                 do {
                     return try JSONValue.parse(response.body)
                 } catch {
-                    throw KubernetesClientError("\(method) \(path): answer is not JSON: \(String(decoding: response.body.prefix(200), as: UTF8.self))")
+                    var failure = ResponseDecodingError(what: "JSON", detail: JSONValue.reason(refusing: response.body), body: response.body)
+                    failure.call = "\(method) \(path)"
+                    throw KubernetesClientError("\(failure)")
                 }
             }
             if response.status == 401, !refreshedToken {

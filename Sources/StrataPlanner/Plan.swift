@@ -43,7 +43,8 @@ public struct ResourceChange: Sendable, Codable, Equatable {
     /// The idempotency token for a create (or the create half of a replace), derived from stack,
     /// address and desired content as the plan knew it.
     public var idempotencyToken: String?
-    /// Attributes whose values are secrets: shown as `(sensitive value)`, redacted in plan files.
+    /// Paths of attributes whose values are secrets (`password`, `manifest.stringData`), sorted:
+    /// shown as `(sensitive value)`, marked in the plan JSON, redacted in plan files.
     public var sensitiveAttributes: [String]
     /// Per attribute the stack set, what its expression referred to, named as Terraform names
     /// references (`aws_kms_key.key.arn`, `aws_kms_key.key`, `var.subnets`): the plan JSON's
@@ -70,6 +71,25 @@ public struct ResourceChange: Sendable, Codable, Equatable {
         self.idempotencyToken = idempotencyToken
         self.sensitiveAttributes = sensitiveAttributes
         self.references = references
+    }
+
+    /// This change with every secret of `before`, `after` and the live attributes replaced by
+    /// ``Value/sensitivePlaceholder``: what may be printed or written down.
+    public var redacted: ResourceChange {
+        guard !sensitiveAttributes.isEmpty else { return self }
+        var copy = self
+        copy.before = before?.redacting(sensitiveAttributes)
+        copy.after = after?.redacting(sensitiveAttributes)
+        copy.live?.attributes = live?.attributes.redacting(sensitiveAttributes) ?? [:]
+        return copy
+    }
+
+    /// The secrets' texts in `before`, `after` and the live attributes (``secretTexts(at:)``).
+    public var secretTexts: Set<String> {
+        guard !sensitiveAttributes.isEmpty else { return [] }
+        return [before, after, live?.attributes].reduce(into: Set<String>()) { texts, attributes in
+            texts.formUnion(attributes?.secretTexts(at: sensitiveAttributes) ?? [])
+        }
     }
 
     /// The tags the resource must carry: the stack's tags, its own and the ownership tags (the
@@ -106,17 +126,24 @@ public struct PlanDataSources: Sendable, Codable, Equatable {
 /// The planner's product: every change, in address order, with what it was computed from. A
 /// saved plan is applied only while the live state still has ``liveFingerprint``.
 public struct Plan: Sendable, Codable, Equatable {
-    /// Bumped when the plan file's shape changes incompatibly.
-    public static let formatVersion = 1
+    /// Bumped when the plan file's shape changes incompatibly (2: `--var` values are no
+    /// longer written, only ``varDigests``).
+    public static let formatVersion = 2
 
     public var formatVersion: Int
     public var stack: String
     public var region: String
     public var createdAt: Date
     /// The stack path and `--var` overrides the plan was compiled from, so apply can resolve
-    /// values known only after earlier creates against the same files.
+    /// values known only after earlier creates against the same files. A plan file holds no
+    /// `vars`, only their ``varDigests``: `apply PLANFILE` is given them again (``givenVars(_:)``).
     public var stackPath: String
     public var vars: [String: String]
+    /// Per `--var` name, a salted SHA-256 of its value (``VarDigest``); written by ``PlanFile``.
+    public var varDigests: [String: String]
+    /// Variables declared `sensitive: true` and outputs whose values are secrets.
+    public var sensitiveVars: [String]
+    public var sensitiveOutputs: [String]
     /// Sorted by address.
     public var changes: [ResourceChange]
     public var outputs: [String: Value]
@@ -128,8 +155,9 @@ public struct Plan: Sendable, Codable, Equatable {
 
     public init(
         stack: String, region: String, createdAt: Date = Date(), stackPath: String, vars: [String: String] = [:],
-        changes: [ResourceChange], outputs: [String: Value] = [:], dataSources: PlanDataSources = PlanDataSources(),
-        liveFingerprint: String, rollouts: [RolloutPlan] = []
+        sensitiveVars: Set<String> = [], changes: [ResourceChange], outputs: [String: Value] = [:],
+        sensitiveOutputs: Set<String> = [], dataSources: PlanDataSources = PlanDataSources(), liveFingerprint: String,
+        rollouts: [RolloutPlan] = []
     ) {
         formatVersion = Self.formatVersion
         self.stack = stack
@@ -137,6 +165,9 @@ public struct Plan: Sendable, Codable, Equatable {
         self.createdAt = createdAt
         self.stackPath = stackPath
         self.vars = vars
+        varDigests = [:]
+        self.sensitiveVars = sensitiveVars.sorted()
+        self.sensitiveOutputs = sensitiveOutputs.sorted()
         self.changes = changes.sorted { $0.address < $1.address }
         self.outputs = outputs
         self.dataSources = dataSources

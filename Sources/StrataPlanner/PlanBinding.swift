@@ -70,7 +70,7 @@ public enum PlanBinding {
                 out.append("\(change.address) is in the plan but not in the stack")
                 continue
             }
-            for (name, value) in planned.sorted(by: { $0.key < $1.key }) where value.isKnown && !change.sensitiveAttributes.contains(name) {
+            for (name, value) in planned.sorted(by: { $0.key < $1.key }) where value.isKnown && !change.sensitiveAttributes.covers(name) {
                 let compiled = instance.attributes[name]
                 guard compiled != value else { continue }
                 out.append("\(change.address).\(name) is \(excerpt(value)) in the plan, \(compiled.map(excerpt) ?? "not set") in the stack")

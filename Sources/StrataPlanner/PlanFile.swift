@@ -3,22 +3,23 @@ import StrataCompiler
 import StrataProviders
 
 /// Saved plans (`strata plan --out FILE`): JSON, readable only by the owner (mode 0600), with
-/// every sensitive value replaced by `{"$sensitive": true}` so no secret is written to disk, and
-/// an integrity record (``PlanIntegrity``) that `read` checks before anything else.
-/// `strata apply FILE` reads it back, checks it against its stack files (``PlanBinding``) and
-/// that the live state is unchanged
-/// (``Planner/verifyUnchanged(_:)``) and resolves redacted and unknown values against the stack
-/// files with ``DesiredResolver``.
+/// every sensitive value replaced by `{"$sensitive": true}` and every `--var` value by a salted
+/// digest, so no secret is written to disk, and an integrity record (``PlanIntegrity``) that
+/// `read` checks before anything else. `strata apply FILE --var ...` reads it back, checks the
+/// `--var` values are the planned ones (``Plan/givenVars(_:)``), checks it against its stack
+/// files (``PlanBinding``) and that the live state is unchanged (``Planner/verifyUnchanged(_:)``),
+/// and resolves redacted and unknown values against the stack files with ``DesiredResolver``.
 public enum PlanFile {
     /// Writes `plan` to `url`, signed with `key` (``PlanKey``) if given.
     public static func write(_ plan: Plan, to url: URL, key: PlanKey? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        // The record covers the plan as `read` will decode it (redacted values as unknown).
-        let content = try encoder.encode(redacted(plan))
-        let integrity = try PlanIntegrity.of(try decoder().decode(Plan.self, from: content), key: key)
-        let data = try encoder.encode(SealedPlan(plan: redacted(plan), integrity: integrity)) + Data("\n".utf8)
+        // Redacted once (the --var digests are salted at random); the record covers the plan as
+        // `read` will decode it (redacted values as unknown).
+        let written = redacted(plan).written
+        let integrity = try PlanIntegrity.of(try decoder().decode(Plan.self, from: encoder.encode(written)), key: key)
+        let data = try encoder.encode(SealedPlan(plan: written, integrity: integrity)) + Data("\n".utf8)
         let manager = FileManager.default
         // Written whole to a file beside it, then renamed over it: a run killed or crashing
         // half-way leaves the previous plan file (or none), never half of one. Created 0600
@@ -109,7 +110,8 @@ public enum PlanFile {
 
 /// A plan file's content: the redacted plan's fields and, beside them, `integrity`.
 struct SealedPlan: Encodable {
-    var plan: RedactedPlan
+    /// Already redacted (``RedactedPlan/written``).
+    var plan: Plan
     var integrity: PlanIntegrity
 
     /// The integrity record alone, read back (nil in files from before it existed).
@@ -126,23 +128,44 @@ struct SealedPlan: Encodable {
     }
 }
 
-/// Encodes a plan with sensitive values redacted (decodes as a normal ``Plan``: redacted values
-/// come back as unknown, so nothing can send them).
-struct RedactedPlan: Encodable {
+/// A plan with sensitive values redacted and `--var` values digested, as a file holds it (decodes
+/// as a normal ``Plan``: redacted values come back as unknown, so nothing can send them, and `vars`
+/// empty until ``Plan/givenVars(_:)``).
+struct RedactedPlan {
     var plan: Plan
 
-    func encode(to encoder: Encoder) throws {
+    /// The plan as a file holds it: a new value each time (each var digest has a new salt).
+    var written: Plan {
         var copy = plan
-        copy.changes = plan.changes.map { change in
-            var change = change
-            for name in change.sensitiveAttributes {
-                if change.before?[name] != nil { change.before?[name] = .map([Value.sensitiveMarker: .bool(true)]) }
-                if change.after?[name] != nil { change.after?[name] = .map([Value.sensitiveMarker: .bool(true)]) }
-                if change.live?.attributes[name] != nil { change.live?.attributes[name] = .map([Value.sensitiveMarker: .bool(true)]) }
-            }
-            return change
+        copy.changes = plan.changes.map(\.redacted)
+        for name in plan.sensitiveOutputs where copy.outputs[name] != nil { copy.outputs[name] = .sensitivePlaceholder }
+        copy.vars = [:]
+        copy.varDigests = plan.vars.mapValues(VarDigest.make)
+        return copy
+    }
+}
+
+extension Plan {
+    /// This plan read from a file, with the `--var` values of the `apply` that applies it: they
+    /// must be exactly the planned ones (the same names, each matching its digest), since the
+    /// stack is compiled again with them to resolve what the plan knew only after apply.
+    /// Refusing beats applying a plan whose secrets are not the ones it was made with.
+    public func givenVars(_ given: [String: String]) throws -> Plan {
+        var copy = self
+        guard !varDigests.isEmpty || !given.isEmpty else { return copy }
+        let missing = Set(varDigests.keys).subtracting(given.keys).sorted()
+        let extra = Set(given.keys).subtracting(varDigests.keys).sorted()
+        let different = given.keys.filter { name in varDigests[name].map { !VarDigest.matches($0, given[name] ?? "") } ?? false }.sorted()
+        var problems: [String] = []
+        if !missing.isEmpty { problems.append("it was made with " + missing.map { "--var \($0)=…" }.joined(separator: ", ") + ", not given now") }
+        if !extra.isEmpty { problems.append("it was made without " + extra.map { "--var \($0)" }.joined(separator: ", ")) }
+        if !different.isEmpty { problems.append("the value of " + different.map { "--var \($0)" }.joined(separator: ", ") + " differs from the planned one") }
+        guard problems.isEmpty else {
+            throw PlanError.planFile(
+                "the plan file's variables do not match: \(problems.joined(separator: "; ")). A plan file keeps no --var values: give the ones it was planned with, or plan again")
         }
-        try copy.encode(to: encoder)
+        copy.vars = given
+        return copy
     }
 }
 
@@ -174,7 +197,7 @@ public struct DesiredResolver: Sendable {
             guard let instance = graph.resources[change.address], let planned = change.after else {
                 throw PlanError.planFile("\(change.address) is in the plan but no longer in \(plan.stackPath): plan again")
             }
-            for (name, value) in planned where value.isKnown && !change.sensitiveAttributes.contains(name) {
+            for (name, value) in planned where value.isKnown && !change.sensitiveAttributes.covers(name) {
                 guard let now = instance.attributes[name], now == value else {
                     throw PlanError.planFile(
                         "\(change.address).\(name) differs from the plan: \(plan.stackPath) changed since it was planned; plan again")

@@ -39,7 +39,8 @@ public struct PlanRenderer: Sendable {
 
     func block(_ change: ResourceChange) -> String {
         let schema = catalog[change.type]
-        let sensitive = Set(change.sensitiveAttributes)
+        // Secrets are replaced before anything is formatted, so no line can show one.
+        let change = change.redacted
         var lines: [String] = []
         let header: String
         let symbol: String
@@ -48,7 +49,7 @@ public struct PlanRenderer: Sendable {
             header = "# \(change.address) will be created"
             symbol = paint("+", .green)
             for name in (change.after ?? [:]).keys.sorted() where name != "tags_all" {
-                lines.append(line("+", name, value: change.after?[name], sensitive: sensitive.contains(name)))
+                lines.append(line("+", name, value: change.after?[name]))
             }
             for name in computedNames(schema) where change.after?[name] == nil {
                 lines.append("\(paint("+", .green)) \(name) = (known after apply)")
@@ -61,8 +62,7 @@ public struct PlanRenderer: Sendable {
             let forcing = Set(change.replaceBecause.map { String($0.prefix { $0 != "." && $0 != "[" }) })
             for name in change.changedAttributes {
                 let before = name == "tags" ? ownTags(change) : change.before?[name]
-                var text = line(
-                    "~", name, value: before, to: change.after?[name] ?? .null, sensitive: sensitive.contains(name))
+                var text = line("~", name, value: before, to: change.after?[name] ?? .null)
                 if forcing.contains(name) {
                     let paths = change.replaceBecause.filter { $0 == name || $0.hasPrefix(name + ".") || $0.hasPrefix(name + "[") }
                     let detail = paths == [name] ? "" : " (\(paths.joined(separator: ", ")))"
@@ -94,7 +94,9 @@ public struct PlanRenderer: Sendable {
     /// the ownership tags and the stack's tags the resource inherits unchanged (those show on
     /// the `tags_all` line), so the line reads as the edit it undoes.
     private func ownTags(_ change: ResourceChange) -> Value? {
-        guard let live = change.before?["tags_all"] ?? change.before?["tags"], case .map(let members) = live else {
+        guard let live = change.before?["tags_all"] ?? change.before?["tags"], case .map(let members) = live,
+            !live.isSensitivePlaceholder
+        else {
             return change.before?["tags"]
         }
         let own = Set(change.after?["tags"]?.stringMap.keys.map { $0 } ?? [])
@@ -121,16 +123,17 @@ public struct PlanRenderer: Sendable {
         return schema.attributes.values.filter { $0.presence == .computed && $0.name != "tags_all" }.map(\.name).sorted()
     }
 
-    private func line(_ sign: String, _ name: String, value: Value?, to: Value? = nil, sensitive: Bool) -> String {
+    private func line(_ sign: String, _ name: String, value: Value?, to: Value? = nil) -> String {
         let painted = paint(sign, sign == "+" ? .green : sign == "-" ? .red : .yellow)
-        let show: (Value?) -> String = { sensitive ? "(sensitive value)" : self.format($0 ?? .null) }
+        let show: (Value?) -> String = { self.format($0 ?? .null) }
         if let to { return "\(painted) \(name) = \(show(value)) -> \(show(to))" }
         return "\(painted) \(name) = \(show(value))"
     }
 
     /// A value as HCL-like text: strings quoted, lists and maps inline, unknowns as
-    /// `(known after apply)`.
+    /// `(known after apply)`, secrets (``Value/sensitivePlaceholder``) as `(sensitive value)`.
     public func format(_ value: Value) -> String {
+        if value.isSensitivePlaceholder { return "(sensitive value)" }
         switch value {
         case .null: return "null"
         case .bool(let flag): return flag ? "true" : "false"

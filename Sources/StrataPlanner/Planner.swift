@@ -50,12 +50,13 @@ public struct Planner: Sendable {
                 ResourceChange(
                     address: Self.deletionAddress(resource), type: resource.type, plane: schema?.plane ?? .control,
                     action: .delete, before: resource.attributes, after: nil, live: resource,
-                    sensitiveAttributes: schema?.attributes.values.filter(\.sensitive).map(\.name).sorted() ?? []))
+                    sensitiveAttributes: schema?.sensitivePaths(in: resource.attributes) ?? []))
         }
         let rollouts = try RolloutPlanner.rollouts(changes: changes, graph: graph)
         return Plan(
             stack: graph.stack, region: graph.region, stackPath: url.standardizedFileURL.path, vars: vars,
-            changes: changes, outputs: graph.outputs, dataSources: dataSources,
+            sensitiveVars: graph.sensitiveVars, changes: changes, outputs: graph.outputs,
+            sensitiveOutputs: graph.sensitiveOutputs, dataSources: dataSources,
             liveFingerprint: Fingerprint.of(live), rollouts: rollouts)
     }
 
@@ -112,8 +113,9 @@ public struct Planner: Sendable {
         var changes: [ResourceChange] = []
         for instance in graph.instances {
             guard let schema = catalog[instance.type] else { continue }
-            let sensitive = schema.attributes.values.filter(\.sensitive).map(\.name).sorted()
             if let current = matched[instance.address] {
+                // What is secret in the live object too (a Secret read back from its cluster).
+                let sensitive = Set(instance.sensitiveAttributes).union(schema.sensitivePaths(in: current.attributes)).sorted()
                 let provider = discovery.providers[instance.type]
                 var comparableLive = current
                 comparableLive.attributes = provider?.comparable(current.attributes) ?? current.attributes
@@ -135,7 +137,7 @@ public struct Planner: Sendable {
                         before: nil, after: instance.attributes, dependencies: instance.dependencies,
                         idempotencyToken: IdempotencyToken.derive(
                             stack: graph.stack, address: instance.address, attributes: instance.attributes),
-                        sensitiveAttributes: sensitive, references: instance.references))
+                        sensitiveAttributes: instance.sensitiveAttributes, references: instance.references))
             }
         }
         return changes

@@ -36,14 +36,20 @@ public struct TerraformPlanJSON: Sendable {
     public func document(_ plan: Plan) -> JSONValue {
         let timestamp = ISO8601DateFormatter().string(from: plan.createdAt)
         var variables: [String: JSONValue] = [:]
-        for (name, value) in plan.vars { variables[name] = .object(["value": .string(value)]) }
-        let outputs = plan.outputs.mapValues { value -> JSONValue in
-            .object(["sensitive": .bool(false), "value": known(value) ?? .null])
+        // Terraform writes secrets in clear and marks them; strata marks them and leaves them out
+        // (a sensitive variable's value is null), so the document can go to any tool or log.
+        for (name, value) in plan.vars {
+            variables[name] = plan.sensitiveVars.contains(name) ? .object(["value": .null, "sensitive": .bool(true)]) : .object(["value": .string(value)])
         }
-        let outputChanges = plan.outputs.mapValues { value -> JSONValue in
-            .object([
-                "actions": .array([.string("create")]), "before": .null, "after": known(value) ?? .null,
-                "after_unknown": .bool(!value.isKnown), "before_sensitive": .bool(false), "after_sensitive": .bool(false),
+        var outputs: [String: JSONValue] = [:]
+        var outputChanges: [String: JSONValue] = [:]
+        for (name, value) in plan.outputs {
+            let sensitive = plan.sensitiveOutputs.contains(name)
+            let after = sensitive ? nil : known(value)
+            outputs[name] = .object(after.map { ["sensitive": .bool(sensitive), "value": $0] } ?? ["sensitive": .bool(sensitive)])
+            outputChanges[name] = .object([
+                "actions": .array([.string("create")]), "before": .null, "after": after ?? .null,
+                "after_unknown": .bool(!value.isKnown), "before_sensitive": .bool(false), "after_sensitive": .bool(sensitive),
             ])
         }
         let planned = plan.changes.filter { $0.action != .delete }
@@ -82,13 +88,15 @@ public struct TerraformPlanJSON: Sendable {
         var object = identification(change.address)
         if let module = change.address.module { object["module_address"] = .string("module.\(module)") }
         let schema = catalog[change.type]
-        let before = change.before.map { providerTyped(rendered($0, schema: schema, fill: .state).values, type: change.type) }
+        let before = change.before.map {
+            Self.removing(change.sensitiveAttributes, from: providerTyped(rendered($0, schema: schema, fill: .state).values, type: change.type))
+        }
         var after: JSONValue = .null
         var afterUnknown: JSONValue = .object([:])
         var afterSensitive: JSONValue = .bool(false)
         if let values = change.after {
             let planned = rendered(values, schema: schema, fill: fill(for: change))
-            after = providerTyped(planned.values, type: change.type)
+            after = Self.removing(change.sensitiveAttributes, from: providerTyped(planned.values, type: change.type))
             afterUnknown = planned.unknown
             afterSensitive = sensitivity(after, unknown: afterUnknown, change)
         }
@@ -172,7 +180,7 @@ public struct TerraformPlanJSON: Sendable {
         var object = identification(change.address)
         object["schema_version"] = .int(0)
         let planned = rendered(values, schema: catalog[change.type], fill: fill)
-        let written = providerTyped(planned.values, type: change.type)
+        let written = Self.removing(change.sensitiveAttributes, from: providerTyped(planned.values, type: change.type))
         object["values"] = written
         object["sensitive_values"] = sensitivity(written, unknown: planned.unknown, change)
         return .object(object)
@@ -405,14 +413,46 @@ public struct TerraformPlanJSON: Sendable {
     }
 
     /// The sensitivity marks of written values, in Terraform's shape: `true` at a sensitive
-    /// attribute; otherwise every collection mirrored (a list's elements `false`, a block's
+    /// path; otherwise every collection mirrored (a list's elements `false`, a block's
     /// fields again, a map `{}`), a collection known only after apply as an empty one, and
     /// scalars left out.
     private func sensitivity(_ values: JSONValue, unknown: JSONValue, _ change: ResourceChange) -> JSONValue {
         guard case .object(let members) = values else { return .object([:]) }
-        var out = Self.collectionShape(members, unknown: unknown, fields: catalog[change.type]?.attributes)
-        for name in change.sensitiveAttributes { out[name] = .bool(true) }
-        return .object(out)
+        let out = Self.collectionShape(members, unknown: unknown, fields: catalog[change.type]?.attributes)
+        return change.sensitiveAttributes.reduce(.object(out)) { Self.marking($1.split(separator: ".")[...], in: $0) }
+    }
+
+    /// `marks` with `true` at `path` (through every element of a list of blocks).
+    private static func marking(_ path: ArraySlice<Substring>, in marks: JSONValue?) -> JSONValue {
+        guard let name = path.first.map(String.init) else { return .bool(true) }
+        switch marks {
+        case .array(let items)?: return .array(items.map { marking(path, in: $0) })
+        case .object(var members)?:
+            members[name] = marking(path.dropFirst(), in: members[name])
+            return .object(members)
+        case .bool(true)?: return .bool(true)
+        default: return .object([name: marking(path.dropFirst(), in: nil)])
+        }
+    }
+
+    /// `values` without what lies at the sensitive `paths` (through every element of a list of
+    /// blocks; a path into a plain value drops the whole value).
+    static func removing(_ paths: [String], from values: JSONValue) -> JSONValue {
+        paths.reduce(values) { removing($1.split(separator: ".")[...], from: $0) }
+    }
+
+    private static func removing(_ path: ArraySlice<Substring>, from value: JSONValue) -> JSONValue {
+        switch value {
+        case .array(let items): return .array(items.map { removing(path, from: $0) })
+        case .object(var members):
+            guard let name = path.first.map(String.init), let member = members[name] else { return value }
+            switch member {
+            case .object where path.count > 1, .array where path.count > 1: members[name] = removing(path.dropFirst(), from: member)
+            default: members[name] = nil
+            }
+            return .object(members)
+        default: return value
+        }
     }
 
     static func collectionShape(_ members: [String: JSONValue], unknown: JSONValue?, fields: [String: AttributeSchema]?) -> [String: JSONValue] {
@@ -489,6 +529,13 @@ public struct TerraformPlanJSON: Sendable {
                 expressions[name] = expression(
                     value, type: catalog[change.type]?.attributes[name]?.type, path: name, references: fallback,
                     recorded: change.references)
+            }
+            // A secret written as a literal is no constant here either (a Secret's `stringData`).
+            for path in change.sensitiveAttributes {
+                let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+                guard case .object(var written)? = expressions[parts[0]], let constant = written["constant_value"] else { continue }
+                written["constant_value"] = parts.count == 2 ? Self.removing([parts[1]], from: constant) : nil
+                expressions[parts[0]] = .object(written)
             }
             let resource: JSONValue = .object([
                 "address": .string(local.canonical), "mode": .string("managed"), "type": .string(block.type),

@@ -8,10 +8,8 @@ import StrataProviders
 extension Value: Codable {
     /// `{"$unknown": "<type>"}`.
     static let unknownMarker = "$unknown"
-    /// `{"$sensitive": true}`: a secret left out of a plan file.
-    static let sensitiveMarker = "$sensitive"
-
-    /// What a redacted secret decodes to: unknown, so nothing can send it.
+    /// What a redacted secret (``Value/sensitivePlaceholder``) decodes to: unknown, so nothing
+    /// can send it.
     public static let redacted = Value.unknown(.string)
 
     public init(from decoder: Decoder) throws {
@@ -32,7 +30,7 @@ extension Value: Codable {
             let members = try container.decode([String: Value].self)
             if members.count == 1, case .string(let type)? = members[Self.unknownMarker] {
                 self = .unknown(ValueType(parsing: type) ?? .any)
-            } else if members.count == 1, members[Self.sensitiveMarker] != nil {
+            } else if members.count == 1, members[Self.sensitiveMarkerKey] != nil {
                 self = Self.redacted
             } else {
                 self = .map(members)

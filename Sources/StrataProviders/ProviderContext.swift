@@ -13,6 +13,10 @@ public struct ProviderContext: Sendable {
     /// its clusters, the only kinds discovery lists from their Kubernetes APIs. Set by whoever
     /// plans from a compiled stack or a saved plan.
     public var manifestKinds: Set<String>
+    /// Set by destroy: a cluster whose Kubernetes API refuses to list the stack's manifests (401
+    /// or 403) is recorded there and discovery goes on without them. Nil (plan, apply): such a
+    /// refusal fails discovery, as a plan must never miss what exists.
+    public var unreadableManifests: UnreadableManifests?
 
     public init(
         client: AWSClient, stack: String, region: String, cache: DiscoveryCache = DiscoveryCache(), waits: WaitPolicy = WaitPolicy(),

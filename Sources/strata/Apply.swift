@@ -16,11 +16,12 @@ struct ApplyCommand: AsyncParsableCommand {
             --auto-approve (without a terminal, --auto-approve is required). With PLANFILE (from \
             `strata plan --out`): applies that plan if the file is as strata wrote it (signed with \
             STRATA_PLAN_KEY when that is set), matches its stack files, account and region, and the live \
-            state is unchanged since it was made. The stack's lock (DynamoDB table strata-locks) is held \
-            for the run. SIGINT or SIGTERM stops new operations and waits up to \
-            STRATA_INTERRUPT_GRACE_SECONDS (30) for running ones; a second signal stops at once. Exit \
-            codes: 0 success, 1 error (every failed operation is listed with its AWS error code and \
-            request id), 130/143 interrupted by SIGINT/SIGTERM.
+            state is unchanged since it was made; a plan file keeps no --var values, so give the ones it \
+            was planned with again. The stack's lock (DynamoDB table strata-locks) is held for the run. \
+            SIGINT or SIGTERM stops new operations and waits up to STRATA_INTERRUPT_GRACE_SECONDS (30) \
+            for running ones; a second signal stops at once. Exit codes: 0 success, 1 error (every \
+            failed operation is listed with its AWS error code and request id), 130/143 interrupted by \
+            SIGINT/SIGTERM.
             """)
 
     @OptionGroup var options: StackOptions
@@ -47,9 +48,11 @@ struct ApplyCommand: AsyncParsableCommand {
         let region: String
         if isPlanFile {
             // Checked whole before any call: the file is as strata wrote it (and signed, with
-            // STRATA_PLAN_KEY), and it is what its stack files compile to.
+            // STRATA_PLAN_KEY), its --var values are given again and are the planned ones, and it
+            // is what its stack files compile to with them.
             let plan = try Failing.report {
                 let plan = try PlanFile.read(from: url, key: try PlanKey.from(environment: ProcessInfo.processInfo.environment))
+                    .givenVars(options.overrides())
                 try PlanBinding.check(plan, file: url.path)
                 return plan
             }
@@ -305,11 +308,12 @@ struct RunSession {
     }
 
     /// Prints the run's last line (`Apply complete: ...`, `... failed: ...`, `... interrupted: ...`)
-    /// and exits as it went: 0, 1, or 128 + the signal that interrupted it.
-    func finish(_ report: ExecutionReport, _ run: String) throws {
+    /// and `notes` after it, and exits as it went: 0, 1, or 128 + the signal that interrupted it.
+    func finish(_ report: ExecutionReport, _ run: String, notes: [String] = []) throws {
         view.stop()
         let outcome = interruption.signal != nil ? "interrupted" : report.succeeded ? "complete" : "failed"
         print("\n\(run) \(outcome): " + report.summary)
+        for note in notes { print(note) }
         if let code = interruption.exitCode { throw ExitCode(code) }
         if !report.succeeded { throw ExitCode.failure }
     }

@@ -55,6 +55,16 @@ import Testing
         #expect(destroy.status == 0, "destroy of prod failed:\n\(destroy.stdout.suffix(4000))\n\(destroy.stderr)")
         let after = try await StackCensus.take(sandbox.client(), stack: copy.stack)
         #expect(after.isEmpty, "left after destroy: \(after)")
+        // Listed before anything is deleted, with whose they are; nothing of prod itself (NAT
+        // gateways' interfaces, EKS's cluster group, strata's groups) reads as foreign.
+        let listing = destroy.stdout.components(separatedBy: "Acquired the lock").last?.components(separatedBy: "deleting…").first ?? ""
+        #expect(
+            listing.contains("instance \(leftovers.instance) in ")
+                && listing.contains("[karpenter.sh/nodepool=default, eks:eks-cluster-name=\(copy.stack)]")
+                && listing.contains("network interface \(leftovers.interface) in ")
+                && listing.contains("load balancer \(leftovers.loadBalancer) in "),
+            "\(listing)")
+        #expect(!destroy.stdout.contains("Not the stack's"), "\(listing)")
         #expect(destroy.stdout.contains("swept instance \(leftovers.instance)"), "\(destroy.stdout.suffix(3000))")
         #expect(destroy.stdout.contains("swept launch template \(leftovers.template)"))
         #expect(destroy.stdout.contains("swept network interface \(leftovers.interface)"))
@@ -105,11 +115,6 @@ import Testing
         let subnets = try await client.query(
             .ec2, action: "DescribeSubnets", parameters: [("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", vpc)])
         let subnet = try #require(subnets.first(named: "subnetId")?.text)
-        // The instance goes in the default VPC: moto keeps a terminated instance's ENI attached
-        // (AWS deletes it), which would hold a stack subnet forever. The sweep finds it by tag.
-        let defaults = try await client.query(
-            .ec2, action: "DescribeSubnets", parameters: [("Filter.1.Name", "default-for-az"), ("Filter.1.Value.1", "true")])
-        let outside = try #require(defaults.first(named: "subnetId")?.text)
         let images = try await client.query(.ec2, action: "DescribeImages", parameters: [("Owner.1", "602401143452")])
         let image = try #require(images.first(named: "imageId")?.text)
         let template = try await client.query(
@@ -119,20 +124,16 @@ import Testing
                 ("TagSpecification.1.ResourceType", "launch-template"),
                 ("TagSpecification.1.Tag.1.Key", "karpenter.k8s.aws/cluster"), ("TagSpecification.1.Tag.1.Value", cluster),
             ])
-        let instance = try await client.query(
-            .ec2, action: "RunInstances",
-            parameters: [
-                ("ImageId", image), ("MinCount", "1"), ("MaxCount", "1"), ("InstanceType", "m6i.large"), ("SubnetId", outside),
-                ("TagSpecification.1.ResourceType", "instance"),
-                ("TagSpecification.1.Tag.1.Key", "karpenter.sh/discovery"), ("TagSpecification.1.Tag.1.Value", cluster),
-            ])
-        let interface = try await client.query(
-            .ec2, action: "CreateNetworkInterface", parameters: [("SubnetId", subnet), ("Description", "left by aws-node")])
+        // A Karpenter node in a stack subnet, tagged as Karpenter tags its nodes, and an
+        // interface the VPC CNI left available.
+        let instance = try await ControllerLeftovers.instance(
+            client, subnet: subnet, tags: ControllerLeftovers.karpenterTags(cluster: cluster))
+        let interface = try await ControllerLeftovers.interface(
+            client, subnet: subnet, description: "aws-K8S-\(instance)",
+            tags: ControllerLeftovers.cniTags(cluster: cluster, instance: instance))
         let balancer = try await loadBalancerControllerLeftovers(client, cluster: cluster, vpc: vpc)
         return Leftovers(
-            instance: try #require(instance.first(named: "instanceId")?.text),
-            template: try #require(template.first(named: "launchTemplateId")?.text),
-            interface: try #require(interface.first(named: "networkInterfaceId")?.text),
+            instance: instance, template: try #require(template.first(named: "launchTemplateId")?.text), interface: interface,
             loadBalancer: balancer.loadBalancer, targetGroup: balancer.targetGroup, securityGroup: balancer.securityGroup)
     }
 

@@ -176,7 +176,7 @@ import Testing
         _ = try await ApplyProdTests.controllerLeftovers(client, cluster: copy.stack, vpc: census.vpcIDs[0])
         // A Karpenter node in a private subnet of the stack, of the cluster the stack had before
         // it was renamed (EKS has no such cluster any more, the stack files do not name it): only
-        // its tag and subnet say it is the stack's, and it holds the subnet until terminated.
+        // Karpenter's ownership tags say whose it is, and it holds the subnet until terminated.
         let subnets = try await client.query(
             .ec2, action: "DescribeSubnets",
             parameters: [
@@ -184,17 +184,8 @@ import Testing
                 ("Filter.2.Name", "tag:kubernetes.io/role/internal-elb"), ("Filter.2.Value.1", "1"),
             ])
         let subnet = try #require(subnets.first(named: "subnetId")?.text, "\(label): no private subnet")
-        let images = try await client.query(.ec2, action: "DescribeImages", parameters: [("Owner.1", "602401143452")])
-        _ = try await client.query(
-            .ec2, action: "RunInstances",
-            parameters: [
-                ("ImageId", try #require(images.first(named: "imageId")?.text)), ("MinCount", "1"), ("MaxCount", "1"),
-                ("InstanceType", "m6i.large"), ("NetworkInterface.1.DeviceIndex", "0"),
-                ("NetworkInterface.1.SubnetId", subnet),
-                ("NetworkInterface.1.DeleteOnTermination", "true"), ("TagSpecification.1.ResourceType", "instance"),
-                ("TagSpecification.1.Tag.1.Key", "karpenter.sh/discovery"),
-                ("TagSpecification.1.Tag.1.Value", copy.stack + "-blue"),
-            ])
+        _ = try await ControllerLeftovers.instance(
+            client, subnet: subnet, tags: ControllerLeftovers.karpenterTags(cluster: copy.stack + "-blue"))
         return try await Footprint.take(client).subtracting(before)
     }
 

@@ -217,4 +217,32 @@ import Testing
         }
         #expect(left.isEmpty, "cycle among \(left)")
     }
+    /// A delete waits for the types AWS refuses it while they exist, not for every lower rank:
+    /// a 490-resource destroy used to run its disassociations, security groups and subnets as
+    /// three stages end to end, each a floor of AWS's per-action write limits (issue 10).
+    @Test func deletesWaitOnlyForWhatAWSRefusesThemFor() throws {
+        let association = Self.change("aws_route_table_association", "a", .delete)
+        let group = Self.change("aws_security_group", "g", .delete)
+        let rule = Self.change("aws_vpc_security_group_ingress_rule", "r", .delete)
+        let subnet = Self.change("aws_subnet", "s", .delete)
+        let nat = Self.change("aws_nat_gateway", "n", .delete)
+        let address = Self.change("aws_eip", "e", .delete)
+        let gateway = Self.change("aws_internet_gateway", "i", .delete)
+        let cluster = Self.change("aws_eks_cluster", "c", .delete)
+        let table = Self.change("aws_route_table", "t", .delete)
+        let vpc = Self.change("aws_vpc", "v", .delete)
+        let all = [association, group, rule, subnet, nat, address, gateway, cluster, table, vpc]
+        let (steps, edges) = Applier.steps(of: Plan(stack: "x", region: "us-east-1", stackPath: "/", changes: all, liveFingerprint: ""))
+        func needs(_ change: ResourceChange) -> Set<ResourceAddress> { Set((edges[Step(change.address, .delete)] ?? []).map(\.address)) }
+        #expect(needs(group) == [rule.address, cluster.address])
+        #expect(needs(subnet) == [association.address, nat.address, cluster.address])
+        #expect(needs(address) == [nat.address, cluster.address])
+        #expect(needs(gateway) == [nat.address, address.address, cluster.address])
+        #expect(needs(table) == [association.address, cluster.address])
+        #expect(needs(association) == [cluster.address])
+        // The VPC still goes last, and the cluster first.
+        #expect(needs(vpc) == Set(all.map(\.address)).subtracting([vpc.address]))
+        #expect(needs(cluster).isEmpty)
+        #expect(steps.count == all.count)
+    }
 }

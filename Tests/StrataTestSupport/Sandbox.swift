@@ -114,6 +114,13 @@ public final class Sandbox: Sendable {
         return try JSONDecoder().decode(Log.self, from: body).requests
     }
 
+    /// Withdraws the caller's access to EKS cluster `cluster`'s Kubernetes API, as EKS answers
+    /// once an access entry is removed: every request answered `refuse` (401 or 403); nil serves again.
+    public func kubernetesAccess(cluster: String, refuse: Int?) async throws {
+        let body = Data(#"{"refuse": \#(refuse.map(String.init) ?? "null")}"#.utf8)
+        try await control("POST", "/_sandbox/kube/clusters/\(Self.region)/\(cluster)/access", body: body)
+    }
+
     /// Empties the request log.
     public func clearRequests() async throws {
         try await control("DELETE", "/_sandbox/requests")
@@ -219,9 +226,11 @@ public struct SandboxRequest: Decodable, Sendable {
     public var status: Int?
     /// Who signed it: a test that signs with a key of its own counts its calls by it.
     public var accessKeyID: String?
+    /// The mutation a ``SandboxFaults/mangleRate`` fault put its answer through, if any.
+    public var mangled: String?
 
     enum CodingKeys: String, CodingKey {
-        case service, action, method, path, status
+        case service, action, method, path, status, mangled
         case accessKeyID = "access_key_id"
     }
 }
@@ -241,14 +250,19 @@ public struct SandboxFaults: Encodable, Sendable {
     public var errorAfter: Bool?
     /// Probability of dropping the connection without an answer.
     public var dropRate: Double?
+    /// Probability of breaking a successful answer's body (the request ran): cut short, bytes
+    /// flipped, nested or grown past reason, ... (`sandbox/strata_sandbox/mangle.py`).
+    public var mangleRate: Double?
+    /// The one mutation to use (a name from `mangle.py`); nil chooses one per answer.
+    public var mangle: String?
     /// At most this many requests are faulted.
     public var count: Int?
     public var seed: Int?
 
     public init(
         service: String? = nil, action: String? = nil, latencyMs: Int? = nil, throttleRate: Double? = nil,
-        errorRate: Double? = nil, errorStatus: Int? = nil, errorAfter: Bool? = nil, dropRate: Double? = nil, count: Int? = nil,
-        seed: Int? = nil
+        errorRate: Double? = nil, errorStatus: Int? = nil, errorAfter: Bool? = nil, dropRate: Double? = nil,
+        mangleRate: Double? = nil, mangle: String? = nil, count: Int? = nil, seed: Int? = nil
     ) {
         self.service = service
         self.action = action
@@ -258,18 +272,21 @@ public struct SandboxFaults: Encodable, Sendable {
         self.errorStatus = errorStatus
         self.errorAfter = errorAfter
         self.dropRate = dropRate
+        self.mangleRate = mangleRate
+        self.mangle = mangle
         self.count = count
         self.seed = seed
     }
 
     enum CodingKeys: String, CodingKey {
-        case service, action, seed, count
+        case service, action, seed, count, mangle
         case latencyMs = "latency_ms"
         case throttleRate = "throttle_rate"
         case errorRate = "error_rate"
         case errorStatus = "error_status"
         case errorAfter = "error_after"
         case dropRate = "drop_rate"
+        case mangleRate = "mangle_rate"
     }
 }
 

@@ -11,7 +11,8 @@ For every AWS request, in order:
    (what load balancers hold for those dependency checks), SSM after seeding public parameters,
    everything else to moto's own backend app;
 5. normalise the answer: a request id in ``x-amzn-RequestId`` (and the XML body), AWS errors
-   instead of moto's HTML pages, a Content-Length so connections can be kept alive;
+   instead of moto's HTML pages, a Content-Length so connections can be kept alive; then, if a
+   fault says so, break its body (:mod:`strata_sandbox.mangle`);
 6. log it (``GET /_sandbox/requests``).
 
 ``/_sandbox/...`` are the control endpoints (reset, health, faults, requests, clock, kube).
@@ -23,6 +24,7 @@ import datetime as _dt
 import io
 import json
 import os
+import random
 import re
 import socket
 import sys
@@ -33,7 +35,7 @@ import uuid
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import parse_qs
 
-from strata_sandbox import catalog, logs_ext, protocols, sigv4_verify, tagging
+from strata_sandbox import catalog, logs_ext, mangle, protocols, sigv4_verify, tagging
 from strata_sandbox.clock import Clock
 from strata_sandbox.faults import Faults, RuleError
 from strata_sandbox.requestlog import RequestLog
@@ -346,6 +348,9 @@ class Sandbox:
             status, headers, out = self._error(info, code, f"Internal error ({type(e).__name__})", code_status,
                                                request_id)
         status, headers, out = self._finish(info, request_id, status, headers, out)
+        if info.mangle is not None and status < 300:
+            kind, seed = info.mangle
+            info.mangled, out = mangle.mangle(out, random.Random(seed), only=kind)
         self.clock.answered(info.service, info.action, status)
         self.log.add(self._log_entry(environ, info, request_id, started, status, account))
         return status, headers, out
@@ -358,7 +363,7 @@ class Sandbox:
             "method": environ.get("REQUEST_METHOD", "GET"), "path": environ.get("PATH_INFO", "/"),
             "status": status, "start": _dt.datetime.fromtimestamp(started, _dt.timezone.utc).isoformat(),
             "duration_ms": round((time.time() - started) * 1000, 3), "access_key_id": info.access_key_id,
-            "region": info.region, "account": account,
+            "region": info.region, "account": account, **({"mangled": info.mangled} if info.mangled else {}),
         }
 
     def _error(self, info, code, message, status, request_id, **extra) -> Response:
@@ -393,6 +398,8 @@ class Sandbox:
             return self._error(info, code, "Rate exceeded", status, request_id), None
         if decision.fault == "drop":
             raise DropConnection()
+        if decision.fault == "mangle":
+            info.mangle = (decision.mangle, decision.mangle_seed)
         if decision.fault == "error" and not decision.after:
             return self._server_error(info, decision.status, request_id), None
         response, account = self._dispatch(environ, body, info, region, request_id)

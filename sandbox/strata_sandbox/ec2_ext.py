@@ -12,7 +12,9 @@
   Load balancers (``elb_ext``) hold their network while they live and for a while after their
   deletion, as their network interfaces do on AWS.
 * NAT gateway lifecycle: ``pending`` -> ``available`` (~90 s scaled) and ``deleting`` ->
-  ``deleted`` (~60 s scaled; the gateway's network interface goes with it). An unknown id
+  ``deleted`` (~60 s scaled; the gateway's network interface goes with it). The gateway's
+  network interface is described as AWS describes it: requester-managed, type ``nat_gateway``,
+  "Interface for NAT Gateway nat-…", in use. An unknown id
   gives ``NatGatewayNotFound`` instead of moto's 500. Until the gateway is ``deleted`` its
   Elastic IP cannot be disassociated or released (``AuthFailure``, as AWS answers; moto let
   both through).
@@ -202,6 +204,14 @@ class Ec2Extensions:
         if nat is None:
             return
         nat.state = "pending"
+        eni = getattr(nat, "_eni", None)
+        if eni is not None:
+            # AWS's own interface for the gateway, as AWS describes it (moto: a plain
+            # "interface", available), so it is told from one a user made.
+            eni.requester_managed = True
+            eni.interface_type = "nat_gateway"
+            eni.description = f"Interface for NAT Gateway {nat_id}"
+            eni.status = "in-use"
 
         def available() -> None:
             if backend.nat_gateways.get(nat_id) is nat and nat.state == "pending":

@@ -4,7 +4,9 @@ A rule ``{service?, action?, latency_ms?, throttle_rate?, error_rate?, error_sta
 count?, seed?}`` matches a request when its service and action match (absent = any). Matching
 rules add their latency; then each may throttle (probability ``throttle_rate``), fail
 (``error_rate``, status ``error_status`` 500 or 503) or drop the connection without an answer
-(``drop_rate``). With ``error_after`` true, a request chosen to fail is run first and then
+(``drop_rate``), or answer with a malformed body (``mangle_rate``: the request runs, then its
+successful answer goes through one of :mod:`strata_sandbox.mangle`'s mutations, ``mangle`` if it
+names one, else one chosen at random). With ``error_after`` true, a request chosen to fail is run first and then
 answered with the 5xx, as when AWS committed a write but its answer was lost: a create without a
 client token that its caller resends blindly makes two. ``count`` limits how many requests a rule may fault; ``seed``
 makes the coin flips reproducible.
@@ -17,8 +19,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Optional
 
+from strata_sandbox.mangle import MUTATIONS
+
 _FIELDS = {"service", "action", "latency_ms", "throttle_rate", "error_rate", "error_status", "error_after", "drop_rate",
-           "count", "seed"}
+           "mangle_rate", "mangle", "count", "seed"}
 
 
 class RuleError(ValueError):
@@ -35,6 +39,8 @@ class Rule:
     error_status: int = 500
     error_after: bool = False
     drop_rate: float = 0.0
+    mangle_rate: float = 0.0
+    mangle: Optional[str] = None
     count: Optional[int] = None
     seed: Optional[int] = None
     faulted: int = 0
@@ -57,10 +63,14 @@ class Rule:
             error_status=int(raw.get("error_status", 500) or 500),
             error_after=bool(raw.get("error_after", False)),
             drop_rate=float(raw.get("drop_rate", 0) or 0),
+            mangle_rate=float(raw.get("mangle_rate", 0) or 0),
+            mangle=raw.get("mangle"),
             count=None if raw.get("count") is None else int(raw["count"]),
             seed=None if raw.get("seed") is None else int(raw["seed"]),
         )
-        for name in ("throttle_rate", "error_rate", "drop_rate"):
+        if rule.mangle is not None and rule.mangle not in MUTATIONS:
+            raise RuleError(f"mangle must be one of {sorted(MUTATIONS)}")
+        for name in ("throttle_rate", "error_rate", "drop_rate", "mangle_rate"):
             if not 0.0 <= getattr(rule, name) <= 1.0:
                 raise RuleError(f"{name} must be between 0 and 1")
         if rule.latency_ms < 0 or rule.latency_ms > 60000:
@@ -82,7 +92,8 @@ class Rule:
         return {
             "service": self.service, "action": self.action, "latency_ms": self.latency_ms,
             "throttle_rate": self.throttle_rate, "error_rate": self.error_rate,
-            "error_status": self.error_status, "error_after": self.error_after, "drop_rate": self.drop_rate, "count": self.count, "seed": self.seed,
+            "error_status": self.error_status, "error_after": self.error_after, "drop_rate": self.drop_rate,
+            "mangle_rate": self.mangle_rate, "mangle": self.mangle, "count": self.count, "seed": self.seed,
             "matched": self.matched, "faulted": self.faulted,
         }
 
@@ -90,9 +101,11 @@ class Rule:
 @dataclass
 class Decision:
     latency_s: float = 0.0
-    fault: Optional[str] = None  # "throttle" | "error" | "drop"
+    fault: Optional[str] = None  # "throttle" | "error" | "drop" | "mangle"
     status: int = 0
     after: bool = False  # an "error" answered after the request ran
+    mangle: Optional[str] = None  # a "mangle": the mutation asked for (None: any)
+    mangle_seed: int = 0  # a "mangle": seeds the mutation's own choices, so the case replays
 
 
 class Faults:
@@ -130,7 +143,7 @@ class Faults:
                 exhausted = rule.count is not None and rule.faulted >= rule.count
                 if rule.latency_ms and not exhausted:
                     d.latency_s += rule.latency_ms / 1000.0
-                    if not (rule.throttle_rate or rule.error_rate or rule.drop_rate):
+                    if not (rule.throttle_rate or rule.error_rate or rule.drop_rate or rule.mangle_rate):
                         rule.faulted += 1
                 if d.fault or exhausted:
                     continue
@@ -140,4 +153,7 @@ class Faults:
                     d.fault, d.status, d.after, rule.faulted = "error", rule.error_status, rule.error_after, rule.faulted + 1
                 elif rule.drop_rate and rule.rng.random() < rule.drop_rate:
                     d.fault, rule.faulted = "drop", rule.faulted + 1
+                elif rule.mangle_rate and rule.rng.random() < rule.mangle_rate:
+                    d.fault, rule.faulted = "mangle", rule.faulted + 1
+                    d.mangle, d.mangle_seed = rule.mangle, rule.rng.getrandbits(32)
         return d

@@ -81,6 +81,10 @@ class RequestInfo:
     action: str
     wire: str  # the protocol this request speaks: ec2 | query | json | rest-json
     access_key_id: Optional[str]
+    # A "mangle" fault chosen for this request: (mutation or None for any, seed); and the
+    # mutation its answer went through, for the request log.
+    mangle: Optional[tuple[Optional[str], int]] = None
+    mangled: Optional[str] = None
 
 
 def _form(body: bytes, content_type: str) -> dict[str, list[str]]:

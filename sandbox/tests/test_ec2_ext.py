@@ -34,6 +34,9 @@ def test_nat_gateway_pending_available_deleting_deleted(sbx, net):
     assert nat_state(ec2, nat["NatGatewayId"]) == "pending"
     sbx.control("POST", "clock", {"freeze": False})
     sbx.wait_until(lambda: nat_state(ec2, nat["NatGatewayId"]) == "available", DEADLINE, "NAT available")
+    [eni] = ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])["NetworkInterfaces"]
+    assert (eni["RequesterManaged"], eni["InterfaceType"], eni["Status"]) == (True, "nat_gateway", "in-use")
+    assert eni["Description"] == f"Interface for NAT Gateway {nat['NatGatewayId']}"
     with pytest.raises(ClientError) as e:
         ec2.delete_subnet(SubnetId=subnet)
     assert code(e) == "DependencyViolation"

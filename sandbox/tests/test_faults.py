@@ -103,3 +103,41 @@ def test_error_after_runs_the_request_then_fails_it(sbx):
     assert len(ec2.describe_addresses()["Addresses"]) == 1
     status, doc = sbx.control("POST", "faults", {"error_rate": 1.0, "error_after": True})
     assert status == 200 and doc["rules"][0]["error_after"] is True
+
+
+def _raw_describe_vpcs(sbx) -> tuple[int, bytes]:
+    """DescribeVpcs through botocore's signer but read raw: the body is not meant to parse."""
+    client = sbx.client("ec2", retries=0)
+    raw: dict = {}
+
+    def keep(response_dict, **_):
+        raw["status"], raw["body"] = response_dict["status_code"], response_dict["body"]
+
+    client.meta.events.register("before-parse.ec2.DescribeVpcs", keep)
+    try:
+        client.describe_vpcs()
+    except Exception:  # the point of the fault: the body need not parse
+        pass
+    return raw["status"], raw["body"]
+
+
+def test_mangle_breaks_a_successful_answer_after_it_ran_and_logs_how(sbx):
+    from strata_sandbox.mangle import MUTATIONS
+
+    _, clean = _raw_describe_vpcs(sbx)
+    for name in sorted(MUTATIONS):
+        sbx.control("PUT", "faults", {"service": "ec2", "action": "DescribeVpcs", "mangle_rate": 1.0, "mangle": name,
+                                      "seed": 5})
+        status, body = _raw_describe_vpcs(sbx)
+        assert status == 200 and body != clean, name
+        assert sbx.requests(service="ec2", action="DescribeVpcs")[-1]["mangled"] == name
+    # Seeded: the same rule breaks the same answers the same way.
+    runs = []
+    for _ in range(2):
+        sbx.control("PUT", "faults", {"service": "ec2", "mangle_rate": 0.5, "seed": 9})
+        for _ in range(6):
+            _raw_describe_vpcs(sbx)
+        runs.append([r.get("mangled") for r in sbx.requests(service="ec2")[-6:]])
+    assert runs[0] == runs[1] and len(set(runs[0])) > 2
+    status, doc = sbx.control("POST", "faults", {"mangle_rate": 0.5, "mangle": "no-such-mutation"})
+    assert status == 400 and "mangle must be one of" in doc["message"]

@@ -152,6 +152,24 @@ def test_tokens_of_the_wrong_shape_get_401(registry, cluster, kube, edit, reason
     assert reason in observations(registry, cluster)["auth_failures"][-1]["reason"]
 
 
+def test_withdrawn_access_refuses_valid_tokens_until_restored(registry, cluster, kube):
+    def access(refuse):
+        code, body = registry.control(["clusters", REGION, cluster.name, "access"], "POST", {"refuse": refuse})
+        assert code == 200, body
+
+    access(401)
+    _assert_unauthorized(*kube.get("/api/v1/configmaps"))
+    assert observations(registry, cluster)["auth_failures"][-1]["reason"] == "no access entry for the caller"
+    access(403)
+    code, body = kube.get("/api/v1/configmaps")
+    assert code == 403 and body["reason"] == "Forbidden" and "aws-iam:test" in body["message"]
+    assert kube.get("/version")[0] == 200
+    access(None)
+    assert kube.get("/api/v1/configmaps")[0] == 200
+    code, body = registry.control(["clusters", REGION, cluster.name, "access"], "POST", {"refuse": 500})
+    assert code == 400 and body["reason"] == "BadRequest"
+
+
 def test_version_is_public_but_a_bad_token_is_still_refused(registry, cluster, kube):
     code, body = kube.get("/version", token=None)
     assert code == 200 and body["gitVersion"].startswith("v1.30.") and "-eks-" in body["gitVersion"]

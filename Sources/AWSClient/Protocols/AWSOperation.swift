@@ -189,15 +189,29 @@ public struct AWSResponse: Sendable {
     }
 
     /// The body as XML (EC2, IAM, STS).
-    public func xml() throws -> XMLNode { try XMLNode.parse(body) }
+    public func xml() throws -> XMLNode {
+        do {
+            return try XMLNode.parse(body)
+        } catch var error as ResponseDecodingError {
+            throw naming(&error)
+        }
+    }
 
     /// The body as JSON (JSON and REST-JSON services); an empty body is `{}`.
     public func json() throws -> JSONValue {
         do {
             return try JSONValue.parse(body)
         } catch {
-            throw ResponseDecodingError(what: "JSON", detail: "\(error)", body: body)
+            var failure = ResponseDecodingError(what: "JSON", detail: JSONValue.reason(refusing: body), body: body)
+            throw naming(&failure)
         }
+    }
+
+    /// The error, told which call's answer it was.
+    private func naming(_ error: inout ResponseDecodingError) -> ResponseDecodingError {
+        error.call = "\(service.name) \(action)"
+        error.requestID = headerRequestID
+        return error
     }
 
     /// The body in JSON whatever the protocol: XML turned into JSON for reading.
@@ -213,11 +227,14 @@ public struct AWSResponse: Sendable {
         }
     }
 
+    /// The request id from the headers alone (a body that would not parse cannot say).
+    var headerRequestID: String? {
+        headers.first(where: { ["x-amzn-requestid", "x-amz-request-id"].contains($0.name.lowercased()) })?.value
+    }
+
     /// The request id: the `x-amzn-RequestId` header, or the body's `requestId`/`RequestId`.
     public var requestID: String? {
-        if let id = headers.first(where: { ["x-amzn-requestid", "x-amz-request-id"].contains($0.name.lowercased()) })?.value {
-            return id
-        }
+        if let id = headerRequestID { return id }
         guard body.first == UInt8(ascii: "<"), let xml = try? xml() else { return nil }
         return xml.first(named: "requestId")?.text ?? xml.first(named: "RequestId")?.text
     }

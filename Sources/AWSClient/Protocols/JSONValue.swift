@@ -49,6 +49,19 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         return try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
+    /// Why `parse` refused `data`, in words. JSONDecoder only says "not valid JSON"; asked
+    /// again, JSONSerialization says what and where ("Unexpected end of file", "Too many nested
+    /// arrays or dictionaries around character 513").
+    public static func reason(refusing data: Data) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)
+            return "it is not a JSON value strata can read"
+        } catch {
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            return "it is not valid JSON" + (detail.map { ": \($0)" } ?? "")
+        }
+    }
+
     /// Compact JSON, keys sorted (stable for signing and tests).
     public func encoded() -> Data {
         let encoder = JSONEncoder()

@@ -53,17 +53,48 @@ public struct XMLNode: Sendable, Equatable {
         children.filter { $0.name == "item" || $0.name == "member" }
     }
 
-    /// Parses an XML document into its root element.
+    /// Parses an XML document into its root element. A document type declaration is refused
+    /// unread: AWS never sends one, and its entities are how a hostile endpoint makes a few
+    /// hundred bytes expand to gigabytes.
     public static func parse(_ data: Data) throws -> XMLNode {
+        if data.range(of: Data("<!DOCTYPE".utf8)) != nil {
+            throw ResponseDecodingError(what: "XML", detail: "it declares a document type (<!DOCTYPE>), which AWS never sends", body: data)
+        }
+        // AWS answers in UTF-8. FoundationXML traps on a name that is not (a crash found by
+        // ResponseFuzzTests), so the bytes are checked before it sees them.
+        if let offset = invalidUTF8Offset(data) {
+            throw ResponseDecodingError(what: "XML", detail: "it is not valid UTF-8 (byte \(offset))", body: data)
+        }
         let parser = XMLParser(data: data)
         let builder = XMLTreeBuilder()
         parser.delegate = builder
         parser.shouldProcessNamespaces = true
+        parser.shouldResolveExternalEntities = false
         guard parser.parse(), let root = builder.root else {
-            let reason = parser.parserError.map { "\($0)" } ?? "no root element"
+            if builder.tooDeep {
+                throw ResponseDecodingError(
+                    what: "XML", detail: "its elements nest more than \(XMLTreeBuilder.maximumDepth) deep", body: data)
+            }
+            let reason =
+                parser.parserError.map { "not well-formed at line \(parser.lineNumber), column \(parser.columnNumber) (libxml2 error \(($0 as NSError).code))" }
+                ?? "it has no root element"
             throw ResponseDecodingError(what: "XML", detail: reason, body: data)
         }
         return root
+    }
+
+    /// Where the first byte that is not part of valid UTF-8 is, if one is.
+    static func invalidUTF8Offset(_ data: Data) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = data.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid(let scalar): offset += scalar.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
     }
 
     /// The readable JSON form: elements with only text become strings; `<item>`/`<member>` lists
@@ -100,30 +131,72 @@ public struct XMLNode: Sendable, Equatable {
     }
 }
 
-/// A response body that could not be read as the protocol says it should be.
+/// A response body that could not be read as the protocol says it should be. What a user sees
+/// names the call and says what is wrong in words, with a short escaped excerpt of the body:
+/// never the parser's own types, nor raw bytes (the body may be megabytes, binary, or chosen by
+/// whoever answers in place of AWS).
 public struct ResponseDecodingError: Error, Sendable, CustomStringConvertible {
+    /// The format the body should have been in (`XML`, `JSON`).
     public var what: String
     public var detail: String
-    public var bodyPrefix: String
+    /// The body's size and its first bytes, escaped.
+    public var excerpt: String
+    /// The call whose answer it was (`ec2 DescribeVpcs`) and its request id, when known.
+    public var call: String?
+    public var requestID: String?
+
+    /// How much of the body an error shows.
+    static let excerptBytes = 64
 
     public init(what: String, detail: String, body: Data) {
         self.what = what
         self.detail = detail
-        self.bodyPrefix = String(decoding: body.prefix(200), as: UTF8.self)
+        self.excerpt = Self.excerpt(of: body)
     }
 
-    public var description: String { "cannot read the response as \(what): \(detail): \(bodyPrefix)" }
+    public var description: String {
+        var text = "cannot read the answer"
+        if let call { text += " to \(call)" }
+        text += " as \(what): \(detail) (\(excerpt)"
+        if let requestID { text += ", request id \(requestID)" }
+        return text + ")"
+    }
+
+    /// `N bytes, starting "..."`: printable ASCII as is, every other byte as `\xNN`.
+    static func excerpt(of body: Data) -> String {
+        guard !body.isEmpty else { return "empty body" }
+        let shown = body.prefix(excerptBytes).map { byte in
+            (0x20..<0x7F).contains(byte) && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+                ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16).leftPadded(to: 2)
+        }.joined()
+        return "\(body.count) bytes, starting \"\(shown)\(body.count > excerptBytes ? "..." : "")\""
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
 
 private final class XMLTreeBuilder: NSObject, XMLParserDelegate {
+    /// How deep elements may nest. AWS answers nest about a dozen levels; every walk over an
+    /// ``XMLNode`` (and its deallocation) recurses once per level, so 20,000 levels from a
+    /// hostile endpoint overflowed the stack.
+    static let maximumDepth = 128
+
     private var stack: [XMLNode] = []
     private var texts: [String] = []
     var root: XMLNode?
+    private(set) var tooDeep = false
 
     func parser(
         _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
         attributes attributeDict: [String: String] = [:]
     ) {
+        guard stack.count < Self.maximumDepth else {
+            tooDeep = true
+            parser.abortParsing()
+            return
+        }
         stack.append(XMLNode(name: elementName, attributes: attributeDict))
         texts.append("")
     }

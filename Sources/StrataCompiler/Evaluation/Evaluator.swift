@@ -14,6 +14,7 @@ struct Evaluator {
     let scopes: ScopeTable
     let module: String?
     let vars: [String: Value]
+    let sensitiveVars: Set<String>
     let stackName: String
     let region: String
     let zones: [String]
@@ -39,6 +40,12 @@ struct Evaluator {
     var references: [String] = []
     /// Whether to record ``references``: only a resource attribute's evaluation needs them.
     var recordsReferences = false
+    /// Whether the evaluation read something sensitive (a variable, input or output declared
+    /// so, a secret attribute of a resource, or a value computed from one): its result is then
+    /// sensitive as a whole. A taint over one evaluation rather than a mark on each value, so
+    /// `Value` stays plain; it is coarser than Terraform's marks (a map built from one secret is
+    /// sensitive as a whole) and errs on the side of hiding.
+    var readsSensitive = false
 
     /// Refers to `base` followed by the static part of `accessors` (attributes and literal
     /// indexes, up to the first dynamic one), longest first down to `base`, as Terraform lists
@@ -72,6 +79,7 @@ struct Evaluator {
         scopes = c.scopes
         self.module = module
         vars = c.vars
+        sensitiveVars = c.sensitiveVars
         stackName = c.stackName
         region = c.region
         zones = c.zones
@@ -233,17 +241,26 @@ struct Evaluator {
             return apply(.list(zones.map(Value.string)), accessors, label: nil)
         case "vars" where module == nil:
             referTraversal("var", accessors, minimum: 1)
+            if case .attribute(let variable, _)? = accessors.first {
+                if sensitiveVars.contains(variable) { readsSensitive = true }
+            } else if !sensitiveVars.isEmpty {
+                readsSensitive = true
+            }
             let (value, rest) = member(vars)
             return apply(value, rest, label: nil)
         case "inputs" where module != nil:
             guard let scope else { return .unknown(.any) }
             guard case .attribute(let input, _)? = accessors.first else {
-                for evaluated in scope.inputValues.values { dependencies.formUnion(evaluated.dependencies) }
+                for evaluated in scope.inputValues.values {
+                    dependencies.formUnion(evaluated.dependencies)
+                    if evaluated.sensitive { readsSensitive = true }
+                }
                 return apply(.map(scope.inputValues.mapValues(\.value)), accessors, label: nil)
             }
             guard let evaluated = scope.inputValues[input] else { return .unknown(.any) }
             referTraversal("var", accessors, minimum: 1)
             dependencies.formUnion(evaluated.dependencies)
+            if evaluated.sensitive { readsSensitive = true }
             return apply(evaluated.value, accessors.dropFirst(), label: nil)
         default:
             if let result = scope?.blockResults[name] {
@@ -256,6 +273,7 @@ struct Evaluator {
                 }
                 referTraversal("module.\(name)", accessors)
                 dependencies.formUnion(evaluated.dependencies)
+                if evaluated.sensitive { readsSensitive = true }
                 return apply(evaluated.value, accessors.dropFirst(), label: nil)
             }
             return .unknown(.any)
@@ -273,6 +291,7 @@ struct Evaluator {
             guard let instance = result.instances.first else { return .unknown(.any) }
             referTraversal(local(), accessors)
             dependencies.insert(instance.address)
+            noteSecrets(of: [instance], accessors)
             if case .index(let key)? = accessors.first {
                 let block = result.block.name.name
                 diagnostics.append(
@@ -291,6 +310,7 @@ struct Evaluator {
             let key = evaluate(keyExpression)
             if key.isUnknown {
                 dependencies.formUnion(all.map(\.address))
+                noteSecrets(of: all, accessors.dropFirst())
                 return apply(.unknown(.any), accessors.dropFirst(), label: nil)
             }
             let wanted: ResourceAddress.Key? =
@@ -309,6 +329,7 @@ struct Evaluator {
             }
             let instance = all[position]
             dependencies.insert(instance.address)
+            noteSecrets(of: [instance], accessors.dropFirst())
             return apply(instance.object, accessors.dropFirst(), label: label)
         case .attribute(let name, let span)?:
             let how = if case .count = result.expansion { "count" } else { "for_each" }
@@ -321,6 +342,7 @@ struct Evaluator {
             return .unknown(.any)
         default:
             dependencies.formUnion(all.map(\.address))
+            noteSecrets(of: all, accessors)
             if case .forEach(isMap: true) = result.expansion {
                 var members: [String: Value] = [:]
                 for instance in all {
@@ -330,6 +352,32 @@ struct Evaluator {
                 return apply(.map(members), accessors, label: label)
             }
             return apply(.list(all.map(\.object)), accessors, label: label)
+        }
+    }
+
+    /// Notes a read of a secret of `instances`: a read whose path (the attributes and literal
+    /// keys the accessors name, past a first `[*]` or index choosing instances) leads into a
+    /// secret's path or contains one. `vpc.tags.token` and `vpc.tags` read the secret at
+    /// `tags.token`; `vpc.tags.team` and `vpc.id` do not.
+    private mutating func noteSecrets(of instances: [InstanceResult], _ accessors: ArraySlice<Expression.Accessor>) {
+        var read: [String] = []
+        walk: for accessor in accessors.drop(while: { if case .attribute = $0 { false } else { true } }) {
+            switch accessor {
+            case .attribute(let name, _): read.append(name)
+            case .index(let key):
+                guard case .string(let text) = key.kind else { break walk }
+                read.append(text)
+            case .splat: break walk
+            }
+        }
+        for instance in instances {
+            for secret in instance.sensitiveAttributes {
+                let path = secret.split(separator: ".")
+                if zip(path, read).allSatisfy({ $0 == $1 }) {
+                    readsSensitive = true
+                    return
+                }
+            }
         }
     }
 

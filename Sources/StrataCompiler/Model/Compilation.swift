@@ -37,6 +37,8 @@ struct ItemID: Hashable, Comparable, Sendable, CustomStringConvertible {
 struct Evaluated: Sendable {
     var value: Value
     var dependencies: Set<ResourceAddress> = []
+    /// Declared sensitive, or computed from something sensitive.
+    var sensitive = false
 }
 
 /// How a block expands.
@@ -60,6 +62,8 @@ struct InstanceResult: Sendable {
     var blockDependencies: Set<ResourceAddress>
     /// What references to this instance see: every attribute of the type, known or not.
     var object: Value
+    /// Paths of ``object`` holding secrets (``ResourceInstance/sensitiveAttributes``).
+    var sensitiveAttributes: Set<String> = []
 }
 
 /// A resource block after expansion.
@@ -120,6 +124,10 @@ struct Compilation {
     /// it while the expander adds results without copying every scope.
     let scopes = ScopeTable()
     var vars: [String: Value] = [:]
+    /// Variables declared `sensitive: true`.
+    var sensitiveVars: Set<String> = []
+    /// The stack's `tags` used a sensitive variable: every `tags_all` holds it.
+    var stackTagsSensitive = false
     /// The stack's name and region after evaluating `${vars.…}` in them.
     var stackName: String
     var region: String {
@@ -140,6 +148,7 @@ struct Compilation {
     /// After expansion and checking.
     var instances: [ResourceAddress: ResourceInstance] = [:]
     var outputs: [String: Value] = [:]
+    var sensitiveOutputs: Set<String> = []
 
     struct ItemEdge: Hashable, Sendable {
         var from: ItemID
@@ -178,6 +187,31 @@ struct Compilation {
 
     static func zones(of region: String) -> [String] {
         ["a", "b", "c", "d", "e", "f"].map { region + $0 }
+    }
+}
+
+extension [Diagnostic] {
+    /// These diagnostics without the texts of the compilation's secrets (sensitive variables'
+    /// values, instances' secrets, sensitive outputs): a message quoting a value it refused
+    /// (`"…" is not a CIDR`) must not print a secret to a CI log.
+    func hidingSecrets(of c: Compilation) -> [Diagnostic] {
+        var secrets = Set(c.sensitiveVars.compactMap { c.vars[$0]?.stringValue })
+        for instance in c.instances.values {
+            secrets.formUnion(instance.attributes.secretTexts(at: instance.sensitiveAttributes))
+        }
+        secrets.formUnion(c.outputs.filter { c.sensitiveOutputs.contains($0.key) }.secretTexts(at: c.sensitiveOutputs.sorted()))
+        guard !secrets.isEmpty else { return self }
+        return map { diagnostic in
+            var diagnostic = diagnostic
+            diagnostic.summary = diagnostic.summary.hiding(secrets)
+            diagnostic.detail = diagnostic.detail?.hiding(secrets)
+            diagnostic.notes = diagnostic.notes.map { note in
+                var note = note
+                note.message = note.message.hiding(secrets)
+                return note
+            }
+            return diagnostic
+        }
     }
 }
 

@@ -10,6 +10,9 @@ public struct CompiledGraph: Sendable {
     public var resources: [ResourceAddress: ResourceInstance]
     public var graph: Graph<ResourceAddress>
     public var outputs: [String: Value]
+    /// Outputs declared `sensitive: true`, and variables.
+    public var sensitiveOutputs: Set<String> = []
+    public var sensitiveVars: Set<String> = []
 
     /// Creation order: dependencies first, ties broken by address.
     public var order: [ResourceAddress] { graph.topologicalOrder() ?? graph.nodes }
@@ -31,7 +34,7 @@ public struct CompiledGraph: Sendable {
                 "name": .string(instance.address.name),
                 "module": instance.address.module.map(JSONValue.string) ?? .null,
                 "plane": .string(instance.plane.rawValue),
-                "attributes": .object(instance.attributes.mapValues(\.json)),
+                "attributes": .object(instance.attributes.redacting(instance.sensitiveAttributes).mapValues(\.json)),
                 "dependencies": .array(instance.dependencies.map { .string($0.canonical) }),
             ]
             switch instance.address.key {
@@ -48,7 +51,7 @@ public struct CompiledGraph: Sendable {
             "modules": .array(modules.map(JSONValue.string)),
             "resources": .array(items),
             "order": .array(order.map { .string($0.canonical) }),
-            "outputs": .object(outputs.mapValues(\.json)),
+            "outputs": .object(outputs.mapValues(\.json).merging(sensitiveOutputs.map { ($0, Value.sensitivePlaceholder.json) }) { _, mark in mark }),
         ])
     }
 

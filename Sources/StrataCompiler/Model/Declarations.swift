@@ -17,9 +17,12 @@ public struct InputDeclaration: Sendable {
     public var typeSpan: SourceSpan
     public var defaultValue: Expression?
     public var description: String?
+    /// `sensitive: true`: the value, and anything derived from it, is kept out of plans, plan
+    /// files, events and output.
+    public var sensitive = false
 }
 
-/// `vars.<name>` of a stack: a plain default value, or `{ type, default, description }`.
+/// `vars.<name>` of a stack: a plain default value, or `{ type, default, description, sensitive }`.
 /// Without a default, `--var name=…` must give one.
 public struct VariableDeclaration: Sendable {
     public var name: Named
@@ -27,12 +30,17 @@ public struct VariableDeclaration: Sendable {
     public var typeSpan: SourceSpan?
     public var defaultValue: Expression?
     public var description: String?
+    /// `sensitive: true`: see ``InputDeclaration/sensitive``.
+    public var sensitive = false
 }
 
 /// `outputs.<name>`: a value the module (or stack) exports.
 public struct OutputDeclaration: Sendable {
     public var name: Named
     public var value: Expression
+    /// `sensitive: true`: `strata output` prints it only when asked for it by name. An output
+    /// whose value derives from a sensitive one must say so (as in Terraform).
+    public var sensitive = false
 }
 
 /// One attribute written in a resource block.

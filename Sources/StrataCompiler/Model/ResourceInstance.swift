@@ -13,6 +13,10 @@ public struct ResourceInstance: Sendable {
     /// Per attribute the stack set, what its expression referred to, as Terraform names
     /// references (`aws_kms_key.key.arn`, `aws_kms_key.key`, `var.subnets`); for the plan JSON.
     public var references: [String: [String]] = [:]
+    /// Paths of attributes holding secrets, sorted: a top-level name (`password`) or a dotted
+    /// path into one (`manifest.stringData`). From the schema, from the type (a Secret's data)
+    /// and from expressions that read a sensitive variable, input, output or attribute.
+    public var sensitiveAttributes: [String] = []
     /// The block it was expanded from, for diagnostics in later phases.
     public var span: SourceSpan
 }

@@ -7,6 +7,7 @@ enum BindVariables {
         var declared: [String: VariableDeclaration] = [:]
         for variable in c.stack.vars {
             declared[variable.name.name] = variable
+            if variable.sensitive { c.sensitiveVars.insert(variable.name.name) }
             guard let defaultValue = variable.defaultValue else { continue }
             var evaluator = Evaluator(compilation: c, module: nil, constantsOnly: true)
             var value = evaluator.evaluate(defaultValue)
@@ -32,7 +33,7 @@ enum BindVariables {
             case .failure(let message):
                 c.diagnostics.append(
                     .error(
-                        "--var \(name)=\(text): \(message.text)", at: nil,
+                        "--var \(name)=\(variable.sensitive ? "(sensitive value)" : text): \(message.text)", at: nil,
                         notes: [.init("declared here", at: variable.name.span)]))
                 c.vars[name] = .unknown(variable.type ?? .any)
             }
@@ -56,6 +57,7 @@ enum BindVariables {
             evaluator.allowVars = true
             let value = evaluator.evaluate(tags)
             c.diagnostics += evaluator.diagnostics
+            c.stackTagsSensitive = evaluator.readsSensitive
             switch value {
             case .map(let members):
                 for (key, member) in members.sorted(by: { $0.key < $1.key })
@@ -81,6 +83,11 @@ enum BindVariables {
         evaluator.allowVars = true
         let value = evaluator.evaluate(expression)
         c.diagnostics += evaluator.diagnostics
+        if evaluator.readsSensitive {
+            // Both are in every address, tag and event.
+            c.diagnostics.append(.error("\(what) cannot use a sensitive variable", at: expression.span))
+            return fallback
+        }
         if let text = value.textForm, !text.isEmpty { return text }
         if !value.isUnknown {
             c.diagnostics.append(

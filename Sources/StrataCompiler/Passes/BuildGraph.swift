@@ -24,6 +24,7 @@ enum BuildGraph {
         for call in c.stack.modules where c.scopes[call.name.name] != nil { modules.append(call.name.name) }
         return CompiledGraph(
             stack: c.stackName, region: c.region, modules: modules.sorted(),
-            resources: c.instances, graph: graph, outputs: c.outputs)
+            resources: c.instances, graph: graph, outputs: c.outputs, sensitiveOutputs: c.sensitiveOutputs,
+            sensitiveVars: c.sensitiveVars)
     }
 }

@@ -39,7 +39,9 @@ enum ExpandResources {
             // A wrong argument was reported here; inside the module it is just unknown, so the
             // mistake is not reported again wherever the input is used.
             let poisoned = checker.diagnostics.hasErrors
-            evaluated = Evaluated(value: poisoned ? .unknown(.any) : converted, dependencies: evaluator.dependencies)
+            evaluated = Evaluated(
+                value: poisoned ? .unknown(.any) : converted, dependencies: evaluator.dependencies,
+                sensitive: declaration.sensitive || evaluator.readsSensitive)
         } else if let defaultValue = declaration.defaultValue {
             var evaluator = Evaluator(compilation: c, module: module, constantsOnly: true)
             let value = evaluator.evaluate(defaultValue)
@@ -48,9 +50,9 @@ enum ExpandResources {
             let converted = checker.check(
                 value, against: declaration.type, expression: defaultValue, path: "default of \(item.name)")
             c.report(checker.diagnostics, in: module)
-            evaluated = Evaluated(value: converted)
+            evaluated = Evaluated(value: converted, sensitive: declaration.sensitive)
         } else {
-            evaluated = Evaluated(value: .unknown(declaration.type))
+            evaluated = Evaluated(value: .unknown(declaration.type), sensitive: declaration.sensitive)
         }
         c.scopes.update(module) { $0.inputValues[item.name] = evaluated }
     }
@@ -60,9 +62,17 @@ enum ExpandResources {
         var evaluator = Evaluator(compilation: c, module: item.module)
         let value = evaluator.evaluate(declaration.value)
         c.report(evaluator.diagnostics, in: item.module)
-        let evaluated = Evaluated(value: value, dependencies: evaluator.dependencies)
+        // As in Terraform: exporting a secret is said out loud, or it is an error.
+        if evaluator.readsSensitive && !declaration.sensitive {
+            c.report([.outputNotMarkedSensitive(item.name, at: declaration.value.span)], in: item.module)
+        }
+        let sensitive = declaration.sensitive || evaluator.readsSensitive
+        let evaluated = Evaluated(value: value, dependencies: evaluator.dependencies, sensitive: sensitive)
         c.scopes.update(item.module) { $0.outputValues[item.name] = evaluated }
-        if item.module == nil { c.outputs[item.name] = value }
+        if item.module == nil {
+            c.outputs[item.name] = value
+            if sensitive { c.sensitiveOutputs.insert(item.name) }
+        }
     }
 
     // MARK: - Resources
@@ -106,13 +116,19 @@ enum ExpandResources {
                 module: item.module, type: block.type.name, name: block.name.name, key: key.key)
             var attributes: [InstanceResult.Attribute] = []
             var references: [String: [String]] = [:]
+            var sensitive: Set<String> = []
             for entry in block.attributes {
                 var evaluator = Evaluator(compilation: c, module: item.module)
                 evaluator.each = key.each
                 evaluator.countIndex = key.countIndex
                 evaluator.recordsReferences = true
+                let fresh = evaluator
                 let value = evaluator.evaluate(entry.value)
                 c.report(evaluator.diagnostics, in: item.module)
+                if evaluator.readsSensitive {
+                    sensitive.formUnion(
+                        secretPaths(entry.value, path: entry.name.name, type: schema.attributes[entry.name.name]?.type, fresh: fresh))
+                }
                 if !evaluator.references.isEmpty {
                     references[entry.name.name] = evaluator.references
                     // A block written as a literal: each field's own references too (blocks
@@ -135,18 +151,26 @@ enum ExpandResources {
             }
             if schema.attributes["tags_all"] != nil {
                 values["tags_all"] = tagsAll(values["tags"], address: instanceAddress, c)
+                // The resource's own tags win in tags_all, so a secret tag is the same key there.
+                if sensitive.contains("tags") || c.stackTagsSensitive {
+                    sensitive.insert("tags_all")
+                } else {
+                    for path in sensitive where path.hasPrefix("tags.") { sensitive.insert("tags_all" + path.dropFirst(4)) }
+                }
             }
             let object = objectValue(values, schema: schema, live: c.live[instanceAddress])
+            sensitive.formUnion(schema.sensitivePaths(in: values))
             var dependencies = blockDependencies
             for attribute in attributes { dependencies.formUnion(attribute.dependencies) }
             dependencies.remove(instanceAddress)
             instances.append(
                 InstanceResult(
                     address: instanceAddress, attributes: attributes, blockDependencies: blockDependencies,
-                    object: object))
+                    object: object, sensitiveAttributes: sensitive))
             c.instances[instanceAddress] = ResourceInstance(
                 address: instanceAddress, type: schema.type, plane: schema.plane, attributes: values,
-                dependencies: dependencies.sorted(), references: references, span: block.name.span)
+                dependencies: dependencies.sorted(), references: references, sensitiveAttributes: sensitive.sorted(),
+                span: block.name.span)
         }
         if keys.isEmpty {
             var checker = SchemaChecker()
@@ -156,6 +180,29 @@ enum ExpandResources {
         let result = BlockResult(
             block: block, address: address, schema: schema, expansion: expansion, instances: instances)
         c.scopes.update(item.module) { $0.blockResults[item.name] = result }
+    }
+
+    /// Where a secret sits in an attribute whose expression read one: in a map written as a
+    /// literal (`tags: { token: "${vars.password}", team: platform }`), only under the keys whose
+    /// values read it (`tags.token`), recursively, as Terraform marks a value inside a map by its
+    /// path; anything else (a list, a function's result, a JSON document, a computed or dotted
+    /// key) as a whole. Each entry is evaluated again on its own, from `fresh` (the evaluator as
+    /// it was before the attribute was evaluated).
+    private static func secretPaths(_ expression: Expression, path: String, type: ValueType?, fresh: Evaluator) -> [String] {
+        guard case .map(let entries) = expression.kind, type != .json, type != .string else { return [path] }
+        var paths: [String] = []
+        for entry in entries {
+            var key = fresh
+            let name = key.evaluate(entry.key).textForm
+            guard let name, !key.readsSensitive, !name.contains(".") else { return [path] }
+            var value = fresh
+            _ = value.evaluate(entry.value)
+            if value.readsSensitive {
+                let field: ValueType? = if case .object(let fields)? = type { fields[name]?.type } else { .any }
+                paths += secretPaths(entry.value, path: "\(path).\(name)", type: field, fresh: fresh)
+            }
+        }
+        return paths.isEmpty ? [path] : paths
     }
 
     /// Per field of a block (or list of blocks) written as a literal, what the field's expression
@@ -196,6 +243,10 @@ enum ExpandResources {
             let value = evaluator.evaluate(expression)
             c.report(evaluator.diagnostics, in: module)
             dependencies.formUnion(evaluator.dependencies)
+            if evaluator.readsSensitive {
+                c.report([.sensitiveExpansion("count", at: expression.span)], in: module)
+                return (.count, [])
+            }
             if value.isUnknown {
                 if value != .unknown(.any), !c.standalone {
                     c.diagnostics.append(.expansionUnknown("count", at: expression.span))
@@ -216,6 +267,10 @@ enum ExpandResources {
         let value = evaluator.evaluate(expression)
         c.report(evaluator.diagnostics, in: module)
         dependencies.formUnion(evaluator.dependencies)
+        if evaluator.readsSensitive {
+            c.report([.sensitiveExpansion("for_each", at: expression.span)], in: module)
+            return (.forEach(isMap: true), [])
+        }
         switch value {
         case .list(let items):
             guard items.count <= maximumInstances else {
@@ -355,6 +410,19 @@ extension SchemaDefault {
 }
 
 extension Diagnostic {
+    static func outputNotMarkedSensitive(_ name: String, at span: SourceSpan) -> Diagnostic {
+        .error(
+            "output `\(name)` refers to a sensitive value", at: span,
+            detail: "add `sensitive: true` to the output to confirm it may export a secret; `strata output` then prints it only when asked for it by name")
+    }
+
+    /// Instance keys become addresses, which plans, events and tags print.
+    static func sensitiveExpansion(_ what: String, at span: SourceSpan) -> Diagnostic {
+        .error(
+            "`\(what)` cannot use a sensitive value", at: span,
+            detail: "instance keys appear in addresses, which plans, events and tags show in clear")
+    }
+
     static func expansionUnknown(_ what: String, at span: SourceSpan) -> Diagnostic {
         .error(
             "`\(what)` must be known before apply", at: span,

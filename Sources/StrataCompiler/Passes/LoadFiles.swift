@@ -12,7 +12,7 @@ struct LoadFiles {
     static let stackKeys = ["stack", "region", "tags", "vars", "modules", "resources", "outputs", "description"]
     static let moduleKeys = ["inputs", "resources", "outputs", "description"]
     static let callKeys = ["source", "with", "description"]
-    static let inputKeys = ["type", "default", "description"]
+    static let inputKeys = ["type", "default", "description", "sensitive"]
 
     // MARK: - Files
 
@@ -47,6 +47,17 @@ struct LoadFiles {
             return nil
         }
         return scalar.text
+    }
+
+    /// `sensitive:`: a literal `true` or `false` (absent is false), never an expression, since
+    /// what is secret must be known before anything is evaluated. A wrong value counts as true.
+    private mutating func sensitiveFlag(_ node: YAMLNode?) -> Bool {
+        guard let node else { return false }
+        if let scalar = node.scalar, scalar.style == .plain, scalar.text == "true" || scalar.text == "false" {
+            return scalar.text == "true"
+        }
+        diagnostics.append(.error("`sensitive` must be true or false, found \(node.scalar.map { "`\($0.text)`" } ?? node.kindName)", at: node.span))
+        return true
     }
 
     private mutating func mapping(_ node: YAMLNode?, what: String) -> [YAMLNode.Pair] {
@@ -209,7 +220,7 @@ struct LoadFiles {
     /// A variable is declared with `{ type, default, description }` when its mapping has a
     /// `type` and nothing else; any other value is the default itself.
     private mutating func variableDeclaration(_ name: Named, _ node: YAMLNode) -> VariableDeclaration {
-        let declarationKeys: Set<String> = ["type", "default", "description"]
+        let declarationKeys: Set<String> = ["type", "default", "description", "sensitive"]
         guard let pairs = node.pairs, pairs.contains(where: { $0.name == "type" }),
             pairs.allSatisfy({ declarationKeys.contains($0.name) })
         else {
@@ -219,7 +230,7 @@ struct LoadFiles {
         let input = inputDeclaration(name, node)
         return VariableDeclaration(
             name: name, type: input.type, typeSpan: input.typeSpan, defaultValue: input.defaultValue,
-            description: input.description)
+            description: input.description, sensitive: input.sensitive)
     }
 
     private mutating func inputDeclaration(_ name: Named, _ node: YAMLNode) -> InputDeclaration {
@@ -227,11 +238,13 @@ struct LoadFiles {
         var typeNode: YAMLNode? = node
         var defaultNode: YAMLNode?
         var description: String?
+        var sensitive = false
         if node.pairs != nil {
             checkKeys(node, allowed: Self.inputKeys, what: "input `\(name.name)`")
             typeNode = node["type"]
             defaultNode = node["default"]
             description = node["description"]?.scalar?.text
+            sensitive = sensitiveFlag(node["sensitive"])
         }
         var type = ValueType.any
         let typeSpan = typeNode?.span ?? name.span
@@ -252,7 +265,7 @@ struct LoadFiles {
         }
         return InputDeclaration(
             name: name, type: type, typeSpan: typeSpan, defaultValue: defaultNode.map { expression($0) },
-            description: description)
+            description: description, sensitive: sensitive)
     }
 
     private mutating func resourceBlocks(_ node: YAMLNode?) -> [ResourceBlock] {
@@ -316,7 +329,7 @@ struct LoadFiles {
             if let body = pair.value.pairs, let value = pair.value["value"],
                 body.allSatisfy({ $0.name == "value" || $0.name == "description" || $0.name == "sensitive" })
             {
-                outputs.append(OutputDeclaration(name: named, value: expression(value)))
+                outputs.append(OutputDeclaration(name: named, value: expression(value), sensitive: sensitiveFlag(pair.value["sensitive"])))
             } else {
                 outputs.append(OutputDeclaration(name: named, value: expression(pair.value)))
             }

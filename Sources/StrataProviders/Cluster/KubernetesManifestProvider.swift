@@ -31,19 +31,12 @@ struct KubernetesManifestProvider: ResourceProvider {
             guard !kinds.isEmpty else { continue }
             let kube = try await Self.kube(name, context)
             let selector = "\(Self.stackLabel)=\(context.stack)"
-            let found = try await withThrowingTaskGroup(of: [JSONValue].self) { group in
-                for kind in kinds.sorted().compactMap(ManifestKinds.split) {
-                    group.addTask {
-                        do {
-                            return try await kube.list(apiVersion: kind.apiVersion, kind: kind.kind, labelSelector: selector)
-                        } catch let error as KubernetesError where error.isNotFound {
-                            return []
-                        }
-                    }
-                }
-                var all: [JSONValue] = []
-                for try await items in group { all += items }
-                return all
+            let found: [JSONValue]
+            do {
+                found = try await Self.list(kinds, labelled: selector, from: kube)
+            } catch let error as KubernetesError where UnreadableManifests.isRefusal(error) && context.unreadableManifests != nil {
+                await context.unreadableManifests?.record(cluster: name, kinds: kinds.sorted(), error: error)
+                continue
             }
             for object in found {
                 let live = liveResource(object, cluster: name, stack: context.stack)
@@ -51,6 +44,25 @@ struct KubernetesManifestProvider: ResourceProvider {
             }
         }
         return out.sorted { $0.id < $1.id }
+    }
+
+    /// The objects of `kinds` carrying `selector`, one list per kind in parallel; a kind the
+    /// cluster does not serve has none.
+    private static func list(_ kinds: Set<String>, labelled selector: String, from kube: KubernetesClient) async throws -> [JSONValue] {
+        try await withThrowingTaskGroup(of: [JSONValue].self) { group in
+            for kind in kinds.sorted().compactMap(ManifestKinds.split) {
+                group.addTask {
+                    do {
+                        return try await kube.list(apiVersion: kind.apiVersion, kind: kind.kind, labelSelector: selector)
+                    } catch let error as KubernetesError where error.isNotFound {
+                        return []
+                    }
+                }
+            }
+            var all: [JSONValue] = []
+            for try await items in group { all += items }
+            return all
+        }
     }
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {

@@ -83,6 +83,11 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
     ``owner_kind`` is ReplicaSet, DaemonSet, Mirror or None.
 ``DELETE clusters/{region}/{name}/observations``
     Clears the observations (e.g. between the seeding phase and the rollout under test).
+``POST clusters/{region}/{name}/access``
+    Body ``{"refuse": 401 | 403 | null}``: the caller's access withdrawn, as EKS answers once an
+    access entry is removed or before it is granted: every request with a valid token gets 401
+    Unauthorized (recorded in ``auth_failures``), or 403 Forbidden (the token maps to a user
+    RBAC lets do nothing; /version and the health paths stay readable); null serves again.
 ``GET  clusters/{region}/{name}/requests``
     ``{"requests": [{"method", "path", "query", "code", "user", "time"}]}``: every API request served.
 

@@ -239,6 +239,8 @@ class ClusterState:
         self.observations = Observations()
         self.requests: list[dict] = []
         self.controller_errors: list[str] = []  # shown in the control summary; empty unless a bug
+        # 401 or 403 to every authenticated request (control route ``access``), None to serve.
+        self.refuse_access: int | None = None
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._starting: set[str] = set()  # pod uids with a start timer pending

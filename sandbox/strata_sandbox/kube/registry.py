@@ -143,9 +143,17 @@ class KubeRegistry:
             with state.lock:
                 state.observations = Observations()
             return 200, success()
+        if rest == ["access"] and method == "POST":
+            refuse = (body or {}).get("refuse")
+            if refuse not in (None, 401, 403):
+                raise bad_request("refuse must be 401, 403 or null")
+            with state.lock:
+                state.refuse_access = refuse
+            return 200, success()
         if rest == ["requests"] and method == "GET":
             with state.lock:
                 return 200, {"requests": list(state.requests)}
-        raise ApiError(405 if rest in (["workloads"], ["observations"], ["requests"], []) else 404,
+        known = rest in (["workloads"], ["observations"], ["requests"], ["access"], [])
+        raise ApiError(405 if known else 404,
                        f"{method} /_sandbox/kube/{'/'.join(parts)} is not a sandbox control route",
-                       "MethodNotAllowed" if rest in (["workloads"], ["observations"], ["requests"], []) else "NotFound")
+                       "MethodNotAllowed" if known else "NotFound")

@@ -174,6 +174,23 @@ class ApiHandler(BaseHTTPRequestHandler):
                     {"path": path, "method": self.command, "reason": str(e), "time": now_precise()})
             raise ApiError(401, "Unauthorized", "Unauthorized") from None
         self._user = identity.username
+        self._refuse_if_access_withdrawn(cluster, path)
+
+    def _refuse_if_access_withdrawn(self, cluster: ClusterState, path: str) -> None:
+        """What EKS answers a valid token once the caller's access is withdrawn (control route
+        ``access``): no access entry maps it to a user (401, as for a bad token), or the user
+        it maps to may do nothing (403, RBAC's message)."""
+        with cluster.lock:
+            refuse = cluster.refuse_access
+            if refuse == 401:
+                cluster.observations.auth_failures.append(
+                    {"path": path, "method": self.command, "reason": "no access entry for the caller",
+                     "time": now_precise()})
+        if refuse == 401:
+            raise ApiError(401, "Unauthorized", "Unauthorized")
+        if refuse == 403 and path not in PUBLIC_PATHS:
+            raise ApiError(403, f'{self.command} {path} is forbidden: User "{self._user}" cannot access it',
+                           "Forbidden")
 
     # ----- routes ---------------------------------------------------------------------------------
 
