@@ -40,12 +40,16 @@ public struct Applier: Sendable {
     public var events: EventEmitter
     /// How long a delete that AWS refuses with DependencyViolation is retried.
     public var deleteDeadline: Duration
+    /// Once stopped (an interrupted run), no operation starts; running ones go on.
+    public var stop: StopRequest
 
     public init(
         context: ProviderContext, events: EventEmitter, parallelism: Int = 10,
         providers: [String: any ResourceProvider] = ProviderRegistry.all,
-        catalog: [String: ResourceSchema] = ResourceCatalog.all, deleteDeadline: Duration = .seconds(300)
+        catalog: [String: ResourceSchema] = ResourceCatalog.all, deleteDeadline: Duration = .seconds(300),
+        stop: StopRequest = StopRequest()
     ) {
+        self.stop = stop
         self.context = context
         self.providers = providers
         self.catalog = catalog
@@ -143,7 +147,7 @@ public struct Applier: Sendable {
         let state = ApplyState(plan: plan, catalog: catalog, live: initial)
         let results = ResultLog()
         let settling = Settling()
-        let walk = Walk(nodes: steps, dependencies: edges, parallelism: parallelism)
+        let walk = Walk(nodes: steps, dependencies: edges, parallelism: parallelism, stop: stop)
         // What a killed run left coming up and nothing in this run depends on is waited for
         // alongside the walk: apply reports success only with nothing of the stack mid-create.
         async let leftovers = settleLeftovers(plan, state: state, settling: settling)
@@ -172,12 +176,22 @@ public struct Applier: Sendable {
         report.skipped = outcome.skipped.sorted { $0.key < $1.key }.map { ($0.key.address, $0.value.address) }
         report.cancelled = outcome.cancelled.sorted().map(\.address)
         report.blocked = outcome.blocked.sorted().map(\.address)
+        for step in outcome.interrupted.sorted() {
+            guard let change = changes[step.address] else { continue }
+            report.interrupted.append((step.address, Self.actionName(step, change)))
+        }
         for (address, error) in await leftovers {
             if error is CancellationError {
-                report.cancelled.append(address)
+                report.interrupted.append((address, "settle"))
             } else {
                 report.failures.append(OperationFailure(address: address, action: "settle", error: error))
             }
+        }
+        for item in report.interrupted {
+            let change = changes[item.address]
+            events.emit(
+                .resourceInterrupted, plane: change?.plane.rawValue ?? Plane.control.rawValue,
+                ["address": item.address.canonical, "type": change?.type ?? "", "action": item.action, "state": "unknown"])
         }
         report.duration = clock.now - start
         events.emit(
@@ -186,7 +200,7 @@ public struct Applier: Sendable {
                 "stack": plan.stack, "succeeded": String(report.succeeded), "created": String(report.created.count),
                 "updated": String(report.updated.count), "deleted": String(report.deleted.count),
                 "failed": String(report.failures.count), "skipped": String(report.skipped.count),
-                "cancelled": String(report.cancelled.count),
+                "cancelled": String(report.cancelled.count), "interrupted": String(report.interrupted.count),
             ])
         return report
     }
@@ -326,7 +340,8 @@ extension Applier {
     /// Returns the failures (a `CREATE_FAILED` add-on, a deadline passed).
     func settleLeftovers(_ plan: Plan, state: ApplyState, settling: Settling) async -> [(ResourceAddress, any Error)] {
         await withTaskGroup(of: (ResourceAddress, (any Error)?).self) { group in
-            for change in Self.unsettled(plan) {
+            // A run stopped before it began has nothing to wait for: it changes nothing.
+            for change in Self.unsettled(plan) where !stop.isStopped {
                 guard let live = change.live else { continue }
                 group.addTask {
                     let stopwatch = Stopwatch()

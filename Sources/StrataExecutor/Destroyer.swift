@@ -19,14 +19,18 @@ public struct Destroyer: Sendable {
     public var parallelism: Int
     public var events: EventEmitter
     public var deleteDeadline: Duration
+    /// Once stopped (an interrupted run), no deletion starts; running ones go on.
+    public var stop: StopRequest
 
     /// Types deleted after the controller sweep (the sweep's leftovers live in them).
     static let afterSweep: Set<String> = ["aws_subnet", "aws_internet_gateway", "aws_vpc"]
 
     public init(
         context: ProviderContext, events: EventEmitter, parallelism: Int = 10,
-        providers: [String: any ResourceProvider] = ProviderRegistry.all, deleteDeadline: Duration = .seconds(300)
+        providers: [String: any ResourceProvider] = ProviderRegistry.all, deleteDeadline: Duration = .seconds(300),
+        stop: StopRequest = StopRequest()
     ) {
+        self.stop = stop
         self.context = context
         self.providers = providers
         self.parallelism = parallelism
@@ -122,11 +126,12 @@ public struct Destroyer: Sendable {
         events.emit(.destroyStarted, ["stack": plan.stack, "resources": String(plan.changes.count)])
         let applier = Applier(
             context: context, events: EventEmitter(runID: events.runID, sink: QuietApplySink(inner: events.sink)),
-            parallelism: parallelism, providers: providers, deleteDeadline: deleteDeadline)
+            parallelism: parallelism, providers: providers, deleteDeadline: deleteDeadline, stop: stop)
         var first = plan
         first.changes = plan.changes.filter { !Self.afterSweep.contains($0.type) }
         var report = await applier.apply(first)
-        if report.succeeded {
+        // An interrupted destroy starts no sweep (its deletions are operations too).
+        if report.succeeded && !stop.isStopped {
             let scope = NetworkScope(plan)
             do {
                 try await sweep(events).sweep(
@@ -139,6 +144,7 @@ public struct Destroyer: Sendable {
                 report.failures += rest.failures
                 report.skipped += rest.skipped
                 report.cancelled += rest.cancelled
+                report.interrupted += rest.interrupted
                 report.blocked += rest.blocked
             } catch {
                 report.failures.append(
@@ -146,7 +152,8 @@ public struct Destroyer: Sendable {
                         address: ResourceAddress(module: nil, type: "sweep", name: "controllers"), action: "sweep", error: error))
             }
         } else {
-            // What could not go first keeps the network in use: leave it, say so.
+            // What could not go first keeps the network in use (or the run was interrupted):
+            // leave it, say so.
             for change in plan.changes where Self.afterSweep.contains(change.type) {
                 report.cancelled.append(change.address)
             }

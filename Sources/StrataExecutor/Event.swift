@@ -100,6 +100,9 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let resourceFailed = EventKind(rawValue: "resource.failed")
     /// Not run because something it depends on failed (payload `cause`).
     public static let resourceSkipped = EventKind(rawValue: "resource.skipped")
+    /// The run was interrupted while this operation ran, and stopped waiting for it: its
+    /// outcome is unknown (payload `action`, `state: unknown`).
+    public static let resourceInterrupted = EventKind(rawValue: "resource.interrupted")
     /// An operation AWS refused for now (DependencyViolation) is tried again after a pause.
     public static let resourceRetrying = EventKind(rawValue: "resource.retrying")
     /// Destroy removed something a controller created (Karpenter instance, ENI, ...).

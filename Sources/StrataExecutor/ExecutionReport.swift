@@ -50,7 +50,7 @@ struct ErrorFacts {
     }
 }
 
-/// What an apply or destroy did: counts and every failure, skip and cancellation.
+/// What an apply or destroy did: counts and every failure, skip and interruption.
 public struct ExecutionReport: Sendable {
     public var runID: String
     public var created: [ResourceAddress] = []
@@ -59,13 +59,17 @@ public struct ExecutionReport: Sendable {
     public var failures: [OperationFailure] = []
     /// Not run because something they depend on failed: address → the failed address.
     public var skipped: [(address: ResourceAddress, cause: ResourceAddress)] = []
+    /// Not started: the run was interrupted (or, in a destroy, what the first deletions left in use).
     public var cancelled: [ResourceAddress] = []
+    /// Started and cut off before strata saw the outcome (the run stopped waiting for them):
+    /// AWS may have done them. The next plan finds what exists by its tags.
+    public var interrupted: [(address: ResourceAddress, action: String)] = []
     public var blocked: [ResourceAddress] = []
     public var duration: Duration = .zero
 
     public init(runID: String) { self.runID = runID }
 
-    public var succeeded: Bool { failures.isEmpty && skipped.isEmpty && cancelled.isEmpty && blocked.isEmpty }
+    public var succeeded: Bool { failures.isEmpty && skipped.isEmpty && cancelled.isEmpty && interrupted.isEmpty && blocked.isEmpty }
 
     /// A few lines for the end of a run: the counts, then each failure with code and request id.
     public var summary: String {
@@ -75,13 +79,27 @@ public struct ExecutionReport: Sendable {
             "\(created.count) created, \(updated.count) updated, \(deleted.count) deleted in \(String(format: "%.1f", seconds))s"
                 + (failures.isEmpty ? "" : ", \(failures.count) failed")
                 + (skipped.isEmpty ? "" : ", \(skipped.count) skipped")
-                + (cancelled.isEmpty ? "" : ", \(cancelled.count) cancelled"))
+                + (interrupted.isEmpty ? "" : ", \(interrupted.count) in an unknown state")
+                + (cancelled.isEmpty ? "" : ", \(cancelled.count) not started"))
         for failure in failures { lines.append("  error: \(failure)") }
         for item in skipped.sorted(by: { $0.address < $1.address }) {
             lines.append("  skipped: \(item.address) (depends on \(item.cause), which failed)")
         }
+        for item in interrupted {
+            lines.append("  state unknown: \(item.action) \(item.address) was started and not seen to finish: \(Self.mayHave(item.action))")
+        }
         for address in blocked { lines.append("  not run: \(address) (its dependencies form a cycle)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// What an operation cut off may have done, for its `state unknown` line.
+    static func mayHave(_ action: String) -> String {
+        if action.hasPrefix("create") || action == "replace (create)" {
+            return "it may exist; the next plan finds it by its tags and adopts it"
+        }
+        if action.hasSuffix("delete") || action == "replace (delete)" { return "it may be gone or going; the next plan says which" }
+        if action == "settle" { return "it exists and was still coming up" }
+        return "it may have changed; the next plan shows what is left to do"
     }
 }
 

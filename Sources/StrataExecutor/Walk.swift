@@ -3,20 +3,24 @@
 /// critical path. Generic over node ids: it knows nothing of AWS.
 ///
 /// A failed node skips every node that depends on it, directly or not, without running them
-/// and without repeating the error; independent nodes keep running. Cancelling the task that
-/// runs the walk stops new starts, lets running operations see the cancellation, and reports
-/// what never started as cancelled.
+/// and without repeating the error; independent nodes keep running. A ``StopRequest`` stops
+/// new starts and lets running operations finish; cancelling the task that runs the walk also
+/// stops new starts, and running operations see the cancellation (reported as interrupted:
+/// started, not seen to finish). What never started is reported as cancelled.
 public struct Walk<Node: Hashable & Comparable & Sendable>: Sendable {
     public var nodes: [Node]
     /// For each node, the nodes that must finish first. Dependencies outside `nodes` count as
     /// already finished (a no-op in a plan).
     public var dependencies: [Node: Set<Node>]
     public var parallelism: Int
+    /// Once stopped, nothing more starts.
+    public var stop: StopRequest?
 
-    public init(nodes: [Node], dependencies: [Node: Set<Node>], parallelism: Int = 10) {
+    public init(nodes: [Node], dependencies: [Node: Set<Node>], parallelism: Int = 10, stop: StopRequest? = nil) {
         self.nodes = Array(Set(nodes)).sorted()
         self.dependencies = dependencies
         self.parallelism = max(1, parallelism)
+        self.stop = stop
     }
 
     /// Runs `operation` on every node in dependency order. `onSkip(node, cause)` is called when a
@@ -40,7 +44,7 @@ public struct Walk<Node: Hashable & Comparable & Sendable>: Sendable {
 
         await withTaskGroup(of: (Node, Result<Void, any Error>).self) { group in
             while true {
-                if Task.isCancelled { stopped = true }
+                if Task.isCancelled || stop?.isStopped == true { stopped = true }
                 while !stopped, running < parallelism, !ready.isEmpty {
                     let node = ready.removeFirst()
                     running += 1
@@ -64,7 +68,7 @@ public struct Walk<Node: Hashable & Comparable & Sendable>: Sendable {
                         if waitingOn[dependent] == 0 { Self.insertSorted(dependent, into: &ready) }
                     }
                 case .failure(let error) where error is CancellationError:
-                    outcome.cancelled.append(node)
+                    outcome.interrupted.append(node)
                     stopped = true
                 case .failure(let error):
                     outcome.failures[node] = error
@@ -83,7 +87,7 @@ public struct Walk<Node: Hashable & Comparable & Sendable>: Sendable {
         }
         let finished = Set(outcome.started).union(outcome.skipped.keys)
         for node in nodes where !finished.contains(node) {
-            if stopped || Task.isCancelled { outcome.cancelled.append(node) } else { outcome.blocked.append(node) }
+            if stopped || Task.isCancelled || stop?.isStopped == true { outcome.cancelled.append(node) } else { outcome.blocked.append(node) }
         }
         return outcome
     }
@@ -104,13 +108,15 @@ public struct WalkOutcome<Node: Hashable & Sendable>: Sendable {
     public var failures: [Node: any Error] = [:]
     /// Nodes not run because a node they depend on failed: node → the failed node.
     public var skipped: [Node: Node] = [:]
-    /// Nodes not run (or interrupted) because the walk was cancelled.
+    /// Nodes not started because the walk was stopped or cancelled.
     public var cancelled: [Node] = []
+    /// Nodes started whose operation was cut off by cancellation: not seen to finish.
+    public var interrupted: [Node] = []
     /// Nodes that could never start because their dependencies form a cycle.
     public var blocked: [Node] = []
 
     public init() {}
 
     /// Every node completed.
-    public var succeeded: Bool { failures.isEmpty && skipped.isEmpty && cancelled.isEmpty && blocked.isEmpty }
+    public var succeeded: Bool { failures.isEmpty && skipped.isEmpty && cancelled.isEmpty && interrupted.isEmpty && blocked.isEmpty }
 }

@@ -56,7 +56,7 @@ public struct Discovery: Sendable {
     /// recommended EKS AMI release for each Kubernetes version in `kubernetesVersions` (SSM).
     public func dataSources(kubernetesVersions: Set<String>) async throws -> PlanDataSources {
         let client = context.client
-        async let identity = client.query(.sts, action: "GetCallerIdentity")
+        async let identity = Self.caller(client)
         async let zones = client.query(
             .ec2, action: "DescribeAvailabilityZones",
             parameters: [("Filter.1.Name", "state"), ("Filter.1.Value.1", "available")])
@@ -71,13 +71,17 @@ public struct Discovery: Sendable {
             }
         }
         let caller = try await identity
-        let result = caller.first(named: "GetCallerIdentityResult")
         let zoneNames = try await zones.first(named: "availabilityZoneInfo")?.items.compactMap {
             $0.child("zoneName")?.text
         } ?? []
         return PlanDataSources(
-            accountID: result?.child("Account")?.text, callerArn: result?.child("Arn")?.text,
-            availabilityZones: zoneNames.sorted(), eksAMIReleaseVersions: releases)
+            accountID: caller.account, callerArn: caller.arn, availabilityZones: zoneNames.sorted(), eksAMIReleaseVersions: releases)
+    }
+
+    /// Who is calling: STS GetCallerIdentity's account and ARN.
+    public static func caller(_ client: AWSClient) async throws -> (account: String?, arn: String?) {
+        let result = try await client.query(.sts, action: "GetCallerIdentity").first(named: "GetCallerIdentityResult")
+        return (result?.child("Account")?.text, result?.child("Arn")?.text)
     }
 
     /// The SSM parameter EKS publishes the recommended AL2023 AMI release under.

@@ -4,16 +4,22 @@ import StrataProviders
 
 /// Saved plans (`strata plan --out FILE`): JSON, readable only by the owner (mode 0600), with
 /// every sensitive value replaced by `{"$sensitive": true}` and every `--var` value by a salted
-/// digest, so no secret is written to disk. `strata apply FILE --var ...` reads it back, checks
-/// the `--var` values are the planned ones (``Plan/givenVars(_:)``) and the live state is
-/// unchanged (``Planner/verifyUnchanged(_:)``), and resolves redacted and unknown values against
-/// the stack files with ``DesiredResolver``.
+/// digest, so no secret is written to disk, and an integrity record (``PlanIntegrity``) that
+/// `read` checks before anything else. `strata apply FILE --var ...` reads it back, checks the
+/// `--var` values are the planned ones (``Plan/givenVars(_:)``), checks it against its stack
+/// files (``PlanBinding``) and that the live state is unchanged (``Planner/verifyUnchanged(_:)``),
+/// and resolves redacted and unknown values against the stack files with ``DesiredResolver``.
 public enum PlanFile {
-    public static func write(_ plan: Plan, to url: URL) throws {
+    /// Writes `plan` to `url`, signed with `key` (``PlanKey``) if given.
+    public static func write(_ plan: Plan, to url: URL, key: PlanKey? = nil) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(redacted(plan)) + Data("\n".utf8)
+        // Redacted once (the --var digests are salted at random); the record covers the plan as
+        // `read` will decode it (redacted values as unknown).
+        let written = redacted(plan).written
+        let integrity = try PlanIntegrity.of(try decoder().decode(Plan.self, from: encoder.encode(written)), key: key)
+        let data = try encoder.encode(SealedPlan(plan: written, integrity: integrity)) + Data("\n".utf8)
         let manager = FileManager.default
         // Written whole to a file beside it, then renamed over it: a run killed or crashing
         // half-way leaves the previous plan file (or none), never half of one. Created 0600
@@ -36,56 +42,106 @@ public enum PlanFile {
         }
     }
 
-    public static func read(from url: URL) throws -> Plan {
+    /// Reads the plan at `url` and checks its integrity record (with `key`, if the plans are
+    /// signed): a file edited, truncated or signed otherwise is refused, naming what differs.
+    public static func read(from url: URL, key: PlanKey? = nil) throws -> Plan {
         let data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw PlanError.planFile("cannot read plan file \(url.path): \(error.localizedDescription)")
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         let plan: Plan
+        let sealed: SealedPlan.Record
         do {
-            plan = try decoder.decode(Plan.self, from: data)
-        } catch {
-            throw PlanError.planFile("\(url.path) is not a strata plan file: \(error)")
+            plan = try decoder().decode(Plan.self, from: data)
+            sealed = try decoder().decode(SealedPlan.Record.self, from: data)
+        } catch let error as DecodingError {
+            throw PlanError.planFile("\(url.path) is not a whole strata plan file: \(describe(error)); nothing was sent")
         }
         guard plan.formatVersion == Plan.formatVersion else {
             throw PlanError.planFile(
                 "\(url.path) is a plan file of format \(plan.formatVersion); this strata reads format \(Plan.formatVersion): plan again")
         }
+        guard let integrity = sealed.integrity else {
+            throw PlanError.planFile(
+                "\(url.path) has no integrity record (written by an older strata, or removed): plan again; nothing was sent")
+        }
+        try integrity.verify(plan, key: key, file: url.path)
         return plan
+    }
+
+    private static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    /// Where and why the JSON does not decode as a plan (`changes[3].action: ...`).
+    private static func describe(_ error: DecodingError) -> String {
+        let (path, reason): ([any CodingKey], String) =
+            switch error {
+            case .dataCorrupted(let context): (context.codingPath, context.debugDescription)
+            case .keyNotFound(let key, let context): (context.codingPath + [key], "missing")
+            case .typeMismatch(_, let context), .valueNotFound(_, let context): (context.codingPath, context.debugDescription)
+            @unknown default: ([], "\(error)")
+            }
+        guard !path.isEmpty else { return "\(reason) (truncated, or not JSON)" }
+        let name = path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+        return "\(name): \(reason)"
     }
 
     /// Whether a file holds a saved plan rather than a stack (what `strata apply X` asks).
     /// A JSON object holding `liveFingerprint` and `formatVersion` (keys are sorted, so they
-    /// come after the changes: the whole file is read).
+    /// come after the changes: the whole file is read), or opening with `"changes"` as every
+    /// plan file does: a truncated plan is refused as a plan, not read as a stack.
     public static func looksLikePlan(_ url: URL) -> Bool {
         guard let data = try? Data(contentsOf: url),
             data.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "{")
         else { return false }
         let text = String(decoding: data, as: UTF8.self)
-        return text.contains("\"liveFingerprint\"") && text.contains("\"formatVersion\"")
+        let opening = text.dropFirst().drop { $0.isWhitespace }
+        return opening.hasPrefix("\"changes\"") || (text.contains("\"liveFingerprint\"") && text.contains("\"formatVersion\""))
     }
 
     /// The plan with sensitive attributes' values replaced by the redaction marker.
     static func redacted(_ plan: Plan) -> RedactedPlan { RedactedPlan(plan: plan) }
 }
 
-/// Encodes a plan with sensitive values redacted and `--var` values digested (decodes as a
-/// normal ``Plan``: redacted values come back as unknown, so nothing can send them, and `vars`
-/// empty until ``Plan/givenVars(_:)``).
-struct RedactedPlan: Encodable {
+/// A plan file's content: the redacted plan's fields and, beside them, `integrity`.
+struct SealedPlan: Encodable {
+    /// Already redacted (``RedactedPlan/written``).
     var plan: Plan
+    var integrity: PlanIntegrity
+
+    /// The integrity record alone, read back (nil in files from before it existed).
+    struct Record: Decodable {
+        var integrity: PlanIntegrity?
+    }
+
+    private enum Key: String, CodingKey { case integrity }
 
     func encode(to encoder: Encoder) throws {
+        try plan.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(integrity, forKey: .integrity)
+    }
+}
+
+/// A plan with sensitive values redacted and `--var` values digested, as a file holds it (decodes
+/// as a normal ``Plan``: redacted values come back as unknown, so nothing can send them, and `vars`
+/// empty until ``Plan/givenVars(_:)``).
+struct RedactedPlan {
+    var plan: Plan
+
+    /// The plan as a file holds it: a new value each time (each var digest has a new salt).
+    var written: Plan {
         var copy = plan
         copy.changes = plan.changes.map(\.redacted)
         for name in plan.sensitiveOutputs where copy.outputs[name] != nil { copy.outputs[name] = .sensitivePlaceholder }
         copy.vars = [:]
         copy.varDigests = plan.vars.mapValues(VarDigest.make)
-        try copy.encode(to: encoder)
+        return copy
     }
 }
 

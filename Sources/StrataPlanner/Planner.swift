@@ -66,7 +66,20 @@ public struct Planner: Sendable {
         let discovery = reading(
             kinds: ManifestKinds.of(plan.changes.filter { $0.type == "kubernetes_manifest" }.compactMap { ($0.after ?? $0.before)?["manifest"] }))
         let live = try await discovery.discoverAll()
-        guard Fingerprint.of(live) != plan.liveFingerprint else { return }
+        guard Fingerprint.of(live) != plan.liveFingerprint else {
+            // The fingerprint covers what discovery found, not what each change names: a
+            // change must act on a resource found, never on an id put in the file by hand.
+            let found = Set(live.map(Fingerprint.key))
+            let strangers = plan.changes.compactMap { change in
+                change.live.flatMap { found.contains(Fingerprint.key($0)) ? nil : "\(change.address) names \($0.type) \($0.id)" }
+            }
+            guard strangers.isEmpty else {
+                throw PlanError.planFile(
+                    "the plan acts on resources that are not the stack's (" + strangers.joined(separator: "; ")
+                        + "): the plan file was edited; refusing to apply it")
+            }
+            return
+        }
         var seen: [String: LiveResource] = [:]
         for change in plan.changes { if let resource = change.live { seen[Fingerprint.key(resource)] = resource } }
         var now: [String: LiveResource] = [:]

@@ -14,10 +14,14 @@ struct ApplyCommand: AsyncParsableCommand {
         discussion: """
             With STACK: plans (exactly as `strata plan`), shows the plan and asks for 'yes' unless \
             --auto-approve (without a terminal, --auto-approve is required). With PLANFILE (from \
-            `strata plan --out`): applies that plan if the live state is unchanged since it was made; a \
-            plan file keeps no --var values, so give the ones it was planned with again. \
-            The stack's lock (DynamoDB table strata-locks) is held for the run. Exit codes: 0 success, \
-            1 error (every failed operation is listed with its AWS error code and request id).
+            `strata plan --out`): applies that plan if the file is as strata wrote it (signed with \
+            STRATA_PLAN_KEY when that is set), matches its stack files, account and region, and the live \
+            state is unchanged since it was made; a plan file keeps no --var values, so give the ones it \
+            was planned with again. The stack's lock (DynamoDB table strata-locks) is held for the run. \
+            SIGINT or SIGTERM stops new operations and waits up to STRATA_INTERRUPT_GRACE_SECONDS (30) \
+            for running ones; a second signal stops at once. Exit codes: 0 success, 1 error (every \
+            failed operation is listed with its AWS error code and request id), 130/143 interrupted by \
+            SIGINT/SIGTERM.
             """)
 
     @OptionGroup var options: StackOptions
@@ -43,8 +47,15 @@ struct ApplyCommand: AsyncParsableCommand {
         let stack: String
         let region: String
         if isPlanFile {
-            // A plan file keeps no --var values: they are given again, and must be the planned ones.
-            let plan = try Failing.report { try PlanFile.read(from: url).givenVars(options.overrides()) }
+            // Checked whole before any call: the file is as strata wrote it (and signed, with
+            // STRATA_PLAN_KEY), its --var values are given again and are the planned ones, and it
+            // is what its stack files compile to with them.
+            let plan = try Failing.report {
+                let plan = try PlanFile.read(from: url, key: try PlanKey.from(environment: ProcessInfo.processInfo.environment))
+                    .givenVars(options.overrides())
+                try PlanBinding.check(plan, file: url.path)
+                return plan
+            }
             saved = plan
             (stack, region) = (plan.stack, plan.region)
         } else {
@@ -53,6 +64,9 @@ struct ApplyCommand: AsyncParsableCommand {
             (stack, region) = (graph.stack, graph.region)
         }
         let session = try RunSession(options: run, stack: stack, region: region)
+        if let saved {
+            try await Failing.report { try await PlanBinding.checkAccount(saved, file: url.path, client: session.context.client) }
+        }
         let report: ExecutionReport = try await session.locked {
             let plan: Plan
             if let saved {
@@ -64,9 +78,11 @@ struct ApplyCommand: AsyncParsableCommand {
                 plan = try await Planner(context: session.context).plan(graph, stackAt: url, vars: try options.overrides())
                 print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
                 if plan.hasChanges && !autoApprove {
-                    try Confirmation.ask(
-                        "Do you want to perform these actions?\n  strata will perform the actions described above.",
-                        flag: "--auto-approve")
+                    try session.interruption.prompting {
+                        try Confirmation.ask(
+                            "Do you want to perform these actions?\n  strata will perform the actions described above.",
+                            flag: "--auto-approve")
+                    }
                 }
             }
             // Nothing to change may still leave something a killed run left coming up (an
@@ -75,12 +91,10 @@ struct ApplyCommand: AsyncParsableCommand {
             print("")
             return await Applier(
                 context: session.context, events: session.events, parallelism: parallelism,
-                deleteDeadline: session.deleteDeadline
+                deleteDeadline: session.deleteDeadline, stop: session.interruption.stop
             ).apply(plan)
         }
-        session.finish()
-        print("\n" + (report.succeeded ? "Apply complete: " : "Apply failed: ") + report.summary)
-        if !report.succeeded { throw ExitCode.failure }
+        try session.finish(report, "Apply")
     }
 }
 
@@ -177,6 +191,8 @@ struct RunSession {
     /// How long a delete refused with DependencyViolation is retried: 5 minutes, or
     /// `STRATA_DELETE_DEADLINE_SECONDS` (tests that expect a blocked delete shorten it).
     let deleteDeadline: Duration
+    /// SIGINT and SIGTERM while the lock is held; its `stop` goes to the applier or destroyer.
+    let interruption: Interruption
 
     /// Reads the numeric settings and builds the client (both may fail, printing why), then
     /// prints the endpoint header; nothing has been sent yet.
@@ -184,14 +200,15 @@ struct RunSession {
         self.options = options
         self.stack = stack
         let environment = ProcessInfo.processInfo.environment
-        let (lease, deleteDeadline, waits, client, header) = try Failing.report {
+        let (lease, deleteDeadline, grace, waits, client, header) = try Failing.report {
             (
                 try options.lease(environment: environment), try Self.deleteDeadline(environment: environment),
-                try Self.waitPolicy(environment: environment), try ClientFactory.client(stackRegion: region),
-                try ClientFactory.endpointHeader()
+                try Self.interruptGrace(environment: environment), try Self.waitPolicy(environment: environment),
+                try ClientFactory.client(stackRegion: region), try ClientFactory.endpointHeader()
             )
         }
         (self.lease, self.deleteDeadline) = (lease, deleteDeadline)
+        interruption = Interruption(grace: grace)
         print(header, terminator: "")
         context = ProviderContext(client: client, stack: stack, region: region, waits: waits)
         view = ProgressView.forStandardOutput()
@@ -220,11 +237,24 @@ struct RunSession {
         return .seconds(300)
     }
 
+    /// How long an interrupted run waits for its running operations: 30 s, or
+    /// `STRATA_INTERRUPT_GRACE_SECONDS` (0 to 3600).
+    static func interruptGrace(environment: [String: String]) throws -> Duration {
+        let variable = "STRATA_INTERRUPT_GRACE_SECONDS"
+        if let seconds = try EnvironmentNumber.read(variable, in: 0...3600, unit: "seconds", environment: environment) {
+            return .milliseconds(Int64(seconds * 1000))
+        }
+        return .seconds(30)
+    }
+
     /// Runs `body` holding the stack's lock (renewed meanwhile; the run is cancelled if the lock
-    /// is lost), and releases it however `body` ends. Errors are printed and exit 1.
+    /// is lost), and releases it however `body` ends, interrupted included (``Interruption``).
+    /// Errors are printed and exit 1 (128 + the signal when interrupted).
     func locked<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let lock = StackLock(client: context.client, stack: stack, runID: runID, lease: lease)
         let events = self.events
+        let interruption = self.interruption
+        interruption.install()
         do {
             let clock = ContinuousClock()
             let giveUp = clock.now.advanced(by: .milliseconds(Int64(options.lockTimeout * 1000)))
@@ -238,7 +268,7 @@ struct RunSession {
                             "expires": Event.timestampText(holder.expires),
                         ])
                     break
-                } catch ExecutorError.lockHeld(let stack, let holder) where clock.now < giveUp {
+                } catch ExecutorError.lockHeld(let stack, let holder) where clock.now < giveUp && !interruption.stop.isStopped {
                     _ = stack
                     _ = holder
                     try await Task.sleep(for: .milliseconds(500))
@@ -248,22 +278,10 @@ struct RunSession {
             throw error
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
+            throw ExitCode(interruption.exitCode ?? 1)
         }
         let work = Task { try await body() }
-        // Ctrl-C stops the run cleanly: nothing new starts, running operations see the
-        // cancellation, the lock is released. A second Ctrl-C is not caught: it kills.
-        signal(SIGINT, SIG_IGN)
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        interrupt.setEventHandler {
-            FileHandle.standardError.write(
-                Data("\nInterrupted: no new operation starts; waiting for the running ones, then releasing the lock.\n".utf8))
-            work.cancel()
-            interrupt.cancel()
-            signal(SIGINT, SIG_DFL)
-        }
-        interrupt.resume()
-        defer { interrupt.cancel() }
+        interruption.onCutOff({ work.cancel() }, releasingLock: { try? await lock.release() })
         await lock.startRenewing(
             onRenewed: { expires in events.emit(.lockRenewed, ["stack": stack, "expires": Event.timestampText(expires)]) },
             onLost: { error in
@@ -279,15 +297,26 @@ struct RunSession {
         }
         switch result {
         case .success(let value): return value
-        case .failure(let error as ExitCode): throw error
+        case .failure(let error as ExitCode): throw interruption.exitCode.map { ExitCode($0) } ?? error
         case .failure(let error):
             view.stop()
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
+            // Cut off before the walk (while planning): nothing was changed.
+            let message = error is CancellationError && interruption.signal != nil ? "interrupted before any change was made" : "\(error)"
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            throw ExitCode(interruption.exitCode ?? 1)
         }
     }
 
-    func finish() { view.stop() }
+    /// Prints the run's last line (`Apply complete: ...`, `... failed: ...`, `... interrupted: ...`)
+    /// and `notes` after it, and exits as it went: 0, 1, or 128 + the signal that interrupted it.
+    func finish(_ report: ExecutionReport, _ run: String, notes: [String] = []) throws {
+        view.stop()
+        let outcome = interruption.signal != nil ? "interrupted" : report.succeeded ? "complete" : "failed"
+        print("\n\(run) \(outcome): " + report.summary)
+        for note in notes { print(note) }
+        if let code = interruption.exitCode { throw ExitCode(code) }
+        if !report.succeeded { throw ExitCode.failure }
+    }
 }
 
 /// Asking before changing anything.

@@ -17,7 +17,9 @@ struct DestroyCommand: AsyncParsableCommand {
             (Karpenter's instances and launch templates, the Load Balancer Controller's load \
             balancers, target groups and security groups, the VPC CNI's available ENIs), found \
             by the controllers' ownership tags and listed before asking. Anything else in the \
-            stack's subnets or VPCs is foreign: listed, never deleted. Exit codes: 0 success, 1 error.
+            stack's subnets or VPCs is foreign: listed, never deleted. SIGINT or SIGTERM stops new \
+            deletions and waits up to STRATA_INTERRUPT_GRACE_SECONDS (30) for running ones; a second \
+            signal stops at once. Exit codes: 0 success, 1 error, 130/143 interrupted.
             """)
 
     @OptionGroup var options: StackOptions
@@ -45,7 +47,7 @@ struct DestroyCommand: AsyncParsableCommand {
         let (report, unread): (ExecutionReport, [String]) = try await session.locked {
             let destroyer = Destroyer(
                 context: session.context, events: session.events, parallelism: parallelism,
-                deleteDeadline: session.deleteDeadline)
+                deleteDeadline: session.deleteDeadline, stop: session.interruption.stop)
             let preview = try await destroyer.preview(
                 graph: graph, stackAt: URL(fileURLWithPath: options.stack), vars: try options.overrides())
             let plan = preview.plan
@@ -66,17 +68,17 @@ struct DestroyCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             if !autoApprove {
-                try Confirmation.ask("Do you really want to destroy all resources of stack \(graph.stack)?", flag: "--auto-approve")
+                try session.interruption.prompting {
+                    try Confirmation.ask("Do you really want to destroy all resources of stack \(graph.stack)?", flag: "--auto-approve")
+                }
             }
             print("")
             return (await destroyer.destroy(plan, graph: graph), unread)
         }
-        session.finish()
-        print("\n" + (report.succeeded ? "Destroy complete: " : "Destroy failed: ") + report.summary)
         // Repeated at the end, where a CI log is read: the cluster took these objects with it
         // (when it was deleted) without strata seeing them.
-        for refusal in unread { print("  warning: manifests not read, deleted with their cluster: \(refusal)") }
-        if !report.succeeded { throw ExitCode.failure }
+        try session.finish(
+            report, "Destroy", notes: unread.map { "  warning: manifests not read, deleted with their cluster: \($0)" })
     }
 
     /// The sweep's targets, the foreign resources it leaves, and the manifests no one could read.

@@ -31,6 +31,8 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let graph = try options.compile()
+        // A key that cannot sign is an error before any call, not a plan file saved unsigned.
+        let key = out == nil ? nil : try Failing.report { try PlanKey.from(environment: ProcessInfo.processInfo.environment) }
         // Where the calls go, before the first one; on standard error when standard output is JSON.
         let header = try Failing.report { try ClientFactory.endpointHeader() }
         if json {
@@ -39,7 +41,7 @@ struct PlanCommand: AsyncParsableCommand {
             print(header, terminator: "")
         }
         let plan = try await options.livePlan(graph)
-        if let out { try Failing.report { try PlanFile.write(plan, to: URL(fileURLWithPath: out)) } }
+        if let out { try Failing.report { try PlanFile.write(plan, to: URL(fileURLWithPath: out), key: key) } }
         if json {
             print(TerraformPlanJSON(strataVersion: StrataVersion.current).document(plan).pretty())
         } else {

@@ -66,6 +66,10 @@ import Testing
             variable: "STRATA_DELETE_DEADLINE_SECONDS", values: ["inf", "nan", "1e300", "-1", "86401", "never"],
             range: "between 0 and 86400"
         ),
+        (
+            variable: "STRATA_INTERRUPT_GRACE_SECONDS", values: ["inf", "nan", "1e300", "-1", "3601", "forever"],
+            range: "between 0 and 3600"
+        ),
     ]
 
     @Test func aBadNumericVariableFailsNamingVariableAndRange() async throws {
@@ -99,7 +103,7 @@ import Testing
             ["apply", "--auto-approve", "--lock-timeout=0", "--lock-lease=1", "--parallelism=1000", Self.stack],
             [
                 "STRATA_LOCK_LEASE_SECONDS": "86400", "STRATA_POLL_INTERVAL_MS": "1",
-                "STRATA_DELETE_DEADLINE_SECONDS": "0",
+                "STRATA_DELETE_DEADLINE_SECONDS": "0", "STRATA_INTERRUPT_GRACE_SECONDS": "3600",
             ])
         #expect(result.status == 1)
         #expect(result.stdout.hasPrefix("Endpoint: http://127.0.0.1:9 (AWS_ENDPOINT_URL)\n"), "\(result.stdout)")

@@ -128,8 +128,32 @@ import Testing
         while await recorder.starts.isEmpty { try? await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         let outcome = await task.value
-        #expect(Set(outcome.cancelled) == ["a", "b", "c"])
+        #expect(outcome.interrupted == ["a"])
+        #expect(Set(outcome.cancelled) == ["b", "c"])
         #expect(outcome.completed.isEmpty)
+        #expect(await recorder.starts == ["a"])
+    }
+
+    @Test func aStopLetsRunningOperationsFinishAndStartsNothingMore() async {
+        // A chain: stopped while the first runs, the first completes and the rest never start.
+        let deps: [String: Set<String>] = ["b": ["a"], "c": ["b"]]
+        let recorder = Recorder()
+        let stop = StopRequest()
+        let finish = AsyncStream<Void>.makeStream()
+        let task = Task {
+            await Walk(nodes: ["a", "b", "c"], dependencies: deps, stop: stop).run { node in
+                await recorder.start(node)
+                for await _ in finish.stream { break }
+            }
+        }
+        while await recorder.starts.isEmpty { try? await Task.sleep(for: .milliseconds(5)) }
+        stop.stop()
+        finish.continuation.yield()
+        finish.continuation.finish()
+        let outcome = await task.value
+        #expect(outcome.completed == ["a"])
+        #expect(outcome.interrupted.isEmpty)
+        #expect(Set(outcome.cancelled) == ["b", "c"])
         #expect(await recorder.starts == ["a"])
     }
 

@@ -159,6 +159,13 @@ public enum ChildProcess {
         /// The exit status (or the signal that ended it) once it has exited, nil while it runs.
         public var exitStatus: Int32? { exited.hasHappened ? statusLock.withLock { status } : nil }
 
+        /// Writes `data` to its standard input (launched with `stdinPipe`): keys typed on the
+        /// terminal a child runs under `script`.
+        public func writeInput(_ data: Data) throws {
+            guard let input else { throw Failure(description: "\(command) has no standard input pipe") }
+            try input.write(contentsOf: data)
+        }
+
         /// Closes its standard input: the servers here take that as the order to exit.
         public func closeInput() {
             try? input?.close()

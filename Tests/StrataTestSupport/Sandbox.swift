@@ -132,6 +132,17 @@ public final class Sandbox: Sendable {
         try await control("POST", "/_sandbox/faults", body: body)
     }
 
+    /// How many requests each fault rule matched so far, in the order the rules were added. A
+    /// request counts as it arrives, before its injected latency: a test can tell a slowed call
+    /// is in flight (AWS is working on it) rather than not sent yet.
+    public func faultMatches() async throws -> [Int] {
+        struct Rules: Decodable {
+            struct Rule: Decodable { var matched: Int }
+            var rules: [Rule]
+        }
+        return try JSONDecoder().decode(Rules.self, from: try await control("GET", "/_sandbox/faults")).rules.map(\.matched)
+    }
+
     /// Removes every injected fault.
     public func clearFaults() async throws {
         try await control("DELETE", "/_sandbox/faults")
