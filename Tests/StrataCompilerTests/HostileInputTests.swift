@@ -88,6 +88,22 @@ struct HostileInputTests {
         #expect(node?["b"]?.items?[1]["env"]?.scalar?.text == "prod")
     }
 
+    /// 2,000 resources that each repeat a key, about 110 KB. Reported by re-parsing after each
+    /// duplicate this took minutes (and stopped after 64); one parse reports all of them at once.
+    @Test func everyDuplicateKeyIsReportedInOnePass() throws {
+        let count = 2_000
+        var text = "stack: dups\nregion: us-east-1\nresources:\n"
+        for index in 0..<count {
+            text += "  q\(index):\n    type: aws_sqs_queue\n    name: q\(index)\n    name: again\(index)\n"
+        }
+        let started = ContinuousClock.now
+        let run = try Self.validate(text)
+        let elapsed = ContinuousClock.now - started
+        Self.expectRefused(run, "stack.yaml:7:5: error: duplicate key `name`")
+        #expect(run.stderr.components(separatedBy: "error: duplicate key `name`").count - 1 == count)
+        #expect(elapsed < .seconds(10), "took \(elapsed)")
+    }
+
     @Test func deepYAMLNestingIsRefused() throws {
         let depth = YAMLLoader.maximumDepth + 50
         let text =
