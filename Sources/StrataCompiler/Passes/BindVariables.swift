@@ -6,8 +6,8 @@ enum BindVariables {
     /// Stack names: what an IAM path segment and every service's tag value accept, short
     /// enough to leave room in the names modules build from it (`${stack.name}-nodes`).
     static let stackName = TextLimit(
-        "a stack name", length: 1...64, characters: "[A-Za-z0-9_.-]", said: "letters, digits and `._-`",
-        first: ("[A-Za-z0-9]", "a letter or digit"))
+        "a stack name", length: 1...64, characters: "A-Za-z0-9_.-", said: "letters, digits and `._-`",
+        first: ("A-Za-z0-9", "a letter or digit"))
 
     static func run(_ c: inout Compilation) {
         var declared: [String: VariableDeclaration] = [:]

@@ -1,5 +1,3 @@
-import Foundation
-
 /// What AWS accepts for one attribute's value, taken from the service's API model (botocore's
 /// `service-2.json`: `min`, `max`, `pattern`) and the service's documentation where the model is
 /// silent. Checked at compile time, so a name AWS would refuse stops the stack before any of its
@@ -28,12 +26,21 @@ public struct TextLimit: Sendable {
     /// In characters, as AWS counts them (the API models count UTF-16 units; every character
     /// allowed here is ASCII, so the two agree whenever the characters are valid).
     public var length: ClosedRange<Int>
-    /// A regular-expression class of the characters allowed anywhere (`[A-Za-z0-9_-]`).
-    public var characters: String
+    /// The characters allowed anywhere, written as in a regular-expression class without the
+    /// brackets (`A-Za-z0-9_-`: ranges, and `-` last for itself).
+    public var characters: String {
+        didSet { allowed = Self.expand(characters) }
+    }
     /// The same set said for people: "letters, digits, `-` and `_`".
     public var charactersSaid: String
     /// A class the first character must also match, with how to say it.
-    public var first: (characters: String, said: String)?
+    public var first: (characters: String, said: String)? {
+        didSet { allowedFirst = first.map { Self.expand($0.characters) } }
+    }
+    /// `characters` and `first` expanded once: a name is checked per character, and a stack
+    /// may hold a hundred thousand names.
+    private var allowed: Set<Character>
+    private var allowedFirst: Set<Character>?
     /// A prefix the whole value must start with (`alias/` for KMS aliases).
     public var requiredPrefix: String?
     /// Prefixes AWS keeps for itself (`sg-`, `alias/aws/`), compared case-insensitively.
@@ -51,6 +58,8 @@ public struct TextLimit: Sendable {
         self.what = what
         self.length = length
         self.characters = characters
+        self.allowed = Self.expand(characters)
+        self.allowedFirst = first.map { Self.expand($0.characters) }
         self.charactersSaid = charactersSaid
         self.first = first
         self.requiredPrefix = requiredPrefix
@@ -80,10 +89,10 @@ public struct TextLimit: Sendable {
         }
         var body = Substring(text)
         if let allowedSuffix, body.hasSuffix(allowedSuffix) { body = body.dropLast(allowedSuffix.count) }
-        if let first, let head = body.first, !Self.matches(head, first.characters) {
+        if let first, let allowedFirst, let head = body.first, !allowedFirst.contains(head) {
             return "\(what) must start with \(first.said), not `\(head)`"
         }
-        if let bad = body.first(where: { !Self.matches($0, characters) }) {
+        if let bad = body.first(where: { !allowed.contains($0) }) {
             let shown =
                 if bad == " " {
                     "a space"
@@ -97,8 +106,23 @@ public struct TextLimit: Sendable {
         return nil
     }
 
-    private static func matches(_ character: Character, _ characterClass: String) -> Bool {
-        String(character).range(of: "^" + characterClass + "$", options: .regularExpression) != nil
+    /// `A-Za-z_-` → its characters; all of them are ASCII.
+    private static func expand(_ characterClass: String) -> Set<Character> {
+        let scalars = Array(characterClass.unicodeScalars)
+        var result = Set<Character>()
+        var index = 0
+        while index < scalars.count {
+            if index + 2 < scalars.count, scalars[index + 1] == "-", scalars[index].value <= scalars[index + 2].value {
+                for value in scalars[index].value...scalars[index + 2].value {
+                    if let scalar = Unicode.Scalar(value) { result.insert(Character(scalar)) }
+                }
+                index += 3
+            } else {
+                result.insert(Character(scalars[index]))
+                index += 1
+            }
+        }
+        return result
     }
 
     /// The limit of a `name_prefix`: the same characters, and room left for the unique suffix
@@ -114,12 +138,12 @@ public struct TextLimit: Sendable {
     /// IAM role, policy and instance profile names (botocore iam `roleNameType`,
     /// `policyNameType`, `instanceProfileNameType`: `[\w+=,.@-]+`, `\w` being ASCII there).
     static func iamName(_ what: String, _ maximum: Int) -> TextLimit {
-        TextLimit(what, length: 1...maximum, characters: "[A-Za-z0-9_+=,.@-]", said: "letters, digits and `_+=,.@-`")
+        TextLimit(what, length: 1...maximum, characters: "A-Za-z0-9_+=,.@-", said: "letters, digits and `_+=,.@-`")
     }
 
     /// IAM paths (botocore iam `pathType`: 1-512, `/` or `/` printable ASCII `/`).
     static let iamPath = TextLimit(
-        "IAM paths", length: 1...512, characters: "[!-~]", said: "printable ASCII without spaces",
+        "IAM paths", length: 1...512, characters: "!-~", said: "printable ASCII without spaces",
         requiredPrefix: "/", requiredSuffix: "/")
 }
 

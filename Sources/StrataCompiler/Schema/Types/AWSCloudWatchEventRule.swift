@@ -15,5 +15,5 @@ extension ResourceSchema {
         ],
         limits: .name(
             // botocore events RuleName: 1-64, `[\.\-_A-Za-z0-9]+`.
-            TextLimit("EventBridge rule names", length: 1...64, characters: "[A-Za-z0-9._-]", said: "letters, digits and `._-`")))
+            TextLimit("EventBridge rule names", length: 1...64, characters: "A-Za-z0-9._-", said: "letters, digits and `._-`")))
 }

@@ -16,5 +16,5 @@ extension ResourceSchema {
         limits: .name(
             // botocore logs LogGroupName: 1-512, `[\.\-_/#A-Za-z0-9]+`.
             TextLimit(
-                "log group names", length: 1...512, characters: "[A-Za-z0-9._/#-]", said: "letters, digits and `._/#-`")))
+                "log group names", length: 1...512, characters: "A-Za-z0-9._/#-", said: "letters, digits and `._/#-`")))
 }

@@ -72,7 +72,7 @@ extension ResourceSchema {
         limits: .name(
             // EKS: "can't be longer than 63 characters", same characters as cluster names.
             TextLimit(
-                "EKS node group names", length: 1...63, characters: "[A-Za-z0-9_-]", said: "letters, digits, `-` and `_`",
-                first: ("[A-Za-z0-9]", "a letter or digit")),
+                "EKS node group names", length: 1...63, characters: "A-Za-z0-9_-", said: "letters, digits, `-` and `_`",
+                first: ("A-Za-z0-9", "a letter or digit")),
             attribute: "node_group_name"))
 }

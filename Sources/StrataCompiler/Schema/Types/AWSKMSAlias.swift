@@ -13,6 +13,6 @@ extension ResourceSchema {
         limits: .name(
             // botocore kms AliasNameType: 1-256, `^[a-zA-Z0-9:/_-]+$`; `alias/aws/` is AWS-managed keys'.
             TextLimit(
-                "KMS alias names", length: 1...256, characters: "[A-Za-z0-9:/_-]", said: "letters, digits and `:/_-`",
+                "KMS alias names", length: 1...256, characters: "A-Za-z0-9:/_-", said: "letters, digits and `:/_-`",
                 requiredPrefix: "alias/", reservedPrefixes: ["alias/aws/"])))
 }

@@ -30,6 +30,6 @@ extension ResourceSchema {
         limits: .name(
             // CreateQueue: up to 80 characters of `[A-Za-z0-9_-]`, `.fifo` included for FIFO queues.
             TextLimit(
-                "SQS queue names", length: 1...80, characters: "[A-Za-z0-9_-]", said: "letters, digits, `-` and `_`",
+                "SQS queue names", length: 1...80, characters: "A-Za-z0-9_-", said: "letters, digits, `-` and `_`",
                 allowedSuffix: ".fifo")))
 }

@@ -23,7 +23,7 @@ extension ResourceSchema {
         limits: .name(
             // CreateSecurityGroup: up to 255, cannot start with `sg-`, and this character set.
             TextLimit(
-                "security group names", length: 1...255, characters: "[A-Za-z0-9 ._:/()#,@\\[\\]+=&;{}!$*-]",
+                "security group names", length: 1...255, characters: "A-Za-z0-9 ._:/()#,@[]+=&;{}!$*-",
                 said: "letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`", reservedPrefixes: ["sg-"])))
 
     /// One inline `ingress`/`egress` rule of `aws_security_group`.
