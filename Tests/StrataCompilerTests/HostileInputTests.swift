@@ -88,8 +88,9 @@ struct HostileInputTests {
         #expect(node?["b"]?.items?[1]["env"]?.scalar?.text == "prod")
     }
 
-    /// 2,000 resources that each repeat a key, about 110 KB. Reported by re-parsing after each
-    /// duplicate this took minutes (and stopped after 64); one parse reports all of them at once.
+    /// 2,000 resources that each repeat a key, about 110 KB. Found by re-parsing the file after
+    /// each duplicate, the cost grew with their number and the search stopped after 64; one parse
+    /// reports all of them at once.
     @Test func everyDuplicateKeyIsReportedInOnePass() throws {
         let count = 2_000
         var text = "stack: dups\nregion: us-east-1\nresources:\n"
