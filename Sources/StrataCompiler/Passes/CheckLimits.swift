@@ -24,7 +24,9 @@ enum CheckLimits {
             if let limit = schema.limits[name], case .string(let text) = attribute.value,
                 let problem = limit.problem(text)
             {
-                c.diagnostics.append(.beyondAWSLimit(name, of: instance.address, problem, at: attribute.entry.value.span))
+                var diagnostic = Diagnostic.beyondAWSLimit(name, of: instance.address, problem, at: attribute.entry.value.span)
+                diagnostic.notes += c.inputNotes(attribute.inputs, module: instance.address.module)
+                c.diagnostics.append(diagnostic)
             }
             if name == "tags", schema.taggable, case .map(let tags) = attribute.value {
                 tagsSpan = attribute.entry.value.span
