@@ -103,3 +103,30 @@ import Testing
         #expect(try RawRequest.parameter("A=b=c") == (name: "A", value: "b=c"))
     }
 }
+
+/// An answer that is not what the protocol promises says which call it was and why, in words a
+/// user reads: no Swift error dump, no raw bytes (a terminal would interpret escapes).
+@Suite struct ResponseDecodingErrorTests {
+    static func response(_ service: AWSService, _ action: String, _ body: String) -> AWSResponse {
+        AWSResponse(service: service, action: action, status: 200, headers: [], body: Data(body.utf8), attempts: 1)
+    }
+
+    @Test func anHTMLPageInsteadOfXMLNamesTheCallAndShowsAnEscapedExcerpt() throws {
+        let page = "<html>\n<body>\u{1B}[31mProxy error</body>\n" + String(repeating: "x", count: 500)
+        let error = try #require(throws: ResponseDecodingError.self) { try Self.response(.ec2, "DescribeVpcs", page).xml() }
+        let text = error.description
+        #expect(text.hasPrefix("cannot read the ec2 DescribeVpcs response as XML: malformed XML at line"), "\(text)")
+        #expect(text.contains(#"(it begins "<html>\n<body>\u{1b}[31mProxy error"#), "\(text)")
+        #expect(!text.contains("\u{1B}") && !text.contains("\n"))
+        #expect(!text.contains("NSXMLParserErrorDomain") && !text.contains("Foundation."))
+        #expect(text.hasSuffix("…\")"))
+    }
+
+    @Test func brokenJSONSaysSoWithoutTheDecoderInternals() throws {
+        let error = try #require(throws: ResponseDecodingError.self) {
+            try Self.response(.eks, "DescribeCluster", "{\"cluster\": ").json()
+        }
+        #expect(error.description.hasPrefix("cannot read the eks DescribeCluster response as JSON: "), "\(error)")
+        #expect(!error.description.contains("codingPath") && !error.description.contains("underlyingError"), "\(error)")
+    }
+}

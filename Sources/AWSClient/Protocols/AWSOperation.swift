@@ -189,14 +189,23 @@ public struct AWSResponse: Sendable {
     }
 
     /// The body as XML (EC2, IAM, STS).
-    public func xml() throws -> XMLNode { try XMLNode.parse(body) }
+    public func xml() throws -> XMLNode {
+        do {
+            return try XMLNode.parse(body)
+        } catch var error as ResponseDecodingError {
+            error.call = "\(service.name) \(action)"
+            throw error
+        }
+    }
 
     /// The body as JSON (JSON and REST-JSON services); an empty body is `{}`.
     public func json() throws -> JSONValue {
         do {
             return try JSONValue.parse(body)
         } catch {
-            throw ResponseDecodingError(what: "JSON", detail: "\(error)", body: body)
+            var failure = ResponseDecodingError(what: "JSON", detail: ResponseDecodingError.reason(error), body: body)
+            failure.call = "\(service.name) \(action)"
+            throw failure
         }
     }
 

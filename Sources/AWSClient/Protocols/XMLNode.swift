@@ -60,7 +60,10 @@ public struct XMLNode: Sendable, Equatable {
         parser.delegate = builder
         parser.shouldProcessNamespaces = true
         guard parser.parse(), let root = builder.root else {
-            let reason = parser.parserError.map { "\($0)" } ?? "no root element"
+            let reason =
+                parser.parserError == nil
+                ? "no root element"
+                : "malformed XML at line \(parser.lineNumber), column \(parser.columnNumber)"
             throw ResponseDecodingError(what: "XML", detail: reason, body: data)
         }
         return root
@@ -101,20 +104,6 @@ public struct XMLNode: Sendable, Equatable {
 }
 
 /// A response body that could not be read as the protocol says it should be.
-public struct ResponseDecodingError: Error, Sendable, CustomStringConvertible {
-    public var what: String
-    public var detail: String
-    public var bodyPrefix: String
-
-    public init(what: String, detail: String, body: Data) {
-        self.what = what
-        self.detail = detail
-        self.bodyPrefix = String(decoding: body.prefix(200), as: UTF8.self)
-    }
-
-    public var description: String { "cannot read the response as \(what): \(detail): \(bodyPrefix)" }
-}
-
 private final class XMLTreeBuilder: NSObject, XMLParserDelegate {
     private var stack: [XMLNode] = []
     private var texts: [String] = []
