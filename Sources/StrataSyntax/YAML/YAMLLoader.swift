@@ -28,10 +28,11 @@ public enum YAMLLoader {
         }
     }
 
-    /// An alias used as a key (`*name:` or `? *name`) whose anchor names a mapping or list. Yams
-    /// hashes every key of a mapping, deeply, to find duplicates before anything here sees the
-    /// tree, so a key that is a billion laughs hangs in Yams; strata's keys are scalars, so it is
-    /// refused from the text first. A heuristic on lines, erring towards letting files through.
+    /// An alias used as a key (`*name:` or `? *name`) whose anchor names a mapping or list.
+    /// strata's keys are scalars, and a collection as a key would be expanded (a billion laughs
+    /// as a key) before any check of keys could refuse it, so it is refused from the text first.
+    /// (Yams' composer, used before `YAMLComposer`, hashed such keys deeply and hung.) A
+    /// heuristic on lines, erring towards letting files through.
     static func collectionAliasKey(in text: String, file: String) -> SourceSpan? {
         guard text.contains("*"), text.contains("&") else { return nil }
         let stops: Set<Unicode.Scalar> = [" ", "\t", ",", "[", "]", "{", "}", ":"]
@@ -86,8 +87,8 @@ public enum YAMLLoader {
 
     // MARK: - Conversion with spans
 
-    /// At most this many nodes may come from alias expansion in one file. Yams hands back an
-    /// alias as the node it names, so nine anchors of nine aliases each (a "billion laughs",
+    /// At most this many nodes may come from alias expansion in one file. The composer hands
+    /// back an alias as the node it names, so nine anchors of nine aliases each (a "billion laughs",
     /// under 500 bytes) expand to 9⁹ nodes and exhaust memory. Shared defaults in real stacks
     /// expand to hundreds; go-yaml and SnakeYAML bound aliases the same way.
     public static let maximumAliasExpansion = 100_000
