@@ -30,6 +30,11 @@ public final class AWSClient: Sendable {
         public var sleep: @Sendable (Duration) async throws -> Void
         /// The rate limiter's clock: any monotonic time.
         public var monotonicNow: @Sendable () -> Duration
+        /// Told, every ``slowCallInterval`` while one attempt has had no answer, which call it
+        /// waits for, where, and for how long: a user watching an endpoint that does not answer
+        /// sees why nothing happens instead of minutes of silence. Nil tells no one.
+        public var slowCallNotice: (@Sendable (String) -> Void)?
+        public var slowCallInterval: Duration = .seconds(15)
 
         public init(
             region: String,
@@ -140,7 +145,9 @@ public final class AWSClient: Sendable {
             do {
                 let credentials = try await configuration.credentials()
                 let request = try sign(operation, credentials: credentials, date: configuration.now())
-                let response = try await configuration.transport.send(request)
+                let response = try await noticingSlowness(of: operation, at: request.url) {
+                    try await configuration.transport.send(request)
+                }
                 if (200..<300).contains(response.status) {
                     if adaptive { await rateLimiter.record(operation, throttled: false) }
                     retryBudget.deposit(attempt == 1 ? 1 : spent)
@@ -165,6 +172,32 @@ public final class AWSClient: Sendable {
             let delay = configuration.retry.delay(retry: attempt - 1, reason: reason, unitRandom: configuration.random())
             if delay > .zero { try await configuration.sleep(delay) }
         }
+    }
+
+    /// Runs one attempt, telling ``Configuration/slowCallNotice`` while it goes unanswered.
+    private func noticingSlowness<T: Sendable>(
+        of operation: AWSOperation, at url: URL, _ attempt: @Sendable () async throws -> T
+    ) async throws -> T {
+        guard let notice = configuration.slowCallNotice else { return try await attempt() }
+        let interval = configuration.slowCallInterval
+        // The query string may carry a presigned signature; the notice needs only where.
+        let place = url.absoluteString.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+        let call = "\(operation.service.name) \(operation.action)"
+        let watcher = Task {
+            var waited = Duration.zero
+            while true {
+                try await Task.sleep(for: interval)
+                waited += interval
+                notice("still waiting for \(call) at \(place) (\(Self.secondsText(waited)))")
+            }
+        }
+        defer { watcher.cancel() }
+        return try await attempt()
+    }
+
+    private static func secondsText(_ duration: Duration) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return seconds >= 1 && seconds == seconds.rounded() ? "\(Int(seconds)) s" : String(format: "%.1f s", seconds)
     }
 
     /// Follows a paginated call page by page. `operation` builds the call for a token (nil for

@@ -30,6 +30,7 @@ public struct Compiler: Sendable {
         ("order-items", OrderItems.run),
         ("expand-resources", ExpandResources.run),
         ("check-rules", CheckRules.run),
+        ("check-limits", CheckLimits.run),
     ]
 
     /// Compiles the stack at `url`: a stack file, or a folder holding `stack.yaml`. `vars`

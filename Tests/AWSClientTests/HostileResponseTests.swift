@@ -55,6 +55,9 @@ import Testing
         for leak in ["DecodingError", "dataCorrupted", "Error Domain", "Swift."] {
             #expect(!refusal.contains(leak), "\(refusal)")
         }
+        // A terminal would act on an escape sequence in the excerpt: it is shown escaped.
+        let coloured = Self.refusal(Data("<html>\n<body>\u{1B}[31mProxy error</body>\n".utf8))
+        #expect(coloured.contains(#"starting "<html>\x0a<body>\x1b[31mProxy error"#) && !coloured.contains("\u{1B}"), "\(coloured)")
         let cut = Self.refusal(Data("<DescribeVpcsResponse><vpcSet>".utf8))
         #expect(cut.hasPrefix("cannot read the answer to ec2 DescribeVpcs as XML: not well-formed at line 1, column"), "\(cut)")
     }

@@ -70,6 +70,11 @@ import Testing
             variable: "STRATA_INTERRUPT_GRACE_SECONDS", values: ["inf", "nan", "1e300", "-1", "3601", "forever"],
             range: "between 0 and 3600"
         ),
+        (
+            variable: "STRATA_CONNECT_TIMEOUT_SECONDS", values: ["inf", "nan", "1e300", "0", "301", "soon"],
+            range: "between 1 and 300"
+        ),
+        (variable: "STRATA_READ_TIMEOUT_SECONDS", values: ["inf", "nan", "-1", "0", "3601"], range: "between 1 and 3600"),
     ]
 
     @Test func aBadNumericVariableFailsNamingVariableAndRange() async throws {
@@ -104,6 +109,7 @@ import Testing
             [
                 "STRATA_LOCK_LEASE_SECONDS": "86400", "STRATA_POLL_INTERVAL_MS": "1",
                 "STRATA_DELETE_DEADLINE_SECONDS": "0", "STRATA_INTERRUPT_GRACE_SECONDS": "3600",
+                "STRATA_CONNECT_TIMEOUT_SECONDS": "300", "STRATA_READ_TIMEOUT_SECONDS": "1",
             ])
         #expect(result.status == 1)
         #expect(result.stdout.hasPrefix("Endpoint: http://127.0.0.1:9 (AWS_ENDPOINT_URL)\n"), "\(result.stdout)")

@@ -169,8 +169,9 @@ import Testing
         #expect(destroy.status == 0 && hidden(destroy.stdout + destroy.stderr), "\(destroy.stdout)\n\(destroy.stderr)")
     }
 
-    /// AWS refuses a tag value over 256 characters and quotes it in its error: the secret in it
-    /// is taken out of the event and of apply's report, which keep the error code.
+    /// AWS refuses an OpenID Connect client id over 255 characters and quotes the list in its
+    /// error: the secret in it is taken out of the event and of apply's report, which keep the
+    /// error code. (A tag value over 256 is refused before AWS now, at compile time.)
     @Test(.timeLimit(.minutes(5))) func anAWSErrorQuotingASecretIsReportedWithoutIt() async throws {
         let sandbox = try await Sandbox.shared()
         let copy = try StackCopy(writing: { name in
@@ -180,12 +181,11 @@ import Testing
             vars:
               db_password: { type: string, sensitive: true }
             resources:
-              role:
-                type: aws_iam_role
-                name: \(name)-role
-                assume_role_policy: { Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: { Service: ec2.amazonaws.com }, Action: "sts:AssumeRole" }] }
-                tags:
-                  token: ${vars.db_password}\(String(repeating: "x", count: 300))
+              oidc:
+                type: aws_iam_openid_connect_provider
+                url: https://\(name).oidc.example.com
+                client_id_list: ["${vars.db_password}\(String(repeating: "x", count: 300))"]
+                thumbprint_list: ["9e99a48a9960b14926bb7f3b02e22da2b0ab7280"]
 
             """
         })

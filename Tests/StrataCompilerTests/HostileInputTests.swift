@@ -88,6 +88,31 @@ struct HostileInputTests {
         #expect(node?["b"]?.items?[1]["env"]?.scalar?.text == "prod")
     }
 
+    /// 2,000 resources that each repeat a key, about 110 KB. Found by re-parsing the file after
+    /// each duplicate, the cost grew with their number and the search stopped after 64; one parse
+    /// reports all of them at once.
+    @Test func everyDuplicateKeyIsReportedInOnePass() throws {
+        let count = 2_000
+        var text = "stack: dups\nregion: us-east-1\nresources:\n"
+        for index in 0..<count {
+            text += "  q\(index):\n    type: aws_sqs_queue\n    name: q\(index)\n    name: again\(index)\n"
+        }
+        let started = ContinuousClock.now
+        let run = try Self.validate(text)
+        let elapsed = ContinuousClock.now - started
+        Self.expectRefused(run, "stack.yaml:7:5: error: duplicate key `name`")
+        #expect(run.stderr.components(separatedBy: "error: duplicate key `name`").count - 1 == count)
+        #expect(elapsed < .seconds(10), "took \(elapsed)")
+    }
+
+    /// A 21 MB stack of 250,000 resources took 35 s and 2.1 GB; past 10 MiB it is not read.
+    @Test func aFilePastTenMiBIsRefusedUnread() throws {
+        let resource = "  q: { type: aws_sqs_queue, name: q }\n"
+        let padding = String(repeating: "# padding to pass the bound\n", count: SourceText.maximumBytes / 28 + 1)
+        let run = try Self.validate("stack: big\nregion: us-east-1\nresources:\n" + resource + padding)
+        Self.expectRefused(run, "stack.yaml:1:1: error: the file is 10 MiB; strata reads stack and module files up to 10 MiB")
+    }
+
     @Test func deepYAMLNestingIsRefused() throws {
         let depth = YAMLLoader.maximumDepth + 50
         let text =

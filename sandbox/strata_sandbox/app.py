@@ -35,7 +35,7 @@ import uuid
 from typing import Any, Callable, Iterable, Optional
 from urllib.parse import parse_qs
 
-from strata_sandbox import catalog, logs_ext, mangle, protocols, sigv4_verify, tagging
+from strata_sandbox import catalog, limits, logs_ext, mangle, protocols, sigv4_verify, tagging
 from strata_sandbox.clock import Clock
 from strata_sandbox.faults import Faults, RuleError
 from strata_sandbox.requestlog import RequestLog
@@ -402,11 +402,23 @@ class Sandbox:
             info.mangle = (decision.mangle, decision.mangle_seed)
         if decision.fault == "error" and not decision.after:
             return self._server_error(info, decision.status, request_id), None
+        refused = limits.refusal(info.service, info.action, self._form(environ, body), body)
+        if refused is not None:
+            code, message, status = refused
+            return self._error(info, code, message, status, request_id), None
         response, account = self._dispatch(environ, body, info, region, request_id)
         if decision.fault == "error":
             # error_after: the request ran (a write took effect); its caller hears a 5xx all the same.
             return self._server_error(info, decision.status, request_id), account
         return response, account
+
+    @staticmethod
+    def _form(environ: dict, body: bytes) -> dict[str, str]:
+        """A query-protocol request's parameters (body and query string), last value wins."""
+        params = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        if body and "json" not in environ.get("CONTENT_TYPE", ""):
+            params.update(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
+        return {k: v[-1] for k, v in params.items()}
 
     def _server_error(self, info, status_code: int, request_id: str) -> Response:
         svc = protocols.SERVICES[info.service]

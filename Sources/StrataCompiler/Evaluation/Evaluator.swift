@@ -47,6 +47,10 @@ struct Evaluator {
     /// sensitive as a whole) and errs on the side of hiding.
     var readsSensitive = false
 
+    /// The module inputs the expression read, so a problem it finds can also name the stack
+    /// line that passed the value (`zones: 100`), not only the module line that used it.
+    var inputsUsed: Set<String> = []
+
     /// Refers to `base` followed by the static part of `accessors` (attributes and literal
     /// indexes, up to the first dynamic one), longest first down to `base`, as Terraform lists
     /// `aws_eip.nat[0].id`, `aws_eip.nat[0]`, `aws_eip.nat`. `minimum` accessors must be static
@@ -251,6 +255,7 @@ struct Evaluator {
         case "inputs" where module != nil:
             guard let scope else { return .unknown(.any) }
             guard case .attribute(let input, _)? = accessors.first else {
+                inputsUsed.formUnion(scope.inputValues.keys)
                 for evaluated in scope.inputValues.values {
                     dependencies.formUnion(evaluated.dependencies)
                     if evaluated.sensitive { readsSensitive = true }
@@ -258,6 +263,7 @@ struct Evaluator {
                 return apply(.map(scope.inputValues.mapValues(\.value)), accessors, label: nil)
             }
             guard let evaluated = scope.inputValues[input] else { return .unknown(.any) }
+            inputsUsed.insert(input)
             referTraversal("var", accessors, minimum: 1)
             dependencies.formUnion(evaluated.dependencies)
             if evaluated.sensitive { readsSensitive = true }

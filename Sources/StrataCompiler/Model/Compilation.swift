@@ -54,6 +54,8 @@ struct InstanceResult: Sendable {
         var entry: AttributeEntry
         var value: Value
         var dependencies: Set<ResourceAddress>
+        /// The module inputs the value was computed from (see ``Evaluator/inputsUsed``).
+        var inputs: Set<String> = []
     }
 
     var address: ResourceAddress
@@ -182,6 +184,19 @@ struct Compilation {
             var diagnostic = $0
             diagnostic.notes.append(.init("in module `\(module)`, instantiated here", at: call))
             return diagnostic
+        }
+    }
+
+    /// Where the stack passes each of `inputs` to `module`, as notes: a problem inside a module
+    /// caused by a value the stack passed names the stack's line too, as rustc notes a caller.
+    func inputNotes(_ inputs: Set<String>, module: String?) -> [Diagnostic.Note] {
+        guard let module, !inputs.isEmpty, let call = stack.modules.first(where: { $0.name.name == module }) else {
+            return []
+        }
+        return inputs.sorted().compactMap { input in
+            call.arguments.first { $0.name.name == input }.map {
+                Diagnostic.Note("`inputs.\(input)` is passed from here", at: $0.value.span)
+            }
         }
     }
 

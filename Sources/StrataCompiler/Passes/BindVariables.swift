@@ -3,6 +3,12 @@ import StrataSyntax
 /// Pass 2: the stack's `vars` (defaults, then `--var K=V` overrides converted to the declared
 /// type), then the stack's name, region and `tags`, which may use them.
 enum BindVariables {
+    /// Stack names: what an IAM path segment and every service's tag value accept, short
+    /// enough to leave room in the names modules build from it (`${stack.name}-nodes`).
+    static let stackName = TextLimit(
+        "a stack name", length: 1...64, characters: "A-Za-z0-9_.-", said: "letters, digits and `._-`",
+        first: ("A-Za-z0-9", "a letter or digit"))
+
     static func run(_ c: inout Compilation) {
         var declared: [String: VariableDeclaration] = [:]
         for variable in c.stack.vars {
@@ -47,10 +53,16 @@ enum BindVariables {
         }
         c.stackName = text(c.stack.nameExpression, what: "the stack name", fallback: c.stack.name.name, &c)
         c.region = text(c.stack.regionExpression, what: "the region", fallback: c.stack.region.name, &c)
-        if let span = c.stack.regionExpression?.span,
-            c.region.range(of: #"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$"#, options: .regularExpression) == nil
-        {
-            c.diagnostics.append(.error("`\(c.region)` is not an AWS region name (like `us-east-1`)", at: span))
+        if let span = c.stack.regionExpression?.span, !AWSRegions.all.contains(c.region) {
+            c.diagnostics.append(
+                Diagnostic.error("`\(c.region)` is not a known AWS region", at: span)
+                    .suggesting(Suggestion.closest(to: c.region, in: AWSRegions.all.sorted())))
+        }
+        if let span = c.stack.nameExpression?.span, let problem = stackName.problem(c.stackName) {
+            c.diagnostics.append(
+                .error(
+                    "stack name `\(c.stackName)`: \(problem)", at: span,
+                    detail: "the name goes into every resource's `strata:stack` tag and IAM path `/strata/<stack>/`"))
         }
         if let tags = c.stack.tags {
             var evaluator = Evaluator(compilation: c, module: nil, constantsOnly: true)
@@ -60,10 +72,13 @@ enum BindVariables {
             c.stackTagsSensitive = evaluator.readsSensitive
             switch value {
             case .map(let members):
-                for (key, member) in members.sorted(by: { $0.key < $1.key })
-                where member.textForm == nil && !member.isUnknown {
-                    c.diagnostics.append(
-                        .error("stack tag `\(key)` must be a string, got \(member.typeName)", at: tags.span))
+                for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                    if member.textForm == nil && !member.isUnknown {
+                        c.diagnostics.append(
+                            .error("stack tag `\(key)` must be a string, got \(member.typeName)", at: tags.span))
+                    } else if let problem = TagLimits.problem(key: key, value: member.textForm) {
+                        c.diagnostics.append(.error(problem, at: tags.span))
+                    }
                 }
                 c.stackTags = members.mapValues { $0.textForm.map(Value.string) ?? $0 }
             case .unknown: break

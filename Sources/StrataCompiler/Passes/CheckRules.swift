@@ -99,15 +99,20 @@ enum CheckRules {
                 ($0.1.first, $0.0.instance.address) < ($1.1.first, $1.0.instance.address)
             }
             var widest: (Located, CIDR, SourceSpan)?
+            // One block's subnets share their `cidr_block` expression: one overlap per block is
+            // the cause, the others are its repeats.
+            var overlaps: [ResourceAddress: RepeatedDiagnostics] = [:]
             for subnet in subnets {
                 if let previous = widest, previous.1.overlaps(subnet.1) {
-                    c.diagnostics.append(
+                    overlaps[subnet.0.instance.address.block, default: RepeatedDiagnostics()].add([
                         .subnetsOverlap(
                             subnet.0.instance.address, subnet.1, previous.0.instance.address, previous.1, in: vpc,
-                            at: subnet.2, otherAt: previous.2))
+                            at: subnet.2, otherAt: previous.2)
+                    ])
                 }
                 if widest == nil || subnet.1.last > (widest?.1.last ?? 0) { widest = subnet }
             }
+            for block in overlaps.keys.sorted() { c.diagnostics += overlaps[block]?.collapsed(block: block) ?? [] }
         }
     }
 

@@ -97,7 +97,9 @@ enum ExpandResources {
             return
         }
         var blockDependencies = Set<ResourceAddress>()
-        let (expansion, keys) = expansionKeys(block, module: item.module, &blockDependencies, &c)
+        var blockInputs = Set<String>()
+        let (expansion, keys) = expansionKeys(block, module: item.module, &blockDependencies, &blockInputs, &c)
+        var found = RepeatedDiagnostics()
         for dependency in block.dependsOn {
             var evaluator = Evaluator(compilation: c, module: item.module)
             if case .string(let name) = dependency.kind {
@@ -124,7 +126,15 @@ enum ExpandResources {
                 evaluator.recordsReferences = true
                 let fresh = evaluator
                 let value = evaluator.evaluate(entry.value)
-                c.report(evaluator.diagnostics, in: item.module)
+                // The instance's inputs decide its values too: `zones[count.index]` fails
+                // because `count` came from `inputs.zones`.
+                let notes = c.inputNotes(evaluator.inputsUsed.union(blockInputs), module: item.module)
+                found.add(
+                    evaluator.diagnostics.map {
+                        var diagnostic = $0
+                        if diagnostic.severity == .error { diagnostic.notes += notes }
+                        return diagnostic
+                    })
                 if evaluator.readsSensitive {
                     sensitive.formUnion(
                         secretPaths(entry.value, path: entry.name.name, type: schema.attributes[entry.name.name]?.type, fresh: fresh))
@@ -139,11 +149,12 @@ enum ExpandResources {
                     default: break
                     }
                 }
-                attributes.append(.init(entry: entry, value: value, dependencies: evaluator.dependencies))
+                attributes.append(
+                    .init(entry: entry, value: value, dependencies: evaluator.dependencies, inputs: evaluator.inputsUsed))
             }
             var checker = SchemaChecker()
             checker.checkResource(&attributes, schema: schema, block: block)
-            c.report(checker.diagnostics, in: item.module)
+            found.add(checker.diagnostics)
             var values: [String: Value] = [:]
             for attribute in attributes where schema.attributes[attribute.entry.name.name] != nil {
                 if case .null = attribute.value { continue }
@@ -172,6 +183,7 @@ enum ExpandResources {
                 dependencies: dependencies.sorted(), references: references, sensitiveAttributes: sensitive.sorted(),
                 span: block.name.span)
         }
+        c.report(found.collapsed(block: address), in: item.module)
         if keys.isEmpty {
             var checker = SchemaChecker()
             checker.checkNames(block, schema: schema)
@@ -236,19 +248,22 @@ enum ExpandResources {
 
     /// The instance keys `count` or `for_each` produce (one unkeyed instance without either).
     private static func expansionKeys(
-        _ block: ResourceBlock, module: String?, _ dependencies: inout Set<ResourceAddress>, _ c: inout Compilation
+        _ block: ResourceBlock, module: String?, _ dependencies: inout Set<ResourceAddress>, _ inputs: inout Set<String>,
+        _ c: inout Compilation
     ) -> (Expansion, [Key]) {
         if let expression = block.count {
             var evaluator = Evaluator(compilation: c, module: module)
             let value = evaluator.evaluate(expression)
             c.report(evaluator.diagnostics, in: module)
             dependencies.formUnion(evaluator.dependencies)
+            inputs = evaluator.inputsUsed
             if evaluator.readsSensitive {
                 c.report([.sensitiveExpansion("count", at: expression.span)], in: module)
                 return (.count, [])
             }
             if value.isUnknown {
-                if value != .unknown(.any), !c.standalone {
+                // A failed call or reference is unknown too, and its own error says why.
+                if value != .unknown(.any), !evaluator.diagnostics.hasErrors, !c.standalone {
                     c.diagnostics.append(.expansionUnknown("count", at: expression.span))
                 }
                 return (.count, [])
@@ -267,10 +282,13 @@ enum ExpandResources {
         let value = evaluator.evaluate(expression)
         c.report(evaluator.diagnostics, in: module)
         dependencies.formUnion(evaluator.dependencies)
+        inputs = evaluator.inputsUsed
         if evaluator.readsSensitive {
             c.report([.sensitiveExpansion("for_each", at: expression.span)], in: module)
             return (.forEach(isMap: true), [])
         }
+        // A failed call or reference evaluates to unknown, and its own error says why.
+        let reportUnknown = !evaluator.diagnostics.hasErrors && !c.standalone
         switch value {
         case .list(let items):
             guard items.count <= maximumInstances else {
@@ -281,7 +299,7 @@ enum ExpandResources {
                 return (.forEach(isMap: false), [])
             }
             if items.contains(where: { !$0.isKnown }) {
-                if !c.standalone { c.diagnostics.append(.expansionUnknown("for_each", at: expression.span)) }
+                if reportUnknown { c.diagnostics.append(.expansionUnknown("for_each", at: expression.span)) }
                 return (.forEach(isMap: false), [])
             }
             // A list of strings keys instances by the strings (`private["us-east-1a"]`); any
@@ -319,7 +337,7 @@ enum ExpandResources {
                 }
             )
         case .unknown(let type):
-            if type != .any, !c.standalone { c.diagnostics.append(.expansionUnknown("for_each", at: expression.span)) }
+            if type != .any, reportUnknown { c.diagnostics.append(.expansionUnknown("for_each", at: expression.span)) }
             return (.forEach(isMap: true), [])
         default:
             c.diagnostics.append(

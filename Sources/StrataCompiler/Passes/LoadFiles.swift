@@ -18,11 +18,23 @@ struct LoadFiles {
 
     private mutating func read(_ url: URL, from: SourceSpan?) -> YAMLNode? {
         let path = url.path
+        // The size first: a file far past the bound is not read into memory at all.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if size > SourceText.maximumBytes {
+            diagnostics.append(.fileTooLarge(size, at: path))
+            return nil
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             diagnostics.append(.error("cannot read `\(path)`", at: from))
             return nil
         }
-        let text = String(decoding: data, as: UTF8.self)
+        let (decoded, problem) = SourceText.decode([UInt8](data), file: path)
+        guard let text = decoded else {
+            // The lines as far as they decode, so the diagnostic can show its line.
+            sources.add(path: path, text: String(decoding: data, as: UTF8.self))
+            diagnostics += problem.map { [$0] } ?? []
+            return nil
+        }
         sources.add(path: path, text: text)
         let (node, found) = YAMLLoader.load(text, file: path)
         diagnostics += found

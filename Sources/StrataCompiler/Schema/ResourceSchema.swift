@@ -18,10 +18,13 @@ public struct ResourceSchema: Sendable {
     /// children it does not declare as resources of their own alone, as the Terraform provider
     /// does: a route another team added to the table is not the stack's to delete.
     public var inlineChildren: [String: InlineChildren]
+    /// What AWS accepts for some attributes' values (name lengths and characters, CIDR sizes),
+    /// by attribute name; checked whenever the value is known at compile time.
+    public var limits: [String: AttributeLimit]
 
     public init(
         type: String, plane: Plane, taggable: Bool, summary: String, attributes: [AttributeSchema],
-        inlineChildren: [String: InlineChildren] = [:]
+        inlineChildren: [String: InlineChildren] = [:], limits: [String: AttributeLimit] = [:]
     ) {
         self.type = type
         self.plane = plane
@@ -29,6 +32,7 @@ public struct ResourceSchema: Sendable {
         self.summary = summary
         self.attributes = Dictionary(uniqueKeysWithValues: attributes.map { ($0.name, $0) })
         self.inlineChildren = inlineChildren
+        self.limits = limits
     }
 }
 

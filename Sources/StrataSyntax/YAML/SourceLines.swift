@@ -1,7 +1,5 @@
-import Yams
-
 /// A file's lines as Unicode scalars (libyaml's column unit): where spans are computed, since
-/// Yams only reports where a node starts.
+/// libyaml only reports where a node starts.
 struct SourceLines {
     let lines: [[Unicode.Scalar]]
 
@@ -68,16 +66,8 @@ struct SourceLines {
         return (positions, cursor)
     }
 
-    func scalarNode(_ scalar: Node.Scalar, at start: SourcePosition, file: String) -> YAMLNode {
-        let value = Array(scalar.string.unicodeScalars)
-        let style: YAMLNode.Scalar.Style
-        switch scalar.style {
-        case .singleQuoted: style = .singleQuoted
-        case .doubleQuoted: style = .doubleQuoted
-        case .literal: style = .literal
-        case .folded: style = .folded
-        default: style = .plain
-        }
+    func scalarNode(_ text: String, _ style: YAMLNode.Scalar.Style, at start: SourcePosition, file: String) -> YAMLNode {
+        let value = Array(text.unicodeScalars)
         let positions: ScalarPositions
         var end: SourcePosition
         switch style {
@@ -112,7 +102,7 @@ struct SourceLines {
         }
         if end <= start { end = SourcePosition(line: start.line, column: start.column + 1) }
         return YAMLNode(
-            kind: .scalar(.init(text: scalar.string, style: style, positions: positions)),
+            kind: .scalar(.init(text: text, style: style, positions: positions)),
             span: SourceSpan(file: file, start: start, end: end))
     }
 
@@ -128,7 +118,7 @@ struct SourceLines {
         return from
     }
 
-    /// The span of the alias (`*name`) written at or after `from`: the node Yams handed back in
+    /// The span of the alias (`*name`) written at or after `from`: the node the composer handed back in
     /// its place starts at its anchor, so the alias itself is found in the text. `from` itself
     /// when there is none (it is the end of the node before the alias).
     func alias(after from: SourcePosition, file: String) -> SourceSpan {
@@ -144,91 +134,5 @@ struct SourceLines {
             probe = next(probe)
         }
         return SourceSpan(file: file, line: from.line, column: from.column)
-    }
-
-    /// Where `name` is used again as a key in the mapping whose key first appears at `first`:
-    /// in a block mapping at the same column on a later line, in a flow mapping after a `,`.
-    func findRepeatedKey(_ name: String, after first: SourcePosition) -> (
-        start: SourcePosition, textStart: SourcePosition, length: Int
-    )? {
-        let key = Array(name.unicodeScalars)
-        guard first.line >= 1, first.line <= lines.count else { return nil }
-        let firstLine = lines[first.line - 1]
-        let blockStyle = firstLine.prefix(max(0, first.column - 1)).allSatisfy { $0 == " " || $0 == "-" }
-        func keyAt(_ line: [Unicode.Scalar], _ index: Int) -> (Int, Int)? {
-            // Returns (offset of the key text, length of the raw key including quotes).
-            var offset = index
-            var quote: Unicode.Scalar?
-            if index < line.count, line[index] == "\"" || line[index] == "'" {
-                quote = line[index]
-                offset += 1
-            }
-            guard offset + key.count <= line.count, Array(line[offset..<(offset + key.count)]) == key else {
-                return nil
-            }
-            var after = offset + key.count
-            if let quote {
-                guard after < line.count, line[after] == quote else { return nil }
-                after += 1
-            }
-            while after < line.count, line[after] == " " { after += 1 }
-            guard after < line.count, line[after] == ":" else { return nil }
-            return (offset, after - index)
-        }
-        if blockStyle {
-            for lineNumber in (first.line + 1)...max(first.line + 1, lines.count) where lineNumber <= lines.count {
-                let line = lines[lineNumber - 1]
-                let index = first.column - 1
-                let indent = line.prefix(while: { $0 == " " }).count
-                // A line indented less than the mapping ends it (blank and comment lines do not).
-                if indent < index, indent < line.count, line[indent] != "#" { break }
-                guard indent == index || line.prefix(index).allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
-                if let (offset, length) = keyAt(line, index) {
-                    return (
-                        SourcePosition(line: lineNumber, column: index + 1),
-                        SourcePosition(line: lineNumber, column: offset + 1), length
-                    )
-                }
-            }
-            return nil
-        }
-        var lineNumber = first.line
-        var column = first.column
-        while lineNumber <= lines.count {
-            let line = lines[lineNumber - 1]
-            var index = lineNumber == first.line ? column : 0
-            while index < line.count {
-                if line[index] == "," || line[index] == "{" {
-                    var keyStart = index + 1
-                    while keyStart < line.count, line[keyStart] == " " { keyStart += 1 }
-                    if let (offset, length) = keyAt(line, keyStart) {
-                        return (
-                            SourcePosition(line: lineNumber, column: keyStart + 1),
-                            SourcePosition(line: lineNumber, column: offset + 1), length
-                        )
-                    }
-                }
-                index += 1
-            }
-            lineNumber += 1
-            column = 0
-        }
-        return nil
-    }
-
-    /// The text with `count` characters at `position` replaced by `replacement` (same length).
-    func replacing(at position: SourcePosition, count: Int, with replacement: String) -> String {
-        var copy = lines
-        let start = position.column - 1
-        let new = Array(replacement.unicodeScalars)
-        if position.line >= 1, position.line <= copy.count, start >= 0, start + count <= copy[position.line - 1].count {
-            copy[position.line - 1].replaceSubrange(start..<(start + count), with: new)
-        }
-        var text = String.UnicodeScalarView()
-        for (index, line) in copy.enumerated() {
-            if index > 0 { text.append("\n") }
-            text.append(contentsOf: line)
-        }
-        return String(text)
     }
 }

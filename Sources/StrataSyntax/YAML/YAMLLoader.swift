@@ -1,62 +1,38 @@
-import Yams
-
 /// Reads one YAML document into `YAMLNode`s with exact spans. Malformed YAML becomes a diagnostic
-/// at the position libyaml reports; duplicate keys (which Yams rejects one at a time, naming only
-/// the first occurrence) are each reported at the repeated key, and loading goes on.
+/// at the position libyaml reports; every duplicate key is reported at the repeated key (the
+/// first one stays), and loading goes on. One parse, one walk: linear in the size of the file.
 public enum YAMLLoader {
     /// Parses `text`, the contents of `file`. Returns no node only when the YAML is malformed
     /// (with a diagnostic saying why); an empty document is an empty plain scalar.
     public static func load(_ text: String, file: String) -> (YAMLNode?, [Diagnostic]) {
         if let key = collectionAliasKey(in: text, file: file) { return (nil, [.aliasToCollectionAsKey(at: key)]) }
-        var diagnostics: [Diagnostic] = []
-        var source = text
-        var masked = Set<SourcePosition>()
-        // Each round masks one repeated key (same length, so positions stay put) and tries again.
-        for round in 0..<64 {
-            do {
-                guard let root = try Yams.compose(yaml: source) else {
-                    let start = SourcePosition(line: 1, column: 1)
-                    let empty = YAMLNode(
-                        kind: .scalar(.init(text: "", style: .plain, positions: .contiguous(file: file, start: start))),
-                        span: SourceSpan(file: file, start: start, end: SourcePosition(line: 1, column: 2)))
-                    return (diagnostics.isEmpty ? empty : nil, diagnostics)
-                }
-                let (node, problems) = convert(root, file: file, lines: SourceLines(source), masked: masked)
-                return (node, diagnostics + problems)
-            } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
-                let first = SourcePosition(line: context.mark.line, column: context.mark.column)
-                let lines = SourceLines(source)
-                guard let name = duplicates.first,
-                    let repeated = lines.findRepeatedKey(name, after: first)
-                else {
-                    diagnostics.append(.duplicateKey(duplicates.first ?? "?", at: span(file, first, 1), first: nil))
-                    return (nil, diagnostics)
-                }
-                let keySpan = SourceSpan(
-                    file: file, start: repeated.start,
-                    end: SourcePosition(line: repeated.start.line, column: repeated.start.column + repeated.length))
-                diagnostics.append(
-                    .duplicateKey(name, at: keySpan, first: span(file, first, name.unicodeScalars.count)))
-                masked.insert(repeated.start)
-                source = lines.replacing(
-                    at: repeated.textStart, count: name.unicodeScalars.count,
-                    with: placeholder(round, name.unicodeScalars.count))
-            } catch let error as YamlError {
-                diagnostics.append(malformed(error, file: file))
-                return (nil, diagnostics)
-            } catch {
-                diagnostics.append(
-                    .error("cannot read YAML: \(error)", at: span(file, SourcePosition(line: 1, column: 1), 1)))
-                return (nil, diagnostics)
-            }
+        let root: YAMLComposer.Node?
+        do {
+            root = try YAMLComposer.compose(text)
+        } catch {
+            return (nil, [malformed(error, file: file)])
         }
-        return (nil, diagnostics)
+        guard let root else {
+            let start = SourcePosition(line: 1, column: 1)
+            let empty = YAMLNode(
+                kind: .scalar(.init(text: "", style: .plain, positions: .contiguous(file: file, start: start))),
+                span: SourceSpan(file: file, start: start, end: SourcePosition(line: 1, column: 2)))
+            return (empty, [])
+        }
+        var converter = Converter(file: file, lines: SourceLines(text))
+        do {
+            let node = try converter.convert(root, depth: 1)
+            return (node, converter.diagnostics)
+        } catch {
+            return (nil, converter.diagnostics + [error.diagnostic])
+        }
     }
 
-    /// An alias used as a key (`*name:` or `? *name`) whose anchor names a mapping or list. Yams
-    /// hashes every key of a mapping, deeply, to find duplicates before anything here sees the
-    /// tree, so a key that is a billion laughs hangs in Yams; strata's keys are scalars, so it is
-    /// refused from the text first. A heuristic on lines, erring towards letting files through.
+    /// An alias used as a key (`*name:` or `? *name`) whose anchor names a mapping or list.
+    /// strata's keys are scalars, and a collection as a key would be expanded (a billion laughs
+    /// as a key) before any check of keys could refuse it, so it is refused from the text first.
+    /// (Yams' composer, used before `YAMLComposer`, hashed such keys deeply and hung.) A
+    /// heuristic on lines, erring towards letting files through.
     static func collectionAliasKey(in text: String, file: String) -> SourceSpan? {
         guard text.contains("*"), text.contains("&") else { return nil }
         let stops: Set<Unicode.Scalar> = [" ", "\t", ",", "[", "]", "{", "}", ":"]
@@ -96,44 +72,23 @@ public enum YAMLLoader {
         return keys.first { collections.contains($0.name) }?.span
     }
 
-    private static func placeholder(_ round: Int, _ length: Int) -> String {
-        let digits = Array("0123456789abcdefghijklmnopqrstuvwxyz")
-        var text = ""
-        var value = round
-        repeat {
-            text.append(digits[value % digits.count])
-            value /= digits.count
-        } while value > 0 && text.count < length
-        let padded =
-            String(repeating: "z", count: max(0, length - text.count - 1)) + (length > text.count ? "_" : "") + text
-        return String(padded.suffix(length))
-    }
+    static let nestedTooDeeply = "YAML nested too deeply (more than \(maximumDepth) levels)"
 
-    private static func span(_ file: String, _ start: SourcePosition, _ length: Int) -> SourceSpan {
-        SourceSpan(file: file, line: start.line, column: start.column, length: length)
-    }
-
-    private static func malformed(_ error: YamlError, file: String) -> Diagnostic {
-        func at(_ mark: Mark) -> SourceSpan { SourceSpan(file: file, line: mark.line, column: mark.column) }
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            var notes: [Diagnostic.Note] = []
-            if let context, context.mark.line != mark.line || context.mark.column != mark.column {
-                notes.append(.init(context.text, at: at(context.mark)))
-            }
-            return .error("malformed YAML: \(problem)", at: at(mark), notes: notes)
-        case .reader(let problem, _, _, _):
-            return .error("malformed YAML: \(problem)", at: SourceSpan(file: file, line: 1, column: 1))
-        default:
-            return .error("malformed YAML: \(error)", at: SourceSpan(file: file, line: 1, column: 1))
+    private static func malformed(_ failure: YAMLComposer.Failure, file: String) -> Diagnostic {
+        let at = SourceSpan(file: file, line: failure.position.line, column: failure.position.column)
+        if failure.problem == nestedTooDeeply { return .yamlNestedTooDeeply(at: at) }
+        if failure.isReaderError { return .error("not YAML text: \(failure.problem)", at: at) }
+        var notes: [Diagnostic.Note] = []
+        if let context = failure.context, context.position != failure.position {
+            notes.append(.init(context.text, at: SourceSpan(file: file, line: context.position.line, column: context.position.column)))
         }
+        return .error("malformed YAML: \(failure.problem)", at: at, notes: notes)
     }
 
     // MARK: - Conversion with spans
 
-    /// At most this many nodes may come from alias expansion in one file. Yams hands back an
-    /// alias as the node it names, so nine anchors of nine aliases each (a "billion laughs",
+    /// At most this many nodes may come from alias expansion in one file. The composer hands
+    /// back an alias as the node it names, so nine anchors of nine aliases each (a "billion laughs",
     /// under 500 bytes) expand to 9⁹ nodes and exhaust memory. Shared defaults in real stacks
     /// expand to hundreds; go-yaml and SnakeYAML bound aliases the same way.
     public static let maximumAliasExpansion = 100_000
@@ -144,39 +99,26 @@ public enum YAMLLoader {
 
     private struct TooLarge: Error { var diagnostic: Diagnostic }
 
-    private static func convert(_ root: Node, file: String, lines: SourceLines, masked: Set<SourcePosition>) -> (
-        YAMLNode?, [Diagnostic]
-    ) {
-        var converter = Converter(file: file, lines: lines, masked: masked)
-        do {
-            return (try converter.convert(root, depth: 1), [])
-        } catch {
-            return (nil, [error.diagnostic])
-        }
-    }
-
-    /// Walks Yams' tree in document order. Every node written out in the file starts at or after
+    /// Walks the composed tree in document order. Every node written out in the file starts at or after
     /// the end of the node before it; one that starts earlier is an alias's copy of the anchored
     /// node, and everything under it counts against ``maximumAliasExpansion``.
     private struct Converter {
         let file: String
         let lines: SourceLines
-        let masked: Set<SourcePosition>
+        var diagnostics: [Diagnostic] = []
         /// The end of the last node read from the file, aliases aside.
         var cursor = SourcePosition(line: 1, column: 1)
         /// Where the alias being expanded is written, while expanding one.
         var alias: SourceSpan?
         var expanded = 0
 
-        init(file: String, lines: SourceLines, masked: Set<SourcePosition>) {
+        init(file: String, lines: SourceLines) {
             self.file = file
             self.lines = lines
-            self.masked = masked
         }
 
-        mutating func convert(_ node: Node, depth: Int) throws(TooLarge) -> YAMLNode {
-            let start =
-                node.mark.map { SourcePosition(line: $0.line, column: $0.column) } ?? SourcePosition(line: 1, column: 1)
+        mutating func convert(_ node: YAMLComposer.Node, depth: Int) throws(TooLarge) -> YAMLNode {
+            let start = node.start
             if alias == nil, start < cursor {
                 alias = lines.alias(after: cursor, file: file)
                 defer { alias = nil }
@@ -193,30 +135,33 @@ public enum YAMLLoader {
                     diagnostic: .yamlNestedTooDeeply(at: alias ?? SourceSpan(file: file, start: start, end: start)))
             }
             switch node {
-            case .scalar(let scalar):
-                let converted = lines.scalarNode(scalar, at: start, file: file)
+            case .scalar(let text, let style, _):
+                let converted = lines.scalarNode(text, style, at: start, file: file)
                 if alias == nil { cursor = max(cursor, converted.span.end) }
                 return converted
-            case .alias:
-                // Yams resolves aliases while composing; an unresolved one reads as an empty scalar.
-                return YAMLNode(
-                    kind: .scalar(.init(text: "", style: .plain, positions: .contiguous(file: file, start: start))),
-                    span: SourceSpan(file: file, start: start, end: start))
-            case .mapping(let mapping):
+            case .mapping(let mapping, let flow, _):
                 var pairs: [YAMLNode.Pair] = []
+                var seen: [String: SourceSpan] = [:]
                 var end = SourcePosition(line: start.line, column: start.column + 1)
                 for (key, value) in mapping {
                     let k = try convert(key, depth: depth + 1)
                     let v = try convert(value, depth: depth + 1)
                     end = max(end, k.span.end, v.span.end)
-                    if masked.contains(k.span.start) { continue }
+                    if let name = k.scalar?.text {
+                        if let first = seen[name] {
+                            // A copy made by an alias repeats what was reported where it is written.
+                            if alias == nil { diagnostics.append(.duplicateKey(name, at: k.span, first: first)) }
+                            continue
+                        }
+                        seen[name] = k.span
+                    }
                     pairs.append(YAMLNode.Pair(key: k, value: v))
                 }
-                if mapping.style == .flow { end = max(end, lines.closing("}", after: end)) }
+                if flow { end = max(end, lines.closing("}", after: end)) }
                 if alias == nil { cursor = max(cursor, end) }
                 return YAMLNode(
                     kind: .mapping(YAMLLoader.mergeKeys(pairs)), span: SourceSpan(file: file, start: start, end: end))
-            case .sequence(let sequence):
+            case .sequence(let sequence, let flow, _):
                 var items: [YAMLNode] = []
                 var end = SourcePosition(line: start.line, column: start.column + 1)
                 for item in sequence {
@@ -224,7 +169,7 @@ public enum YAMLLoader {
                     end = max(end, converted.span.end)
                     items.append(converted)
                 }
-                if sequence.style == .flow { end = max(end, lines.closing("]", after: end)) }
+                if flow { end = max(end, lines.closing("]", after: end)) }
                 if alias == nil { cursor = max(cursor, end) }
                 return YAMLNode(kind: .sequence(items), span: SourceSpan(file: file, start: start, end: end))
             }
@@ -269,7 +214,7 @@ extension Diagnostic {
     }
 
     static func yamlNestedTooDeeply(at span: SourceSpan) -> Diagnostic {
-        .error("YAML nested too deeply (more than \(YAMLLoader.maximumDepth) levels)", at: span)
+        .error(YAMLLoader.nestedTooDeeply, at: span)
     }
 
     static func duplicateKey(_ name: String, at span: SourceSpan, first: SourceSpan?) -> Diagnostic {

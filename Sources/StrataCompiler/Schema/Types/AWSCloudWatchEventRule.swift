@@ -12,5 +12,8 @@ extension ResourceSchema {
             .defaulted("event_bus_name", .string, .string("default"), forcesReplacement: true),
             .optional("role_arn", .string),
             .defaulted("state", .string, .string("ENABLED")),
-        ])
+        ],
+        limits: .name(
+            // botocore events RuleName: 1-64, `[\.\-_A-Za-z0-9]+`.
+            TextLimit("EventBridge rule names", length: 1...64, characters: "A-Za-z0-9._-", said: "letters, digits and `._-`")))
 }

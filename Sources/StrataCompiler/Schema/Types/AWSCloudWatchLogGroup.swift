@@ -12,5 +12,9 @@ extension ResourceSchema {
             .defaulted("log_group_class", .string, .string("STANDARD"), forcesReplacement: true),
             // Leave the group (and its logs) behind on destroy.
             .defaulted("skip_destroy", .bool, .bool(false)),
-        ])
+        ],
+        limits: .name(
+            // botocore logs LogGroupName: 1-512, `[\.\-_/#A-Za-z0-9]+`.
+            TextLimit(
+                "log group names", length: 1...512, characters: "A-Za-z0-9._/#-", said: "letters, digits and `._/#-`")))
 }

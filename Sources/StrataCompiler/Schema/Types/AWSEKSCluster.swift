@@ -72,5 +72,12 @@ extension ResourceSchema {
             .computed("status", .string),
             .computed("created_at", .string),
             .computed("cluster_id", .string),
+        ],
+        limits: [
+            // botocore eks ClusterName: 1-100, `^[0-9A-Za-z][A-Za-z0-9\-_]*`.
+            "name": .text(
+                TextLimit(
+                    "EKS cluster names", length: 1...100, characters: "A-Za-z0-9_-", said: "letters, digits, `-` and `_`",
+                    first: ("A-Za-z0-9", "a letter or digit")))
         ])
 }

@@ -68,5 +68,11 @@ extension ResourceSchema {
                     .computed("autoscaling_groups", .list(.block([.computed("name", .string)]))),
                     .computed("remote_access_security_group_id", .string),
                 ]))),
-        ])
+        ],
+        limits: .name(
+            // EKS: "can't be longer than 63 characters", same characters as cluster names.
+            TextLimit(
+                "EKS node group names", length: 1...63, characters: "A-Za-z0-9_-", said: "letters, digits, `-` and `_`",
+                first: ("A-Za-z0-9", "a letter or digit")),
+            attribute: "node_group_name"))
 }

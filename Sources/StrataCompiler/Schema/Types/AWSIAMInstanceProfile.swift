@@ -11,5 +11,6 @@ extension ResourceSchema {
             .optional("role", .string),
             .computed("unique_id", .string),
             .computed("create_date", .string),
-        ])
+        ],
+        limits: .name(.iamName("instance profile names", 128), also: ["path": .text(.iamPath)]))
 }

@@ -13,5 +13,6 @@ extension ResourceSchema {
             .required("policy", .json),
             .computed("policy_id", .string),
             .computed("attachment_count", .int),
-        ])
+        ],
+        limits: .name(.iamName("IAM policy names", 128), also: ["path": .text(.iamPath)]))
 }

@@ -16,5 +16,6 @@ extension ResourceSchema {
             .defaulted("force_detach_policies", .bool, .bool(false)),
             .computed("unique_id", .string),
             .computed("create_date", .string),
-        ])
+        ],
+        limits: .name(.iamName("IAM role names", 64), also: ["path": .text(.iamPath)]))
 }

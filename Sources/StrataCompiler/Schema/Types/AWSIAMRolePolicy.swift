@@ -9,5 +9,6 @@ extension ResourceSchema {
             .required("role", .string, forcesReplacement: true),
             // PutRolePolicy overwrites the document in place.
             .required("policy", .json),
-        ])
+        ],
+        limits: .name(.iamName("inline policy names", 128)))
 }

@@ -94,5 +94,9 @@ extension ResourceSchema {
                     .optional("resource_type", .string),
                     .optional("tags", .map(.string)),
                 ]))),
-        ])
+        ],
+        limits: .name(
+            // botocore ec2 LaunchTemplateName: 3-128, `[a-zA-Z0-9\(\)\.\-/_]+`.
+            TextLimit(
+                "launch template names", length: 3...128, characters: "A-Za-z0-9()./_-", said: "letters, digits and `()./_-`")))
 }

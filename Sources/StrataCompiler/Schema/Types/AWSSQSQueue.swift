@@ -26,5 +26,10 @@ extension ResourceSchema {
             .optional("kms_master_key_id", .string),
             AttributeSchema("kms_data_key_reuse_period_seconds", .int, .optionalComputed),
         ],
-        inlineChildren: ["aws_sqs_queue_policy": InlineChildren(attribute: "policy", parentReference: "queue_url")])
+        inlineChildren: ["aws_sqs_queue_policy": InlineChildren(attribute: "policy", parentReference: "queue_url")],
+        limits: .name(
+            // CreateQueue: up to 80 characters of `[A-Za-z0-9_-]`, `.fifo` included for FIFO queues.
+            TextLimit(
+                "SQS queue names", length: 1...80, characters: "A-Za-z0-9_-", said: "letters, digits, `-` and `_`",
+                allowedSuffix: ".fifo")))
 }

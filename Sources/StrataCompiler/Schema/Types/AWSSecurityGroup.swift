@@ -19,7 +19,12 @@ extension ResourceSchema {
             AttributeSchema("egress", .list(securityGroupInlineRule), .optionalComputed),
             // Revoking rules first lets two groups that reference each other be deleted.
             .defaulted("revoke_rules_on_delete", .bool, .bool(false)),
-        ])
+        ],
+        limits: .name(
+            // CreateSecurityGroup: up to 255, cannot start with `sg-`, and this character set.
+            TextLimit(
+                "security group names", length: 1...255, characters: "A-Za-z0-9 ._:/()#,@[]+=&;{}!$*-",
+                said: "letters, digits, spaces and `._-:/()#,@[]+=&;{}!$*`", reservedPrefixes: ["sg-"])))
 
     /// One inline `ingress`/`egress` rule of `aws_security_group`.
     static let securityGroupInlineRule: ValueType = .block([

@@ -22,5 +22,9 @@ extension ResourceSchema {
             .optional("customer_owned_ipv4_pool", .string),
             .defaulted("map_customer_owned_ip_on_launch", .bool, .bool(false)),
             .optional("outpost_arn", .string),
+        ],
+        limits: [
+            // CreateSubnet: the same /16–/28 range as VPCs.
+            "cidr_block": .cidrPrefix(16...28, what: "subnet")
         ])
 }

@@ -26,5 +26,9 @@ extension ResourceSchema {
             .computed("default_network_acl_id", .string),
             .computed("default_security_group_id", .string),
             .computed("dhcp_options_id", .string),
+        ],
+        limits: [
+            // CreateVpc: "The allowed block size is between a /16 netmask and /28 netmask".
+            "cidr_block": .cidrPrefix(16...28, what: "VPC")
         ])
 }
