@@ -54,3 +54,16 @@ def test_security_group_names_starting_with_sg_are_refused(sbx):
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     code, _ = refused(lambda: ec2.create_security_group(GroupName="sg-nodes", Description="d", VpcId=vpc))
     assert code == "InvalidParameterValue"
+
+
+def test_iam_and_logs_tag_values_outside_their_alphabet_are_refused(sbx):
+    iam, logs = sbx.client("iam"), sbx.client("logs")
+    code, message = refused(lambda: iam.create_role(
+        RoleName="tagged", AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "strata:address", "Value": 'aws_iam_role.r["a"]'}]))
+    assert code == "ValidationError" and "regular expression pattern" in message
+    code, _ = refused(lambda: logs.create_log_group(logGroupName="/x", tags={"k": "a[0]"}))
+    assert code == "ValidationException"
+    # Letters of any script, digits, spaces and _ . : / = + - @ are fine.
+    iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=TRUST,
+                    Tags=[{"Key": "strata:address", "Value": "aws_iam_role.r=5B=22a=22=5D"}, {"Key": "team", "Value": "Équipe 7 @ x/y"}])
+    logs.create_log_group(logGroupName="/x", tags={"k": "a=5B0=5D"})

@@ -79,8 +79,48 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, CustomStringConve
         return out + "\""
     }
 
-    /// Parses a canonical string back; nil when malformed.
+    /// The canonical form as a tag value services with a restricted tag alphabet accept (IAM and
+    /// CloudWatch Logs: letters, digits, spaces and `_ . : / = + - @`): every other character,
+    /// and `=` itself, written `=XX` per UTF-8 byte. `aws_iam_role.irsa["a"]` becomes
+    /// `aws_iam_role.irsa=5B=22a=22=5D`; an address without a key is unchanged.
+    public var restrictedTagValue: String {
+        var text = ""
+        for byte in canonical.utf8 {
+            if Self.tagSafe.contains(byte) {
+                text.unicodeScalars.append(UnicodeScalar(byte))
+            } else {
+                text += "=" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return text
+    }
+
+    private static let tagSafe = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 _.:/+-@".utf8)
+
+    /// Undoes ``restrictedTagValue``; nil when an escape is malformed.
+    private static func unescapingTagValue(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            guard byte == UInt8(ascii: "=") else {
+                bytes.append(byte)
+                continue
+            }
+            guard utf8.count >= 2, let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) else { return nil }
+            bytes.append(value)
+            utf8 = utf8.dropFirst(2)
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Parses a canonical string back, or its ``restrictedTagValue`` (which has no `[`, where
+    /// every canonical form with `=` has one); nil when malformed.
     public init?(parsing text: String) {
+        if !text.contains("["), text.contains("=") {
+            guard let canonical = Self.unescapingTagValue(text), canonical.contains("[") else { return nil }
+            self.init(parsing: canonical)
+            return
+        }
         var rest = Substring(text)
         var module: String?
         if rest.hasPrefix("module.") {
@@ -133,4 +173,8 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, CustomStringConve
         var container = encoder.singleValueContainer()
         try container.encode(canonical)
     }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

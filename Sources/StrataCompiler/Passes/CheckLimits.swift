@@ -34,6 +34,14 @@ enum CheckLimits {
                 for key in tags.keys.sorted() {
                     if let problem = TagLimits.problem(key: key, value: tags[key]?.textForm) {
                         c.diagnostics.append(.error(problem, at: keySpans[key] ?? tagsSpan))
+                    } else if TagLimits.restrictsCharacters(of: schema.type), case .string(let value)? = tags[key],
+                        let refused = TagLimits.refusedCharacter(in: value)
+                    {
+                        c.diagnostics.append(
+                            .error(
+                                "the value of tag `\(key)` holds `\(refused)`, which \(schema.type) does not accept in a tag",
+                                at: keySpans[key] ?? tagsSpan,
+                                detail: "its service allows letters, digits, spaces and _ . : / = + - @ in tag values"))
                     }
                 }
             }
@@ -46,7 +54,7 @@ enum CheckLimits {
                     at: tagsSpan,
                     detail: "the count includes the stack's `tags` and strata's two ownership tags (`strata:stack`, `strata:address`)"))
         }
-        let address = instance.address.canonical
+        let address = TagLimits.addressTag(instance.address, type: schema.type)
         if address.count > TagLimits.maximumValueLength {
             c.diagnostics.append(
                 .error(

@@ -356,7 +356,7 @@ enum ExpandResources {
         default: break
         }
         merged["strata:stack"] = .string(c.stackName)
-        merged["strata:address"] = .string(address.canonical)
+        merged["strata:address"] = .string(TagLimits.addressTag(address, type: address.type))
         return .map(merged)
     }
 

@@ -9,6 +9,30 @@ enum TagLimits {
     static let maximumValueLength = 256
     static let reservedPrefixes = ["aws:", "strata:"]
 
+    /// Services whose tag values are only letters, digits, spaces and `_ . : / = + - @`
+    /// (botocore iam `tagValueType`, logs `TagValue`): their resources carry the address in
+    /// ``ResourceAddress/restrictedTagValue``, and a user's tag value outside it is refused.
+    static func restrictsCharacters(of type: String) -> Bool {
+        type.hasPrefix("aws_iam_") || type == "aws_cloudwatch_log_group"
+    }
+
+    /// The first character of `value` those services refuse, if any: anything but a letter
+    /// (`\p{L}`), a separator (`\p{Z}`), a number (`\p{N}`) or one of `_ . : / = + - @`.
+    static func refusedCharacter(in value: String) -> Character? {
+        let accepted: Set<Unicode.GeneralCategory> = [
+            .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+            .spaceSeparator, .lineSeparator, .paragraphSeparator, .decimalNumber, .letterNumber, .otherNumber,
+        ]
+        return value.first { character in
+            !character.unicodeScalars.allSatisfy { accepted.contains($0.properties.generalCategory) || "_.:/=+-@".unicodeScalars.contains($0) }
+        }
+    }
+
+    /// The address as a resource of `type` carries it in its `strata:address` tag.
+    static func addressTag(_ address: ResourceAddress, type: String) -> String {
+        restrictsCharacters(of: type) ? address.restrictedTagValue : address.canonical
+    }
+
     /// What is wrong with one tag a user sets, or nil.
     static func problem(key: String, value: String?) -> String? {
         if !keyLength.contains(key.count) {
