@@ -1,4 +1,5 @@
 import StrataCompiler
+import StrataProviders
 
 /// The human form of a plan, like Terraform's: one block per resource that changes, grouped by
 /// module, `+` create, `~` update in place, `-/+` replace (with `# forces replacement` on the
@@ -20,11 +21,17 @@ public struct PlanRenderer: Sendable {
             return paint("No changes.", .bold) + " Your infrastructure matches the configuration.\n"
         }
         out += "strata will perform the following actions on stack \(plan.stack) (\(plan.region)):\n"
+        // Parents being replaced, by type and id: their children are deleted with the old one.
+        let replacing = Dictionary(
+            actionable.filter { $0.action == .replace }.compactMap { change in
+                change.live.map { (LiveResource.Parent(type: $0.type, id: $0.id), change.address) }
+            },
+            uniquingKeysWith: { first, _ in first })
         var byModule: [String: [ResourceChange]] = [:]
         for change in actionable { byModule[change.address.module.map { "module.\($0)" } ?? "", default: []].append(change) }
         for module in byModule.keys.sorted() {
             out += "\n" + paint(module.isEmpty ? "# stack root" : "# \(module)", .bold) + "\n"
-            for change in byModule[module] ?? [] { out += "\n" + block(change) }
+            for change in byModule[module] ?? [] { out += "\n" + block(change, replacing: replacing) }
         }
         for rollout in plan.rollouts {
             out += "\n" + paint("Rollout of \(rollout.cluster) \(rollout.fromVersion) -> \(rollout.toVersion):", .bold) + "\n"
@@ -37,7 +44,7 @@ public struct PlanRenderer: Sendable {
 
     // MARK: - One resource
 
-    func block(_ change: ResourceChange) -> String {
+    func block(_ change: ResourceChange, replacing: [LiveResource.Parent: ResourceAddress] = [:]) -> String {
         let schema = catalog[change.type]
         // Secrets are replaced before anything is formatted, so no line can show one.
         let change = change.redacted
@@ -75,7 +82,9 @@ public struct PlanRenderer: Sendable {
             header = "# \(change.address) will be destroyed"
             symbol = paint("-", .red)
             if let id = change.live?.id { lines.append("\(paint("-", .red)) id = \(quote(id))") }
-            if change.live?.address == nil {
+            if let parent = change.live?.parent, let replaced = replacing[parent] {
+                lines.append("  # a child of \(replaced), whose old \(parent.type) AWS deletes only without it")
+            } else if change.live?.address == nil {
                 lines.append("  # not in the stack files: an untagged child of a resource the stack owns")
             } else {
                 lines.append("  # tagged for this stack but no longer in its files")

@@ -30,7 +30,7 @@ public struct Planner: Sendable {
         let dataSources = try await facts
         try checkZones(compiled, dataSources)
 
-        let (matchedGraph, matched, unclaimed) = try match(compiled, live: live, stackAt: url, vars: vars)
+        let (matchedGraph, matched, unclaimedByStack, leftToParents) = try match(compiled, live: live, stackAt: url, vars: vars)
         var graph = matchedGraph
         // A resource being replaced gets new computed values (a new VPC id), so what refers to
         // them must be planned with those unknown: compile again without the live values of
@@ -44,6 +44,13 @@ public struct Planner: Sendable {
             graph = try recompile(url, vars: vars, live: matched.filter { !replacing.contains($0.key) }.mapValues(\.attributes))
             changes = diff(graph, matched: matched)
         }
+        // A parent being replaced is deleted, and AWS refuses that while children hang on it
+        // (a role with a policy still attached: DeleteConflict): the children left to it go
+        // first, as Terraform replaces an attachment whose role is replaced. The stack's own
+        // children are created again on the new parent.
+        let replacedParents = Set(
+            changes.filter { $0.action == .replace }.compactMap { $0.live.map { LiveResource.Parent(type: $0.type, id: $0.id) } })
+        let unclaimed = unclaimedByStack + leftToParents.filter { $0.parent.map(replacedParents.contains) ?? false }
         for resource in unclaimed {
             let schema = catalog[resource.type]
             changes.append(
@@ -174,8 +181,11 @@ public struct Planner: Sendable {
     /// Matches live resources to instances: taggable ones by their address tag, untagged
     /// children by identity computed on attributes resolved with what matched so far. Compiles
     /// again while matching grows (a child's identity may need its parent's live id).
+    ///
+    /// `unclaimed` are the live resources to delete; `leftToParents` the untagged children
+    /// nobody declared whose parent is in the stack (``decidedByParent(_:inStack:)``).
     func match(_ compiled: CompiledGraph, live: [LiveResource], stackAt url: URL, vars: [String: String]) throws
-        -> (graph: CompiledGraph, matched: [ResourceAddress: LiveResource], unclaimed: [LiveResource])
+        -> (graph: CompiledGraph, matched: [ResourceAddress: LiveResource], unclaimed: [LiveResource], leftToParents: [LiveResource])
     {
         var claimed = Set<Int>()
         var matched: [ResourceAddress: LiveResource] = [:]
@@ -210,7 +220,8 @@ public struct Planner: Sendable {
         }
         let unclaimed = live.indices.filter { !claimed.contains($0) }.map { live[$0] }
         let inStack = Set(matched.values.map { LiveResource.Parent(type: $0.type, id: $0.id) })
-        return (graph, matched, unclaimed.filter { !Self.decidedByParent($0, inStack: inStack) })
+        let leftToParents = unclaimed.filter { Self.decidedByParent($0, inStack: inStack) }
+        return (graph, matched, unclaimed.filter { !Self.decidedByParent($0, inStack: inStack) }, leftToParents)
     }
 
     /// Whether an untagged child the stack does not declare as a resource of its own is its
