@@ -98,7 +98,7 @@ public struct Compiler: Sendable {
         compilation.diagnostics = loader.diagnostics
         for pass in Self.passes { pass.run(&compilation) }
         let graph = BuildGraph.run(&compilation)
-        let diagnostics = compilation.diagnostics.hidingSecrets(of: compilation).normalized()
+        let diagnostics = compilation.diagnostics.hidingSecrets(of: compilation).normalized().onePerPassedValue()
         return CompileResult(
             graph: diagnostics.hasErrors ? nil : graph, diagnostics: diagnostics, sources: loader.sources)
     }

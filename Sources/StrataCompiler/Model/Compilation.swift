@@ -195,7 +195,7 @@ struct Compilation {
         }
         return inputs.sorted().compactMap { input in
             call.arguments.first { $0.name.name == input }.map {
-                Diagnostic.Note("`inputs.\(input)` is passed from here", at: $0.value.span)
+                Diagnostic.Note("`inputs.\(input)` " + Diagnostic.Note.passedFromHere, at: $0.value.span)
             }
         }
     }

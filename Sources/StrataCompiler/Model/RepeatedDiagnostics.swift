@@ -43,3 +43,57 @@ struct RepeatedDiagnostics {
         }
     }
 }
+
+extension Diagnostic.Note {
+    /// The end of the note that names the stack line passing a module its value.
+    static let passedFromHere = "is passed from here"
+}
+
+extension [Diagnostic] {
+    /// Errors inside a module that the same passed values cause, reported once: `zones: 100`
+    /// breaks every block of the VPC module that indexes the region's six zones or cuts the
+    /// address plan (ten errors at ten places). Errors that share a passed value are one group
+    /// (errors naming `zones` and `cidr` join those naming `zones` alone); its first stands for
+    /// the rest, with a note listing where else they fail, so fixing the value clears them all
+    /// and none is hidden. Expects the diagnostics sorted (the first is the earliest).
+    func onePerPassedValue() -> [Diagnostic] {
+        // Union-find over the errors, joined through each passed value's span.
+        var parent = [Int](0..<count)
+        func root(_ index: Int) -> Int {
+            var index = index
+            while parent[index] != index { index = parent[index] }
+            return index
+        }
+        var firstNaming: [SourceSpan: Int] = [:]
+        var grouped = Set<Int>()
+        for (index, diagnostic) in enumerated() where diagnostic.severity == .error {
+            for span in diagnostic.notes.filter({ $0.message.hasSuffix(Diagnostic.Note.passedFromHere) }).compactMap(\.span) {
+                grouped.insert(index)
+                if let other = firstNaming[span] {
+                    let (a, b) = (root(other), root(index))
+                    parent[Swift.max(a, b)] = Swift.min(a, b)
+                } else {
+                    firstNaming[span] = index
+                }
+            }
+        }
+        var members: [Int: [Int]] = [:]
+        for index in grouped.sorted() { members[root(index), default: []].append(index) }
+        return enumerated().compactMap { index, diagnostic in
+            guard grouped.contains(index) else { return diagnostic }
+            guard let group = members[index] else { return nil }  // not its group's first
+            guard group.count > 1 else { return diagnostic }
+            let others = group.dropFirst().compactMap { self[$0].span }
+            let shown = others.prefix(10).map { span in
+                span.file == diagnostic.span?.file
+                    ? "\(span.start.line):\(span.start.column)" : "\(span.file):\(span.start.line):\(span.start.column)"
+            }
+            var copy = diagnostic
+            copy.notes.append(
+                .init(
+                    "the values passed to this module make \(others.count) more error\(others.count == 1 ? "" : "s") in it, at "
+                        + shown.joined(separator: ", ") + (others.count > shown.count ? ", ..." : "")))
+            return copy
+        }
+    }
+}
