@@ -25,11 +25,12 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, CustomStringConve
         }
     }
 
+    // Read-only once made: `canonical` is computed from them once, so a change would leave it stale.
     /// The module instance, or nil for resources declared in the stack file itself.
-    public var module: String?
-    public var type: String
-    public var name: String
-    public var key: Key?
+    public let module: String?
+    public let type: String
+    public let name: String
+    public let key: Key?
 
     public init(module: String?, type: String, name: String, key: Key? = nil) {
         self.module = module
