@@ -84,6 +84,9 @@ public struct Applier: Sendable {
         var steps: [Step] = []
         var edges: [Step: Set<Step>] = [:]
         let pureDeletes = changes.values.filter { $0.action == .delete }
+        let names = Dictionary(
+            pureDeletes.map { ($0.address, DeletionRank.strings(in: $0.live?.attributes ?? $0.before ?? [:])) },
+            uniquingKeysWith: { first, _ in first })
         for change in changes.values.sorted(by: { $0.address < $1.address }) {
             let address = change.address
             if let step = forward(address) {
@@ -103,7 +106,7 @@ public struct Applier: Sendable {
                 }
                 if change.action == .replace && change.createBeforeDestroy { needs.insert(Step(address, .create)) }
                 // Orphans have no graph: dependents first by type, and what the plan names.
-                for other in pureDeletes where other.address != address && DeletionRank.deletes(other.type, before: change.type) {
+                for other in pureDeletes where other.address != address && Self.deletes(other, names: names, before: change) {
                     needs.insert(Step(other.address, .delete))
                 }
                 if change.action == .delete {
@@ -113,6 +116,17 @@ public struct Applier: Sendable {
             }
         }
         return (steps, edges)
+    }
+
+    /// Whether the pure delete `first` goes before the delete `second` (``DeletionRank``), by
+    /// their live resources where both have one, else by type.
+    private static func deletes(
+        _ first: ResourceChange, names: [ResourceAddress: Set<String>], before second: ResourceChange
+    ) -> Bool {
+        guard let earlier = first.live, let later = second.live else {
+            return DeletionRank.deletes(first.type, before: second.type)
+        }
+        return DeletionRank.deletes(earlier, naming: names[first.address] ?? [], before: later)
     }
 
     /// Applies `plan`. Never throws for an operation's failure: the report lists failures (with

@@ -64,6 +64,19 @@ public enum DeletionRank {
         "aws_internet_gateway": ["aws_nat_gateway", "aws_eip", "aws_route"],
     ]
 
+    /// Of the waits above, those that hold only for a resource that names this one by its id:
+    /// a subnet waits for its own associations and NAT gateways, not for every subnet's. The
+    /// rest (a gateway and the NAT gateways of its VPC, ...) hold whatever the attributes say.
+    static let waitsOnlyForWhatNamesIt: [String: Set<String>] = [
+        "aws_subnet": ["aws_route_table_association", "aws_nat_gateway"],
+        "aws_route_table": ["aws_route_table_association", "aws_route"],
+        "aws_security_group": [
+            "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule",
+            "aws_launch_template",
+        ],
+        "aws_eip": ["aws_nat_gateway"],
+    ]
+
     /// The type's rank; types not listed go in the middle.
     public static func rank(of type: String) -> Int { ranks[type] ?? 3 }
 
@@ -73,6 +86,29 @@ public enum DeletionRank {
         guard lower < higher else { return false }
         if lower <= clusterRank { return true }
         return waitsFor[second]?.contains(first) ?? true
+    }
+
+    /// Whether `first` must be deleted before `second`, given the strings `first`'s attributes
+    /// hold (``strings(in:)``): by type, narrowed to what names `second` where the pair allows.
+    static func deletes(_ first: LiveResource, naming names: Set<String>, before second: LiveResource) -> Bool {
+        guard deletes(first.type, before: second.type) else { return false }
+        guard waitsOnlyForWhatNamesIt[second.type]?.contains(first.type) == true else { return true }
+        return names.contains(second.id)
+    }
+
+    /// Every string in `attributes`, however deep: the ids a resource names.
+    static func strings(in attributes: [String: Value]) -> Set<String> {
+        var found = Set<String>()
+        var pending = Array(attributes.values)
+        while let value = pending.popLast() {
+            switch value {
+            case .string(let text): found.insert(text)
+            case .list(let items): pending.append(contentsOf: items)
+            case .map(let members): pending.append(contentsOf: members.values)
+            default: break
+            }
+        }
+        return found
     }
 }
 

@@ -115,7 +115,8 @@ public struct Destroyer: Sendable {
     }
 
     /// Deletes everything in `plan` (from ``plan(graph:)``): first all but the subnets, gateways
-    /// and VPC, then the controllers' leftovers, then those.
+    /// and VPC, then the controllers' leftovers, then those; or, when there is nothing a
+    /// controller could have left (no cluster, no leftovers found), all in one walk.
     ///
     /// `graph` (the compiled stack, if it compiles) names the clusters the stack declares: a
     /// destroy run again after one that deleted the cluster and was killed before its sweep
@@ -127,6 +128,20 @@ public struct Destroyer: Sendable {
         let applier = Applier(
             context: context, events: EventEmitter(runID: events.runID, sink: QuietApplySink(inner: events.sink)),
             parallelism: parallelism, providers: providers, deleteDeadline: deleteDeadline, stop: stop)
+        if await nothingToSweep(plan, graph: graph) {
+            // No cluster, now or declared, and no controller's leftovers in the network: the
+            // subnets, gateways and VPCs go in the same walk as what uses them, each as soon as
+            // its own dependents are gone.
+            var report = await applier.apply(plan)
+            report.duration = clock.now - start
+            events.emit(
+                .destroyFinished,
+                [
+                    "stack": plan.stack, "succeeded": String(report.succeeded), "deleted": String(report.deleted.count),
+                    "failed": String(report.failures.count),
+                ])
+            return report
+        }
         var first = plan
         first.changes = plan.changes.filter { !Self.afterSweep.contains($0.type) }
         var report = await applier.apply(first)
@@ -166,6 +181,17 @@ public struct Destroyer: Sendable {
                 "failed": String(report.failures.count),
             ])
         return report
+    }
+
+    /// Whether the controller sweep has nothing to wait for: the plan deletes no cluster, the
+    /// stack declares none, and the network holds nothing a controller made. (A survey that
+    /// cannot be read counts as something to sweep.)
+    private func nothingToSweep(_ plan: Plan, graph: CompiledGraph?) async -> Bool {
+        let scope = NetworkScope(plan)
+        guard scope.clusters.isEmpty, Self.declaredClusters(graph).isEmpty else { return false }
+        guard !scope.subnetIDs.isEmpty || !scope.vpcIDs.isEmpty else { return true }
+        let survey = try? await sweep(events).survey(clusters: [], vpcIDs: scope.vpcIDs, subnetIDs: scope.subnetIDs)
+        return survey?.targets.isEmpty ?? false
     }
 
     private func sweep(_ events: EventEmitter) -> ControllerSweep {

@@ -173,12 +173,13 @@ import Testing
     }
 
     static func change(
-        _ type: String, _ name: String, _ action: ChangeAction, deps: [ResourceAddress] = [], cbd: Bool = false
+        _ type: String, _ name: String, _ action: ChangeAction, deps: [ResourceAddress] = [], cbd: Bool = false,
+        attributes: [String: Value] = [:]
     ) -> ResourceChange {
         ResourceChange(
             address: ResourceAddress(module: nil, type: type, name: name), type: type, plane: .network, action: action,
-            before: action == .create ? nil : [:], after: action == .delete ? nil : [:],
-            live: action == .create ? nil : LiveResource(type: type, address: nil, id: name, attributes: [:]),
+            before: action == .create ? nil : attributes, after: action == .delete ? nil : [:],
+            live: action == .create ? nil : LiveResource(type: type, address: nil, id: name, attributes: attributes),
             createBeforeDestroy: cbd, dependencies: deps)
     }
 
@@ -187,7 +188,7 @@ import Testing
         let subnet = Self.change("aws_subnet", "s", .replace, deps: [vpc.address])
         let role = Self.change("aws_iam_role", "r", .replace, cbd: true)
         let cluster = Self.change("aws_eks_cluster", "c", .update, deps: [role.address, subnet.address])
-        let orphanAssociation = Self.change("aws_route_table_association", "a", .delete)
+        let orphanAssociation = Self.change("aws_route_table_association", "a", .delete, attributes: ["route_table_id": .string("t")])
         let orphanTable = Self.change("aws_route_table", "t", .delete)
         let orphanVPC = Self.change("aws_vpc", "old", .delete)
         let plan = Plan(
@@ -217,28 +218,38 @@ import Testing
         }
         #expect(left.isEmpty, "cycle among \(left)")
     }
-    /// A delete waits for the types AWS refuses it while they exist, not for every lower rank:
-    /// a 490-resource destroy used to run its disassociations, security groups and subnets as
-    /// three stages end to end, each a floor of AWS's per-action write limits (issue 10).
+    /// A delete waits for the resources AWS refuses it for while they exist, not for every lower
+    /// rank: a 490-resource destroy used to run its disassociations, security groups and
+    /// subnets as three stages end to end, each a floor of AWS's per-action write limits, where a
+    /// subnet needs only its own associations gone (issue 10).
     @Test func deletesWaitOnlyForWhatAWSRefusesThemFor() throws {
-        let association = Self.change("aws_route_table_association", "a", .delete)
+        let association = Self.change(
+            "aws_route_table_association", "a", .delete, attributes: ["subnet_id": .string("s"), "route_table_id": .string("t")])
+        let otherAssociation = Self.change(
+            "aws_route_table_association", "a2", .delete, attributes: ["subnet_id": .string("s2"), "route_table_id": .string("t")])
         let group = Self.change("aws_security_group", "g", .delete)
-        let rule = Self.change("aws_vpc_security_group_ingress_rule", "r", .delete)
+        let rule = Self.change(
+            "aws_vpc_security_group_ingress_rule", "r", .delete,
+            attributes: ["security_group_id": .string("g2"), "referenced_security_group_id": .string("g")])
+        let template = Self.change("aws_launch_template", "lt", .delete, attributes: ["vpc_security_group_ids": .list([.string("g3")])])
         let subnet = Self.change("aws_subnet", "s", .delete)
-        let nat = Self.change("aws_nat_gateway", "n", .delete)
+        let nat = Self.change("aws_nat_gateway", "n", .delete, attributes: ["subnet_id": .string("s"), "allocation_id": .string("e")])
         let address = Self.change("aws_eip", "e", .delete)
         let gateway = Self.change("aws_internet_gateway", "i", .delete)
         let cluster = Self.change("aws_eks_cluster", "c", .delete)
         let table = Self.change("aws_route_table", "t", .delete)
         let vpc = Self.change("aws_vpc", "v", .delete)
-        let all = [association, group, rule, subnet, nat, address, gateway, cluster, table, vpc]
+        let all = [association, otherAssociation, group, rule, template, subnet, nat, address, gateway, cluster, table, vpc]
         let (steps, edges) = Applier.steps(of: Plan(stack: "x", region: "us-east-1", stackPath: "/", changes: all, liveFingerprint: ""))
         func needs(_ change: ResourceChange) -> Set<ResourceAddress> { Set((edges[Step(change.address, .delete)] ?? []).map(\.address)) }
+        // What names it: the rule referencing the group (not the template using another group),
+        // the subnet's own association and NAT gateway (not another subnet's association).
         #expect(needs(group) == [rule.address, cluster.address])
         #expect(needs(subnet) == [association.address, nat.address, cluster.address])
         #expect(needs(address) == [nat.address, cluster.address])
+        #expect(needs(table) == [association.address, otherAssociation.address, cluster.address])
+        // By type: a gateway waits for every NAT gateway and address of the plan.
         #expect(needs(gateway) == [nat.address, address.address, cluster.address])
-        #expect(needs(table) == [association.address, cluster.address])
         #expect(needs(association) == [cluster.address])
         // The VPC still goes last, and the cluster first.
         #expect(needs(vpc) == Set(all.map(\.address)).subtracting([vpc.address]))
