@@ -125,54 +125,7 @@ public struct Destroyer: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         events.emit(.destroyStarted, ["stack": plan.stack, "resources": String(plan.changes.count)])
-        let applier = Applier(
-            context: context, events: EventEmitter(runID: events.runID, sink: QuietApplySink(inner: events.sink)),
-            parallelism: parallelism, providers: providers, deleteDeadline: deleteDeadline, stop: stop)
-        if await nothingToSweep(plan, graph: graph) {
-            // No cluster, now or declared, and no controller's leftovers in the network: the
-            // subnets, gateways and VPCs go in the same walk as what uses them, each as soon as
-            // its own dependents are gone.
-            var report = await applier.apply(plan)
-            report.duration = clock.now - start
-            events.emit(
-                .destroyFinished,
-                [
-                    "stack": plan.stack, "succeeded": String(report.succeeded), "deleted": String(report.deleted.count),
-                    "failed": String(report.failures.count),
-                ])
-            return report
-        }
-        var first = plan
-        first.changes = plan.changes.filter { !Self.afterSweep.contains($0.type) }
-        var report = await applier.apply(first)
-        // An interrupted destroy starts no sweep (its deletions are operations too).
-        if report.succeeded && !stop.isStopped {
-            let scope = NetworkScope(plan)
-            do {
-                try await sweep(events).sweep(
-                    clusters: scope.clusters, vpcIDs: scope.vpcIDs, subnetIDs: scope.subnetIDs,
-                    declared: Self.declaredClusters(graph))
-                var second = plan
-                second.changes = plan.changes.filter { Self.afterSweep.contains($0.type) }
-                let rest = await applier.apply(second)
-                report.deleted += rest.deleted
-                report.failures += rest.failures
-                report.skipped += rest.skipped
-                report.cancelled += rest.cancelled
-                report.interrupted += rest.interrupted
-                report.blocked += rest.blocked
-            } catch {
-                report.failures.append(
-                    OperationFailure(
-                        address: ResourceAddress(module: nil, type: "sweep", name: "controllers"), action: "sweep", error: error))
-            }
-        } else {
-            // What could not go first keeps the network in use (or the run was interrupted):
-            // leave it, say so.
-            for change in plan.changes where Self.afterSweep.contains(change.type) {
-                report.cancelled.append(change.address)
-            }
-        }
+        var report = await deleteAll(plan, graph: graph)
         report.duration = clock.now - start
         events.emit(
             .destroyFinished,
@@ -180,6 +133,51 @@ public struct Destroyer: Sendable {
                 "stack": plan.stack, "succeeded": String(report.succeeded), "deleted": String(report.deleted.count),
                 "failed": String(report.failures.count),
             ])
+        return report
+    }
+
+    /// The deletions of ``destroy(_:graph:)``, in one walk or two around the sweep.
+    private func deleteAll(_ plan: Plan, graph: CompiledGraph?) async -> ExecutionReport {
+        let applier = Applier(
+            context: context, events: EventEmitter(runID: events.runID, sink: QuietApplySink(inner: events.sink)),
+            parallelism: parallelism, providers: providers, deleteDeadline: deleteDeadline, stop: stop)
+        if await nothingToSweep(plan, graph: graph) {
+            // No cluster, now or declared, and no controller's leftovers in the network: the
+            // subnets, gateways and VPCs go in the same walk as what uses them, each as soon as
+            // its own dependents are gone.
+            return await applier.apply(plan)
+        }
+        var first = plan
+        first.changes = plan.changes.filter { !Self.afterSweep.contains($0.type) }
+        var report = await applier.apply(first)
+        // An interrupted destroy starts no sweep (its deletions are operations too).
+        guard report.succeeded && !stop.isStopped else {
+            // What could not go first keeps the network in use (or the run was interrupted):
+            // leave it, say so.
+            for change in plan.changes where Self.afterSweep.contains(change.type) {
+                report.cancelled.append(change.address)
+            }
+            return report
+        }
+        let scope = NetworkScope(plan)
+        do {
+            try await sweep(events).sweep(
+                clusters: scope.clusters, vpcIDs: scope.vpcIDs, subnetIDs: scope.subnetIDs,
+                declared: Self.declaredClusters(graph))
+            var second = plan
+            second.changes = plan.changes.filter { Self.afterSweep.contains($0.type) }
+            let rest = await applier.apply(second)
+            report.deleted += rest.deleted
+            report.failures += rest.failures
+            report.skipped += rest.skipped
+            report.cancelled += rest.cancelled
+            report.interrupted += rest.interrupted
+            report.blocked += rest.blocked
+        } catch {
+            report.failures.append(
+                OperationFailure(
+                    address: ResourceAddress(module: nil, type: "sweep", name: "controllers"), action: "sweep", error: error))
+        }
         return report
     }
 
