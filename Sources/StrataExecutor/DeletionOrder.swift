@@ -34,47 +34,39 @@ public enum DeletionRank {
     /// of them (a cluster being deleted still uses its roles, subnets, groups and keys).
     static let clusterRank = 3
 
+    /// Which resources of a lower-ranked type a delete waits for: every one, or only those
+    /// whose attributes name the resource being deleted (a subnet waits for its own
+    /// associations, not for every subnet's).
+    enum Wait: Sendable { case every, naming }
+
     /// For types above ``clusterRank``, the lower-ranked types (above it) that must be gone
     /// before one of this type can be deleted. A type not listed waits for every lower rank.
-    static let waitsFor: [String: Set<String>] = [
-        "aws_route_table_association": [], "aws_iam_role_policy_attachment": [], "aws_iam_role_policy": [],
-        "aws_launch_template": [], "aws_security_group_rule": [], "aws_vpc_security_group_ingress_rule": [],
-        "aws_vpc_security_group_egress_rule": [], "aws_cloudwatch_event_target": [], "aws_sqs_queue_policy": [],
-        "aws_kms_alias": [],
-        "aws_route": [],
+    static let waitsFor: [String: [String: Wait]] = [
+        "aws_route_table_association": [:], "aws_iam_role_policy_attachment": [:], "aws_iam_role_policy": [:],
+        "aws_launch_template": [:], "aws_security_group_rule": [:], "aws_vpc_security_group_ingress_rule": [:],
+        "aws_vpc_security_group_egress_rule": [:], "aws_cloudwatch_event_target": [:], "aws_sqs_queue_policy": [:],
+        "aws_kms_alias": [:],
+        "aws_route": [:],
         // The profile's role leaves it first; a launch template names the profile.
-        "aws_iam_instance_profile": ["aws_launch_template"],
-        "aws_nat_gateway": [],
-        "aws_cloudwatch_event_rule": ["aws_cloudwatch_event_target"],
-        "aws_cloudwatch_log_group": [],
-        "aws_sqs_queue": ["aws_sqs_queue_policy", "aws_cloudwatch_event_target"],
-        "aws_route_table": ["aws_route_table_association", "aws_route"],
-        "aws_iam_role": ["aws_iam_role_policy_attachment", "aws_iam_role_policy", "aws_iam_instance_profile"],
-        "aws_iam_policy": ["aws_iam_role_policy_attachment"],
+        "aws_iam_instance_profile": ["aws_launch_template": .every],
+        "aws_nat_gateway": [:],
+        "aws_cloudwatch_event_rule": ["aws_cloudwatch_event_target": .every],
+        "aws_cloudwatch_log_group": [:],
+        "aws_sqs_queue": ["aws_sqs_queue_policy": .every, "aws_cloudwatch_event_target": .every],
+        "aws_route_table": ["aws_route_table_association": .naming, "aws_route": .naming],
+        "aws_iam_role": ["aws_iam_role_policy_attachment": .every, "aws_iam_role_policy": .every, "aws_iam_instance_profile": .every],
+        "aws_iam_policy": ["aws_iam_role_policy_attachment": .every],
         // A rule of another group naming this one, a launch template using it: DependencyViolation.
         "aws_security_group": [
-            "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule",
-            "aws_launch_template",
+            "aws_security_group_rule": .naming, "aws_vpc_security_group_ingress_rule": .naming,
+            "aws_vpc_security_group_egress_rule": .naming, "aws_launch_template": .naming,
         ],
         // A NAT gateway holds its address until it is deleted.
-        "aws_eip": ["aws_nat_gateway"],
+        "aws_eip": ["aws_nat_gateway": .naming],
         // A subnet holding an association or a NAT gateway's interface: DependencyViolation.
-        "aws_subnet": ["aws_route_table_association", "aws_nat_gateway"],
+        "aws_subnet": ["aws_route_table_association": .naming, "aws_nat_gateway": .naming],
         // "Network has some mapped public address(es)": NAT gateways and their addresses first.
-        "aws_internet_gateway": ["aws_nat_gateway", "aws_eip", "aws_route"],
-    ]
-
-    /// Of the waits above, those that hold only for a resource that names this one by its id:
-    /// a subnet waits for its own associations and NAT gateways, not for every subnet's. The
-    /// rest (a gateway and the NAT gateways of its VPC, ...) hold whatever the attributes say.
-    static let waitsOnlyForWhatNamesIt: [String: Set<String>] = [
-        "aws_subnet": ["aws_route_table_association", "aws_nat_gateway"],
-        "aws_route_table": ["aws_route_table_association", "aws_route"],
-        "aws_security_group": [
-            "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule",
-            "aws_launch_template",
-        ],
-        "aws_eip": ["aws_nat_gateway"],
+        "aws_internet_gateway": ["aws_nat_gateway": .every, "aws_eip": .every, "aws_route": .every],
     ]
 
     /// The type's rank; types not listed go in the middle.
@@ -85,14 +77,15 @@ public enum DeletionRank {
         let (lower, higher) = (rank(of: first), rank(of: second))
         guard lower < higher else { return false }
         if lower <= clusterRank { return true }
-        return waitsFor[second]?.contains(first) ?? true
+        guard let waits = waitsFor[second] else { return true }
+        return waits[first] != nil
     }
 
     /// Whether `first` must be deleted before `second`, given the strings `first`'s attributes
     /// hold (``strings(in:)``): by type, narrowed to what names `second` where the pair allows.
     static func deletes(_ first: LiveResource, naming names: Set<String>, before second: LiveResource) -> Bool {
         guard deletes(first.type, before: second.type) else { return false }
-        guard waitsOnlyForWhatNamesIt[second.type]?.contains(first.type) == true else { return true }
+        guard waitsFor[second.type]?[first.type] == .naming else { return true }
         return names.contains(second.id)
     }
 

@@ -121,11 +121,14 @@ public struct Destroyer: Sendable {
     /// `graph` (the compiled stack, if it compiles) names the clusters the stack declares: a
     /// destroy run again after one that deleted the cluster and was killed before its sweep
     /// still sweeps what Karpenter launched for it.
-    public func destroy(_ plan: Plan, graph: CompiledGraph? = nil) async -> ExecutionReport {
+    ///
+    /// `survey` is the one ``preview(graph:stackAt:vars:)`` made, when there was one: whether a
+    /// sweep is needed at all is read from it rather than surveyed again.
+    public func destroy(_ plan: Plan, graph: CompiledGraph? = nil, survey: SweepSurvey? = nil) async -> ExecutionReport {
         let clock = ContinuousClock()
         let start = clock.now
         events.emit(.destroyStarted, ["stack": plan.stack, "resources": String(plan.changes.count)])
-        var report = await deleteAll(plan, graph: graph)
+        var report = await deleteAll(plan, graph: graph, survey: survey)
         report.duration = clock.now - start
         events.emit(
             .destroyFinished,
@@ -137,11 +140,11 @@ public struct Destroyer: Sendable {
     }
 
     /// The deletions of ``destroy(_:graph:)``, in one walk or two around the sweep.
-    private func deleteAll(_ plan: Plan, graph: CompiledGraph?) async -> ExecutionReport {
+    private func deleteAll(_ plan: Plan, graph: CompiledGraph?, survey: SweepSurvey?) async -> ExecutionReport {
         let applier = Applier(
             context: context, events: EventEmitter(runID: events.runID, sink: QuietApplySink(inner: events.sink)),
             parallelism: parallelism, providers: providers, deleteDeadline: deleteDeadline, stop: stop)
-        if await nothingToSweep(plan, graph: graph) {
+        if await nothingToSweep(plan, graph: graph, survey: survey) {
             // No cluster, now or declared, and no controller's leftovers in the network: the
             // subnets, gateways and VPCs go in the same walk as what uses them, each as soon as
             // its own dependents are gone.
@@ -184,12 +187,13 @@ public struct Destroyer: Sendable {
     /// Whether the controller sweep has nothing to wait for: the plan deletes no cluster, the
     /// stack declares none, and the network holds nothing a controller made. (A survey that
     /// cannot be read counts as something to sweep.)
-    private func nothingToSweep(_ plan: Plan, graph: CompiledGraph?) async -> Bool {
+    private func nothingToSweep(_ plan: Plan, graph: CompiledGraph?, survey: SweepSurvey?) async -> Bool {
         let scope = NetworkScope(plan)
         guard scope.clusters.isEmpty, Self.declaredClusters(graph).isEmpty else { return false }
         guard !scope.subnetIDs.isEmpty || !scope.vpcIDs.isEmpty else { return true }
-        let survey = try? await sweep(events).survey(clusters: [], vpcIDs: scope.vpcIDs, subnetIDs: scope.subnetIDs)
-        return survey?.targets.isEmpty ?? false
+        if let survey { return survey.targets.isEmpty }
+        let surveyed = try? await sweep(events).survey(clusters: [], vpcIDs: scope.vpcIDs, subnetIDs: scope.subnetIDs)
+        return surveyed?.targets.isEmpty ?? false
     }
 
     private func sweep(_ events: EventEmitter) -> ControllerSweep {

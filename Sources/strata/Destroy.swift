@@ -73,7 +73,7 @@ struct DestroyCommand: AsyncParsableCommand {
                 }
             }
             print("")
-            return (await destroyer.destroy(plan, graph: graph), unread)
+            return (await destroyer.destroy(plan, graph: graph, survey: preview.sweep), unread)
         }
         // Repeated at the end, where a CI log is read: the cluster took these objects with it
         // (when it was deleted) without strata seeing them.

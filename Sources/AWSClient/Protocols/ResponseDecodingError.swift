@@ -36,12 +36,8 @@ public struct ResponseDecodingError: Error, Sendable, CustomStringConvertible {
         guard !body.isEmpty else { return "empty body" }
         let shown = body.prefix(excerptBytes).map { byte in
             (0x20..<0x7F).contains(byte) && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
-                ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16).leftPadded(to: 2)
+                ? String(UnicodeScalar(byte)) : String(format: "\\x%02x", byte)
         }.joined()
         return "\(body.count) bytes, starting \"\(shown)\(body.count > excerptBytes ? "..." : "")\""
     }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a resource instance lives, as a typed value with one canonical string:
 /// `aws_vpc.main`, `module.network.aws_subnet.private["us-east-1a"]`,
 /// `module.cluster.aws_eks_node_group.pool[0]`. Used as the key everywhere: graph, plan, tags,
@@ -90,7 +92,7 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, CustomStringConve
             if Self.tagSafe.contains(byte) {
                 text.unicodeScalars.append(UnicodeScalar(byte))
             } else {
-                text += "=" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+                text += String(format: "=%02X", byte)
             }
         }
         return text
@@ -174,8 +176,4 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, CustomStringConve
         var container = encoder.singleValueContainer()
         try container.encode(canonical)
     }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
