@@ -13,6 +13,11 @@ enum YAMLComposer {
         case mapping([(key: Node, value: Node)], flow: Bool, SourcePosition)
         case sequence([Node], flow: Bool, SourcePosition)
 
+        var isScalar: Bool {
+            if case .scalar = self { return true }
+            return false
+        }
+
         var start: SourcePosition {
             switch self {
             case .scalar(_, _, let start), .mapping(_, _, let start), .sequence(_, _, let start): start
@@ -24,6 +29,8 @@ enum YAMLComposer {
     struct Failure: Error {
         var problem: String
         var position: SourcePosition
+        /// Where the offending text ends, when it is more than one character.
+        var end: SourcePosition?
         var context: (text: String, position: SourcePosition)?
         /// Set when the input itself is not YAML text (a byte that is not UTF-8, a control
         /// character): the problem is the byte's, not the syntax's.
@@ -120,6 +127,15 @@ enum YAMLComposer {
                     if keyEvent.type == YAML_MAPPING_END_EVENT {
                         yaml_event_delete(&keyEvent)
                         break
+                    }
+                    // strata's keys are scalars; an alias to a collection as a key would be
+                    // expanded (a billion laughs as a key) before any check of keys saw it.
+                    if keyEvent.type == YAML_ALIAS_EVENT, let target = anchors[String(cString: keyEvent.data.alias.anchor)],
+                        !target.isScalar
+                    {
+                        let (start, end) = (Self.position(keyEvent.start_mark), Self.position(keyEvent.end_mark))
+                        yaml_event_delete(&keyEvent)
+                        throw Failure(problem: YAMLLoader.aliasToCollectionAsKey, position: start, end: end)
                     }
                     let key = try node(from: &keyEvent, depth: depth + 1)
                     var valueEvent = try next()

@@ -5,7 +5,6 @@ public enum YAMLLoader {
     /// Parses `text`, the contents of `file`. Returns no node only when the YAML is malformed
     /// (with a diagnostic saying why); an empty document is an empty plain scalar.
     public static func load(_ text: String, file: String) -> (YAMLNode?, [Diagnostic]) {
-        if let key = collectionAliasKey(in: text, file: file) { return (nil, [.aliasToCollectionAsKey(at: key)]) }
         let root: YAMLComposer.Node?
         do {
             root = try YAMLComposer.compose(text)
@@ -28,55 +27,16 @@ public enum YAMLLoader {
         }
     }
 
-    /// An alias used as a key (`*name:` or `? *name`) whose anchor names a mapping or list.
-    /// strata's keys are scalars, and a collection as a key would be expanded (a billion laughs
-    /// as a key) before any check of keys could refuse it, so it is refused from the text first.
-    /// (Yams' composer, used before `YAMLComposer`, hashed such keys deeply and hung.) A
-    /// heuristic on lines, erring towards letting files through.
-    static func collectionAliasKey(in text: String, file: String) -> SourceSpan? {
-        guard text.contains("*"), text.contains("&") else { return nil }
-        let stops: Set<Unicode.Scalar> = [" ", "\t", ",", "[", "]", "{", "}", ":"]
-        var collections: Set<String> = []
-        var keys: [(name: String, span: SourceSpan)] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let scalars = Array(line.unicodeScalars)
-            var i = 0
-            while i < scalars.count {
-                let c = scalars[i]
-                guard c == "&" || c == "*", i == 0 || [" ", "\t", ",", "[", "{", "?", "-"].contains(scalars[i - 1])
-                else {
-                    i += 1
-                    continue
-                }
-                var end = i + 1
-                while end < scalars.count, !stops.contains(scalars[end]) { end += 1 }
-                let name = String(String.UnicodeScalarView(scalars[(i + 1)..<end]))
-                var next = end
-                while next < scalars.count, scalars[next] == " " || scalars[next] == "\t" { next += 1 }
-                if c == "&" {
-                    if next == scalars.count || ["[", "{", "#"].contains(scalars[next]) { collections.insert(name) }
-                } else {
-                    var before = i - 1
-                    while before >= 0, scalars[before] == " " { before -= 1 }
-                    let isKey =
-                        (next < scalars.count && scalars[next] == ":"
-                            && (next + 1 == scalars.count || scalars[next + 1] == " "))
-                        || (before >= 0 && scalars[before] == "?")
-                    if isKey {
-                        keys.append((name, SourceSpan(file: file, line: index + 1, column: i + 1, length: end - i)))
-                    }
-                }
-                i = end
-            }
-        }
-        return keys.first { collections.contains($0.name) }?.span
-    }
+    static let aliasToCollectionAsKey = "an alias to a mapping or list cannot be a key"
 
     static let nestedTooDeeply = "YAML nested too deeply (more than \(maximumDepth) levels)"
 
     private static func malformed(_ failure: YAMLComposer.Failure, file: String) -> Diagnostic {
         let at = SourceSpan(file: file, line: failure.position.line, column: failure.position.column)
         if failure.problem == nestedTooDeeply { return .yamlNestedTooDeeply(at: at) }
+        if failure.problem == aliasToCollectionAsKey, let end = failure.end {
+            return .aliasToCollectionAsKey(at: SourceSpan(file: file, start: failure.position, end: end))
+        }
         if failure.isReaderError { return .error("not YAML text: \(failure.problem)", at: at) }
         var notes: [Diagnostic.Note] = []
         if let context = failure.context, context.position != failure.position {
@@ -210,7 +170,7 @@ extension Diagnostic {
     }
 
     static func aliasToCollectionAsKey(at span: SourceSpan) -> Diagnostic {
-        .error("an alias to a mapping or list cannot be a key", at: span)
+        .error(YAMLLoader.aliasToCollectionAsKey, at: span)
     }
 
     static func yamlNestedTooDeeply(at span: SourceSpan) -> Diagnostic {
