@@ -1,5 +1,6 @@
 import Foundation
 import StrataCompiler
+import StrataSyntax
 import StrataProviders
 
 /// What a plan does to one resource.
@@ -50,12 +51,18 @@ public struct ResourceChange: Sendable, Codable, Equatable {
     /// references (`aws_kms_key.key.arn`, `aws_kms_key.key`, `var.subnets`): the plan JSON's
     /// `configuration`. Nil in plan files written before strata recorded them.
     public var references: [String: [String]]?
+    /// The stack block the change comes from (nil for a deletion of something the stack no
+    /// longer declares), and where each attribute the stack set was written: what an error
+    /// about the resource or one of its attributes points at.
+    public var span: SourceSpan?
+    public var attributeSpans: [String: SourceSpan]?
 
     public init(
         address: ResourceAddress, type: String, plane: Plane, action: ChangeAction, before: [String: Value]?,
         after: [String: Value]?, changedAttributes: [String] = [], replaceBecause: [String] = [],
         live: LiveResource? = nil, createBeforeDestroy: Bool = false, dependencies: [ResourceAddress] = [],
-        idempotencyToken: String? = nil, sensitiveAttributes: [String] = [], references: [String: [String]]? = nil
+        idempotencyToken: String? = nil, sensitiveAttributes: [String] = [], references: [String: [String]]? = nil,
+        span: SourceSpan? = nil, attributeSpans: [String: SourceSpan]? = nil
     ) {
         self.address = address
         self.type = type
@@ -71,6 +78,8 @@ public struct ResourceChange: Sendable, Codable, Equatable {
         self.idempotencyToken = idempotencyToken
         self.sensitiveAttributes = sensitiveAttributes
         self.references = references
+        self.span = span
+        self.attributeSpans = attributeSpans
     }
 
     /// This change with every secret of `before`, `after` and the live attributes replaced by

@@ -136,7 +136,8 @@ public struct Planner: Sendable {
                         idempotencyToken: diff.action == .replace
                             ? IdempotencyToken.derive(stack: graph.stack, address: instance.address, attributes: instance.attributes)
                             : nil,
-                        sensitiveAttributes: sensitive, references: instance.references))
+                        sensitiveAttributes: sensitive, references: instance.references, span: instance.span,
+                        attributeSpans: instance.attributeSpans))
             } else {
                 changes.append(
                     ResourceChange(
@@ -144,7 +145,8 @@ public struct Planner: Sendable {
                         before: nil, after: instance.attributes, dependencies: instance.dependencies,
                         idempotencyToken: IdempotencyToken.derive(
                             stack: graph.stack, address: instance.address, attributes: instance.attributes),
-                        sensitiveAttributes: instance.sensitiveAttributes, references: instance.references))
+                        sensitiveAttributes: instance.sensitiveAttributes, references: instance.references,
+                        span: instance.span, attributeSpans: instance.attributeSpans))
             }
         }
         return changes

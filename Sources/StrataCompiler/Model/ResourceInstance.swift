@@ -19,4 +19,7 @@ public struct ResourceInstance: Sendable {
     public var sensitiveAttributes: [String] = []
     /// The block it was expanded from, for diagnostics in later phases.
     public var span: SourceSpan
+    /// Where each attribute the stack set was written (its value), so a failure AWS reports about
+    /// an attribute can point at the stack line that set it.
+    public var attributeSpans: [String: SourceSpan] = [:]
 }

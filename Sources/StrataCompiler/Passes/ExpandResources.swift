@@ -181,7 +181,8 @@ enum ExpandResources {
             c.instances[instanceAddress] = ResourceInstance(
                 address: instanceAddress, type: schema.type, plane: schema.plane, attributes: values,
                 dependencies: dependencies.sorted(), references: references, sensitiveAttributes: sensitive.sorted(),
-                span: block.name.span)
+                span: block.name.span,
+                attributeSpans: Dictionary(attributes.map { ($0.entry.name.name, $0.entry.value.span) }) { first, _ in first })
         }
         c.report(found.collapsed(block: address), in: item.module)
         if keys.isEmpty {

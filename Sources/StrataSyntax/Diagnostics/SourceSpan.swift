@@ -1,6 +1,6 @@
 /// A point in a source file. Lines and columns start at 1; columns count Unicode scalars, as
 /// libyaml does, so a position read from Yams and one computed here agree.
-public struct SourcePosition: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct SourcePosition: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public var line: Int
     public var column: Int
 
@@ -18,7 +18,7 @@ public struct SourcePosition: Sendable, Hashable, Comparable, CustomStringConver
 
 /// The exact range a diagnostic points at: a file and a half-open range of positions
 /// (`end` is the position just after the last character).
-public struct SourceSpan: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct SourceSpan: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// The path as the compiler was given it; renderers may shorten it.
     public var file: String
     public var start: SourcePosition
