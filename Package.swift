@@ -18,43 +18,50 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
+        // What every other target shares, with no I/O: values, addresses, schemas, plans, JSON.
+        .target(name: "StrataModel", exclude: ["README.md"]),
+
         // The compiler half: pure, no I/O beyond reading files.
-        .target(name: "StrataSyntax", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
-        .target(name: "StrataGraph", dependencies: ["StrataSyntax"], exclude: ["README.md"]),
-        .target(name: "StrataCompiler", dependencies: ["StrataSyntax", "StrataGraph"], exclude: ["README.md"]),
+        .target(name: "StrataSyntax", dependencies: ["StrataModel", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        .target(name: "StrataGraph", dependencies: ["StrataModel"], exclude: ["README.md"]),
+        .target(name: "StrataCompiler", dependencies: ["StrataModel", "StrataSyntax", "StrataGraph"], exclude: ["README.md"]),
 
         // Talking to AWS.
         .target(name: "AWSSigner", dependencies: ["CCrypto"], exclude: ["README.md"]),
-        .target(name: "AWSClient", dependencies: ["AWSSigner", "CCurl"], exclude: ["README.md"]),
+        .target(name: "AWSClient", dependencies: ["StrataModel", "AWSSigner", "CCurl"], exclude: ["README.md"]),
 
         // Live state, plans and applies.
-        .target(name: "StrataKubernetes", dependencies: ["AWSClient"], exclude: ["README.md"]),
-        .target(name: "StrataProviders", dependencies: ["StrataCompiler", "AWSClient", "StrataKubernetes"]),
-        .target(name: "StrataPlanner", dependencies: ["StrataCompiler", "StrataProviders", "AWSClient", "AWSSigner"], exclude: ["README.md"]),
-        .target(name: "StrataExecutor", dependencies: ["StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient"], exclude: ["README.md"]),
+        .target(name: "StrataKubernetes", dependencies: ["StrataModel", "AWSClient"], exclude: ["README.md"]),
+        .target(name: "StrataProviders", dependencies: ["StrataModel", "StrataCompiler", "AWSClient", "StrataKubernetes"]),
+        .target(
+            name: "StrataPlanner", dependencies: ["StrataModel", "StrataCompiler", "StrataProviders", "AWSClient", "AWSSigner"],
+            exclude: ["README.md"]),
+        .target(
+            name: "StrataExecutor", dependencies: ["StrataModel", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient"],
+            exclude: ["README.md"]),
 
         // The command line.
         .executableTarget(
             name: "strata",
             dependencies: [
-                "StrataSyntax", "StrataCompiler", "StrataGraph", "AWSSigner", "AWSClient",
+                "StrataModel", "StrataSyntax", "StrataCompiler", "StrataGraph", "AWSSigner", "AWSClient",
                 "StrataKubernetes", "StrataProviders", "StrataPlanner", "StrataExecutor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // Shared by integration tests: starts (or reuses) the local AWS sandbox.
-        .target(name: "StrataTestSupport", dependencies: ["AWSClient", "AWSSigner"], path: "Tests/StrataTestSupport"),
+        .target(name: "StrataTestSupport", dependencies: ["StrataModel", "AWSClient", "AWSSigner"], path: "Tests/StrataTestSupport"),
 
-        .testTarget(name: "StrataSyntaxTests", dependencies: ["StrataSyntax"]),
-        .testTarget(name: "StrataGraphTests", dependencies: ["StrataGraph"]),
-        .testTarget(name: "StrataCompilerTests", dependencies: ["StrataCompiler", "StrataSyntax", "StrataGraph", "StrataTestSupport"]),
+        .testTarget(name: "StrataSyntaxTests", dependencies: ["StrataModel", "StrataSyntax"]),
+        .testTarget(name: "StrataGraphTests", dependencies: ["StrataModel", "StrataGraph"]),
+        .testTarget(name: "StrataCompilerTests", dependencies: ["StrataModel", "StrataCompiler", "StrataSyntax", "StrataGraph", "StrataTestSupport"]),
         .testTarget(name: "AWSSignerTests", dependencies: ["AWSSigner"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "AWSClientTests", dependencies: ["AWSClient", "AWSSigner", "StrataTestSupport"]),
-        .testTarget(name: "StrataKubernetesTests", dependencies: ["StrataKubernetes", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataProvidersTests", dependencies: ["StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataPlannerTests", dependencies: ["StrataPlanner", "AWSSigner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataExecutorTests", dependencies: ["StrataExecutor", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataTestSupport", "AWSClient", "StrataCompiler"]),
+        .testTarget(name: "AWSClientTests", dependencies: ["StrataModel", "AWSClient", "AWSSigner", "StrataTestSupport"]),
+        .testTarget(name: "StrataKubernetesTests", dependencies: ["StrataModel", "StrataKubernetes", "AWSClient", "StrataTestSupport"]),
+        .testTarget(name: "StrataProvidersTests", dependencies: ["StrataModel", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
+        .testTarget(name: "StrataPlannerTests", dependencies: ["StrataModel", "StrataPlanner", "AWSSigner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
+        .testTarget(name: "StrataExecutorTests", dependencies: ["StrataModel", "StrataExecutor", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
+        .testTarget(name: "StrataCLITests", dependencies: ["StrataModel", "StrataTestSupport", "AWSClient", "StrataCompiler"]),
     ]
 )

@@ -1,5 +1,6 @@
 import AWSSigner
 import Foundation
+import StrataModel
 
 /// The one way strata talks to AWS: address → sign → send → retry → read.
 ///

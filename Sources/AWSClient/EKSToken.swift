@@ -1,5 +1,6 @@
 import AWSSigner
 import Foundation
+import StrataModel
 
 /// The bearer token EKS accepts from kubectl, made exactly as `aws eks get-token` makes it: a
 /// presigned STS `GetCallerIdentity` URL with the `x-k8s-aws-id` header (the cluster name) signed,
@@ -65,7 +66,7 @@ public struct EKSToken: Sendable, Equatable {
             "spec": [:],
             "status": ["expirationTimestamp": .string(formatter.string(from: expiration)), "token": .string(token)],
         ]
-        return document.pretty()
+        return document.pretty
     }
 }
 

@@ -1,5 +1,6 @@
 import AWSSigner
 import Foundation
+import StrataModel
 
 /// One call described the way a person types it (`strata aws request`): a service, an action
 /// (or, for REST-JSON services, a path), `K=V` parameters and an optional JSON body.

@@ -1,4 +1,5 @@
 import Foundation
+import StrataModel
 import StrataSyntax
 
 /// The result of compiling a stack: the graph when there are no errors, and every diagnostic

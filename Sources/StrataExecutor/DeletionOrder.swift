@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 import StrataProviders
 
 /// The order deletions go in when the graph cannot say (orphans no longer in the stack files,

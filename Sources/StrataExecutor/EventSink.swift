@@ -1,5 +1,6 @@
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// Where the engine's events go. The engine emits and never prints; the command line decides
 /// how to show them (live view, plain lines, JSON lines file).

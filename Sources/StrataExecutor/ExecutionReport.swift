@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 import StrataProviders
 
 /// One operation that failed, with what the user needs to act: the address, the action, the

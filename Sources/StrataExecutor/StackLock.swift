@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 
 /// Who holds a stack's lock, as the lock item says.
 public struct LockHolder: Sendable, Equatable, Codable {

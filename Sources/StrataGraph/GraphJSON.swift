@@ -1,3 +1,5 @@
+import StrataModel
+
 extension Graph {
     /// The graph as JSON: `{"nodes": [{"id": ..., "dependencies": [...], ...}]}` in node order,
     /// each node's object extended with what `properties` gives (its type, plane, attributes...).

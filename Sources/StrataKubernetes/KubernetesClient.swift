@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 
 /// A small Kubernetes API client for one EKS cluster: server-side apply, get, delete and list of
 /// any kind, plus what node rollouts need (nodes, cordon, pods, budgets, the Eviction API).
@@ -179,7 +180,7 @@ public struct KubernetesClient: Sendable {
             "apiVersion": "policy/v1", "kind": "Eviction",
             "metadata": ["name": .string(pod), "namespace": .string(namespace)],
         ]
-        if let gracePeriodSeconds { body["deleteOptions"] = ["gracePeriodSeconds": .int(Int64(gracePeriodSeconds))] }
+        if let gracePeriodSeconds { body["deleteOptions"] = ["gracePeriodSeconds": .int(gracePeriodSeconds)] }
         let path = "/api/v1/namespaces/\(Self.segment(namespace))/pods/\(Self.segment(pod))/eviction"
         do {
             _ = try await request("POST", path, body: .object(body))

@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 
 /// The API server said no: the `metav1.Status` it answered, with the request that got it.
 /// Classify with ``isNotFound``, ``isConflict``, ``isTooManyRequests`` rather than comparing codes.

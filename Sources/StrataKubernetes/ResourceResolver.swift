@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 
 /// Where a kind lives in the REST API: its plural resource name and whether it is namespaced.
 public struct ResourceKind: Sendable, Equatable, Hashable {

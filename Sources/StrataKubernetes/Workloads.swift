@@ -1,4 +1,5 @@
 import AWSClient
+import StrataModel
 
 /// A node as rollouts see it.
 public struct KubernetesNode: Sendable {

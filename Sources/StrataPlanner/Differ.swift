@@ -1,4 +1,5 @@
 import StrataCompiler
+import StrataModel
 import StrataProviders
 
 /// The outcome of comparing one desired resource with its live self.

@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 import StrataProviders
 
 /// Reads what the stack owns in the account: one `discover` per resource type that has a

@@ -1,6 +1,8 @@
 import AWSSigner
 import Foundation
 import StrataCompiler
+import StrataModel
+import StrataProviders
 
 /// Idempotency tokens for creates: the same stack, address and desired content give the same
 /// token, so a create retried after a lost answer, or re-run after a crash, is answered by AWS
@@ -44,5 +46,18 @@ enum CanonicalText {
             }
         }
         return out + "\""
+    }
+}
+
+extension Plan {
+    /// What the executor creates or updates to for `address`: the desired attributes as the plan
+    /// knew them (unknowns are resolved at apply time by ``DesiredResolver``), the tags to write
+    /// (ownership tags included) and the create's idempotency token.
+    public func desiredResource(for address: ResourceAddress) -> DesiredResource? {
+        guard let change = change(for: address), let after = change.after else { return nil }
+        return DesiredResource(
+            address: address, type: change.type, attributes: after, tags: change.desiredTags,
+            idempotencyToken: change.idempotencyToken
+                ?? IdempotencyToken.derive(stack: stack, address: address, attributes: after))
     }
 }

@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 import StrataProviders
 
 /// How a desired value and what AWS reports are made comparable, so that apply followed by plan

@@ -1,5 +1,6 @@
 import Foundation
 import StrataCompiler
+import StrataModel
 import StrataProviders
 
 /// Saved plans (`strata plan --out FILE`): JSON, readable only by the owner (mode 0600), with

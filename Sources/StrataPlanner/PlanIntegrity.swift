@@ -1,6 +1,7 @@
 import AWSSigner
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// The integrity record a saved plan carries: a digest over everything `apply` reads from the
 /// file, and short digests of each part (every top-level field, every field of every change,

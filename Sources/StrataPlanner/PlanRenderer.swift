@@ -1,4 +1,5 @@
 import StrataCompiler
+import StrataModel
 import StrataProviders
 
 /// The human form of a plan, like Terraform's: one block per resource that changes, grouped by

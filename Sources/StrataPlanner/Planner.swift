@@ -2,6 +2,7 @@ import AWSSigner
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 import StrataProviders
 
 /// Plans a compiled stack against the live account: compile → discover → compile again with

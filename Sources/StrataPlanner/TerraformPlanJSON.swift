@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// A plan in Terraform's machine-readable plan format (`terraform show -json`, format_version
 /// 1.2), so policy tools that read Terraform plans (Checkov's `terraform_plan` framework,
@@ -169,7 +170,7 @@ public struct TerraformPlanJSON: Sendable {
             "name": .string(address.name), "provider_name": .string(Self.provider(of: address.type).name),
         ]
         switch address.key {
-        case .index(let index)?: object["index"] = .int(Int64(index))
+        case .index(let index)?: object["index"] = .int(index)
         case .name(let name)?: object["index"] = .string(name)
         case nil: break
         }
@@ -404,7 +405,7 @@ public struct TerraformPlanJSON: Sendable {
     private func unsetValue(_ attribute: AttributeSchema) -> JSONValue {
         switch attribute.serverDefault {
         case .string(let text)?: return .string(text)
-        case .int(let number)?: return .int(Int64(number))
+        case .int(let number)?: return .int(number)
         case .bool(let flag)?: return .bool(flag)
         case .emptyList?: return .array([])
         case .emptyMap?: return .object([:])
@@ -496,7 +497,7 @@ public struct TerraformPlanJSON: Sendable {
         switch value {
         case .null: return .null
         case .bool(let flag): return .bool(flag)
-        case .int(let number): return .int(Int64(number))
+        case .int(let number): return .int(number)
         case .float(let number): return .double(number)
         case .string(let text): return .string(text)
         case .list(let items): return .array(items.map { known($0) ?? .null })

@@ -1,4 +1,5 @@
 import StrataCompiler
+import StrataModel
 
 /// One resource as the stack wants it, with every reference resolved against live state: what a
 /// provider creates or updates to. Attributes the stack did not set are absent.

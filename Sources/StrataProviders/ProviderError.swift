@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 import StrataSyntax
 
 /// Why a provider could not do what a change asked: the one error type every provider throws

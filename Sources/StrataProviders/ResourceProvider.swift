@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// Everything strata does to one resource type in AWS: one batched read of the stack's live
 /// instances, create, update in place, delete, each waiting until AWS finished. One conforming

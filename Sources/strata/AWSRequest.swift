@@ -55,7 +55,7 @@ struct AWSRequestCommand: AsyncParsableCommand {
                 return
             }
             let response = try await client.send(operation)
-            print(try response.readable().pretty())
+            print(try response.readable().pretty, terminator: "")
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure

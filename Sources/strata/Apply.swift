@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataCompiler
 import StrataExecutor
+import StrataModel
 import StrataPlanner
 import StrataProviders
 

@@ -22,7 +22,7 @@ struct EKSTokenCommand: AsyncParsableCommand {
             let client = AWSClient(configuration: try .standard(region: region))
             let token = try await client.eksToken(cluster: cluster, roleARN: roleArn)
             let apiVersion = EKSToken.apiVersion(execInfo: ProcessInfo.processInfo.environment["KUBERNETES_EXEC_INFO"])
-            print(token.execCredential(apiVersion: apiVersion))
+            print(token.execCredential(apiVersion: apiVersion), terminator: "")
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure

@@ -43,7 +43,7 @@ struct PlanCommand: AsyncParsableCommand {
         let plan = try await options.livePlan(graph)
         if let out { try Failing.report { try PlanFile.write(plan, to: URL(fileURLWithPath: out), key: key) } }
         if json {
-            print(TerraformPlanJSON(strataVersion: StrataVersion.current).document(plan).pretty())
+            print(TerraformPlanJSON(strataVersion: StrataVersion.current).document(plan).pretty, terminator: "")
         } else {
             print(PlanRenderer(colour: Self.colourOnStandardOutput).render(plan), terminator: "")
             if let out { print("\nSaved the plan to \(out). Apply exactly this plan with: strata apply \(out)") }

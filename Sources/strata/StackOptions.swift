@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StrataCompiler
+import StrataModel
 import StrataPlanner
 import StrataProviders
 import StrataSyntax

@@ -1,6 +1,7 @@
 import AWSClient
 import AWSSigner
 import Foundation
+import StrataModel
 import Testing
 
 @Suite struct EKSTokenTests {

@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 import Testing
 
 /// Encoding and decoding that needs no server: parameter flattening, the service table, error

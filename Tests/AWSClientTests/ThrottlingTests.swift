@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 import Testing
 
 /// Which of EC2's buckets a call draws from: one per action, sized by the action's category.

@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 import StrataTestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import StrataModel
 import StrataTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 import StrataPlanner
 import StrataProviders
 import StrataTestSupport

@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 import StrataTestSupport
 import Testing
 
@@ -90,7 +91,7 @@ struct KubernetesClientTests {
             [
                 "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(name), "namespace": "shop"],
                 "spec": [
-                    "replicas": .int(Int64(replicas)), "selector": ["matchLabels": ["app": .string(name)]],
+                    "replicas": .int(replicas), "selector": ["matchLabels": ["app": .string(name)]],
                     "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "c", "image": "nginx"]]]],
                 ],
             ]

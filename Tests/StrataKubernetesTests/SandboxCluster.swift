@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 import StrataTestSupport
 import Testing
 
@@ -47,7 +48,7 @@ struct SandboxCluster {
             body: [
                 "nodegroupName": .string(nodegroup), "nodeRole": "arn:aws:iam::123456789012:role/eks-node",
                 "subnets": .array(subnets.map { .string($0) }),
-                "scalingConfig": ["minSize": 1, "maxSize": 4, "desiredSize": .int(Int64(nodes))],
+                "scalingConfig": ["minSize": 1, "maxSize": 4, "desiredSize": .int(nodes)],
                 "labels": ["role": "workers"],
             ])
         _ = try await poll("node group \(nodegroup) ACTIVE") {

@@ -1,5 +1,6 @@
 import Foundation
 import StrataCompiler
+import StrataModel
 import Testing
 
 @testable import StrataPlanner

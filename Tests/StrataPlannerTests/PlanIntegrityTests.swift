@@ -1,5 +1,6 @@
 import Foundation
 import StrataCompiler
+import StrataModel
 import StrataTestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import AWSClient
 import Foundation
 import StrataCompiler
 import StrataKubernetes
+import StrataModel
 import StrataTestSupport
 import Testing
 

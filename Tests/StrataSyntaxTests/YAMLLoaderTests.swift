@@ -1,3 +1,4 @@
+import StrataModel
 import Testing
 
 @testable import StrataSyntax

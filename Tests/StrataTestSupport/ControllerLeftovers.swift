@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 
 /// What controllers (and users) leave in a stack's network, made as they make it: Karpenter's
 /// nodes, the VPC CNI's interfaces, a hand-made interface. For the destroy and sweep tests.

@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 
 /// What the sandbox holds for a stack, counted with raw tag-filtered describes (not strata's own
 /// discovery, so a bug there cannot hide a leftover or a duplicate).

@@ -1,4 +1,5 @@
 import Foundation
+import StrataModel
 
 /// One AWS API call, encoded for its protocol but not yet addressed or signed. The client adds
 /// the endpoint, signs, sends, retries and reads the answer.

@@ -1,4 +1,5 @@
 import Foundation
+import StrataModel
 
 extension AWSError {
     /// Reads an error response in whatever shape it came: EC2's `<Response><Errors><Error>` with

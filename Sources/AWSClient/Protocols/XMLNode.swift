@@ -2,6 +2,7 @@ import Foundation
 
 #if canImport(FoundationXML)
 import FoundationXML
+import StrataModel
 #endif
 
 /// An XML element as a plain value: the shape every query/XML response (EC2, IAM, STS) is read

@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// Evaluates expressions in one scope (the stack root or a module instance), recording the

@@ -1,4 +1,5 @@
 import Foundation
+import StrataModel
 import StrataSyntax
 
 /// The standard library callable in `${...}`: each function declares its arity and argument

@@ -1,4 +1,5 @@
 import StrataGraph
+import StrataModel
 import StrataSyntax
 
 /// One thing the evaluator orders before evaluating: a module input, a resource block or an

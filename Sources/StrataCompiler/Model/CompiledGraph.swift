@@ -1,4 +1,5 @@
 import StrataGraph
+import StrataModel
 
 /// The compiler's product: every resource instance of the stack, the dependencies between them
 /// and the stack's outputs. What `strata graph` prints and the planner diffs.

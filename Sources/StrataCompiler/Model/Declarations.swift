@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// What the files declare, after parsing and before evaluation: the stack, the modules it

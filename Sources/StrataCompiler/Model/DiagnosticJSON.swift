@@ -1,4 +1,4 @@
-import StrataGraph
+import StrataModel
 import StrataSyntax
 
 extension CompileResult {

@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// The diagnostics of one resource block's instances, each problem reported once. Every instance

@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// A resource instance in the compiled graph: what the planner diffs against live state.

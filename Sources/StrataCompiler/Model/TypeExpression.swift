@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// Parses the types module inputs declare: `string`, `int`, `number`, `bool`, `cidr`,

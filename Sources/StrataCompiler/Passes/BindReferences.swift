@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// Pass 3: build a scope per module instance and the stack root, bind module arguments to

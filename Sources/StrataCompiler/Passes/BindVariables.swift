@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// Pass 2: the stack's `vars` (defaults, then `--var K=V` overrides converted to the declared

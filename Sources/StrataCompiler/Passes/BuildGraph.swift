@@ -1,4 +1,5 @@
 import StrataGraph
+import StrataModel
 import StrataSyntax
 
 /// Pass 7: the graph of resource instances, keyed by address, with an edge for every reference

@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// Pass 7: AWS's own limits, before anything is created: each type's `limits` (name lengths and

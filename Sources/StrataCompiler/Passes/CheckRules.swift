@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// Pass 6: the rules that need more than one resource or more than a type: subnets inside their

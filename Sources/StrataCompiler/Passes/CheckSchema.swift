@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// Checks values against the types the schema (or a module input) declares, walking the

@@ -1,3 +1,4 @@
+import StrataModel
 import StrataSyntax
 
 /// Pass 5: walk the items in order and evaluate them: module inputs (checked against their

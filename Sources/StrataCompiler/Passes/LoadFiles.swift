@@ -1,4 +1,5 @@
 import Foundation
+import StrataModel
 import StrataSyntax
 
 /// Pass 1: read the stack file and every module it instantiates, and turn their YAML into

@@ -1,4 +1,5 @@
 import StrataGraph
+import StrataModel
 import StrataSyntax
 
 /// Pass 4: order inputs, resource blocks and outputs so each is evaluated after what it refers

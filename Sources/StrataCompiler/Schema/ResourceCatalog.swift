@@ -1,3 +1,5 @@
+import StrataModel
+
 /// Every resource type strata knows, by type name. The checker, the planner and the providers all
 /// read schemas from here; nothing else declares attributes.
 public enum ResourceCatalog {

@@ -1,3 +1,5 @@
+import StrataModel
+
 /// What AWS accepts as tags, the same for every service strata tags: at most 50 per resource,
 /// keys of 1–128 characters, values of at most 256, and the `aws:` prefix kept by AWS (botocore
 /// iam `tagKeyType`/`tagValueType`/`tagListType`, eks `TagKey`/`TagValue`/`TagMap`; EC2's tag

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// The EC2 calls strata makes, and nothing else: request building in EC2's query encoding
 /// (`Filter.N`, `TagSpecification.N`, `ClientToken`), paginated owned-resource describes shared

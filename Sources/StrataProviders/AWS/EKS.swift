@@ -1,5 +1,6 @@
 import AWSClient
 import Foundation
+import StrataModel
 
 /// The EKS calls strata makes, and only those (REST-JSON, botocore's `eks` 2017-11-01 model).
 /// Requests and answers stay in EKS's wire names (`resourcesVpcConfig`, `scalingConfig`); the

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// The EventBridge calls strata makes: the stack's rules (named by the tag index, described by
 /// the listing of their buses) and their targets (one ListTargetsByRule each) once per plan,

@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// The IAM calls strata makes, and nothing else: typed request building in the query encoding
 /// (`Tags.member.N.Key`), the account snapshot discovery reads once per plan

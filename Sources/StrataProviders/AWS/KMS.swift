@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// The KMS calls strata makes: the stack's keys (from the tag index) and the region's aliases
 /// read once per plan (shared through the cache by `aws_kms_key` and `aws_kms_alias`), the

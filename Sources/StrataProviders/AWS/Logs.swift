@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// The CloudWatch Logs calls strata makes: the stack's log groups (named by the tag index,
 /// described by ARN) once per plan, and the lower-camel-case members of botocore's

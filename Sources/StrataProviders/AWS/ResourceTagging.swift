@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// The stack's resources in services whose listings cannot filter by tag (KMS keys, log groups,
 /// SQS queues, EventBridge rules, EKS clusters), found through the Resource Groups Tagging

@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 // What the EKS providers share: the stack's clusters (named by the tag index, one DescribeCluster
 // each, memoised for the plan), ownership from tags, attribute plumbing.

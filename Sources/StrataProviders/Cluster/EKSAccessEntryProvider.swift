@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// `aws_eks_access_entry`: lets an IAM principal authenticate to a cluster. Created with its
 /// client token and tags; groups and user name change in place.

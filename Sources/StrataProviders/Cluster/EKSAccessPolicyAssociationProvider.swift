@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// `aws_eks_access_policy_association`: an access policy granted to an access entry. It has no
 /// tags: it is the stack's when its access entry is, and matches by identity

@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// `aws_eks_addon`: CreateAddon (client token, tags, conflict resolution) waited ACTIVE;
 /// UpdateAddon for version, configuration, service account role and pod identities, waited

@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// `aws_eks_cluster`: CreateCluster with its client token and ownership tags, waited ACTIVE;
 /// config, version and tag updates in place, each waited Successful; delete waited gone.

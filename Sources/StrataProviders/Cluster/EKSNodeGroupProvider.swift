@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// `aws_eks_node_group`: CreateNodegroup with its client token and ownership tags, waited ACTIVE;
 /// scaling, labels, taints and update settings through UpdateNodegroupConfig, version, release

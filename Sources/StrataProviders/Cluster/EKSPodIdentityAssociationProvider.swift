@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// `aws_eks_pod_identity_association`: a service account's IAM role through the Pod Identity
 /// agent. Created with its client token and tags; the role changes in place.

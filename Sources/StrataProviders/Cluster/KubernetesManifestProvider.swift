@@ -2,6 +2,7 @@ import AWSClient
 import Foundation
 import StrataCompiler
 import StrataKubernetes
+import StrataModel
 
 /// `kubernetes_manifest`: one object applied by server-side apply to a cluster of the stack.
 ///

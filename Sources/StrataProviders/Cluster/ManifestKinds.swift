@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 /// The kinds of Kubernetes object (`apps/v1/Deployment`) a stack keeps in one of its clusters,
 /// so planning lists only those kinds from the cluster's API, and a stack with no manifests never

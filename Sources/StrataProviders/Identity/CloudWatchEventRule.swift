@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_cloudwatch_event_rule`: PutRule with its tags. PutRule also overwrites an existing rule
 /// of the same name, so create first asks whether the name is taken (DescribeRule) and by whom.

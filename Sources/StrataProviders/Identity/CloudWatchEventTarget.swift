@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_cloudwatch_event_target`: where a rule delivers. Untagged, a child of its rule:
 /// discovery reads the stack's rules' targets (ListTargetsByRule, already part of the rules'
@@ -73,8 +74,8 @@ struct CloudWatchEventTargetProvider: ResourceProvider {
         if let dlq = block(a["dead_letter_config"])?.string("arn") { target["DeadLetterConfig"] = ["Arn": .string(dlq)] }
         if let retry = block(a["retry_policy"]) {
             var policy: [String: JSONValue] = [:]
-            if let age = retry.int("maximum_event_age_in_seconds") { policy["MaximumEventAgeInSeconds"] = .int(Int64(age)) }
-            if let attempts = retry.int("maximum_retry_attempts") { policy["MaximumRetryAttempts"] = .int(Int64(attempts)) }
+            if let age = retry.int("maximum_event_age_in_seconds") { policy["MaximumEventAgeInSeconds"] = .int(age) }
+            if let attempts = retry.int("maximum_retry_attempts") { policy["MaximumRetryAttempts"] = .int(attempts) }
             target["RetryPolicy"] = .object(policy)
         }
         if let group = block(a["sqs_target"])?.string("message_group_id") { target["SqsParameters"] = ["MessageGroupId": .string(group)] }

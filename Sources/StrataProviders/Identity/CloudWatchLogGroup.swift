@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_cloudwatch_log_group`: created with its tags, retention set right after (CreateLogGroup
 /// takes none). Discovery: the tag index (shared) + DescribeLogGroups
@@ -41,7 +42,7 @@ struct CloudWatchLogGroupProvider: ResourceProvider {
         }
         await logs.invalidate()
         if let days = desired.attributes.int("retention_in_days"), days > 0 {
-            try await logs.calls.call("PutRetentionPolicy", ["logGroupName": .string(name), "retentionInDays": .int(Int64(days))], idempotent: true)
+            try await logs.calls.call("PutRetentionPolicy", ["logGroupName": .string(name), "retentionInDays": .int(days)], idempotent: true)
         }
         guard let live = try await read(name, logs, context) else {
             throw IdentityProviderError.nameTaken(type: type, name: name, owner: "gone, or its tags no longer name this stack")
@@ -61,7 +62,7 @@ struct CloudWatchLogGroupProvider: ResourceProvider {
         if changed.contains("retention_in_days") {
             let days = desired.attributes.int("retention_in_days") ?? 0
             if days > 0 {
-                try await logs.calls.call("PutRetentionPolicy", ["logGroupName": name, "retentionInDays": .int(Int64(days))], idempotent: true)
+                try await logs.calls.call("PutRetentionPolicy", ["logGroupName": name, "retentionInDays": .int(days)], idempotent: true)
             } else {
                 try await logs.calls.call("DeleteRetentionPolicy", ["logGroupName": name], idempotent: true)
             }

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_iam_instance_profile`: created under the stack's IAM path with its tags, holding at most
 /// one role. Discovery is ListInstanceProfiles under the path; the tags that name each profile's

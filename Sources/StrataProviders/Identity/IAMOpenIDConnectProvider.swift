@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_iam_openid_connect_provider`: trusts a cluster's service-account token issuer. IAM lists
 /// these providers by ARN only and keeps no path, so discovery is ListOpenIDConnectProviders and

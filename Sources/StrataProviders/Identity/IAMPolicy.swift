@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_iam_policy`: a customer-managed policy under the stack's IAM path. Discovery reads the
 /// account snapshot (every version's document comes with it) and, because no IAM listing

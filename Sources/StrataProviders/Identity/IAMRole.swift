@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_iam_role`: created under the stack's IAM path with its tags in CreateRole; discovered
 /// from the account snapshot (GetAccountAuthorizationDetails: tags, trust policy, boundary) plus

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_iam_role_policy`: an inline policy of a role. Untagged, a child of the role: discovery
 /// reads the `RolePolicyList` of the stack's roles from the account snapshot, with no call of

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_iam_role_policy_attachment`: a managed policy attached to a role. Untagged, it is a
 /// child of the role: discovery reads the `AttachedManagedPolicies` of the stack's roles from the

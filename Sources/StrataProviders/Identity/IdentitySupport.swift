@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataCompiler
+import StrataModel
 
 // What the identity and messaging providers (IAM, KMS, Logs, SQS, EventBridge) share: policy
 // documents in canonical form, ownership read from tags, generated names, tag deltas.

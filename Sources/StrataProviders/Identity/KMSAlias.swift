@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_kms_alias`: a name for a key. Aliases take no tags; an alias is a child of its key, found
 /// in the region's ListAliases (one paginated read, made only when the stack has keys) when it

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_kms_key`: a customer-managed key, tagged in CreateKey. KMS has neither a tag-filtered
 /// listing nor a batched describe, so discovery costs the tag index (shared) + three reads per
@@ -72,7 +73,7 @@ struct KMSKeyProvider: ResourceProvider {
     private func setRotation(_ id: String, _ a: [String: Value], _ kms: KMS) async throws {
         if a.bool("enable_key_rotation") == true {
             var body: [String: JSONValue] = ["KeyId": .string(id)]
-            if let days = a.int("rotation_period_in_days") { body["RotationPeriodInDays"] = .int(Int64(days)) }
+            if let days = a.int("rotation_period_in_days") { body["RotationPeriodInDays"] = .int(days) }
             try await kms.calls.call("EnableKeyRotation", body, idempotent: true)
         } else {
             try await kms.calls.call("DisableKeyRotation", ["KeyId": .string(id)], idempotent: true)
@@ -122,7 +123,7 @@ struct KMSKeyProvider: ResourceProvider {
         let kms = KMS(context)
         let days = live.attributes.int("deletion_window_in_days") ?? 7
         do {
-            try await kms.calls.call("ScheduleKeyDeletion", ["KeyId": .string(live.id), "PendingWindowInDays": .int(Int64(days))], idempotent: true)
+            try await kms.calls.call("ScheduleKeyDeletion", ["KeyId": .string(live.id), "PendingWindowInDays": .int(days)], idempotent: true)
         } catch let error as AWSError where error.isNotFound {
         } catch let error as AWSError where error.code == "KMSInvalidStateException" {
             // Pending deletion already (a retried destroy): what was asked for is under way.

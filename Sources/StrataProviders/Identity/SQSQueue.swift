@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_sqs_queue`: CreateQueue with its tags and attributes; every attribute but FIFO-ness
 /// changes in place with SetQueueAttributes. Discovery: the tag index (shared) + ListQueues +

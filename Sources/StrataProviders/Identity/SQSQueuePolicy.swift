@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_sqs_queue_policy`: the `Policy` attribute of a queue, managed apart from it. A child of
 /// the queue: discovery reads it from the stack's queues' attributes, with no call of its own.

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_eip`: AllocateAddress with its tags (EC2 takes no client token for it), then
 /// AssociateAddress when the stack names an instance or network interface.

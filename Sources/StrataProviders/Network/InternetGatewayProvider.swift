@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_internet_gateway`: created with its tags, then attached to `vpc_id` (a separate call;
 /// moving the gateway to another VPC is detach then attach, an update).

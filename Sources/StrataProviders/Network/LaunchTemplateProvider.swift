@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_launch_template`: CreateLaunchTemplate with its tags and a client token; any change to
 /// what instances launch with publishes a new version (CreateLaunchTemplateVersion) and, with

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_nat_gateway`: CreateNatGateway with its tags and a client token (a retried or re-run
 /// create returns the first gateway), then a wait until it is `available`; delete waits until

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_route`: one route in a route table. Untagged: discovered inside the stack's route tables
 /// (every route of an owned table except the table's `local` route and propagated ones is

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_route_table_association`: which route table a subnet (or gateway) uses. Untagged:
 /// discovered inside the stack's route tables. Its identity is the subnet (or gateway) alone:

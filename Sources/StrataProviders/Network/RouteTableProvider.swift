@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_route_table`: CreateRouteTable with its tags and a client token, then one CreateRoute per
 /// inline `route`. Its routes and subnet associations come back in the same description, which

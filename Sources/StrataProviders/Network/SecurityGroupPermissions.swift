@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// One security group rule in its smallest form, as EC2 stores it since rules got ids: one
 /// direction, protocol, port range and one peer. Inline `ingress`/`egress` blocks and

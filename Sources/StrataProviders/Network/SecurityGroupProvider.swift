@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_security_group`: CreateSecurityGroup with its tags; then, as the schema records and the
 /// Terraform provider does, AWS's default allow-all egress rule is revoked so the group's egress

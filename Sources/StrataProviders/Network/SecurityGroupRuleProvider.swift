@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_security_group_rule`: one rule of a group with possibly several peers (each CIDR, prefix
 /// list or group is an EC2 rule of its own). The catalog has no tags for it, but EC2 tags each

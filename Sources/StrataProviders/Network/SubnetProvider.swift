@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_subnet`: CreateSubnet with its tags, then ModifySubnetAttribute for each launch-time flag
 /// that differs from AWS's default (EC2 takes one attribute per call).

@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_vpc`: CreateVpc with its tags, then the DNS and usage-metrics attributes, which only
 /// ModifyVpcAttribute sets (one attribute per call, as EC2 demands).

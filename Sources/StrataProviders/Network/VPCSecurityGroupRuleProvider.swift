@@ -1,5 +1,6 @@
 import AWSClient
 import StrataCompiler
+import StrataModel
 
 /// `aws_vpc_security_group_ingress_rule` and `aws_vpc_security_group_egress_rule` (one
 /// implementation, `egress` tells them apart): one rule with one peer, its own id and tags.

@@ -1,3 +1,5 @@
+import StrataModel
+
 /// The one diagnostic type every phase of strata's compiler reports with: what went wrong,
 /// where exactly, and what else may help (a suggestion, the declaration a use refers to).
 public struct Diagnostic: Sendable, Hashable, Comparable {

@@ -1,3 +1,5 @@
+import StrataModel
+
 /// Renders diagnostics the way swiftc and rustc do: `file:line:col: error: message`, the source
 /// line, a caret and tildes under the exact span, then notes. Pure: returns text.
 public struct DiagnosticRenderer: Sendable {

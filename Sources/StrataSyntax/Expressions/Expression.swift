@@ -1,3 +1,5 @@
+import StrataModel
+
 /// An expression from inside `${...}` (or a whole YAML value turned into one), with the span of
 /// every sub-expression in the file.
 public struct Expression: Sendable {

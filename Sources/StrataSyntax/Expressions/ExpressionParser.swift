@@ -1,3 +1,5 @@
+import StrataModel
+
 /// Parses expressions from the text of a YAML scalar, with spans mapped back to file positions.
 /// Recursion is bounded so hostile input cannot exhaust the stack.
 struct ExpressionParser {

@@ -1,3 +1,5 @@
+import StrataModel
+
 /// Turns YAML values into expressions: a scalar may be a literal, exactly one `${...}` (which
 /// keeps the expression's type), or text mixed with `${...}` parts (always a string). `$${`
 /// writes a literal `${`.

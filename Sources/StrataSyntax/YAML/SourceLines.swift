@@ -1,3 +1,5 @@
+import StrataModel
+
 /// A file's lines as Unicode scalars (libyaml's column unit): where spans are computed, since
 /// libyaml only reports where a node starts.
 struct SourceLines {

@@ -1,3 +1,5 @@
+import StrataModel
+
 /// A file's bytes as the text the loader reads: UTF-8 only, checked rather than repaired (a
 /// repaired byte would silently become U+FFFD inside a name or a policy), a leading byte-order
 /// mark skipped (editors on Windows write one), and a size bound, since every later stage

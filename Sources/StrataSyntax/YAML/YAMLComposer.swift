@@ -1,4 +1,5 @@
 import CYaml
+import StrataModel
 
 /// libyaml's event stream composed into a tree, the way `Yams.compose` does it, minus the check
 /// that makes Yams throw at the first mapping with a repeated key: `YAMLLoader` reports every

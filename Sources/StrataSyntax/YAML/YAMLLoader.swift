@@ -1,3 +1,5 @@
+import StrataModel
+
 /// Reads one YAML document into `YAMLNode`s with exact spans. Malformed YAML becomes a diagnostic
 /// at the position libyaml reports; every duplicate key is reported at the repeated key (the
 /// first one stays), and loading goes on. One parse, one walk: linear in the size of the file.

@@ -1,3 +1,5 @@
+import StrataModel
+
 /// A YAML node with its exact place in the file: what the rest of strata reads instead of Yams'
 /// `Node`, which only knows where a node starts.
 public struct YAMLNode: Sendable {

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_cloudwatch_event_rule`: an EventBridge rule (pattern or schedule).
     static let awsCloudWatchEventRule = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_cloudwatch_event_target`: where an EventBridge rule delivers. Listed through its
     /// rule (ListTargetsByRule), so it carries no tags of its own.

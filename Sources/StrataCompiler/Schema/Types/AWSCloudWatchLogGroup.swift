@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_cloudwatch_log_group`: e.g. `/aws/eks/<cluster>/cluster` for control-plane logs.
     static let awsCloudWatchLogGroup = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_eip`: a static public IPv4 address, here mostly for NAT gateways.
     static let awsEIP = ResourceSchema(

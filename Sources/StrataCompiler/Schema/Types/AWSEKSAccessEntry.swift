@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_eks_access_entry`: lets an IAM principal authenticate to the cluster.
     static let awsEKSAccessEntry = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_eks_access_policy_association`: grants an access entry an EKS access policy.
     static let awsEKSAccessPolicyAssociation = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_eks_addon`: an EKS-managed add-on (vpc-cni, kube-proxy, coredns, ...).
     static let awsEKSAddon = ResourceSchema(

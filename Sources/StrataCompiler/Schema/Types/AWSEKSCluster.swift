@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_eks_cluster`: the Kubernetes control plane.
     ///

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_eks_node_group`: an EKS managed node group.
     static let awsEKSNodeGroup = ResourceSchema(

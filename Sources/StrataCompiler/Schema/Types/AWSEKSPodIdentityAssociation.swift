@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_eks_pod_identity_association`: gives a service account a role through the
     /// EKS Pod Identity agent (no OIDC trust policy needed).

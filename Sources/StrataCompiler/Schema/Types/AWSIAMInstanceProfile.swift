@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_iam_instance_profile`: how an EC2 instance carries a role.
     static let awsIAMInstanceProfile = ResourceSchema(

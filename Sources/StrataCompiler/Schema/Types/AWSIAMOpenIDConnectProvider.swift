@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_iam_openid_connect_provider`: trusts a cluster's service-account token issuer (IRSA).
     static let awsIAMOpenIDConnectProvider = ResourceSchema(

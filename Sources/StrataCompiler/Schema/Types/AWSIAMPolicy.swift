@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_iam_policy`: a customer-managed policy, attached to roles separately.
     static let awsIAMPolicy = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_iam_role`: an identity that services, nodes and pods assume.
     static let awsIAMRole = ResourceSchema(

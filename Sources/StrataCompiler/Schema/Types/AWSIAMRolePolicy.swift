@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_iam_role_policy`: an inline policy embedded in a role.
     static let awsIAMRolePolicy = ResourceSchema(

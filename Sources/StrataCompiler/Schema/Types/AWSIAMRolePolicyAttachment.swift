@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_iam_role_policy_attachment`: attaches a managed policy to a role. Discovered through
     /// the role (ListAttachedRolePolicies), so it carries no tags of its own.

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_internet_gateway`: the public subnets' route to the internet.
     static let awsInternetGateway = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_kms_alias`: a readable name (`alias/...`) for a key.
     static let awsKMSAlias = ResourceSchema(

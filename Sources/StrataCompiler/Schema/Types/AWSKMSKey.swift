@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_kms_key`: a customer-managed key, e.g. for EKS secrets envelope encryption.
     static let awsKMSKey = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_launch_template`: node configuration for managed node groups (disks, IMDS, groups).
     ///

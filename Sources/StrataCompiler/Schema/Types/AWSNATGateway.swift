@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_nat_gateway`: outbound internet for private subnets.
     static let awsNATGateway = ResourceSchema(

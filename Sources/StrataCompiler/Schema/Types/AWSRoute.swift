@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_route`: one route in a route table, managed on its own.
     static let awsRoute = ResourceSchema(

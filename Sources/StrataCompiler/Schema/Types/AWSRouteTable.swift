@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// The destinations and targets of one route; shared by the inline `route` block of
     /// `aws_route_table` (as a list of these) and by `aws_route` (flattened).

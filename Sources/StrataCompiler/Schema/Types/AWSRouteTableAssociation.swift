@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_route_table_association`: which route table a subnet (or gateway) uses.
     static let awsRouteTableAssociation = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_sqs_queue`: e.g. Karpenter's interruption queue.
     static let awsSQSQueue = ResourceSchema(

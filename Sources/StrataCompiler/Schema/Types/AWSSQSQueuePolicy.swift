@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_sqs_queue_policy`: the queue's resource policy, managed apart from the queue so a
     /// policy can reference things created after it (EventBridge rules).

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_security_group`: a stateful firewall attached to ENIs.
     static let awsSecurityGroup = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_security_group_rule`: one rule of a security group, managed on its own.
     static let awsSecurityGroupRule = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_subnet`: one zone's slice of a VPC.
     static let awsSubnet = ResourceSchema(

@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_vpc`: the network every other resource of a platform lives in.
     static let awsVPC = ResourceSchema(

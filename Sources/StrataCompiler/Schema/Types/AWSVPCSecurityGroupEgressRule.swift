@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `aws_vpc_security_group_egress_rule`: one outbound rule, with its own id and tags.
     static let awsVPCSecurityGroupEgressRule = ResourceSchema(

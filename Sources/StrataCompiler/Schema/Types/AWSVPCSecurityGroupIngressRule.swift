@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// The fields shared by `aws_vpc_security_group_ingress_rule` and its egress twin: one
     /// source or destination per rule, which is why these have their own ids and tags.

@@ -1,3 +1,5 @@
+import StrataModel
+
 // Attributes many resource types share, spelled once so that every type declares `id`, `arn`
 // and the tag pair the same way. The per-type files under this folder use these; nothing here
 // is a resource type of its own.

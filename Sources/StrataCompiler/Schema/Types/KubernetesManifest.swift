@@ -1,3 +1,5 @@
+import StrataModel
+
 extension ResourceSchema {
     /// `kubernetes_manifest`: one Kubernetes object applied to a cluster of the stack (Karpenter's
     /// NodePool and EC2NodeClass, for instance).

@@ -1,8 +1,3 @@
-import StrataSyntax
-
-/// The expression type of the language; named here because Foundation has its own `Expression`.
-public typealias Expression = StrataSyntax.Expression
-
 /// A failure explained in one sentence, for `Result`s that become diagnostics later.
 public struct Message: Error, Equatable, CustomStringConvertible {
     public var text: String

@@ -1,16 +1,15 @@
-import StrataGraph
 
 /// JSON text in and out, for `jsonencode`, `jsondecode` and IAM policy documents. A small strict
 /// parser of its own: Foundation's cannot tell `true` from `1` on every platform and gives no
 /// position for what is wrong.
-enum JSONText {
-    static func encode(_ value: Value) -> String? {
+public enum JSONText {
+    public static func encode(_ value: Value) -> String? {
         guard value.isKnown else { return nil }
         return value.json.compact
     }
 
     /// Parses JSON text, or says what is wrong and at which character offset.
-    static func decode(_ text: String) -> Result<Value, Message> {
+    public static func decode(_ text: String) -> Result<Value, Message> {
         var parser = Parser(scalars: Array(text.unicodeScalars))
         do throws(Failure) {
             parser.skipSpace()
@@ -25,26 +24,26 @@ enum JSONText {
         }
     }
 
-    struct Failure: Error {
-        var message: String
+    public struct Failure: Error {
+        public var message: String
     }
 
     private struct Parser {
-        let scalars: [Unicode.Scalar]
-        var offset = 0
+        public let scalars: [Unicode.Scalar]
+        public var offset = 0
 
-        func failure(_ message: String) -> Failure { Failure(message: "\(message) at character \(offset + 1)") }
+        public func failure(_ message: String) -> Failure { Failure(message: "\(message) at character \(offset + 1)") }
 
-        mutating func skipSpace() {
+        public mutating func skipSpace() {
             while offset < scalars.count, [" ", "\n", "\r", "\t"].contains(scalars[offset]) { offset += 1 }
         }
 
-        mutating func expect(_ scalar: Unicode.Scalar) throws(Failure) {
+        public mutating func expect(_ scalar: Unicode.Scalar) throws(Failure) {
             guard offset < scalars.count, scalars[offset] == scalar else { throw failure("expected `\(scalar)`") }
             offset += 1
         }
 
-        mutating func parseValue(depth: Int) throws(Failure) -> Value {
+        public mutating func parseValue(depth: Int) throws(Failure) -> Value {
             guard depth < 128 else { throw failure("nested too deeply") }
             guard offset < scalars.count else { throw failure("unexpected end of JSON") }
             switch scalars[offset] {
@@ -113,7 +112,7 @@ enum JSONText {
             }
         }
 
-        mutating func parseString() throws(Failure) -> String {
+        public mutating func parseString() throws(Failure) -> String {
             offset += 1
             var text = String.UnicodeScalarView()
             while offset < scalars.count {

@@ -1,13 +1,11 @@
 import Foundation
-import StrataCompiler
-import StrataProviders
 
 // Plan files are JSON: values as plain JSON, unknowns and redacted secrets as marker objects no
 // attribute value can produce (`$` never starts an attribute name or a map key strata writes).
 
 extension Value: Codable {
     /// `{"$unknown": "<type>"}`.
-    static let unknownMarker = "$unknown"
+    public static let unknownMarker = "$unknown"
     /// What a redacted secret (``Value/sensitivePlaceholder``) decodes to: unknown, so nothing
     /// can send it.
     public static let redacted = Value.unknown(.string)
@@ -55,7 +53,7 @@ extension Value: Codable {
 
 extension ValueType {
     /// Parses the `description` form back (`list(string)`); nested object fields are not kept.
-    init?(parsing text: String) {
+    public init?(parsing text: String) {
         switch text {
         case "string": self = .string
         case "int": self = .int
@@ -82,7 +80,7 @@ extension ValueType {
 /// as `strata apply STACK` does, and so is a child's `parent` (both optional keys: older plan
 /// files still read).
 extension LiveResource: Codable {
-    enum CodingKeys: String, CodingKey { case type, address, id, identity, attributes, transitional, parent }
+    public enum CodingKeys: String, CodingKey { case type, address, id, identity, attributes, transitional, parent }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)

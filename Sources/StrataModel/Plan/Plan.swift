@@ -1,7 +1,4 @@
 import Foundation
-import StrataCompiler
-import StrataSyntax
-import StrataProviders
 
 /// What a plan does to one resource.
 public enum ChangeAction: String, Sendable, Codable, CaseIterable {
@@ -207,16 +204,5 @@ public struct Plan: Sendable, Codable, Equatable {
             }
         }
         return (add, change, destroy)
-    }
-
-    /// What the executor creates or updates to for `address`: the desired attributes as the plan
-    /// knew them (unknowns are resolved at apply time by ``DesiredResolver``), the tags to write
-    /// (ownership tags included) and the create's idempotency token.
-    public func desiredResource(for address: ResourceAddress) -> DesiredResource? {
-        guard let change = change(for: address), let after = change.after else { return nil }
-        return DesiredResource(
-            address: address, type: change.type, attributes: after, tags: change.desiredTags,
-            idempotencyToken: change.idempotencyToken
-                ?? IdempotencyToken.derive(stack: stack, address: address, attributes: after))
     }
 }

@@ -34,7 +34,7 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
         return .success(cidr)
     }
 
-    static func parseAddress(_ text: String) -> UInt32? {
+    public static func parseAddress(_ text: String) -> UInt32? {
         let octets = text.split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4 else { return nil }
         var address: UInt32 = 0
@@ -61,7 +61,7 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
         first <= other.last && other.first <= last
     }
 
-    static func format(_ address: UInt32) -> String {
+    public static func format(_ address: UInt32) -> String {
         "\(address >> 24 & 255).\(address >> 16 & 255).\(address >> 8 & 255).\(address & 255)"
     }
 

@@ -50,7 +50,7 @@ extension Value {
     /// This value with what lies at `path` replaced by ``sensitivePlaceholder``. Unknown and
     /// null values hold nothing to hide and stay as they are; a path into a plain value hides
     /// the whole value.
-    func redacting(path: ArraySlice<Substring>) -> Value {
+    public func redacting(path: ArraySlice<Substring>) -> Value {
         switch self {
         case .unknown, .null: return self
         case .map(var members) where !path.isEmpty:
@@ -65,9 +65,9 @@ extension Value {
     }
 }
 
-extension Dictionary where Key == String, Value == StrataCompiler.Value {
+extension Dictionary where Key == String, Value == StrataModel.Value {
     /// These attributes with every secret at `paths` replaced by the placeholder.
-    public func redacting(_ paths: [String]) -> [String: StrataCompiler.Value] {
+    public func redacting(_ paths: [String]) -> [String: StrataModel.Value] {
         var out = self
         for path in paths {
             let parts = path.split(separator: ".")
@@ -78,7 +78,7 @@ extension Dictionary where Key == String, Value == StrataCompiler.Value {
     }
 }
 
-extension Dictionary where Key == String, Value == StrataCompiler.Value {
+extension Dictionary where Key == String, Value == StrataModel.Value {
     /// Every string at `paths`: the secrets themselves, to take out of text that was not built
     /// from values (an AWS error quoting what it refused).
     public func secretTexts(at paths: [String]) -> Set<String> {

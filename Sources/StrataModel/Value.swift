@@ -1,5 +1,3 @@
-import StrataGraph
-
 /// A value the compiler computed: known, or unknown until apply (a VPC's `id`), in which case
 /// only its type is known.
 public indirect enum Value: Sendable, Equatable {
@@ -87,19 +85,6 @@ public indirect enum Value: Sendable, Equatable {
         case .list(let items): .array(items.map(\.json))
         case .map(let members): .object(members.mapValues(\.json))
         case .unknown(let type): .object(["$unknown": .bool(true), "type": .string(type.description)])
-        }
-    }
-
-    /// Plain JSON for `jsonencode` (unknowns never reach it: the function returns unknown).
-    init(json: JSONValue) {
-        switch json {
-        case .null: self = .null
-        case .bool(let value): self = .bool(value)
-        case .int(let value): self = .int(value)
-        case .double(let value): self = .float(value)
-        case .string(let value): self = .string(value)
-        case .array(let items): self = .list(items.map(Value.init(json:)))
-        case .object(let members): self = .map(members.mapValues(Value.init(json:)))
         }
     }
 }

@@ -1,5 +1,3 @@
-import StrataCompiler
-
 /// One resource as AWS describes it now, in the catalog's terms (Terraform attribute names).
 public struct LiveResource: Sendable, Equatable {
     public var type: String

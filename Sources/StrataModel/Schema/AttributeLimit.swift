@@ -137,12 +137,12 @@ public struct TextLimit: Sendable {
 
     /// IAM role, policy and instance profile names (botocore iam `roleNameType`,
     /// `policyNameType`, `instanceProfileNameType`: `[\w+=,.@-]+`, `\w` being ASCII there).
-    static func iamName(_ what: String, _ maximum: Int) -> TextLimit {
+    public static func iamName(_ what: String, _ maximum: Int) -> TextLimit {
         TextLimit(what, length: 1...maximum, characters: "A-Za-z0-9_+=,.@-", said: "letters, digits and `_+=,.@-`")
     }
 
     /// IAM paths (botocore iam `pathType`: 1-512, `/` or `/` printable ASCII `/`).
-    static let iamPath = TextLimit(
+    public static let iamPath = TextLimit(
         "IAM paths", length: 1...512, characters: "!-~", said: "printable ASCII without spaces",
         requiredPrefix: "/", requiredSuffix: "/")
 }
@@ -150,7 +150,7 @@ public struct TextLimit: Sendable {
 extension Dictionary where Key == String, Value == AttributeLimit {
     /// `name` and `name_prefix` (or `node_group_name` and `node_group_name_prefix`) under one rule.
     /// `also` adds the type's other limits.
-    static func name(
+    public static func name(
         _ limit: TextLimit, attribute: String = "name", also: [String: AttributeLimit] = [:]
     ) -> [String: AttributeLimit] {
         also.merging([attribute: .text(limit), attribute + "_prefix": .text(limit.prefix)]) { _, name in name }

@@ -1,5 +1,3 @@
-import AWSClient
-import StrataCompiler
 
 /// Between the compiler's `Value` and the wire's `JSONValue`: providers read AWS answers into
 /// catalog attributes and write desired attributes into request bodies through these two.
@@ -9,7 +7,7 @@ extension Value {
         switch json {
         case .null: self = .null
         case .bool(let value): self = .bool(value)
-        case .int(let value): self = .int(Int(value))
+        case .int(let value): self = .int(value)
         case .double(let value): self = value == value.rounded() && abs(value) < 9e15 ? .int(Int(value)) : .float(value)
         case .string(let value): self = .string(value)
         case .array(let items): self = .list(items.map(Value.init(json:)))
@@ -23,7 +21,7 @@ extension Value {
         switch self {
         case .null: return .null
         case .bool(let value): return .bool(value)
-        case .int(let value): return .int(Int64(value))
+        case .int(let value): return .int(value)
         case .float(let value): return .double(value)
         case .string(let value): return .string(value)
         case .list(let items):
@@ -57,7 +55,7 @@ extension Value {
     }
 }
 
-extension Dictionary where Key == String, Value == StrataCompiler.Value {
+extension Dictionary where Key == String, Value == StrataModel.Value {
     /// A string attribute, or nil when absent, null or unknown.
     public func string(_ name: String) -> String? { self[name]?.stringValue }
     public func int(_ name: String) -> Int? { self[name]?.intValue }

@@ -1,11 +1,14 @@
 import Foundation
 
-/// A JSON document as a value: request bodies for the JSON protocols, parsed responses, and the
-/// readable form of XML responses. Integers stay integers (DynamoDB and EKS care).
-public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
+/// The one JSON document type: request bodies for the JSON protocols and parsed responses, the
+/// readable form of XML responses, the graph, plan and diagnostics JSON strata prints, and
+/// `jsonencode`. Integers stay integers (DynamoDB and EKS care), and the text is deterministic:
+/// object keys are written sorted, so the same value always prints the same text (golden files
+/// and request signatures depend on it).
+public indirect enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
     case null
     case bool(Bool)
-    case int(Int64)
+    case int(Int)
     case double(Double)
     case string(String)
     case array([JSONValue])
@@ -17,7 +20,7 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
             self = .null
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
-        } else if let value = try? container.decode(Int64.self) {
+        } else if let value = try? container.decode(Int.self) {
             self = .int(value)
         } else if let value = try? container.decode(Double.self) {
             self = .double(value)
@@ -62,47 +65,87 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
         }
     }
 
-    /// Compact JSON, keys sorted (stable for signing and tests).
-    public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
-    }
-
-    /// Indented JSON (two spaces) with sorted keys, for people.
-    public func pretty() -> String {
+    /// Compact text (`{"a":1}`), as `jsonencode`, IAM and the JSON protocols expect.
+    public var compact: String {
         var out = ""
-        write(to: &out, indent: 0)
+        write(into: &out, indent: nil, level: 0)
         return out
     }
 
-    private func write(to out: inout String, indent: Int) {
-        let pad = String(repeating: "  ", count: indent + 1)
-        let close = String(repeating: "  ", count: indent)
+    /// ``compact`` as bytes: a request body.
+    public func encoded() -> Data { Data(compact.utf8) }
+
+    /// Indented text with two spaces and a final newline, for files and terminals people read.
+    public var pretty: String {
+        var out = ""
+        write(into: &out, indent: "  ", level: 0)
+        return out + "\n"
+    }
+
+    public var description: String { compact }
+
+    private func write(into out: inout String, indent: String?, level: Int) {
         switch self {
-        case .array(let items) where !items.isEmpty:
-            out += "[\n"
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .int(let value): out += String(value)
+        case .double(let value):
+            if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
+                out += String(Int(value))
+            } else if value.isFinite {
+                out += String(value)
+            } else {
+                out += "null"
+            }
+        case .string(let value): JSONValue.escape(value, into: &out)
+        case .array(let items):
+            guard !items.isEmpty else {
+                out += "[]"
+                return
+            }
+            out += "["
             for (index, item) in items.enumerated() {
-                out += pad
-                item.write(to: &out, indent: indent + 1)
-                out += index == items.count - 1 ? "\n" : ",\n"
+                if index > 0 { out += "," }
+                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                item.write(into: &out, indent: indent, level: level + 1)
             }
-            out += close + "]"
-        case .object(let members) where !members.isEmpty:
-            out += "{\n"
-            let keys = members.keys.sorted()
-            for (index, key) in keys.enumerated() {
-                out += pad + JSONValue.string(key).description + ": "
-                members[key]?.write(to: &out, indent: indent + 1)
-                out += index == keys.count - 1 ? "\n" : ",\n"
+            if let indent { out += "\n" + String(repeating: indent, count: level) }
+            out += "]"
+        case .object(let members):
+            guard !members.isEmpty else {
+                out += "{}"
+                return
             }
-            out += close + "}"
-        default:
-            out += description
+            out += "{"
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { out += "," }
+                if let indent { out += "\n" + String(repeating: indent, count: level + 1) }
+                JSONValue.escape(key, into: &out)
+                out += indent == nil ? ":" : ": "
+                members[key]?.write(into: &out, indent: indent, level: level + 1)
+            }
+            if let indent { out += "\n" + String(repeating: indent, count: level) }
+            out += "}"
         }
     }
 
-    public var description: String { String(decoding: encoded(), as: UTF8.self) }
+    private static func escape(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
 
     /// The member of an object, nil otherwise.
     public subscript(key: String) -> JSONValue? {
@@ -123,10 +166,10 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
     }
 
     /// The integer, if this is a whole number.
-    public var intValue: Int64? {
+    public var intValue: Int? {
         switch self {
         case .int(let value): return value
-        case .double(let value) where value.rounded() == value: return Int64(exactly: value)
+        case .double(let value) where value.rounded() == value: return Int(exactly: value)
         default: return nil
         }
     }
@@ -140,6 +183,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByDictionaryLiteral,
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(integerLiteral value: Int64) { self = .int(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
 }

@@ -73,7 +73,7 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, CustomStringConve
         return text
     }
 
-    static func quote(_ text: String) -> String {
+    public static func quote(_ text: String) -> String {
         var out = "\""
         for character in text {
             if character == "\"" || character == "\\" { out += "\\" }
@@ -161,7 +161,7 @@ public struct ResourceAddress: Sendable, Hashable, Comparable, CustomStringConve
         self.init(module: module, type: type, name: String(rest), key: key)
     }
 
-    enum CodingKeys: CodingKey { case canonical }
+    public enum CodingKeys: CodingKey { case canonical }
 
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)

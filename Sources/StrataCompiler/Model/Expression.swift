@@ -1,0 +1,4 @@
+import StrataSyntax
+
+/// The expression type of the language; named here because Foundation has its own `Expression`.
+public typealias Expression = StrataSyntax.Expression
