@@ -8,14 +8,34 @@ public struct CompileResult: Sendable {
     public var graph: CompiledGraph?
     public var diagnostics: [Diagnostic]
     public var sources: SourceFiles
+    /// What to evaluate again with live values or other `--var`s: nil only when the stack file
+    /// did not parse.
+    public var program: Program?
+
+    public init(graph: CompiledGraph?, diagnostics: [Diagnostic], sources: SourceFiles, program: Program? = nil) {
+        self.graph = graph
+        self.diagnostics = diagnostics
+        self.sources = sources
+        self.program = program
+    }
 
     public var hasErrors: Bool { diagnostics.hasErrors }
+
+    /// Each error rendered as the compiler renders it (`file:line:column`, the line and a caret,
+    /// from ``sources``): what a failed evaluation reports where no stack file is.
+    public var renderedErrors: [String] {
+        let renderer = DiagnosticRenderer(sources: sources)
+        return diagnostics.filter { $0.severity == .error }.map {
+            renderer.render($0).trimmingCharacters(in: .newlines)
+        }
+    }
 }
 
-/// The compiler half of strata: stack files in, a checked and expanded resource graph out, no
-/// AWS call. Compilation is a named list of small passes; each reads and extends one shared
-/// `Compilation`, and all of them run even after errors (so every problem is reported), except
-/// that nothing runs without a parsed stack file.
+/// The compiler half of strata: stack files in, a ``Program`` and the resource graph it
+/// evaluates to with nothing live out, no AWS call. Loading is the only step that reads files;
+/// the rest is the program's evaluation, a named list of small passes, each reading and
+/// extending one shared `Compilation`, all of them running even after errors (so every problem
+/// is reported), except that nothing runs without a parsed stack file.
 public struct Compiler: Sendable {
     /// The resource types the checker knows.
     public var catalog: [String: ResourceSchema]
@@ -24,7 +44,7 @@ public struct Compiler: Sendable {
         self.catalog = catalog
     }
 
-    /// The passes after loading, in order, by name.
+    /// The passes after loading, in order, by name: a program's evaluation.
     static let passes: [(name: String, run: @Sendable (inout Compilation) -> Void)] = [
         ("bind-variables", BindVariables.run),
         ("bind-references", BindReferences.run),
@@ -44,21 +64,21 @@ public struct Compiler: Sendable {
         compile(stackAt: url, vars: vars, live: [:])
     }
 
-    /// Compiles against live state: `live` holds the current attributes of resources that
-    /// already exist, and a reference to a computed attribute of one of them (`vpc.id`,
-    /// `role.arn`, `cluster.endpoint`) evaluates to its live value instead of unknown. The
-    /// planner's second pass; attributes the stack sets are never taken from `live`.
+    /// Compiles against live state: ``Program/evaluate(vars:live:catalog:)`` of the stack's
+    /// program. For tests that start from files; the planner evaluates the program it was given.
     public static func compile(stackAt url: URL, vars: [String: String] = [:], live: [ResourceAddress: [String: Value]]) -> CompileResult {
         Compiler().compile(stackAt: url, vars: vars, live: live)
     }
 
     public func compile(stackAt url: URL, vars: [String: String] = [:], live: [ResourceAddress: [String: Value]]) -> CompileResult {
-        var loader = LoadFiles()
-        let file = Self.stackFile(url)
-        guard let stack = loader.loadStack(at: file) else {
-            return CompileResult(graph: nil, diagnostics: loader.diagnostics.normalized(), sources: loader.sources)
+        CompileCounter.shared.compiling {
+            var loader = LoadFiles()
+            let file = Self.stackFile(url)
+            guard let stack = loader.loadStack(at: file) else {
+                return CompileResult(graph: nil, diagnostics: loader.diagnostics.normalized(), sources: loader.sources)
+            }
+            return run(Program(stack: stack, sources: loader.sources), loader: loader, vars: vars, live: live)
         }
-        return run(stack, loader: loader, vars: vars, live: live)
     }
 
     /// Compiles one module on its own, as if a stack instantiated it with no arguments: inputs
@@ -86,22 +106,17 @@ public struct Compiler: Sendable {
             path: file.path, name: Named(name: moduleName, span: origin),
             region: Named(name: "us-east-1", span: origin),
             tags: nil, vars: [], modules: [call], resources: [], outputs: [])
-        return run(stack, loader: loader, vars: [:], standalone: true)
+        return CompileCounter.shared.compiling {
+            run(Program(stack: stack, sources: loader.sources, standalone: true), loader: loader, vars: [:])
+        }
     }
 
-    private func run(
-        _ stack: StackFile, loader: LoadFiles, vars: [String: String], live: [ResourceAddress: [String: Value]] = [:],
-        standalone: Bool = false
-    ) -> CompileResult {
-        var compilation = Compilation(stack: stack, catalog: catalog, overrides: vars)
-        compilation.live = live
-        compilation.standalone = standalone
-        compilation.diagnostics = loader.diagnostics
-        for pass in Self.passes { pass.run(&compilation) }
-        let graph = BuildGraph.run(&compilation)
-        let diagnostics = compilation.diagnostics.hidingSecrets(of: compilation).normalized().onePerPassedValue()
-        return CompileResult(
-            graph: diagnostics.hasErrors ? nil : graph, diagnostics: diagnostics, sources: loader.sources)
+    /// The program evaluated with nothing live, with what loading found (warnings, or errors
+    /// in module files) among its diagnostics.
+    private func run(_ program: Program, loader: LoadFiles, vars: [String: String], live: [ResourceAddress: [String: Value]] = [:])
+        -> CompileResult
+    {
+        program.evaluate(vars: vars, live: live, catalog: catalog, loading: loader.diagnostics)
     }
 
     /// A folder means its `stack.yaml`.

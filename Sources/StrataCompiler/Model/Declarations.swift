@@ -5,7 +5,7 @@ import StrataSyntax
 /// instantiates, and in each the inputs, resource blocks and outputs, every part with its span.
 
 /// A name as written, with where it was written.
-public struct Named: Sendable {
+public struct Named: Sendable, Codable {
     public var name: String
     public var span: SourceSpan
 }
@@ -36,7 +36,7 @@ public struct VariableDeclaration: Sendable {
 }
 
 /// `outputs.<name>`: a value the module (or stack) exports.
-public struct OutputDeclaration: Sendable {
+public struct OutputDeclaration: Sendable, Codable {
     public var name: Named
     public var value: Expression
     /// `sensitive: true`: `strata output` prints it only when asked for it by name. An output
@@ -45,13 +45,13 @@ public struct OutputDeclaration: Sendable {
 }
 
 /// One attribute written in a resource block.
-public struct AttributeEntry: Sendable {
+public struct AttributeEntry: Sendable, Codable {
     public var name: Named
     public var value: Expression
 }
 
 /// `resources.<name>`: one block, expanded into instances by `count` or `for_each`.
-public struct ResourceBlock: Sendable {
+public struct ResourceBlock: Sendable, Codable {
     public var name: Named
     public var type: Named
     public var forEach: Expression?
@@ -64,7 +64,7 @@ public struct ResourceBlock: Sendable {
 }
 
 /// A module file (`module.yaml`).
-public struct ModuleFile: Sendable {
+public struct ModuleFile: Sendable, Codable {
     public var path: String
     public var inputs: [InputDeclaration]
     public var resources: [ResourceBlock]
@@ -73,7 +73,7 @@ public struct ModuleFile: Sendable {
 }
 
 /// `modules.<name>` in a stack: one instance of a module, with its arguments.
-public struct ModuleCall: Sendable {
+public struct ModuleCall: Sendable, Codable {
     public var name: Named
     public var source: Named
     /// `with:` entries, in order.
@@ -84,7 +84,7 @@ public struct ModuleCall: Sendable {
 }
 
 /// A stack file (`stack.yaml`).
-public struct StackFile: Sendable {
+public struct StackFile: Sendable, Codable {
     public var path: String
     /// The stack's name and region as written; they may use `${vars.…}`.
     public var name: Named

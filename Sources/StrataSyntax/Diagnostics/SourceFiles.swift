@@ -22,3 +22,17 @@ public struct SourceFiles: Sendable {
 
     public var paths: [String] { lines.keys.sorted() }
 }
+
+extension SourceFiles: Codable {
+    // Path → the file's text, so diagnostics found where no file is (a saved plan's program
+    // evaluated in another directory) still show their line and caret.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        for (path, text) in try decoder.singleValueContainer().decode([String: String].self) { add(path: path, text: text) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(lines.mapValues { $0.joined(separator: "\n") })
+    }
+}

@@ -28,7 +28,7 @@ public struct Expression: Sendable {
     }
 
     /// The parts of a `for` expression. Over a list, `keyName` names the index; over a map, the key.
-    public struct ForClause: Sendable {
+    public struct ForClause: Sendable, Codable {
         public var keyName: String?
         public var valueName: String
         public var collection: Expression
