@@ -457,11 +457,12 @@ actor ResultLog {
 }
 
 /// The live values known so far in one apply and the desired resources resolved against them.
-/// Resolving compiles the stack again (milliseconds), at most once per generation of new live
-/// values: steps that become ready together share one compile.
+/// Resolving evaluates the plan's program again (milliseconds), at most once per generation of
+/// new live values: steps that become ready together share one evaluation.
 actor ApplyState {
     private let plan: Plan
     private let catalog: [String: ResourceSchema]
+    private let resolver: DesiredResolver
     private var live: [ResourceAddress: [String: Value]]
     private var generation = 0
     private var resolvedGeneration = -1
@@ -473,6 +474,7 @@ actor ApplyState {
         self.plan = plan
         self.catalog = catalog
         self.live = live
+        resolver = DesiredResolver(plan: plan, catalog: catalog)
     }
 
     func record(_ address: ResourceAddress, _ attributes: [String: Value]) {
@@ -492,7 +494,7 @@ actor ApplyState {
         guard var desired = plan.desiredResource(for: address) else { throw ExecutorError.missingLive(address) }
         if !unresolvedNames(desired).isEmpty {
             if resolvedGeneration != generation {
-                resolved = try DesiredResolver(plan: plan, catalog: catalog).resolve(live: live)
+                resolved = try resolver.resolve(live: live)
                 resolvedGeneration = generation
                 compiles += 1
             }

@@ -11,7 +11,7 @@ import StrataProviders
 /// Karpenter's instances and launch templates, the AWS Load Balancer Controller's load
 /// balancers, target groups and security groups (and the in-tree cloud provider's classic load
 /// balancers), the VPC CNI's interfaces left available. Anything else in the stack's network is
-/// foreign and left alone; ``preview(graph:stackAt:vars:)`` lists both before anything is
+/// foreign and left alone; ``preview(graph:program:vars:)`` lists both before anything is
 /// deleted. A delete refused with DependencyViolation is retried until a deadline, then reported
 /// naming what blocks it (``NetworkBlockers``).
 public struct Destroyer: Sendable {
@@ -51,14 +51,14 @@ public struct Destroyer: Sendable {
         public var unreadManifestAddresses: [ResourceAddress]
     }
 
-    /// ``plan(graph:stackAt:vars:)`` and the sweep's survey of the stack's network.
-    public func preview(graph: CompiledGraph?, stackAt url: URL? = nil, vars: [String: String] = [:]) async throws
+    /// ``plan(graph:program:vars:)`` and the sweep's survey of the stack's network.
+    public func preview(graph: CompiledGraph?, program: Program? = nil, vars: [String: String] = [:]) async throws
         -> Preview
     {
         let unreadable = UnreadableManifests()
         var reading = self
         reading.context.unreadableManifests = unreadable
-        let plan = try await reading.plan(graph: graph, stackAt: url, vars: vars)
+        let plan = try await reading.plan(graph: graph, program: program, vars: vars)
         let scope = NetworkScope(plan)
         let survey = try await sweep(events).survey(
             clusters: scope.clusters, vpcIDs: scope.vpcIDs, subnetIDs: scope.subnetIDs, declared: Self.declaredClusters(graph))
@@ -73,14 +73,14 @@ public struct Destroyer: Sendable {
 
     /// The deletions destroy would make, as a plan (what `strata destroy` shows before asking).
     /// `graph` (the compiled stack, if it compiles) orders dependents first where the static
-    /// type ranks do not already; with the stack's location it also names untagged children
+    /// type ranks do not already; with its program it also names untagged children
     /// by the addresses the stack gives them (`aws_route.default`), found as `plan` finds them.
-    public func plan(graph: CompiledGraph?, stackAt url: URL? = nil, vars: [String: String] = [:]) async throws -> Plan {
+    public func plan(graph: CompiledGraph?, program: Program? = nil, vars: [String: String] = [:]) async throws -> Plan {
         var reading = context
         if let graph { reading.manifestKinds.formUnion(ManifestKinds.declared(in: graph)) }
         var live = try await Discovery(context: reading, providers: providers).discoverAll()
-        if let graph, let url,
-            let instances = try? Planner(context: context, providers: providers).instances(of: live, in: graph, stackAt: url, vars: vars)
+        if let graph, let program,
+            let instances = try? Planner(context: context, providers: providers).instances(of: live, in: graph, program: program, vars: vars)
         {
             var declared: [LiveResource.Parent: ResourceAddress] = [:]
             for (address, resource) in instances where resource.address == nil {
@@ -123,7 +123,7 @@ public struct Destroyer: Sendable {
     /// destroy run again after one that deleted the cluster and was killed before its sweep
     /// still sweeps what Karpenter launched for it.
     ///
-    /// `survey` is the one ``preview(graph:stackAt:vars:)`` made, when there was one: whether a
+    /// `survey` is the one ``preview(graph:program:vars:)`` made, when there was one: whether a
     /// sweep is needed at all is read from it rather than surveyed again.
     public func destroy(_ plan: Plan, graph: CompiledGraph? = nil, survey: SweepSurvey? = nil) async -> ExecutionReport {
         let clock = ContinuousClock()

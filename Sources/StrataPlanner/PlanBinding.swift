@@ -1,44 +1,40 @@
 import AWSClient
-import Foundation
 import StrataCompiler
 import StrataModel
 
-/// Checks a saved plan against the stack files it was made from, before anything is sent: the
-/// files compile, they are the same stack in the same region, and every value the plan knew
-/// comes out of them the same. A digest only says the file is as written; this says it is what
-/// the stack asks for, so a plan whose digest was recomputed after an edit (a trust policy
-/// opened to `"*"`, a CIDR changed) is refused too, naming each attribute.
+/// Checks a saved plan against the program it carries, before anything is sent: the program
+/// evaluates (with the plan's `--var` values and the live values it saw), it is the same stack in
+/// the same region, and every value the plan knew comes out of it the same. The stack files are
+/// not read (a saved plan applies where they are not, as Terraform's do); a digest only says the
+/// file is as written, this says its changes are what its program asks for, so a plan whose
+/// changes were edited and its plain digest recomputed (a trust policy opened to `"*"`, a CIDR
+/// changed) is refused unless the program was rewritten to match.
 public enum PlanBinding {
     /// Throws ``PlanError/planFile(_:)`` naming every difference. `file` names the plan file in
     /// messages.
     public static func check(_ plan: Plan, file: String, catalog: [String: ResourceSchema] = ResourceCatalog.all) throws {
-        let stackURL = URL(fileURLWithPath: plan.stackPath)
-        guard FileManager.default.fileExists(atPath: plan.stackPath) else {
-            throw PlanError.planFile(
-                "\(file) was made from \(plan.stackPath), which is not there: apply checks a plan against its stack files, "
-                    + "so run it where they are; nothing was sent")
-        }
+        let program = try plan.carriedProgram(file: file)
         // The live values the plan saw, as apply starts from them (``Applier``'s first state).
         var live: [ResourceAddress: [String: Value]] = [:]
         for change in plan.changes where change.action != .delete {
             if let resource = change.live { live[change.address] = resource.attributes }
         }
-        let result = Compiler(catalog: catalog).compile(stackAt: stackURL, vars: plan.vars, live: live)
+        let result = program.evaluate(vars: plan.vars, live: live, catalog: catalog)
         guard let graph = result.graph, !result.hasErrors else {
             let summaries = result.diagnostics.filter { $0.severity == .error }.map { ($0.span.map { "\($0): " } ?? "") + $0.summary }
             throw PlanError.planFile(
-                "\(file) was made from \(plan.stackPath), which does not compile now: \(summaries.joined(separator: "; ")); nothing was sent")
+                "\(file) carries a program that does not evaluate: \(summaries.joined(separator: "; ")); nothing was sent")
         }
         guard graph.stack == plan.stack, graph.region == plan.region else {
             throw PlanError.planFile(
-                "\(file) is a plan of stack \(plan.stack) in \(plan.region), but \(plan.stackPath) is stack \(graph.stack) in "
+                "\(file) is a plan of stack \(plan.stack) in \(plan.region), but its program is stack \(graph.stack) in "
                     + "\(graph.region): refusing to apply it; nothing was sent")
         }
         let differences = self.differences(plan, graph)
         guard differences.isEmpty else {
             throw PlanError.planFile(
-                "\(file) plans values \(plan.stackPath) does not compile to (the plan file was edited, or the stack files changed "
-                    + "since the plan): \(differences.joined(separator: "; ")). Refusing to apply it; nothing was sent. Plan again")
+                "\(file) plans values its program does not evaluate to (the plan file was edited): "
+                    + "\(differences.joined(separator: "; ")). Refusing to apply it; nothing was sent. Plan again")
         }
     }
 

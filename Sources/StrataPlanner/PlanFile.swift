@@ -7,9 +7,10 @@ import StrataProviders
 /// every sensitive value replaced by `{"$sensitive": true}` and every `--var` value by a salted
 /// digest, so no secret is written to disk, and an integrity record (``PlanIntegrity``) that
 /// `read` checks before anything else. `strata apply FILE --var ...` reads it back, checks the
-/// `--var` values are the planned ones (``Plan/givenVars(_:)``), checks it against its stack
-/// files (``PlanBinding``) and that the live state is unchanged (``Planner/verifyUnchanged(_:)``),
-/// and resolves redacted and unknown values against the stack files with ``DesiredResolver``.
+/// `--var` values are the planned ones (``Plan/givenVars(_:)``), checks its changes against the
+/// program it carries (``PlanBinding``) and that the live state is unchanged
+/// (``Planner/verifyUnchanged(_:)``), and resolves redacted and unknown values by evaluating
+/// that program with ``DesiredResolver``: no stack file is read.
 public enum PlanFile {
     /// Writes `plan` to `url`, signed with `key` (``PlanKey``) if given.
     public static func write(_ plan: Plan, to url: URL, key: PlanKey? = nil) throws {
@@ -149,7 +150,7 @@ struct RedactedPlan {
 extension Plan {
     /// This plan read from a file, with the `--var` values of the `apply` that applies it: they
     /// must be exactly the planned ones (the same names, each matching its digest), since the
-    /// stack is compiled again with them to resolve what the plan knew only after apply.
+    /// plan's program is evaluated again with them to resolve what the plan knew only after apply.
     /// Refusing beats applying a plan whose secrets are not the ones it was made with.
     public func givenVars(_ given: [String: String]) throws -> Plan {
         var copy = self
@@ -170,38 +171,54 @@ extension Plan {
     }
 }
 
-/// Resolves a plan's desired resources at apply time: compiles the plan's stack again with the
-/// live attributes of what exists by then (created earlier in the same apply), so values the
+extension Plan {
+    /// The ``program`` the plan carries, decoded; `file` names the plan in messages.
+    public func carriedProgram(file: String) throws -> Program {
+        guard let program else {
+            throw PlanError.planFile("\(file) carries no program to evaluate (it was not made by `strata plan`): plan again")
+        }
+        do {
+            return try Program(json: program)
+        } catch {
+            throw PlanError.planFile("\(file) carries a program this strata cannot read (\(error)): plan again")
+        }
+    }
+}
+
+/// Resolves a plan's desired resources at apply time: evaluates the plan's program again with
+/// the live attributes of what exists by then (created earlier in the same apply), so values the
 /// plan knew only as "known after apply" (a new VPC's id) and values redacted from a plan file
-/// become known. Never re-decides: a value the plan knew must come out the same, or the stack
-/// files changed since the plan and resolving fails.
+/// become known. Never re-decides: a value the plan knew must come out the same, or resolving
+/// fails. Reads no file.
 public struct DesiredResolver: Sendable {
     public var plan: Plan
     public var catalog: [String: ResourceSchema]
+    /// Decoded once: an apply resolves after every create that others wait on.
+    private let program: Result<Program, PlanError>
 
     public init(plan: Plan, catalog: [String: ResourceSchema] = ResourceCatalog.all) {
         self.plan = plan
         self.catalog = catalog
+        program = Result { try plan.carriedProgram(file: "the plan") }.mapError { $0 as? PlanError ?? .planFile("\($0)") }
     }
 
     /// Desired resources for every create, update and replace of the plan, with `live` (address
     /// → live attributes) used for references. Attributes may still be unknown where they depend
     /// on something not yet in `live`.
     public func resolve(live: [ResourceAddress: [String: Value]]) throws -> [ResourceAddress: DesiredResource] {
-        let result = Compiler(catalog: catalog).compile(
-            stackAt: URL(fileURLWithPath: plan.stackPath), vars: plan.vars, live: live)
+        let result = try program.get().evaluate(vars: plan.vars, live: live, catalog: catalog)
         guard let graph = result.graph, !result.hasErrors else {
-            throw PlanError.compileWithLiveValues(result.diagnostics.filter { $0.severity == .error }.map(\.summary))
+            throw PlanError.compileWithLiveValues(result.renderedErrors)
         }
         var out: [ResourceAddress: DesiredResource] = [:]
         for change in plan.changes where change.action == .create || change.action == .update || change.action == .replace {
             guard let instance = graph.resources[change.address], let planned = change.after else {
-                throw PlanError.planFile("\(change.address) is in the plan but no longer in \(plan.stackPath): plan again")
+                throw PlanError.planFile("\(change.address) is in the plan but not in its program: plan again")
             }
             for (name, value) in planned where value.isKnown && !change.sensitiveAttributes.covers(name) {
                 guard let now = instance.attributes[name], now == value else {
                     throw PlanError.planFile(
-                        "\(change.address).\(name) differs from the plan: \(plan.stackPath) changed since it was planned; plan again")
+                        "\(change.address).\(name) differs from the plan: its program evaluates to another value; plan again")
                 }
             }
             out[change.address] = DesiredResource(

@@ -5,9 +5,10 @@ import StrataCompiler
 import StrataModel
 import StrataProviders
 
-/// Plans a compiled stack against the live account: compile → discover → compile again with
-/// the live values of matched resources → diff each instance → changes. Emits nothing and prints
-/// nothing; the command renders the ``Plan``.
+/// Plans a compiled stack against the live account: discover → evaluate the program again with
+/// the live values of matched resources → diff each instance → changes. Never compiles: it is
+/// given the compiler's ``Program`` and evaluates it. Emits nothing and prints nothing; the
+/// command renders the ``Plan``.
 public struct Planner: Sendable {
     public var discovery: Discovery
     public var catalog: [String: ResourceSchema]
@@ -20,9 +21,9 @@ public struct Planner: Sendable {
         self.catalog = catalog
     }
 
-    /// Plans `compiled` (already compiled, its diagnostics shown by the caller) from the stack at
-    /// `url` with `vars`, which are compiled again with live values.
-    public func plan(_ compiled: CompiledGraph, stackAt url: URL, vars: [String: String] = [:]) async throws -> Plan {
+    /// Plans `compiled` (``program`` evaluated with nothing live, its diagnostics shown by the
+    /// caller) with `vars`; the program is evaluated again with live values.
+    public func plan(_ compiled: CompiledGraph, program: Program, vars: [String: String] = [:]) async throws -> Plan {
         try checkProviders(compiled)
         let discovery = reading(kinds: ManifestKinds.declared(in: compiled))
         async let liveResources = discovery.discoverAll()
@@ -31,10 +32,10 @@ public struct Planner: Sendable {
         let dataSources = try await facts
         try checkZones(compiled, dataSources)
 
-        let (matchedGraph, matched, unclaimedByStack, leftToParents) = try match(compiled, live: live, stackAt: url, vars: vars)
+        let (matchedGraph, matched, unclaimedByStack, leftToParents) = try match(compiled, live: live, program: program, vars: vars)
         var graph = matchedGraph
         // A resource being replaced gets new computed values (a new VPC id), so what refers to
-        // them must be planned with those unknown: compile again without the live values of
+        // them must be planned with those unknown: evaluate again without the live values of
         // replaced resources until the set of replacements stops growing.
         var changes = diff(graph, matched: matched)
         var replacing = Set<ResourceAddress>()
@@ -42,7 +43,7 @@ public struct Planner: Sendable {
             let now = Set(changes.filter { $0.action == .replace }.map(\.address))
             if now == replacing { break }
             replacing = now
-            graph = try recompile(url, vars: vars, live: matched.filter { !replacing.contains($0.key) }.mapValues(\.attributes))
+            graph = try evaluate(program, vars: vars, live: matched.filter { !replacing.contains($0.key) }.mapValues(\.attributes))
             changes = diff(graph, matched: matched)
         }
         // A parent being replaced is deleted, and AWS refuses that while children hang on it
@@ -62,10 +63,10 @@ public struct Planner: Sendable {
         }
         let rollouts = try RolloutPlanner.rollouts(changes: changes, graph: graph)
         return Plan(
-            stack: graph.stack, region: graph.region, stackPath: url.standardizedFileURL.path, vars: vars,
+            stack: graph.stack, region: graph.region, stackPath: program.stackPath, vars: vars,
             sensitiveVars: graph.sensitiveVars, changes: changes, outputs: graph.outputs,
             sensitiveOutputs: graph.sensitiveOutputs, dataSources: dataSources,
-            liveFingerprint: Fingerprint.of(live), rollouts: rollouts)
+            liveFingerprint: Fingerprint.of(live), rollouts: rollouts, program: try program.json())
     }
 
     /// A saved plan may be applied only while the live state is what it saw: discovers again and
@@ -156,10 +157,10 @@ public struct Planner: Sendable {
     /// The stack instance each live resource is, by address: tagged resources by their address
     /// tag, untagged children by identity with their parents' live ids. What `destroy` names its
     /// deletions by, so a route shows as `aws_route.default`, not by its identity.
-    public func instances(of live: [LiveResource], in compiled: CompiledGraph, stackAt url: URL, vars: [String: String] = [:]) throws
+    public func instances(of live: [LiveResource], in compiled: CompiledGraph, program: Program, vars: [String: String] = [:]) throws
         -> [ResourceAddress: LiveResource]
     {
-        try match(compiled, live: live, stackAt: url, vars: vars).matched
+        try match(compiled, live: live, program: program, vars: vars).matched
     }
 
     private func checkProviders(_ graph: CompiledGraph) throws {
@@ -182,12 +183,12 @@ public struct Planner: Sendable {
     }
 
     /// Matches live resources to instances: taggable ones by their address tag, untagged
-    /// children by identity computed on attributes resolved with what matched so far. Compiles
+    /// children by identity computed on attributes resolved with what matched so far. Evaluates
     /// again while matching grows (a child's identity may need its parent's live id).
     ///
     /// `unclaimed` are the live resources to delete; `leftToParents` the untagged children
     /// nobody declared whose parent is in the stack (``decidedByParent(_:inStack:)``).
-    func match(_ compiled: CompiledGraph, live: [LiveResource], stackAt url: URL, vars: [String: String]) throws
+    func match(_ compiled: CompiledGraph, live: [LiveResource], program: Program, vars: [String: String]) throws
         -> (graph: CompiledGraph, matched: [ResourceAddress: LiveResource], unclaimed: [LiveResource], leftToParents: [LiveResource])
     {
         var claimed = Set<Int>()
@@ -206,7 +207,7 @@ public struct Planner: Sendable {
         }
         var graph = compiled
         for _ in 0..<8 {
-            graph = try recompile(url, vars: vars, live: matched.mapValues(\.attributes))
+            graph = try evaluate(program, vars: vars, live: matched.mapValues(\.attributes))
             var grew = false
             for instance in graph.instances where matched[instance.address] == nil {
                 guard let provider = discovery.providers[instance.type],
@@ -238,13 +239,10 @@ public struct Planner: Sendable {
         return inStack.contains(parent)
     }
 
-    private func recompile(_ url: URL, vars: [String: String], live: [ResourceAddress: [String: Value]]) throws -> CompiledGraph {
-        let result = Compiler(catalog: catalog).compile(stackAt: url, vars: vars, live: live)
+    private func evaluate(_ program: Program, vars: [String: String], live: [ResourceAddress: [String: Value]]) throws -> CompiledGraph {
+        let result = program.evaluate(vars: vars, live: live, catalog: catalog)
         guard let graph = result.graph, !result.hasErrors else {
-            throw PlanError.compileWithLiveValues(
-                result.diagnostics.filter { $0.severity == .error }.map { diagnostic in
-                    diagnostic.span.map { "\($0.file):\($0.start.line): \(diagnostic.summary)" } ?? diagnostic.summary
-                })
+            throw PlanError.compileWithLiveValues(result.renderedErrors)
         }
         return graph
     }

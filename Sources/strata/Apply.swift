@@ -16,9 +16,10 @@ struct ApplyCommand: AsyncParsableCommand {
             With STACK: plans (exactly as `strata plan`), shows the plan and asks for 'yes' unless \
             --auto-approve (without a terminal, --auto-approve is required). With PLANFILE (from \
             `strata plan --out`): applies that plan if the file is as strata wrote it (signed with \
-            STRATA_PLAN_KEY when that is set), matches its stack files, account and region, and the live \
+            STRATA_PLAN_KEY when that is set), matches its program, account and region, and the live \
             state is unchanged since it was made; a plan file keeps no --var values, so give the ones it \
-            was planned with again. The stack's lock (DynamoDB table strata-locks) is held for the run. \
+            was planned with again. A plan file carries the compiled stack: it applies from any \
+            directory, with no stack file present. The stack's lock (DynamoDB table strata-locks) is held for the run. \
             SIGINT or SIGTERM stops new operations and waits up to STRATA_INTERRUPT_GRACE_SECONDS (30) \
             for running ones; a second signal stops at once. Exit codes: 0 success, 1 error (every \
             failed operation is listed with its AWS error code and request id), 130/143 interrupted by \
@@ -45,38 +46,41 @@ struct ApplyCommand: AsyncParsableCommand {
             FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
             && PlanFile.looksLikePlan(url)
         let saved: Plan?
+        let compiled: (graph: CompiledGraph, program: Program)?
         let stack: String
         let region: String
         if isPlanFile {
             // Checked whole before any call: the file is as strata wrote it (and signed, with
-            // STRATA_PLAN_KEY), its --var values are given again and are the planned ones, and it
-            // is what its stack files compile to with them.
+            // STRATA_PLAN_KEY), its --var values are given again and are the planned ones, and its
+            // changes are what the program it carries evaluates to with them. No stack file is read.
             let plan = try Failing.report {
                 let plan = try PlanFile.read(from: url, key: try PlanKey.from(environment: ProcessInfo.processInfo.environment))
                     .givenVars(options.overrides())
-                try PlanBinding.check(plan, file: url.path)
+                try PlanBinding.check(plan, file: url.path, catalog: ResourceCatalog.all)
                 return plan
             }
-            saved = plan
+            (saved, compiled) = (plan, nil)
             (stack, region) = (plan.stack, plan.region)
         } else {
-            let graph = try options.compile()
-            saved = nil
-            (stack, region) = (graph.stack, graph.region)
+            // Compiled once: the planner evaluates this program from here on.
+            let stackProgram = try options.compileProgram()
+            (saved, compiled) = (nil, stackProgram)
+            (stack, region) = (stackProgram.graph.stack, stackProgram.graph.region)
         }
         let session = try RunSession(options: run, stack: stack, region: region)
+        defer { RunProfile.shared.emit(to: session.events) }
         if let saved {
             try await Failing.report { try await PlanBinding.checkAccount(saved, file: url.path, client: session.context.client) }
         }
+        let vars = try options.overrides()
         let report: ExecutionReport = try await session.locked {
             let plan: Plan
             if let saved {
                 try await Planner(context: session.context).verifyUnchanged(saved)
                 plan = saved
                 print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
-            } else {
-                let graph = try options.compile()
-                plan = try await Planner(context: session.context).plan(graph, stackAt: url, vars: try options.overrides())
+            } else if let compiled {
+                plan = try await Planner(context: session.context).plan(compiled.graph, program: compiled.program, vars: vars)
                 print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
                 if plan.hasChanges && !autoApprove {
                     try session.interruption.prompting {
@@ -85,6 +89,8 @@ struct ApplyCommand: AsyncParsableCommand {
                             flag: "--auto-approve")
                     }
                 }
+            } else {
+                return ExecutionReport(runID: session.runID)
             }
             // Nothing to change may still leave something a killed run left coming up (an
             // add-on CREATING): apply waits for it, which changes nothing to confirm.

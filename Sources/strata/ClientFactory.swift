@@ -9,7 +9,9 @@ enum ClientFactory {
     /// A client for `stackRegion`; `AWS_REGION` does not override a stack's declared region
     /// (a stack names where it lives), only an explicit `--region` would.
     static func client(stackRegion: String, explicitRegion: String? = nil) throws -> AWSClient {
-        AWSClient(configuration: try .standard(region: explicitRegion ?? stackRegion))
+        var configuration = try AWSClient.Configuration.standard(region: explicitRegion ?? stackRegion)
+        configuration.transport = ProfiledTransport(wrapped: configuration.transport)
+        return AWSClient(configuration: configuration)
     }
 
     /// The lines that open plan, apply and destroy when an endpoint override is set, one per

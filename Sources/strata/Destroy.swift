@@ -42,14 +42,14 @@ struct DestroyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let graph = try options.compile()
+        let (graph, program) = try options.compileProgram()
         let session = try RunSession(options: run, stack: graph.stack, region: graph.region)
+        defer { RunProfile.shared.emit(to: session.events) }
         let (report, unread): (ExecutionReport, [String]) = try await session.locked {
             let destroyer = Destroyer(
                 context: session.context, events: session.events, parallelism: parallelism,
                 deleteDeadline: session.deleteDeadline, stop: session.interruption.stop)
-            let preview = try await destroyer.preview(
-                graph: graph, stackAt: URL(fileURLWithPath: options.stack), vars: try options.overrides())
+            let preview = try await destroyer.preview(graph: graph, program: program, vars: try options.overrides())
             let plan = preview.plan
             let unread = preview.unreadableManifests.map(\.description)
             guard !plan.changes.isEmpty else {

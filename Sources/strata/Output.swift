@@ -27,14 +27,14 @@ struct OutputCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let graph = try options.compile()
+        let (graph, program) = try options.compileProgram()
         if let name, graph.outputs[name] == nil {
             let known = graph.outputs.keys.sorted()
             let list = known.isEmpty ? "it declares none" : "its outputs are " + known.joined(separator: ", ")
             FileHandle.standardError.write(Data("error: the stack has no output `\(name)`; \(list)\n".utf8))
             throw ExitCode.failure
         }
-        let plan = try await options.livePlan(graph)
+        let plan = try await options.livePlan(graph, program: program)
         let renderer = PlanRenderer(colour: false)
         if let name {
             let value = plan.outputs[name] ?? .null

@@ -29,8 +29,13 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Exit 2 when the plan has changes (0 when none, 1 on error).")
     var detailedExitcode = false
 
+    @Option(help: ArgumentHelp("Write the run's profile (run.profile: compiles, time in AWS calls, ...) as a JSON line to FILE.", valueName: "FILE"))
+    var events: String?
+
     func run() async throws {
-        let graph = try options.compile()
+        let profile = try RunProfile.Reporter(eventsPath: events)
+        defer { profile.report() }
+        let (graph, program) = try options.compileProgram()
         // A key that cannot sign is an error before any call, not a plan file saved unsigned.
         let key = out == nil ? nil : try Failing.report { try PlanKey.from(environment: ProcessInfo.processInfo.environment) }
         // Where the calls go, before the first one; on standard error when standard output is JSON.
@@ -40,7 +45,7 @@ struct PlanCommand: AsyncParsableCommand {
         } else {
             print(header, terminator: "")
         }
-        let plan = try await options.livePlan(graph)
+        let plan = try await options.livePlan(graph, program: program)
         if let out { try Failing.report { try PlanFile.write(plan, to: URL(fileURLWithPath: out), key: key) } }
         if json {
             print(TerraformPlanJSON(strataVersion: StrataVersion.current).document(plan).pretty, terminator: "")

@@ -39,30 +39,34 @@ struct StackOptions: ParsableArguments {
     }
 
     /// Compiles the stack and prints its diagnostics to standard error; exits 1 on errors.
-    func compile() throws -> CompiledGraph {
+    func compile() throws -> CompiledGraph { try compileProgram().graph }
+
+    /// The stack's program and its evaluation with nothing live: what `plan`, `apply` and
+    /// `destroy` compile once and evaluate from then on. Diagnostics as ``compile()``.
+    func compileProgram() throws -> (graph: CompiledGraph, program: Program) {
         let result = try result()
         let renderer = DiagnosticRenderer(
             sources: result.sources, colour: Terminal.colourOnStandardError,
             relativeTo: FileManager.default.currentDirectoryPath)
         let text = renderer.render(result.diagnostics)
         if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
-        guard let graph = result.graph, !result.hasErrors else {
+        guard let graph = result.graph, let program = result.program, !result.hasErrors else {
             let errors = result.diagnostics.filter { $0.severity == .error }.count
             FileHandle.standardError.write(Data("error: \(errors) error\(errors == 1 ? "" : "s") in \(stack)\n".utf8))
             throw ExitCode.failure
         }
-        return graph
+        return (graph, program)
     }
 }
 
 extension StackOptions {
     /// Plans the compiled stack against the live account (`plan` and `output` share it); an
     /// error is printed and exits 1.
-    func livePlan(_ graph: CompiledGraph) async throws -> Plan {
+    func livePlan(_ graph: CompiledGraph, program: Program) async throws -> Plan {
         try await Failing.report {
             let client = try ClientFactory.client(stackRegion: graph.region)
             let context = ProviderContext(client: client, stack: graph.stack, region: graph.region)
-            return try await Planner(context: context).plan(graph, stackAt: URL(fileURLWithPath: stack), vars: try overrides())
+            return try await Planner(context: context).plan(graph, program: program, vars: try overrides())
         }
     }
 }

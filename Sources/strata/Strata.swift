@@ -19,6 +19,7 @@ struct Strata: AsyncParsableCommand {
             ApplyCommand.self,
             DestroyCommand.self,
             OutputCommand.self,
+            ShowCommand.self,
             ForceUnlockCommand.self,
             AWSCommand.self,
             EKSTokenCommand.self,

@@ -6,8 +6,8 @@ import Testing
 
 @testable import StrataPlanner
 
-/// A saved plan's integrity record and its check against the stack files (the demo stack
-/// compiled, no AWS), then the checks that read the account: its caller, the live resources the
+/// A saved plan's integrity record and its check against the program it carries (the demo
+/// stack compiled, no AWS), then the checks that read the account: its caller, the live resources the
 /// changes name (the sandbox). The end-to-end refusals of edited files are `PlanFileIntegrityTests`.
 @Suite struct PlanIntegrityTests {
     static let vpc = ResourceAddress(module: "network", type: "aws_vpc", name: "vpc")
@@ -17,7 +17,8 @@ import Testing
     static func demoPlan() throws -> Plan {
         let stack = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("stacks/demo")
-        let graph = try #require(Compiler().compile(stackAt: stack).graph)
+        let result = Compiler().compile(stackAt: stack)
+        let graph = try #require(result.graph)
         let changes = graph.instances.map {
             ResourceChange(
                 address: $0.address, type: $0.type, plane: $0.plane, action: .create, before: nil, after: $0.attributes,
@@ -25,7 +26,8 @@ import Testing
         }
         return Plan(
             stack: graph.stack, region: graph.region, stackPath: stack.path, changes: changes,
-            dataSources: PlanDataSources(accountID: "123456789012"), liveFingerprint: "f")
+            dataSources: PlanDataSources(accountID: "123456789012"), liveFingerprint: "f",
+            program: try #require(result.program).json())
     }
 
     static func withFile<T>(_ body: (URL) throws -> T) throws -> T {
@@ -45,7 +47,7 @@ import Testing
         }
     }
 
-    @Test func anIntactPlanReadsBackAndMatchesItsStackFiles() throws {
+    @Test func anIntactPlanReadsBackAndMatchesItsProgram() throws {
         let plan = try Self.demoPlan()
         try Self.withFile { file in
             try PlanFile.write(plan, to: file)
@@ -56,9 +58,9 @@ import Testing
     }
 
     /// Whoever edits a file can recompute a plain digest (here: by writing the edited plan with
-    /// strata's own code). The file then reads as intact, and the check against the stack files
-    /// refuses it, naming the attribute and both values.
-    @Test func anEditWithItsDigestRecomputedIsRefusedByTheStackFiles() throws {
+    /// strata's own code). The file then reads as intact, and the check against the program it
+    /// carries refuses it, naming the attribute and both values.
+    @Test func anEditWithItsDigestRecomputedIsRefusedByItsProgram() throws {
         var plan = try Self.demoPlan()
         let index = try #require(plan.changes.firstIndex { $0.address == Self.vpc })
         plan.changes[index].after?["cidr_block"] = .string("10.99.0.0/16")
@@ -71,16 +73,16 @@ import Testing
         #expect(message?.contains("nothing was sent") == true)
     }
 
-    @Test func aPlanOfAnotherStackOrRegionThanItsFilesIsRefusedNamingBoth() throws {
+    @Test func aPlanOfAnotherStackOrRegionThanItsProgramIsRefusedNamingBoth() throws {
         var plan = try Self.demoPlan()
         plan.stack = "prod"
         #expect(Self.refusal { try PlanBinding.check(plan, file: "x.plan") }?.contains("a plan of stack prod in us-east-1, but") == true)
         plan.stack = "demo"
         plan.region = "eu-west-1"
         let message = Self.refusal { try PlanBinding.check(plan, file: "x.plan") }
-        #expect(message?.contains("stack demo in eu-west-1, but") == true && message?.contains("is stack demo in us-east-1") == true, "\(message ?? "accepted")")
-        plan.stackPath = "/nowhere/stack"
-        #expect(Self.refusal { try PlanBinding.check(plan, file: "x.plan") }?.contains("/nowhere/stack, which is not there") == true)
+        #expect(message?.contains("stack demo in eu-west-1, but") == true && message?.contains("its program is stack demo in us-east-1") == true, "\(message ?? "accepted")")
+        plan.program = nil
+        #expect(Self.refusal { try PlanBinding.check(plan, file: "x.plan") }?.contains("x.plan carries no program") == true)
     }
 
     @Test func aDeletionOfADeclaredResourceIsRefused() throws {

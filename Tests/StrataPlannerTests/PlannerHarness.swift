@@ -50,10 +50,13 @@ struct ScratchStack {
     /// Rewrites the stack file.
     func edit(_ change: (String) -> String) throws { try write(change(try read())) }
 
-    func compile() throws -> CompiledGraph {
+    func compile() throws -> CompiledGraph { try compileProgram().graph }
+
+    /// The stack's program and its evaluation with nothing live, as the command compiles once.
+    func compileProgram() throws -> (graph: CompiledGraph, program: Program) {
         let result = Compiler.compile(stackAt: file)
         let graph = try #require(result.graph, "\(result.diagnostics.map(\.summary))")
-        return graph
+        return (graph, try #require(result.program))
     }
 
     func remove() { try? FileManager.default.removeItem(at: root) }
@@ -116,7 +119,8 @@ struct PlannerHarness {
     var planner: Planner { Planner(context: context) }
 
     func plan() async throws -> Plan {
-        try await planner.plan(try stack.compile(), stackAt: stack.file)
+        let (graph, program) = try stack.compileProgram()
+        return try await planner.plan(graph, program: program)
     }
 
     /// Carries out a plan's creates, updates and deletes with the providers directly, in

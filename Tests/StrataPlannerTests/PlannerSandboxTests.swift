@@ -215,7 +215,8 @@ import Testing
         let own = try await harness.sandbox.keyOfItsOwn(user: "planner-count-\(harness.stack.name)")
         let (counted, keyID, url) = (own.client, own.accessKeyID, harness.sandbox.url)
         let context = ProviderContext(client: counted, stack: harness.stack.name, region: Sandbox.region)
-        let plan = try await Planner(context: context).plan(try harness.stack.compile(), stackAt: harness.stack.file)
+        let (graph, program) = try harness.stack.compileProgram()
+        let plan = try await Planner(context: context).plan(graph, program: program)
         #expect(!plan.hasChanges)
 
         let calls = try await Self.requests(at: url).filter { $0.accessKeyID == keyID }

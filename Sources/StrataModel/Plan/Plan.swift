@@ -133,8 +133,8 @@ public struct PlanDataSources: Sendable, Codable, Equatable {
 /// saved plan is applied only while the live state still has ``liveFingerprint``.
 public struct Plan: Sendable, Codable, Equatable {
     /// Bumped when the plan file's shape changes incompatibly (2: `--var` values are no
-    /// longer written, only ``varDigests``).
-    public static let formatVersion = 2
+    /// longer written, only ``varDigests``; 3: the plan carries its ``program``).
+    public static let formatVersion = 3
 
     public var formatVersion: Int
     public var stack: String
@@ -158,12 +158,16 @@ public struct Plan: Sendable, Codable, Equatable {
     public var liveFingerprint: String
     /// Ordered steps for a cluster version change; nil when no cluster changes version.
     public var rollouts: [RolloutPlan]
+    /// The compiled stack the plan was computed from (the compiler's `Program`, as JSON): apply
+    /// evaluates it to resolve values known only after earlier creates, so a saved plan needs
+    /// no stack file. Nil for plans not made from a stack (destroy's).
+    public var program: JSONValue?
 
     public init(
         stack: String, region: String, createdAt: Date = Date(), stackPath: String, vars: [String: String] = [:],
         sensitiveVars: Set<String> = [], changes: [ResourceChange], outputs: [String: Value] = [:],
         sensitiveOutputs: Set<String> = [], dataSources: PlanDataSources = PlanDataSources(), liveFingerprint: String,
-        rollouts: [RolloutPlan] = []
+        rollouts: [RolloutPlan] = [], program: JSONValue? = nil
     ) {
         formatVersion = Self.formatVersion
         self.stack = stack
@@ -179,6 +183,7 @@ public struct Plan: Sendable, Codable, Equatable {
         self.dataSources = dataSources
         self.liveFingerprint = liveFingerprint
         self.rollouts = rollouts
+        self.program = program
     }
 
     /// The change for `address`, if the plan has one.
