@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Where a no-op plan's wall time goes (issue #12): `strata apply STACK` (default stacks/prod) on a
+# sandbox of its own, then RUNS x `strata plan STACK --events FILE` (each must say no changes);
+# each plan's `run.profile` event splits its wall time into compile (loading the files and every
+# evaluation of the program), AWS calls, Kubernetes API calls (while at least one of the kind is
+# in flight) and the rest. Prints the median of each part, in seconds and as a fraction of the
+# whole, and the compile and evaluation counts. Nothing is written into the repository.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. benchmarks/terraform/lib.sh
+STRATA=${STRATA:-.build/release/strata}
+[ -x "$STRATA" ] || swift build -c release --product strata
+STACK=${STACK:-stacks/prod}
+TIME_SCALE=${TIME_SCALE:-0.001}
+RUNS=${RUNS:-5}
+WORK=$(mktemp -d)
+trap 'stop_sandboxes; rm -rf "$WORK"' EXIT
+
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true AWS_PROFILE= AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
+export NO_COLOR=1 STRATA_POLL_INTERVAL_MS=50
+
+PORT=$(free_port)
+start_sandbox "$PORT" "$TIME_SCALE" "$WORK/sandbox.log"
+export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT"
+"$STRATA" apply "$STACK" --auto-approve >"$WORK/apply.txt" 2>&1 || { tail -30 "$WORK/apply.txt"; exit 1; }
+for run in $(seq 1 "$RUNS"); do
+  status=0
+  "$STRATA" plan "$STACK" --detailed-exitcode --events "$WORK/plan-$run.jsonl" >"$WORK/plan-$run.txt" 2>&1 || status=$?
+  [ "$status" = 0 ] || { echo "plan $run is not a no-op plan (exit $status):"; tail -30 "$WORK/plan-$run.txt"; exit 1; }
+done
+
+python3 - "$WORK" "$RUNS" "$STACK" <<'PY'
+import json, statistics, sys
+
+work, runs, stack = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+profiles = []
+for run in range(1, runs + 1):
+    for line in open(f"{work}/plan-{run}.jsonl"):
+        event = json.loads(line)
+        if event["kind"] == "run.profile":
+            profiles.append(event["payload"])
+median = lambda key: statistics.median(float(p[key]) for p in profiles)
+print(f"no-op plan of {stack}, {runs} runs (medians):")
+print(f"  compiles {median('compiles'):.0f}, evaluations {median('evaluations'):.0f}, "
+      f"AWS calls {median('awsCalls'):.0f}, Kubernetes API calls {median('kubernetesCalls'):.0f}")
+print(f"  wall {median('totalSeconds'):.3f} s")
+for part in ("compile", "aws", "kubernetes", "rest"):
+    print(f"  {part:<11} {median(part + 'Seconds'):.3f} s  {median(part + 'Fraction'):.2f}")
+PY
