@@ -71,48 +71,12 @@ public struct Destroyer: Sendable {
         return Preview(plan: plan, sweep: survey, unreadableManifests: refusals, unreadManifestAddresses: unread)
     }
 
-    /// The deletions destroy would make, as a plan (what `strata destroy` shows before asking).
-    /// `graph` (the compiled stack, if it compiles) orders dependents first where the static
-    /// type ranks do not already; with its program it also names untagged children
-    /// by the addresses the stack gives them (`aws_route.default`), found as `plan` finds them.
+    /// The deletions destroy would make, as a plan (what `strata destroy` shows before asking):
+    /// made by the planner (``Planner/planDestroy(graph:program:vars:rank:)``), ordered by the
+    /// deletion ranks.
     public func plan(graph: CompiledGraph?, program: Program? = nil, vars: [String: String] = [:]) async throws -> Plan {
-        var reading = context
-        if let graph { reading.manifestKinds.formUnion(ManifestKinds.declared(in: graph)) }
-        var live = try await Discovery(context: reading, providers: providers).discoverAll()
-        if let graph, let program,
-            let instances = try? Planner(context: context, providers: providers).instances(of: live, in: graph, program: program, vars: vars)
-        {
-            var declared: [LiveResource.Parent: ResourceAddress] = [:]
-            for (address, resource) in instances where resource.address == nil {
-                declared[LiveResource.Parent(type: resource.type, id: resource.id)] = address
-            }
-            for index in live.indices where live[index].address == nil {
-                live[index].address = declared[LiveResource.Parent(type: live[index].type, id: live[index].id)]
-            }
-        }
-        live = Self.withoutUndeclaredContainedChildren(live)
-        var dependentsOf: [ResourceAddress: [ResourceAddress]] = [:]
-        if let graph {
-            for instance in graph.instances {
-                for dependency in instance.dependencies { dependentsOf[dependency, default: []].append(instance.address) }
-            }
-        }
-        let addresses = Dictionary(live.map { (Self.address(of: $0), $0) }, uniquingKeysWith: { first, _ in first })
-        let changes = addresses.map { address, resource in
-            let rank = DeletionRank.rank(of: resource.type)
-            // Graph edges that agree with the ranks (a rank never waits for a higher one, so
-            // the two together cannot form a cycle): what the types alone do not order.
-            let first = (dependentsOf[address] ?? []).filter { dependent in
-                guard let other = addresses[dependent] else { return false }
-                return DeletionRank.rank(of: other.type) <= rank
-            }
-            return ResourceChange(
-                address: address, type: resource.type, plane: ResourceCatalog.all[resource.type]?.plane ?? .control,
-                action: .delete, before: resource.attributes, after: nil, live: resource, dependencies: first.sorted(),
-                sensitiveAttributes: ResourceCatalog.all[resource.type]?.sensitivePaths(in: resource.attributes) ?? [])
-        }
-        return Plan(
-            stack: context.stack, region: context.region, stackPath: "", changes: changes, liveFingerprint: "")
+        try await Planner(context: context, providers: providers).planDestroy(
+            graph: graph, program: program, vars: vars, rank: DeletionRank.rank(of:))
     }
 
     /// Deletes everything in `plan` (from ``plan(graph:)``): first all but the subnets, gateways
@@ -217,28 +181,9 @@ public struct Destroyer: Sendable {
         }
     }
 
-    /// Drops children the stack does not declare that their parent holds inside itself
-    /// (``ResourceSchema/inlineChildren``: a table's routes, a queue's policy) when the parent
-    /// is deleted too: they go with it, and listing them would only name them `untracked`.
-    /// Children that block their parent's delete (associations, role attachments, rule targets)
-    /// stay, to go first.
-    static func withoutUndeclaredContainedChildren(_ live: [LiveResource]) -> [LiveResource] {
-        let parents = Set(live.map { LiveResource.Parent(type: $0.type, id: $0.id) })
-        return live.filter { resource in
-            guard resource.address == nil, let parent = resource.parent, parents.contains(parent) else { return true }
-            return ResourceCatalog.all[parent.type]?.inlineChildren[resource.type] == nil
-        }
-    }
-
     /// The names of the clusters `graph` declares (where the stack files set them literally).
     static func declaredClusters(_ graph: CompiledGraph?) -> [String] {
         (graph?.instances ?? []).filter { $0.type == "aws_eks_cluster" }.compactMap { $0.attributes["name"]?.stringValue }.sorted()
-    }
-
-    /// The address a live resource is deleted under (the planner's convention for untagged children).
-    static func address(of resource: LiveResource) -> ResourceAddress {
-        resource.address
-            ?? ResourceAddress(module: nil, type: resource.type, name: "untracked", key: .name(resource.identity ?? resource.id))
     }
 }
 

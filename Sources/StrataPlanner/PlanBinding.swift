@@ -30,7 +30,8 @@ public enum PlanBinding {
                 "\(file) is a plan of stack \(plan.stack) in \(plan.region), but its program is stack \(graph.stack) in "
                     + "\(graph.region): refusing to apply it; nothing was sent")
         }
-        let differences = self.differences(plan, graph)
+        // A destroy plan deletes what the stack declares, by design: it plans no value.
+        let differences = plan.isDestroy ? [] : self.differences(plan, graph)
         guard differences.isEmpty else {
             throw PlanError.planFile(
                 "\(file) plans values its program does not evaluate to (the plan file was edited): "

@@ -79,6 +79,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 try await Planner(context: session.context).verifyUnchanged(saved)
                 plan = saved
                 print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
+                if saved.isDestroy { return await destroy(saved, session, file: url.path) }
             } else if let compiled {
                 plan = try await Planner(context: session.context).plan(compiled.graph, program: compiled.program, vars: vars)
                 print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
@@ -101,7 +102,18 @@ struct ApplyCommand: AsyncParsableCommand {
                 deleteDeadline: session.deleteDeadline, stop: session.interruption.stop
             ).apply(plan)
         }
-        try session.finish(report, "Apply")
+        try session.finish(report, saved?.isDestroy == true ? "Destroy" : "Apply")
+    }
+
+    /// A saved destroy plan (`plan --destroy --out`), carried out as `strata destroy` does: the
+    /// clusters its program declares tell the controller sweep whose leftovers to wait for.
+    private func destroy(_ plan: Plan, _ session: RunSession, file: String) async -> ExecutionReport {
+        let graph = try? plan.carriedProgram(file: file).evaluate(vars: plan.vars, catalog: ResourceCatalog.all).graph
+        print("")
+        return await Destroyer(
+            context: session.context, events: session.events, parallelism: parallelism,
+            deleteDeadline: session.deleteDeadline, stop: session.interruption.stop
+        ).destroy(plan, graph: graph)
     }
 }
 

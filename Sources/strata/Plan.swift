@@ -14,8 +14,9 @@ struct PlanCommand: AsyncParsableCommand {
             Compiles the stack, reads what it owns in the account (one tag-filtered describe per \
             resource type, in parallel) and prints every create, update, replacement and deletion. \
             --json prints Terraform's plan JSON (format 1.2) for policy tools. --out saves the plan \
-            for `strata apply FILE`, which applies it only if the live state is unchanged. Exit \
-            codes: 0 success, 1 error, 2 with --detailed-exitcode when there are changes.
+            for `strata apply FILE`, which applies it only if the live state is unchanged. --destroy \
+            plans what `strata destroy` would delete (the controller sweep's survey is made when it \
+            runs). Exit codes: 0 success, 1 error, 2 with --detailed-exitcode when there are changes.
             """)
 
     @OptionGroup var options: StackOptions
@@ -28,6 +29,9 @@ struct PlanCommand: AsyncParsableCommand {
 
     @Flag(help: "Exit 2 when the plan has changes (0 when none, 1 on error).")
     var detailedExitcode = false
+
+    @Flag(help: "Plan the deletion of everything the stack owns, as `strata destroy` would (Terraform's plan -destroy).")
+    var destroy = false
 
     @Option(help: ArgumentHelp("Write the run's profile (run.profile: compiles, time in AWS calls, ...) as a JSON line to FILE.", valueName: "FILE"))
     var events: String?
@@ -45,7 +49,8 @@ struct PlanCommand: AsyncParsableCommand {
         } else {
             print(header, terminator: "")
         }
-        let plan = try await options.livePlan(graph, program: program)
+        let plan =
+            destroy ? try await options.destroyPlan(graph, program: program) : try await options.livePlan(graph, program: program)
         if let out { try Failing.report { try PlanFile.write(plan, to: URL(fileURLWithPath: out), key: key) } }
         if json {
             print(TerraformPlanJSON(strataVersion: StrataVersion.current).document(plan).pretty, terminator: "")

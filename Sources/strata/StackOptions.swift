@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StrataCompiler
+import StrataExecutor
 import StrataModel
 import StrataPlanner
 import StrataProviders
@@ -63,11 +64,19 @@ extension StackOptions {
     /// Plans the compiled stack against the live account (`plan` and `output` share it); an
     /// error is printed and exits 1.
     func livePlan(_ graph: CompiledGraph, program: Program) async throws -> Plan {
+        try await Failing.report { try await planner(graph).plan(graph, program: program, vars: try overrides()) }
+    }
+
+    /// The plan `strata destroy` would carry out (`plan --destroy`); errors as ``livePlan(_:program:)``.
+    func destroyPlan(_ graph: CompiledGraph, program: Program) async throws -> Plan {
         try await Failing.report {
-            let client = try ClientFactory.client(stackRegion: graph.region)
-            let context = ProviderContext(client: client, stack: graph.stack, region: graph.region)
-            return try await Planner(context: context).plan(graph, program: program, vars: try overrides())
+            try await planner(graph).planDestroy(graph: graph, program: program, vars: try overrides(), rank: DeletionRank.rank(of:))
         }
+    }
+
+    private func planner(_ graph: CompiledGraph) throws -> Planner {
+        let client = try ClientFactory.client(stackRegion: graph.region)
+        return Planner(context: ProviderContext(client: client, stack: graph.stack, region: graph.region))
     }
 }
 

@@ -5,7 +5,8 @@ import Testing
 /// A saved plan is a program of its own: planned in one directory, copied alone to another with
 /// no stack file anywhere it could read, and applied and shown there, as a pipeline plans in
 /// one job and applies the artifact in another. Each command's `run.profile` event says how
-/// often it compiled: once per plan, once per apply of a stack, never for a plan file.
+/// often it compiled: once per plan, once per apply of a stack, never for a plan file. A destroy
+/// plan (`plan --destroy --out`) applies alone the same way.
 @Suite struct PortablePlanTests {
     @Test func aPlanFileAppliesAloneWithNoStackFilesAndEachCommandCompilesAtMostOnce() async throws {
         let sandbox = try await Sandbox.shared()
@@ -61,8 +62,18 @@ import Testing
         #expect(applyStack.status == 0, "\(applyStack.stdout)\n\(applyStack.stderr)")
         #expect(try Self.profile(stackEvents)["compiles"] == "1", "apply of a stack compiled other than once")
 
-        let destroy = try await StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: env)
-        #expect(destroy.status == 0, "destroy failed:\n\(destroy.stdout)\n\(destroy.stderr)")
+        // A destroy plan (Terraform's plan -destroy) is a plan file too: saved, then applied alone.
+        let destroyPlan = elsewhere.appendingPathComponent("destroy.bin")
+        let planDestroy = try await StrataBinary.run(["plan", copy.path, "--destroy", "--out", destroyPlan.path], environment: env)
+        #expect(planDestroy.status == 0, "plan --destroy failed:\n\(planDestroy.stdout)\n\(planDestroy.stderr)")
+        #expect(planDestroy.stdout.contains("module.network.aws_vpc.vpc will be destroyed"), "\(planDestroy.stdout)")
+        #expect(planDestroy.stdout.contains("0 to add, 0 to change, 13 to destroy"), "\(planDestroy.stdout)")
+        try FileManager.default.moveItem(at: copy.root, to: moved)
+        let destroy = try await StrataBinary.run(["apply", "destroy.bin", "--auto-approve"], environment: env, in: elsewhere)
+        #expect(destroy.status == 0, "applying the destroy plan failed:\n\(destroy.stdout)\n\(destroy.stderr)")
+        #expect(destroy.stdout.contains("Destroy complete"), "\(destroy.stdout)")
+        let after = try await StackCensus.take(sandbox.client(), stack: copy.stack)
+        #expect(after.isEmpty, "left after applying the destroy plan: \(after)")
     }
 
     /// The payload of the one `run.profile` event in an events file.

@@ -160,14 +160,17 @@ public struct Plan: Sendable, Codable, Equatable {
     public var rollouts: [RolloutPlan]
     /// The compiled stack the plan was computed from (the compiler's `Program`, as JSON): apply
     /// evaluates it to resolve values known only after earlier creates, so a saved plan needs
-    /// no stack file. Nil for plans not made from a stack (destroy's).
+    /// no stack file. Nil for plans not made from a stack.
     public var program: JSONValue?
+    /// A destroy plan (`strata plan --destroy`): every change deletes what the stack owns, and
+    /// apply carries it out as `strata destroy` does (the controller sweep between its phases).
+    public var isDestroy: Bool
 
     public init(
         stack: String, region: String, createdAt: Date = Date(), stackPath: String, vars: [String: String] = [:],
         sensitiveVars: Set<String> = [], changes: [ResourceChange], outputs: [String: Value] = [:],
         sensitiveOutputs: Set<String> = [], dataSources: PlanDataSources = PlanDataSources(), liveFingerprint: String,
-        rollouts: [RolloutPlan] = [], program: JSONValue? = nil
+        rollouts: [RolloutPlan] = [], program: JSONValue? = nil, isDestroy: Bool = false
     ) {
         formatVersion = Self.formatVersion
         self.stack = stack
@@ -184,6 +187,7 @@ public struct Plan: Sendable, Codable, Equatable {
         self.liveFingerprint = liveFingerprint
         self.rollouts = rollouts
         self.program = program
+        self.isDestroy = isDestroy
     }
 
     /// The change for `address`, if the plan has one.
