@@ -8,17 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benchmarks/terraform/lib.sh
-STRATA=${STRATA:-.build/release/strata}
-[ -x "$STRATA" ] || swift build -c release --product strata
-STACK=${STACK:-stacks/prod}
-TIME_SCALE=${TIME_SCALE:-0.001}
-RUNS=${RUNS:-5}
-WORK=$(mktemp -d)
-trap 'stop_sandboxes; rm -rf "$WORK"' EXIT
-
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
-export AWS_EC2_METADATA_DISABLED=true AWS_PROFILE= AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
-export NO_COLOR=1 STRATA_POLL_INTERVAL_MS=50
+bench_start
+STACK=${STACK:-stacks/prod} TIME_SCALE=${TIME_SCALE:-0.001} RUNS=${RUNS:-5}
+export STRATA_POLL_INTERVAL_MS=50
 
 PORT=$(free_port)
 start_sandbox "$PORT" "$TIME_SCALE" "$WORK/sandbox.log"

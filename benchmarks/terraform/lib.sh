@@ -67,3 +67,16 @@ tf() {
     TF_PLUGIN_CACHE_DIR= CHECKPOINT_DISABLE=1 \
     terraform -chdir="$TF_CONFIG_DIR" "$@"
 }
+
+# bench_start: what a benchmark of the strata binary starts with: STRATA (the release build, built
+# when missing), WORK (a temporary directory, removed with the sandboxes stopped at exit) and the
+# sandbox's test credentials, nothing read from the machine's AWS configuration, no colour.
+bench_start() {
+  STRATA=${STRATA:-.build/release/strata}
+  [ -x "$STRATA" ] || swift build -c release --product strata
+  WORK=$(mktemp -d)
+  trap 'stop_sandboxes; rm -rf "$WORK"' EXIT
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+  export AWS_EC2_METADATA_DISABLED=true AWS_PROFILE= AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent
+  export NO_COLOR=1
+}

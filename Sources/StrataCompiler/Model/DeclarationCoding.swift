@@ -3,65 +3,57 @@ import StrataSyntax
 
 // Declarations encode as part of a ``Program``. A declared type is written as the stack wrote
 // it (`list(string)`) and read back with the same grammar: the only object type a declaration
-// can name is `object`, with no fields, so nothing is lost.
+// can name is `object`, with no fields, so nothing is lost. Inputs and variables share one form.
+
+/// The encoded form of an input or a variable declaration.
+private struct DeclaredValue: Codable {
+    var name: Named
+    var type: String?
+    var typeSpan: SourceSpan?
+    var defaultValue: Expression?
+    var description: String?
+    var sensitive: Bool
+
+    func valueType() throws -> ValueType? {
+        guard let type else { return nil }
+        guard case .success(let parsed) = TypeExpression.parse(type) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "not a type: `\(type)`"))
+        }
+        return parsed
+    }
+}
 
 extension InputDeclaration: Codable {
-    private enum Key: String, CodingKey { case name, type, typeSpan, defaultValue, description, sensitive }
-
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        name = try container.decode(Named.self, forKey: .name)
-        type = try Self.decodeType(container.decode(String.self, forKey: .type), in: container, at: .type)
-        typeSpan = try container.decode(SourceSpan.self, forKey: .typeSpan)
-        defaultValue = try container.decodeIfPresent(Expression.self, forKey: .defaultValue)
-        description = try container.decodeIfPresent(String.self, forKey: .description)
-        sensitive = try container.decode(Bool.self, forKey: .sensitive)
+        let declared = try DeclaredValue(from: decoder)
+        guard let type = try declared.valueType(), let typeSpan = declared.typeSpan else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "an input without a type"))
+        }
+        self.init(
+            name: declared.name, type: type, typeSpan: typeSpan, defaultValue: declared.defaultValue,
+            description: declared.description, sensitive: declared.sensitive)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(type.description, forKey: .type)
-        try container.encode(typeSpan, forKey: .typeSpan)
-        try container.encodeIfPresent(defaultValue, forKey: .defaultValue)
-        try container.encodeIfPresent(description, forKey: .description)
-        try container.encode(sensitive, forKey: .sensitive)
+        try DeclaredValue(
+            name: name, type: type.description, typeSpan: typeSpan, defaultValue: defaultValue, description: description,
+            sensitive: sensitive
+        ).encode(to: encoder)
     }
 }
 
 extension VariableDeclaration: Codable {
-    private enum Key: String, CodingKey { case name, type, typeSpan, defaultValue, description, sensitive }
-
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        name = try container.decode(Named.self, forKey: .name)
-        type = try container.decodeIfPresent(String.self, forKey: .type).map {
-            try InputDeclaration.decodeType($0, in: container, at: .type)
-        }
-        typeSpan = try container.decodeIfPresent(SourceSpan.self, forKey: .typeSpan)
-        defaultValue = try container.decodeIfPresent(Expression.self, forKey: .defaultValue)
-        description = try container.decodeIfPresent(String.self, forKey: .description)
-        sensitive = try container.decode(Bool.self, forKey: .sensitive)
+        let declared = try DeclaredValue(from: decoder)
+        self.init(
+            name: declared.name, type: try declared.valueType(), typeSpan: declared.typeSpan,
+            defaultValue: declared.defaultValue, description: declared.description, sensitive: declared.sensitive)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: Key.self)
-        try container.encode(name, forKey: .name)
-        try container.encodeIfPresent(type?.description, forKey: .type)
-        try container.encodeIfPresent(typeSpan, forKey: .typeSpan)
-        try container.encodeIfPresent(defaultValue, forKey: .defaultValue)
-        try container.encodeIfPresent(description, forKey: .description)
-        try container.encode(sensitive, forKey: .sensitive)
-    }
-}
-
-extension InputDeclaration {
-    fileprivate static func decodeType<K: CodingKey>(_ text: String, in container: KeyedDecodingContainer<K>, at key: K) throws
-        -> ValueType
-    {
-        guard case .success(let type) = TypeExpression.parse(text) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not a type: `\(text)`")
-        }
-        return type
+        try DeclaredValue(
+            name: name, type: type?.description, typeSpan: typeSpan, defaultValue: defaultValue, description: description,
+            sensitive: sensitive
+        ).encode(to: encoder)
     }
 }
