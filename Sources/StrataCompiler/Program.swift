@@ -63,13 +63,13 @@ public struct Program: Sendable, Codable {
     /// Where the stack file was when the program was compiled (for messages only: nothing reads it).
     public var stackPath: String { stack.path }
 
-    /// The program as the one JSON type, for a plan to carry (``Plan/program``).
-    public func json() throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(self))
+    /// The program as JSON text, for a plan to carry (``Plan/program``).
+    public func jsonText() throws -> String {
+        String(decoding: try JSONEncoder().encode(self), as: UTF8.self)
     }
 
     /// The program a plan carries.
-    public init(json: JSONValue) throws {
-        self = try JSONDecoder().decode(Program.self, from: JSONEncoder().encode(json))
+    public init(jsonText: String) throws {
+        self = try JSONDecoder().decode(Program.self, from: Data(jsonText.utf8))
     }
 }

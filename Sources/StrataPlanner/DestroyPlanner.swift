@@ -52,7 +52,7 @@ extension Planner {
         }
         return Plan(
             stack: discovery.context.stack, region: discovery.context.region, stackPath: program?.stackPath ?? "",
-            changes: changes, liveFingerprint: fingerprint, program: try program?.json(), isDestroy: true)
+            changes: changes, liveFingerprint: fingerprint, program: try program?.jsonText(), isDestroy: true)
     }
 
     /// Drops children the stack does not declare that their parent holds inside itself

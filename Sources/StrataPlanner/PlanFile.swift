@@ -178,7 +178,7 @@ extension Plan {
             throw PlanError.planFile("\(file) carries no program to evaluate (it was not made by `strata plan`): plan again")
         }
         do {
-            return try Program(json: program)
+            return try Program(jsonText: program)
         } catch {
             throw PlanError.planFile("\(file) carries a program this strata cannot read (\(error)): plan again")
         }

@@ -66,7 +66,7 @@ public struct Planner: Sendable {
             stack: graph.stack, region: graph.region, stackPath: program.stackPath, vars: vars,
             sensitiveVars: graph.sensitiveVars, changes: changes, outputs: graph.outputs,
             sensitiveOutputs: graph.sensitiveOutputs, dataSources: dataSources,
-            liveFingerprint: Fingerprint.of(live), rollouts: rollouts, program: try program.json())
+            liveFingerprint: Fingerprint.of(live), rollouts: rollouts, program: try program.jsonText())
     }
 
     /// A saved plan may be applied only while the live state is what it saw: discovers again and

@@ -10,7 +10,7 @@ import Testing
 /// still points at the file, line and column, with the line and a caret.
 @Suite struct ProgramTests {
     /// Through the plan's JSON form and back.
-    static func carried(_ program: Program) throws -> Program { try Program(json: try program.json()) }
+    static func carried(_ program: Program) throws -> Program { try Program(jsonText: try program.jsonText()) }
 
     @Test(arguments: GoldenTests.stacks) func everyShippedStackEvaluatesFromItsCarriedProgramAsCompiled(_ name: String) throws {
         let vars = GoldenTests.vars(for: name)

@@ -27,7 +27,7 @@ import Testing
         return Plan(
             stack: graph.stack, region: graph.region, stackPath: stack.path, changes: changes,
             dataSources: PlanDataSources(accountID: "123456789012"), liveFingerprint: "f",
-            program: try #require(result.program).json())
+            program: try #require(result.program).jsonText())
     }
 
     static func withFile<T>(_ body: (URL) throws -> T) throws -> T {

@@ -158,10 +158,12 @@ public struct Plan: Sendable, Codable, Equatable {
     public var liveFingerprint: String
     /// Ordered steps for a cluster version change; nil when no cluster changes version.
     public var rollouts: [RolloutPlan]
-    /// The compiled stack the plan was computed from (the compiler's `Program`, as JSON): apply
-    /// evaluates it to resolve values known only after earlier creates, so a saved plan needs
-    /// no stack file. Nil for plans not made from a stack.
-    public var program: JSONValue?
+    /// The compiled stack the plan was computed from (the compiler's `Program`, as JSON text):
+    /// apply evaluates it to resolve values known only after earlier creates, so a saved plan
+    /// needs no stack file. Nil for plans not made from a stack. Text, not a JSON tree: it is
+    /// only ever read whole, and a tree of its thousands of small arrays would cost more to
+    /// decode and digest than the rest of the plan.
+    public var program: String?
     /// A destroy plan (`strata plan --destroy`): every change deletes what the stack owns, and
     /// apply carries it out as `strata destroy` does (the controller sweep between its phases).
     public var isDestroy: Bool
@@ -170,7 +172,7 @@ public struct Plan: Sendable, Codable, Equatable {
         stack: String, region: String, createdAt: Date = Date(), stackPath: String, vars: [String: String] = [:],
         sensitiveVars: Set<String> = [], changes: [ResourceChange], outputs: [String: Value] = [:],
         sensitiveOutputs: Set<String> = [], dataSources: PlanDataSources = PlanDataSources(), liveFingerprint: String,
-        rollouts: [RolloutPlan] = [], program: JSONValue? = nil, isDestroy: Bool = false
+        rollouts: [RolloutPlan] = [], program: String? = nil, isDestroy: Bool = false
     ) {
         formatVersion = Self.formatVersion
         self.stack = stack
