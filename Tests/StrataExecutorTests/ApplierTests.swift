@@ -61,14 +61,17 @@ import Testing
 
     static func demoPlan() throws -> Plan {
         let url = repository.appendingPathComponent("stacks/demo")
-        let graph = try #require(Compiler.compile(stackAt: url).graph)
+        let compiled = Compiler.compile(stackAt: url)
+        let graph = try #require(compiled.graph)
         let changes = graph.instances.map { instance in
             ResourceChange(
                 address: instance.address, type: instance.type, plane: instance.plane, action: .create, before: nil,
                 after: instance.attributes, dependencies: instance.dependencies,
                 idempotencyToken: IdempotencyToken.derive(stack: graph.stack, address: instance.address, attributes: instance.attributes))
         }
-        return Plan(stack: graph.stack, region: graph.region, stackPath: url.path, changes: changes, liveFingerprint: "")
+        return Plan(
+            stack: graph.stack, region: graph.region, stackPath: url.path, changes: changes, liveFingerprint: "",
+            program: try #require(compiled.program).jsonText())
     }
 
     @Test func valuesKnownOnlyAfterApplyAreResolvedBeforeEachCreate() async throws {
