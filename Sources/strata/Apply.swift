@@ -40,6 +40,7 @@ struct ApplyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        RunProfile.start()
         let url = URL(fileURLWithPath: options.stack)
         var isDirectory: ObjCBool = false
         let isPlanFile =

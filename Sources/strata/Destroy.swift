@@ -42,6 +42,7 @@ struct DestroyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        RunProfile.start()
         let (graph, program) = try options.compileProgram()
         let session = try RunSession(options: run, stack: graph.stack, region: graph.region)
         defer { RunProfile.shared.emit(to: session.events) }

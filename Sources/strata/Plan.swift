@@ -37,6 +37,7 @@ struct PlanCommand: AsyncParsableCommand {
     var events: String?
 
     func run() async throws {
+        RunProfile.start()
         let profile = try RunProfile.Reporter(eventsPath: events)
         defer { profile.report() }
         let (graph, program) = try options.compileProgram()

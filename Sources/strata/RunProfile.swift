@@ -9,7 +9,9 @@ import StrataExecutor
 /// plan compiles once and what a no-op plan waits on, with no flag made for tests.
 ///
 /// Call times are the wall time during which at least one call of the kind was in flight
-/// (discovery sends many at once; summing them would count the same second eight times).
+/// (discovery sends many at once; summing them would count the same second eight times). AWS
+/// and Kubernetes calls overlap during discovery, so their parts may add up to more than their
+/// union; the rest is what is left after compiling and that union.
 final class RunProfile: @unchecked Sendable {
     static let shared = RunProfile()
     static let kind = EventKind(rawValue: "run.profile")
@@ -21,25 +23,40 @@ final class RunProfile: @unchecked Sendable {
         var since: ContinuousClock.Instant?
         var seconds = 0.0
         var calls = 0
+
+        mutating func start(at now: ContinuousClock.Instant) {
+            calls += 1
+            inFlight += 1
+            if inFlight == 1 { since = now }
+        }
+
+        mutating func end(at now: ContinuousClock.Instant) {
+            inFlight -= 1
+            if inFlight == 0, let since { seconds += RunProfile.seconds(now - since) }
+        }
     }
 
     private let lock = NSLock()
     private let clock = ContinuousClock()
     private let started = ContinuousClock.now
+
+    /// Starts the run's clock: first thing in a command, so the compile is inside the total.
+    static func start() { _ = shared }
     private var busy: [Calls: Busy] = [:]
+    /// Any call in flight, of either kind.
+    private var calling = Busy()
 
     func measure<T>(_ calls: Calls, _ body: () async throws -> T) async rethrows -> T {
         lock.withLock {
-            busy[calls, default: Busy()].calls += 1
-            busy[calls, default: Busy()].inFlight += 1
-            if busy[calls]?.inFlight == 1 { busy[calls]?.since = clock.now }
+            let now = clock.now
+            busy[calls, default: Busy()].start(at: now)
+            calling.start(at: now)
         }
         defer {
             lock.withLock {
-                busy[calls]?.inFlight -= 1
-                if busy[calls]?.inFlight == 0, let since = busy[calls]?.since {
-                    busy[calls]?.seconds += Self.seconds(clock.now - since)
-                }
+                let now = clock.now
+                busy[calls]?.end(at: now)
+                calling.end(at: now)
             }
         }
         return try await body()
@@ -49,8 +66,8 @@ final class RunProfile: @unchecked Sendable {
     var payload: [String: String] {
         let compiling = CompileCounter.shared.current
         let total = Self.seconds(clock.now - started)
-        let (aws, kubernetes) = lock.withLock { (busy[.aws] ?? Busy(), busy[.kubernetes] ?? Busy()) }
-        let rest = max(0, total - compiling.seconds - aws.seconds - kubernetes.seconds)
+        let (aws, kubernetes, either) = lock.withLock { (busy[.aws] ?? Busy(), busy[.kubernetes] ?? Busy(), calling) }
+        let rest = max(0, total - compiling.seconds - either.seconds)
         func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
         func fraction(_ value: Double) -> String { String(format: "%.3f", total > 0 ? value / total : 0) }
         return [
