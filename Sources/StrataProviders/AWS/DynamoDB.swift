@@ -47,27 +47,22 @@ public struct DynamoDB: Sendable {
     /// write after a lost answer is safe for strata's conditions: the resend finds the first
     /// copy's own item, which its callers recognise.
     public func put(_ table: String, item: JSONValue, condition: String, values: JSONValue) async throws -> Bool {
-        try await conditionally {
-            _ = try await client.json(
-                .dynamodb, action: "PutItem",
-                body: ["TableName": .string(table), "Item": item, "ConditionExpression": .string(condition), "ExpressionAttributeValues": values],
-                idempotent: true)
-        }
+        try await conditionally("PutItem", ["TableName": .string(table), "Item": item], condition, values)
     }
 
     /// `DeleteItem` on `condition`; false when the condition does not hold.
     public func delete(_ table: String, key: JSONValue, condition: String, values: JSONValue) async throws -> Bool {
-        try await conditionally {
-            _ = try await client.json(
-                .dynamodb, action: "DeleteItem",
-                body: ["TableName": .string(table), "Key": key, "ConditionExpression": .string(condition), "ExpressionAttributeValues": values],
-                idempotent: true)
-        }
+        try await conditionally("DeleteItem", ["TableName": .string(table), "Key": key], condition, values)
     }
 
-    private func conditionally(_ write: () async throws -> Void) async throws -> Bool {
+    private func conditionally(_ action: String, _ body: [String: JSONValue], _ condition: String, _ values: JSONValue) async throws
+        -> Bool
+    {
+        var body = body
+        body["ConditionExpression"] = .string(condition)
+        body["ExpressionAttributeValues"] = values
         do {
-            try await write()
+            _ = try await client.json(.dynamodb, action: action, body: .object(body), idempotent: true)
             return true
         } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
             return false
