@@ -29,6 +29,10 @@ extension ProviderError {
             let users = blockers.isEmpty ? "" : " by \(blockers.joined(separator: ", "))"
             aws.message = "\(id) is still in use\(users) after retrying until the deadline. AWS says: \(aws.message)"
             self.init(type: type, address: address, reason: .aws(aws))
+        case var blocked as SweepBlocked:
+            let users = blocked.blockers.isEmpty ? "" : " by \(blocked.blockers.joined(separator: ", "))"
+            blocked.error.message = "\(blocked.what) is still in use\(users) after \(blocked.waited). AWS says: \(blocked.error.message)"
+            self.init(type: type, address: address, reason: .aws(blocked.error))
         case ExecutorError.unresolved(_, let names):
             self.init(
                 type: type, address: address, attribute: names.count == 1 ? names[0] : nil,

@@ -75,6 +75,17 @@ import Testing
         #expect(failure.what.contains("subnet-1 is still in use by network interface eni-1 (untagged)"))
     }
 
+    /// So does a controller's leftover the destroy's sweep could not delete.
+    @Test func aBlockedSweepKeepsTheAWSCode() throws {
+        let blocked = SweepBlocked(
+            what: "security group sg-1", error: Self.aws("DependencyViolation", "resource sg-1 has a dependent object"),
+            blockers: ["load balancer k8s-web"], waited: .seconds(60))
+        let sweep = ResourceAddress(module: nil, type: "sweep", name: "controllers")
+        let failure = OperationFailure(address: sweep, action: "sweep", error: blocked)
+        #expect(failure.code == "DependencyViolation" && failure.requestID == "req-1")
+        #expect(failure.error.what.contains("security group sg-1 is still in use by load balancer k8s-web"))
+    }
+
     struct Broken: Error, CustomStringConvertible {
         var description: String { "the connection to ec2.us-east-1.amazonaws.com broke" }
     }
