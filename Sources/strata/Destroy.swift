@@ -44,7 +44,7 @@ struct DestroyCommand: AsyncParsableCommand {
     func run() async throws {
         RunProfile.start()
         let (graph, program) = try options.compileProgram()
-        let session = try RunSession(options: run, stack: graph.stack, region: graph.region)
+        let session = try RunSession(options: run, stack: graph.stack, region: graph.region, sources: program.sources)
         defer { RunProfile.shared.emit(to: session.events) }
         let (report, unread): (ExecutionReport, [String]) = try await session.locked {
             let destroyer = Destroyer(
