@@ -49,8 +49,8 @@ import Testing
         #expect(apply.stdout.contains("Apply failed: 0 created"), "\(apply.stdout)")
     }
 
-    /// Applied from a plan file, the stack's text is not at hand (a plan file carries none yet):
-    /// the failure still names file:line:col, without the quoted line.
+    /// Applied from a plan file, the failure names file:line:col and quotes the line from the
+    /// program the plan file carries (the stack files are not read).
     @Test(.timeLimit(.minutes(2))) func fromAPlanFileTheFailureStillNamesItsPosition() async throws {
         let sandbox = try await Sandbox.shared()
         let copy = try StackCopy(writing: Self.stack)
@@ -63,7 +63,7 @@ import Testing
         #expect(apply.status == 1, "\(apply.stdout)\n\(apply.stderr)")
         #expect(apply.stderr.contains("stack.yaml:6:13: error: create aws_subnet.private failed: "), "\(apply.stderr)")
         #expect(apply.stderr.contains("note: AWS code InvalidVpcID.NotFound, request id "), "\(apply.stderr)")
-        #expect(!apply.stderr.contains("6 |"), "no source to quote: \(apply.stderr)")
+        #expect(apply.stderr.contains("6 |     vpc_id: vpc-0badc0ffee1234567\n"), "the line from the plan's program: \(apply.stderr)")
     }
 
     static func events(_ url: URL) throws -> [JSONValue] {
