@@ -17,10 +17,11 @@ public struct CompileResult: Sendable {
 /// `Compilation`, and all of them run even after errors (so every problem is reported), except
 /// that nothing runs without a parsed stack file.
 public struct Compiler: Sendable {
-    /// The resource types the checker knows.
+    /// The resource types the checker knows: the compiler declares none itself (strata's are
+    /// `StrataProviders`' `ResourceCatalog.all`).
     public var catalog: [String: ResourceSchema]
 
-    public init(catalog: [String: ResourceSchema] = ResourceCatalog.all) {
+    public init(catalog: [String: ResourceSchema]) {
         self.catalog = catalog
     }
 
@@ -36,10 +37,6 @@ public struct Compiler: Sendable {
 
     /// Compiles the stack at `url`: a stack file, or a folder holding `stack.yaml`. `vars`
     /// override the stack's `vars:` (`--var K=V`).
-    public static func compile(stackAt url: URL, vars: [String: String] = [:]) -> CompileResult {
-        Compiler().compile(stackAt: url, vars: vars)
-    }
-
     public func compile(stackAt url: URL, vars: [String: String] = [:]) -> CompileResult {
         compile(stackAt: url, vars: vars, live: [:])
     }
@@ -48,10 +45,6 @@ public struct Compiler: Sendable {
     /// already exist, and a reference to a computed attribute of one of them (`vpc.id`,
     /// `role.arn`, `cluster.endpoint`) evaluates to its live value instead of unknown. The
     /// planner's second pass; attributes the stack sets are never taken from `live`.
-    public static func compile(stackAt url: URL, vars: [String: String] = [:], live: [ResourceAddress: [String: Value]]) -> CompileResult {
-        Compiler().compile(stackAt: url, vars: vars, live: live)
-    }
-
     public func compile(stackAt url: URL, vars: [String: String] = [:], live: [ResourceAddress: [String: Value]]) -> CompileResult {
         var loader = LoadFiles()
         let file = Self.stackFile(url)

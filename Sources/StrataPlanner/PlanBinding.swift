@@ -2,6 +2,7 @@ import AWSClient
 import Foundation
 import StrataCompiler
 import StrataModel
+import StrataProviders
 
 /// Checks a saved plan against the stack files it was made from, before anything is sent: the
 /// files compile, they are the same stack in the same region, and every value the plan knew

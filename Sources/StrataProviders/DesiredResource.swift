@@ -1,4 +1,3 @@
-import StrataCompiler
 import StrataModel
 
 /// One resource as the stack wants it, with every reference resolved against live state: what a

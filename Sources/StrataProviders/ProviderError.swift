@@ -1,7 +1,5 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
-import StrataSyntax
 
 /// Why a provider could not do what a change asked: the one error type every provider throws
 /// for its own reasons, and what the executor turns an AWS error into once it knows which

@@ -1,6 +1,7 @@
 import Foundation
 import StrataCompiler
 import StrataModel
+import StrataProviders
 import StrataTestSupport
 import Testing
 
@@ -17,7 +18,7 @@ import Testing
     static func demoPlan() throws -> Plan {
         let stack = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("stacks/demo")
-        let graph = try #require(Compiler().compile(stackAt: stack).graph)
+        let graph = try #require(Compiler(catalog: ResourceCatalog.all).compile(stackAt: stack).graph)
         let changes = graph.instances.map {
             ResourceChange(
                 address: $0.address, type: $0.type, plane: $0.plane, action: .create, before: nil, after: $0.attributes,

@@ -51,7 +51,7 @@ struct ScratchStack {
     func edit(_ change: (String) -> String) throws { try write(change(try read())) }
 
     func compile() throws -> CompiledGraph {
-        let result = Compiler.compile(stackAt: file)
+        let result = Compiler(catalog: ResourceCatalog.all).compile(stackAt: file)
         let graph = try #require(result.graph, "\(result.diagnostics.map(\.summary))")
         return graph
     }

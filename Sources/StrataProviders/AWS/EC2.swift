@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The EC2 calls strata makes, and nothing else: request building in EC2's query encoding

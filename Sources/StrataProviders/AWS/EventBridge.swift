@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The EventBridge calls strata makes: the stack's rules (named by the tag index, described by

@@ -1,6 +1,5 @@
 import AWSClient
 import Foundation
-import StrataCompiler
 import StrataModel
 
 /// The IAM calls strata makes, and nothing else: typed request building in the query encoding

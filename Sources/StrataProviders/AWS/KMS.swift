@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The KMS calls strata makes: the stack's keys (from the tag index) and the region's aliases

@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The CloudWatch Logs calls strata makes: the stack's log groups (named by the tag index,

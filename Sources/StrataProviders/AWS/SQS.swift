@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The SQS calls strata makes, in SQS's JSON protocol (AmazonSQS, JSON 1.0): the stack's queues
