@@ -20,3 +20,17 @@ public struct DesiredResource: Sendable {
         self.idempotencyToken = idempotencyToken
     }
 }
+
+extension DesiredResource {
+    /// An attribute the call cannot do without, as text (a number reads as its digits).
+    func required(_ name: String) throws -> String {
+        guard let value = attributes[name], value != .null else {
+            throw ProviderError.invalidAttribute(type: type, address: address, attribute: name, problem: "is required")
+        }
+        guard let text = value.textForm else {
+            let problem = value.isUnknown ? "is not known yet" : "must be a string"
+            throw ProviderError.invalidAttribute(type: type, address: address, attribute: name, problem: problem)
+        }
+        return text
+    }
+}

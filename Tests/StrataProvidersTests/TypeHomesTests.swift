@@ -53,3 +53,56 @@ import Testing
         }
     }
 }
+
+/// The helpers every type shares, written once: one error type with the messages users read,
+/// one tag-sync step.
+@Suite struct SharedHelpersTests {
+    let address = ResourceAddress(parsing: "module.eks.aws_eks_addon.cni")!
+
+    func desired(_ attributes: [String: Value]) -> DesiredResource {
+        DesiredResource(address: address, type: "aws_eks_addon", attributes: attributes, tags: [:], idempotencyToken: "t")
+    }
+
+    @Test func aMissingAttributeNamesTheResourceAndTheAttribute() throws {
+        #expect(try desired(["cluster_name": .string("prod")]).required("cluster_name") == "prod")
+        let cases: [(Value?, String)] = [
+            (nil, "module.eks.aws_eks_addon.cni.cluster_name: is required"),
+            (.unknown(.string), "module.eks.aws_eks_addon.cni.cluster_name: is not known yet"),
+            (.map(["a": .string("b")]), "module.eks.aws_eks_addon.cni.cluster_name: must be a string"),
+        ]
+        for (value, message) in cases {
+            let error = try #require(throws: ProviderError.self) { try desired(value.map { ["cluster_name": $0] } ?? [:]).required("cluster_name") }
+            #expect("\(error)" == message)
+        }
+    }
+
+    @Test func aFailedStateNamesWhatAWSCallsTheResource() {
+        let error = ProviderError.failed(type: "aws_eks_node_group", name: "prod/system", status: "Failed", detail: "update u1 (VersionUpdate): AMI not found")
+        #expect("\(error)" == "aws_eks_node_group 'prod/system' is Failed: update u1 (VersionUpdate): AMI not found")
+        let taken = ProviderError.nameTaken(type: "aws_iam_role", name: "ci", owner: "not created by strata")
+        #expect("\(taken)" == "aws_iam_role 'ci' already exists and is not strata's for this address (not created by strata); pick another name or delete it")
+    }
+
+    @Test func tagSyncRemovesOnlyWhatTheStackOwns() async throws {
+        let live = ["team": "a", "old": "x", "aws:cloudformation:stack-name": "s", "strata:manifest-kinds": "v1/ConfigMap"]
+        let delta = TagSync.delta(live: live, desired: ["team": "b", "new": "y"])
+        #expect(delta.set == ["team": "b", "new": "y"])
+        #expect(delta.remove == ["old"])
+
+        let calls = Recorder()
+        try await TagSync.sync(calls.tagCalls, live: live, desired: ["team": "b", "new": "y"])
+        #expect(await calls.log == ["tag new,team", "untag old"])
+        try await TagSync.sync(calls.tagCalls, live: ["team": "b"], desired: ["team": "b"])
+        #expect(await calls.log.count == 2, "nothing differs: no call")
+    }
+
+    actor Recorder {
+        var log: [String] = []
+        func record(_ entry: String) { log.append(entry) }
+        nonisolated var tagCalls: TagCalls {
+            TagCalls(
+                tag: { await self.record("tag " + $0.keys.sorted().joined(separator: ",")) },
+                untag: { await self.record("untag " + $0.joined(separator: ",")) })
+        }
+    }
+}

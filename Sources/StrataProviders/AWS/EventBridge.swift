@@ -67,6 +67,12 @@ struct EventBridge: Sendable {
         .array(tags.sorted { $0.key < $1.key }.map { .object(["Key": .string($0.key), "Value": .string($0.value)]) })
     }
 
+    /// TagResource and UntagResource for one rule, for ``TagSync``.
+    func tagCalls(arn: String) -> TagCalls {
+        calls.tagCalls(
+            tag: { ["ResourceARN": .string(arn), "Tags": EventBridge.tagList($0)] }, untag: { ["ResourceARN": .string(arn), "TagKeys": JSONCalls.strings($0)] })
+    }
+
     func invalidate() async {
         await cache.invalidate(prefix: "events:")
         await ResourceTagging.invalidate(cache)

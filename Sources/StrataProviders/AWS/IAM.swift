@@ -113,6 +113,14 @@ struct IAM: Sendable {
         ).flattened(prefix: prefix, protocol: .query)
     }
 
+    /// `Tag<Kind>` and `Untag<Kind>` (`Role`, `Policy`, `InstanceProfile`,
+    /// `OpenIDConnectProvider`) for the resource `target` names, for ``TagSync``.
+    func tagCalls(_ kind: String, _ target: Parameters) -> TagCalls {
+        TagCalls(
+            tag: { try await call("Tag\(kind)", target + IAM.tags($0)) },
+            untag: { try await call("Untag\(kind)", target + IAM.list("TagKeys", $0)) })
+    }
+
     /// `Name.member.N` for a list of strings.
     static func list(_ name: String, _ values: [String]) -> Parameters {
         QueryValue.list(values.map { .string($0) }).flattened(prefix: name, protocol: .query)

@@ -75,6 +75,12 @@ struct KMS: Sendable {
         .array(tags.sorted { $0.key < $1.key }.map { .object(["TagKey": .string($0.key), "TagValue": .string($0.value)]) })
     }
 
+    /// TagResource and UntagResource for one key, for ``TagSync``.
+    func tagCalls(_ key: String) -> TagCalls {
+        calls.tagCalls(
+            tag: { ["KeyId": .string(key), "Tags": KMS.tagList($0)] }, untag: { ["KeyId": .string(key), "TagKeys": JSONCalls.strings($0)] })
+    }
+
     /// Forget the listings after a write.
     func invalidate() async {
         await cache.invalidate(prefix: "kms:")

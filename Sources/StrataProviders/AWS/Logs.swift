@@ -65,6 +65,12 @@ struct Logs: Sendable {
         .object(tags.mapValues(JSONValue.string))
     }
 
+    /// TagResource and UntagResource for one log group, for ``TagSync``.
+    func tagCalls(arn: String) -> TagCalls {
+        calls.tagCalls(
+            tag: { ["resourceArn": .string(arn), "tags": Logs.tagMap($0)] }, untag: { ["resourceArn": .string(arn), "tagKeys": JSONCalls.strings($0)] })
+    }
+
     func invalidate() async {
         await cache.invalidate(prefix: "logs:")
         await ResourceTagging.invalidate(cache)

@@ -59,6 +59,13 @@ struct SQS: Sendable {
         }
     }
 
+    /// TagQueue and UntagQueue for one queue, for ``TagSync``.
+    func tagCalls(_ url: String) -> TagCalls {
+        calls.tagCalls(
+            tag: { ["QueueUrl": .string(url), "Tags": Logs.tagMap($0)] }, untag: { ["QueueUrl": .string(url), "TagKeys": JSONCalls.strings($0)] },
+            actions: ("TagQueue", "UntagQueue"))
+    }
+
     func setAttributes(_ url: String, _ attributes: [String: String]) async throws {
         guard !attributes.isEmpty else { return }
         try await calls.call(

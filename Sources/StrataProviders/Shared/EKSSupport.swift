@@ -5,26 +5,6 @@ import StrataModel
 // What the EKS providers share: the stack's clusters (named by the tag index, one DescribeCluster
 // each, memoised for the plan), ownership from tags, attribute plumbing.
 
-/// A desired EKS resource the provider cannot send as it is.
-public enum ClusterProviderError: Error, CustomStringConvertible, Sendable {
-    /// An attribute the call needs is absent, unknown or malformed.
-    case invalidAttribute(type: String, attribute: String, problem: String)
-    /// A name EKS already holds for something that is not this stack's at this address.
-    case nameTaken(type: String, name: String, owner: String)
-    /// EKS put the resource in a failed state (`CREATE_FAILED`, `DEGRADED` ...).
-    case failed(type: String, name: String, status: String, detail: String)
-
-    public var description: String {
-        switch self {
-        case .invalidAttribute(let type, let attribute, let problem): "\(type).\(attribute): \(problem)"
-        case .nameTaken(let type, let name, let owner):
-            "\(type) '\(name)' already exists and is not strata's for this address (\(owner)); pick another name or delete it"
-        case .failed(let type, let name, let status, let detail):
-            "\(type) '\(name)' is \(status)" + (detail.isEmpty ? "" : ": \(detail)")
-        }
-    }
-}
-
 enum EKSSupport {
     /// Cache key of the stack's clusters (their DescribeCluster answers).
     static let clustersKey = "eks:clusters"
@@ -48,6 +28,22 @@ enum EKSSupport {
         }
     }
 
+    /// The stack's resources of one kind inside its clusters (node groups, add-ons, pod identity
+    /// associations): `list` names them in a cluster, `read` reads one (nil when gone since), and
+    /// those whose tags name this stack are kept.
+    static func ownedChildren(
+        _ context: ProviderContext, list: (_ cluster: String) async throws -> [String],
+        read: (_ cluster: String, _ name: String) async throws -> LiveResource?
+    ) async throws -> [LiveResource] {
+        var out: [LiveResource] = []
+        for cluster in try await ownedClusterNames(context) {
+            for name in try await list(cluster) {
+                if let live = try await read(cluster, name), live.address != nil { out.append(live) }
+            }
+        }
+        return out
+    }
+
     /// Forget the stack's clusters after a write that creates, retags or deletes one.
     static func forgetClusters(_ context: ProviderContext) async {
         await context.cache.invalidate(prefix: clustersKey)
@@ -57,20 +53,6 @@ enum EKSSupport {
     /// The names of the stack's clusters that are not being deleted (children can be listed).
     static func ownedClusterNames(_ context: ProviderContext) async throws -> [String] {
         try await ownedClusters(context).filter { $0["status"]?.stringValue != "DELETING" }.compactMap { $0["name"]?.stringValue }
-    }
-
-    /// The address a resource's tags give it, when `strata:stack` names this stack.
-    static func address(_ tags: [String: String], stack: String) -> ResourceAddress? {
-        guard tags[ProviderContext.stackTag] == stack, let text = tags[ProviderContext.addressTag] else { return nil }
-        return ResourceAddress(parsing: text)
-    }
-
-    /// `tags` (the user's: ownership tags removed) and `tags_all` (everything EKS stores).
-    static func tagAttributes(_ tags: [String: String]) -> [String: Value] {
-        // The record of manifest kinds is strata's bookkeeping, not a tag the stack declares.
-        let all = tags.filter { !ManifestKinds.isRecordKey($0.key) }
-        let user = all.filter { $0.key != ProviderContext.stackTag && $0.key != ProviderContext.addressTag }
-        return ["tags": .map(user.mapValues(Value.string)), "tags_all": .map(all.mapValues(Value.string))]
     }
 
     static func stringMap(_ json: JSONValue?) -> [String: String] {
@@ -99,36 +81,15 @@ enum EKSSupport {
     /// later (after an out-of-band revert) is a new request rather than a replay of the old one.
     static func updateToken(_ desired: DesiredResource, call: String, from live: LiveResource) -> String {
         let state = Value.map(live.attributes.filter { !["status", "modified_at"].contains($0.key) }).wireJSON?.description ?? ""
-        return "\(desired.idempotencyToken.prefix(32))-\(call.prefix(8))-\(fnv1a(state))"
-    }
-
-    /// FNV-1a 64, hex: short and stable; tokens need uniqueness, not secrecy.
-    static func fnv1a(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        return String(hash, radix: 16)
+        return "\(desired.idempotencyToken.prefix(32))-\(call.prefix(8))-\(GeneratedName.fnv1a(state))"
     }
 
     // MARK: - Reading desired attributes
 
-    static func required(_ desired: DesiredResource, _ name: String) throws -> String {
-        guard let value = desired.attributes[name] else {
-            throw ClusterProviderError.invalidAttribute(type: desired.type, attribute: name, problem: "is required")
-        }
-        guard let text = value.textForm else {
-            throw ClusterProviderError.invalidAttribute(
-                type: desired.type, attribute: name, problem: value.isUnknown ? "is not known yet" : "must be a string")
-        }
-        return text
-    }
-
     /// A desired value as request JSON; throws when any part is still unknown.
     static func wire(_ desired: DesiredResource, _ name: String, _ value: Value) throws -> JSONValue {
         guard let json = value.wireJSON else {
-            throw ClusterProviderError.invalidAttribute(type: desired.type, attribute: name, problem: "holds a value not known yet")
+            throw ProviderError.invalidAttribute(type: desired.type, attribute: name, problem: "holds a value not known yet")
         }
         return json
     }
@@ -187,6 +148,6 @@ enum EKSSupport {
     static func throwIfFailed(_ type: String, _ name: String, _ object: JSONValue, failed: Set<String>) throws {
         guard let status = object["status"]?.stringValue, failed.contains(status) else { return }
         let issues = (object["health"]?["issues"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }
-        throw ClusterProviderError.failed(type: type, name: name, status: status, detail: issues.joined(separator: "; "))
+        throw ProviderError.failed(type: type, name: name, status: status, detail: issues.joined(separator: "; "))
     }
 }

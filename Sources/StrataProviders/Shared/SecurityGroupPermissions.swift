@@ -190,9 +190,7 @@ struct AtomicRule: Hashable, Sendable {
     static func revoke(_ rules: [AtomicRule], group: String, egress: Bool, _ ec2: EC2) async throws {
         guard !rules.isEmpty else { return }
         let parameters: EC2.Parameters = [(name: "GroupId", value: group)] + ipPermissions(rules.map(\.key))
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call(egress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroupIngress", parameters)
-        }
+        try await ec2.callIgnoringNotFound(egress ? "RevokeSecurityGroupEgress" : "RevokeSecurityGroupIngress", parameters)
     }
 
     /// The rules strata created or adopted: DescribeSecurityGroupRules filtered by the stack's

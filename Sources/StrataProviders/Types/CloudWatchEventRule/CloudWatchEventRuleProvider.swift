@@ -38,7 +38,7 @@ struct CloudWatchEventRuleProvider: ResourceProvider {
         if let existing = try await describe(name, bus: bus, events) {
             let tags = try await events.tags(existing["Arn"]?.stringValue ?? "")
             guard Ownership.address(tags, stack: context.stack) == desired.address else {
-                throw IdentityProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
+                throw ProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
             }
             // A crashed run's rule: the PutRule below brings it to the desired definition.
         }
@@ -72,7 +72,7 @@ struct CloudWatchEventRuleProvider: ResourceProvider {
         guard let rule = try await describe(name, bus: bus, events),
             let live = Self.live(rule, tags: try await events.tags(rule["Arn"]?.stringValue ?? ""), context)
         else {
-            throw IdentityProviderError.nameTaken(type: type, name: name, owner: "gone, or its tags no longer name this stack")
+            throw ProviderError.nameTaken(type: type, name: name, owner: "gone, or its tags no longer name this stack")
         }
         return live
     }
@@ -83,13 +83,8 @@ struct CloudWatchEventRuleProvider: ResourceProvider {
         let bus = live.attributes.string("event_bus_name") ?? "default"
         let definition: Set<String> = ["description", "event_pattern", "schedule_expression", "role_arn", "state"]
         if !changed.isDisjoint(with: definition) { try await put(name, bus: bus, desired, tags: false, events) }
-        if changed.contains("tags") || changed.contains("tags_all"), let arn = live.attributes.string("arn") {
-            let delta = Ownership.delta(live: Ownership.liveTags(live), desired: desired.tags)
-            if !delta.set.isEmpty { try await events.calls.call("TagResource", ["ResourceARN": .string(arn), "Tags": EventBridge.tagList(delta.set)], idempotent: true) }
-            if !delta.remove.isEmpty {
-                try await events.calls.call(
-                    "UntagResource", ["ResourceARN": .string(arn), "TagKeys": .array(delta.remove.map(JSONValue.string))], idempotent: true)
-            }
+        if let arn = live.attributes.string("arn") {
+            try await TagSync.update(live, to: desired, changed: changed, events.tagCalls(arn: arn))
             await events.invalidate()
         }
         return try await read(name, bus: bus, events, context)

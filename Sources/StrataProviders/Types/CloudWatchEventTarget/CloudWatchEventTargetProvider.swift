@@ -61,7 +61,7 @@ struct CloudWatchEventTargetProvider: ResourceProvider {
     /// One `Target` of PutTargets from the desired attributes.
     static func target(_ desired: DesiredResource, id: String) throws -> JSONValue {
         let a = desired.attributes
-        var target: [String: JSONValue] = ["Id": .string(id), "Arn": .string(try desired.requiredString("arn"))]
+        var target: [String: JSONValue] = ["Id": .string(id), "Arn": .string(try desired.required("arn"))]
         if let role = a.string("role_arn") { target["RoleArn"] = .string(role) }
         if let input = try PolicyDocument.canonical(a["input"], type: desired.type, attribute: "input") { target["Input"] = .string(input) }
         if let path = a.string("input_path") { target["InputPath"] = .string(path) }
@@ -84,7 +84,7 @@ struct CloudWatchEventTargetProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let events = EventBridge(context)
-        let rule = try desired.requiredString("rule")
+        let rule = try desired.required("rule")
         let bus = desired.attributes.string("event_bus_name") ?? "default"
         let id = try desired.attributes.string("target_id") ?? GeneratedName.name(
             DesiredResource(address: desired.address, type: type, attributes: [:], tags: [:], idempotencyToken: desired.idempotencyToken),
@@ -99,7 +99,7 @@ struct CloudWatchEventTargetProvider: ResourceProvider {
         }
         let stored = try await events.targets(rule: rule, bus: bus).first { $0["Id"]?.stringValue == id }
         guard let stored, let live = Self.live(stored, rule: rule, bus: bus) else {
-            throw IdentityProviderError.invalidAttribute(type: type, attribute: "target_id", problem: "PutTargets succeeded but rule \(rule) does not list \(id)")
+            throw ProviderError.invalidAttribute(type: type, attribute: "target_id", problem: "PutTargets succeeded but rule \(rule) does not list \(id)")
         }
         return live
     }

@@ -36,7 +36,7 @@ struct CloudWatchLogGroupProvider: ResourceProvider {
         } catch let error as AWSError where error.isAlreadyExists {
             // A crashed run's group carries this address; anyone else's is theirs.
             guard let existing = try await read(name, logs, context), existing.address == desired.address else {
-                throw IdentityProviderError.nameTaken(type: type, name: name, owner: "a log group without this stack's address tag")
+                throw ProviderError.nameTaken(type: type, name: name, owner: "a log group without this stack's address tag")
             }
             let changed: Set<String> = existing.attributes["retention_in_days"] == .int(desired.attributes.int("retention_in_days") ?? 0) ? [] : ["retention_in_days"]
             return changed.isEmpty ? existing : try await update(existing, to: desired, changed: changed, context)
@@ -46,7 +46,7 @@ struct CloudWatchLogGroupProvider: ResourceProvider {
             try await logs.calls.call("PutRetentionPolicy", ["logGroupName": .string(name), "retentionInDays": .int(days)], idempotent: true)
         }
         guard let live = try await read(name, logs, context) else {
-            throw IdentityProviderError.nameTaken(type: type, name: name, owner: "gone, or its tags no longer name this stack")
+            throw ProviderError.nameTaken(type: type, name: name, owner: "gone, or its tags no longer name this stack")
         }
         return live
     }
@@ -75,17 +75,12 @@ struct CloudWatchLogGroupProvider: ResourceProvider {
                 try await logs.calls.call("DisassociateKmsKey", ["logGroupName": name], idempotent: true)
             }
         }
-        if changed.contains("tags") || changed.contains("tags_all"), let arn = live.attributes.string("arn") {
-            let delta = Ownership.delta(live: Ownership.liveTags(live), desired: desired.tags)
-            if !delta.set.isEmpty { try await logs.calls.call("TagResource", ["resourceArn": .string(arn), "tags": Logs.tagMap(delta.set)], idempotent: true) }
-            if !delta.remove.isEmpty {
-                try await logs.calls.call(
-                    "UntagResource", ["resourceArn": .string(arn), "tagKeys": .array(delta.remove.map(JSONValue.string))], idempotent: true)
-            }
+        if let arn = live.attributes.string("arn") {
+            try await TagSync.update(live, to: desired, changed: changed, logs.tagCalls(arn: arn))
         }
         await logs.invalidate()
         guard let updated = try await read(live.id, logs, context) else {
-            throw IdentityProviderError.nameTaken(type: type, name: live.id, owner: "gone, or its tags no longer name this stack")
+            throw ProviderError.nameTaken(type: type, name: live.id, owner: "gone, or its tags no longer name this stack")
         }
         return updated
     }

@@ -35,14 +35,16 @@ struct EIPProvider: ResourceProvider {
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
         let parameters = [(name: "Domain", value: desired.attributes.string("domain") ?? "vpc")]
-            + desired.ec2Parameter("Address", "address")
-            + desired.ec2Parameter("PublicIpv4Pool", "public_ipv4_pool")
-            + desired.ec2Parameter("NetworkBorderGroup", "network_border_group")
-            + desired.ec2Parameter("CustomerOwnedIpv4Pool", "customer_owned_ipv4_pool")
+            + desired.ec2Parameters([
+                "Address": "address",
+                "PublicIpv4Pool": "public_ipv4_pool",
+                "NetworkBorderGroup": "network_border_group",
+                "CustomerOwnedIpv4Pool": "customer_owned_ipv4_pool",
+            ])
             + EC2.tagSpecification("elastic-ip", desired.tags)
         let answer = try await ec2.call("AllocateAddress", parameters)
         guard let id = answer.child("allocationId")?.text else {
-            throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from AllocateAddress's answer")
+            throw ProviderError.missing("id", from: "AllocateAddress", desired)
         }
         await ec2.invalidate("DescribeAddresses")
         if desired.attributes.string("instance") != nil || desired.attributes.string("network_interface") != nil {
@@ -56,17 +58,13 @@ struct EIPProvider: ResourceProvider {
         let ec2 = EC2(context)
         if !changed.isDisjoint(with: ["instance", "network_interface", "associate_with_private_ip"]) {
             if let association = live.attributes.string("association_id") {
-                try await AWSError.ec2IgnoringNotFound {
-                    try await ec2.call("DisassociateAddress", [(name: "AssociationId", value: association)])
-                }
+                try await ec2.callIgnoringNotFound("DisassociateAddress", [(name: "AssociationId", value: association)])
             }
             if desired.attributes.string("instance") != nil || desired.attributes.string("network_interface") != nil {
                 try await associate(live.id, desired, ec2)
             }
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
-        }
+        try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await ec2.invalidate("DescribeAddresses")
         return try await refreshed(live.id, context) ?? live
     }
@@ -75,13 +73,9 @@ struct EIPProvider: ResourceProvider {
         let ec2 = EC2(context)
         if live.attributes.string("association_id") != nil { try await waitForDeletingGateway(live.id, ec2, context) }
         if let association = live.attributes.string("association_id") {
-            try await AWSError.ec2IgnoringNotFound {
-                try await ec2.call("DisassociateAddress", [(name: "AssociationId", value: association)])
-            }
+            try await ec2.callIgnoringNotFound("DisassociateAddress", [(name: "AssociationId", value: association)])
         }
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call("ReleaseAddress", [(name: "AllocationId", value: live.id)])
-        }
+        try await ec2.callIgnoringNotFound("ReleaseAddress", [(name: "AllocationId", value: live.id)])
         await ec2.invalidate("DescribeAddresses")
     }
 
@@ -108,9 +102,11 @@ struct EIPProvider: ResourceProvider {
         try await ec2.call(
             "AssociateAddress",
             [(name: "AllocationId", value: id)]
-                + desired.ec2Parameter("InstanceId", "instance")
-                + desired.ec2Parameter("NetworkInterfaceId", "network_interface")
-                + desired.ec2Parameter("PrivateIpAddress", "associate_with_private_ip"))
+                + desired.ec2Parameters([
+                    "InstanceId": "instance",
+                    "NetworkInterfaceId": "network_interface",
+                    "PrivateIpAddress": "associate_with_private_ip",
+                ]))
     }
 
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {

@@ -34,8 +34,8 @@ struct EKSAccessEntryProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let eks = EKS(context.client)
-        let cluster = try EKSSupport.required(desired, "cluster_name")
-        let principal = try EKSSupport.required(desired, "principal_arn")
+        let cluster = try desired.required("cluster_name")
+        let principal = try desired.required("principal_arn")
         var body: [String: JSONValue] = [
             "principalArn": .string(principal), "clientRequestToken": .string(desired.idempotencyToken), "tags": EKSSupport.tagsJSON(desired.tags),
         ]
@@ -48,8 +48,8 @@ struct EKSAccessEntryProvider: ResourceProvider {
         } catch let error as AWSError where error.isAlreadyExists {
             guard let existing = try await eks.describeAccessEntry(cluster: cluster, principal: principal) else { throw error }
             let tags = EKSSupport.stringMap(existing["tags"])
-            guard EKSSupport.address(tags, stack: context.stack) == desired.address else {
-                throw ClusterProviderError.nameTaken(
+            guard Ownership.address(tags, stack: context.stack) == desired.address else {
+                throw ProviderError.nameTaken(
                     type: type, name: "\(cluster)/\(principal)", owner: tags[ProviderContext.addressTag].map { "tagged \($0)" } ?? "not tagged by strata")
             }
             entry = existing
@@ -61,7 +61,7 @@ struct EKSAccessEntryProvider: ResourceProvider {
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
         let eks = EKS(context.client)
         guard let cluster = live.attributes.string("cluster_name"), let principal = live.attributes.string("principal_arn") else {
-            throw ClusterProviderError.invalidAttribute(type: type, attribute: "id", problem: "live access entry \(live.id) has no cluster or principal")
+            throw ProviderError.invalidAttribute(type: type, attribute: "id", problem: "live access entry \(live.id) has no cluster or principal")
         }
         var entry: JSONValue?
         if changed.contains("kubernetes_groups") || changed.contains("user_name") {
@@ -72,14 +72,13 @@ struct EKSAccessEntryProvider: ResourceProvider {
             if changed.contains("user_name"), let user = desired.attributes.string("user_name") { body["username"] = .string(user) }
             entry = try await eks.updateAccessEntry(cluster: cluster, principal: principal, .object(body))
         }
-        if changed.contains("tags") || changed.contains("tags_all"), let arn = live.attributes.string("access_entry_arn") {
-            try await eks.syncTags(arn: arn, from: live.attributes["tags_all"]?.stringMap ?? [:], to: desired.tags)
+        if let arn = live.attributes.string("access_entry_arn"), try await TagSync.update(live, to: desired, changed: changed, eks.tagCalls(arn: arn)) {
             entry = nil
         }
         await context.cache.invalidate(prefix: "eks:access-entries")
         if entry == nil { entry = try await eks.describeAccessEntry(cluster: cluster, principal: principal) }
         guard let entry else {
-            throw ClusterProviderError.failed(type: type, name: "\(cluster)/\(principal)", status: "gone", detail: "disappeared during its update")
+            throw ProviderError.failed(type: type, name: "\(cluster)/\(principal)", status: "gone", detail: "disappeared during its update")
         }
         return liveResource(entry, stack: context.stack)
     }
@@ -108,8 +107,8 @@ struct EKSAccessEntryProvider: ResourceProvider {
             "created_at": EKSSupport.time(entry["createdAt"]),
             "modified_at": EKSSupport.time(entry["modifiedAt"]),
         ]
-        attributes.merge(EKSSupport.tagAttributes(tags)) { $1 }
+        attributes.merge(Ownership.tagAttributes(tags)) { $1 }
         return LiveResource(
-            type: type, address: EKSSupport.address(tags, stack: stack), id: "\(cluster):\(principal)", attributes: attributes.filter { $0.value != .null })
+            type: type, address: Ownership.address(tags, stack: stack), id: "\(cluster):\(principal)", attributes: attributes.filter { $0.value != .null })
     }
 }

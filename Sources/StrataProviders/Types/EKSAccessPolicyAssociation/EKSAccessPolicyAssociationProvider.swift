@@ -32,9 +32,9 @@ struct EKSAccessPolicyAssociationProvider: ResourceProvider {
     }
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
-        let cluster = try EKSSupport.required(desired, "cluster_name")
-        let principal = try EKSSupport.required(desired, "principal_arn")
-        let policy = try EKSSupport.required(desired, "policy_arn")
+        let cluster = try desired.required("cluster_name")
+        let principal = try desired.required("principal_arn")
+        let policy = try desired.required("policy_arn")
         // Associating again replaces the scope: a re-run create is harmless.
         let associated = try await EKS(context.client).associateAccessPolicy(
             cluster: cluster, principal: principal, policyARN: policy, scope: try scope(desired))
@@ -59,7 +59,7 @@ struct EKSAccessPolicyAssociationProvider: ResourceProvider {
     private func scope(_ desired: DesiredResource) throws -> JSONValue {
         let block = EKSSupport.block(desired.attributes["access_scope"])
         guard let kind = block["type"]?.stringValue else {
-            throw ClusterProviderError.invalidAttribute(type: type, attribute: "access_scope.type", problem: "is required")
+            throw ProviderError.invalidAttribute(type: type, attribute: "access_scope.type", problem: "is required")
         }
         var scope: [String: JSONValue] = ["type": .string(kind)]
         if let namespaces = block["namespaces"], namespaces != .null { scope["namespaces"] = try EKSSupport.wire(desired, "access_scope.namespaces", namespaces) }

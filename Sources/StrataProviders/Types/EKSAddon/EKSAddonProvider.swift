@@ -16,23 +16,19 @@ struct EKSAddonProvider: ResourceProvider {
     /// ListAddons + DescribeAddon per add-on, in each of the stack's clusters.
     func discover(_ context: ProviderContext) async throws -> [LiveResource] {
         let eks = EKS(context.client)
-        var out: [LiveResource] = []
-        for cluster in try await EKSSupport.ownedClusterNames(context) {
-            for name in try await eks.listAddons(cluster: cluster) {
-                guard let addon = try await eks.describeAddon(cluster: cluster, name: name) else { continue }
-                var live = liveResource(addon, stack: context.stack)
-                guard live.address != nil else { continue }
-                live.attributes.merge(try await podIdentities(addon, eks)) { $1 }
-                out.append(live)
-            }
+        return try await EKSSupport.ownedChildren(context, list: { try await eks.listAddons(cluster: $0) }) { cluster, name in
+            guard let addon = try await eks.describeAddon(cluster: cluster, name: name) else { return nil }
+            var live = liveResource(addon, stack: context.stack)
+            // Only the stack's own add-ons are worth the extra read.
+            if live.address != nil { live.attributes.merge(try await podIdentities(addon, eks)) { $1 } }
+            return live
         }
-        return out
     }
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let eks = EKS(context.client)
-        let cluster = try EKSSupport.required(desired, "cluster_name")
-        let name = try EKSSupport.required(desired, "addon_name")
+        let cluster = try desired.required("cluster_name")
+        let name = try desired.required("addon_name")
         var body: [String: JSONValue] = [
             "addonName": .string(name), "clientRequestToken": .string(desired.idempotencyToken), "tags": EKSSupport.tagsJSON(desired.tags),
         ]
@@ -43,8 +39,8 @@ struct EKSAddonProvider: ResourceProvider {
         } catch let error as AWSError where error.isAlreadyExists {
             guard let existing = try await eks.describeAddon(cluster: cluster, name: name) else { throw error }
             let tags = EKSSupport.stringMap(existing["tags"])
-            guard EKSSupport.address(tags, stack: context.stack) == desired.address else {
-                throw ClusterProviderError.nameTaken(
+            guard Ownership.address(tags, stack: context.stack) == desired.address else {
+                throw ProviderError.nameTaken(
                     type: type, name: "\(cluster)/\(name)", owner: tags[ProviderContext.addressTag].map { "tagged \($0)" } ?? "not tagged by strata")
             }
         }
@@ -54,7 +50,7 @@ struct EKSAddonProvider: ResourceProvider {
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
         let eks = EKS(context.client)
         guard let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("addon_name") else {
-            throw ClusterProviderError.invalidAttribute(type: type, attribute: "id", problem: "live add-on \(live.id) has no cluster or name")
+            throw ProviderError.invalidAttribute(type: type, attribute: "id", problem: "live add-on \(live.id) has no cluster or name")
         }
         let settable: Set<String> = ["addon_version", "configuration_values", "service_account_role_arn", "pod_identity_association"]
         if !changed.isDisjoint(with: settable) {
@@ -75,8 +71,7 @@ struct EKSAddonProvider: ResourceProvider {
                 update, cluster: cluster, addon: name, what: "EKS add-on \(cluster)/\(name)", deadline: Self.deadline, waits: context.waits)
         }
         var current = try await waitActive(cluster, name, context, what: "EKS add-on \(cluster)/\(name) to be ACTIVE after its update")
-        if changed.contains("tags") || changed.contains("tags_all"), let arn = current.attributes.string("arn") {
-            try await eks.syncTags(arn: arn, from: current.attributes["tags_all"]?.stringMap ?? [:], to: desired.tags)
+        if let arn = current.attributes.string("arn"), try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn)) {
             if let described = try await eks.describeAddon(cluster: cluster, name: name) {
                 current = liveResource(described, stack: context.stack)
                 current.attributes.merge(try await podIdentities(described, eks)) { $1 }
@@ -152,7 +147,7 @@ struct EKSAddonProvider: ResourceProvider {
         let type = self.type
         return try await Waiter(policy: context.waits).wait(for: what, deadline: Self.deadline) {
             guard let addon = try await eks.describeAddon(cluster: cluster, name: name) else {
-                throw ClusterProviderError.failed(type: type, name: "\(cluster)/\(name)", status: "gone", detail: "disappeared while waiting")
+                throw ProviderError.failed(type: type, name: "\(cluster)/\(name)", status: "gone", detail: "disappeared while waiting")
             }
             try EKSSupport.throwIfFailed(type, "\(cluster)/\(name)", addon, failed: ["CREATE_FAILED", "UPDATE_FAILED"])
             guard addon["status"]?.stringValue == "ACTIVE" else { return nil }
@@ -180,10 +175,10 @@ struct EKSAddonProvider: ResourceProvider {
             attributes["configuration_values"] = EKSSupport.canonicalJSON(values)
         }
         // EKS reports association ARNs only; the roles and service accounts live on the associations.
-        attributes.merge(EKSSupport.tagAttributes(tags)) { $1 }
+        attributes.merge(Ownership.tagAttributes(tags)) { $1 }
         let status = addon["status"]?.stringValue ?? ""
         return LiveResource(
-            type: type, address: EKSSupport.address(tags, stack: stack), id: "\(cluster):\(name)", attributes: attributes.filter { $0.value != .null },
+            type: type, address: Ownership.address(tags, stack: stack), id: "\(cluster):\(name)", attributes: attributes.filter { $0.value != .null },
             transitional: ["CREATING", "UPDATING"].contains(status) ? status : nil)
     }
 }

@@ -24,7 +24,7 @@ struct EKSClusterProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let eks = EKS(context.client)
-        let name = try EKSSupport.required(desired, "name")
+        let name = try desired.required("name")
         let body = try createBody(desired, name: name)
         do {
             _ = try await eks.createCluster(body)
@@ -32,8 +32,8 @@ struct EKSClusterProvider: ResourceProvider {
             // A crashed earlier run may have created it: adopt only what carries our address.
             guard let existing = try await eks.describeCluster(name) else { throw error }
             let tags = EKSSupport.stringMap(existing["tags"])
-            guard EKSSupport.address(tags, stack: context.stack) == desired.address else {
-                throw ClusterProviderError.nameTaken(
+            guard Ownership.address(tags, stack: context.stack) == desired.address else {
+                throw ProviderError.nameTaken(
                     type: type, name: name, owner: tags[ProviderContext.addressTag].map { "tagged \($0)" } ?? "not tagged by strata")
             }
         }
@@ -129,13 +129,12 @@ struct EKSClusterProvider: ResourceProvider {
                 update, cluster: name, what: "EKS cluster \(name) encryption", deadline: Self.updateDeadline, waits: context.waits)
             current = try await waitActive(name, context, what: "EKS cluster \(name) to be ACTIVE after enabling encryption", deadline: Self.updateDeadline)
         }
-        if changed.contains("tags") || changed.contains("tags_all"), let arn = current.attributes.string("arn") {
-            let have = current.attributes["tags_all"]?.stringMap ?? [:]
-            try await eks.syncTags(arn: arn, from: have, to: desired.tags)
+        if let arn = current.attributes.string("arn") {
+            try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn))
         }
         await EKSSupport.forgetClusters(context)
         guard let described = try await eks.describeCluster(name) else {
-            throw ClusterProviderError.failed(type: type, name: name, status: "gone", detail: "the cluster disappeared during its update")
+            throw ProviderError.failed(type: type, name: name, status: "gone", detail: "the cluster disappeared during its update")
         }
         return liveResource(described, stack: context.stack)
     }
@@ -179,7 +178,7 @@ struct EKSClusterProvider: ResourceProvider {
         let attributes = desired.attributes
         var body: [String: JSONValue] = [
             "name": .string(name),
-            "roleArn": .string(try EKSSupport.required(desired, "role_arn")),
+            "roleArn": .string(try desired.required("role_arn")),
             "clientRequestToken": .string(desired.idempotencyToken),
             "tags": EKSSupport.tagsJSON(desired.tags),
         ]
@@ -193,7 +192,7 @@ struct EKSClusterProvider: ResourceProvider {
             if let value = vpc[attribute], value != .null { resources[wire] = try EKSSupport.wire(desired, "vpc_config.\(attribute)", value) }
         }
         guard resources["subnetIds"] != nil else {
-            throw ClusterProviderError.invalidAttribute(type: type, attribute: "vpc_config.subnet_ids", problem: "is required")
+            throw ProviderError.invalidAttribute(type: type, attribute: "vpc_config.subnet_ids", problem: "is required")
         }
         body["resourcesVpcConfig"] = .object(resources)
         let network = EKSSupport.block(attributes["kubernetes_network_config"])
@@ -238,7 +237,7 @@ struct EKSClusterProvider: ResourceProvider {
         let type = self.type
         return try await Waiter(policy: context.waits).wait(for: what, deadline: deadline) {
             guard let cluster = try await eks.describeCluster(name) else {
-                throw ClusterProviderError.failed(type: type, name: name, status: "gone", detail: "the cluster disappeared while waiting")
+                throw ProviderError.failed(type: type, name: name, status: "gone", detail: "the cluster disappeared while waiting")
             }
             try EKSSupport.throwIfFailed(type, name, cluster, failed: ["FAILED"])
             return cluster["status"]?.stringValue == "ACTIVE" ? liveResource(cluster, stack: stack) : nil
@@ -295,10 +294,10 @@ struct EKSClusterProvider: ResourceProvider {
         if let zonal = cluster["zonalShiftConfig"] {
             attributes["zonal_shift_config"] = .map(["enabled": EKSSupport.bool(zonal["enabled"])])
         }
-        attributes.merge(EKSSupport.tagAttributes(tags)) { $1 }
+        attributes.merge(Ownership.tagAttributes(tags)) { $1 }
         let status = cluster["status"]?.stringValue ?? ""
         return LiveResource(
-            type: type, address: EKSSupport.address(tags, stack: stack), id: name, attributes: attributes.filter { $0.value != .null },
+            type: type, address: Ownership.address(tags, stack: stack), id: name, attributes: attributes.filter { $0.value != .null },
             transitional: Self.settling.contains(status) ? status : nil)
     }
 }

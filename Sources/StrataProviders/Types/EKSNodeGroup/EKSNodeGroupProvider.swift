@@ -21,28 +21,22 @@ struct EKSNodeGroupProvider: ResourceProvider {
     /// ListNodegroups + DescribeNodegroup per group, in each of the stack's clusters.
     func discover(_ context: ProviderContext) async throws -> [LiveResource] {
         let eks = EKS(context.client)
-        var out: [LiveResource] = []
-        for cluster in try await EKSSupport.ownedClusterNames(context) {
-            for name in try await eks.listNodegroups(cluster: cluster) {
-                guard let group = try await eks.describeNodegroup(cluster: cluster, name: name) else { continue }
-                let live = liveResource(group, stack: context.stack)
-                if live.address != nil { out.append(live) }
-            }
+        return try await EKSSupport.ownedChildren(context, list: { try await eks.listNodegroups(cluster: $0) }) { cluster, name in
+            try await eks.describeNodegroup(cluster: cluster, name: name).map { liveResource($0, stack: context.stack) }
         }
-        return out
     }
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let eks = EKS(context.client)
-        let cluster = try EKSSupport.required(desired, "cluster_name")
+        let cluster = try desired.required("cluster_name")
         let name = try Self.name(desired)
         do {
             _ = try await eks.createNodegroup(cluster: cluster, try createBody(desired, name: name))
         } catch let error as AWSError where error.isAlreadyExists {
             guard let existing = try await eks.describeNodegroup(cluster: cluster, name: name) else { throw error }
             let tags = EKSSupport.stringMap(existing["tags"])
-            guard EKSSupport.address(tags, stack: context.stack) == desired.address else {
-                throw ClusterProviderError.nameTaken(
+            guard Ownership.address(tags, stack: context.stack) == desired.address else {
+                throw ProviderError.nameTaken(
                     type: type, name: "\(cluster)/\(name)", owner: tags[ProviderContext.addressTag].map { "tagged \($0)" } ?? "not tagged by strata")
             }
         }
@@ -52,7 +46,7 @@ struct EKSNodeGroupProvider: ResourceProvider {
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
         let eks = EKS(context.client)
         guard let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("node_group_name") else {
-            throw ClusterProviderError.invalidAttribute(type: type, attribute: "id", problem: "live node group \(live.id) has no cluster or name")
+            throw ProviderError.invalidAttribute(type: type, attribute: "id", problem: "live node group \(live.id) has no cluster or name")
         }
         var current = live
         let what = "EKS node group \(cluster)/\(name)"
@@ -134,11 +128,11 @@ struct EKSNodeGroupProvider: ResourceProvider {
                 update, cluster: cluster, nodegroup: name, what: "\(what) version", deadline: Self.updateDeadline, waits: context.waits)
             current = try await waitActive(cluster, name, context, what: "\(what) to be ACTIVE after its version update", deadline: Self.updateDeadline)
         }
-        if changed.contains("tags") || changed.contains("tags_all"), let arn = current.attributes.string("arn") {
-            try await eks.syncTags(arn: arn, from: current.attributes["tags_all"]?.stringMap ?? [:], to: desired.tags)
+        if let arn = current.attributes.string("arn") {
+            try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn))
         }
         guard let described = try await eks.describeNodegroup(cluster: cluster, name: name) else {
-            throw ClusterProviderError.failed(type: type, name: "\(cluster)/\(name)", status: "gone", detail: "disappeared during its update")
+            throw ProviderError.failed(type: type, name: "\(cluster)/\(name)", status: "gone", detail: "disappeared during its update")
         }
         return liveResource(described, stack: context.stack)
     }
@@ -194,9 +188,9 @@ struct EKSNodeGroupProvider: ResourceProvider {
     static func name(_ desired: DesiredResource) throws -> String {
         if let name = desired.attributes.string("node_group_name") { return name }
         if let prefix = desired.attributes.string("node_group_name_prefix") {
-            return prefix + EKSSupport.fnv1a(desired.idempotencyToken).prefix(12)
+            return prefix + GeneratedName.fnv1a(desired.idempotencyToken).prefix(12)
         }
-        throw ClusterProviderError.invalidAttribute(type: desired.type, attribute: "node_group_name", problem: "is required (or node_group_name_prefix)")
+        throw ProviderError.invalidAttribute(type: desired.type, attribute: "node_group_name", problem: "is required (or node_group_name_prefix)")
     }
 
     private func taints(_ value: Value?, _ desired: DesiredResource) throws -> [JSONValue] {
@@ -214,7 +208,7 @@ struct EKSNodeGroupProvider: ResourceProvider {
         let attributes = desired.attributes
         var body: [String: JSONValue] = [
             "nodegroupName": .string(name),
-            "nodeRole": .string(try EKSSupport.required(desired, "node_role_arn")),
+            "nodeRole": .string(try desired.required("node_role_arn")),
             "subnets": try EKSSupport.wire(desired, "subnet_ids", attributes["subnet_ids"] ?? .list([])),
             "clientRequestToken": .string(desired.idempotencyToken),
             "tags": EKSSupport.tagsJSON(desired.tags),
@@ -270,7 +264,7 @@ struct EKSNodeGroupProvider: ResourceProvider {
         let type = self.type
         return try await Waiter(policy: context.waits).wait(for: what, deadline: deadline) {
             guard let group = try await eks.describeNodegroup(cluster: cluster, name: name) else {
-                throw ClusterProviderError.failed(type: type, name: "\(cluster)/\(name)", status: "gone", detail: "disappeared while waiting")
+                throw ProviderError.failed(type: type, name: "\(cluster)/\(name)", status: "gone", detail: "disappeared while waiting")
             }
             try EKSSupport.throwIfFailed(type, "\(cluster)/\(name)", group, failed: ["CREATE_FAILED", "DEGRADED", "DELETE_FAILED"])
             return group["status"]?.stringValue == "ACTIVE" ? liveResource(group, stack: stack) : nil
@@ -331,10 +325,10 @@ struct EKSNodeGroupProvider: ResourceProvider {
         if let repair = group["nodeRepairConfig"] {
             attributes["node_repair_config"] = .map(["enabled": EKSSupport.bool(repair["enabled"])])
         }
-        attributes.merge(EKSSupport.tagAttributes(tags)) { $1 }
+        attributes.merge(Ownership.tagAttributes(tags)) { $1 }
         let status = group["status"]?.stringValue ?? ""
         return LiveResource(
-            type: type, address: EKSSupport.address(tags, stack: stack), id: "\(cluster):\(name)",
+            type: type, address: Ownership.address(tags, stack: stack), id: "\(cluster):\(name)",
             attributes: attributes.filter { $0.value != .null }, transitional: Self.settling.contains(status) ? status : nil)
     }
 }

@@ -12,26 +12,19 @@ struct EKSPodIdentityAssociationProvider: ResourceProvider {
     /// (for tags and role) in each of the stack's clusters.
     func discover(_ context: ProviderContext) async throws -> [LiveResource] {
         let eks = EKS(context.client)
-        var out: [LiveResource] = []
-        for cluster in try await EKSSupport.ownedClusterNames(context) {
-            for summary in try await eks.listPodIdentityAssociations(cluster: cluster) {
-                guard let id = summary["associationId"]?.stringValue,
-                    let association = try await eks.describePodIdentityAssociation(cluster: cluster, id: id)
-                else { continue }
-                let live = liveResource(association, stack: context.stack)
-                if live.address != nil { out.append(live) }
-            }
+        let ids = { (cluster: String) in try await eks.listPodIdentityAssociations(cluster: cluster).compactMap { $0["associationId"]?.stringValue } }
+        return try await EKSSupport.ownedChildren(context, list: ids) { cluster, id in
+            try await eks.describePodIdentityAssociation(cluster: cluster, id: id).map { liveResource($0, stack: context.stack) }
         }
-        return out
     }
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let eks = EKS(context.client)
-        let cluster = try EKSSupport.required(desired, "cluster_name")
-        let namespace = try EKSSupport.required(desired, "namespace")
-        let account = try EKSSupport.required(desired, "service_account")
+        let cluster = try desired.required("cluster_name")
+        let namespace = try desired.required("namespace")
+        let account = try desired.required("service_account")
         let body: JSONValue = [
-            "namespace": .string(namespace), "serviceAccount": .string(account), "roleArn": .string(try EKSSupport.required(desired, "role_arn")),
+            "namespace": .string(namespace), "serviceAccount": .string(account), "roleArn": .string(try desired.required("role_arn")),
             "clientRequestToken": .string(desired.idempotencyToken), "tags": EKSSupport.tagsJSON(desired.tags),
         ]
         do {
@@ -45,7 +38,7 @@ struct EKSPodIdentityAssociationProvider: ResourceProvider {
                 else { continue }
                 let live = liveResource(existing, stack: context.stack)
                 guard live.address == desired.address else {
-                    throw ClusterProviderError.nameTaken(
+                    throw ProviderError.nameTaken(
                         type: type, name: "\(cluster)/\(namespace)/\(account)", owner: live.address.map { "tagged \($0)" } ?? "not tagged by strata")
                 }
                 return live
@@ -57,18 +50,17 @@ struct EKSPodIdentityAssociationProvider: ResourceProvider {
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
         let eks = EKS(context.client)
         guard let cluster = live.attributes.string("cluster_name") else {
-            throw ClusterProviderError.invalidAttribute(type: type, attribute: "cluster_name", problem: "unknown for \(live.id)")
+            throw ProviderError.invalidAttribute(type: type, attribute: "cluster_name", problem: "unknown for \(live.id)")
         }
         var current = live
         if changed.contains("role_arn") {
             let body: JSONValue = [
-                "roleArn": .string(try EKSSupport.required(desired, "role_arn")),
+                "roleArn": .string(try desired.required("role_arn")),
                 "clientRequestToken": .string(EKSSupport.updateToken(desired, call: "role", from: live)),
             ]
             current = liveResource(try await eks.updatePodIdentityAssociation(cluster: cluster, id: live.id, body), stack: context.stack)
         }
-        if changed.contains("tags") || changed.contains("tags_all"), let arn = current.attributes.string("association_arn") {
-            try await eks.syncTags(arn: arn, from: current.attributes["tags_all"]?.stringMap ?? [:], to: desired.tags)
+        if let arn = current.attributes.string("association_arn"), try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn)) {
             if let described = try await eks.describePodIdentityAssociation(cluster: cluster, id: live.id) {
                 current = liveResource(described, stack: context.stack)
             }
@@ -96,7 +88,7 @@ struct EKSPodIdentityAssociationProvider: ResourceProvider {
             "service_account": EKSSupport.string(association["serviceAccount"]),
             "role_arn": EKSSupport.string(association["roleArn"]),
         ]
-        attributes.merge(EKSSupport.tagAttributes(tags)) { $1 }
-        return LiveResource(type: type, address: EKSSupport.address(tags, stack: stack), id: id, attributes: attributes.filter { $0.value != .null })
+        attributes.merge(Ownership.tagAttributes(tags)) { $1 }
+        return LiveResource(type: type, address: Ownership.address(tags, stack: stack), id: id, attributes: attributes.filter { $0.value != .null })
     }
 }

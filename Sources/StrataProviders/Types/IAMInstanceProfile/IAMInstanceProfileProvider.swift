@@ -66,7 +66,7 @@ struct IAMInstanceProfileProvider: ResourceProvider {
         } catch let error as AWSError where error.isAlreadyExists {
             let existing = try await read(name, context)
             guard let existing, existing.address == desired.address else {
-                throw IdentityProviderError.nameTaken(type: type, name: name, owner: "not this stack's profile at \(desired.address)")
+                throw ProviderError.nameTaken(type: type, name: name, owner: "not this stack's profile at \(desired.address)")
             }
             // A crashed run may have stopped between the two calls: finish what it started.
             if existing.attributes.string("role") == desired.attributes.string("role") { return existing }
@@ -89,7 +89,7 @@ struct IAMInstanceProfileProvider: ResourceProvider {
 
     private func readOwned(_ name: String, _ context: ProviderContext) async throws -> LiveResource {
         guard let live = try await read(name, context) else {
-            throw IdentityProviderError.nameTaken(type: type, name: name, owner: "its tags no longer name this stack")
+            throw ProviderError.nameTaken(type: type, name: name, owner: "its tags no longer name this stack")
         }
         return live
     }
@@ -111,11 +111,7 @@ struct IAMInstanceProfileProvider: ResourceProvider {
                     try await iam.call("AddRoleToInstanceProfile", profile + [(name: "RoleName", value: new)])
                 }
             }
-            if changed.contains("tags") || changed.contains("tags_all") {
-                let delta = Ownership.delta(live: Ownership.liveTags(live), desired: desired.tags)
-                if !delta.set.isEmpty { try await iam.call("TagInstanceProfile", profile + IAM.tags(delta.set)) }
-                if !delta.remove.isEmpty { try await iam.call("UntagInstanceProfile", profile + IAM.list("TagKeys", delta.remove)) }
-            }
+            try await TagSync.update(live, to: desired, changed: changed, iam.tagCalls("InstanceProfile", profile))
         }
         return try await readOwned(live.id, context)
     }

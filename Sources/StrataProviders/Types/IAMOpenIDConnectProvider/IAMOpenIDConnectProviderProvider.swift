@@ -51,7 +51,7 @@ struct IAMOpenIDConnectProviderProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let iam = IAM(context)
-        let url = try desired.requiredString("url")
+        let url = try desired.required("url")
         var parameters: IAM.Parameters = [(name: "Url", value: url)]
         parameters += IAM.list("ClientIDList", desired.attributes["client_id_list"]?.stringList ?? [])
         let thumbprints = desired.attributes["thumbprint_list"]?.stringList ?? []
@@ -61,7 +61,7 @@ struct IAMOpenIDConnectProviderProvider: ResourceProvider {
         do {
             let answer = try await iam.call("CreateOpenIDConnectProvider", parameters)
             guard let created = answer.first(named: "OpenIDConnectProviderArn")?.text, !created.isEmpty else {
-                throw IdentityProviderError.invalidAttribute(type: type, attribute: "arn", problem: "CreateOpenIDConnectProvider answered without an ARN")
+                throw ProviderError.invalidAttribute(type: type, attribute: "arn", problem: "CreateOpenIDConnectProvider answered without an ARN")
             }
             arn = created
         } catch let error as AWSError where error.isAlreadyExists {
@@ -70,12 +70,12 @@ struct IAMOpenIDConnectProviderProvider: ResourceProvider {
             guard let existing = try await listARNs(iam).first(where: { $0.hasSuffix(suffix) }),
                 let live = try await Self.read(existing, iam, context), live.address == desired.address
             else {
-                throw IdentityProviderError.nameTaken(type: type, name: url, owner: "an OpenID Connect provider not strata's for this address")
+                throw ProviderError.nameTaken(type: type, name: url, owner: "an OpenID Connect provider not strata's for this address")
             }
             return live
         }
         guard let live = try await Self.read(arn, iam, context) else {
-            throw IdentityProviderError.nameTaken(type: type, name: url, owner: "its tags no longer name this stack")
+            throw ProviderError.nameTaken(type: type, name: url, owner: "its tags no longer name this stack")
         }
         return live
     }
@@ -97,13 +97,9 @@ struct IAMOpenIDConnectProviderProvider: ResourceProvider {
             try await iam.call(
                 "UpdateOpenIDConnectProviderThumbprint", target + IAM.list("ThumbprintList", desired.attributes["thumbprint_list"]?.stringList ?? []))
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            let delta = Ownership.delta(live: Ownership.liveTags(live), desired: desired.tags)
-            if !delta.set.isEmpty { try await iam.call("TagOpenIDConnectProvider", target + IAM.tags(delta.set)) }
-            if !delta.remove.isEmpty { try await iam.call("UntagOpenIDConnectProvider", target + IAM.list("TagKeys", delta.remove)) }
-        }
+        try await TagSync.update(live, to: desired, changed: changed, iam.tagCalls("OpenIDConnectProvider", target))
         guard let updated = try await Self.read(live.id, iam, context) else {
-            throw IdentityProviderError.nameTaken(type: type, name: live.id, owner: "its tags no longer name this stack")
+            throw ProviderError.nameTaken(type: type, name: live.id, owner: "its tags no longer name this stack")
         }
         return updated
     }

@@ -76,7 +76,7 @@ struct IAMPolicyProvider: ResourceProvider {
             return try await adopt(name, desired, context)
         }
         guard let policy = created.first(named: "Policy"), let arn = IAM.text(policy, "Arn") else {
-            throw IdentityProviderError.invalidAttribute(type: type, attribute: "arn", problem: "CreatePolicy answered without an ARN")
+            throw ProviderError.invalidAttribute(type: type, attribute: "arn", problem: "CreatePolicy answered without an ARN")
         }
         return try await read(arn, document: document, context)
     }
@@ -88,12 +88,12 @@ struct IAMPolicyProvider: ResourceProvider {
         let ours = try await iam.paged(
             "ListPolicies", list: "Policies", [(name: "Scope", value: "Local"), (name: "PathPrefix", value: context.iamPath)])
         guard let policy = ours.first(where: { $0.child("PolicyName")?.text == name }), let arn = IAM.text(policy, "Arn") else {
-            throw IdentityProviderError.nameTaken(type: type, name: name, owner: "not under this stack's path \(context.iamPath)")
+            throw ProviderError.nameTaken(type: type, name: name, owner: "not under this stack's path \(context.iamPath)")
         }
         let live = try await read(arn, document: nil, context)
         guard live.address == desired.address else {
             let tags = live.attributes["tags_all"]?.stringMap ?? [:]
-            throw IdentityProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
+            throw ProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
         }
         return live
     }
@@ -102,7 +102,7 @@ struct IAMPolicyProvider: ResourceProvider {
     private func read(_ arn: String, document: String?, _ context: ProviderContext) async throws -> LiveResource {
         let iam = IAM(context)
         guard let policy = try await iam.call("GetPolicy", [(name: "PolicyArn", value: arn)]).first(named: "Policy") else {
-            throw IdentityProviderError.invalidAttribute(type: type, attribute: "arn", problem: "GetPolicy answered without a policy")
+            throw ProviderError.invalidAttribute(type: type, attribute: "arn", problem: "GetPolicy answered without a policy")
         }
         var text = document
         if text == nil, let version = IAM.text(policy, "DefaultVersionId") {
@@ -111,7 +111,7 @@ struct IAMPolicyProvider: ResourceProvider {
         }
         let tags = IAM.tags(of: policy)
         guard let live = Self.live(policy, tags: tags, document: text, context) else {
-            throw IdentityProviderError.nameTaken(type: type, name: arn, owner: Ownership.owner(tags, path: nil))
+            throw ProviderError.nameTaken(type: type, name: arn, owner: Ownership.owner(tags, path: nil))
         }
         return live
     }
@@ -126,12 +126,7 @@ struct IAMPolicyProvider: ResourceProvider {
                 try await publish(text, arn: arn, iam)
                 document = text
             }
-            if changed.contains("tags") || changed.contains("tags_all") {
-                let delta = Ownership.delta(live: Ownership.liveTags(live), desired: desired.tags)
-                let target: IAM.Parameters = [(name: "PolicyArn", value: arn)]
-                if !delta.set.isEmpty { try await iam.call("TagPolicy", target + IAM.tags(delta.set)) }
-                if !delta.remove.isEmpty { try await iam.call("UntagPolicy", target + IAM.list("TagKeys", delta.remove)) }
-            }
+            try await TagSync.update(live, to: desired, changed: changed, iam.tagCalls("Policy", [(name: "PolicyArn", value: arn)]))
         }
         return try await read(arn, document: document, context)
     }

@@ -79,7 +79,7 @@ struct IAMRoleProvider: ResourceProvider {
         guard path.hasPrefix(context.iamPath), Ownership.address(tags, stack: context.stack) == desired.address,
             let live = Self.live(role, summary: nil, context)
         else {
-            throw IdentityProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: path))
+            throw ProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: path))
         }
         return live
     }
@@ -98,7 +98,7 @@ struct IAMRoleProvider: ResourceProvider {
     private func read(_ name: String, _ context: ProviderContext) async throws -> LiveResource {
         let role = try await IAM(context).call("GetRole", [(name: "RoleName", value: name)]).first(named: "Role")
         guard let role, let live = Self.live(role, summary: nil, context) else {
-            throw IdentityProviderError.nameTaken(type: type, name: name, owner: "its tags no longer name this stack")
+            throw ProviderError.nameTaken(type: type, name: name, owner: "its tags no longer name this stack")
         }
         return live
     }
@@ -130,11 +130,7 @@ struct IAMRoleProvider: ResourceProvider {
                 try await iam.call("DeleteRolePermissionsBoundary", [(name: "RoleName", value: name)])
             }
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            let delta = Ownership.delta(live: Ownership.liveTags(live), desired: desired.tags)
-            if !delta.set.isEmpty { try await iam.call("TagRole", [(name: "RoleName", value: name)] + IAM.tags(delta.set)) }
-            if !delta.remove.isEmpty { try await iam.call("UntagRole", [(name: "RoleName", value: name)] + IAM.list("TagKeys", delta.remove)) }
-        }
+        try await TagSync.update(live, to: desired, changed: changed, iam.tagCalls("Role", [(name: "RoleName", value: name)]))
     }
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {

@@ -36,7 +36,7 @@ struct IAMRolePolicyProvider: ResourceProvider {
     }
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
-        let role = try desired.requiredString("role")
+        let role = try desired.required("role")
         let name = try GeneratedName.name(desired, maxLength: 128)
         let document = try PolicyDocument.required(desired, "policy")
         let iam = IAM(context)

@@ -38,8 +38,8 @@ struct IAMRolePolicyAttachmentProvider: ResourceProvider {
     /// AttachRolePolicy is idempotent in IAM: attaching what is attached succeeds, so a re-run
     /// after a crash needs no adoption step.
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
-        let role = try desired.requiredString("role")
-        let arn = try desired.requiredString("policy_arn")
+        let role = try desired.required("role")
+        let arn = try desired.required("policy_arn")
         let iam = IAM(context)
         try await iam.writing {
             try await iam.call("AttachRolePolicy", [(name: "RoleName", value: role), (name: "PolicyArn", value: arn)])

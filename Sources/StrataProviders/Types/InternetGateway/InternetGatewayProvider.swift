@@ -32,7 +32,7 @@ struct InternetGatewayProvider: ResourceProvider {
         let ec2 = EC2(context)
         let answer = try await ec2.call("CreateInternetGateway", EC2.tagSpecification("internet-gateway", desired.tags))
         guard let gateway = answer.child("internetGateway"), let id = gateway.child("internetGatewayId")?.text else {
-            throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from CreateInternetGateway's answer")
+            throw ProviderError.missing("id", from: "CreateInternetGateway", desired)
         }
         await ec2.invalidate("DescribeInternetGateways")
         // A crash before the attach leaves a tagged, detached gateway: the next plan shows
@@ -48,9 +48,7 @@ struct InternetGatewayProvider: ResourceProvider {
             if let old = live.attributes.string("vpc_id") { try await detach(live.id, old, ec2) }
             if let vpc = desired.attributes.string("vpc_id") { try await attach(live.id, vpc, ec2) }
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
-        }
+        try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await ec2.invalidate("DescribeInternetGateways")
         return try await refreshed(live.id, context) ?? live
     }
@@ -58,9 +56,7 @@ struct InternetGatewayProvider: ResourceProvider {
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let ec2 = EC2(context)
         if let vpc = live.attributes.string("vpc_id") { try await detach(live.id, vpc, ec2) }
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call("DeleteInternetGateway", [(name: "InternetGatewayId", value: live.id)])
-        }
+        try await ec2.callIgnoringNotFound("DeleteInternetGateway", [(name: "InternetGatewayId", value: live.id)])
         await ec2.invalidate("DescribeInternetGateways")
     }
 

@@ -42,14 +42,14 @@ struct KMSAliasProvider: ResourceProvider {
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let kms = KMS(context)
         let name = try GeneratedName.name(desired, maxLength: 256, defaultPrefix: "alias/strata-")
-        let target = try desired.requiredString("target_key_id")
+        let target = try desired.required("target_key_id")
         do {
             try await kms.calls.call("CreateAlias", ["AliasName": .string(name), "TargetKeyId": .string(target)])
         } catch let error as AWSError where error.isAlreadyExists {
             // A crashed run's alias, or someone else's: adopt it only if it names one of our keys.
             await kms.invalidate()
             guard let existing = try await discover(context).first(where: { $0.id == name }) else {
-                throw IdentityProviderError.nameTaken(type: type, name: name, owner: "an alias of a key this stack does not own")
+                throw ProviderError.nameTaken(type: type, name: name, owner: "an alias of a key this stack does not own")
             }
             if existing.attributes.string("target_key_id") == target { return existing }
             return try await update(existing, to: desired, changed: ["target_key_id"], context)
@@ -68,7 +68,7 @@ struct KMSAliasProvider: ResourceProvider {
 
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
         let kms = KMS(context)
-        let target = try desired.requiredString("target_key_id")
+        let target = try desired.required("target_key_id")
         try await kms.calls.call("UpdateAlias", ["AliasName": .string(live.id), "TargetKeyId": .string(target)], idempotent: true)
         await kms.invalidate()
         return try await read(live.id, context) ?? Self.live(name: live.id, arn: nil, target: target, targetARN: nil)

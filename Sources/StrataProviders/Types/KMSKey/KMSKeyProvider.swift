@@ -64,7 +64,7 @@ struct KMSKeyProvider: ResourceProvider {
             throw error
         }
         guard let id = answer["KeyMetadata"]?["KeyId"]?.stringValue else {
-            throw IdentityProviderError.invalidAttribute(type: type, attribute: "key_id", problem: "CreateKey answered without a key id")
+            throw ProviderError.invalidAttribute(type: type, attribute: "key_id", problem: "CreateKey answered without a key id")
         }
         try await setRotation(id, a, kms)
         if a.bool("is_enabled") == false { try await kms.calls.call("DisableKey", ["KeyId": .string(id)], idempotent: true) }
@@ -85,7 +85,7 @@ struct KMSKeyProvider: ResourceProvider {
         var current = tags ?? [:]
         if tags == nil { current = try await kms.tags(id) }
         guard let state = try await kms.state(id, tags: current), let live = Self.live(state, context) else {
-            throw IdentityProviderError.nameTaken(type: type, name: id, owner: "pending deletion, or its tags no longer name this stack")
+            throw ProviderError.nameTaken(type: type, name: id, owner: "pending deletion, or its tags no longer name this stack")
         }
         return live
     }
@@ -108,13 +108,7 @@ struct KMSKeyProvider: ResourceProvider {
         if changed.contains("is_enabled") {
             try await kms.calls.call(a.bool("is_enabled") == false ? "DisableKey" : "EnableKey", ["KeyId": id], idempotent: true)
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            let delta = Ownership.delta(live: Ownership.liveTags(live), desired: desired.tags)
-            if !delta.set.isEmpty { try await kms.calls.call("TagResource", ["KeyId": id, "Tags": KMS.tagList(delta.set)], idempotent: true) }
-            if !delta.remove.isEmpty {
-                try await kms.calls.call("UntagResource", ["KeyId": id, "TagKeys": .array(delta.remove.map(JSONValue.string))], idempotent: true)
-            }
-        }
+        try await TagSync.update(live, to: desired, changed: changed, kms.tagCalls(live.id))
         await kms.invalidate()
         return try await read(live.id, tags: nil, kms, context)
     }

@@ -85,9 +85,9 @@ struct KubernetesManifestProvider: ResourceProvider {
         let kube: KubernetesClient
         do {
             kube = try await Self.kube(cluster, context)
-        } catch let error as ClusterProviderError {
+        } catch let error as ProviderError {
             // The cluster itself is gone: so is everything in it.
-            if case .failed(_, _, "gone", _) = error { return }
+            if case .failed("gone", _) = error.reason { return }
             throw error
         }
         let resource = try await kube.resource(apiVersion: apiVersion, kind: kind)
@@ -101,9 +101,9 @@ struct KubernetesManifestProvider: ResourceProvider {
     // MARK: - Apply
 
     private func apply(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
-        let cluster = try EKSSupport.required(desired, "cluster")
+        let cluster = try desired.required("cluster")
         guard case .object(var object)? = try Self.desiredManifest(desired) else {
-            throw ClusterProviderError.invalidAttribute(type: type, attribute: "manifest", problem: "must be a Kubernetes object (a map)")
+            throw ProviderError.invalidAttribute(type: type, attribute: "manifest", problem: "must be a Kubernetes object (a map)")
         }
         var metadata: [String: JSONValue] = [:]
         if case .object(let members)? = object["metadata"] { metadata = members }
@@ -207,10 +207,10 @@ struct KubernetesManifestProvider: ResourceProvider {
             let described: JSONValue?
             if let known { described = known } else { described = try await EKS(client).describeCluster(name) }
             guard let cluster = described else {
-                throw ClusterProviderError.failed(type: "kubernetes_manifest", name: name, status: "gone", detail: "no EKS cluster \(name)")
+                throw ProviderError.failed(type: "kubernetes_manifest", name: name, status: "gone", detail: "no EKS cluster \(name)")
             }
             guard let endpoint = cluster["endpoint"]?.stringValue, let ca = cluster["certificateAuthority"]?["data"]?.stringValue else {
-                throw ClusterProviderError.failed(
+                throw ProviderError.failed(
                     type: "kubernetes_manifest", name: name, status: cluster["status"]?.stringValue ?? "unknown",
                     detail: "the cluster has no API endpoint yet")
             }
@@ -222,7 +222,7 @@ struct KubernetesManifestProvider: ResourceProvider {
         switch desired.attributes["manifest"] {
         case .string(let text)?:
             guard let json = try? JSONValue.parse(Data(text.utf8)) else {
-                throw ClusterProviderError.invalidAttribute(type: desired.type, attribute: "manifest", problem: "a string manifest must be JSON")
+                throw ProviderError.invalidAttribute(type: desired.type, attribute: "manifest", problem: "a string manifest must be JSON")
             }
             return json
         case let value?: return try EKSSupport.wire(desired, "manifest", value)

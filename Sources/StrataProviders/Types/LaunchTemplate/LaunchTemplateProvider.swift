@@ -216,7 +216,7 @@ struct LaunchTemplateProvider: ResourceProvider {
             + EC2.tagSpecification("launch-template", desired.tags)
         let answer = try await ec2.call("CreateLaunchTemplate", parameters, clientToken: EC2.clientToken(desired))
         guard let id = answer["launchTemplate", "launchTemplateId"]?.text else {
-            throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from CreateLaunchTemplate's answer")
+            throw ProviderError.missing("id", from: "CreateLaunchTemplate", desired)
         }
         await ec2.invalidate("DescribeLaunchTemplates")
         return try await refreshed(id, context)
@@ -250,19 +250,13 @@ struct LaunchTemplateProvider: ResourceProvider {
         if let target {
             try await ec2.call("ModifyLaunchTemplate", [(name: "LaunchTemplateId", value: live.id), (name: "SetDefaultVersion", value: target)])
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
-        }
+        try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await ec2.invalidate("DescribeLaunchTemplates")
         return try await refreshed(live.id, context) ?? live
     }
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
-        let ec2 = EC2(context)
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call("DeleteLaunchTemplate", [(name: "LaunchTemplateId", value: live.id)])
-        }
-        await ec2.invalidate("DescribeLaunchTemplates")
+        try await EC2(context).delete("DeleteLaunchTemplate", "LaunchTemplateId", live.id, listedBy: "DescribeLaunchTemplates")
     }
 
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {

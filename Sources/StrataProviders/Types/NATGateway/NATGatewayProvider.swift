@@ -42,11 +42,13 @@ struct NATGatewayProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        var parameters = [(name: "SubnetId", value: try desired.ec2Required("subnet_id"))]
-            + desired.ec2Parameter("AllocationId", "allocation_id")
-            + desired.ec2Parameter("ConnectivityType", "connectivity_type")
-            + desired.ec2Parameter("PrivateIpAddress", "private_ip")
-            + desired.ec2Parameter("SecondaryPrivateIpAddressCount", "secondary_private_ip_address_count")
+        var parameters = [(name: "SubnetId", value: try desired.required("subnet_id"))]
+            + desired.ec2Parameters([
+                "AllocationId": "allocation_id",
+                "ConnectivityType": "connectivity_type",
+                "PrivateIpAddress": "private_ip",
+                "SecondaryPrivateIpAddressCount": "secondary_private_ip_address_count",
+            ])
         for (index, allocation) in (desired.attributes["secondary_allocation_ids"]?.stringList ?? []).enumerated() {
             parameters.append((name: "SecondaryAllocationId.\(index + 1)", value: allocation))
         }
@@ -56,7 +58,7 @@ struct NATGatewayProvider: ResourceProvider {
         parameters += EC2.tagSpecification("natgateway", desired.tags)
         let answer = try await ec2.call("CreateNatGateway", parameters, clientToken: EC2.clientToken(desired))
         guard let id = answer["natGateway", "natGatewayId"]?.text else {
-            throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from CreateNatGateway's answer")
+            throw ProviderError.missing("id", from: "CreateNatGateway", desired)
         }
         await ec2.invalidate("DescribeNatGateways")
         let gateway = try await waitAvailable(id, ec2, context, what: "NAT gateway \(id) to become available")
@@ -116,18 +118,14 @@ struct NATGatewayProvider: ResourceProvider {
         if !changed.isDisjoint(with: ["secondary_private_ip_addresses", "secondary_private_ip_address_count"]) {
             try await resizePrivateAddresses(live, desired, ec2)
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
-        }
+        try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await ec2.invalidate("DescribeNatGateways")
         return try await describe(live.id, ec2).flatMap(self.live) ?? live
     }
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let ec2 = EC2(context)
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call("DeleteNatGateway", [(name: "NatGatewayId", value: live.id)])
-        }
+        try await ec2.callIgnoringNotFound("DeleteNatGateway", [(name: "NatGatewayId", value: live.id)])
         await ec2.invalidate("DescribeNatGateways")
         _ = try await Waiter(policy: context.waits).wait(for: "NAT gateway \(live.id) to be deleted", deadline: Self.deadline) { () async throws -> Bool? in
             guard let gateway = try await describe(live.id, ec2) else { return true }

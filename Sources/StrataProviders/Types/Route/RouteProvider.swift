@@ -110,7 +110,7 @@ struct RouteProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        let table = try desired.ec2Required("route_table_id")
+        let table = try desired.required("route_table_id")
         let block = Self.block(desired.attributes)
         do {
             try await ec2.call("CreateRoute", [(name: "RouteTableId", value: table)] + Self.routeParameters(block))
@@ -126,7 +126,7 @@ struct RouteProvider: ResourceProvider {
 
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        let table = try desired.ec2Required("route_table_id")
+        let table = try desired.required("route_table_id")
         // Only the target changes in place (the destination and table force a replacement).
         try await ec2.call("ReplaceRoute", [(name: "RouteTableId", value: table)] + Self.routeParameters(Self.block(desired.attributes)))
         await RouteTableProvider.invalidate(ec2)
@@ -136,9 +136,7 @@ struct RouteProvider: ResourceProvider {
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let ec2 = EC2(context)
         guard let table = live.attributes.string("route_table_id") else { return }
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call("DeleteRoute", [(name: "RouteTableId", value: table)] + Self.destinationParameters(Self.block(live.attributes)))
-        }
+        try await ec2.callIgnoringNotFound("DeleteRoute", [(name: "RouteTableId", value: table)] + Self.destinationParameters(Self.block(live.attributes)))
         await RouteTableProvider.invalidate(ec2)
     }
 

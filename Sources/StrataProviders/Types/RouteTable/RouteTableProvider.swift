@@ -50,10 +50,10 @@ struct RouteTableProvider: ResourceProvider {
         let ec2 = EC2(context)
         let answer = try await ec2.call(
             "CreateRouteTable",
-            [(name: "VpcId", value: try desired.ec2Required("vpc_id"))] + EC2.tagSpecification("route-table", desired.tags),
+            [(name: "VpcId", value: try desired.required("vpc_id"))] + EC2.tagSpecification("route-table", desired.tags),
             clientToken: EC2.clientToken(desired))
         guard let id = answer["routeTable", "routeTableId"]?.text else {
-            throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from CreateRouteTable's answer")
+            throw ProviderError.missing("id", from: "CreateRouteTable", desired)
         }
         await Self.invalidate(ec2)
         // Inline routes follow; a crash in between leaves a tagged table whose next plan shows
@@ -76,9 +76,7 @@ struct RouteTableProvider: ResourceProvider {
             let have = Self.byDestination(live.attributes["route"])
             let want = Self.byDestination(desired.attributes["route"])
             for (_, block) in have.filter({ want[$0.key] == nil }).sorted(by: { $0.key < $1.key }) {
-                try await AWSError.ec2IgnoringNotFound {
-                    try await ec2.call("DeleteRoute", [(name: "RouteTableId", value: live.id)] + RouteProvider.destinationParameters(block))
-                }
+                try await ec2.callIgnoringNotFound("DeleteRoute", [(name: "RouteTableId", value: live.id)] + RouteProvider.destinationParameters(block))
             }
             for (destination, block) in want.sorted(by: { $0.key < $1.key }) {
                 if let current = have[destination] {
@@ -100,18 +98,14 @@ struct RouteTableProvider: ResourceProvider {
                 try await ec2.call("EnableVgwRoutePropagation", [(name: "RouteTableId", value: live.id), (name: "GatewayId", value: gateway)])
             }
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
-        }
+        try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await Self.invalidate(ec2)
         return try await refreshed(live.id, context) ?? live
     }
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let ec2 = EC2(context)
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call("DeleteRouteTable", [(name: "RouteTableId", value: live.id)])
-        }
+        try await ec2.callIgnoringNotFound("DeleteRouteTable", [(name: "RouteTableId", value: live.id)])
         await Self.invalidate(ec2)
     }
 

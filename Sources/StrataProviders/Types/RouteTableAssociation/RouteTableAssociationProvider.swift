@@ -41,13 +41,13 @@ struct RouteTableAssociationProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        let table = try desired.ec2Required("route_table_id")
+        let table = try desired.required("route_table_id")
         let target = desired.ec2Parameter("SubnetId", "subnet_id") + desired.ec2Parameter("GatewayId", "gateway_id")
         var id: String
         do {
             let answer = try await ec2.call("AssociateRouteTable", [(name: "RouteTableId", value: table)] + target)
             guard let associationID = answer.child("associationId")?.text else {
-                throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from AssociateRouteTable's answer")
+                throw ProviderError.missing("id", from: "AssociateRouteTable", desired)
             }
             id = associationID
         } catch let error as AWSError where error.isAlreadyExists {
@@ -67,7 +67,7 @@ struct RouteTableAssociationProvider: ResourceProvider {
 
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        let table = try desired.ec2Required("route_table_id")
+        let table = try desired.required("route_table_id")
         // ReplaceRouteTableAssociation gives the association a new id.
         let id = try await replace(live.id, table: table, ec2) ?? live.id
         await RouteTableProvider.invalidate(ec2)
@@ -79,9 +79,7 @@ struct RouteTableAssociationProvider: ResourceProvider {
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let ec2 = EC2(context)
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call("DisassociateRouteTable", [(name: "AssociationId", value: live.id)])
-        }
+        try await ec2.callIgnoringNotFound("DisassociateRouteTable", [(name: "AssociationId", value: live.id)])
         await RouteTableProvider.invalidate(ec2)
     }
 

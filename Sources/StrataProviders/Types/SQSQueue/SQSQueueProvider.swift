@@ -88,7 +88,7 @@ struct SQSQueueProvider: ResourceProvider {
         if let existing = try await sqs.url(named: name) {
             let tags = try await sqs.tags(existing)
             guard Ownership.address(tags, stack: context.stack) == desired.address else {
-                throw IdentityProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
+                throw ProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
             }
             // A crashed run's queue: brought to the desired attributes.
             try await sqs.setAttributes(existing, attributes.filter { $0.key != "FifoQueue" })
@@ -98,7 +98,7 @@ struct SQSQueueProvider: ResourceProvider {
                 "CreateQueue",
                 ["QueueName": .string(name), "Attributes": .object(attributes.mapValues(JSONValue.string)), "tags": Logs.tagMap(desired.tags)])
             guard let created = answer["QueueUrl"]?.stringValue else {
-                throw IdentityProviderError.invalidAttribute(type: type, attribute: "url", problem: "CreateQueue answered without a URL")
+                throw ProviderError.invalidAttribute(type: type, attribute: "url", problem: "CreateQueue answered without a URL")
             }
             url = created
         }
@@ -107,7 +107,7 @@ struct SQSQueueProvider: ResourceProvider {
         guard let live = Self.live(SQSQueueState(url: url, tags: tags, attributes: try await sqs.attributes(url)), context),
             live.address == desired.address
         else {
-            throw IdentityProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
+            throw ProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
         }
         return live
     }
@@ -123,17 +123,11 @@ struct SQSQueueProvider: ResourceProvider {
             }
         }
         try await sqs.setAttributes(live.id, attributes)
-        if changed.contains("tags") || changed.contains("tags_all") {
-            let delta = Ownership.delta(live: Ownership.liveTags(live), desired: desired.tags)
-            if !delta.set.isEmpty { try await sqs.calls.call("TagQueue", ["QueueUrl": .string(live.id), "Tags": Logs.tagMap(delta.set)], idempotent: true) }
-            if !delta.remove.isEmpty {
-                try await sqs.calls.call("UntagQueue", ["QueueUrl": .string(live.id), "TagKeys": .array(delta.remove.map(JSONValue.string))], idempotent: true)
-            }
-        }
+        try await TagSync.update(live, to: desired, changed: changed, sqs.tagCalls(live.id))
         await sqs.invalidate()
         let state = SQSQueueState(url: live.id, tags: try await sqs.tags(live.id), attributes: try await sqs.attributes(live.id))
         guard let updated = Self.live(state, context) else {
-            throw IdentityProviderError.nameTaken(type: type, name: live.id, owner: "its tags no longer name this stack")
+            throw ProviderError.nameTaken(type: type, name: live.id, owner: "its tags no longer name this stack")
         }
         return updated
     }

@@ -28,7 +28,7 @@ struct SQSQueuePolicyProvider: ResourceProvider {
 
     /// SetQueueAttributes overwrites: creating twice is harmless, so there is nothing to adopt.
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
-        let url = try desired.requiredString("queue_url")
+        let url = try desired.required("queue_url")
         let policy = try PolicyDocument.required(desired, "policy")
         let sqs = SQS(context)
         try await sqs.setAttributes(url, ["Policy": policy])

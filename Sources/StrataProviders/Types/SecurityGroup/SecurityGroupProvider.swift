@@ -66,7 +66,7 @@ struct SecurityGroupProvider: ResourceProvider {
         do {
             let answer = try await ec2.call("CreateSecurityGroup", parameters)
             guard let groupID = answer.child("groupId")?.text else {
-                throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from CreateSecurityGroup's answer")
+                throw ProviderError.missing("id", from: "CreateSecurityGroup", desired)
             }
             id = groupID
         } catch let error as AWSError where error.isAlreadyExists {
@@ -143,18 +143,14 @@ struct SecurityGroupProvider: ResourceProvider {
             try await AtomicRule.revoke(have.subtracting(want).sorted(by: Self.order), group: live.id, egress: egress, ec2)
             try await authorizeMissing(want.subtracting(have).sorted(by: Self.order), group: live.id, egress: egress, tags: desired.tags, ec2)
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
-        }
+        try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await AtomicRule.invalidate(ec2)
         return try await refreshed(live.id, context) ?? live
     }
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let ec2 = EC2(context)
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call("DeleteSecurityGroup", [(name: "GroupId", value: live.id)])
-        }
+        try await ec2.callIgnoringNotFound("DeleteSecurityGroup", [(name: "GroupId", value: live.id)])
         await AtomicRule.invalidate(ec2)
     }
 

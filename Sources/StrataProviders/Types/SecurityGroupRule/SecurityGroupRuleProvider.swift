@@ -99,13 +99,13 @@ struct SecurityGroupRuleProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        let group = try desired.ec2Required("security_group_id")
-        let egress = try desired.ec2Required("type") == "egress"
+        let group = try desired.required("security_group_id")
+        let egress = try desired.required("type") == "egress"
         let rules = Self.rules(desired.attributes, group: group)
         guard !rules.isEmpty else {
-            throw NetworkInputError(
-                address: desired.address, attribute: "cidr_blocks",
-                problem: "or ipv6_cidr_blocks, prefix_list_ids, source_security_group_id or self must name a peer")
+            throw ProviderError.invalidAttribute(
+                type: type, address: desired.address, attribute: "cidr_blocks",
+                problem: "no peer: set one of cidr_blocks, ipv6_cidr_blocks, prefix_list_ids, source_security_group_id or self")
         }
         // The catalog type has no tags of its own; the ownership tags are what discovery reads.
         let tags = [ProviderContext.stackTag: context.stack, ProviderContext.addressTag: desired.address.canonical]
@@ -119,7 +119,7 @@ struct SecurityGroupRuleProvider: ResourceProvider {
                 guard let existing = items.first(where: { $0.child("groupId")?.text == group && AtomicRule.rule(ofRuleItem: $0)?.key == rule.key }),
                     let id = existing.child("securityGroupRuleId")?.text
                 else { throw error }
-                try await ec2.syncTags(id, live: EC2.tags(of: existing), desired: tags)
+                try await TagSync.sync(ec2.tagCalls(id), live: EC2.tags(of: existing), desired: tags)
             }
         }
         await AtomicRule.invalidate(ec2)
@@ -130,7 +130,7 @@ struct SecurityGroupRuleProvider: ResourceProvider {
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
         // Only the description changes in place; every other attribute forces a replacement.
         let ec2 = EC2(context)
-        let group = try desired.ec2Required("security_group_id")
+        let group = try desired.required("security_group_id")
         let egress = desired.attributes.string("type") == "egress"
         if changed.contains("description") {
             var rules = Self.rules(desired.attributes, group: group)

@@ -59,17 +59,19 @@ struct SubnetProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        var parameters = [(name: "VpcId", value: try desired.ec2Required("vpc_id"))]
-            + desired.ec2Parameter("CidrBlock", "cidr_block")
-            + desired.ec2Parameter("AvailabilityZone", "availability_zone")
-            + desired.ec2Parameter("AvailabilityZoneId", "availability_zone_id")
-            + desired.ec2Parameter("Ipv6CidrBlock", "ipv6_cidr_block")
-            + desired.ec2Parameter("OutpostArn", "outpost_arn")
+        var parameters = [(name: "VpcId", value: try desired.required("vpc_id"))]
+            + desired.ec2Parameters([
+                "CidrBlock": "cidr_block",
+                "AvailabilityZone": "availability_zone",
+                "AvailabilityZoneId": "availability_zone_id",
+                "Ipv6CidrBlock": "ipv6_cidr_block",
+                "OutpostArn": "outpost_arn",
+            ])
         if desired.ec2Bool("ipv6_native", default: false) { parameters.append((name: "Ipv6Native", value: "true")) }
         parameters += EC2.tagSpecification("subnet", desired.tags)
         let answer = try await ec2.call("CreateSubnet", parameters)
         guard let subnet = answer.child("subnet"), let id = subnet.child("subnetId")?.text else {
-            throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from CreateSubnet's answer")
+            throw ProviderError.missing("id", from: "CreateSubnet", desired)
         }
         await ec2.invalidate("DescribeSubnets")
         try await EC2.waitAvailable(
@@ -103,19 +105,13 @@ struct SubnetProvider: ResourceProvider {
                 try await ec2.call("AssociateSubnetCidrBlock", [(name: "SubnetId", value: live.id), (name: "Ipv6CidrBlock", value: block)])
             }
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
-        }
+        try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await ec2.invalidate("DescribeSubnets")
         return try await refreshed(live.id, context) ?? live
     }
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
-        let ec2 = EC2(context)
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call("DeleteSubnet", [(name: "SubnetId", value: live.id)])
-        }
-        await ec2.invalidate("DescribeSubnets")
+        try await EC2(context).delete("DeleteSubnet", "SubnetId", live.id, listedBy: "DescribeSubnets")
     }
 
     /// One ModifySubnetAttribute per changed launch-time setting.

@@ -88,19 +88,21 @@ struct VPCProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        var parameters = desired.ec2Parameter("CidrBlock", "cidr_block")
-            + desired.ec2Parameter("InstanceTenancy", "instance_tenancy")
-            + desired.ec2Parameter("Ipv4IpamPoolId", "ipv4_ipam_pool_id")
-            + desired.ec2Parameter("Ipv4NetmaskLength", "ipv4_netmask_length")
-            + desired.ec2Parameter("Ipv6IpamPoolId", "ipv6_ipam_pool_id")
-            + desired.ec2Parameter("Ipv6NetmaskLength", "ipv6_netmask_length")
+        var parameters = desired.ec2Parameters([
+                "CidrBlock": "cidr_block",
+                "InstanceTenancy": "instance_tenancy",
+                "Ipv4IpamPoolId": "ipv4_ipam_pool_id",
+                "Ipv4NetmaskLength": "ipv4_netmask_length",
+                "Ipv6IpamPoolId": "ipv6_ipam_pool_id",
+                "Ipv6NetmaskLength": "ipv6_netmask_length",
+            ])
         if desired.ec2Bool("assign_generated_ipv6_cidr_block", default: false) {
             parameters.append((name: "AmazonProvidedIpv6CidrBlock", value: "true"))
         }
         parameters += EC2.tagSpecification("vpc", desired.tags)
         let answer = try await ec2.call("CreateVpc", parameters)
         guard let vpc = answer.child("vpc"), let id = vpc.child("vpcId")?.text else {
-            throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from CreateVpc's answer")
+            throw ProviderError.missing("id", from: "CreateVpc", desired)
         }
         await ec2.invalidate("DescribeVpcs")
         try await EC2.waitAvailable(
@@ -128,36 +130,30 @@ struct VPCProvider: ResourceProvider {
         if !changed.isDisjoint(with: ["assign_generated_ipv6_cidr_block", "ipv6_cidr_block", "ipv6_ipam_pool_id", "ipv6_netmask_length"]) {
             try await replaceIPv6(live, desired, ec2)
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
-        }
+        try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await ec2.invalidate("DescribeVpcs")
         return try await refreshed(live.id, desired, context, fallback: live)
     }
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
-        let ec2 = EC2(context)
-        try await AWSError.ec2IgnoringNotFound {
-            try await ec2.call("DeleteVpc", [(name: "VpcId", value: live.id)])
-        }
-        await ec2.invalidate("DescribeVpcs")
+        try await EC2(context).delete("DeleteVpc", "VpcId", live.id, listedBy: "DescribeVpcs")
     }
 
     /// The VPC's IPv6 block: the old association goes, then Amazon's block or one from an IPAM
     /// pool is associated as the stack now says (a VPC holds one IPv6 block here).
     private func replaceIPv6(_ live: LiveResource, _ desired: DesiredResource, _ ec2: EC2) async throws {
         if let association = live.attributes.string("ipv6_association_id") {
-            try await AWSError.ec2IgnoringNotFound {
-                try await ec2.call("DisassociateVpcCidrBlock", [(name: "AssociationId", value: association)])
-            }
+            try await ec2.callIgnoringNotFound("DisassociateVpcCidrBlock", [(name: "AssociationId", value: association)])
         }
         var parameters: EC2.Parameters = [(name: "VpcId", value: live.id)]
         if desired.ec2Bool("assign_generated_ipv6_cidr_block", default: false) {
             parameters.append((name: "AmazonProvidedIpv6CidrBlock", value: "true"))
         } else if desired.attributes.string("ipv6_ipam_pool_id") != nil {
-            parameters += desired.ec2Parameter("Ipv6IpamPoolId", "ipv6_ipam_pool_id")
-                + desired.ec2Parameter("Ipv6NetmaskLength", "ipv6_netmask_length")
-                + desired.ec2Parameter("Ipv6CidrBlock", "ipv6_cidr_block")
+            parameters += desired.ec2Parameters([
+                    "Ipv6IpamPoolId": "ipv6_ipam_pool_id",
+                    "Ipv6NetmaskLength": "ipv6_netmask_length",
+                    "Ipv6CidrBlock": "ipv6_cidr_block",
+                ])
         } else {
             return
         }

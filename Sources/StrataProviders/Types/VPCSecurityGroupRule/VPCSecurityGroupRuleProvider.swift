@@ -53,7 +53,7 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
 
     /// The desired rule in EC2's terms.
     func rule(_ desired: DesiredResource) throws -> AtomicRule {
-        let proto = AtomicRule.normalProtocol(try desired.ec2Required("ip_protocol"))
+        let proto = AtomicRule.normalProtocol(try desired.required("ip_protocol"))
         let peer: AtomicRule.Peer
         if let value = desired.attributes.string("cidr_ipv4") {
             peer = .cidr(value)
@@ -64,9 +64,9 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
         } else if let value = desired.attributes.string("referenced_security_group_id") {
             peer = .group(value)
         } else {
-            throw NetworkInputError(
-                address: desired.address, attribute: "cidr_ipv4",
-                problem: "or cidr_ipv6, prefix_list_id or referenced_security_group_id must be set")
+            throw ProviderError.invalidAttribute(
+                type: desired.type, address: desired.address, attribute: "cidr_ipv4",
+                problem: "no peer: set one of cidr_ipv4, cidr_ipv6, prefix_list_id or referenced_security_group_id")
         }
         return AtomicRule(
             egress: egress, ipProtocol: proto,
@@ -77,7 +77,7 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        let group = try desired.ec2Required("security_group_id")
+        let group = try desired.required("security_group_id")
         let rule = try rule(desired)
         var id: String?
         do {
@@ -91,7 +91,7 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
             guard let existing = try await find(rule, group: group, ec2) else { throw error }
             id = existing.child("securityGroupRuleId")?.text
             if let id {
-                try await ec2.syncTags(id, live: EC2.tags(of: existing), desired: desired.tags)
+                try await TagSync.sync(ec2.tagCalls(id), live: EC2.tags(of: existing), desired: desired.tags)
                 await AtomicRule.invalidate(ec2)
                 if let adopted = try await refreshed(id, context), adopted.attributes.string("description") != rule.description {
                     return try await update(adopted, to: desired, changed: ["description"], context)
@@ -100,7 +100,7 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
         }
         await AtomicRule.invalidate(ec2)
         guard let id else {
-            throw NetworkInputError(address: desired.address, attribute: "id", problem: "missing from the authorize answer")
+            throw ProviderError.missing("id", from: "authorize", desired)
         }
         return try await refreshed(id, context)
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
@@ -114,7 +114,7 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
             let rule = try rule(desired)
             let prefix = "SecurityGroupRule.1.SecurityGroupRule"
             var parameters: EC2.Parameters = [
-                (name: "GroupId", value: try desired.ec2Required("security_group_id")),
+                (name: "GroupId", value: try desired.required("security_group_id")),
                 (name: "SecurityGroupRule.1.SecurityGroupRuleId", value: live.id),
                 (name: "\(prefix).IpProtocol", value: rule.ipProtocol),
                 (name: "\(prefix).FromPort", value: String(rule.fromPort)),
@@ -129,9 +129,7 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
             parameters.append((name: "\(prefix).Description", value: rule.description ?? ""))
             try await ec2.call("ModifySecurityGroupRules", parameters)
         }
-        if changed.contains("tags") || changed.contains("tags_all") {
-            try await ec2.syncTags(live.id, live: live.attributes["tags_all"]?.stringMap ?? [:], desired: desired.tags)
-        }
+        try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await AtomicRule.invalidate(ec2)
         return try await refreshed(live.id, context) ?? live
     }
