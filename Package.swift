@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "AWSSignerTests", dependencies: ["AWSSigner"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSClientTests", dependencies: ["StrataModel", "AWSClient", "AWSSigner", "StrataTestSupport"]),
         .testTarget(name: "StrataKubernetesTests", dependencies: ["StrataModel", "StrataKubernetes", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataProvidersTests", dependencies: ["StrataModel", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
+        .testTarget(name: "StrataProvidersTests", dependencies: ["StrataModel", "StrataProviders", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataPlannerTests", dependencies: ["StrataModel", "StrataPlanner", "AWSSigner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataExecutorTests", dependencies: ["StrataModel", "StrataExecutor", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataCLITests", dependencies: ["StrataModel", "StrataTestSupport", "AWSClient", "StrataCompiler", "StrataProviders"]),
