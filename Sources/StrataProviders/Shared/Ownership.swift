@@ -20,6 +20,14 @@ enum Ownership {
         tags.filter { $0.key != ProviderContext.stackTag && $0.key != ProviderContext.addressTag }
     }
 
+    /// A name AWS already holds, found by a create: a crashed run's creation when its tags name
+    /// this stack and the desired address (to adopt); anything else is someone else's, and the
+    /// create stops with the name-taken error naming its owner.
+    static func claim(_ tags: [String: String], name: String, for desired: DesiredResource, stack: String, path: String? = nil) throws {
+        guard address(tags, stack: stack) != desired.address else { return }
+        throw ProviderError.nameTaken(type: desired.type, name: name, owner: owner(tags, path: path))
+    }
+
     /// Who a resource belongs to, for the name-taken error.
     static func owner(_ tags: [String: String], path: String?) -> String {
         if let stack = tags[ProviderContext.stackTag] {

@@ -37,9 +37,7 @@ struct CloudWatchEventRuleProvider: ResourceProvider {
         let bus = desired.attributes.string("event_bus_name") ?? "default"
         if let existing = try await describe(name, bus: bus, events) {
             let tags = try await events.tags(existing["Arn"]?.stringValue ?? "")
-            guard Ownership.address(tags, stack: context.stack) == desired.address else {
-                throw ProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
-            }
+            try Ownership.claim(tags, name: name, for: desired, stack: context.stack)
             // A crashed run's rule: the PutRule below brings it to the desired definition.
         }
         try await put(name, bus: bus, desired, tags: true, events)

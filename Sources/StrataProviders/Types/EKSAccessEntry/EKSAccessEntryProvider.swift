@@ -48,10 +48,7 @@ struct EKSAccessEntryProvider: ResourceProvider {
         } catch let error as AWSError where error.isAlreadyExists {
             guard let existing = try await eks.describeAccessEntry(cluster: cluster, principal: principal) else { throw error }
             let tags = EKSSupport.stringMap(existing["tags"])
-            guard Ownership.address(tags, stack: context.stack) == desired.address else {
-                throw ProviderError.nameTaken(
-                    type: type, name: "\(cluster)/\(principal)", owner: tags[ProviderContext.addressTag].map { "tagged \($0)" } ?? "not tagged by strata")
-            }
+            try Ownership.claim(tags, name: "\(cluster)/\(principal)", for: desired, stack: context.stack)
             entry = existing
         }
         await context.cache.invalidate(prefix: "eks:access-entries")

@@ -39,10 +39,7 @@ struct EKSAddonProvider: ResourceProvider {
         } catch let error as AWSError where error.isAlreadyExists {
             guard let existing = try await eks.describeAddon(cluster: cluster, name: name) else { throw error }
             let tags = EKSSupport.stringMap(existing["tags"])
-            guard Ownership.address(tags, stack: context.stack) == desired.address else {
-                throw ProviderError.nameTaken(
-                    type: type, name: "\(cluster)/\(name)", owner: tags[ProviderContext.addressTag].map { "tagged \($0)" } ?? "not tagged by strata")
-            }
+            try Ownership.claim(tags, name: "\(cluster)/\(name)", for: desired, stack: context.stack)
         }
         return try await waitActive(cluster, name, context, what: "EKS add-on \(cluster)/\(name) to be ACTIVE")
     }

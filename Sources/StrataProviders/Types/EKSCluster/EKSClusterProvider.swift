@@ -32,10 +32,7 @@ struct EKSClusterProvider: ResourceProvider {
             // A crashed earlier run may have created it: adopt only what carries our address.
             guard let existing = try await eks.describeCluster(name) else { throw error }
             let tags = EKSSupport.stringMap(existing["tags"])
-            guard Ownership.address(tags, stack: context.stack) == desired.address else {
-                throw ProviderError.nameTaken(
-                    type: type, name: name, owner: tags[ProviderContext.addressTag].map { "tagged \($0)" } ?? "not tagged by strata")
-            }
+            try Ownership.claim(tags, name: name, for: desired, stack: context.stack)
         }
         await EKSSupport.forgetClusters(context)
         return try await waitActive(name, context, what: "EKS cluster \(name) to be ACTIVE", deadline: Self.createDeadline)

@@ -35,10 +35,7 @@ struct EKSNodeGroupProvider: ResourceProvider {
         } catch let error as AWSError where error.isAlreadyExists {
             guard let existing = try await eks.describeNodegroup(cluster: cluster, name: name) else { throw error }
             let tags = EKSSupport.stringMap(existing["tags"])
-            guard Ownership.address(tags, stack: context.stack) == desired.address else {
-                throw ProviderError.nameTaken(
-                    type: type, name: "\(cluster)/\(name)", owner: tags[ProviderContext.addressTag].map { "tagged \($0)" } ?? "not tagged by strata")
-            }
+            try Ownership.claim(tags, name: "\(cluster)/\(name)", for: desired, stack: context.stack)
         }
         return try await waitActive(cluster, name, context, what: "EKS node group \(cluster)/\(name) to be ACTIVE", deadline: Self.createDeadline)
     }

@@ -36,12 +36,9 @@ struct EKSPodIdentityAssociationProvider: ResourceProvider {
                 guard let id = summary["associationId"]?.stringValue,
                     let existing = try await eks.describePodIdentityAssociation(cluster: cluster, id: id)
                 else { continue }
-                let live = liveResource(existing, stack: context.stack)
-                guard live.address == desired.address else {
-                    throw ProviderError.nameTaken(
-                        type: type, name: "\(cluster)/\(namespace)/\(account)", owner: live.address.map { "tagged \($0)" } ?? "not tagged by strata")
-                }
-                return live
+                try Ownership.claim(
+                    EKSSupport.stringMap(existing["tags"]), name: "\(cluster)/\(namespace)/\(account)", for: desired, stack: context.stack)
+                return liveResource(existing, stack: context.stack)
             }
             throw error
         }

@@ -87,9 +87,7 @@ struct SQSQueueProvider: ResourceProvider {
         // its URL (and some endpoints re-tag it): someone else's queue must never become ours.
         if let existing = try await sqs.url(named: name) {
             let tags = try await sqs.tags(existing)
-            guard Ownership.address(tags, stack: context.stack) == desired.address else {
-                throw ProviderError.nameTaken(type: type, name: name, owner: Ownership.owner(tags, path: nil))
-            }
+            try Ownership.claim(tags, name: name, for: desired, stack: context.stack)
             // A crashed run's queue: brought to the desired attributes.
             try await sqs.setAttributes(existing, attributes.filter { $0.key != "FifoQueue" })
             url = existing
