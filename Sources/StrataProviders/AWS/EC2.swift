@@ -46,18 +46,9 @@ struct EC2: Sendable {
 
     /// Every item of a paginated describe: `set` is the answer's list element (`vpcSet`).
     func describe(_ action: String, set: String, _ parameters: Parameters) async throws -> [XMLNode] {
-        let pages = client.pages(
-            { token in
-                var all = parameters
-                if let token { all.append((name: "NextToken", value: token)) }
-                return .query(.ec2, action: action, parameters: all)
-            },
-            nextToken: Pagination.ec2NextToken)
-        var items: [XMLNode] = []
-        for try await page in pages {
-            items += try page.xml().child(set)?.items ?? []
+        try await client.queryItems(.ec2, action, parameters, token: "NextToken", nextToken: Pagination.ec2NextToken) {
+            $0.child(set)?.items ?? []
         }
-        return items
     }
 
     /// Everything of one describe that carries this stack's tag, read once per plan or apply and

@@ -26,18 +26,9 @@ struct IAM: Sendable {
 
     /// Every `member` of `list` over all pages of a Marker-paginated IAM read.
     func paged(_ action: String, list: String, _ parameters: Parameters) async throws -> [XMLNode] {
-        let pages = client.pages(
-            { marker in
-                var all = parameters
-                if let marker { all.append((name: "Marker", value: marker)) }
-                return .query(.iam, action: action, parameters: all)
-            },
-            nextToken: Pagination.iamMarker)
-        var items: [XMLNode] = []
-        for try await page in pages {
-            items += try page.xml().first(named: list)?.items ?? []
+        try await client.queryItems(.iam, action, parameters, token: "Marker", nextToken: Pagination.iamMarker) {
+            $0.first(named: list)?.items ?? []
         }
-        return items
     }
 
     // MARK: - The account snapshot
