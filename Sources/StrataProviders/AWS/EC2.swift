@@ -160,6 +160,15 @@ extension DesiredResource {
 }
 
 extension EC2 {
+    /// The new resource's id in a create call's answer, at a path of child names (`vpc`,
+    /// `vpcId`). An answer without one is an error: nothing could adopt or delete what it made.
+    static func createdID(_ answer: XMLNode, _ path: [String], call: String, _ desired: DesiredResource) throws -> String {
+        var node: XMLNode? = answer
+        for step in path { node = node?.child(step) }
+        guard let id = node?.text, !id.isEmpty else { throw ProviderError.missing("id", from: call, desired) }
+        return id
+    }
+
     /// EC2's `ClientToken` (at most 64 ASCII characters) from the desired resource's token.
     static func clientToken(_ desired: DesiredResource) -> String {
         String(desired.idempotencyToken.prefix(64))

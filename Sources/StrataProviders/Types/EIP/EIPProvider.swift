@@ -43,9 +43,7 @@ struct EIPProvider: ResourceProvider {
             ])
             + EC2.tagSpecification("elastic-ip", desired.tags)
         let answer = try await ec2.call("AllocateAddress", parameters)
-        guard let id = answer.child("allocationId")?.text else {
-            throw ProviderError.missing("id", from: "AllocateAddress", desired)
-        }
+        let id = try EC2.createdID(answer, ["allocationId"], call: "AllocateAddress", desired)
         await ec2.invalidate("DescribeAddresses")
         if desired.attributes.string("instance") != nil || desired.attributes.string("network_interface") != nil {
             try await associate(id, desired, ec2)

@@ -31,14 +31,12 @@ struct InternetGatewayProvider: ResourceProvider {
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
         let answer = try await ec2.call("CreateInternetGateway", EC2.tagSpecification("internet-gateway", desired.tags))
-        guard let gateway = answer.child("internetGateway"), let id = gateway.child("internetGatewayId")?.text else {
-            throw ProviderError.missing("id", from: "CreateInternetGateway", desired)
-        }
+        let id = try EC2.createdID(answer, ["internetGateway", "internetGatewayId"], call: "CreateInternetGateway", desired)
         await ec2.invalidate("DescribeInternetGateways")
         // A crash before the attach leaves a tagged, detached gateway: the next plan shows
         // `vpc_id` as an update, which attaches it.
         if let vpc = desired.attributes.string("vpc_id") { try await attach(id, vpc, ec2) }
-        return try await refreshed(id, context) ?? live(gateway, context.region)
+        return try await refreshed(id, context) ?? answer.child("internetGateway").flatMap { live($0, context.region) }
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
     }
 

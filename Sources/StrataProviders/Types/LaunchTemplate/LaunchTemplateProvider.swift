@@ -215,9 +215,7 @@ struct LaunchTemplateProvider: ResourceProvider {
             + Self.encode(Self.data, desired.attributes, prefix: "LaunchTemplateData")
             + EC2.tagSpecification("launch-template", desired.tags)
         let answer = try await ec2.call("CreateLaunchTemplate", parameters, clientToken: EC2.clientToken(desired))
-        guard let id = answer["launchTemplate", "launchTemplateId"]?.text else {
-            throw ProviderError.missing("id", from: "CreateLaunchTemplate", desired)
-        }
+        let id = try EC2.createdID(answer, ["launchTemplate", "launchTemplateId"], call: "CreateLaunchTemplate", desired)
         await ec2.invalidate("DescribeLaunchTemplates")
         return try await refreshed(id, context)
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])

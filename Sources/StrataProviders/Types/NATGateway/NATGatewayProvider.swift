@@ -57,9 +57,7 @@ struct NATGatewayProvider: ResourceProvider {
         }
         parameters += EC2.tagSpecification("natgateway", desired.tags)
         let answer = try await ec2.call("CreateNatGateway", parameters, clientToken: EC2.clientToken(desired))
-        guard let id = answer["natGateway", "natGatewayId"]?.text else {
-            throw ProviderError.missing("id", from: "CreateNatGateway", desired)
-        }
+        let id = try EC2.createdID(answer, ["natGateway", "natGatewayId"], call: "CreateNatGateway", desired)
         await ec2.invalidate("DescribeNatGateways")
         let gateway = try await waitAvailable(id, ec2, context, what: "NAT gateway \(id) to become available")
         return live(gateway) ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])

@@ -52,9 +52,7 @@ struct RouteTableProvider: ResourceProvider {
             "CreateRouteTable",
             [(name: "VpcId", value: try desired.required("vpc_id"))] + EC2.tagSpecification("route-table", desired.tags),
             clientToken: EC2.clientToken(desired))
-        guard let id = answer["routeTable", "routeTableId"]?.text else {
-            throw ProviderError.missing("id", from: "CreateRouteTable", desired)
-        }
+        let id = try EC2.createdID(answer, ["routeTable", "routeTableId"], call: "CreateRouteTable", desired)
         await Self.invalidate(ec2)
         // Inline routes follow; a crash in between leaves a tagged table whose next plan shows
         // `route` as an update.

@@ -46,10 +46,7 @@ struct RouteTableAssociationProvider: ResourceProvider {
         var id: String
         do {
             let answer = try await ec2.call("AssociateRouteTable", [(name: "RouteTableId", value: table)] + target)
-            guard let associationID = answer.child("associationId")?.text else {
-                throw ProviderError.missing("id", from: "AssociateRouteTable", desired)
-            }
-            id = associationID
+            id = try EC2.createdID(answer, ["associationId"], call: "AssociateRouteTable", desired)
         } catch let error as AWSError where error.isAlreadyExists {
             // Associated already: an earlier run did it before crashing, or the subnet still sits
             // in another table. Find the association and point it at this table.

@@ -65,10 +65,7 @@ struct SecurityGroupProvider: ResourceProvider {
         let id: String
         do {
             let answer = try await ec2.call("CreateSecurityGroup", parameters)
-            guard let groupID = answer.child("groupId")?.text else {
-                throw ProviderError.missing("id", from: "CreateSecurityGroup", desired)
-            }
-            id = groupID
+            id = try EC2.createdID(answer, ["groupId"], call: "CreateSecurityGroup", desired)
         } catch let error as AWSError where error.isAlreadyExists {
             // A group of this name exists in the VPC. An earlier run of this create made it if it
             // carries this address's tag: adopt it. Anyone else's group is a real conflict.
