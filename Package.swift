@@ -47,7 +47,8 @@ let package = Package(
                 "StrataModel", "StrataSyntax", "StrataCompiler", "StrataGraph", "AWSSigner", "AWSClient",
                 "StrataKubernetes", "StrataProviders", "StrataPlanner", "StrataExecutor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
 
         // Shared by integration tests: starts (or reuses) the local AWS sandbox.

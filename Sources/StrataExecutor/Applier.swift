@@ -293,10 +293,10 @@ public struct Applier: Sendable {
                 events.emit(.resourceDeleted, plane: plane, payload)
             }
         } catch let error where !(error is CancellationError) {
-            let error = SecretScrubbing.hiding(secrets, in: error)
+            let failure = SecretScrubbing.hiding(secrets, in: ProviderError(error, of: change))
             payload["elapsedSeconds"] = stopwatch.elapsed
-            events.emit(.resourceFailed, plane: plane, payload.merging(ErrorFacts(error).payload) { _, new in new })
-            throw error
+            events.emit(.resourceFailed, plane: plane, payload.merging(failure.eventPayload) { _, new in new })
+            throw failure
         }
     }
 }
@@ -370,12 +370,13 @@ extension Applier {
                         payload["elapsedSeconds"] = stopwatch.elapsed
                         events.emit(.resourceUpdated, plane: change.plane.rawValue, payload)
                         return (change.address, nil)
+                    } catch is CancellationError {
+                        return (change.address, CancellationError())
                     } catch {
                         payload["elapsedSeconds"] = stopwatch.elapsed
-                        if !(error is CancellationError) {
-                            events.emit(.resourceFailed, plane: change.plane.rawValue, payload.merging(ErrorFacts(error).payload) { _, new in new })
-                        }
-                        return (change.address, error)
+                        let failure = SecretScrubbing.hiding(change.secretTexts, in: ProviderError(error, of: change))
+                        events.emit(.resourceFailed, plane: change.plane.rawValue, payload.merging(failure.eventPayload) { _, new in new })
+                        return (change.address, failure)
                     }
                 }
             }

@@ -34,7 +34,7 @@ struct ControllerSweep: Sendable {
     /// The stack's name: its own security groups (tagged `strata:stack`) are neither swept nor foreign.
     var stack = ""
     /// Load balancers and target groups per describe page: AWS's maximum (tests page smaller).
-    var pageSize = 400
+    var pageSize = ELB.defaultPageSize
 
     /// The tags that say which Kubernetes object a controller's load balancer serves.
     static let originTags = ["service.k8s.aws/stack", "ingress.k8s.aws/stack", "kubernetes.io/service-name"]
@@ -86,7 +86,7 @@ struct ControllerSweep: Sendable {
         let nodes = try await instances(in: subnetIDs, owners: owners).mine
         if !nodes.isEmpty { try await terminate(nodes) }
         for template in try await launchTemplates(owners: owners, former: declared + nodes.map(\.cluster)) {
-            try await deleteTolerant("DeleteLaunchTemplate", [("LaunchTemplateId", template.target.id)])
+            try await ec2.deleteLaunchTemplate(template.target.id)
             swept(template)
         }
         if !vpcIDs.isEmpty {
@@ -97,7 +97,7 @@ struct ControllerSweep: Sendable {
         for interface in try await interfaces(in: subnetIDs, owners: owners).mine {
             let id = interface.target.id
             try await retrying("network interface \(id)", blockers: { [] }) {
-                try await deleteTolerant("DeleteNetworkInterface", [("NetworkInterfaceId", id)])
+                try await ec2.deleteNetworkInterface(id)
             }
             swept(interface)
         }
@@ -114,25 +114,22 @@ struct ControllerSweep: Sendable {
         guard !subnetIDs.isEmpty else { return ([], []) }
         var mine: [Claimed] = []
         var foreign: [SweepTarget] = []
-        let answers = try await ec2Pages(
-            "DescribeInstances", filters: [("subnet-id", subnetIDs), ("instance-state-name", Self.alive)])
-        for answer in answers {
-            for item in (answer.child("reservationSet")?.items ?? []).flatMap({ $0.child("instancesSet")?.items ?? [] })
-            {
-                guard let id = item.child("instanceId")?.text else { continue }
-                let tags = NetworkBlockers.tags(of: item)
-                let location = Self.location(item)
-                if let claim = ControllerClaim.karpenterInstance(tags), try await owners.sweeps(claim.cluster) {
-                    mine.append(
-                        Claimed(
-                            target: SweepTarget(kind: "instance", id: id, owner: claim.tags, location: location),
-                            cluster: claim.cluster))
-                } else if let cluster = tags["eks:cluster-name"], owners.stackClusters.contains(cluster) {
-                    continue
-                } else {
-                    foreign.append(
-                        SweepTarget(kind: "instance", id: id, owner: ControllerClaim.owner(tags), location: location))
-                }
+        let reservations = try await ec2.items(
+            "DescribeInstances", set: "reservationSet", filters: [("subnet-id", subnetIDs), ("instance-state-name", Self.alive)])
+        for item in reservations.flatMap({ $0.child("instancesSet")?.items ?? [] }) {
+            guard let id = item.child("instanceId")?.text else { continue }
+            let tags = NetworkBlockers.tags(of: item)
+            let location = Self.location(item)
+            if let claim = ControllerClaim.karpenterInstance(tags), try await owners.sweeps(claim.cluster) {
+                mine.append(
+                    Claimed(
+                        target: SweepTarget(kind: "instance", id: id, owner: claim.tags, location: location),
+                        cluster: claim.cluster))
+            } else if let cluster = tags["eks:cluster-name"], owners.stackClusters.contains(cluster) {
+                continue
+            } else {
+                foreign.append(
+                    SweepTarget(kind: "instance", id: id, owner: ControllerClaim.owner(tags), location: location))
             }
         }
         return (mine.sorted { $0.target.id < $1.target.id }, foreign.sorted { $0.id < $1.id })
@@ -149,7 +146,7 @@ struct ControllerSweep: Sendable {
         var found: [Claimed] = []
         for cluster in clusters.sorted() {
             let templates = try await ids(
-                "DescribeLaunchTemplates", item: "launchTemplateId",
+                "DescribeLaunchTemplates", set: "launchTemplates", item: "launchTemplateId",
                 filters: [("tag:karpenter.k8s.aws/cluster", [cluster])])
             for template in templates.sorted() {
                 let target = SweepTarget(
@@ -162,14 +159,12 @@ struct ControllerSweep: Sendable {
 
     private func terminate(_ nodes: [Claimed]) async throws {
         let instances = nodes.map(\.target.id)
-        var parameters: [(name: String, value: String)] = []
-        for (index, id) in instances.enumerated() { parameters.append(("InstanceId.\(index + 1)", id)) }
-        _ = try await client.query(.ec2, action: "TerminateInstances", parameters: parameters)
+        try await ec2.terminateInstances(instances)
         _ = try await Waiter(policy: waits).wait(
             for: "Karpenter instances to terminate (\(instances.joined(separator: ", ")))", deadline: .seconds(600)
         ) { () -> Bool? in
             let alive = try await ids(
-                "DescribeInstances", item: "instanceId",
+                "DescribeInstances", set: "reservationSet", item: "instanceId",
                 filters: [("instance-id", instances), ("instance-state-name", Self.alive + ["shutting-down"])])
             return alive.isEmpty ? true : nil
         }
@@ -192,32 +187,30 @@ struct ControllerSweep: Sendable {
         guard !subnetIDs.isEmpty else { return ([], []) }
         var mine: [Claimed] = []
         var foreign: [SweepTarget] = []
-        for answer in try await ec2Pages("DescribeNetworkInterfaces", filters: [("subnet-id", subnetIDs)]) {
-            for item in answer.child("networkInterfaceSet")?.items ?? [] {
-                guard let id = item.child("networkInterfaceId")?.text else { continue }
-                let tags = NetworkBlockers.tags(of: item)
-                let location = Self.location(item)
-                if let claim = ControllerClaim.cniInterface(tags), try await owners.sweeps(claim.cluster) {
-                    if item.child("status")?.text == "available" {
-                        mine.append(
-                            Claimed(
-                                target: SweepTarget(
-                                    kind: "network interface", id: id, owner: claim.tags, location: location),
-                                cluster: claim.cluster))
-                    }
-                    continue
+        for item in try await ec2.items("DescribeNetworkInterfaces", set: "networkInterfaceSet", filters: [("subnet-id", subnetIDs)]) {
+            guard let id = item.child("networkInterfaceId")?.text else { continue }
+            let tags = NetworkBlockers.tags(of: item)
+            let location = Self.location(item)
+            if let claim = ControllerClaim.cniInterface(tags), try await owners.sweeps(claim.cluster) {
+                if item.child("status")?.text == "available" {
+                    mine.append(
+                        Claimed(
+                            target: SweepTarget(
+                                kind: "network interface", id: id, owner: claim.tags, location: location),
+                            cluster: claim.cluster))
                 }
-                if item.child("requesterManaged")?.text == "true"
-                    || !Self.userInterfaceTypes.contains(item.child("interfaceType")?.text ?? "")
-                    || item.child("attachment")?.child("instanceId") != nil
-                    || (!stack.isEmpty && tags[ProviderContext.stackTag] == stack)
-                {
-                    continue
-                }
-                var owner = ControllerClaim.owner(tags)
-                if let text = item.child("description")?.text, !text.isEmpty { owner = "\(text); \(owner)" }
-                foreign.append(SweepTarget(kind: "network interface", id: id, owner: owner, location: location))
+                continue
             }
+            if item.child("requesterManaged")?.text == "true"
+                || !Self.userInterfaceTypes.contains(item.child("interfaceType")?.text ?? "")
+                || item.child("attachment")?.child("instanceId") != nil
+                || (!stack.isEmpty && tags[ProviderContext.stackTag] == stack)
+            {
+                continue
+            }
+            var owner = ControllerClaim.owner(tags)
+            if let text = item.child("description")?.text, !text.isEmpty { owner = "\(text); \(owner)" }
+            foreign.append(SweepTarget(kind: "network interface", id: id, owner: owner, location: location))
         }
         return (mine.sorted { $0.target.id < $1.target.id }, foreign.sorted { $0.id < $1.id })
     }
@@ -233,8 +226,7 @@ struct ControllerSweep: Sendable {
     /// A load balancer or target group in the stack's VPCs; `claim` is set once its tags say
     /// which cluster's controller made it.
     struct Balancer: Sendable, Hashable {
-        /// `elbv2` or `elb` (classic).
-        var api: AWSService
+        var api: ELB.API
         /// The ARN (ELBv2) or the name (classic): what the API's calls take.
         var key: String
         var name: String
@@ -256,9 +248,7 @@ struct ControllerSweep: Sendable {
         for balancer in balancers {
             // Listeners (and their rules) go with an ELBv2 load balancer; deleting one already
             // gone succeeds, so a retry after a lost answer is safe.
-            let parameter = balancer.api == .elbv2 ? "LoadBalancerArn" : "LoadBalancerName"
-            _ = try await client.query(
-                balancer.api, action: "DeleteLoadBalancer", parameters: [(parameter, balancer.key)], idempotent: true)
+            try await elb.deleteLoadBalancer(balancer.api, balancer.key)
         }
         if !balancers.isEmpty {
             let names = balancers.map(\.name).sorted().joined(separator: ", ")
@@ -278,12 +268,7 @@ struct ControllerSweep: Sendable {
         let groups = try await classified(try await targetGroups(in: vpcIDs), owners: owners).mine
         for group in groups {
             try await retrying("target group \(group.name)", blockers: { [] }) {
-                do {
-                    _ = try await client.query(
-                        .elbv2, action: "DeleteTargetGroup", parameters: [("TargetGroupArn", group.key)])
-                } catch let error as AWSError where error.isNotFound {
-                    return
-                }
+                try await elb.deleteTargetGroup(group.key)
             }
             swept(group)
         }
@@ -302,7 +287,7 @@ struct ControllerSweep: Sendable {
 
     private func swept(_ balancer: Balancer) {
         var extra: [String: String] = [:]
-        if balancer.api == .elbv2 { extra["arn"] = balancer.key }
+        if balancer.api == .v2 { extra["arn"] = balancer.key }
         if let origin = balancer.origin { extra["for"] = origin }
         swept(Claimed(target: balancer.target, cluster: balancer.claim?.cluster ?? ""), extra: extra)
     }
@@ -310,35 +295,31 @@ struct ControllerSweep: Sendable {
     /// Every load balancer of both APIs in these VPCs: one paginated describe per API (``pageSize`` per page).
     private func loadBalancers(in vpcIDs: Set<String>) async throws -> [Balancer] {
         var found: [Balancer] = []
-        for member in try await listed(.elbv2, action: "DescribeLoadBalancers", list: "LoadBalancers") {
+        for member in try await elb.loadBalancers(.v2) {
             guard let arn = member.child("LoadBalancerArn")?.text, let vpc = member.child("VpcId")?.text,
                 vpcIDs.contains(vpc)
             else { continue }
             let name = member.child("LoadBalancerName")?.text ?? arn
-            found.append(Balancer(api: .elbv2, key: arn, name: name, vpcID: vpc, kind: "load balancer"))
+            found.append(Balancer(api: .v2, key: arn, name: name, vpcID: vpc, kind: "load balancer"))
         }
-        for member in try await listed(.elb, action: "DescribeLoadBalancers", list: "LoadBalancerDescriptions") {
+        for member in try await elb.loadBalancers(.classic) {
             guard let name = member.child("LoadBalancerName")?.text, let vpc = member.child("VPCId")?.text,
                 vpcIDs.contains(vpc)
             else { continue }
-            found.append(Balancer(api: .elb, key: name, name: name, vpcID: vpc, kind: "classic load balancer"))
+            found.append(Balancer(api: .classic, key: name, name: name, vpcID: vpc, kind: "classic load balancer"))
         }
         return found
     }
 
     /// Every ELBv2 target group in these VPCs (paginated, ``pageSize`` per page).
     private func targetGroups(in vpcIDs: Set<String>) async throws -> [Balancer] {
-        try await listed(.elbv2, action: "DescribeTargetGroups", list: "TargetGroups").compactMap { member in
+        try await elb.targetGroups().compactMap { member in
             guard let arn = member.child("TargetGroupArn")?.text, let vpc = member.child("VpcId")?.text,
                 vpcIDs.contains(vpc)
             else { return nil }
             let name = member.child("TargetGroupName")?.text ?? arn
-            return Balancer(api: .elbv2, key: arn, name: name, vpcID: vpc, kind: "target group")
+            return Balancer(api: .v2, key: arn, name: name, vpcID: vpc, kind: "target group")
         }
-    }
-
-    private func listed(_ api: AWSService, action: String, list: String) async throws -> [XMLNode] {
-        try await NetworkBlockers.listed(client, api, action: action, list: list, pageSize: pageSize)
     }
 
     /// `candidates` split by their tags, read with DescribeTags in batches of 20: those a
@@ -350,17 +331,12 @@ struct ControllerSweep: Sendable {
     ) {
         var mine: [Balancer] = []
         var foreign: [Balancer] = []
-        for api in [AWSService.elbv2, .elb] {
+        for api in [ELB.API.v2, .classic] {
             let ofAPI = candidates.filter { $0.api == api }
             for start in stride(from: 0, to: ofAPI.count, by: Self.tagBatch) {
                 let batch = Array(ofAPI[start..<min(start + Self.tagBatch, ofAPI.count)])
-                let list = api == .elbv2 ? "ResourceArns" : "LoadBalancerNames"
-                let parameters = batch.enumerated().map {
-                    (name: "\(list).member.\($0.offset + 1)", value: $0.element.key)
-                }
-                let answer = try await client.query(api, action: "DescribeTags", parameters: parameters)
-                for description in answer.first(named: "TagDescriptions")?.items ?? [] {
-                    let key = description.child(api == .elbv2 ? "ResourceArn" : "LoadBalancerName")?.text
+                for description in try await elb.tags(api, of: batch.map(\.key)) {
+                    let key = description.child(api == .v2 ? "ResourceArn" : "LoadBalancerName")?.text
                     guard var balancer = batch.first(where: { $0.key == key }) else { continue }
                     var tags: [String: String] = [:]
                     for tag in description.child("Tags")?.items ?? [] {
@@ -368,7 +344,7 @@ struct ControllerSweep: Sendable {
                     }
                     // ELBv2: only the controller's own tag; a classic one: the in-tree provider's.
                     let claim =
-                        api == .elbv2
+                        api == .v2
                         ? tags[ControllerClaim.loadBalancerControllerTag].flatMap { _ in
                             ControllerClaim.loadBalancerController(tags, inTreeOwnedOnly: true)
                         }
@@ -384,7 +360,8 @@ struct ControllerSweep: Sendable {
                 }
             }
         }
-        let order = { (a: Balancer, b: Balancer) in (a.api.name, a.name) < (b.api.name, b.name) }
+        // Classic first, as the two APIs' names (`elb`, `elbv2`) sort.
+        let order = { (a: Balancer, b: Balancer) in (a.api == .v2 ? 1 : 0, a.name) < (b.api == .v2 ? 1 : 0, b.name) }
         return (mine.sorted(by: order), foreign.sorted(by: order))
     }
 
@@ -399,21 +376,19 @@ struct ControllerSweep: Sendable {
     ) {
         var mine: [Claimed] = []
         var foreign: [SweepTarget] = []
-        for answer in try await ec2Pages("DescribeSecurityGroups", filters: [("vpc-id", vpcIDs)]) {
-            for item in answer.child("securityGroupInfo")?.items ?? [] {
-                guard let id = item.child("groupId")?.text, item.child("groupName")?.text != "default" else { continue }
-                let tags = NetworkBlockers.tags(of: item)
-                let location = item.child("vpcId")?.text ?? ""
-                if let claim = ControllerClaim.loadBalancerController(tags, inTreeOwnedOnly: true),
-                    try await owners.sweeps(claim.cluster)
-                {
-                    let target = SweepTarget(kind: "security group", id: id, owner: claim.tags, location: location)
-                    mine.append(Claimed(target: target, cluster: claim.cluster))
-                } else if stack.isEmpty || tags[ProviderContext.stackTag] != stack {
-                    foreign.append(
-                        SweepTarget(
-                            kind: "security group", id: id, owner: ControllerClaim.owner(tags), location: location))
-                }
+        for item in try await ec2.items("DescribeSecurityGroups", set: "securityGroupInfo", filters: [("vpc-id", vpcIDs)]) {
+            guard let id = item.child("groupId")?.text, item.child("groupName")?.text != "default" else { continue }
+            let tags = NetworkBlockers.tags(of: item)
+            let location = item.child("vpcId")?.text ?? ""
+            if let claim = ControllerClaim.loadBalancerController(tags, inTreeOwnedOnly: true),
+                try await owners.sweeps(claim.cluster)
+            {
+                let target = SweepTarget(kind: "security group", id: id, owner: claim.tags, location: location)
+                mine.append(Claimed(target: target, cluster: claim.cluster))
+            } else if stack.isEmpty || tags[ProviderContext.stackTag] != stack {
+                foreign.append(
+                    SweepTarget(
+                        kind: "security group", id: id, owner: ControllerClaim.owner(tags), location: location))
             }
         }
         return (mine.sorted { $0.target.id < $1.target.id }, foreign.sorted { $0.id < $1.id })
@@ -425,7 +400,7 @@ struct ControllerSweep: Sendable {
             try await retrying(
                 "security group \(id)", blockers: { await NetworkBlockers(client: client).users(ofGroup: id) }
             ) {
-                try await deleteTolerant("DeleteSecurityGroup", [("GroupId", id)])
+                try await ec2.deleteSecurityGroup(id)
             }
             swept(group)
         }
@@ -441,29 +416,19 @@ struct ControllerSweep: Sendable {
         events.emit(.sweepDeleted, plane: Plane.network.rawValue, payload)
     }
 
-    /// Every `item` value of a filtered EC2 describe, all pages.
-    private func ids(_ action: String, item: String, filters: [(String, [String])]) async throws -> Set<String> {
+    /// Every `item` value in the `set` of a filtered EC2 describe, all pages.
+    private func ids(_ action: String, set: String, item: String, filters: [(String, [String])]) async throws -> Set<String> {
         var found = Set<String>()
-        for answer in try await ec2Pages(action, filters: filters) { collect(answer, name: item, into: &found) }
+        for answer in try await ec2.items(action, set: set, filters: filters) { collect(answer, name: item, into: &found) }
         return found
     }
 
-    private func ec2Pages(_ action: String, filters: [(String, [String])]) async throws -> [XMLNode] {
-        try await NetworkBlockers.ec2Pages(client, action, filters: filters)
-    }
+    private var ec2: EC2 { EC2(client: client) }
+    private var elb: ELB { ELB(client, pageSize: pageSize) }
 
     private func collect(_ node: XMLNode, name: String, into found: inout Set<String>) {
         if node.name == name, !node.text.isEmpty { found.insert(node.text) }
         for child in node.children { collect(child, name: name, into: &found) }
-    }
-
-    /// A delete whose target is already gone succeeds.
-    private func deleteTolerant(_ action: String, _ parameters: [(name: String, value: String)]) async throws {
-        do {
-            _ = try await client.query(.ec2, action: action, parameters: parameters)
-        } catch let error as AWSError where error.isNotFound {
-            return
-        }
     }
 
     /// Runs `body` until it is not refused as in use, backing off 1 s, 2 s, ... 30 s, until
@@ -518,10 +483,7 @@ actor Owners {
         if let answer = known[cluster] { return answer }
         var gone = false
         do {
-            _ = try await client.rest(
-                .eks, action: "DescribeCluster", method: "GET", path: "/clusters/\(AWSOperation.pathSegment(cluster))")
-        } catch let error as AWSError where error.isNotFound {
-            gone = true
+            gone = try await !EKS(client: client).clusterExists(cluster)
         } catch let error as AWSError where error.httpStatus == 403 {
             gone = false  // not ours to read, so not ours to clean up after
         }

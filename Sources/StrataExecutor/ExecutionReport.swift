@@ -3,50 +3,46 @@ import Foundation
 import StrataCompiler
 import StrataModel
 import StrataProviders
+import StrataSyntax
 
-/// One operation that failed, with what the user needs to act: the address, the action, the
-/// AWS error code and request id when AWS refused.
+/// One operation that failed, with what the user needs to act: the action and the one
+/// ``ProviderError`` it failed with (the address, the AWS error code and request id when AWS
+/// refused, and the stack line at fault when known).
 public struct OperationFailure: Sendable, CustomStringConvertible {
     public var address: ResourceAddress
     public var action: String
-    public var message: String
-    public var code: String?
-    public var requestID: String?
+    public var error: ProviderError
 
+    /// `error` is what the step threw; ``Applier`` has already made it a ``ProviderError`` naming
+    /// its change's span, anything else (the destroy's sweep) is made one here.
     public init(address: ResourceAddress, action: String, error: any Error) {
         self.address = address
         self.action = action
-        let facts = ErrorFacts(error)
-        message = facts.message
-        code = facts.code
-        requestID = facts.requestID
+        self.error = ProviderError(error, type: address.type, address: address)
     }
 
-    public var description: String { "\(action) \(address) failed: \(message)" }
+    public var message: String { error.summary }
+    public var code: String? { error.awsCode }
+    public var requestID: String? { error.requestID }
+
+    /// The failure as a compiler diagnostic (``ProviderError/diagnostic(action:)``).
+    public var diagnostic: Diagnostic { error.diagnostic(action: action) }
+
+    /// One line: `create aws_subnet.a failed: <what> [AWS code C, request id R]`.
+    public var description: String {
+        "\(action) \(address) failed: \(error.what)" + (code.map { " [AWS code \($0), request id \(requestID ?? "none given")]" } ?? "")
+    }
 }
 
-/// The error code, request id and message of any error the providers throw.
-struct ErrorFacts {
-    var code: String?
-    var requestID: String?
-    var message: String
-
-    init(_ error: any Error) {
-        if let aws = error as? AWSError {
-            code = aws.code
-            requestID = aws.requestID
-        } else if let blocked = error as? ExecutorError, case .deleteBlocked(_, _, let underlying, _) = blocked {
-            code = underlying.code
-            requestID = underlying.requestID
-        }
-        message = "\(error)"
-    }
-
-    /// Payload fields for a `resource.failed` event.
-    var payload: [String: String] {
-        var out = ["error": message]
-        if let code { out["errorCode"] = code }
+extension ProviderError {
+    /// Payload fields for a `resource.failed` event: the message, and as fields of their own the
+    /// AWS code and request id, the attribute at fault and where the stack set it.
+    var eventPayload: [String: String] {
+        var out = ["error": what]
+        if let awsCode { out["errorCode"] = awsCode }
         if let requestID { out["requestId"] = requestID }
+        if let attribute { out["attribute"] = attribute }
+        if let span { out["source"] = span.description }
         return out
     }
 }
@@ -74,15 +70,23 @@ public struct ExecutionReport: Sendable {
 
     /// A few lines for the end of a run: the counts, then each failure with code and request id.
     public var summary: String {
-        var lines: [String] = []
+        ([headline] + failures.map { "  error: \($0)" } + outcomeNotes).joined(separator: "\n")
+    }
+
+    /// The counts: `3 created, 0 updated, 1 deleted in 2.5s, 1 failed`.
+    public var headline: String {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        lines.append(
-            "\(created.count) created, \(updated.count) updated, \(deleted.count) deleted in \(String(format: "%.1f", seconds))s"
-                + (failures.isEmpty ? "" : ", \(failures.count) failed")
-                + (skipped.isEmpty ? "" : ", \(skipped.count) skipped")
-                + (interrupted.isEmpty ? "" : ", \(interrupted.count) in an unknown state")
-                + (cancelled.isEmpty ? "" : ", \(cancelled.count) not started"))
-        for failure in failures { lines.append("  error: \(failure)") }
+        return "\(created.count) created, \(updated.count) updated, \(deleted.count) deleted in \(String(format: "%.1f", seconds))s"
+            + (failures.isEmpty ? "" : ", \(failures.count) failed")
+            + (skipped.isEmpty ? "" : ", \(skipped.count) skipped")
+            + (interrupted.isEmpty ? "" : ", \(interrupted.count) in an unknown state")
+            + (cancelled.isEmpty ? "" : ", \(cancelled.count) not started")
+    }
+
+    /// One line per operation that did not run or whose outcome is unknown (failures are
+    /// rendered apart, as diagnostics).
+    public var outcomeNotes: [String] {
+        var lines: [String] = []
         for item in skipped.sorted(by: { $0.address < $1.address }) {
             lines.append("  skipped: \(item.address) (depends on \(item.cause), which failed)")
         }
@@ -90,7 +94,7 @@ public struct ExecutionReport: Sendable {
             lines.append("  state unknown: \(item.action) \(item.address) was started and not seen to finish: \(Self.mayHave(item.action))")
         }
         for address in blocked { lines.append("  not run: \(address) (its dependencies form a cycle)") }
-        return lines.joined(separator: "\n")
+        return lines
     }
 
     /// What an operation cut off may have done, for its `state unknown` line.
@@ -104,7 +108,8 @@ public struct ExecutionReport: Sendable {
     }
 }
 
-/// Why an apply, destroy or lock operation could not go on.
+/// Why an apply or destroy could not go on (a resource step's failure is reported as the
+/// ``ProviderError`` made of it; the lock's are ``LockError``).
 public enum ExecutorError: Error, CustomStringConvertible, Sendable {
     case eventsFile(String)
     case missingProvider(type: String, address: ResourceAddress)
@@ -115,9 +120,6 @@ public enum ExecutorError: Error, CustomStringConvertible, Sendable {
     /// AWS kept refusing a delete because something still uses the resource: `blockers` is what
     /// was found using it (AWS's message names none of it).
     case deleteBlocked(ResourceAddress, id: String, AWSError, blockers: [String])
-    case lockHeld(stack: String, holder: LockHolder)
-    case lockNotHeld(stack: String, runID: String, holder: LockHolder?)
-    case lockTable(String)
 
     public var description: String {
         switch self {
@@ -129,15 +131,6 @@ public enum ExecutorError: Error, CustomStringConvertible, Sendable {
         case .deleteBlocked(let address, let id, let error, let blockers):
             let users = blockers.isEmpty ? "" : "; still in use by \(blockers.joined(separator: ", "))"
             return "\(address) (\(id)) cannot be deleted: still in use after retrying until the deadline. AWS says: \(error)\(users)"
-        case .lockHeld(let stack, let holder):
-            return "stack \(stack) is locked by \(holder.owner) (run \(holder.runID), since \(Event.timestampText(holder.since)), lease expires \(Event.timestampText(holder.expires))). "
-                + "Wait for that run, or if it is dead: strata force-unlock \(stack) \(holder.runID)"
-        case .lockNotHeld(let stack, let runID, let holder):
-            if let holder {
-                return "stack \(stack) is not locked by run \(runID): it is held by \(holder.owner) (run \(holder.runID))"
-            }
-            return "stack \(stack) is not locked (no lock for run \(runID))"
-        case .lockTable(let message): return message
         }
     }
 }

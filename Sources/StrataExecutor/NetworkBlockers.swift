@@ -106,42 +106,7 @@ struct NetworkBlockers: Sendable {
 
     /// The `<item>`s of `set` in every page of a filtered EC2 describe; none if it fails.
     private func items(_ action: String, _ filters: [(String, [String])], set: String) async -> [XMLNode] {
-        let pages = (try? await Self.ec2Pages(client, action, filters: filters)) ?? []
-        return pages.flatMap { $0.first(named: set)?.items ?? [] }
-    }
-
-    /// The pages of a filtered EC2 describe, following NextToken.
-    static func ec2Pages(_ client: AWSClient, _ action: String, filters: [(String, [String])]) async throws -> [XMLNode]
-    {
-        let parameters = QueryValue.filters(filters.map { (name: $0.0, values: $0.1) })
-        var answers: [XMLNode] = []
-        let pages = client.pages(
-            { token in .query(.ec2, action: action, parameters: parameters + (token.map { [("NextToken", $0)] } ?? []))
-            },
-            nextToken: Pagination.ec2NextToken)
-        for try await page in pages { answers.append(try page.xml()) }
-        return answers
-    }
-
-    /// The `<member>`s of a paginated ELB/ELBv2 list, following `NextMarker`.
-    static func listed(_ client: AWSClient, _ api: AWSService, action: String, list: String, pageSize: Int = 400)
-        async throws -> [XMLNode]
-    {
-        var members: [XMLNode] = []
-        let pages = client.pages(
-            { marker in
-                var parameters: [(name: String, value: String)] = [("PageSize", String(pageSize))]
-                if let marker { parameters.append(("Marker", marker)) }
-                return .query(api, action: action, parameters: parameters)
-            },
-            nextToken: { response in
-                let marker = try response.xml().first(named: "NextMarker")?.text
-                return marker?.isEmpty == false ? marker : nil
-            })
-        for try await page in pages {
-            members += try page.xml().first(named: list)?.items ?? []
-        }
-        return members
+        (try? await EC2(client: client).items(action, set: set, filters: filters)) ?? []
     }
 
     /// A described EC2 item's `tagSet`.
@@ -164,20 +129,16 @@ struct NetworkBlockers: Sendable {
 
     /// Load balancers of both APIs that `matches` keeps, named with their API.
     private func loadBalancers(_ matches: (Balancer) -> Bool) async -> [String] {
+        let elb = ELB(client)
         var found: [String] = []
-        for member in (try? await Self.listed(client, .elbv2, action: "DescribeLoadBalancers", list: "LoadBalancers"))
-            ?? []
-        {
+        for member in (try? await elb.loadBalancers(.v2)) ?? [] {
             let balancer = Balancer(
                 name: member.child("LoadBalancerName")?.text ?? "?", vpcID: member.child("VpcId")?.text ?? "",
                 subnets: (member.child("AvailabilityZones")?.items ?? []).compactMap { $0.child("SubnetId")?.text },
                 securityGroups: member.child("SecurityGroups")?.items.map(\.text) ?? [])
             if matches(balancer) { found.append("load balancer \(balancer.name)") }
         }
-        let classic =
-            (try? await Self.listed(client, .elb, action: "DescribeLoadBalancers", list: "LoadBalancerDescriptions"))
-            ?? []
-        for member in classic {
+        for member in (try? await elb.loadBalancers(.classic)) ?? [] {
             let balancer = Balancer(
                 name: member.child("LoadBalancerName")?.text ?? "?", vpcID: member.child("VPCId")?.text ?? "",
                 subnets: member.child("Subnets")?.items.map(\.text) ?? [],

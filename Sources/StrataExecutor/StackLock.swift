@@ -1,6 +1,7 @@
 import AWSClient
 import Foundation
 import StrataModel
+import StrataProviders
 
 /// Who holds a stack's lock, as the lock item says.
 public struct LockHolder: Sendable, Equatable, Codable {
@@ -56,33 +57,24 @@ public actor StackLock {
         return "\(user)@\(ProcessInfo.processInfo.hostName)"
     }
 
-    /// Takes the lock (creating the table on first use). Throws ``ExecutorError/lockHeld(stack:holder:)``
+    /// Takes the lock (creating the table on first use). Throws ``LockError/held(stack:holder:)``
     /// at once, naming the holder, when another run holds an unexpired lease.
     @discardableResult
     public func acquire() async throws -> LockHolder {
         try await Self.ensureTable(client: client, table: table)
         let start = now()
         let expires = start.addingTimeInterval(Self.seconds(lease))
-        do {
-            _ = try await client.json(
-                .dynamodb, action: "PutItem",
-                body: [
-                    "TableName": .string(table),
-                    "Item": item(since: start, expires: expires),
-                    "ConditionExpression": "attribute_not_exists(LockID) OR expires < :now",
-                    "ExpressionAttributeValues": [":now": Self.number(start)],
-                ],
-                // Resending this conditional write after a lost answer cannot take another run's
-                // lock; if the first copy landed, the resend finds our own item (handled below).
-                idempotent: true)
-        } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
+        let taken = try await DynamoDB(client).put(
+            table, item: item(since: start, expires: expires), condition: "attribute_not_exists(LockID) OR expires < :now",
+            values: [":now": Self.number(start)])
+        guard taken else {
+            // A resent write whose first copy landed finds our own item.
             let holder = try await Self.holder(client: client, table: table, stack: stack)
             if let holder, holder.runID == runID {
                 since = holder.since
                 return holder
             }
-            throw ExecutorError.lockHeld(
-                stack: stack, holder: holder ?? LockHolder(owner: "unknown", runID: "unknown", since: start, expires: start))
+            throw LockError.held(stack: stack, holder: holder ?? LockHolder(owner: "unknown", runID: "unknown", since: start, expires: start))
         }
         since = start
         return LockHolder(owner: owner, runID: runID, since: start, expires: expires)
@@ -120,19 +112,10 @@ public actor StackLock {
     public func renew() async throws -> Date {
         let start = since ?? now()
         let expires = now().addingTimeInterval(Self.seconds(lease))
-        do {
-            _ = try await client.json(
-                .dynamodb, action: "PutItem",
-                body: [
-                    "TableName": .string(table),
-                    "Item": item(since: start, expires: expires),
-                    "ConditionExpression": "runId = :run",
-                    "ExpressionAttributeValues": [":run": ["S": .string(runID)]],
-                ],
-                idempotent: true)
-        } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
-            throw ExecutorError.lockNotHeld(
-                stack: stack, runID: runID, holder: try? await Self.holder(client: client, table: table, stack: stack))
+        let renewed = try await DynamoDB(client).put(
+            table, item: item(since: start, expires: expires), condition: "runId = :run", values: [":run": ["S": .string(runID)]])
+        guard renewed else {
+            throw LockError.notHeld(stack: stack, runID: runID, holder: try? await Self.holder(client: client, table: table, stack: stack))
         }
         return expires
     }
@@ -157,77 +140,48 @@ public actor StackLock {
         try await ensureTable(client: client, table: table)
         let current = try await holder(client: client, table: table, stack: stack)
         guard let current, current.runID == runID else {
-            throw ExecutorError.lockNotHeld(stack: stack, runID: runID, holder: current)
+            throw LockError.notHeld(stack: stack, runID: runID, holder: current)
         }
         try await delete(client: client, table: table, stack: stack, runID: runID)
     }
 
     /// The current holder of `stack`'s lock, nil when unlocked.
     public static func holder(client: AWSClient, table: String = defaultTable, stack: String) async throws -> LockHolder? {
-        let answer = try await client.json(
-            .dynamodb, action: "GetItem",
-            body: ["TableName": .string(table), "Key": ["LockID": ["S": .string(stack)]], "ConsistentRead": true])
-        guard let item = answer["Item"] else { return nil }
+        guard let item = try await DynamoDB(client).item(table, key: key(stack)) else { return nil }
         return LockHolder(
             owner: item["owner"]?["S"]?.stringValue ?? "unknown", runID: item["runId"]?["S"]?.stringValue ?? "unknown",
             since: date(item["since"]), expires: date(item["expires"]))
     }
 
     private static func delete(client: AWSClient, table: String, stack: String, runID: String) async throws {
-        do {
-            _ = try await client.json(
-                .dynamodb, action: "DeleteItem",
-                body: [
-                    "TableName": .string(table), "Key": ["LockID": ["S": .string(stack)]],
-                    "ConditionExpression": "runId = :run",
-                    "ExpressionAttributeValues": [":run": ["S": .string(runID)]],
-                ],
-                idempotent: true)
-        } catch let error as AWSError where error.code == "ConditionalCheckFailedException" {
-            // A resent delete whose first copy landed finds nothing: released all the same.
-            guard let current = try await holder(client: client, table: table, stack: stack) else { return }
-            throw ExecutorError.lockNotHeld(stack: stack, runID: runID, holder: current)
-        }
+        let deleted = try await DynamoDB(client).delete(table, key: key(stack), condition: "runId = :run", values: [":run": ["S": .string(runID)]])
+        // A resent delete whose first copy landed finds nothing: released all the same.
+        guard !deleted, let current = try await holder(client: client, table: table, stack: stack) else { return }
+        throw LockError.notHeld(stack: stack, runID: runID, holder: current)
     }
 
     /// Creates the lock table on first use (on-demand billing, key `LockID`) and waits until it
     /// is ACTIVE; a table another run is creating at the same moment is waited for, not an error.
     static func ensureTable(client: AWSClient, table: String) async throws {
-        func status() async throws -> String? {
-            do {
-                let answer = try await client.json(.dynamodb, action: "DescribeTable", body: ["TableName": .string(table)])
-                return answer["Table"]?["TableStatus"]?.stringValue
-            } catch let error as AWSError where error.code == "ResourceNotFoundException" {
-                return nil
-            }
-        }
-        var current = try await status()
+        let dynamodb = DynamoDB(client)
+        var current = try await dynamodb.tableStatus(table)
         if current == nil {
-            do {
-                _ = try await client.json(
-                    .dynamodb, action: "CreateTable",
-                    body: [
-                        "TableName": .string(table), "BillingMode": "PAY_PER_REQUEST",
-                        "AttributeDefinitions": [["AttributeName": "LockID", "AttributeType": "S"]],
-                        "KeySchema": [["AttributeName": "LockID", "KeyType": "HASH"]],
-                        "Tags": [["Key": "strata:purpose", "Value": "stack locks"]],
-                    ])
-            } catch let error as AWSError where error.code == "ResourceInUseException" {
-                // Created meanwhile by another run.
-            }
-            current = try await status()
+            try await dynamodb.createTable(table, hashKey: "LockID", tags: ["strata:purpose": "stack locks"])
+            current = try await dynamodb.tableStatus(table)
         }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(120))
         while current != "ACTIVE" {
             guard clock.now < deadline else {
-                throw ExecutorError.lockTable(
+                throw LockError.table(
                     "timed out after 120 seconds waiting for the DynamoDB table \(table) to become ACTIVE (status \(current ?? "missing"))")
             }
             try await Task.sleep(for: .milliseconds(250))
-            current = try await status()
+            current = try await dynamodb.tableStatus(table)
         }
     }
+
+    private static func key(_ stack: String) -> JSONValue { ["LockID": ["S": .string(stack)]] }
 
     private func item(since: Date, expires: Date) -> JSONValue {
         [

@@ -57,7 +57,7 @@ struct AWSRequestCommand: AsyncParsableCommand {
             let response = try await client.send(operation)
             print(try response.readable().pretty, terminator: "")
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            ErrorReport.print(error)
             throw ExitCode.failure
         }
     }

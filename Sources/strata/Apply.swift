@@ -5,6 +5,7 @@ import StrataExecutor
 import StrataModel
 import StrataPlanner
 import StrataProviders
+import StrataSyntax
 
 /// `strata apply STACK|PLANFILE`: plan (or read a saved plan), show it, ask, then execute it in
 /// parallel under the stack's lock.
@@ -47,6 +48,8 @@ struct ApplyCommand: AsyncParsableCommand {
         let saved: Plan?
         let stack: String
         let region: String
+        // What a failure quotes its stack line from: a plan file carries no source text.
+        var sources = SourceFiles()
         if isPlanFile {
             // Checked whole before any call: the file is as strata wrote it (and signed, with
             // STRATA_PLAN_KEY), its --var values are given again and are the planned ones, and it
@@ -60,11 +63,11 @@ struct ApplyCommand: AsyncParsableCommand {
             saved = plan
             (stack, region) = (plan.stack, plan.region)
         } else {
-            let graph = try options.compile()
+            let (graph, compiled) = try options.compiled()
             saved = nil
-            (stack, region) = (graph.stack, graph.region)
+            (stack, region, sources) = (graph.stack, graph.region, compiled)
         }
-        let session = try RunSession(options: run, stack: stack, region: region)
+        let session = try RunSession(options: run, stack: stack, region: region, sources: sources)
         if let saved {
             try await Failing.report { try await PlanBinding.checkAccount(saved, file: url.path, client: session.context.client) }
         }
@@ -180,146 +183,6 @@ struct EnvironmentNumber: Error, CustomStringConvertible {
     private static func format(_ value: Double) -> String { String(format: "%g", value) }
 }
 
-/// One apply or destroy run: the run id, the client, where events go, the lock.
-struct RunSession {
-    let runID = UUID().uuidString.lowercased()
-    let options: RunOptions
-    let stack: String
-    let context: ProviderContext
-    let view: ProgressView
-    let events: EventEmitter
-    let lease: Duration
-    /// How long a delete refused with DependencyViolation is retried: 5 minutes, or
-    /// `STRATA_DELETE_DEADLINE_SECONDS` (tests that expect a blocked delete shorten it).
-    let deleteDeadline: Duration
-    /// SIGINT and SIGTERM while the lock is held; its `stop` goes to the applier or destroyer.
-    let interruption: Interruption
-
-    /// Reads the numeric settings and builds the client (both may fail, printing why), then
-    /// prints the endpoint header; nothing has been sent yet.
-    init(options: RunOptions, stack: String, region: String) throws {
-        self.options = options
-        self.stack = stack
-        let environment = ProcessInfo.processInfo.environment
-        let (lease, deleteDeadline, grace, waits, client, header) = try Failing.report {
-            (
-                try options.lease(environment: environment), try Self.deleteDeadline(environment: environment),
-                try Self.interruptGrace(environment: environment), try Self.waitPolicy(environment: environment),
-                try ClientFactory.client(stackRegion: region), try ClientFactory.endpointHeader()
-            )
-        }
-        (self.lease, self.deleteDeadline) = (lease, deleteDeadline)
-        interruption = Interruption(grace: grace)
-        print(header, terminator: "")
-        context = ProviderContext(client: client, stack: stack, region: region, waits: waits)
-        view = ProgressView.forStandardOutput()
-        var sinks: [any EventSink] = [view]
-        if let path = options.events {
-            sinks.append(try Failing.report { try JSONLinesEventSink(url: URL(fileURLWithPath: path)) })
-        }
-        events = EventEmitter(runID: runID, sink: FanoutEventSink(sinks))
-    }
-
-    /// Polling interval for AWS waits: 5 s against AWS; `STRATA_POLL_INTERVAL_MS` shortens it
-    /// for the sandbox, whose lifecycles run on a scaled clock.
-    static func waitPolicy(environment: [String: String]) throws -> WaitPolicy {
-        let variable = "STRATA_POLL_INTERVAL_MS"
-        if let millis = try EnvironmentNumber.read(variable, in: 1...600_000, unit: "milliseconds", environment: environment) {
-            return WaitPolicy(interval: .milliseconds(millis))
-        }
-        return WaitPolicy()
-    }
-
-    static func deleteDeadline(environment: [String: String]) throws -> Duration {
-        let variable = "STRATA_DELETE_DEADLINE_SECONDS"
-        if let seconds = try EnvironmentNumber.read(variable, in: 0...86400, unit: "seconds", environment: environment) {
-            return .milliseconds(Int64(seconds * 1000))
-        }
-        return .seconds(300)
-    }
-
-    /// How long an interrupted run waits for its running operations: 30 s, or
-    /// `STRATA_INTERRUPT_GRACE_SECONDS` (0 to 3600).
-    static func interruptGrace(environment: [String: String]) throws -> Duration {
-        let variable = "STRATA_INTERRUPT_GRACE_SECONDS"
-        if let seconds = try EnvironmentNumber.read(variable, in: 0...3600, unit: "seconds", environment: environment) {
-            return .milliseconds(Int64(seconds * 1000))
-        }
-        return .seconds(30)
-    }
-
-    /// Runs `body` holding the stack's lock (renewed meanwhile; the run is cancelled if the lock
-    /// is lost), and releases it however `body` ends, interrupted included (``Interruption``).
-    /// Errors are printed and exit 1 (128 + the signal when interrupted).
-    func locked<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let lock = StackLock(client: context.client, stack: stack, runID: runID, lease: lease)
-        let events = self.events
-        let interruption = self.interruption
-        interruption.install()
-        do {
-            let clock = ContinuousClock()
-            let giveUp = clock.now.advanced(by: .milliseconds(Int64(options.lockTimeout * 1000)))
-            while true {
-                do {
-                    let holder = try await lock.acquire()
-                    events.emit(
-                        .lockAcquired,
-                        [
-                            "stack": stack, "owner": holder.owner, "leaseSeconds": String(format: "%g", StackLock.seconds(lease)),
-                            "expires": Event.timestampText(holder.expires),
-                        ])
-                    break
-                } catch ExecutorError.lockHeld(let stack, let holder) where clock.now < giveUp && !interruption.stop.isStopped {
-                    _ = stack
-                    _ = holder
-                    try await Task.sleep(for: .milliseconds(500))
-                }
-            }
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(interruption.exitCode ?? 1)
-        }
-        let work = Task { try await body() }
-        interruption.onCutOff({ work.cancel() }, releasingLock: { try? await lock.release() })
-        await lock.startRenewing(
-            onRenewed: { expires in events.emit(.lockRenewed, ["stack": stack, "expires": Event.timestampText(expires)]) },
-            onLost: { error in
-                events.emit(.lockLost, ["stack": stack, "error": "\(error)"])
-                work.cancel()
-            })
-        let result = await work.result
-        do {
-            try await lock.release()
-            events.emit(.lockReleased, ["stack": stack])
-        } catch {
-            FileHandle.standardError.write(Data("warning: releasing the lock failed: \(error)\n".utf8))
-        }
-        switch result {
-        case .success(let value): return value
-        case .failure(let error as ExitCode): throw interruption.exitCode.map { ExitCode($0) } ?? error
-        case .failure(let error):
-            view.stop()
-            // Cut off before the walk (while planning): nothing was changed.
-            let message = error is CancellationError && interruption.signal != nil ? "interrupted before any change was made" : "\(error)"
-            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-            throw ExitCode(interruption.exitCode ?? 1)
-        }
-    }
-
-    /// Prints the run's last line (`Apply complete: ...`, `... failed: ...`, `... interrupted: ...`)
-    /// and `notes` after it, and exits as it went: 0, 1, or 128 + the signal that interrupted it.
-    func finish(_ report: ExecutionReport, _ run: String, notes: [String] = []) throws {
-        view.stop()
-        let outcome = interruption.signal != nil ? "interrupted" : report.succeeded ? "complete" : "failed"
-        print("\n\(run) \(outcome): " + report.summary)
-        for note in notes { print(note) }
-        if let code = interruption.exitCode { throw ExitCode(code) }
-        if !report.succeeded { throw ExitCode.failure }
-    }
-}
-
 /// Asking before changing anything.
 enum Confirmation {
     /// Asks on the terminal; only `yes` goes on. Without a terminal there is no one to ask:
@@ -334,31 +197,6 @@ enum Confirmation {
         fflush(nil)
         guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
             print("\nCancelled: nothing was changed.")
-            throw ExitCode.failure
-        }
-    }
-}
-
-/// Prints an error the way every command does and exits 1.
-enum Failing {
-    static func report<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
-    }
-
-    static func report<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
     }

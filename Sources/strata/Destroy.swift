@@ -42,8 +42,8 @@ struct DestroyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let graph = try options.compile()
-        let session = try RunSession(options: run, stack: graph.stack, region: graph.region)
+        let (graph, sources) = try options.compiled()
+        let session = try RunSession(options: run, stack: graph.stack, region: graph.region, sources: sources)
         let (report, unread): (ExecutionReport, [String]) = try await session.locked {
             let destroyer = Destroyer(
                 context: session.context, events: session.events, parallelism: parallelism,

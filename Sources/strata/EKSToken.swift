@@ -24,7 +24,7 @@ struct EKSTokenCommand: AsyncParsableCommand {
             let apiVersion = EKSToken.apiVersion(execInfo: ProcessInfo.processInfo.environment["KUBERNETES_EXEC_INFO"])
             print(token.execCredential(apiVersion: apiVersion), terminator: "")
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            ErrorReport.print(error)
             throw ExitCode.failure
         }
     }

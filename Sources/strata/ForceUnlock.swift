@@ -37,7 +37,7 @@ struct ForceUnlockCommand: AsyncParsableCommand {
             try await StackLock.forceUnlock(client: client, stack: name, runID: runID)
             print("Removed the lock on stack \(name) held by run \(runID).")
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            ErrorReport.print(error)
             throw ExitCode.failure
         }
     }

@@ -39,7 +39,10 @@ struct StackOptions: ParsableArguments {
     }
 
     /// Compiles the stack and prints its diagnostics to standard error; exits 1 on errors.
-    func compile() throws -> CompiledGraph {
+    func compile() throws -> CompiledGraph { try compiled().graph }
+
+    /// ``compile()``, with the text of the files it read: what later errors quote.
+    func compiled() throws -> (graph: CompiledGraph, sources: SourceFiles) {
         let result = try result()
         let renderer = DiagnosticRenderer(
             sources: result.sources, colour: Terminal.colourOnStandardError,
@@ -51,7 +54,7 @@ struct StackOptions: ParsableArguments {
             FileHandle.standardError.write(Data("error: \(errors) error\(errors == 1 ? "" : "s") in \(stack)\n".utf8))
             throw ExitCode.failure
         }
-        return graph
+        return (graph, result.sources)
     }
 }
 

@@ -28,7 +28,7 @@ import Testing
         #expect(winners.count == 1, "exactly one run may hold the lock: \(winners)")
         let winner = try #require(winners.first)
         for (index, result) in results where index != winner {
-            guard case .failure(let error) = result, case ExecutorError.lockHeld(_, let holder) = error else {
+            guard case .failure(let error) = result, case LockError.held(_, let holder) = error else {
                 Issue.record("run-\(index) should have failed with lockHeld, got \(result)")
                 continue
             }
@@ -86,8 +86,8 @@ import Testing
         let holder = try await next.acquire()
         #expect(holder.runID == "next-run")
         #expect(try await StackLock.holder(client: client, stack: stack)?.runID == "next-run")
-        await #expect(throws: ExecutorError.self) { try await dead.renew() }
-        await #expect(throws: ExecutorError.self) { try await dead.release() }
+        await #expect(throws: LockError.self) { try await dead.renew() }
+        await #expect(throws: LockError.self) { try await dead.release() }
         #expect(try await StackLock.holder(client: client, stack: stack)?.runID == "next-run")
         try await next.release()
     }
@@ -112,7 +112,7 @@ import Testing
         // (Its clock is set there rather than read: on a loaded machine real time could also
         // pass a renewal delayed beyond a 3 s lease, which says nothing about renewing.)
         let between = first.expires.addingTimeInterval(now.expires.timeIntervalSince(first.expires) / 2)
-        await #expect(throws: ExecutorError.self) {
+        await #expect(throws: LockError.self) {
             try await StackLock(client: client, stack: stack, runID: "other", now: { between }).acquire()
         }
         try await lock.release()
@@ -130,12 +130,12 @@ import Testing
         do {
             try await StackLock.forceUnlock(client: client, stack: stack, runID: "wrong-run")
             Issue.record("force-unlock with the wrong run id must fail")
-        } catch let error as ExecutorError {
+        } catch let error as LockError {
             #expect("\(error)".contains("stuck-run"))
         }
         try await StackLock.forceUnlock(client: client, stack: stack, runID: "stuck-run")
         #expect(try await StackLock.holder(client: client, stack: stack) == nil)
         // Unlocked now: a force-unlock finds nothing to remove and says so.
-        await #expect(throws: ExecutorError.self) { try await StackLock.forceUnlock(client: client, stack: stack, runID: "stuck-run") }
+        await #expect(throws: LockError.self) { try await StackLock.forceUnlock(client: client, stack: stack, runID: "stuck-run") }
     }
 }

@@ -5,7 +5,7 @@ import StrataModel
 /// (`Filter.N`, `TagSpecification.N`, `ClientToken`), paginated owned-resource describes shared
 /// through the discovery cache, tag reads and writes. Wire names follow botocore's model (a
 /// member's `locationName`, capitalised, is its EC2 query name).
-struct EC2: Sendable {
+public struct EC2: Sendable {
     typealias Parameters = [(name: String, value: String)]
 
     let client: AWSClient

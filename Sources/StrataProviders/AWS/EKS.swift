@@ -5,7 +5,7 @@ import StrataModel
 /// The EKS calls strata makes, and only those (REST-JSON, botocore's `eks` 2017-11-01 model).
 /// Requests and answers stay in EKS's wire names (`resourcesVpcConfig`, `scalingConfig`); the
 /// providers map them to catalog attributes. Errors are ``AWSError`` unchanged.
-struct EKS: Sendable {
+public struct EKS: Sendable {
     let client: AWSClient
 
     init(_ client: AWSClient) { self.client = client }

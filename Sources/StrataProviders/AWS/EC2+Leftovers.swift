@@ -1,0 +1,44 @@
+import AWSClient
+
+/// The EC2 calls the executor makes outside any resource type: the destroy's controller sweep
+/// and the search for what blocks a refused network delete. They read by filter across owners
+/// (a controller's instance, a user's interface), which is why they are not the providers'
+/// owned-resource describes.
+extension EC2 {
+    public init(client: AWSClient) {
+        self.client = client
+        stack = ""
+        cache = DiscoveryCache()
+    }
+
+    /// The `<item>`s of `set` (`reservationSet`, `networkInterfaceSet`) in every page of a
+    /// describe filtered by `filters` (name, values).
+    public func items(_ action: String, set: String, filters: [(String, [String])]) async throws -> [XMLNode] {
+        try await describe(action, set: set, QueryValue.filters(filters.map { (name: $0.0, values: $0.1) }))
+    }
+
+    /// `TerminateInstances`; terminating one already gone succeeds.
+    public func terminateInstances(_ ids: [String]) async throws {
+        try await call("TerminateInstances", ids.enumerated().map { (name: "InstanceId.\($0.offset + 1)", value: $0.element) })
+    }
+
+    public func deleteLaunchTemplate(_ id: String) async throws {
+        try await deleteIfPresent("DeleteLaunchTemplate", name: "LaunchTemplateId", id)
+    }
+
+    public func deleteNetworkInterface(_ id: String) async throws {
+        try await deleteIfPresent("DeleteNetworkInterface", name: "NetworkInterfaceId", id)
+    }
+
+    public func deleteSecurityGroup(_ id: String) async throws {
+        try await deleteIfPresent("DeleteSecurityGroup", name: "GroupId", id)
+    }
+
+    /// A delete whose target is already gone succeeds.
+    private func deleteIfPresent(_ action: String, name: String, _ id: String) async throws {
+        do {
+            try await call(action, [(name: name, value: id)])
+        } catch let error as AWSError where error.isNotFound {
+        }
+    }
+}
