@@ -32,7 +32,7 @@ let package = Package(
 
         // Live state, plans and applies.
         .target(name: "StrataKubernetes", dependencies: ["StrataModel", "AWSClient"], exclude: ["README.md"]),
-        .target(name: "StrataProviders", dependencies: ["StrataModel", "AWSClient", "StrataKubernetes"], exclude: ["README.md"]),
+        .target(name: "StrataProviders", dependencies: ["StrataModel", "StrataSyntax", "AWSClient", "StrataKubernetes"], exclude: ["README.md"]),
         .target(
             name: "StrataPlanner", dependencies: ["StrataModel", "StrataCompiler", "StrataProviders", "AWSClient", "AWSSigner"],
             exclude: ["README.md"]),

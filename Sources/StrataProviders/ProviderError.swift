@@ -52,9 +52,11 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The resource it is about: its address, else AWS's name for it, else its type.
+    public var subject: String { address?.canonical ?? name.map { "\(type) '\($0)'" } ?? type }
+
     /// What went wrong, without the position (the renderer shows that).
     public var summary: String {
-        let subject = address?.canonical ?? name.map { "\(type) '\($0)'" } ?? type
         let at = attribute.map { "\(subject).\($0)" } ?? subject
         switch reason {
         case .invalidAttribute(let problem): return "\(at): \(problem)"
