@@ -37,10 +37,11 @@ public struct CompileResult: Sendable {
 /// extending one shared `Compilation`, all of them running even after errors (so every problem
 /// is reported), except that nothing runs without a parsed stack file.
 public struct Compiler: Sendable {
-    /// The resource types the checker knows.
+    /// The resource types the checker knows: the compiler declares none itself (strata's are
+    /// `StrataProviders`' `ResourceCatalog.all`).
     public var catalog: [String: ResourceSchema]
 
-    public init(catalog: [String: ResourceSchema] = ResourceCatalog.all) {
+    public init(catalog: [String: ResourceSchema]) {
         self.catalog = catalog
     }
 
@@ -56,20 +57,12 @@ public struct Compiler: Sendable {
 
     /// Compiles the stack at `url`: a stack file, or a folder holding `stack.yaml`. `vars`
     /// override the stack's `vars:` (`--var K=V`).
-    public static func compile(stackAt url: URL, vars: [String: String] = [:]) -> CompileResult {
-        Compiler().compile(stackAt: url, vars: vars)
-    }
-
     public func compile(stackAt url: URL, vars: [String: String] = [:]) -> CompileResult {
         compile(stackAt: url, vars: vars, live: [:])
     }
 
     /// Compiles against live state: ``Program/evaluate(vars:live:catalog:)`` of the stack's
     /// program. For tests that start from files; the planner evaluates the program it was given.
-    public static func compile(stackAt url: URL, vars: [String: String] = [:], live: [ResourceAddress: [String: Value]]) -> CompileResult {
-        Compiler().compile(stackAt: url, vars: vars, live: live)
-    }
-
     public func compile(stackAt url: URL, vars: [String: String] = [:], live: [ResourceAddress: [String: Value]]) -> CompileResult {
         CompileCounter.shared.compiling {
             var loader = LoadFiles()

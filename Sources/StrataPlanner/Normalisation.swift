@@ -1,6 +1,5 @@
 import AWSClient
 import Foundation
-import StrataCompiler
 import StrataModel
 import StrataProviders
 
@@ -14,32 +13,25 @@ import StrataProviders
 /// * numbers and booleans compare with their string forms (AWS returns many as strings);
 /// * lists that are sets in AWS (``setAttributes``), of values or of blocks, compare without
 ///   order;
-/// * a launch template `version` of `$Default` or `$Latest` matches the number AWS resolved;
+/// * a symbolic value AWS resolves (a launch template `version` of `$Default` or `$Latest`)
+///   matches whatever AWS resolved it to;
 /// * an empty desired value equals an absent live one (AWS drops empty strings and lists).
 public enum Normalisation {
-    /// List attributes AWS stores as sets, so their order never differs. Decided by name: the
-    /// catalog's list attributes of ids, CIDRs and names that AWS returns in its own order, and
-    /// its lists of blocks that the Terraform provider declares as sets (a table's routes come
-    /// back sorted by destination, a group's rules by protocol and ports, taints and pod
-    /// identity associations in EKS's order).
-    public static let setAttributes: Set<String> = [
-        "security_group_ids", "subnet_ids", "vpc_security_group_ids", "security_groups",
-        "enabled_cluster_log_types", "public_access_cidrs", "client_id_list", "thumbprint_list",
-        "resources", "instance_types", "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids",
-        "source_security_group_ids", "propagating_vgws", "kubernetes_groups", "namespaces",
-        "secondary_allocation_ids", "secondary_private_ip_addresses",
-        "route", "ingress", "egress", "taint", "pod_identity_association",
-    ]
+    /// List attributes AWS stores as sets, so their order never differs: what the types declare
+    /// (``NormalisationRules/sets``), by name.
+    public static let setAttributes: Set<String> = rules.reduce(into: []) { $0.formUnion($1.sets) }
 
     /// Attributes that steer a call rather than describe the resource: AWS accepts them and
     /// never reports them back, so a live read cannot hold them and they never differ unless a
-    /// provider reports them.
-    public static let writeOnlyAttributes: Set<String> = [
-        "resolve_conflicts_on_create", "resolve_conflicts_on_update", "force_update_version",
-        "force_detach_policies", "preserve", "skip_destroy", "force_conflicts",
-        "bypass_policy_lockout_safety_check", "deletion_window_in_days", "update_default_version",
-        "revoke_rules_on_delete",
-    ]
+    /// provider reports them (``NormalisationRules/writeOnly``).
+    public static let writeOnlyAttributes: Set<String> = rules.reduce(into: []) { $0.formUnion($1.writeOnly) }
+
+    /// Symbolic values AWS resolves, by attribute name (``NormalisationRules/resolvedByAWS``).
+    static let resolvedByAWS: [String: Set<String>] = rules.reduce(into: [:]) { all, rule in
+        all.merge(rule.resolvedByAWS) { $0.union($1) }
+    }
+
+    static var rules: [NormalisationRules] { ProviderRegistry.all.values.map(\.normalisation) }
 
     /// Whether a live value is what AWS reports for an unset attribute: absent, empty, or the
     /// schema's server default.
@@ -99,9 +91,8 @@ public enum Normalisation {
             guard case .map(let wanted) = desired, case .map(let have) = live else { return false }
             guard Set(wanted.keys) == Set(have.keys) else { return false }
             return wanted.allSatisfy { key, value in equivalent(value, have[key], type: element, name: "") }
-        case .string where name == "version":
-            // A launch template reference by `$Default`/`$Latest`: AWS reports the number.
-            if let text = desired.stringValue, text == "$Default" || text == "$Latest" { return true }
+        case .string where resolvedByAWS[name] != nil:
+            if let text = desired.stringValue, resolvedByAWS[name]?.contains(text) == true { return true }
             return desired.textForm == live.textForm
         case .string, .duration:
             guard let left = desired.textForm, let right = live.textForm else { return desired == live }

@@ -1,6 +1,7 @@
 import AWSClient
 import StrataCompiler
 import StrataModel
+import StrataProviders
 
 /// Checks a saved plan against the program it carries, before anything is sent: the program
 /// evaluates (with the plan's `--var` values and the live values it saw), it is the same stack in

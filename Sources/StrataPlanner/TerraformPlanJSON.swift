@@ -2,6 +2,7 @@ import AWSClient
 import Foundation
 import StrataCompiler
 import StrataModel
+import StrataProviders
 
 /// A plan in Terraform's machine-readable plan format (`terraform show -json`, format_version
 /// 1.2), so policy tools that read Terraform plans (Checkov's `terraform_plan` framework,

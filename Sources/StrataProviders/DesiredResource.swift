@@ -1,4 +1,3 @@
-import StrataCompiler
 import StrataModel
 
 /// One resource as the stack wants it, with every reference resolved against live state: what a
@@ -19,5 +18,19 @@ public struct DesiredResource: Sendable {
         self.attributes = attributes
         self.tags = tags
         self.idempotencyToken = idempotencyToken
+    }
+}
+
+extension DesiredResource {
+    /// An attribute the call cannot do without, as text (a number reads as its digits).
+    func required(_ name: String) throws -> String {
+        guard let value = attributes[name], value != .null else {
+            throw ProviderError.invalidAttribute(type: type, address: address, attribute: name, problem: "is required")
+        }
+        guard let text = value.textForm else {
+            let problem = value.isUnknown ? "is not known yet" : "must be a string"
+            throw ProviderError.invalidAttribute(type: type, address: address, attribute: name, problem: problem)
+        }
+        return text
     }
 }

@@ -12,7 +12,6 @@ extension ProviderError {
     /// and the resource as notes. `action` is what was attempted (`create`, `replace (delete)`),
     /// when the error comes from one.
     public func diagnostic(action: String? = nil) -> Diagnostic {
-        let subject = address?.canonical ?? type
         var notes: [Diagnostic.Note] = []
         if case .aws(let error) = reason {
             notes.append(Diagnostic.Note("AWS code \(error.code), request id \(error.requestID ?? "none given")"))

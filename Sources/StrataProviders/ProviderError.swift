@@ -1,7 +1,5 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
-import StrataSyntax
 
 /// Why a provider could not do what a change asked: the one error type every provider throws
 /// for its own reasons, and what the executor turns an AWS error into once it knows which
@@ -23,15 +21,20 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
 
     public var type: String
     public var address: ResourceAddress?
+    /// AWS's name or id for the resource (`prod/system`), when there is no address to name it.
+    public var name: String?
     /// The attribute at fault (`policy`, `cidr_block`), when one is.
     public var attribute: String?
     public var reason: Reason
     /// Where the stack set the attribute (or declared the resource), when known.
     public var span: SourceSpan?
 
-    public init(type: String, address: ResourceAddress? = nil, attribute: String? = nil, reason: Reason, span: SourceSpan? = nil) {
+    public init(
+        type: String, address: ResourceAddress? = nil, name: String? = nil, attribute: String? = nil, reason: Reason, span: SourceSpan? = nil
+    ) {
         self.type = type
         self.address = address
+        self.name = name
         self.attribute = attribute
         self.reason = reason
         self.span = span
@@ -49,9 +52,11 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The resource it is about: its address, else AWS's name for it, else its type.
+    public var subject: String { address?.canonical ?? name.map { "\(type) '\($0)'" } ?? type }
+
     /// What went wrong, without the position (the renderer shows that).
     public var summary: String {
-        let subject = address?.canonical ?? type
         let at = attribute.map { "\(subject).\($0)" } ?? subject
         switch reason {
         case .invalidAttribute(let problem): return "\(at): \(problem)"
@@ -64,5 +69,29 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         span.map { "\($0.file):\($0.start.line):\($0.start.column): \(summary)" } ?? summary
+    }
+}
+
+// The reasons providers throw, spelled once.
+extension ProviderError {
+    /// An attribute the call needs is absent, unknown or malformed (`aws_iam_role.assume_role_policy: not a JSON document`).
+    static func invalidAttribute(type: String, address: ResourceAddress? = nil, attribute: String, problem: String) -> ProviderError {
+        ProviderError(type: type, address: address, attribute: attribute, reason: .invalidAttribute(problem: problem))
+    }
+
+    /// A name AWS already holds for something that is not this stack's at this address.
+    static func nameTaken(type: String, name: String, owner: String) -> ProviderError {
+        ProviderError(type: type, name: name, reason: .nameTaken(name: name, owner: owner))
+    }
+
+    /// AWS put the resource in a failed state, or failed an update of it.
+    static func failed(type: String, name: String, status: String, detail: String) -> ProviderError {
+        ProviderError(type: type, name: name, reason: .failed(status: status, detail: detail))
+    }
+
+    /// A create AWS answered without what it always returns (the new resource's id): nothing to
+    /// adopt or to delete later, so the apply stops here.
+    static func missing(_ attribute: String, from call: String, _ desired: DesiredResource) -> ProviderError {
+        invalidAttribute(type: desired.type, address: desired.address, attribute: attribute, problem: "missing from \(call)'s answer")
     }
 }

@@ -1,17 +1,28 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
-/// Everything strata does to one resource type in AWS: one batched read of the stack's live
-/// instances, create, update in place, delete, each waiting until AWS finished. One conforming
-/// type per resource type of the catalog, in a file named after it.
+/// Everything strata knows of one resource type: its schema, how the planner compares it with
+/// what AWS reports, where its deletes go, and what it does in AWS (one batched read of the
+/// stack's live instances, create, update in place, delete, each waiting until AWS finished).
+/// One conforming type per resource type, in the type's folder under `Types/` next to its schema.
 ///
 /// Providers never decide *what* to do: the planner diffs, the executor orders and retries.
 /// They talk to AWS through the narrow per-service surfaces and report AWS errors unchanged
 /// (``AWSError`` carries the code and request id the user needs).
 public protocol ResourceProvider: Sendable {
-    /// The catalog type this provider serves (`aws_vpc`).
+    /// The type this provider serves (`aws_vpc`): by default, as its schema names it.
     var type: String { get }
+
+    /// The type's attributes, plane and limits: what the compiler checks a stack against.
+    var schema: ResourceSchema { get }
+
+    /// Where deletes of this type go among the others' when the graph cannot say (orphans, a
+    /// destroy): its rank, and which lower-ranked types it waits for.
+    var deletion: DeletionRule { get }
+
+    /// The type's comparison rules beyond its schema's value types: attributes AWS stores as
+    /// sets, settings it never reports, values AWS resolves.
+    var normalisation: NormalisationRules { get }
 
     /// Every live instance of this type that the stack owns, from one paginated, tag- or
     /// path-filtered read (shared through `context.cache` with sibling types that read the same
@@ -55,6 +66,8 @@ public protocol ResourceProvider: Sendable {
 }
 
 extension ResourceProvider {
+    public var type: String { schema.type }
+    public var normalisation: NormalisationRules { NormalisationRules() }
     public func identity(of attributes: [String: Value]) -> String? { nil }
     public func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? { nil }
     public func comparable(_ attributes: [String: Value]) -> [String: Value] { attributes }

@@ -2,6 +2,7 @@ import AWSClient
 import Foundation
 import StrataCompiler
 import StrataModel
+import StrataProviders
 import StrataTestSupport
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import StrataProviders
 import StrataSyntax
 import Testing
 

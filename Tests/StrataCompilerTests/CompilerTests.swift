@@ -1,5 +1,6 @@
 import Foundation
 import StrataModel
+import StrataProviders
 import StrataSyntax
 import Testing
 
@@ -20,7 +21,7 @@ struct Scratch {
     }
 
     func compile(_ path: String = "stack.yaml", vars: [String: String] = [:]) -> CompileResult {
-        Compiler.compile(stackAt: root.appendingPathComponent(path), vars: vars)
+        Compiler(catalog: ResourceCatalog.all).compile(stackAt: root.appendingPathComponent(path), vars: vars)
     }
 
     func remove() { try? FileManager.default.removeItem(at: root) }
@@ -380,7 +381,7 @@ struct Scratch {
             """
         let scratch = try Scratch(["m/module.yaml": module])
         defer { scratch.remove() }
-        let result = Compiler().compile(moduleAt: scratch.root.appendingPathComponent("m"))
+        let result = Compiler(catalog: ResourceCatalog.all).compile(moduleAt: scratch.root.appendingPathComponent("m"))
         #expect(result.diagnostics.map(\.summary) == ["unknown attribute `delay_secnds` for resource type `aws_sqs_queue`"])
         #expect(result.diagnostics.first?.span?.start == SourcePosition(line: 8, column: 5))
     }

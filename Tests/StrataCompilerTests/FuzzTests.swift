@@ -1,4 +1,5 @@
 import Foundation
+import StrataProviders
 import StrataSyntax
 import StrataTestSupport
 import Testing
@@ -101,9 +102,9 @@ import Testing
             let started = Date()
             let result: CompileResult
             if path.hasPrefix("modules/") {
-                result = Compiler().compile(moduleAt: url)
+                result = Compiler(catalog: ResourceCatalog.all).compile(moduleAt: url)
             } else if path.hasPrefix("stacks/") {
-                result = Compiler.compile(stackAt: url, vars: ["pr": "7"])
+                result = Compiler(catalog: ResourceCatalog.all).compile(stackAt: url, vars: ["pr": "7"])
             } else {
                 result = GoldenTests.compileCase(url, text: mutant)
             }

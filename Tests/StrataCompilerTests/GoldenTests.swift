@@ -1,4 +1,5 @@
 import Foundation
+import StrataProviders
 import StrataSyntax
 import Testing
 
@@ -43,7 +44,7 @@ import Testing
     }
 
     @Test(arguments: stacks) func stackGraph(_ name: String) throws {
-        let result = Compiler.compile(
+        let result = Compiler(catalog: ResourceCatalog.all).compile(
             stackAt: Self.root.appendingPathComponent("stacks/\(name)"), vars: Self.vars(for: name))
         let rendered = DiagnosticRenderer(sources: result.sources, relativeTo: Self.root.path).render(
             result.diagnostics)
@@ -78,7 +79,7 @@ import Testing
     /// A case is a stack when it says `stack:`, otherwise a module compiled on its own.
     static func compileCase(_ url: URL, text: String) -> CompileResult {
         let isStack = text.split(separator: "\n").contains { $0.hasPrefix("stack:") }
-        return isStack ? Compiler.compile(stackAt: url) : Compiler().compile(moduleAt: url)
+        return isStack ? Compiler(catalog: ResourceCatalog.all).compile(stackAt: url) : Compiler(catalog: ResourceCatalog.all).compile(moduleAt: url)
     }
 
     /// Every `# ERROR: <text>` comment names an error reported on its line, and every error

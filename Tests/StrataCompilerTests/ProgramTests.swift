@@ -1,5 +1,6 @@
 import Foundation
 import StrataModel
+import StrataProviders
 import StrataSyntax
 import Testing
 
@@ -14,7 +15,7 @@ import Testing
 
     @Test(arguments: GoldenTests.stacks) func everyShippedStackEvaluatesFromItsCarriedProgramAsCompiled(_ name: String) throws {
         let vars = GoldenTests.vars(for: name)
-        let compiled = Compiler.compile(stackAt: GoldenTests.root.appendingPathComponent("stacks/\(name)"), vars: vars)
+        let compiled = Compiler(catalog: ResourceCatalog.all).compile(stackAt: GoldenTests.root.appendingPathComponent("stacks/\(name)"), vars: vars)
         let graph = try #require(compiled.graph)
         let evaluated = try Self.carried(try #require(compiled.program)).evaluate(vars: vars, catalog: ResourceCatalog.all)
         #expect(evaluated.diagnostics.isEmpty)
@@ -35,7 +36,7 @@ import Testing
                 type: aws_vpc
                 cidr_block: ${vars.cidr}
             """.write(to: file, atomically: true, encoding: .utf8)
-        let compiled = Compiler.compile(stackAt: folder)
+        let compiled = Compiler(catalog: ResourceCatalog.all).compile(stackAt: folder)
         try #require(compiled.graph != nil, "\(compiled.diagnostics.map(\.summary))")
         let program = try Self.carried(try #require(compiled.program))
         try FileManager.default.removeItem(at: folder)

@@ -1,5 +1,6 @@
 import Foundation
 import StrataModel
+import StrataProviders
 import StrataSyntax
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import StrataModel
+import StrataProviders
 import StrataSyntax
 import Testing
 
@@ -85,7 +86,7 @@ import Testing
     /// A module checks on its own too (`strata validate modules/vpc`), its inputs standing for
     /// whatever a stack would pass.
     @Test(arguments: moduleNames) func moduleCompilesOnItsOwn(_ name: String) {
-        let result = Compiler().compile(moduleAt: Self.root.appendingPathComponent("modules/\(name)"))
+        let result = Compiler(catalog: ResourceCatalog.all).compile(moduleAt: Self.root.appendingPathComponent("modules/\(name)"))
         let rendered = DiagnosticRenderer(sources: result.sources).render(result.diagnostics)
         #expect(result.diagnostics.isEmpty, "modules/\(name):\n\(rendered)")
         #expect(result.graph?.resources.isEmpty == false, "modules/\(name) compiled to no resources")
@@ -112,7 +113,7 @@ import Testing
     /// the other's resources for deletion), different names, and disjoint address space.
     @Test func previewsOfDifferentPullRequestsAreDisjoint() throws {
         func compile(_ pr: Int) throws -> CompiledGraph {
-            let result = Compiler.compile(stackAt: Self.root.appendingPathComponent("stacks/preview"), vars: ["pr": "\(pr)"])
+            let result = Compiler(catalog: ResourceCatalog.all).compile(stackAt: Self.root.appendingPathComponent("stacks/preview"), vars: ["pr": "\(pr)"])
             return try #require(result.graph, "preview with pr=\(pr) does not compile")
         }
         let (first, second) = (try compile(41), try compile(42))
@@ -380,7 +381,7 @@ extension ShippedModuleTests {
     }
 
     static func compile(_ stack: URL, vars: [String: String]) -> Outcome {
-        let result = Compiler.compile(stackAt: stack, vars: vars)
+        let result = Compiler(catalog: ResourceCatalog.all).compile(stackAt: stack, vars: vars)
         let addresses = result.graph?.resources.keys.map(\.canonical).sorted() ?? []
         let rendered = DiagnosticRenderer(sources: result.sources).render(result.diagnostics)
         var dependencies: [String: [String]] = [:]

@@ -21,6 +21,9 @@ import Testing
     final class MemoryProvider: ResourceProvider, @unchecked Sendable {
         let type: String
         let book: Book
+        // A stand-in for a real type: its schema and deletion rule are the real one's.
+        var schema: ResourceSchema { ResourceCatalog.all[type]! }
+        var deletion: DeletionRule { ProviderRegistry.all[type]!.deletion }
         init(type: String, book: Book) {
             self.type = type
             self.book = book
@@ -61,7 +64,7 @@ import Testing
 
     static func demoPlan() throws -> Plan {
         let url = repository.appendingPathComponent("stacks/demo")
-        let compiled = Compiler.compile(stackAt: url)
+        let compiled = Compiler(catalog: ResourceCatalog.all).compile(stackAt: url)
         let graph = try #require(compiled.graph)
         let changes = graph.instances.map { instance in
             ResourceChange(
@@ -135,7 +138,8 @@ import Testing
     /// The VPC as a run killed during its create's wait would leave it: existing (so the plan
     /// leaves it alone) but not usable yet. Settling it gives it its final id.
     final class UnsettledVPCProvider: ResourceProvider, @unchecked Sendable {
-        let type = "aws_vpc"
+        let schema = ResourceCatalog.all["aws_vpc"]!
+        let deletion = ProviderRegistry.all["aws_vpc"]!.deletion
         let book: Book
         init(book: Book) { self.book = book }
         func discover(_ context: ProviderContext) async throws -> [LiveResource] { [] }

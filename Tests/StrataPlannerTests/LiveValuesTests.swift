@@ -1,11 +1,12 @@
 import Foundation
 import StrataCompiler
 import StrataModel
+import StrataProviders
 import Testing
 
 @testable import StrataPlanner
 
-/// `Compiler.compile(stackAt:vars:live:)`: references to computed attributes of resources that
+/// `Compiler(catalog: ResourceCatalog.all).compile(stackAt:vars:live:)`: references to computed attributes of resources that
 /// exist evaluate to their live values.
 @Suite struct LiveValuesTests {
     static let stack = """
@@ -45,7 +46,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("stack.yaml")
         try Self.stack.write(to: file, atomically: true, encoding: .utf8)
-        let result = Compiler.compile(stackAt: file, live: live)
+        let result = Compiler(catalog: ResourceCatalog.all).compile(stackAt: file, live: live)
         return try #require(result.graph, "\(result.diagnostics.map(\.summary))")
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import StrataCompiler
 import StrataModel
+import StrataProviders
 import StrataTestSupport
 import Testing
 
@@ -17,7 +18,7 @@ import Testing
     static func demoPlan() throws -> Plan {
         let stack = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("stacks/demo")
-        let result = Compiler().compile(stackAt: stack)
+        let result = Compiler(catalog: ResourceCatalog.all).compile(stackAt: stack)
         let graph = try #require(result.graph)
         let changes = graph.instances.map {
             ResourceChange(

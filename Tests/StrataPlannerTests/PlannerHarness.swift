@@ -54,7 +54,7 @@ struct ScratchStack {
 
     /// The stack's program and its evaluation with nothing live, as the command compiles once.
     func compileProgram() throws -> (graph: CompiledGraph, program: Program) {
-        let result = Compiler.compile(stackAt: file)
+        let result = Compiler(catalog: ResourceCatalog.all).compile(stackAt: file)
         let graph = try #require(result.graph, "\(result.diagnostics.map(\.summary))")
         return (graph, try #require(result.program))
     }

@@ -384,7 +384,7 @@ import Testing
             $0.replacingOccurrences(of: #"version: "1.33""#, with: #"version: "1.32""#)
                 .replacingOccurrences(of: "min: 1, max: 2 }", with: #"min: 1, max: 2, version: "1.33" }"#)
         }
-        let result = Compiler.compile(stackAt: harness.stack.file)
+        let result = Compiler(catalog: ResourceCatalog.all).compile(stackAt: harness.stack.file)
         #expect(result.diagnostics.contains { $0.summary.contains("version 1.33 is newer than its cluster's 1.32") })
     }
 }

@@ -1,6 +1,5 @@
 import AWSClient
 import Foundation
-import StrataCompiler
 import StrataKubernetes
 import StrataModel
 import StrataTestSupport
@@ -151,7 +150,7 @@ struct ClusterProvidersTests {
         var other = desired
         other.address = ResourceAddress(module: nil, type: "aws_eks_cluster", name: "other")
         other.idempotencyToken = "different-token"
-        await #expect(throws: ClusterProviderError.self) { _ = try await provider.create(other, h.context) }
+        await #expect(throws: ProviderError.self) { _ = try await provider.create(other, h.context) }
         // Another stack does not discover it.
         let elsewhere = ProviderContext(client: h.client, stack: "\(h.stack)-other", region: Sandbox.region, waits: h.context.waits)
         #expect(try await provider.discover(elsewhere).isEmpty)

@@ -1,7 +1,6 @@
 import AWSClient
 import AWSSigner
 import Foundation
-import StrataCompiler
 import StrataModel
 import StrataProviders
 import StrataTestSupport

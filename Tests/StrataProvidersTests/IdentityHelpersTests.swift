@@ -1,6 +1,5 @@
 import AWSClient
 import Foundation
-import StrataCompiler
 import StrataModel
 import Testing
 
@@ -16,8 +15,8 @@ import Testing
         #expect(fromMap == fromText)
         #expect(fromMap == #"{"Statement":[{"Action":"s3:*","Effect":"Allow"}],"Version":"2012-10-17"}"#)
         #expect(try PolicyDocument.canonical(nil, type: "t", attribute: "a") == nil)
-        #expect(throws: IdentityProviderError.self) { try PolicyDocument.canonical(.string("not json"), type: "t", attribute: "a") }
-        #expect(throws: IdentityProviderError.self) { try PolicyDocument.canonical(.unknown(.json), type: "t", attribute: "a") }
+        #expect(throws: ProviderError.self) { try PolicyDocument.canonical(.string("not json"), type: "t", attribute: "a") }
+        #expect(throws: ProviderError.self) { try PolicyDocument.canonical(.unknown(.json), type: "t", attribute: "a") }
     }
 
     @Test func iamAnswersAreURLDecoded() {
@@ -40,11 +39,11 @@ import Testing
     }
 
     @Test func tagDeltasLeaveAWSTagsAlone() {
-        let delta = Ownership.delta(
+        let delta = TagSync.delta(
             live: ["a": "1", "b": "2", "aws:cloudformation:stack-name": "x"], desired: ["a": "1", "b": "3", "c": "4"])
         #expect(delta.set == ["b": "3", "c": "4"])
         #expect(delta.remove.isEmpty)
-        #expect(Ownership.delta(live: ["a": "1", "z": "0"], desired: ["a": "1"]).remove == ["z"])
+        #expect(TagSync.delta(live: ["a": "1", "z": "0"], desired: ["a": "1"]).remove == ["z"])
     }
 
     @Test func ownershipNeedsThisStacksTag() {
@@ -66,6 +65,6 @@ import Testing
         #expect(try GeneratedName.name(desired("t2", ["name_prefix": .string("app-")]), maxLength: 64) != first)
         #expect(try GeneratedName.name(desired("t1", ["name": .string("given")]), maxLength: 64) == "given")
         #expect(try GeneratedName.name(desired("t1", [:]), maxLength: 10).count == 10)
-        #expect(throws: IdentityProviderError.self) { try GeneratedName.name(desired("t1", ["name": .unknown(.string)]), maxLength: 64) }
+        #expect(throws: ProviderError.self) { try GeneratedName.name(desired("t1", ["name": .unknown(.string)]), maxLength: 64) }
     }
 }

@@ -1,6 +1,5 @@
 import AWSClient
 import Foundation
-import StrataCompiler
 import StrataProviders
 import StrataTestSupport
 import Testing
@@ -155,7 +154,7 @@ import Testing
         #expect(second.attributes["policy"] == first.attributes["policy"])
         // The same name wanted by another address of the same stack is not adopted.
         let other = f.desired("aws_iam_policy", "other", desired.attributes)
-        let error = try await #require(throws: IdentityProviderError.self) { try await policies.create(other, f.context) }
+        let error = try await #require(throws: ProviderError.self) { try await policies.create(other, f.context) }
         #expect("\(error)".contains("aws_iam_policy.p"))
         try await policies.delete(second, f.context)
     }
@@ -182,7 +181,7 @@ import Testing
                 (name: "AssumeRolePolicyDocument", value: canonicalJSON(trustPolicy("ec2.amazonaws.com"))),
             ])
         let desired = f.desired("aws_iam_role", "taken", ["name": .string(name), "assume_role_policy": trustPolicy("ec2.amazonaws.com")])
-        let error = try await #require(throws: IdentityProviderError.self) { try await roles.create(desired, f.context) }
+        let error = try await #require(throws: ProviderError.self) { try await roles.create(desired, f.context) }
         #expect("\(error)".contains(name))
         #expect("\(error)".contains("not created by strata"))
         _ = try await f.client.query(.iam, action: "DeleteRole", parameters: [(name: "RoleName", value: name)])

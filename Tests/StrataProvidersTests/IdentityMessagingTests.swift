@@ -1,6 +1,5 @@
 import AWSClient
 import Foundation
-import StrataCompiler
 import StrataModel
 import StrataProviders
 import StrataTestSupport
@@ -95,7 +94,7 @@ import Testing
         let queues = try f.provider("aws_sqs_queue")
         let name = "\(f.stack)-shared"
         let theirs = try await queues.create(other.desired("aws_sqs_queue", "q", ["name": .string(name)]), other.context)
-        let error = try await #require(throws: IdentityProviderError.self) {
+        let error = try await #require(throws: ProviderError.self) {
             try await queues.create(f.desired("aws_sqs_queue", "q", ["name": .string(name)]), f.context)
         }
         #expect("\(error)".contains(other.stack))
@@ -147,7 +146,7 @@ import Testing
 
         // A rule name held by another stack is refused, not overwritten.
         let other = try await IdentityFixture()
-        let error = try await #require(throws: IdentityProviderError.self) {
+        let error = try await #require(throws: ProviderError.self) {
             try await rules.create(other.desired("aws_cloudwatch_event_rule", "spot", desired.attributes), other.context)
         }
         #expect("\(error)".contains(f.stack))

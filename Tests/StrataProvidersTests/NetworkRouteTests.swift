@@ -1,6 +1,5 @@
 import AWSClient
 import Foundation
-import StrataCompiler
 import StrataTestSupport
 import Testing
 

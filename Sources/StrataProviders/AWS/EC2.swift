@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The EC2 calls strata makes, and nothing else: request building in EC2's query encoding
@@ -29,20 +28,27 @@ public struct EC2: Sendable {
         return try await client.send(.query(.ec2, action: action, parameters: parameters, idempotent: idempotent)).xml()
     }
 
+    /// A call whose resource may be gone already (a delete, a disassociation): `NotFound` means
+    /// done, as deleting what is gone succeeds.
+    func callIgnoringNotFound(_ action: String, _ parameters: Parameters) async throws {
+        do {
+            try await call(action, parameters)
+        } catch let error as AWSError where error.isNotFound {
+        }
+    }
+
+    /// Deletes one resource by its id (gone already counts as deleted), then forgets the cached
+    /// answer of the describe that lists it.
+    func delete(_ action: String, _ idParameter: String, _ id: String, listedBy describe: String) async throws {
+        try await callIgnoringNotFound(action, [(name: idParameter, value: id)])
+        await invalidate(describe)
+    }
+
     /// Every item of a paginated describe: `set` is the answer's list element (`vpcSet`).
     func describe(_ action: String, set: String, _ parameters: Parameters) async throws -> [XMLNode] {
-        let pages = client.pages(
-            { token in
-                var all = parameters
-                if let token { all.append((name: "NextToken", value: token)) }
-                return .query(.ec2, action: action, parameters: all)
-            },
-            nextToken: Pagination.ec2NextToken)
-        var items: [XMLNode] = []
-        for try await page in pages {
-            items += try page.xml().child(set)?.items ?? []
+        try await client.queryItems(.ec2, action, parameters, token: "NextToken", nextToken: Pagination.ec2NextToken) {
+            $0.child(set)?.items ?? []
         }
-        return items
     }
 
     /// Everything of one describe that carries this stack's tag, read once per plan or apply and
@@ -83,26 +89,20 @@ public struct EC2: Sendable {
         return tags
     }
 
-    /// Brings a resource's tags from `live` to `desired`: one CreateTags for what is new or
-    /// changed, one DeleteTags for what is gone. AWS-reserved `aws:` tags are never touched.
-    func syncTags(_ id: String, live: [String: String], desired: [String: String]) async throws {
-        let set = desired.filter { live[$0.key] != $0.value }.sorted { $0.key < $1.key }
-        let removed = live.keys.filter { desired[$0] == nil && !$0.hasPrefix("aws:") }.sorted()
-        if !set.isEmpty {
-            var parameters: Parameters = [(name: "ResourceId.1", value: id)]
-            for (index, tag) in set.enumerated() {
-                parameters.append((name: "Tag.\(index + 1).Key", value: tag.key))
-                parameters.append((name: "Tag.\(index + 1).Value", value: tag.value))
-            }
-            try await call("CreateTags", parameters)
-        }
-        if !removed.isEmpty {
-            var parameters: Parameters = [(name: "ResourceId.1", value: id)]
-            for (index, key) in removed.enumerated() {
-                parameters.append((name: "Tag.\(index + 1).Key", value: key))
-            }
-            try await call("DeleteTags", parameters)
-        }
+    /// CreateTags and DeleteTags for one resource, for ``TagSync``.
+    func tagCalls(_ id: String) -> TagCalls {
+        TagCalls(
+            tag: { tags in
+                var parameters: Parameters = [(name: "ResourceId.1", value: id)]
+                for (index, tag) in tags.sorted(by: { $0.key < $1.key }).enumerated() {
+                    parameters.append((name: "Tag.\(index + 1).Key", value: tag.key))
+                    parameters.append((name: "Tag.\(index + 1).Value", value: tag.value))
+                }
+                try await call("CreateTags", parameters)
+            },
+            untag: { keys in
+                try await call("DeleteTags", [(name: "ResourceId.1", value: id)] + keys.enumerated().map { (name: "Tag.\($0.offset + 1).Key", value: $0.element) })
+            })
     }
 
     // MARK: - Reading answers
@@ -113,15 +113,10 @@ public struct EC2: Sendable {
         let all = tags(of: item)
         var attributes = attributes
         attributes["id"] = .string(id)
-        attributes["tags"] = .map(userTags(all).mapValues(Value.string))
+        attributes["tags"] = .map(Ownership.userTags(all).mapValues(Value.string))
         attributes["tags_all"] = .map(all.mapValues(Value.string))
         let address = all[ProviderContext.addressTag].flatMap(ResourceAddress.init(parsing:))
         return LiveResource(type: type, address: address, id: id, attributes: attributes)
-    }
-
-    /// Tags without strata's own (`strata:stack`, `strata:address`), as the stack's `tags` reads.
-    static func userTags(_ tags: [String: String]) -> [String: String] {
-        tags.filter { $0.key != ProviderContext.stackTag && $0.key != ProviderContext.addressTag }
     }
 
     /// The text of a child element, as a string attribute (nil when absent or empty).
@@ -146,25 +141,7 @@ public struct EC2: Sendable {
     }
 }
 
-/// A desired attribute a provider needs was not known, or had the wrong shape. The planner never
-/// hands over unknown values, so this is a bug upstream; it names the attribute to find it.
-struct NetworkInputError: Error, CustomStringConvertible {
-    var address: ResourceAddress
-    var attribute: String
-    var problem: String
-
-    var description: String { "\(address): attribute `\(attribute)` \(problem)" }
-}
-
 extension DesiredResource {
-    /// A string attribute the call cannot do without.
-    func ec2Required(_ name: String) throws -> String {
-        guard let value = attributes.string(name) else {
-            throw NetworkInputError(address: address, attribute: name, problem: "must be a known string")
-        }
-        return value
-    }
-
     /// A boolean attribute, or the schema's server default when the stack left it out.
     func ec2Bool(_ name: String, default value: Bool) -> Bool {
         attributes.bool(name) ?? value
@@ -175,20 +152,23 @@ extension DesiredResource {
         guard let value = attributes[name]?.textForm else { return [] }
         return [(name: wire, value: value)]
     }
-}
 
-extension AWSError {
-    /// `NotFound` on delete means done: deleting what is gone succeeds.
-    static func ec2IgnoringNotFound(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let error as AWSError where error.isNotFound {
-            return
-        }
+    /// Optional request parameters from attributes, by EC2 name: those the stack set.
+    func ec2Parameters(_ table: KeyValuePairs<String, String>) -> EC2.Parameters {
+        table.flatMap { ec2Parameter($0.key, $0.value) }
     }
 }
 
 extension EC2 {
+    /// The new resource's id in a create call's answer, at a path of child names (`vpc`,
+    /// `vpcId`). An answer without one is an error: nothing could adopt or delete what it made.
+    static func createdID(_ answer: XMLNode, _ path: [String], call: String, _ desired: DesiredResource) throws -> String {
+        var node: XMLNode? = answer
+        for step in path { node = node?.child(step) }
+        guard let id = node?.text, !id.isEmpty else { throw ProviderError.missing("id", from: call, desired) }
+        return id
+    }
+
     /// EC2's `ClientToken` (at most 64 ASCII characters) from the desired resource's token.
     static func clientToken(_ desired: DesiredResource) -> String {
         String(desired.idempotencyToken.prefix(64))

@@ -196,13 +196,9 @@ public struct EKS: Sendable {
         _ = try await call("UntagResource", "DELETE", "/tags/\(seg(arn))", query: keys.sorted().map { (name: "tagKeys", value: $0) }, idempotent: true)
     }
 
-    /// Writes `desired` over `current`: tags added or changed, then keys no longer wanted removed.
-    /// `aws:` tags belong to AWS (CloudFormation, ...), cannot be removed and are left alone, and
-    /// so is the record of manifest kinds (``ManifestKinds``).
-    func syncTags(arn: String, from current: [String: String], to desired: [String: String]) async throws {
-        try await tagResource(arn: arn, tags: desired.filter { current[$0.key] != $0.value })
-        try await untagResource(
-            arn: arn, keys: current.keys.filter { desired[$0] == nil && !$0.hasPrefix("aws:") && !ManifestKinds.isRecordKey($0) })
+    /// TagResource and UntagResource for one resource, for ``TagSync``.
+    func tagCalls(arn: String) -> TagCalls {
+        TagCalls(tag: { try await tagResource(arn: arn, tags: $0) }, untag: { try await untagResource(arn: arn, keys: $0) })
     }
 
     // MARK: - Plumbing
@@ -260,11 +256,6 @@ struct EKSUpdate: Sendable {
     }
 }
 
-/// An EKS resource reached a failed state or an update failed: nothing to wait for.
-struct EKSFailure: Error, CustomStringConvertible {
-    var description: String
-}
-
 extension EKS {
     /// Waits until an update is `Successful`; throws on `Failed`/`Cancelled` or at the deadline.
     func waitForUpdate(
@@ -277,7 +268,10 @@ extension EKS {
             switch now.status {
             case "Successful": return true
             case "Failed", "Cancelled":
-                throw EKSFailure(description: "\(what): update \(update.id) (\(now.type)) is \(now.status): \(now.errors.joined(separator: "; "))")
+                let type = addon != nil ? "aws_eks_addon" : nodegroup != nil ? "aws_eks_node_group" : "aws_eks_cluster"
+                let name = [cluster, nodegroup ?? addon].compactMap { $0 }.joined(separator: "/")
+                throw ProviderError.failed(
+                    type: type, name: name, status: now.status, detail: "update \(update.id) (\(now.type)): \(now.errors.joined(separator: "; "))")
             default: return nil
             }
         }

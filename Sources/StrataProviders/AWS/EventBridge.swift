@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The EventBridge calls strata makes: the stack's rules (named by the tag index, described by
@@ -66,6 +65,12 @@ struct EventBridge: Sendable {
     /// `Tags: [{Key, Value}]`, sorted so requests are stable.
     static func tagList(_ tags: [String: String]) -> JSONValue {
         .array(tags.sorted { $0.key < $1.key }.map { .object(["Key": .string($0.key), "Value": .string($0.value)]) })
+    }
+
+    /// TagResource and UntagResource for one rule, for ``TagSync``.
+    func tagCalls(arn: String) -> TagCalls {
+        calls.tagCalls(
+            tag: { ["ResourceARN": .string(arn), "Tags": EventBridge.tagList($0)] }, untag: { ["ResourceARN": .string(arn), "TagKeys": JSONCalls.strings($0)] })
     }
 
     func invalidate() async {

@@ -1,6 +1,5 @@
 import AWSClient
 import Foundation
-import StrataCompiler
 import StrataModel
 
 /// The IAM calls strata makes, and nothing else: typed request building in the query encoding
@@ -27,18 +26,9 @@ struct IAM: Sendable {
 
     /// Every `member` of `list` over all pages of a Marker-paginated IAM read.
     func paged(_ action: String, list: String, _ parameters: Parameters) async throws -> [XMLNode] {
-        let pages = client.pages(
-            { marker in
-                var all = parameters
-                if let marker { all.append((name: "Marker", value: marker)) }
-                return .query(.iam, action: action, parameters: all)
-            },
-            nextToken: Pagination.iamMarker)
-        var items: [XMLNode] = []
-        for try await page in pages {
-            items += try page.xml().first(named: list)?.items ?? []
+        try await client.queryItems(.iam, action, parameters, token: "Marker", nextToken: Pagination.iamMarker) {
+            $0.first(named: list)?.items ?? []
         }
-        return items
     }
 
     // MARK: - The account snapshot
@@ -112,6 +102,14 @@ struct IAM: Sendable {
                 .structure([(name: "Key", value: .string($0.key)), (name: "Value", value: .string($0.value))])
             }
         ).flattened(prefix: prefix, protocol: .query)
+    }
+
+    /// `Tag<Kind>` and `Untag<Kind>` (`Role`, `Policy`, `InstanceProfile`,
+    /// `OpenIDConnectProvider`) for the resource `target` names, for ``TagSync``.
+    func tagCalls(_ kind: String, _ target: Parameters) -> TagCalls {
+        TagCalls(
+            tag: { try await call("Tag\(kind)", target + IAM.tags($0)) },
+            untag: { try await call("Untag\(kind)", target + IAM.list("TagKeys", $0)) })
     }
 
     /// `Name.member.N` for a list of strings.

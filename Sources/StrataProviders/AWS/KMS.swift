@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The KMS calls strata makes: the stack's keys (from the tag index) and the region's aliases
@@ -74,6 +73,12 @@ struct KMS: Sendable {
     /// `Tags: [{TagKey, TagValue}]`, sorted so requests are stable.
     static func tagList(_ tags: [String: String]) -> JSONValue {
         .array(tags.sorted { $0.key < $1.key }.map { .object(["TagKey": .string($0.key), "TagValue": .string($0.value)]) })
+    }
+
+    /// TagResource and UntagResource for one key, for ``TagSync``.
+    func tagCalls(_ key: String) -> TagCalls {
+        calls.tagCalls(
+            tag: { ["KeyId": .string(key), "Tags": KMS.tagList($0)] }, untag: { ["KeyId": .string(key), "TagKeys": JSONCalls.strings($0)] })
     }
 
     /// Forget the listings after a write.

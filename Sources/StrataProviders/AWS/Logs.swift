@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The CloudWatch Logs calls strata makes: the stack's log groups (named by the tag index,
@@ -64,6 +63,12 @@ struct Logs: Sendable {
 
     static func tagMap(_ tags: [String: String]) -> JSONValue {
         .object(tags.mapValues(JSONValue.string))
+    }
+
+    /// TagResource and UntagResource for one log group, for ``TagSync``.
+    func tagCalls(arn: String) -> TagCalls {
+        calls.tagCalls(
+            tag: { ["resourceArn": .string(arn), "tags": Logs.tagMap($0)] }, untag: { ["resourceArn": .string(arn), "tagKeys": JSONCalls.strings($0)] })
     }
 
     func invalidate() async {

@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The stack's resources in services whose listings cannot filter by tag (KMS keys, log groups,

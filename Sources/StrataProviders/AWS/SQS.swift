@@ -1,5 +1,4 @@
 import AWSClient
-import StrataCompiler
 import StrataModel
 
 /// The SQS calls strata makes, in SQS's JSON protocol (AmazonSQS, JSON 1.0): the stack's queues
@@ -58,6 +57,13 @@ struct SQS: Sendable {
         } catch let error as AWSError where error.isNotFound {
             return nil
         }
+    }
+
+    /// TagQueue and UntagQueue for one queue, for ``TagSync``.
+    func tagCalls(_ url: String) -> TagCalls {
+        calls.tagCalls(
+            tag: { ["QueueUrl": .string(url), "Tags": Logs.tagMap($0)] }, untag: { ["QueueUrl": .string(url), "TagKeys": JSONCalls.strings($0)] },
+            actions: ("TagQueue", "UntagQueue"))
     }
 
     func setAttributes(_ url: String, _ attributes: [String: String]) async throws {
