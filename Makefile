@@ -13,11 +13,16 @@ STRATA := .build/debug/strata
 # Checkov (for the plan-JSON tests) lives in its own venv: its boto3/botocore pins would fight the sandbox's.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_REQUIREMENTS := Tests/checkov/requirements.txt
+# What `make lint` and `make format` read: swift-format (it ships with the toolchain; .swift-format)
+# over the Swift, ruff (pinned in LINT_REQUIREMENTS; ruff.toml) over the Python.
+LINT_REQUIREMENTS := requirements-lint.txt
+SWIFT_SOURCES := Sources Tests Package.swift
+PYTHON_SOURCES := sandbox scripts benchmarks
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-deps: ## Install what the build and the tests need (apt packages, pinned Python packages, Checkov's venv)
+deps: lint-deps ## Install what the build and the tests need (apt packages, pinned Python packages, Checkov's venv)
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -34,6 +39,17 @@ $(CHECKOV_VENV)/installed: $(CHECKOV_REQUIREMENTS)
 	@$(PYTHON) -m venv $(CHECKOV_VENV)
 	@$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check -r $(CHECKOV_REQUIREMENTS)
 	@touch $@
+
+lint-deps:
+	@$(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore -r $(LINT_REQUIREMENTS)
+
+lint: lint-deps ## Check formatting and lint (swift-format over Swift, ruff over Python); fails on any finding
+	swift format lint --strict --parallel --recursive $(SWIFT_SOURCES)
+	$(PYTHON) -m ruff check $(PYTHON_SOURCES)
+
+format: lint-deps ## Rewrite the tree in place: swift-format over Swift, ruff's safe fixes over Python
+	swift format format --in-place --parallel --recursive $(SWIFT_SOURCES)
+	$(PYTHON) -m ruff check --fix $(PYTHON_SOURCES)
 
 build: deps ## Build strata (debug)
 	swift build $(SWIFT_BUILD_FLAGS)
@@ -57,7 +73,7 @@ sandbox-stop: ## Stop the background sandbox
 # bound each of their waits; the timeout is the last word should one still hang.
 SWIFT_TEST_TIMEOUT ?= 40m
 
-test: deps ## Run every test: the sandbox's (pytest) and strata's (swift test)
+test: deps lint ## Run every test: lint first (seconds), then the sandbox's (pytest) and strata's (swift test)
 	$(PYTHON) -m pytest -q sandbox/tests
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	@echo "swift test --skip-build $(SWIFT_BUILD_FLAGS) (line-buffered, at most $(SWIFT_TEST_TIMEOUT))"
@@ -86,4 +102,4 @@ demo: build ## Start the sandbox, run strata on stacks/demo against it, stop the
 clean: ## Remove build products and sandbox state
 	rm -rf .build $(SANDBOX_DIR)
 
-.PHONY: help deps build release sandbox sandbox-stop test fuzz golden bench demo clean
+.PHONY: help deps lint-deps lint format build release sandbox sandbox-stop test fuzz golden bench demo clean

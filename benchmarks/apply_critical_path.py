@@ -91,13 +91,15 @@ def terraform(apply_path, state_path):
             continue
         e = json.loads(line)
         hook = e.get("hook") or {}
-        if e.get("type") not in ("apply_start", "apply_complete") or hook.get("action") not in ("create", "update", "delete", "replace"):
+        if (e.get("type") not in ("apply_start", "apply_complete")
+                or hook.get("action") not in ("create", "update", "delete", "replace")):
             continue
         address = hook["resource"]["addr"]
         (began if e["type"] == "apply_start" else finished)[address] = ts(e["@timestamp"])
     duration = {a: finished[a] - began[a] for a in finished if a in began}
     state = json.load(open(state_path))
-    depends = {r["address"]: r.get("depends_on", []) for r in _resources(state.get("values", {}).get("root_module", {}))}
+    depends = {r["address"]: r.get("depends_on", [])
+               for r in _resources(state.get("values", {}).get("root_module", {}))}
     by_resource = {}
     for address in duration:
         by_resource.setdefault(_INSTANCE_KEY.sub("", address), []).append(address)

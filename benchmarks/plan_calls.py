@@ -76,10 +76,12 @@ def main(graph_path, requests_path):
         n = sum(mine.values())
         budget = "" if data else str(2 * len(here))
         flag = "over" if here and n > 2 * len(here) else ""
-        print(f"{n:>5} {budget:>6} {flag:<5} {label}: " + " ".join(f"{a.split('/')[1]}={c}" for a, c in sorted(mine.items())))
+        print(f"{n:>5} {budget:>6} {flag:<5} {label}: "
+              + " ".join(f"{a.split('/')[1]}={c}" for a, c in sorted(mine.items())))
     rest = {a: c for a, c in calls.items() if a not in claimed}
     if rest:
-        print(f"{sum(rest.values()):>5} {'':>6} {'':<5} unattributed: " + " ".join(f"{a}={c}" for a, c in sorted(rest.items())))
+        print(f"{sum(rest.values()):>5} {'':>6} {'':<5} unattributed: "
+              + " ".join(f"{a}={c}" for a, c in sorted(rest.items())))
     unserved = [t for t in present if t != "kubernetes_manifest" and not any(t in f[0] for f in FAMILIES)]
     for t in unserved:
         print(f"{t}({present[t]}): no AWS family in this table")

@@ -9,6 +9,7 @@ import Glibc
 final class LoopbackSocket: @unchecked Sendable {
     let fd: Int32
     let port: Int
+    let url: URL
 
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -29,11 +30,15 @@ final class LoopbackSocket: @unchecked Sendable {
         _ = withUnsafeMutablePointer(to: &actual) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
+        let port = Int(UInt16(bigEndian: actual.sin_port))
+        guard let url = URL(string: "http://127.0.0.1:\(port)/") else {
+            close(fd)
+            throw POSIXError(.EINVAL)
+        }
         self.fd = fd
-        self.port = Int(UInt16(bigEndian: actual.sin_port))
+        self.port = port
+        self.url = url
     }
-
-    var url: URL { URL(string: "http://127.0.0.1:\(port)/")! }
 
     /// Accepts one connection on a dedicated thread, reads what the client sent, and closes it
     /// without answering.

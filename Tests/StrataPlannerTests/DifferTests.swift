@@ -9,9 +9,15 @@ import Testing
 
 /// The differ and its normalisations: pure, no AWS.
 @Suite struct DifferTests {
-    let vpc = ResourceCatalog.schema(for: "aws_vpc")!
-    let role = ResourceCatalog.schema(for: "aws_iam_role")!
-    let cluster = ResourceCatalog.schema(for: "aws_eks_cluster")!
+    let vpc: ResourceSchema
+    let role: ResourceSchema
+    let cluster: ResourceSchema
+
+    init() throws {
+        vpc = try #require(ResourceCatalog.schema(for: "aws_vpc"))
+        role = try #require(ResourceCatalog.schema(for: "aws_iam_role"))
+        cluster = try #require(ResourceCatalog.schema(for: "aws_eks_cluster"))
+    }
 
     func live(_ type: String, _ attributes: [String: Value]) -> LiveResource {
         LiveResource(type: type, address: nil, id: "x-1", attributes: attributes)

@@ -12,7 +12,6 @@ import Testing
 /// changes name (the sandbox). The end-to-end refusals of edited files are `PlanFileIntegrityTests`.
 @Suite struct PlanIntegrityTests {
     static let vpc = ResourceAddress(module: "network", type: "aws_vpc", name: "vpc")
-    static let key = try! PlanKey.from(environment: [PlanKey.variable: "a-long-random-secret-for-tests"])
 
     /// The demo stack's plan as against an empty account: a create per instance.
     static func demoPlan() throws -> Plan {
@@ -99,10 +98,11 @@ import Testing
     /// file read without it or with another, and an unsigned file read with it are refused.
     @Test func signedPlansNeedTheirKey() throws {
         let plan = try Self.demoPlan()
+        let key = try PlanKey.from(environment: [PlanKey.variable: "a-long-random-secret-for-tests"])
         let other = try PlanKey.from(environment: [PlanKey.variable: "another-long-random-secret"])
         try Self.withFile { file in
-            try PlanFile.write(plan, to: file, key: Self.key)
-            #expect(try PlanFile.read(from: file, key: Self.key).changes == plan.changes)
+            try PlanFile.write(plan, to: file, key: key)
+            #expect(try PlanFile.read(from: file, key: key).changes == plan.changes)
             #expect(Self.refusal { _ = try PlanFile.read(from: file) }?.contains("set STRATA_PLAN_KEY") == true)
             #expect(Self.refusal { _ = try PlanFile.read(from: file, key: other) }?.contains("does not match its signature") == true)
 
@@ -110,7 +110,7 @@ import Testing
             var edited = plan
             edited.stack = "someone-elses"
             try PlanFile.write(edited, to: file)
-            #expect(Self.refusal { _ = try PlanFile.read(from: file, key: Self.key) }?.contains("is not signed, but STRATA_PLAN_KEY is set") == true)
+            #expect(Self.refusal { _ = try PlanFile.read(from: file, key: key) }?.contains("is not signed, but STRATA_PLAN_KEY is set") == true)
         }
         #expect(Self.refusal { _ = try PlanKey.from(environment: [PlanKey.variable: "short"]) }?.contains("STRATA_PLAN_KEY is set but shorter") == true)
         #expect(try PlanKey.from(environment: [PlanKey.variable: ""]) == nil)

@@ -25,8 +25,9 @@ import Testing
             members["stringData"] = nil
             stored = .map(members)
         }
+        let oldAddress = ResourceAddress(module: nil, type: "kubernetes_manifest", name: "old")
         let live = LiveResource(
-            type: "kubernetes_manifest", address: ResourceAddress(module: nil, type: "kubernetes_manifest", name: "old"),
+            type: "kubernetes_manifest", address: oldAddress,
             id: "c|v1|Secret|default|old", attributes: ["cluster": .string("c"), "manifest": stored, "object": stored])
         let schema = ResourceCatalog.all["kubernetes_manifest"]
         return Plan(
@@ -37,7 +38,7 @@ import Testing
                     plane: .control, action: .create, before: nil, after: desired,
                     sensitiveAttributes: schema?.sensitivePaths(in: desired) ?? []),
                 ResourceChange(
-                    address: live.address!, type: "kubernetes_manifest", plane: .control, action: .delete,
+                    address: oldAddress, type: "kubernetes_manifest", plane: .control, action: .delete,
                     before: live.attributes, after: nil, live: live,
                     sensitiveAttributes: schema?.sensitivePaths(in: live.attributes) ?? []),
             ],

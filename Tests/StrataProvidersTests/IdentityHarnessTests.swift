@@ -39,7 +39,7 @@ struct IdentityFixture {
         tags[ProviderContext.addressTag] = address.canonical
         return DesiredResource(
             address: address, type: type, attributes: attributes, tags: tags,
-            idempotencyToken: token ?? "\(stack)-\(address.canonical)".data(using: .utf8)!.base64EncodedString())
+            idempotencyToken: token ?? Data("\(stack)-\(address.canonical)".utf8).base64EncodedString())
     }
 
     /// The one live resource of `type` at `address` that discovery reports.

@@ -260,7 +260,7 @@ private enum Spawn {
         var pid: pid_t = 0
         let argv = cStrings([executable.path] + arguments)
         let envp = cStrings(environment.map { "\($0.key)=\($0.value)" })
-        defer { (argv + envp).forEach { free($0) } }
+        defer { for pointer in argv + envp { free(pointer) } }
         let result = posix_spawn(&pid, executable.path, &actions, &attributes, argv, envp)
         guard result == 0 else {
             throw ChildProcess.Failure(description: "cannot start \(executable.path): \(String(cString: strerror(result)))")

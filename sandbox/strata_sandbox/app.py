@@ -264,7 +264,8 @@ class Sandbox:
         head = parts[0] if parts else ""
         if head == "health" and method == "GET":
             return _json(200, {
-                "status": "ok", "pid": os.getpid(), "verify_signatures": self.verify_signatures, "time_scale": self.clock.time_scale,
+                "status": "ok", "pid": os.getpid(), "verify_signatures": self.verify_signatures,
+                "time_scale": self.clock.time_scale,
                 "region_default": self.region_default, "uptime_s": round(time.time() - self.started, 3),
                 "pending_transitions": self.scheduler.pending(), "clock_offset_s": self.clock.offset(),
             })
@@ -475,7 +476,9 @@ class Sandbox:
             return None
         if not tagging.serves(doc):
             return None
-        clusters = lambda acct, rgn: list(self.eks.state(Ctx(acct, rgn, "")).clusters.values())
+        def clusters(acct, rgn):
+            return list(self.eks.state(Ctx(acct, rgn, "")).clusters.values())
+
         try:
             answer = tagging.get_resources(doc, account, region, clusters)
         except tagging.TaggingError as e:
@@ -514,7 +517,8 @@ class Sandbox:
         ctx = Ctx(account, region, self._caller_arn(info.access_key_id, account, region))
         query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         try:
-            status, doc = self.eks.handle(environ.get("REQUEST_METHOD", "GET"), protocols.raw_path(environ), query, body, ctx)
+            status, doc = self.eks.handle(
+                environ.get("REQUEST_METHOD", "GET"), protocols.raw_path(environ), query, body, ctx)
         except EksError as e:
             fields = {k: v for k, v in e.fields.items() if v is not None}
             return self._error(info, e.code, e.message, e.status, request_id, **fields)
@@ -566,8 +570,8 @@ class Sandbox:
         head = out.lstrip()[:15].lower()
         # An S3 object is the user's bytes: never reinterpret or rewrite a successful S3 body.
         user_bytes = info.service == "s3" and status < 400
-        if not user_bytes and head.startswith((b"<!doctype", b"<html")) or (ctype.startswith("text/html") and head.startswith(b"<")
-                                                          and status >= 400):
+        html_error = ctype.startswith("text/html") and head.startswith(b"<") and status >= 400
+        if not user_bytes and head.startswith((b"<!doctype", b"<html")) or html_error:
             text = out.decode("utf-8", "replace")
             if status in (404, 405) or "not been implemented" in text or "NotImplemented" in text:
                 code, message, new_status = protocols.unknown_operation(info)

@@ -97,11 +97,13 @@ def ssm_public_parameters(region: str) -> dict[str, str]:
                 out[f"{prefix}/release_version"] = rel
                 out[f"{prefix}/image_name"] = f"amazon-eks-node-al2023-{arch}-{flavor}-{v}-v{AMI_BUILD_DATE}"
         if minor_index(v) < minor_index("1.33"):
-            for fam, arch in (("amazon-linux-2", "x86_64"), ("amazon-linux-2-arm64", "arm64"), ("amazon-linux-2-gpu", "x86_64")):
+            for fam, arch in (("amazon-linux-2", "x86_64"), ("amazon-linux-2-arm64", "arm64"),
+                              ("amazon-linux-2-gpu", "x86_64")):
                 prefix = f"{base}/{fam}/recommended"
                 out[f"{prefix}/image_id"] = ami_id(region, fam, v, arch)
                 out[f"{prefix}/release_version"] = rel
-                out[f"{prefix}/image_name"] = f"{fam.replace('amazon-linux-2', 'amazon-eks-node')}-{v}-v{AMI_BUILD_DATE}"
+                node_family = fam.replace("amazon-linux-2", "amazon-eks-node")
+                out[f"{prefix}/image_name"] = f"{node_family}-{v}-v{AMI_BUILD_DATE}"
         for arch in ("x86_64", "arm64"):
             for variant in ("", "-nvidia"):
                 prefix = f"/aws/service/bottlerocket/aws-k8s-{v}{variant}/{arch}/latest"
@@ -124,7 +126,8 @@ def eks_images(region: str) -> list[dict]:
         arch = "arm64" if "/arm64" in name or "-arm64/" in name else "x86_64"
         if name.startswith("/aws/service/bottlerocket/"):
             flavor = name.split("/")[4]  # aws-k8s-1.31[-nvidia]
-            ami_name = f"bottlerocket-{flavor}-{arch}-v{BOTTLEROCKET_VERSION.split('-')[0]}-{BOTTLEROCKET_VERSION.split('-')[1]}"
+            release, build = BOTTLEROCKET_VERSION.split("-")[:2]
+            ami_name = f"bottlerocket-{flavor}-{arch}-v{release}-{build}"
             owner, desc = BOTTLEROCKET_OWNER, f"Bottlerocket {flavor} {arch}"
         else:
             ami_name = params[name[: -len("image_id")] + "image_name"]

@@ -193,7 +193,8 @@ class Ec2Extensions:
                 self._nat_pending(backend, m.group(1).decode())
                 body = body.replace(b"<state>available</state>", b"<state>pending</state>")
         elif action == "DeleteNatGateway":
-            self._nat_deleting(backend, params.get("NatGatewayId", ""), self._nat_prior.pop(params.get("NatGatewayId", ""), ""))
+            nat_id = params.get("NatGatewayId", "")
+            self._nat_deleting(backend, nat_id, self._nat_prior.pop(nat_id, ""))
         key, fingerprint = self._key(action, params, account, region)
         if key is not None and key not in self._tokens:
             self._tokens[key] = (fingerprint, (status, list(headers), body))

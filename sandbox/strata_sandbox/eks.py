@@ -144,7 +144,7 @@ def match_route(method: str, raw_path: str) -> Optional[tuple[Route, dict[str, s
         if len(route.segments) != len(segs):
             continue
         values: dict[str, str] = {}
-        for pattern, seg in zip(route.segments, segs):
+        for pattern, seg in zip(route.segments, segs, strict=True):
             if pattern.startswith("{"):
                 values[pattern.strip("{}+")] = unquote(seg)
             elif pattern != seg:
@@ -433,7 +433,8 @@ class EksService:
             description="EKS created security group applied to ENI that is attached to EKS Control Plane "
             "master nodes, as well as any managed workloads.",
             vpc_id=vpc_id,
-            tags={"aws:eks:cluster-name": name, f"kubernetes.io/cluster/{name}": "owned", "Name": f"eks-cluster-sg-{name}"},
+            tags={"aws:eks:cluster-name": name, f"kubernetes.io/cluster/{name}": "owned",
+                  "Name": f"eks-cluster-sg-{name}"},
         )
         now = self.clock.now()
         cluster = {
@@ -690,8 +691,9 @@ class EksService:
                     (new.add if entry.get("enabled") else new.discard)(t)
             if new != enabled:
                 kinds.append("LoggingUpdate")
-                params.append({"type": "ClusterLogging", "value": json.dumps(self._logging_view(sorted(new)))})
-                changes.append(lambda n=sorted(new): c.__setitem__("logging", self._logging_view(n)))
+                view = self._logging_view(sorted(new))
+                params.append({"type": "ClusterLogging", "value": json.dumps(view)})
+                changes.append(lambda view=view: c.__setitem__("logging", view))
         access = p.get("accessConfig")
         if access and access.get("authenticationMode"):
             mode, cur_mode = access["authenticationMode"], c["accessConfig"]["authenticationMode"]
@@ -832,7 +834,8 @@ class EksService:
             if not isinstance(t, dict) or not t.get("key"):
                 raise invalid("Each taint needs a key.")
             if t.get("effect") not in ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"):
-                raise invalid(f"Taint effect {t.get('effect')} is invalid; use NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE.")
+                raise invalid(f"Taint effect {t.get('effect')} is invalid; "
+                              "use NO_SCHEDULE, NO_EXECUTE or PREFER_NO_SCHEDULE.")
             out.append({k: t[k] for k in ("key", "value", "effect") if k in t})
         return out
 
@@ -1493,7 +1496,8 @@ class EksService:
     def op_AssociateAccessPolicy(self, ctx: Ctx, p: dict) -> dict:
         e = self._entry(ctx, p["name"], p["principalArn"])
         policy = p["policyArn"]
-        if not policy.startswith(ACCESS_POLICY_PREFIX) or policy[len(ACCESS_POLICY_PREFIX):] not in CLUSTER_ACCESS_POLICIES:
+        if (not policy.startswith(ACCESS_POLICY_PREFIX)
+                or policy[len(ACCESS_POLICY_PREFIX):] not in CLUSTER_ACCESS_POLICIES):
             raise invalid(f"The specified policyArn is invalid: {policy}")
         scope = p.get("accessScope") or {}
         if scope.get("type") not in ("cluster", "namespace"):
@@ -1515,7 +1519,8 @@ class EksService:
     def op_ListAssociatedAccessPolicies(self, ctx: Ctx, p: dict) -> dict:
         e = self._entry(ctx, p["name"], p["principalArn"])
         items = [copy.deepcopy(v) for _, v in sorted(e["_policies"].items())]
-        return self._page_of("associatedAccessPolicies", items, p, clusterName=p["name"], principalArn=p["principalArn"])
+        return self._page_of("associatedAccessPolicies", items, p,
+                             clusterName=p["name"], principalArn=p["principalArn"])
 
     def op_DisassociateAccessPolicy(self, ctx: Ctx, p: dict) -> dict:
         e = self._entry(ctx, p["name"], p["principalArn"])

@@ -150,7 +150,8 @@ class Faults:
                 if rule.throttle_rate and rule.rng.random() < rule.throttle_rate:
                     d.fault, rule.faulted = "throttle", rule.faulted + 1
                 elif rule.error_rate and rule.rng.random() < rule.error_rate:
-                    d.fault, d.status, d.after, rule.faulted = "error", rule.error_status, rule.error_after, rule.faulted + 1
+                    d.fault, d.status, d.after = "error", rule.error_status, rule.error_after
+                    rule.faulted += 1
                 elif rule.drop_rate and rule.rng.random() < rule.drop_rate:
                     d.fault, rule.faulted = "drop", rule.faulted + 1
                 elif rule.mangle_rate and rule.rng.random() < rule.mangle_rate:

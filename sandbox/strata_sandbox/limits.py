@@ -63,7 +63,8 @@ def refusal(service: str, action: Optional[str], params: Mapping[str, str], body
     """What AWS answers to this request because of a name, size or tag it refuses, or None."""
     for member, value in _tag_values(service, params, body):
         if _tag_value_refused(value):
-            problem = _constraint(value, member, f"Member must satisfy regular expression pattern: {_TAG_VALUE_PATTERN}")
+            problem = _constraint(
+                value, member, f"Member must satisfy regular expression pattern: {_TAG_VALUE_PATTERN}")
             return ("ValidationError" if service == "iam" else "ValidationException", problem, 400)
     if service == "iam" and action == "CreateRole":
         problem = _name(params.get("RoleName", ""), "roleName", 64, _IAM_NAME)

@@ -276,9 +276,11 @@ def auth_error(info: RequestInfo, generic_code: str) -> tuple[str, int]:
 
 def unknown_operation(info: RequestInfo) -> tuple[str, str, int]:
     if info.wire == "rest-xml":
-        return "NotImplemented", "A header or operation you provided implies functionality that is not implemented.", 501
+        return ("NotImplemented",
+                "A header or operation you provided implies functionality that is not implemented.", 501)
     if info.wire in ("ec2", "query"):
         return "InvalidAction", f"The action {info.action or '(none)'} is not valid for this web service.", 400
     if info.wire == "rest-json":
         return "UnknownOperationException", "The sandbox does not implement this operation.", 404
-    return "UnknownOperationException", f"The operation {info.action or '(none)'} is not implemented by the sandbox.", 400
+    return ("UnknownOperationException",
+            f"The operation {info.action or '(none)'} is not implemented by the sandbox.", 400)

@@ -8,7 +8,6 @@ import signal
 import sys
 import threading
 
-
 # Tests and the demo want AWS's order of events, not its wall-clock: a cluster in ~5 s.
 DEFAULT_SCALE = 0.01
 
@@ -16,7 +15,8 @@ DEFAULT_SCALE = 0.01
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="sandbox/run", description="strata's local AWS (moto + extensions) on loopback")
     p.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1")
-    p.add_argument("--time-scale", type=float, default=float(os.environ.get("STRATA_SANDBOX_TIME_SCALE", DEFAULT_SCALE)),
+    p.add_argument("--time-scale", type=float,
+                   default=float(os.environ.get("STRATA_SANDBOX_TIME_SCALE", DEFAULT_SCALE)),
                    help="multiply AWS lifecycle durations by this; 1 is AWS's pace (a cluster takes ~9 min). "
                    f"Default {DEFAULT_SCALE} (5.4 s), or $STRATA_SANDBOX_TIME_SCALE")
     p.add_argument("--verify-signatures", action="store_true", help="check SigV4 on every AWS request")

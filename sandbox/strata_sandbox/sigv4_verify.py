@@ -362,7 +362,8 @@ def _verify_header(method, raw_path, raw_query, headers, body, now, auth_value, 
         amz_date = _fmt(signed_at)
     else:
         raise SignatureError(
-            "IncompleteSignature", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+            "IncompleteSignature",
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
         )
     if scope_date != amz_date[:8]:
         raise SignatureError(
@@ -501,7 +502,8 @@ def verify_wsgi(environ: Mapping, body: bytes, now: _dt.datetime) -> VerifiedReq
             raw = "/" + raw
         raw_path, _, raw_query = raw.partition("?")
     else:
-        raw_path = quote(environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace"), safe="/~!$&'()*+,;=:@%")
+        path = environ.get("PATH_INFO", "/").encode("latin-1").decode("utf-8", "replace")
+        raw_path = quote(path, safe="/~!$&'()*+,;=:@%")
         raw_query = environ.get("QUERY_STRING", "")
     return verify_request(environ.get("REQUEST_METHOD", "GET"), raw_path, raw_query, wsgi_headers(environ), body, now)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 # The resource types served here, as ResourceTypeFilters name them; a bare service names all
 # of its types (SQS queue ARNs carry no type at all).

@@ -109,7 +109,8 @@ class KubeClient:
         return self.ok("GET", base + (f"?{query}" if query else ""))["items"]
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02, what: str = "condition") -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
+             what: str = "condition") -> Any:
     """Polls until predicate() is truthy; fails the test naming what it waited for."""
     deadline = time.monotonic() + timeout
     while True:

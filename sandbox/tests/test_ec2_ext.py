@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from botocore.exceptions import ClientError
 
@@ -65,7 +64,8 @@ def test_nat_gateway_address_is_held_until_the_gateway_is_deleted(sbx, net):
     association = ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]["AssociationId"]
     sbx.control("POST", "clock", {"freeze": True})
     ec2.delete_nat_gateway(NatGatewayId=nat)
-    for call in (lambda: ec2.disassociate_address(AssociationId=association), lambda: ec2.release_address(AllocationId=alloc)):
+    for call in (lambda: ec2.disassociate_address(AssociationId=association),
+                 lambda: ec2.release_address(AllocationId=alloc)):
         with pytest.raises(ClientError) as e:
             call()
         assert code(e) == "AuthFailure"

@@ -103,8 +103,9 @@ def test_addon_pod_identity_associations_are_created_replaced_and_removed(sbx):
                          podIdentityAssociations=[{"serviceAccount": "ebs-csi-controller-sa", "roleArn": POD_ROLE}])
     assert code(e) == "InvalidParameterException"
     other = "arn:aws:iam::123456789012:role/ebs-csi-node"
-    update = eks.update_addon(clusterName="demo", addonName="aws-ebs-csi-driver",
-                              podIdentityAssociations=[{"serviceAccount": "ebs-csi-node-sa", "roleArn": other}])["update"]
+    update = eks.update_addon(
+        clusterName="demo", addonName="aws-ebs-csi-driver",
+        podIdentityAssociations=[{"serviceAccount": "ebs-csi-node-sa", "roleArn": other}])["update"]
     assert update["params"][0]["type"] == "PodIdentityAssociations"
     sbx.wait_until(update_done(eks, "demo", update["id"], addonName="aws-ebs-csi-driver"), DEADLINE, "update")
     now = listed(eks)

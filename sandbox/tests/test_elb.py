@@ -20,7 +20,8 @@ def network(sbx):
     ec2 = sbx.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
     subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.60.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"]["SubnetId"]
+        ec2.create_subnet(
+            VpcId=vpc, CidrBlock=f"10.60.{i}.0/24", AvailabilityZone=f"us-east-1{zone}")["Subnet"]["SubnetId"]
         for i, zone in enumerate("ab", start=1)
     ]
     group = ec2.create_security_group(VpcId=vpc, GroupName="k8s-default-web", Description="managed LB SG",
@@ -31,8 +32,9 @@ def network(sbx):
 def test_elbv2_served_signed_and_logged(signed_sbx):
     ec2, vpc, subnets, group = network(signed_sbx)
     elbv2 = signed_sbx.client("elbv2")
-    lb = elbv2.create_load_balancer(Name="k8s-default-web", Subnets=subnets, SecurityGroups=[group],
-                                    Scheme="internet-facing", Type="application", Tags=[CLUSTER_TAG])["LoadBalancers"][0]
+    lb = elbv2.create_load_balancer(
+        Name="k8s-default-web", Subnets=subnets, SecurityGroups=[group],
+        Scheme="internet-facing", Type="application", Tags=[CLUSTER_TAG])["LoadBalancers"][0]
     assert lb["VpcId"] == vpc
     tg = elbv2.create_target_group(Name="k8s-default-web-80", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip",
                                    Tags=[CLUSTER_TAG])["TargetGroups"][0]

@@ -94,11 +94,13 @@ def test_dropped_connection_is_retried(sbx):
 
 def test_error_after_runs_the_request_then_fails_it(sbx):
     """A write AWS committed though its caller hears a 500: the case a create without a client token must survive."""
-    sbx.control("PUT", "faults", {"service": "ec2", "action": "AllocateAddress", "error_rate": 1.0, "error_after": True})
+    sbx.control("PUT", "faults",
+                {"service": "ec2", "action": "AllocateAddress", "error_rate": 1.0, "error_after": True})
     ec2 = sbx.client("ec2", retries=0)
     with pytest.raises(ClientError) as e:
         ec2.allocate_address(Domain="vpc")
-    assert (e.value.response["Error"]["Code"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == ("InternalError", 500)
+    response = e.value.response
+    assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == ("InternalError", 500)
     sbx.control("DELETE", "faults")
     assert len(ec2.describe_addresses()["Addresses"]) == 1
     status, doc = sbx.control("POST", "faults", {"error_rate": 1.0, "error_after": True})

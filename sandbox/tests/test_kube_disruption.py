@@ -64,15 +64,18 @@ def test_pdb_with_min_available_equal_to_replicas_blocks_eviction(registry, clus
     seed(registry, cluster, deployment("web", 3), pdb("web-pdb", {"app": "web"}, minAvailable=3))
     pods = wait_running(kube, 3)
     status = budget(kube, "web-pdb")
-    assert (status["currentHealthy"], status["desiredHealthy"], status["expectedPods"], status["disruptionsAllowed"]) == (3, 3, 3, 0)
+    counts = (status["currentHealthy"], status["desiredHealthy"], status["expectedPods"], status["disruptionsAllowed"])
+    assert counts == (3, 3, 3, 0)
 
     name = pods[0]["metadata"]["name"]
     code, body = kube.evict("default", name)
     assert code == 429
     assert body["kind"] == "Status" and body["status"] == "Failure" and body["reason"] == "TooManyRequests"
     assert body["message"] == "Cannot evict pod as it would violate the pod's disruption budget."
-    assert body["details"]["causes"] == [{"reason": "DisruptionBudget",
-                                          "message": "The disruption budget web-pdb needs 3 healthy pods and has 3 currently"}]
+    assert body["details"]["causes"] == [{
+        "reason": "DisruptionBudget",
+        "message": "The disruption budget web-pdb needs 3 healthy pods and has 3 currently",
+    }]
     assert kube.get(f"/api/v1/namespaces/default/pods/{name}")[0] == 200
     obs = observations(registry, cluster)
     assert obs["evictions"] == []
@@ -128,7 +131,8 @@ def test_two_budgets_selecting_a_pod_make_eviction_fail_with_500(registry, clust
     pods = wait_running(kube, 2)
     code, body = kube.evict("default", pods[0]["metadata"]["name"])
     assert code == 500 and body["reason"] == "InternalError"
-    assert body["message"] == "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
+    assert body["message"] == (
+        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.")
     assert len(kube.pods("default")) == 2
 
 
@@ -249,7 +253,8 @@ def test_plain_delete_past_the_budget_is_a_violation(registry, cluster, kube):
     pods = wait_running(kube, 2)
     kube.ok("DELETE", f"/api/v1/namespaces/default/pods/{pods[0]['metadata']['name']}")
     violations = observations(registry, cluster)["pdb_violations"]
-    assert [(v["pod"], v["pdb"], v["cause"]) for v in violations] == [(pods[0]["metadata"]["name"], "web-pdb", "delete")]
+    first = pods[0]["metadata"]["name"]
+    assert [(v["pod"], v["pdb"], v["cause"]) for v in violations] == [(first, "web-pdb", "delete")]
 
 
 def test_budget_status_arithmetic(registry, cluster, kube):

@@ -246,7 +246,8 @@ def test_cordon_and_uncordon_by_patch(registry, cluster, kube, content_type):
     node = kube.ok("GET", "/api/v1/nodes")["items"][0]["metadata"]["name"]
     patched = kube.ok("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": True}}, content_type)
     assert patched["spec"]["unschedulable"] is True
-    assert {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}.items() <= patched["spec"]["taints"][0].items()
+    taint = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+    assert taint.items() <= patched["spec"]["taints"][0].items()
     cordoned = kube.ok("GET", "/api/v1/nodes?fieldSelector=spec.unschedulable%3Dtrue")["items"]
     assert [n["metadata"]["name"] for n in cordoned] == [node]
 
@@ -260,7 +261,8 @@ def test_cordon_and_uncordon_by_patch(registry, cluster, kube, content_type):
     uncordoned = kube.ok("PATCH", f"/api/v1/nodes/{node}", {"spec": {"unschedulable": None}}, content_type)
     assert "unschedulable" not in uncordoned["spec"] and "taints" not in uncordoned["spec"]
     events = observations(registry, cluster)["cordoned"]
-    assert [(e["node"], e["nodegroup"], e["unschedulable"]) for e in events] == [(node, "blue", True), (node, "blue", False)]
+    assert [(e["node"], e["nodegroup"], e["unschedulable"]) for e in events] == [
+        (node, "blue", True), (node, "blue", False)]
 
 
 def test_patch_errors_are_statuses(registry, cluster, kube):
@@ -308,7 +310,8 @@ def test_pods_of_deployments_daemonsets_and_static_pods(registry, cluster, kube)
     on_first = kube.pods(fieldSelector=f"spec.nodeName={nodes[0]}")
     assert len(on_first) == len([p for p in pods if p["spec"]["nodeName"] == nodes[0]])
     assert {"aws-node", "etcd-probe-" + nodes[0]} <= {
-        p["metadata"]["name"].rsplit("-", 1)[0] if p["metadata"]["name"].startswith("aws-node") else p["metadata"]["name"]
+        p["metadata"]["name"].rsplit("-", 1)[0] if p["metadata"]["name"].startswith("aws-node")
+        else p["metadata"]["name"]
         for p in on_first}
     mirror = kube.ok("GET", f"/api/v1/namespaces/kube-system/pods/etcd-probe-{nodes[0]}")
     assert "kubernetes.io/config.mirror" in mirror["metadata"]["annotations"]
@@ -338,7 +341,8 @@ def test_pods_of_deployments_daemonsets_and_static_pods(registry, cluster, kube)
     assert [d["metadata"]["name"] for d in deployments] == ["web"] and deployments[0]["spec"]["replicas"] == 3
     wait_for(lambda: kube.ok("GET", "/apis/apps/v1/namespaces/shop/deployments/web")["status"]["readyReplicas"] == 3,
              what="deployment status readyReplicas=3")
-    assert kube.ok("GET", "/apis/apps/v1/namespaces/kube-system/daemonsets/aws-node")["status"]["desiredNumberScheduled"] == 3
+    aws_node = kube.ok("GET", "/apis/apps/v1/namespaces/kube-system/daemonsets/aws-node")
+    assert aws_node["status"]["desiredNumberScheduled"] == 3
 
 
 def test_pods_stay_pending_until_their_node_group_is_ready(registry, cluster, kube):
@@ -481,8 +485,8 @@ def test_control_routes(registry, cluster):
     assert code == 200 and [c["name"] for c in body["clusters"]] == [cluster.name]
     code, body = registry.control(["clusters", REGION, "nope", "observations"], "GET", None)
     assert code == 404 and body["kind"] == "Status" and body["reason"] == "NotFound"
-    code, body = registry.control(["clusters", REGION, cluster.name, "workloads"], "POST",
-                                  {"objects": [{"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}]})
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    code, body = registry.control(["clusters", REGION, cluster.name, "workloads"], "POST", {"objects": [widget]})
     assert code == 400 and body["reason"] == "BadRequest"
     code, body = registry.control(["clusters", REGION, cluster.name, "observations"], "GET", None)
     assert set(body) >= {"evictions", "pdb_violations", "lost_pods", "cordoned"}
@@ -507,7 +511,8 @@ def test_chunked_request_bodies_and_keep_alive(registry, cluster, kube):
     """libcurl streams bodies of unknown length chunked and reuses connections."""
     registry.upsert_nodegroup(REGION, cluster.name, "blue", 1, "1.30", True, {}, [], ["m5.large"])
     node = kube.ok("GET", "/api/v1/nodes")["items"][0]["metadata"]["name"]
-    conn = http.client.HTTPSConnection("127.0.0.1", int(cluster.endpoint.rsplit(":", 1)[1]), context=kube.ctx, timeout=5)
+    port = int(cluster.endpoint.rsplit(":", 1)[1])
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=kube.ctx, timeout=5)
     try:
         body = json.dumps({"spec": {"unschedulable": True}}).encode()
         conn.request("PATCH", f"/api/v1/nodes/{node}", body=iter([body[:7], body[7:]]), encode_chunked=True,

@@ -30,14 +30,15 @@ def test_eks_cluster_names_are_checked_like_aws(sbx):
     eks, iam = sbx.client("eks"), sbx.client("iam")
     role = iam.create_role(RoleName="cluster", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
     for name in ["-prod", "c" * 101, "prod.east"]:
-        code, _ = refused(lambda: eks.create_cluster(name=name, roleArn=role, resourcesVpcConfig={"subnetIds": []}))
+        code, _ = refused(
+            lambda name=name: eks.create_cluster(name=name, roleArn=role, resourcesVpcConfig={"subnetIds": []}))
         assert code == "InvalidParameterException", name
 
 
 def test_sqs_queue_names_are_refused(sbx):
     sqs = sbx.client("sqs")
     for name in ["q" * 81, "karpenter.interruptions"]:
-        code, _ = refused(lambda: sqs.create_queue(QueueName=name))
+        code, _ = refused(lambda name=name: sqs.create_queue(QueueName=name))
         assert code in ("InvalidParameterValue", "AWS.SimpleQueueService.InvalidParameterValue"), name
 
 
@@ -59,11 +60,13 @@ def test_security_group_names_starting_with_sg_are_refused(sbx):
 def test_iam_and_logs_tag_values_outside_their_alphabet_are_refused(sbx):
     iam, logs = sbx.client("iam"), sbx.client("logs")
     code, message = refused(lambda: iam.create_role(
-        RoleName="tagged", AssumeRolePolicyDocument=TRUST, Tags=[{"Key": "strata:address", "Value": 'aws_iam_role.r["a"]'}]))
+        RoleName="tagged", AssumeRolePolicyDocument=TRUST,
+        Tags=[{"Key": "strata:address", "Value": 'aws_iam_role.r["a"]'}]))
     assert code == "ValidationError" and "regular expression pattern" in message
     code, _ = refused(lambda: logs.create_log_group(logGroupName="/x", tags={"k": "a[0]"}))
     assert code == "ValidationException"
     # Letters of any script, digits, spaces and _ . : / = + - @ are fine.
     iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=TRUST,
-                    Tags=[{"Key": "strata:address", "Value": "aws_iam_role.r=5B=22a=22=5D"}, {"Key": "team", "Value": "Équipe 7 @ x/y"}])
+                    Tags=[{"Key": "strata:address", "Value": "aws_iam_role.r=5B=22a=22=5D"},
+                          {"Key": "team", "Value": "Équipe 7 @ x/y"}])
     logs.create_log_group(logGroupName="/x", tags={"k": "a=5B0=5D"})

@@ -93,7 +93,8 @@ def test_body_tampered_after_signing_is_refused(signed_sbx):
         ec2.describe_vpcs()
     assert err(e) == ("SignatureDoesNotMatch", 403)
     # moto executes this one: the signed x-amz-content-sha256 still names the original body.
-    ec2 = tamper(signed_sbx.client("ec2", fresh=True), "ec2.DescribeVpcs", b"DescribeVpcs", b"DescribeTags", declare_hash=True)
+    ec2 = tamper(signed_sbx.client("ec2", fresh=True), "ec2.DescribeVpcs", b"DescribeVpcs", b"DescribeTags",
+                 declare_hash=True)
     with pytest.raises(ClientError) as e:
         ec2.describe_vpcs()
     assert err(e) == ("SignatureDoesNotMatch", 403)

@@ -33,7 +33,8 @@ def listed(tagging, **extra):
     while True:
         page = tagging.get_resources(PaginationToken=token, **extra)
         pages += 1
-        arns.update({m["ResourceARN"]: {t["Key"]: t["Value"] for t in m["Tags"]} for m in page["ResourceTagMappingList"]})
+        arns.update({m["ResourceARN"]: {t["Key"]: t["Value"] for t in m["Tags"]}
+                     for m in page["ResourceTagMappingList"]})
         token = page["PaginationToken"]
         if not token:
             return arns, pages
@@ -52,7 +53,8 @@ def test_get_resources_lists_the_stacks_resources_of_every_indexed_type(sbx):
     assert arns[next(a for a in ours if ":kms:" in a)]["team"] == "platform"
 
     # A type filter narrows; a key without values matches any value; keys AND together.
-    only_rules, _ = listed(tagging, TagFilters=[{"Key": "strata:stack", "Values": ["blue"]}], ResourceTypeFilters=["events:rule"])
+    only_rules, _ = listed(
+        tagging, TagFilters=[{"Key": "strata:stack", "Values": ["blue"]}], ResourceTypeFilters=["events:rule"])
     assert set(only_rules) == {a for a in ours if ":rule/" in a}
     any_stack, _ = listed(tagging, TagFilters=[{"Key": "strata:stack"}], ResourceTypeFilters=["sqs"])
     assert len(any_stack) == 2

@@ -23,12 +23,6 @@ struct ExpressionLexer {
     private(set) var offset: Int
     let positions: ScalarPositions
 
-    init(text: [Unicode.Scalar], offset: Int, positions: ScalarPositions) {
-        self.text = text
-        self.offset = offset
-        self.positions = positions
-    }
-
     private static let symbols2: Set<String> = ["==", "!=", "<=", ">=", "&&", "||", "=>"]
     private static let symbols1: Set<Unicode.Scalar> = [
         ".", ",", "[", "]", "(", ")", "{", "}", "?", ":", "=", "+", "-", "*", "/", "%", "<", ">", "!",

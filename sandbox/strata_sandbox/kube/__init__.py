@@ -44,7 +44,8 @@ Node groups hold ``desired`` nodes named ``ip-10-0-x-y.<region domain>`` labelle
 group's labels plus ``eks.amazonaws.com/nodegroup``, ``node.kubernetes.io/instance-type``,
 ``topology.kubernetes.io/zone`` (spread over zones a/b/c), kubelet ``v<version>.<patch>-eks-…``.
 A node turns Ready when its group is upserted with ``ready=True`` and stays Ready after that:
-``ready=False`` during a later scale-up or update holds back only the nodes not yet Ready. Taints may use EKS (``NO_SCHEDULE``) or Kubernetes effects.
+``ready=False`` during a later scale-up or update holds back only the nodes not yet Ready.
+Taints may use EKS (``NO_SCHEDULE``) or Kubernetes effects.
 A version change updates the kubelet version in place (node replacement is the caller's job).
 
 Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):

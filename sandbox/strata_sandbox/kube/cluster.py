@@ -319,7 +319,9 @@ class ClusterState:
                 while (ns_key, meta["name"]) in self._bucket(gp):  # a suffix already taken
                     meta["name"] = meta["generateName"] + random_suffix()
             else:
-                raise ApiError(422, f"{kind.kind} is invalid: metadata.name: Required value: name or generateName is required", "Invalid")
+                raise ApiError(
+                    422, f"{kind.kind} is invalid: metadata.name: Required value: name or generateName is required",
+                    "Invalid")
         key = (ns, meta["name"])
         if key in self._bucket(gp):
             raise already_exists(kind.group, kind.plural, meta["name"])
@@ -499,7 +501,11 @@ class ClusterState:
                 raise bad_request("the name of the object cannot be changed by a patch")
             rv = patched["metadata"].get("resourceVersion")
             if rv and rv != live["metadata"]["resourceVersion"]:
-                raise ApiError(409, f'Operation cannot be fulfilled on {plural} "{name}": the object has been modified; please apply your changes to the latest version and try again', "Conflict")
+                raise ApiError(
+                    409,
+                    f'Operation cannot be fulfilled on {plural} "{name}": the object has been modified; '
+                    "please apply your changes to the latest version and try again",
+                    "Conflict")
             self._keep_deletion_marks(live, patched)
             obj = self._replace(gp, live, patched)
             if obj is not live:
@@ -549,9 +555,11 @@ class ClusterState:
             raise bad_request("the request body must be a JSON object")
         if body.get("apiVersion") != kind.api_version:
             raise bad_request(
-                f"the API version in the data ({body.get('apiVersion')}) does not match the expected API version ({kind.api_version})")
+                f"the API version in the data ({body.get('apiVersion')}) "
+                f"does not match the expected API version ({kind.api_version})")
         if body.get("kind") != kind.kind:
-            raise bad_request(f"the kind in the data ({body.get('kind')}) does not match the expected kind ({kind.kind})")
+            raise bad_request(
+                f"the kind in the data ({body.get('kind')}) does not match the expected kind ({kind.kind})")
         meta = body.get("metadata")
         if not isinstance(meta, dict):
             raise bad_request("metadata is required")
@@ -634,11 +642,14 @@ class ClusterState:
                     {"type": "Hostname", "address": node_name},
                 ],
                 "capacity": {"cpu": "2", "memory": "7910400Ki", "pods": "29", "ephemeral-storage": "20959212Ki"},
-                "allocatable": {"cpu": "1930m", "memory": "7220224Ki", "pods": "29", "ephemeral-storage": "18242267924"},
+                "allocatable": {
+                    "cpu": "1930m", "memory": "7220224Ki", "pods": "29", "ephemeral-storage": "18242267924",
+                },
                 "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
                 "nodeInfo": {
                     "architecture": "amd64", "operatingSystem": "linux", "osImage": "Amazon Linux 2023",
-                    "containerRuntimeVersion": "containerd://1.7.22", "kernelVersion": "6.1.112-122.189.amzn2023.x86_64",
+                    "containerRuntimeVersion": "containerd://1.7.22",
+                    "kernelVersion": "6.1.112-122.189.amzn2023.x86_64",
                     "kubeletVersion": "", "kubeProxyVersion": "", "machineID": uuid.uuid4().hex,
                     "systemUUID": str(uuid.uuid4()), "bootID": str(uuid.uuid4()),
                 },
@@ -706,7 +717,8 @@ class ClusterState:
             conds["Ready"] = {
                 "type": "Ready", "status": status,
                 "reason": "KubeletReady" if ready else "KubeletNotReady",
-                "message": "kubelet is posting ready status" if ready else "container runtime network not ready: cni plugin not initialized",
+                "message": "kubelet is posting ready status" if ready
+                else "container runtime network not ready: cni plugin not initialized",
                 "lastHeartbeatTime": ts, "lastTransitionTime": ts,
             }
         node["status"]["conditions"] = [conds[t] for t in ("MemoryPressure", "DiskPressure", "PIDPressure", "Ready")]
@@ -765,8 +777,8 @@ class ClusterState:
         spec.setdefault("terminationGracePeriodSeconds", 30)
         spec.setdefault("containers", [{"name": "app", "image": "public.ecr.aws/docker/library/busybox:latest"}])
         tolerations = spec.setdefault("tolerations", [])
-        for t in ({"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-                  {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}):
+        for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+            t = {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
             if not any(x.get("key") == t["key"] for x in tolerations):
                 tolerations.append(t)
         pod["status"] = {"phase": "Pending", "qosClass": "BestEffort", "conditions": []}
@@ -836,12 +848,16 @@ class ClusterState:
                     body.get("apiVersion") not in ("policy/v1", "policy/v1beta1"):
                 raise bad_request("the body must be a policy/v1 Eviction")
             if (body.get("metadata") or {}).get("name") != name:
-                raise bad_request(f"name in URL does not match name in Eviction object")
+                raise bad_request("name in URL does not match name in Eviction object")
             opts = body.get("deleteOptions") or {}
             dry_run = dry_run or "All" in (opts.get("dryRun") or [])
             pre = (opts.get("preconditions") or {})
             if pre.get("uid") and pre["uid"] != pod["metadata"]["uid"]:
-                raise ApiError(409, f'Precondition failed: UID in precondition: {pre["uid"]}, UID in object meta: {pod["metadata"]["uid"]}', "Conflict")
+                raise ApiError(
+                    409,
+                    f'Precondition failed: UID in precondition: {pre["uid"]}, '
+                    f'UID in object meta: {pod["metadata"]["uid"]}',
+                    "Conflict")
             record = {"namespace": ns, "pod": name, "node": pod["spec"].get("nodeName"),
                       "owner_kind": owner_kind(pod), "owner": (controller_ref(pod) or {}).get("name"),
                       "pdb": None, "time": now_precise()}
@@ -850,8 +866,13 @@ class ClusterState:
             if not ignore_pdb:
                 pdbs = self._pdbs_for(pod)
                 if len(pdbs) > 1:
-                    self.observations.blocked_evictions.append(dict(record, code=500, pdb=[p["metadata"]["name"] for p in pdbs]))
-                    raise ApiError(500, "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.", "InternalError")
+                    self.observations.blocked_evictions.append(
+                        dict(record, code=500, pdb=[p["metadata"]["name"] for p in pdbs]))
+                    raise ApiError(
+                        500,
+                        "This pod has more than one PodDisruptionBudget, "
+                        "which the eviction subresource does not support.",
+                        "InternalError")
                 if pdbs:
                     pdb = pdbs[0]
                     st = self._pdb_status(pdb)
@@ -869,7 +890,8 @@ class ClusterState:
                             {"causes": [{
                                 "reason": "DisruptionBudget",
                                 "message": f"The disruption budget {pdb['metadata']['name']} needs "
-                                           f"{st['desiredHealthy']} healthy pods and has {st['currentHealthy']} currently",
+                                           f"{st['desiredHealthy']} healthy pods "
+                                           f"and has {st['currentHealthy']} currently",
                             }]},
                         )
             if not dry_run and not pod["metadata"].get("deletionTimestamp"):
@@ -979,7 +1001,9 @@ class ClusterState:
                 ref = controller_ref(obj)
                 if not ref or owner_kind(obj) == "Mirror":
                     continue
-                owner_gp = {"Deployment": DEPLOYMENTS, "ReplicaSet": REPLICASETS, "DaemonSet": DAEMONSETS}.get(ref["kind"])
+                owner_gp = {
+                    "Deployment": DEPLOYMENTS, "ReplicaSet": REPLICASETS, "DaemonSet": DAEMONSETS,
+                }.get(ref["kind"])
                 if owner_gp and self._find_uid(owner_gp, obj["metadata"]["namespace"], ref["uid"]) is None:
                     self._remove(gp, obj)
 
@@ -1012,7 +1036,8 @@ class ClusterState:
                 labels["pod-template-hash"] = h
                 tmpl = copy.deepcopy(template)
                 tmpl.setdefault("metadata", {})["labels"] = labels
-                selector = copy.deepcopy(spec.get("selector") or {"matchLabels": dict(template.get("metadata", {}).get("labels") or {})})
+                template_labels = dict(template.get("metadata", {}).get("labels") or {})
+                selector = copy.deepcopy(spec.get("selector") or {"matchLabels": template_labels})
                 selector.setdefault("matchLabels", {})["pod-template-hash"] = h
                 current = self._insert(REPLICASETS, {
                     "apiVersion": "apps/v1", "kind": "ReplicaSet",
@@ -1038,7 +1063,8 @@ class ClusterState:
                 "replicas": len(pods), "updatedReplicas": updated, "readyReplicas": ready,
                 "availableReplicas": ready, "unavailableReplicas": max(0, replicas - ready),
                 "conditions": [{"type": "Available", "status": "True" if ready >= replicas else "False",
-                                "reason": "MinimumReplicasAvailable" if ready >= replicas else "MinimumReplicasUnavailable"}],
+                                "reason": "MinimumReplicasAvailable" if ready >= replicas
+                                else "MinimumReplicasUnavailable"}],
             })
 
     def _replicasets(self) -> None:
@@ -1104,8 +1130,9 @@ class ClusterState:
                 template = copy.deepcopy(ds["spec"].get("template", {}))
                 meta = template.get("metadata", {})
                 spec = template.get("spec", {})
-                spec["tolerations"] = list(spec.get("tolerations") or []) + [
-                    t for t in DAEMONSET_TOLERATIONS if not any(x.get("key") == t["key"] for x in spec.get("tolerations") or [])]
+                own = list(spec.get("tolerations") or [])
+                spec["tolerations"] = own + [
+                    t for t in DAEMONSET_TOLERATIONS if not any(x.get("key") == t["key"] for x in own)]
                 spec["nodeName"] = node_name
                 pod = {
                     "apiVersion": "v1", "kind": "Pod",
@@ -1145,7 +1172,8 @@ class ClusterState:
         for node in self._all(NODES):
             node_name = node["metadata"]["name"]
             ng = (node["metadata"].get("labels") or {}).get(NODEGROUP_LABEL)
-            manifests = list(self.static_pods.get(node_name, {}).values()) + self.nodegroup_static_pods.get(ng or "", [])
+            manifests = (list(self.static_pods.get(node_name, {}).values())
+                         + self.nodegroup_static_pods.get(ng or "", []))
             for manifest in manifests:
                 ns = manifest["metadata"].get("namespace") or "kube-system"
                 name = f"{manifest['metadata']['name']}-{node_name}"
@@ -1187,7 +1215,8 @@ class ClusterState:
                    if t.get("effect") in ("NoSchedule", "NoExecute"))
 
     def _schedule(self) -> None:
-        pending = [p for p in self._all(PODS) if not p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")]
+        pending = [p for p in self._all(PODS)
+                   if not p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")]
         if not pending:
             return
         nodes = self._all(NODES)
@@ -1290,7 +1319,8 @@ class ClusterState:
                 group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
                 kind = next((k for k in self.kinds.values() if k.group == group and k.kind == kind_name), None)
                 if kind is None:
-                    raise bad_request(f"unknown kind {api_version}/{kind_name}; seed custom resources with server-side apply")
+                    raise bad_request(
+                        f"unknown kind {api_version}/{kind_name}; seed custom resources with server-side apply")
                 gp = (kind.group, kind.plural)
                 o = copy.deepcopy(obj)
                 if kind.namespaced:

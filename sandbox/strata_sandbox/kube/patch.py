@@ -79,7 +79,8 @@ def json_patch(target: Any, ops: Any) -> Any:
                         container[idx] = value
                 else:
                     if kind == "replace" and last not in container:
-                        raise ApiError(422, f"replace operation does not apply: doc is missing key: {op['path']}", "Invalid")
+                        raise ApiError(
+                            422, f"replace operation does not apply: doc is missing key: {op['path']}", "Invalid")
                     container[last] = value
             elif kind == "remove":
                 container, last = parent(doc, parts)

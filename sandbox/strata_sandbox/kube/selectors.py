@@ -45,9 +45,9 @@ def parse_label_selector(selector: str | None) -> Callable[[dict], bool]:
         if m:
             key, op, value = m.groups()
             if op == "!=":
-                reqs.append(lambda l, k=key, v=value: l.get(k) != v)
+                reqs.append(lambda labels, k=key, v=value: labels.get(k) != v)
             else:
-                reqs.append(lambda l, k=key, v=value: l.get(k) == v)
+                reqs.append(lambda labels, k=key, v=value: labels.get(k) == v)
             continue
         m = _SET_RE.match(part)
         if m:
@@ -57,13 +57,13 @@ def parse_label_selector(selector: str | None) -> Callable[[dict], bool]:
                     raise SelectorError(f"unable to parse requirement: {part.strip()!r}")
                 vs = {v.strip() for v in values.split(",") if v.strip()}
                 if op == "in":
-                    reqs.append(lambda l, k=key, vs=vs: l.get(k) in vs)
+                    reqs.append(lambda labels, k=key, vs=vs: labels.get(k) in vs)
                 else:
-                    reqs.append(lambda l, k=key, vs=vs: l.get(k) not in vs)
+                    reqs.append(lambda labels, k=key, vs=vs: labels.get(k) not in vs)
             elif bang:
-                reqs.append(lambda l, k=key: k not in l)
+                reqs.append(lambda labels, k=key: k not in labels)
             else:
-                reqs.append(lambda l, k=key: k in l)
+                reqs.append(lambda labels, k=key: k in labels)
             continue
         raise SelectorError(f"unable to parse requirement: {part.strip()!r}")
     return lambda labels: all(r(labels) for r in reqs)

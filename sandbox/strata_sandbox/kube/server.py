@@ -208,8 +208,10 @@ class ApiHandler(BaseHTTPRequestHandler):
         if path in ("/healthz", "/livez", "/readyz") and method == "GET":
             return self._send_text(200, "ok")
         if path == "/api" and method == "GET":
-            return self._send(200, {"kind": "APIVersions", "versions": ["v1"],
-                                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})
+            return self._send(200, {
+                "kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}],
+            })
         if path == "/apis" and method == "GET":
             return self._send(200, self._group_list(cluster))
         parts = [p for p in path.split("/") if p]
@@ -259,7 +261,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                 if dry_run:
                     raise ApiError(400, "dryRun create is not supported by the strata sandbox")
                 return self._send(201, cluster.create(kind.group, kind.plural, ns, body, manager))
-            raise ApiError(405, f"the server does not allow this method on the requested resource", "MethodNotAllowed")
+            raise ApiError(405, "the server does not allow this method on the requested resource", "MethodNotAllowed")
 
         if method == "GET":
             return self._send(200, cluster.get(kind.group, kind.plural, ns, route.name))
