@@ -7,7 +7,7 @@ let package = Package(
     name: "strata",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "strata", targets: ["strata"]),
+        .executable(name: "strata", targets: ["strata"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,7 +32,8 @@ let package = Package(
 
         // Live state, plans and applies.
         .target(name: "StrataKubernetes", dependencies: ["StrataModel", "AWSClient"], exclude: ["README.md"]),
-        .target(name: "StrataProviders", dependencies: ["StrataModel", "StrataSyntax", "AWSClient", "StrataKubernetes"], exclude: ["README.md"]),
+        .target(
+            name: "StrataProviders", dependencies: ["StrataModel", "StrataSyntax", "AWSClient", "StrataKubernetes"], exclude: ["README.md"]),
         .target(
             name: "StrataPlanner", dependencies: ["StrataModel", "StrataCompiler", "StrataProviders", "AWSClient", "AWSSigner"],
             exclude: ["README.md"]),
@@ -57,13 +58,23 @@ let package = Package(
         .testTarget(name: "StrataSyntaxTests", dependencies: ["StrataModel", "StrataSyntax"]),
         .testTarget(name: "StrataGraphTests", dependencies: ["StrataModel", "StrataGraph"]),
         .testTarget(
-            name: "StrataCompilerTests", dependencies: ["StrataModel", "StrataCompiler", "StrataSyntax", "StrataGraph", "StrataProviders", "StrataTestSupport"]),
+            name: "StrataCompilerTests",
+            dependencies: ["StrataModel", "StrataCompiler", "StrataSyntax", "StrataGraph", "StrataProviders", "StrataTestSupport"]),
         .testTarget(name: "AWSSignerTests", dependencies: ["AWSSigner"], resources: [.copy("Fixtures")]),
         .testTarget(name: "AWSClientTests", dependencies: ["StrataModel", "AWSClient", "AWSSigner", "StrataTestSupport"]),
         .testTarget(name: "StrataKubernetesTests", dependencies: ["StrataModel", "StrataKubernetes", "AWSClient", "StrataTestSupport"]),
         .testTarget(name: "StrataProvidersTests", dependencies: ["StrataModel", "StrataProviders", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataPlannerTests", dependencies: ["StrataModel", "StrataPlanner", "AWSSigner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataExecutorTests", dependencies: ["StrataModel", "StrataExecutor", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport"]),
-        .testTarget(name: "StrataCLITests", dependencies: ["StrataModel", "StrataTestSupport", "AWSClient", "StrataCompiler", "StrataProviders"]),
+        .testTarget(
+            name: "StrataPlannerTests",
+            dependencies: [
+                "StrataModel", "StrataPlanner", "AWSSigner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport",
+            ]),
+        .testTarget(
+            name: "StrataExecutorTests",
+            dependencies: [
+                "StrataModel", "StrataExecutor", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport",
+            ]),
+        .testTarget(
+            name: "StrataCLITests", dependencies: ["StrataModel", "StrataTestSupport", "AWSClient", "StrataCompiler", "StrataProviders"]),
     ]
 )

@@ -91,7 +91,9 @@ public final class AWSClient: Sendable {
     // MARK: - Generic calls per protocol
 
     /// An EC2/IAM/STS call; the XML answer.
-    public func query(_ service: AWSService, action: String, parameters: [(name: String, value: String)] = [], idempotent: Bool? = nil) async throws -> XMLNode {
+    public func query(_ service: AWSService, action: String, parameters: [(name: String, value: String)] = [], idempotent: Bool? = nil)
+        async throws -> XMLNode
+    {
         try await send(.query(service, action: action, parameters: parameters, idempotent: idempotent)).xml()
     }
 

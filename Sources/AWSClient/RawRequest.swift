@@ -12,7 +12,10 @@ public struct RawRequest: Sendable {
     public var jsonBody: String?
     public var method: String?
 
-    public init(service: AWSService, target: String, parameters: [(name: String, value: String)] = [], jsonBody: String? = nil, method: String? = nil) {
+    public init(
+        service: AWSService, target: String, parameters: [(name: String, value: String)] = [], jsonBody: String? = nil,
+        method: String? = nil
+    ) {
         self.service = service
         self.target = target
         self.parameters = parameters

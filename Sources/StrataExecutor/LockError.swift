@@ -13,7 +13,8 @@ public enum LockError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case .held(let stack, let holder):
-            return "stack \(stack) is locked by \(holder.owner) (run \(holder.runID), since \(Event.timestampText(holder.since)), lease expires \(Event.timestampText(holder.expires))). "
+            return
+                "stack \(stack) is locked by \(holder.owner) (run \(holder.runID), since \(Event.timestampText(holder.since)), lease expires \(Event.timestampText(holder.expires))). "
                 + "Wait for that run (--lock-timeout), or if it is dead: strata force-unlock \(stack) \(holder.runID)"
         case .notHeld(let stack, let runID, let holder):
             if let holder {

@@ -23,4 +23,3 @@ enum SecretScrubbing {
         return clean
     }
 }
-

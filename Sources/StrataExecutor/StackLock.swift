@@ -74,7 +74,8 @@ public actor StackLock {
                 since = holder.since
                 return holder
             }
-            throw LockError.held(stack: stack, holder: holder ?? LockHolder(owner: "unknown", runID: "unknown", since: start, expires: start))
+            throw LockError.held(
+                stack: stack, holder: holder ?? LockHolder(owner: "unknown", runID: "unknown", since: start, expires: start))
         }
         since = start
         return LockHolder(owner: owner, runID: runID, since: start, expires: expires)
@@ -154,7 +155,8 @@ public actor StackLock {
     }
 
     private static func delete(client: AWSClient, table: String, stack: String, runID: String) async throws {
-        let deleted = try await DynamoDB(client).delete(table, key: key(stack), condition: "runId = :run", values: [":run": ["S": .string(runID)]])
+        let deleted = try await DynamoDB(client).delete(
+            table, key: key(stack), condition: "runId = :run", values: [":run": ["S": .string(runID)]])
         // A resent delete whose first copy landed finds nothing: released all the same.
         guard !deleted, let current = try await holder(client: client, table: table, stack: stack) else { return }
         throw LockError.notHeld(stack: stack, runID: runID, holder: current)

@@ -87,7 +87,11 @@ public struct Walk<Node: Hashable & Comparable & Sendable>: Sendable {
         }
         let finished = Set(outcome.started).union(outcome.skipped.keys)
         for node in nodes where !finished.contains(node) {
-            if stopped || Task.isCancelled || stop?.isStopped == true { outcome.cancelled.append(node) } else { outcome.blocked.append(node) }
+            if stopped || Task.isCancelled || stop?.isStopped == true {
+                outcome.cancelled.append(node)
+            } else {
+                outcome.blocked.append(node)
+            }
         }
         return outcome
     }

@@ -64,7 +64,9 @@ public struct KubernetesClient: Sendable {
     /// is YAML) as field manager `fieldManager`, taking conflicting fields when `force`. Returns
     /// the object as stored. A namespaced object without a namespace goes to `default`.
     @discardableResult
-    public func apply(_ object: JSONValue, fieldManager: String = KubernetesClient.fieldManager, force: Bool = true) async throws -> JSONValue {
+    public func apply(_ object: JSONValue, fieldManager: String = KubernetesClient.fieldManager, force: Bool = true) async throws
+        -> JSONValue
+    {
         let (kind, namespace, name) = try await locate(object)
         var body = object
         if kind.namespaced, namespace != nil, case .object(var members) = body, case .object(var meta)? = members["metadata"],
@@ -238,7 +240,8 @@ public struct KubernetesClient: Sendable {
                 do {
                     return try JSONValue.parse(response.body)
                 } catch {
-                    var failure = ResponseDecodingError(what: "JSON", detail: JSONValue.reason(refusing: response.body), body: response.body)
+                    var failure = ResponseDecodingError(
+                        what: "JSON", detail: JSONValue.reason(refusing: response.body), body: response.body)
                     failure.call = "\(method) \(path)"
                     throw KubernetesClientError("\(failure)")
                 }

@@ -61,7 +61,8 @@ public struct ResourceKind: Sendable, Equatable, Hashable {
         .init(group: "apps", version: "v1", kind: "StatefulSet", plural: "statefulsets", namespaced: true),
         .init(group: "policy", version: "v1", kind: "PodDisruptionBudget", plural: "poddisruptionbudgets", namespaced: true),
         .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", plural: "clusterroles", namespaced: false),
-        .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false),
+        .init(
+            group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRoleBinding", plural: "clusterrolebindings", namespaced: false),
         .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "Role", plural: "roles", namespaced: true),
         .init(group: "rbac.authorization.k8s.io", version: "v1", kind: "RoleBinding", plural: "rolebindings", namespaced: true),
         .init(group: "storage.k8s.io", version: "v1", kind: "StorageClass", plural: "storageclasses", namespaced: false),
@@ -84,7 +85,9 @@ actor ResourceResolver {
 
     static func key(_ apiVersion: String, _ kind: String) -> String { "\(apiVersion)|\(kind)" }
 
-    func resolve(apiVersion: String, kind: String, discover: @escaping @Sendable (String) async throws -> JSONValue) async throws -> ResourceKind {
+    func resolve(apiVersion: String, kind: String, discover: @escaping @Sendable (String) async throws -> JSONValue) async throws
+        -> ResourceKind
+    {
         if let hit = known[Self.key(apiVersion, kind)] { return hit }
         let (group, version) = ResourceKind.split(apiVersion: apiVersion)
         let probe = ResourceKind(group: group, version: version, kind: kind, plural: "", namespaced: false)
@@ -113,7 +116,9 @@ actor ResourceResolver {
             // A group that appears later (a CRD installed meanwhile) must be discoverable then.
             discovered[apiVersion] = nil
             if let failure = error as? KubernetesError, failure.isNotFound {
-                throw KubernetesClientError("the API server does not serve \(apiVersion) (discovery of \(probe.groupVersionPath) answered 404): is the CRD for \(kind) installed?")
+                throw KubernetesClientError(
+                    "the API server does not serve \(apiVersion) (discovery of \(probe.groupVersionPath) answered 404): is the CRD for \(kind) installed?"
+                )
             }
             throw error
         }

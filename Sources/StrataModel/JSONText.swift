@@ -1,4 +1,3 @@
-
 /// JSON text in and out, for `jsonencode`, `jsondecode` and IAM policy documents. A small strict
 /// parser of its own: Foundation's cannot tell `true` from `1` on every platform and gives no
 /// position for what is wrong.

@@ -1,4 +1,3 @@
-
 /// Between the compiler's `Value` and the wire's `JSONValue`: providers read AWS answers into
 /// catalog attributes and write desired attributes into request bodies through these two.
 extension Value {

@@ -66,7 +66,9 @@ public enum Differ {
     }
 
     /// The paths under `path` where desired and live differ.
-    static func compare(_ desired: Value?, _ live: Value?, _ attribute: AttributeSchema, path: String, forcedByParent: Bool = false) -> [Difference] {
+    static func compare(_ desired: Value?, _ live: Value?, _ attribute: AttributeSchema, path: String, forcedByParent: Bool = false)
+        -> [Difference]
+    {
         let forces = attribute.forcesReplacement || forcedByParent
         guard let desired, desired != .null else {
             // Not set by the stack: only an out-of-band value on an optional attribute differs.
@@ -92,7 +94,11 @@ public enum Differ {
             case .map(let members)?: liveMembers = members
             case .list(let items)? where items.count == 1:
                 // Terraform-style single-element block lists read the same as the object.
-                if case .map(let members) = items[0] { liveMembers = members } else { return [Difference(path: path, forcesReplacement: forces)] }
+                if case .map(let members) = items[0] {
+                    liveMembers = members
+                } else {
+                    return [Difference(path: path, forcesReplacement: forces)]
+                }
             case nil, .null?: liveMembers = [:]
             default: return [Difference(path: path, forcesReplacement: forces)]
             }
@@ -107,7 +113,8 @@ public enum Differ {
                 if items.isEmpty, Normalisation.isDefaultOrEmpty(live, nil) { return [] }
                 return [Difference(path: path, forcesReplacement: forces)]
             }
-            let element = AttributeSchema(attribute.name, .object(fields), attribute.presence, forcesReplacement: attribute.forcesReplacement)
+            let element = AttributeSchema(
+                attribute.name, .object(fields), attribute.presence, forcesReplacement: attribute.forcesReplacement)
             if Normalisation.setAttributes.contains(attribute.name) {
                 // A set of blocks (routes, rules, taints): each desired block pairs with a live
                 // one it equals, in whatever order either side lists them.

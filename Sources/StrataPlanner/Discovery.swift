@@ -72,9 +72,10 @@ public struct Discovery: Sendable {
             }
         }
         let caller = try await identity
-        let zoneNames = try await zones.first(named: "availabilityZoneInfo")?.items.compactMap {
-            $0.child("zoneName")?.text
-        } ?? []
+        let zoneNames =
+            try await zones.first(named: "availabilityZoneInfo")?.items.compactMap {
+                $0.child("zoneName")?.text
+            } ?? []
         return PlanDataSources(
             accountID: caller.account, callerArn: caller.arn, availabilityZones: zoneNames.sorted(), eksAMIReleaseVersions: releases)
     }

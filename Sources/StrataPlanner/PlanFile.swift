@@ -26,7 +26,8 @@ public enum PlanFile {
         // Written whole to a file beside it, then renamed over it: a run killed or crashing
         // half-way leaves the previous plan file (or none), never half of one. Created 0600
         // before anything is written, so the content is never readable by others.
-        let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).partial")
+        let partial = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).partial")
         guard manager.createFile(atPath: partial.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
             throw PlanError.planFile("cannot create plan file \(url.path)")
         }
@@ -159,12 +160,17 @@ extension Plan {
         let extra = Set(given.keys).subtracting(varDigests.keys).sorted()
         let different = given.keys.filter { name in varDigests[name].map { !VarDigest.matches($0, given[name] ?? "") } ?? false }.sorted()
         var problems: [String] = []
-        if !missing.isEmpty { problems.append("it was made with " + missing.map { "--var \($0)=…" }.joined(separator: ", ") + ", not given now") }
+        if !missing.isEmpty {
+            problems.append("it was made with " + missing.map { "--var \($0)=…" }.joined(separator: ", ") + ", not given now")
+        }
         if !extra.isEmpty { problems.append("it was made without " + extra.map { "--var \($0)" }.joined(separator: ", ")) }
-        if !different.isEmpty { problems.append("the value of " + different.map { "--var \($0)" }.joined(separator: ", ") + " differs from the planned one") }
+        if !different.isEmpty {
+            problems.append("the value of " + different.map { "--var \($0)" }.joined(separator: ", ") + " differs from the planned one")
+        }
         guard problems.isEmpty else {
             throw PlanError.planFile(
-                "the plan file's variables do not match: \(problems.joined(separator: "; ")). A plan file keeps no --var values: give the ones it was planned with, or plan again")
+                "the plan file's variables do not match: \(problems.joined(separator: "; ")). A plan file keeps no --var values: give the ones it was planned with, or plan again"
+            )
         }
         copy.vars = given
         return copy

@@ -80,7 +80,8 @@ public struct PlanIntegrity: Codable, Sendable, Equatable {
             case (let recorded?, let current?):
                 let differing = Set(recorded.keys).union(current.keys).sorted().filter { recorded[$0] != current[$0] }
                 if !differing.isEmpty {
-                    what.append("\(address): " + differing.map { Self.label($0, recorded: recorded[$0], now: current[$0]) }.joined(separator: ", "))
+                    what.append(
+                        "\(address): " + differing.map { Self.label($0, recorded: recorded[$0], now: current[$0]) }.joined(separator: ", "))
                 }
             default: break
             }

@@ -63,7 +63,8 @@ public struct PlanRenderer: Sendable {
                 lines.append("\(paint("+", .green)) \(name) = (known after apply)")
             }
         case .update, .replace:
-            header = change.action == .update
+            header =
+                change.action == .update
                 ? "# \(change.address) will be updated in-place"
                 : "# \(change.address) must be \(change.createBeforeDestroy ? "replaced (create before destroy)" : "replaced")"
             symbol = change.action == .update ? paint("~", .yellow) : paint("-/+", .red)
@@ -111,14 +112,16 @@ public struct PlanRenderer: Sendable {
         }
         let own = Set(change.after?["tags"]?.stringMap.keys.map { $0 } ?? [])
         let inherited = (change.after?["tags_all"]?.stringMap ?? [:]).filter { !own.contains($0.key) }
-        return .map(members.filter { key, value in
-            !key.hasPrefix("strata:") && !(inherited[key] != nil && inherited[key] == value.textForm)
-        })
+        return .map(
+            members.filter { key, value in
+                !key.hasPrefix("strata:") && !(inherited[key] != nil && inherited[key] == value.textForm)
+            })
     }
 
     /// Lines of one block with their `=` signs in one column, as Terraform prints them.
     private func aligned(_ lines: [String]) -> [String] {
-        let width = lines.compactMap { line in line.range(of: " = ").map { line.distance(from: line.startIndex, to: $0.lowerBound) } }
+        let width =
+            lines.compactMap { line in line.range(of: " = ").map { line.distance(from: line.startIndex, to: $0.lowerBound) } }
             .max() ?? 0
         return lines.map { line in
             guard let range = line.range(of: " = ") else { return line }

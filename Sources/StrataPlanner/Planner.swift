@@ -1,5 +1,5 @@
-import AWSSigner
 import AWSClient
+import AWSSigner
 import Foundation
 import StrataCompiler
 import StrataModel
@@ -73,7 +73,8 @@ public struct Planner: Sendable {
     /// throws ``PlanError/liveStateChanged(_:)`` naming what changed.
     public func verifyUnchanged(_ plan: Plan) async throws {
         let discovery = reading(
-            kinds: ManifestKinds.of(plan.changes.filter { $0.type == "kubernetes_manifest" }.compactMap { ($0.after ?? $0.before)?["manifest"] }))
+            kinds: ManifestKinds.of(
+                plan.changes.filter { $0.type == "kubernetes_manifest" }.compactMap { ($0.after ?? $0.before)?["manifest"] }))
         let live = try await discovery.discoverAll()
         guard Fingerprint.of(live) != plan.liveFingerprint else {
             // The fingerprint covers what discovery found, not what each change names: a
@@ -250,7 +251,8 @@ public struct Planner: Sendable {
     /// The address a deletion is shown under: the resource's own address tag, or for an untagged
     /// child (no address of its own) `<type>.untracked["<identity or id>"]`.
     static func deletionAddress(_ resource: LiveResource) -> ResourceAddress {
-        resource.address ?? ResourceAddress(module: nil, type: resource.type, name: "untracked", key: .name(resource.identity ?? resource.id))
+        resource.address
+            ?? ResourceAddress(module: nil, type: resource.type, name: "untracked", key: .name(resource.identity ?? resource.id))
     }
 
     static func label(_ resource: LiveResource) -> String {

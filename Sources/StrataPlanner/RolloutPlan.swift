@@ -27,11 +27,13 @@ enum RolloutPlanner {
             }
             if toMinor.major != fromMinor.major || toMinor.minor - fromMinor.minor > 1 {
                 throw PlanError.rollout(
-                    "\(cluster): \(from) -> \(to) skips a minor version; EKS upgrades one minor at a time (\(from) -> \(fromMinor.next) first)")
+                    "\(cluster): \(from) -> \(to) skips a minor version; EKS upgrades one minor at a time (\(from) -> \(fromMinor.next) first)"
+                )
             }
             let name = change.after?["name"]?.stringValue
             var steps = [
-                RolloutStep(kind: .controlPlane, target: cluster, fromVersion: from, toVersion: to, summary: "control plane \(from) -> \(to)")
+                RolloutStep(
+                    kind: .controlPlane, target: cluster, fromVersion: from, toVersion: to, summary: "control plane \(from) -> \(to)")
             ]
             let members = instances.filter { $0.attributes["cluster_name"]?.stringValue == name && name != nil }
             for addon in members where addon.type == "aws_eks_addon" {
@@ -49,11 +51,13 @@ enum RolloutPlanner {
                 let wanted = pool.attributes["version"]?.textForm
                 if let live, let liveMinor = MinorVersion(live), liveMinor < fromMinor {
                     throw PlanError.rollout(
-                        "\(pool.address): node pool \(poolName) runs \(live), behind the control plane's \(from); bring it to \(from) before upgrading the cluster to \(to)")
+                        "\(pool.address): node pool \(poolName) runs \(live), behind the control plane's \(from); bring it to \(from) before upgrading the cluster to \(to)"
+                    )
                 }
                 if let wanted, let wantedMinor = MinorVersion(wanted), toMinor < wantedMinor {
                     throw PlanError.rollout(
-                        "\(pool.address): node pool \(poolName) asks for \(wanted), above the cluster's target \(to); node pools never lead the control plane")
+                        "\(pool.address): node pool \(poolName) asks for \(wanted), above the cluster's target \(to); node pools never lead the control plane"
+                    )
                 }
                 if let live, let wanted, live != wanted {
                     steps.append(

@@ -41,7 +41,9 @@ public struct TerraformPlanJSON: Sendable {
         // Terraform writes secrets in clear and marks them; strata marks them and leaves them out
         // (a sensitive variable's value is null), so the document can go to any tool or log.
         for (name, value) in plan.vars {
-            variables[name] = plan.sensitiveVars.contains(name) ? .object(["value": .null, "sensitive": .bool(true)]) : .object(["value": .string(value)])
+            variables[name] =
+                plan.sensitiveVars.contains(name)
+                ? .object(["value": .null, "sensitive": .bool(true)]) : .object(["value": .string(value)])
         }
         var outputs: [String: JSONValue] = [:]
         var outputChanges: [String: JSONValue] = [:]
@@ -91,7 +93,8 @@ public struct TerraformPlanJSON: Sendable {
         if let module = change.address.module { object["module_address"] = .string("module.\(module)") }
         let schema = catalog[change.type]
         let before = change.before.map {
-            Self.removing(change.sensitiveAttributes, from: providerTyped(rendered($0, schema: schema, fill: .state).values, type: change.type))
+            Self.removing(
+                change.sensitiveAttributes, from: providerTyped(rendered($0, schema: schema, fill: .state).values, type: change.type))
         }
         var after: JSONValue = .null
         var afterUnknown: JSONValue = .object([:])
@@ -111,9 +114,10 @@ public struct TerraformPlanJSON: Sendable {
             "after_sensitive": afterSensitive,
         ]
         if change.action == .replace {
-            change_["replace_paths"] = .array(change.replaceBecause.map { path in
-                .array(path.split(separator: ".").map { JSONValue.string(String($0)) })
-            })
+            change_["replace_paths"] = .array(
+                change.replaceBecause.map { path in
+                    .array(path.split(separator: ".").map { JSONValue.string(String($0)) })
+                })
             object["action_reason"] = .string("replace_because_cannot_update")
         }
         if change.action == .delete {
@@ -202,9 +206,10 @@ public struct TerraformPlanJSON: Sendable {
         }
         var object: [String: JSONValue] = ["resources": .array(root)]
         if !children.isEmpty {
-            object["child_modules"] = .array(children.keys.sorted().map { address in
-                .object(["address": .string(address), "resources": .array(children[address] ?? [])])
-            })
+            object["child_modules"] = .array(
+                children.keys.sorted().map { address in
+                    .object(["address": .string(address), "resources": .array(children[address] ?? [])])
+                })
         }
         return .object(object)
     }
@@ -225,25 +230,31 @@ public struct TerraformPlanJSON: Sendable {
         let facts = plan.dataSources
         if let account = facts.accountID {
             resources.append(
-                data("aws_caller_identity", "current", [
-                    "account_id": .string(account), "arn": facts.callerArn.map(JSONValue.string) ?? .null,
-                    "id": .string(account),
-                ]))
+                data(
+                    "aws_caller_identity", "current",
+                    [
+                        "account_id": .string(account), "arn": facts.callerArn.map(JSONValue.string) ?? .null,
+                        "id": .string(account),
+                    ]))
         }
         if !facts.availabilityZones.isEmpty {
             resources.append(
-                data("aws_availability_zones", "available", [
-                    "id": .string(plan.region), "state": .string("available"),
-                    "names": .array(facts.availabilityZones.map(JSONValue.string)),
-                ]))
+                data(
+                    "aws_availability_zones", "available",
+                    [
+                        "id": .string(plan.region), "state": .string("available"),
+                        "names": .array(facts.availabilityZones.map(JSONValue.string)),
+                    ]))
         }
         for version in facts.eksAMIReleaseVersions.keys.sorted() {
             let name = Discovery.amiReleaseParameter(version: version)
             resources.append(
-                data("aws_ssm_parameter", "eks_ami_release_\(version.replacingOccurrences(of: ".", with: "_"))", [
-                    "id": .string(name), "name": .string(name), "type": .string("String"),
-                    "value": .string(facts.eksAMIReleaseVersions[version] ?? ""),
-                ]))
+                data(
+                    "aws_ssm_parameter", "eks_ami_release_\(version.replacingOccurrences(of: ".", with: "_"))",
+                    [
+                        "id": .string(name), "name": .string(name), "type": .string("String"),
+                        "value": .string(facts.eksAMIReleaseVersions[version] ?? ""),
+                    ]))
         }
         object["resources"] = .array(resources)
         return .object(object)
@@ -457,17 +468,22 @@ public struct TerraformPlanJSON: Sendable {
         }
     }
 
-    static func collectionShape(_ members: [String: JSONValue], unknown: JSONValue?, fields: [String: AttributeSchema]?) -> [String: JSONValue] {
+    static func collectionShape(_ members: [String: JSONValue], unknown: JSONValue?, fields: [String: AttributeSchema]?) -> [String:
+        JSONValue]
+    {
         var out: [String: JSONValue] = [:]
         for (name, value) in members {
             let marks = unknown?[name]
             switch value {
             case .array(let items):
-                let element: [String: AttributeSchema]? = if case .list(.object(let inner))? = fields?[name]?.type { inner }
-                    else if case .object(let inner)? = fields?[name]?.type { inner } else { nil }
-                out[name] = .array(items.enumerated().map { index, item in
-                    elementShape(item, unknown: marks?.arrayValue.flatMap { index < $0.count ? $0[index] : nil }, fields: element)
-                })
+                let element: [String: AttributeSchema]? =
+                    if case .list(.object(let inner))? = fields?[name]?.type {
+                        inner
+                    } else if case .object(let inner)? = fields?[name]?.type { inner } else { nil }
+                out[name] = .array(
+                    items.enumerated().map { index, item in
+                        elementShape(item, unknown: marks?.arrayValue.flatMap { index < $0.count ? $0[index] : nil }, fields: element)
+                    })
             case .object: out[name] = .object([:])
             default: break
             }
@@ -589,12 +605,14 @@ extension TerraformPlanJSON {
         case (.object(let fields)?, .map(let members)):
             return .array([blockExpression(members, fields: fields, path: path, references: references, recorded: recorded)])
         case (.list(.object(let fields))?, .list(let items)):
-            return .array(items.enumerated().map { index, item in
-                if case .map(let members) = item {
-                    return blockExpression(members, fields: fields, path: "\(path).\(index)", references: references, recorded: recorded)
-                }
-                return expression(item, type: nil, path: "\(path).\(index)", references: references, recorded: recorded)
-            })
+            return .array(
+                items.enumerated().map { index, item in
+                    if case .map(let members) = item {
+                        return blockExpression(
+                            members, fields: fields, path: "\(path).\(index)", references: references, recorded: recorded)
+                    }
+                    return expression(item, type: nil, path: "\(path).\(index)", references: references, recorded: recorded)
+                })
         default:
             if let own = recorded?[path], !own.isEmpty {
                 return .object(["references": .array(own.map(JSONValue.string))])

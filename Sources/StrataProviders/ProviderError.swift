@@ -30,7 +30,8 @@ public struct ProviderError: Error, Sendable, CustomStringConvertible {
     public var span: SourceSpan?
 
     public init(
-        type: String, address: ResourceAddress? = nil, name: String? = nil, attribute: String? = nil, reason: Reason, span: SourceSpan? = nil
+        type: String, address: ResourceAddress? = nil, name: String? = nil, attribute: String? = nil, reason: Reason,
+        span: SourceSpan? = nil
     ) {
         self.type = type
         self.address = address

@@ -31,7 +31,8 @@ struct ForceUnlockCommand: AsyncParsableCommand {
             stackRegion = stackRegion ?? graph.region
         }
         do {
-            let resolvedRegion = stackRegion ?? ProcessInfo.processInfo.environment["AWS_REGION"]
+            let resolvedRegion =
+                stackRegion ?? ProcessInfo.processInfo.environment["AWS_REGION"]
                 ?? ProcessInfo.processInfo.environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
             let client = try ClientFactory.client(stackRegion: resolvedRegion)
             try await StackLock.forceUnlock(client: client, stack: name, runID: runID)

@@ -33,7 +33,9 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Plan the deletion of everything the stack owns, as `strata destroy` would (Terraform's plan -destroy).")
     var destroy = false
 
-    @Option(help: ArgumentHelp("Write the run's profile (run.profile: compiles, time in AWS calls, ...) as a JSON line to FILE.", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "Write the run's profile (run.profile: compiles, time in AWS calls, ...) as a JSON line to FILE.", valueName: "FILE"))
     var events: String?
 
     func run() async throws {

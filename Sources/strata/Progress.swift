@@ -71,7 +71,9 @@ final class ProgressView: EventSink, @unchecked Sendable {
         case .resourceFailed:
             running[address] = nil
             var text = "\(address): \(action) failed: \(event.payload["error"] ?? "")"
-            if let code = event.payload["errorCode"] { text += " [code \(code)" + (event.payload["requestId"].map { ", request id \($0)" } ?? "") + "]" }
+            if let code = event.payload["errorCode"] {
+                text += " [code \(code)" + (event.payload["requestId"].map { ", request id \($0)" } ?? "") + "]"
+            }
             line = paint(text, "31")
         case .resourceSkipped:
             waiting[address] = nil
@@ -85,10 +87,12 @@ final class ProgressView: EventSink, @unchecked Sendable {
                 line = "\(address): \(action) refused (\(event.payload["errorCode"] ?? "")): \(event.payload["reason"] ?? ""); retrying"
             }
         case .sweepDeleted:
-            line = "swept \(event.payload["what"] ?? "") \(event.payload["id"] ?? "")"
+            line =
+                "swept \(event.payload["what"] ?? "") \(event.payload["id"] ?? "")"
                 + (event.payload["cluster"].map { " (left by controllers of cluster \($0))" } ?? "")
         case .lockAcquired:
-            line = "Acquired the lock on stack \(event.payload["stack"] ?? "") (run \(event.correlationId), lease \(event.payload["leaseSeconds"] ?? "?")s)"
+            line =
+                "Acquired the lock on stack \(event.payload["stack"] ?? "") (run \(event.correlationId), lease \(event.payload["leaseSeconds"] ?? "?")s)"
         case .lockLost:
             line = paint("Lost the lock: \(event.payload["error"] ?? "")", "31")
         default:

@@ -36,7 +36,9 @@ struct StackOptions: ParsableArguments {
         let isModule =
             !manager.fileExists(atPath: url.appendingPathComponent("stack.yaml").path)
             && manager.fileExists(atPath: url.appendingPathComponent("module.yaml").path)
-        return isModule ? Compiler(catalog: ResourceCatalog.all).compile(moduleAt: url) : Compiler(catalog: ResourceCatalog.all).compile(stackAt: url, vars: try overrides())
+        return isModule
+            ? Compiler(catalog: ResourceCatalog.all).compile(moduleAt: url)
+            : Compiler(catalog: ResourceCatalog.all).compile(stackAt: url, vars: try overrides())
     }
 
     /// Compiles the stack and prints its diagnostics to standard error; exits 1 on errors.

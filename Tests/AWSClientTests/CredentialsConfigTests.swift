@@ -155,8 +155,10 @@ import Testing
         try scratch.write("credentials", Self.credentials)
         let provider = try chain(
             scratch,
-            ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "envSecret", "AWS_SESSION_TOKEN": "envToken",
-             "AWS_PROFILE": "dev"])
+            [
+                "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "envSecret", "AWS_SESSION_TOKEN": "envToken",
+                "AWS_PROFILE": "dev",
+            ])
         let credentials = try await provider.credentials()
         #expect(credentials == AWSCredentials(accessKeyID: "AKIAENV", secretAccessKey: "envSecret", sessionToken: "envToken"))
         #expect(await provider.source == "environment")

@@ -1,7 +1,8 @@
-@testable import AWSClient
 import AWSSigner
 import Foundation
 import Testing
+
+@testable import AWSClient
 
 /// IMDSv2 and the container credentials endpoint, against local stand-ins on 127.0.0.1.
 @Suite struct CredentialsMetadataTests {
@@ -102,9 +103,10 @@ import Testing
         }
 
         let served = try await server.served(over: transport)
-        #expect(served.map { $0.headers["authorization"] ?? "" } == [
-            "Bearer pod-identity-token", "Bearer pod-identity-token", "Bearer wrong",
-        ])
+        #expect(
+            served.map { $0.headers["authorization"] ?? "" } == [
+                "Bearer pod-identity-token", "Bearer pod-identity-token", "Bearer wrong",
+            ])
     }
 
     @Test func containerComesBeforeInstanceMetadata() async throws {

@@ -179,7 +179,8 @@ actor AnswerQueue {
 
     @Test func throttlingAndServerErrorsAreRetriedThenReported() async throws {
         let answers = AnswerQueue([
-            HTTPResponse(status: 400, headers: [], body: Data("<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>".utf8)),
+            HTTPResponse(
+                status: 400, headers: [], body: Data("<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>".utf8)),
             HTTPResponse(status: 503, headers: [], body: Data()),
             HTTPResponse(status: 200, headers: [], body: Data(Self.webIdentityAnswer.utf8)),
         ])

@@ -4,7 +4,7 @@ import Foundation
 import StrataTestSupport
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A temporary directory holding a test's config, credentials and token files.

@@ -73,7 +73,8 @@ final class KeepAliveServer: @unchecked Sendable {
     }
 
     static func start() throws -> KeepAliveServer {
-        let process = try ChildProcess.launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script], stdinPipe: true, output: .pipe)
+        let process = try ChildProcess.launch(
+            URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script], stdinPipe: true, output: .pipe)
         // The first line is the port.
         guard let line = try process.readLine(timeout: .seconds(60)) else {
             throw TLSServerError("keep-alive server exited before printing its port")

@@ -17,7 +17,10 @@ import Testing
         #expect(!body.contains("=") && !body.contains("+") && !body.contains("/"))
         let url = try #require(EKSToken.presignedURL(in: token.token))
         #expect(url.host == "sts.eu-west-1.amazonaws.com")
-        let items = Dictionary(uniqueKeysWithValues: (URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? []).map { ($0.name, $0.value ?? "") })
+        let items = Dictionary(
+            uniqueKeysWithValues: (URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? []).map {
+                ($0.name, $0.value ?? "")
+            })
         #expect(items["Action"] == "GetCallerIdentity")
         #expect(items["Version"] == "2011-06-15")
         #expect(items["X-Amz-Expires"] == "60")
@@ -30,14 +33,17 @@ import Testing
 
     @Test func theGlobalEndpointIsSignedForUSEast1() throws {
         let token = try EKSToken.make(
-            cluster: "demo", credentials: credentials, region: "eu-west-1", stsEndpoint: URL(string: "https://sts.amazonaws.com")!, date: date)
+            cluster: "demo", credentials: credentials, region: "eu-west-1", stsEndpoint: URL(string: "https://sts.amazonaws.com")!,
+            date: date)
         let url = try #require(EKSToken.presignedURL(in: token.token))
-        #expect(url.absoluteString.contains("%2Fus-east-1%2Fsts%2Faws4_request") || url.absoluteString.contains("/us-east-1/sts/aws4_request"))
+        #expect(
+            url.absoluteString.contains("%2Fus-east-1%2Fsts%2Faws4_request") || url.absoluteString.contains("/us-east-1/sts/aws4_request"))
     }
 
     @Test func execCredentialFollowsKubectlsRequestedVersion() throws {
         let token = EKSToken(token: "k8s-aws-v1.abc", expiration: date)
-        let v1 = EKSToken.apiVersion(execInfo: #"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}"#)
+        let v1 = EKSToken.apiVersion(
+            execInfo: #"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}"#)
         #expect(v1 == "client.authentication.k8s.io/v1")
         #expect(EKSToken.apiVersion(execInfo: nil) == "client.authentication.k8s.io/v1beta1")
         #expect(EKSToken.apiVersion(execInfo: "not json") == "client.authentication.k8s.io/v1beta1")

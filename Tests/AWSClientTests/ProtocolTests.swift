@@ -8,16 +8,19 @@ import Testing
 @Suite struct ProtocolEncodingTests {
     @Test func ec2FiltersAndTagSpecificationsFlattenAsEC2Expects() {
         let filters = QueryValue.filters([(name: "tag:strata:stack", values: ["prod"]), (name: "vpc-id", values: ["vpc-1", "vpc-2"])])
-        #expect(filters.map { "\($0.name)=\($0.value)" } == [
-            "Filter.1.Name=tag:strata:stack", "Filter.1.Value.1=prod",
-            "Filter.2.Name=vpc-id", "Filter.2.Value.1=vpc-1", "Filter.2.Value.2=vpc-2",
-        ])
-        let tags = QueryValue.tagSpecifications(resourceType: "vpc", tags: [(key: "strata:stack", value: "prod"), (key: "Name", value: "main")])
-        #expect(tags.map { "\($0.name)=\($0.value)" } == [
-            "TagSpecification.1.ResourceType=vpc",
-            "TagSpecification.1.Tag.1.Key=strata:stack", "TagSpecification.1.Tag.1.Value=prod",
-            "TagSpecification.1.Tag.2.Key=Name", "TagSpecification.1.Tag.2.Value=main",
-        ])
+        #expect(
+            filters.map { "\($0.name)=\($0.value)" } == [
+                "Filter.1.Name=tag:strata:stack", "Filter.1.Value.1=prod",
+                "Filter.2.Name=vpc-id", "Filter.2.Value.1=vpc-1", "Filter.2.Value.2=vpc-2",
+            ])
+        let tags = QueryValue.tagSpecifications(
+            resourceType: "vpc", tags: [(key: "strata:stack", value: "prod"), (key: "Name", value: "main")])
+        #expect(
+            tags.map { "\($0.name)=\($0.value)" } == [
+                "TagSpecification.1.ResourceType=vpc",
+                "TagSpecification.1.Tag.1.Key=strata:stack", "TagSpecification.1.Tag.1.Value=prod",
+                "TagSpecification.1.Tag.2.Key=Name", "TagSpecification.1.Tag.2.Value=main",
+            ])
     }
 
     @Test func queryProtocolListsUseMemberAndMapsUseEntry() {
@@ -25,9 +28,10 @@ import Testing
             (name: "Tags", value: .list([.structure([(name: "Key", value: .string("a")), (name: "Value", value: .string("b"))])])),
             (name: "Attributes", value: .map([(key: "k", value: .string("v"))])),
         ])
-        #expect(value.flattened(prefix: "", protocol: .query).map { "\($0.name)=\($0.value)" } == [
-            "Tags.member.1.Key=a", "Tags.member.1.Value=b", "Attributes.entry.1.key=k", "Attributes.entry.1.value=v",
-        ])
+        #expect(
+            value.flattened(prefix: "", protocol: .query).map { "\($0.name)=\($0.value)" } == [
+                "Tags.member.1.Key=a", "Tags.member.1.Value=b", "Attributes.entry.1.key=k", "Attributes.entry.1.value=v",
+            ])
     }
 
     @Test func queryBodiesCarryActionVersionAndRFC3986Encoding() {
@@ -50,7 +54,8 @@ import Testing
 
     @Test func restPathsEncodeUserValues() throws {
         let arn = "arn:aws:eks:us-east-1:123456789012:cluster/demo"
-        let operation = AWSOperation.rest(.eks, action: "ListTagsForResource", method: "GET", path: "/tags/" + AWSOperation.pathSegment(arn))
+        let operation = AWSOperation.rest(
+            .eks, action: "ListTagsForResource", method: "GET", path: "/tags/" + AWSOperation.pathSegment(arn))
         let url = try #require(operation.url(at: URL(string: "http://127.0.0.1:4750")!))
         #expect(url.absoluteString == "http://127.0.0.1:4750/tags/arn%3Aaws%3Aeks%3Aus-east-1%3A123456789012%3Acluster%2Fdemo")
         #expect(operation.idempotent)
@@ -74,16 +79,22 @@ import Testing
     }
 
     @Test func errorCodesLoseTheirNamespaceAndSuffix() {
-        let body = Data(#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#.utf8)
-        let error = AWSError.parse(HTTPResponse(status: 400, headers: [(name: "x-amzn-RequestId", value: "R1")], body: body), service: .dynamodb)
+        let body = Data(
+            #"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#
+                .utf8)
+        let error = AWSError.parse(
+            HTTPResponse(status: 400, headers: [(name: "x-amzn-RequestId", value: "R1")], body: body), service: .dynamodb)
         #expect(error.code == "ConditionalCheckFailedException")
         #expect(error.requestID == "R1")
         let rest = AWSError.parse(
-            HTTPResponse(status: 404, headers: [(name: "x-amzn-ErrorType", value: "ResourceNotFoundException:http://internal.amazon.com/")], body: Data()),
+            HTTPResponse(
+                status: 404, headers: [(name: "x-amzn-ErrorType", value: "ResourceNotFoundException:http://internal.amazon.com/")],
+                body: Data()),
             service: .eks)
         #expect(rest.code == "ResourceNotFoundException")
         #expect(rest.isNotFound)
-        let html = AWSError.parse(HTTPResponse(status: 500, headers: [], body: Data("<html><title>Oops</title></html>".utf8)), service: .ec2)
+        let html = AWSError.parse(
+            HTTPResponse(status: 500, headers: [], body: Data("<html><title>Oops</title></html>".utf8)), service: .ec2)
         #expect(html.code == "500")
         #expect(html.message == "Oops")
         #expect(html.isTransient)

@@ -54,7 +54,9 @@ import Testing
         func ec2Error(_ status: Int, _ code: String) -> HTTPResponse {
             HTTPResponse(
                 status: status, headers: [],
-                body: Data("<Response><Errors><Error><Code>\(code)</Code><Message>m</Message></Error></Errors><RequestID>r</RequestID></Response>".utf8))
+                body: Data(
+                    "<Response><Errors><Error><Code>\(code)</Code><Message>m</Message></Error></Errors><RequestID>r</RequestID></Response>"
+                        .utf8))
         }
         let throttled = ec2Error(503, "RequestLimitExceeded")
         let answers = AnswerQueue([
@@ -66,7 +68,8 @@ import Testing
             configuration: AWSClient.Configuration(
                 region: "us-east-1", credentials: { AWSCredentials(accessKeyID: "a", secretAccessKey: "s") },
                 endpoint: { _, _ in URL(string: "http://127.0.0.1:1")! }, transport: transport,
-                retry: RetryPolicy(maxAttempts: 10, maxTransientAttempts: 4, throttlingBase: .milliseconds(1), transientBase: .milliseconds(1)),
+                retry: RetryPolicy(
+                    maxAttempts: 10, maxTransientAttempts: 4, throttlingBase: .milliseconds(1), transientBase: .milliseconds(1)),
                 rateLimits: .unlimited))
         let response = try await client.send(.query(.ec2, action: "DescribeVpcs"))
         #expect(response.attempts == 5)

@@ -73,26 +73,34 @@ import Testing
             #expect(error.requestID?.isEmpty == false)
 
             let prefix = "/strata/pages-\(UUID().uuidString.prefix(6))/"
-            let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+            let trust =
+                #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
             for index in 0..<5 {
                 _ = try await client.query(
                     .iam, action: "CreateRole",
-                    parameters: [(name: "RoleName", value: "r\(index)-\(prefix.count)"), (name: "Path", value: prefix), (name: "AssumeRolePolicyDocument", value: trust)])
+                    parameters: [
+                        (name: "RoleName", value: "r\(index)-\(prefix.count)"), (name: "Path", value: prefix),
+                        (name: "AssumeRolePolicyDocument", value: trust),
+                    ])
             }
             let duplicate = try await #require(throws: AWSError.self) {
                 try await client.query(
                     .iam, action: "CreateRole",
-                    parameters: [(name: "RoleName", value: "r0-\(prefix.count)"), (name: "Path", value: prefix), (name: "AssumeRolePolicyDocument", value: trust)])
+                    parameters: [
+                        (name: "RoleName", value: "r0-\(prefix.count)"), (name: "Path", value: prefix),
+                        (name: "AssumeRolePolicyDocument", value: trust),
+                    ])
             }
             #expect(duplicate.isAlreadyExists)
 
             var names: [String] = []
             var pageCount = 0
-            let pages = client.pages({ marker in
-                var parameters = [(name: "PathPrefix", value: prefix), (name: "MaxItems", value: "2")]
-                if let marker { parameters.append((name: "Marker", value: marker)) }
-                return .query(.iam, action: "ListRoles", parameters: parameters)
-            }, nextToken: Pagination.iamMarker)
+            let pages = client.pages(
+                { marker in
+                    var parameters = [(name: "PathPrefix", value: prefix), (name: "MaxItems", value: "2")]
+                    if let marker { parameters.append((name: "Marker", value: marker)) }
+                    return .query(.iam, action: "ListRoles", parameters: parameters)
+                }, nextToken: Pagination.iamMarker)
             for try await page in pages {
                 pageCount += 1
                 names += try page.xml().first(named: "Roles")?.items.compactMap { $0.child("RoleName")?.text } ?? []
@@ -124,9 +132,11 @@ import Testing
 
     @Test func eksPagesFollowNextToken() async throws {
         try await withSandbox { _, client in
-            let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+            let trust =
+                #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
             let role = try await client.query(
-                .iam, action: "CreateRole", parameters: [(name: "RoleName", value: "eks-pages"), (name: "AssumeRolePolicyDocument", value: trust)])
+                .iam, action: "CreateRole",
+                parameters: [(name: "RoleName", value: "eks-pages"), (name: "AssumeRolePolicyDocument", value: trust)])
             let roleARN = try #require(role.first(named: "Arn")?.text)
             let vpc = try await client.query(.ec2, action: "CreateVpc", parameters: [(name: "CidrBlock", value: "10.44.0.0/16")])
             let vpcID = try #require(vpc["vpc", "vpcId"]?.text)
@@ -134,22 +144,30 @@ import Testing
             for (index, zone) in ["us-east-1a", "us-east-1b"].enumerated() {
                 let subnet = try await client.query(
                     .ec2, action: "CreateSubnet",
-                    parameters: [(name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.44.\(index).0/24"), (name: "AvailabilityZone", value: zone)])
+                    parameters: [
+                        (name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.44.\(index).0/24"),
+                        (name: "AvailabilityZone", value: zone),
+                    ])
                 subnets.append(.string(try #require(subnet["subnet", "subnetId"]?.text)))
             }
             for index in 0..<5 {
-                _ = try await client.rest(.eks, action: "CreateCluster", method: "POST", path: "/clusters", body: [
-                    "name": .string("pages-\(index)"), "roleArn": .string(roleARN), "resourcesVpcConfig": ["subnetIds": .array(subnets)],
-                    "clientRequestToken": .string("pages-\(index)"),
-                ], idempotent: true)
+                _ = try await client.rest(
+                    .eks, action: "CreateCluster", method: "POST", path: "/clusters",
+                    body: [
+                        "name": .string("pages-\(index)"), "roleArn": .string(roleARN),
+                        "resourcesVpcConfig": ["subnetIds": .array(subnets)],
+                        "clientRequestToken": .string("pages-\(index)"),
+                    ], idempotent: true)
             }
             var names: [String] = []
             var pageCount = 0
-            for try await page in client.pages({ token in
-                var query = [(name: "maxResults", value: "2")]
-                if let token { query.append((name: "nextToken", value: token)) }
-                return .rest(.eks, action: "ListClusters", method: "GET", path: "/clusters", query: query)
-            }, nextToken: Pagination.jsonToken("nextToken")) {
+            for try await page in client.pages(
+                { token in
+                    var query = [(name: "maxResults", value: "2")]
+                    if let token { query.append((name: "nextToken", value: token)) }
+                    return .rest(.eks, action: "ListClusters", method: "GET", path: "/clusters", query: query)
+                }, nextToken: Pagination.jsonToken("nextToken"))
+            {
                 pageCount += 1
                 names += try page.json()["clusters"]?.arrayValue?.compactMap(\.stringValue) ?? []
             }
@@ -161,11 +179,13 @@ import Testing
     @Test func dynamoDBJSONAndConditionalFailure() async throws {
         try await withSandbox { _, client in
             let table = "locks-\(UUID().uuidString.prefix(6))"
-            _ = try await client.json(.dynamodb, action: "CreateTable", body: [
-                "TableName": .string(table), "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [["AttributeName": "LockID", "AttributeType": "S"]],
-                "KeySchema": [["AttributeName": "LockID", "KeyType": "HASH"]],
-            ])
+            _ = try await client.json(
+                .dynamodb, action: "CreateTable",
+                body: [
+                    "TableName": .string(table), "BillingMode": "PAY_PER_REQUEST",
+                    "AttributeDefinitions": [["AttributeName": "LockID", "AttributeType": "S"]],
+                    "KeySchema": [["AttributeName": "LockID", "KeyType": "HASH"]],
+                ])
             let put: JSONValue = [
                 "TableName": .string(table), "Item": ["LockID": ["S": "prod"]], "ConditionExpression": "attribute_not_exists(LockID)",
             ]
@@ -181,20 +201,24 @@ import Testing
         try await withSandbox { _, client in
             let queue = try await client.json(.sqs, action: "CreateQueue", body: ["QueueName": "strata-events"], idempotent: true)
             #expect(queue["QueueUrl"]?.stringValue?.hasSuffix("/strata-events") == true)
-            let rule = try await client.json(.events, action: "PutRule", body: ["Name": "strata-rule", "EventPattern": #"{"source":["aws.ec2"]}"#], idempotent: true)
+            let rule = try await client.json(
+                .events, action: "PutRule", body: ["Name": "strata-rule", "EventPattern": #"{"source":["aws.ec2"]}"#], idempotent: true)
             #expect(rule["RuleArn"]?.stringValue?.contains("strata-rule") == true)
             let key = try await client.json(.kms, action: "CreateKey")
             #expect(key["KeyMetadata"]?["KeyId"]?.stringValue?.isEmpty == false)
 
             for index in 0..<5 {
-                _ = try await client.json(.ssm, action: "PutParameter", body: ["Name": .string("/strata/p\(index)"), "Value": "v", "Type": "String"])
+                _ = try await client.json(
+                    .ssm, action: "PutParameter", body: ["Name": .string("/strata/p\(index)"), "Value": "v", "Type": "String"])
             }
             var names: [String] = []
-            for try await page in client.pages({ token in
-                var body: [String: JSONValue] = ["Path": "/strata", "MaxResults": 2]
-                if let token { body["NextToken"] = .string(token) }
-                return .json(.ssm, action: "GetParametersByPath", body: .object(body))
-            }, nextToken: Pagination.jsonToken("NextToken")) {
+            for try await page in client.pages(
+                { token in
+                    var body: [String: JSONValue] = ["Path": "/strata", "MaxResults": 2]
+                    if let token { body["NextToken"] = .string(token) }
+                    return .json(.ssm, action: "GetParametersByPath", body: .object(body))
+                }, nextToken: Pagination.jsonToken("NextToken"))
+            {
                 names += try page.json()["Parameters"]?.arrayValue?.compactMap { $0["Name"]?.stringValue } ?? []
             }
             #expect(names.sorted() == (0..<5).map { "/strata/p\($0)" })
@@ -229,7 +253,8 @@ import Testing
             try await sandbox.reset()
             try await sandbox.clearRequests()
             try await sandbox.setFaults(SandboxFaults(service: "ec2", action: "DescribeVpcs", throttleRate: 0.3, seed: 42))
-            let retry = RetryPolicy(maxAttempts: 10, throttlingBase: .milliseconds(20), transientBase: .milliseconds(10), maxDelay: .seconds(1))
+            let retry = RetryPolicy(
+                maxAttempts: 10, throttlingBase: .milliseconds(20), transientBase: .milliseconds(10), maxDelay: .seconds(1))
             let client = sandbox.client(retry: retry)
             do {
                 let attempts = try await withThrowingTaskGroup(of: Int.self) { group in

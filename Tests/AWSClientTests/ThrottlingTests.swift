@@ -7,8 +7,7 @@ import Testing
 @Suite struct EC2RequestBucketTests {
     let ec2 = EC2RequestBuckets.documented
 
-    func bucket(_ action: String, _ parameters: [(name: String, value: String)] = []) -> (key: String, limit: RateLimit)
-    {
+    func bucket(_ action: String, _ parameters: [(name: String, value: String)] = []) -> (key: String, limit: RateLimit) {
         RateLimits.standard.bucket(for: .query(.ec2, action: action, parameters: parameters))
     }
 

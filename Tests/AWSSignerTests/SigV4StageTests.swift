@@ -70,8 +70,11 @@ import Testing
     @Test func canonicalRequestAndStringToSignFitTogether() {
         let signer = SigV4Signer(credentials: credentials, region: "us-east-1", service: "service")
         let canonical = signer.canonicalRequest(
-            method: "get", path: "/", query: [], headers: [(name: "Host", value: "example.amazonaws.com"),
-                (name: "X-Amz-Date", value: "20150830T123600Z")],
+            method: "get", path: "/", query: [],
+            headers: [
+                (name: "Host", value: "example.amazonaws.com"),
+                (name: "X-Amz-Date", value: "20150830T123600Z"),
+            ],
             payloadHash: SigV4Signer.payloadHash(.signed, body: Data()))
         #expect(
             canonical.request
@@ -85,7 +88,9 @@ import Testing
 
     @Test func payloadChoices() {
         #expect(SigV4Signer.payloadHash(.unsigned, body: Data("x".utf8)) == "UNSIGNED-PAYLOAD")
-        #expect(SigV4Signer.payloadHash(.precomputed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"), body: Data()) == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
+        #expect(
+            SigV4Signer.payloadHash(.precomputed("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"), body: Data())
+                == "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")
     }
 
     @Test func signAddsHostWithPortAndReplacesAnEarlierSignature() throws {

@@ -1,11 +1,12 @@
 import AWSClient
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import StrataModel
 import StrataTestSupport
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `strata aws request` and `strata eks-token` end to end: the built binary against the sandbox.
 @Suite(.serialized) struct AWSRequestTests {
@@ -69,7 +70,9 @@ import Testing
             for service in [["ec2", "DescribeVpcs"], ["eks", "/clusters"], ["dynamodb", "ListTables"]] {
                 let result = try await run(service, sandbox, extra: ["AWS_SECRET_ACCESS_KEY": "not-the-secret"])
                 #expect(result.status == 1, "\(service)")
-                let named = ["SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature"].contains { result.stderr.contains($0) }
+                let named = ["SignatureDoesNotMatch", "InvalidSignatureException", "IncompleteSignature"].contains {
+                    result.stderr.contains($0)
+                }
                 #expect(named, "\(service): \(result.stderr)")
                 #expect(result.stderr.contains("request id "), "\(service): \(result.stderr)")
                 #expect(!result.stderr.contains("not-the-secret"))
@@ -83,11 +86,13 @@ import Testing
         let sandbox = try await Sandbox.shared()
         let deadProxyPort = try unusedPort()
         try await sandbox.exclusive { sandbox in
-            let proxied = try await run(["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": ""])
+            let proxied = try await run(
+                ["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": ""])
             #expect(proxied.status == 1)
             #expect(proxied.stderr.contains("connectionRefused"), "\(proxied.stderr)")
             #expect(proxied.stderr.contains("port \(deadProxyPort)"), "\(proxied.stderr)")
-            let direct = try await run(["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": "127.0.0.1"])
+            let direct = try await run(
+                ["sts", "GetCallerIdentity"], sandbox, extra: ["http_proxy": "http://127.0.0.1:\(deadProxyPort)", "no_proxy": "127.0.0.1"])
             #expect(direct.status == 0, "\(direct.stderr)")
         }
     }
@@ -115,14 +120,20 @@ import Testing
             "AWS_SESSION_TOKEN": "session-\(secret)", "AWS_REGION": "eu-west-1",
         ].merging(Self.noSharedFiles) { $1 }
         let result = try await StrataBinary.run(
-            ["aws", "request", "ec2", "DescribeVpcs", "--param", "Filter.1.Name=tag:strata:stack", "--param", "Filter.1.Value.1=prod", "--dry-run"],
+            [
+                "aws", "request", "ec2", "DescribeVpcs", "--param", "Filter.1.Name=tag:strata:stack", "--param", "Filter.1.Value.1=prod",
+                "--dry-run",
+            ],
             environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.components(separatedBy: "\n")
         #expect(lines.first == "POST / HTTP/1.1")
         #expect(lines.contains { $0.hasPrefix("X-Amz-Date: ") })
         #expect(lines.contains { $0.hasPrefix("x-amz-content-sha256: ") })
-        #expect(lines.contains { $0.hasPrefix("Authorization: AWS4-HMAC-SHA256 Credential=AKIDDRYRUN/") && $0.contains("/eu-west-1/ec2/aws4_request") })
+        #expect(
+            lines.contains {
+                $0.hasPrefix("Authorization: AWS4-HMAC-SHA256 Credential=AKIDDRYRUN/") && $0.contains("/eu-west-1/ec2/aws4_request")
+            })
         #expect(lines.contains("Host: 127.0.0.1:9"))
         #expect(lines.contains("X-Amz-Security-Token: <redacted>"))
         #expect(result.stdout.contains("Action=DescribeVpcs&Version=2016-11-15&Filter.1.Name=tag%3Astrata%3Astack&Filter.1.Value.1=prod"))
@@ -135,8 +146,10 @@ import Testing
     }
 
     @Test func usageErrorsExitOneWithAMessage() async throws {
-        let environment = ["AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"]
-            .merging(Self.noSharedFiles) { $1 }
+        let environment = [
+            "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        ]
+        .merging(Self.noSharedFiles) { $1 }
         let unknown = try await StrataBinary.run(["aws", "request", "s3", "ListBuckets"], environment: environment)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("unknown service 's3'"))
@@ -173,9 +186,11 @@ import Testing
         try await sandbox.exclusive { sandbox in
             try await sandbox.reset()
             let client = sandbox.client()
-            let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+            let trust =
+                #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"eks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
             let role = try await client.query(
-                .iam, action: "CreateRole", parameters: [(name: "RoleName", value: "eks-token-test"), (name: "AssumeRolePolicyDocument", value: trust)])
+                .iam, action: "CreateRole",
+                parameters: [(name: "RoleName", value: "eks-token-test"), (name: "AssumeRolePolicyDocument", value: trust)])
             let roleARN = try #require(role.first(named: "Arn")?.text)
             let vpc = try await client.query(.ec2, action: "CreateVpc", parameters: [(name: "CidrBlock", value: "10.50.0.0/16")])
             let vpcID = try #require(vpc["vpc", "vpcId"]?.text)
@@ -183,18 +198,24 @@ import Testing
             for (index, zone) in ["us-east-1a", "us-east-1b"].enumerated() {
                 let subnet = try await client.query(
                     .ec2, action: "CreateSubnet",
-                    parameters: [(name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.50.\(index).0/24"), (name: "AvailabilityZone", value: zone)])
+                    parameters: [
+                        (name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.50.\(index).0/24"),
+                        (name: "AvailabilityZone", value: zone),
+                    ])
                 subnets.append(.string(try #require(subnet["subnet", "subnetId"]?.text)))
             }
-            _ = try await client.rest(.eks, action: "CreateCluster", method: "POST", path: "/clusters", body: [
-                "name": "token-test", "roleArn": .string(roleARN), "version": "1.31",
-                "resourcesVpcConfig": ["subnetIds": .array(subnets)],
-            ])
+            _ = try await client.rest(
+                .eks, action: "CreateCluster", method: "POST", path: "/clusters",
+                body: [
+                    "name": "token-test", "roleArn": .string(roleARN), "version": "1.31",
+                    "resourcesVpcConfig": ["subnetIds": .array(subnets)],
+                ])
             // Creation is asynchronous in the sandbox (scaled down): wait, with a deadline, for ACTIVE.
             let deadline = ContinuousClock.now + .seconds(60)
             var cluster: JSONValue = .null
             while ContinuousClock.now < deadline {
-                cluster = try await client.rest(.eks, action: "DescribeCluster", method: "GET", path: "/clusters/token-test")["cluster"] ?? .null
+                cluster =
+                    try await client.rest(.eks, action: "DescribeCluster", method: "GET", path: "/clusters/token-test")["cluster"] ?? .null
                 if cluster["status"] == "ACTIVE" { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -209,27 +230,31 @@ import Testing
             let token = try #require(try JSONValue.parse(Data(result.stdout.utf8))["status"]?["token"]?.stringValue)
 
             let transport = CurlTransport()
-            let nodes = try await transport.send(HTTPRequest(
-                method: "GET", url: endpoint.appendingPathComponent("api/v1/nodes"),
-                headers: [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/json")],
-                extraCAPEM: caPEM, timeout: .seconds(30)))
+            let nodes = try await transport.send(
+                HTTPRequest(
+                    method: "GET", url: endpoint.appendingPathComponent("api/v1/nodes"),
+                    headers: [(name: "Authorization", value: "Bearer \(token)"), (name: "Accept", value: "application/json")],
+                    extraCAPEM: caPEM, timeout: .seconds(30)))
             #expect(nodes.status == 200, "\(String(decoding: nodes.body.prefix(300), as: UTF8.self))")
 
             // With --role-arn the token is signed with the assumed role's temporary key.
-            let assumed = try await StrataBinary.run(["eks-token", "--cluster", "token-test", "--role-arn", roleARN], environment: sandbox.environment)
+            let assumed = try await StrataBinary.run(
+                ["eks-token", "--cluster", "token-test", "--role-arn", roleARN], environment: sandbox.environment)
             #expect(assumed.status == 0, "\(assumed.stderr)")
             let roleToken = try #require(try JSONValue.parse(Data(assumed.stdout.utf8))["status"]?["token"]?.stringValue)
             let roleURL = try #require(EKSToken.presignedURL(in: roleToken))
             #expect(roleURL.absoluteString.contains("X-Amz-Security-Token="))
             #expect(!roleURL.absoluteString.contains("X-Amz-Credential=\(Sandbox.accessKeyID)%2F"))
-            let asRole = try await transport.send(HTTPRequest(
-                method: "GET", url: endpoint.appendingPathComponent("api/v1/nodes"),
-                headers: [(name: "Authorization", value: "Bearer \(roleToken)")], extraCAPEM: caPEM, timeout: .seconds(30)))
+            let asRole = try await transport.send(
+                HTTPRequest(
+                    method: "GET", url: endpoint.appendingPathComponent("api/v1/nodes"),
+                    headers: [(name: "Authorization", value: "Bearer \(roleToken)")], extraCAPEM: caPEM, timeout: .seconds(30)))
             #expect(asRole.status != 401, "\(String(decoding: asRole.body.prefix(300), as: UTF8.self))")
 
-            let denied = try await transport.send(HTTPRequest(
-                method: "GET", url: endpoint.appendingPathComponent("api/v1/nodes"),
-                headers: [(name: "Authorization", value: "Bearer k8s-aws-v1.bogus")], extraCAPEM: caPEM, timeout: .seconds(30)))
+            let denied = try await transport.send(
+                HTTPRequest(
+                    method: "GET", url: endpoint.appendingPathComponent("api/v1/nodes"),
+                    headers: [(name: "Authorization", value: "Bearer k8s-aws-v1.bogus")], extraCAPEM: caPEM, timeout: .seconds(30)))
             #expect(denied.status == 401)
         }
     }

@@ -1,10 +1,11 @@
 import AWSClient
 import Foundation
+import StrataTestSupport
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import StrataTestSupport
-import Testing
 
 /// Crash safety on the production stack (97 resources): `strata apply` SIGKILLed at 20 random
 /// points spread over the whole run, then applied again each time. Every time it must converge
@@ -107,9 +108,13 @@ import Testing
                 "\(label) (in flight: \(inFlight)): apply again failed:\n\(again.output.suffix(4000))")
             if let lease {
                 // Taken over, and only once the lease had run out.
-                let acquired = Self.parse((try? String(contentsOf: againEvents, encoding: .utf8)) ?? "").first { $0.kind == "lock.acquired" }
+                let acquired = Self.parse((try? String(contentsOf: againEvents, encoding: .utf8)) ?? "").first {
+                    $0.kind == "lock.acquired"
+                }
                 let at = acquired.flatMap { Self.timestamp($0.timestamp) }
-                #expect(at.map { $0 >= lease.addingTimeInterval(-0.05) } == true, "\(label): lock taken at \(String(describing: at)), lease ran to \(lease)")
+                #expect(
+                    at.map { $0 >= lease.addingTimeInterval(-0.05) } == true,
+                    "\(label): lock taken at \(String(describing: at)), lease ran to \(lease)")
                 takeovers += 1
             }
 
@@ -134,7 +139,9 @@ import Testing
             }
         }
         let summary = phases.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        print("ApplyCrashTests: seed \(seed): kill points by what was in flight: \(summary); lease blocked \(blockedChecks), taken over \(takeovers); destroyed \(destroys) times")
+        print(
+            "ApplyCrashTests: seed \(seed): kill points by what was in flight: \(summary); lease blocked \(blockedChecks), taken over \(takeovers); destroyed \(destroys) times"
+        )
         print("ApplyCrashTests: time by step: \(clock)")
         guard plan.count == Self.points else { return }
         // The slices make these certain whatever the seed: a point that lands in none of the
@@ -174,7 +181,9 @@ import Testing
     /// renewals not counted). Returns
     /// false when the run ended by itself first.
     static func applyKilled(_ copy: StackCopy, _ env: [String: String], events: URL, afterEvents: Int) throws -> Bool {
-        try runKilled(["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, events: events, afterEvents: afterEvents)
+        try runKilled(
+            ["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, events: events,
+            afterEvents: afterEvents)
     }
 
     /// Starts strata with `arguments` (which write their events to `events`) and SIGKILLs it
@@ -195,7 +204,9 @@ import Testing
 
     /// Applies again, and restarts the sandbox's clock once that run has planned (its
     /// `apply.started`), or has ended without applying.
-    static func applyAgain(_ copy: StackCopy, _ env: [String: String], _ sandbox: Sandbox, events: URL) async throws -> (status: Int32, output: String) {
+    static func applyAgain(_ copy: StackCopy, _ env: [String: String], _ sandbox: Sandbox, events: URL) async throws -> (
+        status: Int32, output: String
+    ) {
         try await runThawing(
             ["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, sandbox, events: events,
             output: copy.root.appendingPathComponent(events.lastPathComponent + ".out"), planned: "apply.started")
@@ -225,7 +236,8 @@ import Testing
 
     static func start(_ arguments: [String], _ env: [String: String], output: URL?) throws -> ChildProcess.Running {
         try ChildProcess.launch(
-            StrataBinary.url, arguments, environment: env.merging(["NO_COLOR": "1"]) { given, _ in given }, output: output.map { .file($0) } ?? .null)
+            StrataBinary.url, arguments, environment: env.merging(["NO_COLOR": "1"]) { given, _ in given },
+            output: output.map { .file($0) } ?? .null)
     }
 
     /// The lease expiry of `runID`'s lock item on `stack`, nil when that run holds no lock.
@@ -342,4 +354,3 @@ struct Laps: CustomStringConvertible {
         return totals.sorted { $0.value > $1.value }.map { "\($0.key) \(Int(($0.value / all * 100).rounded()))%" }.joined(separator: ", ")
     }
 }
-

@@ -33,7 +33,8 @@ import Testing
             // The faults were there: a run that met none proves nothing.
             let throttled = served.filter { [400, 403, 429, 503].contains($0.status ?? 0) }.count
             let failed = served.filter { $0.status == 500 }.count
-            print("ApplyFaultTests: prod applied through \(served.count) requests, \(throttled) throttled or refused, \(failed) answered 500")
+            print(
+                "ApplyFaultTests: prod applied through \(served.count) requests, \(throttled) throttled or refused, \(failed) answered 500")
             #expect(throttled > served.count / 5 && failed > 0, "\(served.count) requests, \(throttled) throttled, \(failed) answered 500")
 
             let census = try await StackCensus.take(sandbox.client(), stack: copy.stack)
@@ -66,13 +67,15 @@ import Testing
                 ("ec2", "CreateVpc", 1), ("ec2", "CreateSubnet", 3), ("ec2", "AllocateAddress", 3), ("ec2", "CreateSecurityGroup", 2),
                 ("ec2", "CreateRouteTable", 2), ("ec2", "CreateInternetGateway", 1), ("ec2", "CreateLaunchTemplate", 1),
                 ("ec2", "CreateNatGateway", 1), ("kms", "CreateKey", 1), ("iam", "CreateRole", 3), ("iam", "CreatePolicy", 2),
-                ("iam", "CreateOpenIDConnectProvider", 1), ("sqs", "CreateQueue", 1), ("events", "PutRule", 2), ("logs", "CreateLogGroup", 1),
+                ("iam", "CreateOpenIDConnectProvider", 1), ("sqs", "CreateQueue", 1), ("events", "PutRule", 2),
+                ("logs", "CreateLogGroup", 1),
                 ("eks", "CreateCluster", 1), ("eks", "CreateNodegroup", 1), ("eks", "CreateAddon", 2), ("eks", "CreateAccessEntry", 1),
                 ("eks", "CreatePodIdentityAssociation", 1),
             ]
             for rule in lost {
                 try await sandbox.setFaults(
-                    SandboxFaults(service: rule.service, action: rule.action, errorRate: 1, errorStatus: 500, errorAfter: true, count: rule.count))
+                    SandboxFaults(
+                        service: rule.service, action: rule.action, errorRate: 1, errorStatus: 500, errorAfter: true, count: rule.count))
             }
             let apply = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
             let served = try await sandbox.requests()
@@ -87,7 +90,8 @@ import Testing
             #expect(
                 census.vpcs == 1 && census.subnets == 9 && census.elasticIPs == 3 && census.securityGroups == 2 && census.routeTables == 5
                     && census.internetGateways == 1 && census.launchTemplates == 1 && census.natGateways == 3 && census.kmsKeys == 1
-                    && census.roles == 6 && census.policies == 2 && census.oidcProviders == 1 && census.queues == 1 && census.eventRules == 4
+                    && census.roles == 6 && census.policies == 2 && census.oidcProviders == 1 && census.queues == 1
+                    && census.eventRules == 4
                     && census.logGroups == 1 && census.clusters == 1 && census.nodeGroups == 1 && census.addons == 5
                     && census.accessEntries == 2 && census.podIdentityAssociations == 1,
                 "not exactly the stack: \(census)")
@@ -95,7 +99,8 @@ import Testing
             // The cluster's group declares no egress: AWS's allow-all, which its cut-short create
             // had not revoked yet, must be gone as after an uninterrupted create.
             let groups = try await client.query(
-                .ec2, action: "DescribeSecurityGroups", parameters: [("Filter.1.Name", "group-name"), ("Filter.1.Value.1", "\(copy.stack)-cluster")])
+                .ec2, action: "DescribeSecurityGroups",
+                parameters: [("Filter.1.Name", "group-name"), ("Filter.1.Value.1", "\(copy.stack)-cluster")])
             let egress = try #require(groups.first(named: "securityGroupInfo")?.items.first).child("ipPermissionsEgress")?.items ?? []
             #expect(egress.isEmpty, "the cluster's security group kept AWS's default egress")
             let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)

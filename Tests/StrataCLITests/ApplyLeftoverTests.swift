@@ -1,10 +1,11 @@
 import AWSClient
 import Foundation
-#if canImport(Glibc)
-    import Glibc
-#endif
 import StrataTestSupport
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An apply killed while its add-ons were CREATING, applied again: nothing is left to create,
 /// yet that apply must not report success while an add-on of the stack is still CREATING

@@ -38,7 +38,8 @@ import Testing
         #expect(again.status == 0, "\(again.stdout.suffix(2000))\n\(again.stderr)")
         let calls = try await sandbox.requests().filter { $0.accessKeyID == keyID }
         let graph = try await StrataBinary.run(["graph", copy.path, "--format", "json"], environment: env)
-        let resources = (try JSONSerialization.jsonObject(with: Data(graph.stdout.utf8)) as? [String: Any])?["resources"] as? [[String: Any]]
+        let resources =
+            (try JSONSerialization.jsonObject(with: Data(graph.stdout.utf8)) as? [String: Any])?["resources"] as? [[String: Any]]
         let types = Set((resources ?? []).compactMap { $0["type"] as? String }).count
         #expect(types == 31)
         let summary = Dictionary(grouping: calls) { "\($0.service ?? "")/\($0.action ?? "")" }.mapValues(\.count)
@@ -95,7 +96,8 @@ import Testing
         let state = try await client.query(.ec2, action: "DescribeInstances", parameters: [("InstanceId.1", leftovers.instance)])
         #expect(state.first(named: "instanceState")?.child("name")?.text == "terminated")
         await #expect(throws: AWSError.self) {
-            _ = try await client.query(.ec2, action: "DescribeNetworkInterfaces", parameters: [("NetworkInterfaceId.1", leftovers.interface)])
+            _ = try await client.query(
+                .ec2, action: "DescribeNetworkInterfaces", parameters: [("NetworkInterfaceId.1", leftovers.interface)])
         }
     }
 
@@ -164,7 +166,8 @@ import Testing
         let group = try await client.query(
             .ec2, action: "CreateSecurityGroup",
             parameters: [
-                ("VpcId", vpc), ("GroupName", "k8s-default-web-3f6a1c2b9e"), ("GroupDescription", "[k8s] Managed SecurityGroup for LoadBalancer"),
+                ("VpcId", vpc), ("GroupName", "k8s-default-web-3f6a1c2b9e"),
+                ("GroupDescription", "[k8s] Managed SecurityGroup for LoadBalancer"),
                 ("TagSpecification.1.ResourceType", "security-group"),
             ] + tags("TagSpecification.1.Tag"))
         let groupID = try #require(group.first(named: "groupId")?.text)

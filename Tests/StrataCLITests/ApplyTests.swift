@@ -41,7 +41,9 @@ import Testing
         #expect(Set(parsed.compactMap { $0["correlationId"] as? String }).count == 1)
         #expect(parsed.filter { $0["kind"] as? String == "resource.created" }.count == 13)
         for event in parsed {
-            for key in ["id", "plane", "kind", "payload", "timestamp", "correlationId"] { #expect(event[key] != nil, "\(key) missing in \(event)") }
+            for key in ["id", "plane", "kind", "payload", "timestamp", "correlationId"] {
+                #expect(event[key] != nil, "\(key) missing in \(event)")
+            }
         }
 
         let destroy = try await StrataBinary.run(["destroy", copy.path, "--auto-approve"], environment: env)

@@ -31,7 +31,8 @@ import Glibc
                     try await StrataBinary.offPool {
                         var named: [String] = []
                         while sleepers.count < Sleepers.wanted || named.count < 50 {
-                            let run = try ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "readlink /proc/self/fd/1"], timeout: .seconds(30))
+                            let run = try ChildProcess.run(
+                                URL(fileURLWithPath: "/bin/sh"), ["-c", "readlink /proc/self/fd/1"], timeout: .seconds(30))
                             named.append(String(decoding: run.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
                         }
                         return named
@@ -74,7 +75,9 @@ private final class Sleepers: @unchecked Sendable {
         for child in lock.withLock({ children }) {
             let directory = "/proc/\(child.pid)/fd"
             for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
-                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(name)") { targets.insert(target) }
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\(name)") {
+                    targets.insert(target)
+                }
             }
         }
         return targets

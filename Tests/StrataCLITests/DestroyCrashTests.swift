@@ -1,11 +1,12 @@
 import AWSClient
 import Foundation
-#if canImport(Glibc)
-    import Glibc
-#endif
 import StrataModel
 import StrataTestSupport
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Crash safety of `strata destroy` on the production stack (97 resources plus what controllers
 /// leave in its network): destroy SIGKILLed at 10 points spread over the whole run, then run

@@ -1,11 +1,12 @@
 import AWSClient
 import Foundation
-#if canImport(Glibc)
-    import Glibc
-#endif
 import StrataModel
 import StrataTestSupport
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The NAT gateway case of a killed destroy, made certain on a small stack: the gateway was
 /// deleted by the killed run and is still `deleting` when the next destroy plans (so discovery

@@ -1,10 +1,11 @@
 import AWSClient
 import Foundation
-#if canImport(Glibc)
-    import Glibc
-#endif
 import StrataTestSupport
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Everything of the kinds a stack and its controllers make that exists in the account, by id
 /// (raw listings, not strata's discovery): NAT gateways not deleted, instances not terminated,

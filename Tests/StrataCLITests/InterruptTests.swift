@@ -1,10 +1,11 @@
 import AWSClient
 import Foundation
+import StrataTestSupport
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import StrataTestSupport
-import Testing
 
 /// `strata apply` interrupted by SIGTERM (a CI runner cancelling the job) or SIGINT (Ctrl-C)
 /// while creates are in flight: the sandbox answers CreateSubnet slowly, so the signal lands
@@ -35,7 +36,9 @@ import Testing
             let created = events.filter { $0.kind == "resource.created" }
             let census = try await StackCensus.take(client, stack: copy.stack)
             #expect(census.subnets == 4, "the four subnets in flight: \(census)")
-            #expect(census.subnets == created.filter { $0.type == "aws_subnet" }.count, "subnets: \(census.subnets), reported created: \(created.map(\.address))")
+            #expect(
+                census.subnets == created.filter { $0.type == "aws_subnet" }.count,
+                "subnets: \(census.subnets), reported created: \(created.map(\.address))")
             #expect(census.vpcs == created.filter { $0.type == "aws_vpc" }.count)
             #expect(census.roles == created.filter { $0.type == "aws_iam_role" }.count)
             #expect(output.contains("Apply interrupted: \(created.count) created"), "\(output)")

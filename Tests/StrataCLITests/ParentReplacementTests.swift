@@ -22,7 +22,8 @@ import Testing
         try copy.write(Self.stack(copy.stack, role: "\(copy.stack)-b"))
         let plan = try await StrataBinary.run(["plan", copy.path], environment: env)
         #expect(plan.stdout.contains("Plan: 3 to add, 0 to change, 3 to destroy."), "\(plan.stdout)")
-        #expect(plan.stdout.contains("# a child of aws_iam_role.role, whose old aws_iam_role AWS deletes only without it"), "\(plan.stdout)")
+        #expect(
+            plan.stdout.contains("# a child of aws_iam_role.role, whose old aws_iam_role AWS deletes only without it"), "\(plan.stdout)")
         let apply = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
         #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
         #expect(apply.stdout.contains("Apply complete: 3 created, 0 updated, 3 deleted"), "\(apply.stdout)")

@@ -75,7 +75,9 @@ import Testing
         ]
         for arguments in steps {
             let run = try await Self.run(terraform, arguments, in: prod, environment: environment)
-            try #require(run.status == 0, "terraform \(arguments[0]) failed: \(String(decoding: run.stderr + run.stdout, as: UTF8.self).suffix(3000))")
+            try #require(
+                run.status == 0,
+                "terraform \(arguments[0]) failed: \(String(decoding: run.stderr + run.stdout, as: UTF8.self).suffix(3000))")
         }
         let shown = try await Self.run(terraform, ["show", "-json", planFile.path], in: prod, environment: environment)
         try #require(shown.status == 0, "terraform show failed: \(String(decoding: shown.stderr, as: UTF8.self))")

@@ -104,22 +104,27 @@ import Testing
         // The configuration's references are what Terraform writes for the same expressions in
         // benchmarks/terraform (module-local, module inputs as var.*, count.index after the block).
         func expressions(_ module: String, _ address: String) throws -> JSONValue {
-            let resources = try #require(plan["configuration"]?["root_module"]?["module_calls"]?[module]?["module"]?["resources"]?.arrayValue)
+            let resources = try #require(
+                plan["configuration"]?["root_module"]?["module_calls"]?[module]?["module"]?["resources"]?.arrayValue)
             return try #require(resources.first { $0["address"] == .string(address) }?["expressions"], "no \(address) in module.\(module)")
         }
         let eks = try expressions("cluster", "aws_eks_cluster.cluster")
         #expect(eks["role_arn"]?["references"] == .array(["aws_iam_role.cluster_role.arn", "aws_iam_role.cluster_role"]))
-        #expect(eks["encryption_config"]?.arrayValue?.first?["provider"]?.arrayValue?.first?["key_arn"]?["references"]
+        #expect(
+            eks["encryption_config"]?.arrayValue?.first?["provider"]?.arrayValue?.first?["key_arn"]?["references"]
                 == .array(["aws_kms_key.secrets_key.arn", "aws_kms_key.secrets_key"]))
         // Block fields written as literals carry their own (and a literal stays a constant).
         let vpcConfig = try #require(eks["vpc_config"]?.arrayValue?.first)
         #expect(vpcConfig["endpoint_public_access"]?["references"] == .array(["var.public_endpoint"]))
         #expect(vpcConfig["endpoint_private_access"] == .object(["constant_value": .bool(true)]))
-        #expect(vpcConfig["security_group_ids"]?["references"] == .array(["aws_security_group.cluster_sg.id", "aws_security_group.cluster_sg"]))
+        #expect(
+            vpcConfig["security_group_ids"]?["references"] == .array(["aws_security_group.cluster_sg.id", "aws_security_group.cluster_sg"]))
         #expect(try expressions("network", "aws_subnet.private")["vpc_id"]?["references"] == .array(["aws_vpc.vpc.id", "aws_vpc.vpc"]))
-        #expect(try expressions("network", "aws_nat_gateway.nat")["allocation_id"]?["references"] == .array(["aws_eip.nat_ip", "count.index"]))
+        #expect(
+            try expressions("network", "aws_nat_gateway.nat")["allocation_id"]?["references"] == .array(["aws_eip.nat_ip", "count.index"]))
         #expect(try expressions("cluster", "aws_eks_node_group.nodes")["subnet_ids"]?["references"] == .array(["var.subnets"]))
-        #expect(try expressions("cluster", "aws_launch_template.node_template")["vpc_security_group_ids"]?["references"]
+        #expect(
+            try expressions("cluster", "aws_launch_template.node_template")["vpc_security_group_ids"]?["references"]
                 == .array(["aws_security_group.node_sg.id", "aws_security_group.node_sg"]))
 
         let report = try await Self.run(checkov, on: file)
@@ -132,8 +137,10 @@ import Testing
         #expect(!checked.contains { $0.contains("kubernetes_manifest") })
 
         let failures = report.findings.filter { $0.result == .failed }
-        #expect(failures == Self.expectedFailures,
-                "unexpected: \(failures.subtracting(Self.expectedFailures).sorted()), missing: \(Self.expectedFailures.subtracting(failures).sorted())")
+        #expect(
+            failures == Self.expectedFailures,
+            "unexpected: \(failures.subtracting(Self.expectedFailures).sorted()), missing: \(Self.expectedFailures.subtracting(failures).sorted())"
+        )
         let missing = Self.expectedPasses.subtracting(report.findings)
         #expect(missing.isEmpty, "expected passes missing: \(missing.sorted())")
         for (type, checks) in Self.passesByType {
@@ -252,7 +259,8 @@ extension PlanCheckovTests {
         let output = try await StrataBinary.runToEnd(checkov, arguments)
         try #require(output.status == 0, "checkov exited \(output.status): \(String(decoding: output.stderr, as: UTF8.self).suffix(2000))")
         let report = try JSONValue.parse(output.stdout)
-        let summary = try #require(report["summary"], "no summary in Checkov's report: \(String(decoding: output.stdout.prefix(500), as: UTF8.self))")
+        let summary = try #require(
+            report["summary"], "no summary in Checkov's report: \(String(decoding: output.stdout.prefix(500), as: UTF8.self))")
         var findings = Set<Finding>()
         for (key, result) in [("passed_checks", Finding.Result.passed), ("failed_checks", .failed)] {
             for item in report["results"]?[key]?.arrayValue ?? [] {

@@ -26,7 +26,8 @@ import Testing
                 {
                     try Self.change(role, in: &$0) { after in
                         let policy = try #require(after["assume_role_policy"] as? String)
-                        after["assume_role_policy"] = policy.replacingOccurrences(of: #"{"Service":"ec2.amazonaws.com"}"#, with: #"{"AWS":"*"}"#)
+                        after["assume_role_policy"] = policy.replacingOccurrences(
+                            of: #"{"Service":"ec2.amazonaws.com"}"#, with: #"{"AWS":"*"}"#)
                         #expect(after["assume_role_policy"] as? String != policy)
                     }
                 }, ["\(role): after.assume_role_policy"]
@@ -56,7 +57,8 @@ import Testing
         // the check against the stack files sees what the planner saw.
         let stackFile = URL(fileURLWithPath: copy.path).appendingPathComponent("stack.yaml")
         let text = try String(contentsOf: stackFile, encoding: .utf8)
-        try copy.write(text.replacingOccurrences(of: "env: demo", with: "env: staging").replacingOccurrences(of: "Reads the demo", with: "Reads the"))
+        try copy.write(
+            text.replacingOccurrences(of: "env: demo", with: "env: staging").replacingOccurrences(of: "Reads the demo", with: "Reads the"))
         let replan = try await StrataBinary.run(["plan", copy.path, "--out", saved.path], environment: env)
         #expect(replan.stdout.contains("updated in-place"), "\(replan.stdout)")
         let reapply = try await StrataBinary.run(["apply", saved.path, "--auto-approve"], environment: env)

@@ -58,7 +58,9 @@ import Testing
                 Self.check(run, seed: seed, mangled: mangled)
             }
             try await sandbox.clearFaults()
-            print("ResponseFuzzTests: \(Self.cases) plans from seed \(Self.firstSeed); exit statuses \(outcomes.sorted { $0.key < $1.key }); mutations \(mutations.sorted { $0.key < $1.key })")
+            print(
+                "ResponseFuzzTests: \(Self.cases) plans from seed \(Self.firstSeed); exit statuses \(outcomes.sorted { $0.key < $1.key }); mutations \(mutations.sorted { $0.key < $1.key })"
+            )
             // The cases must have met broken answers, of most kinds, or they proved nothing.
             #expect(mutations.values.reduce(0, +) >= Self.cases / 2, "\(mutations)")
             #expect(mutations.count >= 6, "only \(mutations.keys.sorted()) were served")
@@ -81,9 +83,13 @@ import Testing
 
     static func check(_ run: StrataBinary.Result, seed: Int, mangled: [String], sourceLocation: SourceLocation = #_sourceLocation) {
         let replay = "seed \(seed), answers broken: \(mangled.joined(separator: "; "))"
-        #expect([0, 1, 2].contains(run.status), "exit \(run.status) (128 and up is a signal); \(replay)\n\(run.stderr.suffix(3000))", sourceLocation: sourceLocation)
+        #expect(
+            [0, 1, 2].contains(run.status), "exit \(run.status) (128 and up is a signal); \(replay)\n\(run.stderr.suffix(3000))",
+            sourceLocation: sourceLocation)
         guard run.status == 1 else { return }
-        #expect(run.stderr.utf8.count <= stderrLimit, "\(run.stderr.utf8.count) bytes on stderr; \(replay)\n\(run.stderr.prefix(2000))", sourceLocation: sourceLocation)
+        #expect(
+            run.stderr.utf8.count <= stderrLimit, "\(run.stderr.utf8.count) bytes on stderr; \(replay)\n\(run.stderr.prefix(2000))",
+            sourceLocation: sourceLocation)
         let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
         #expect(!errors.isEmpty, "a failed plan must say why; \(replay)\n\(run.stderr.suffix(2000))", sourceLocation: sourceLocation)
         for leak in internals where run.stderr.contains(leak) {

@@ -62,6 +62,8 @@ import Testing
         defer { copy.remove() }
         let validate = try await StrataBinary.run(["validate", copy.path])
         #expect(validate.status == 1)
-        #expect(validate.stderr.contains("error: the value of tag `owner` holds `#`, which aws_cloudwatch_log_group does not accept in a tag"), "\(validate.stderr)")
+        #expect(
+            validate.stderr.contains("error: the value of tag `owner` holds `#`, which aws_cloudwatch_log_group does not accept in a tag"),
+            "\(validate.stderr)")
     }
 }

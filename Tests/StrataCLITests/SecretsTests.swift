@@ -120,17 +120,17 @@ import Testing
         let copy = try StackCopy(writing: { name in
             ManifestDiscoveryTests.stack(name, manifest: false).replacingOccurrences(
                 of: "region: us-east-1\n", with: "region: us-east-1\nvars:\n  db_password: { type: string, sensitive: true }\n")
-                + """
-                  db:
-                    type: kubernetes_manifest
-                    cluster: ${cluster.name}
-                    manifest:
-                      apiVersion: v1
-                      kind: Secret
-                      metadata: { name: db, namespace: default }
-                      stringData: { password: "${vars.db_password}" }
+                    + """
+                      db:
+                        type: kubernetes_manifest
+                        cluster: ${cluster.name}
+                        manifest:
+                          apiVersion: v1
+                          kind: Secret
+                          metadata: { name: db, namespace: default }
+                          stringData: { password: "${vars.db_password}" }
 
-                """
+                    """
         })
         defer { copy.remove() }
         let env = copy.environment(sandbox)
@@ -146,7 +146,8 @@ import Testing
         let apply = try await run(["apply", "--auto-approve"])
         #expect(apply.status == 0, "\(apply.stdout)\n\(apply.stderr)")
         #expect(hidden(apply.stdout + apply.stderr), "apply printed the Secret:\n\(apply.stdout)")
-        #expect(apply.stdout.contains("\"stringData\" = (sensitive value)") && apply.stdout.contains("\"name\" = \"db\""), "\(apply.stdout)")
+        #expect(
+            apply.stdout.contains("\"stringData\" = (sensitive value)") && apply.stdout.contains("\"name\" = \"db\""), "\(apply.stdout)")
 
         // Read back from the cluster: before and prior_state hold what the cluster stores.
         let planFile = copy.root.appendingPathComponent("after.plan")

@@ -45,7 +45,8 @@ enum StrataBinary {
     }
 
     private static func runBlocking(_ arguments: [String], environment: [String: String], in directory: URL?) throws -> Result {
-        let run = try ChildProcess.run(url, arguments, environment: environment.merging(["NO_COLOR": "1"]) { mine, _ in mine }, in: directory)
+        let run = try ChildProcess.run(
+            url, arguments, environment: environment.merging(["NO_COLOR": "1"]) { mine, _ in mine }, in: directory)
         return Result(
             status: run.status, stdout: String(decoding: run.stdout, as: UTF8.self), stderr: String(decoding: run.stderr, as: UTF8.self))
     }

@@ -79,7 +79,8 @@ import Testing
     /// A case is a stack when it says `stack:`, otherwise a module compiled on its own.
     static func compileCase(_ url: URL, text: String) -> CompileResult {
         let isStack = text.split(separator: "\n").contains { $0.hasPrefix("stack:") }
-        return isStack ? Compiler(catalog: ResourceCatalog.all).compile(stackAt: url) : Compiler(catalog: ResourceCatalog.all).compile(moduleAt: url)
+        return isStack
+            ? Compiler(catalog: ResourceCatalog.all).compile(stackAt: url) : Compiler(catalog: ResourceCatalog.all).compile(moduleAt: url)
     }
 
     /// Every `# ERROR: <text>` comment names an error reported on its line, and every error

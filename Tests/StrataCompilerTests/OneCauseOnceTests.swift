@@ -14,7 +14,8 @@ import Testing
     @Test func oneHundredZonesInTheShippedVPCModuleIsReportedPerExpressionNotPerSubnet() throws {
         let module = Self.repository.appendingPathComponent("modules/vpc").path
         let scratch = try Scratch([
-            "stack.yaml": "stack: z\nregion: us-east-1\nmodules:\n  network:\n    source: \(module)\n    with: { cidr: 10.0.0.0/16, zones: 100 }\n"
+            "stack.yaml":
+                "stack: z\nregion: us-east-1\nmodules:\n  network:\n    source: \(module)\n    with: { cidr: 10.0.0.0/16, zones: 100 }\n"
         ])
         defer { scratch.remove() }
         let errors = scratch.compile().diagnostics.filter { $0.severity == .error }
@@ -22,7 +23,9 @@ import Testing
         // Now the overlap rule's, and one for what the passed values break, listing the rest.
         #expect(errors.count == 2, "\(errors.map(\.summary))")
         let passed = errors.filter { error in
-            error.notes.contains { $0.message == "`inputs.zones` is passed from here" && $0.span?.start == SourcePosition(line: 6, column: 39) }
+            error.notes.contains {
+                $0.message == "`inputs.zones` is passed from here" && $0.span?.start == SourcePosition(line: 6, column: 39)
+            }
         }
         #expect(passed.count == 1, "every error but the overlap rule's names the stack's `zones: 100`")
         let rest = passed.first?.notes.last?.message ?? ""
@@ -31,7 +34,8 @@ import Testing
 
     @Test func aFailingCallIsOneError() throws {
         let scratch = try Scratch([
-            "stack.yaml": "stack: r\nregion: us-east-1\nresources:\n  q:\n    type: aws_sqs_queue\n    for_each: ${range(200000)}\n    name: q\n"
+            "stack.yaml":
+                "stack: r\nregion: us-east-1\nresources:\n  q:\n    type: aws_sqs_queue\n    for_each: ${range(200000)}\n    name: q\n"
         ])
         defer { scratch.remove() }
         #expect(scratch.compile().diagnostics.map(\.summary) == ["`range`: would produce 200000 elements (at most 100000)"])

@@ -15,7 +15,8 @@ import Testing
 
     @Test(arguments: GoldenTests.stacks) func everyShippedStackEvaluatesFromItsCarriedProgramAsCompiled(_ name: String) throws {
         let vars = GoldenTests.vars(for: name)
-        let compiled = Compiler(catalog: ResourceCatalog.all).compile(stackAt: GoldenTests.root.appendingPathComponent("stacks/\(name)"), vars: vars)
+        let compiled = Compiler(catalog: ResourceCatalog.all).compile(
+            stackAt: GoldenTests.root.appendingPathComponent("stacks/\(name)"), vars: vars)
         let graph = try #require(compiled.graph)
         let evaluated = try Self.carried(try #require(compiled.program)).evaluate(vars: vars, catalog: ResourceCatalog.all)
         #expect(evaluated.diagnostics.isEmpty)
@@ -27,15 +28,15 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("stack.yaml")
         try """
-            stack: carried
-            region: us-east-1
-            vars:
-              cidr: { type: string, default: 10.0.0.0/16 }
-            resources:
-              vpc:
-                type: aws_vpc
-                cidr_block: ${vars.cidr}
-            """.write(to: file, atomically: true, encoding: .utf8)
+        stack: carried
+        region: us-east-1
+        vars:
+          cidr: { type: string, default: 10.0.0.0/16 }
+        resources:
+          vpc:
+            type: aws_vpc
+            cidr_block: ${vars.cidr}
+        """.write(to: file, atomically: true, encoding: .utf8)
         let compiled = Compiler(catalog: ResourceCatalog.all).compile(stackAt: folder)
         try #require(compiled.graph != nil, "\(compiled.diagnostics.map(\.summary))")
         let program = try Self.carried(try #require(compiled.program))

@@ -103,7 +103,8 @@ import Testing
     }
 
     @Test func anOutputOfASecretMustSaySoAndExpansionsCannotUseOne() throws {
-        let errors = try Self.errors("""
+        let errors = try Self.errors(
+            """
             vars:
               password: { type: string, default: x, sensitive: true }
               names: { type: list(string), default: [a], sensitive: true }
@@ -127,7 +128,8 @@ import Testing
     }
 
     @Test func anErrorAboutASecretsContentDoesNotQuoteIt() throws {
-        let errors = try Self.errors("""
+        let errors = try Self.errors(
+            """
             vars:
               password: { type: string, sensitive: true }
             resources:
@@ -136,7 +138,9 @@ import Testing
             """, vars: ["password": Self.marker])
         #expect(errors.count == 2)
         for error in errors {
-            #expect(!error.summary.contains(Self.marker) && error.summary.contains("`(sensitive value)` is not a valid IPv4 CIDR"), "\(error.summary)")
+            #expect(
+                !error.summary.contains(Self.marker) && error.summary.contains("`(sensitive value)` is not a valid IPv4 CIDR"),
+                "\(error.summary)")
         }
     }
 

@@ -113,7 +113,8 @@ import Testing
     /// the other's resources for deletion), different names, and disjoint address space.
     @Test func previewsOfDifferentPullRequestsAreDisjoint() throws {
         func compile(_ pr: Int) throws -> CompiledGraph {
-            let result = Compiler(catalog: ResourceCatalog.all).compile(stackAt: Self.root.appendingPathComponent("stacks/preview"), vars: ["pr": "\(pr)"])
+            let result = Compiler(catalog: ResourceCatalog.all).compile(
+                stackAt: Self.root.appendingPathComponent("stacks/preview"), vars: ["pr": "\(pr)"])
             return try #require(result.graph, "preview with pr=\(pr) does not compile")
         }
         let (first, second) = (try compile(41), try compile(42))
@@ -144,14 +145,20 @@ import Testing
             ("module.cluster.aws_eks_cluster.cluster", "module.cluster.aws_iam_role_policy.cluster_encryption"),
             ("module.cluster.aws_eks_cluster.cluster", "module.network.aws_subnet.intra[0]"),
             // Nodes cannot join without the worker policy; coredns needs somewhere to run.
-            (#"module.cluster.aws_eks_node_group.nodes["system"]"#, #"module.cluster.aws_iam_role_policy_attachment.node_policies["worker"]"#),
+            (
+                #"module.cluster.aws_eks_node_group.nodes["system"]"#,
+                #"module.cluster.aws_iam_role_policy_attachment.node_policies["worker"]"#
+            ),
             (#"module.cluster.aws_eks_node_group.nodes["system"]"#, "module.cluster.aws_eks_cluster.cluster"),
             (#"module.cluster.aws_eks_addon.addons["coredns"]"#, #"module.cluster.aws_eks_node_group.nodes["system"]"#),
             ("module.cluster.aws_eks_access_policy_association.admin_policy[0]", "module.cluster.aws_eks_access_entry.admin[0]"),
             // Karpenter's objects go to a cluster that exists; IRSA trusts a provider that exists.
             ("module.karpenter.kubernetes_manifest.node_class", "module.cluster.aws_eks_cluster.cluster"),
             ("module.karpenter.aws_eks_access_entry.node_access", "module.cluster.aws_eks_cluster.cluster"),
-            (#"module.karpenter.aws_cloudwatch_event_target.interruption_targets["rebalance"]"#, "module.karpenter.aws_sqs_queue.interruptions"),
+            (
+                #"module.karpenter.aws_cloudwatch_event_target.interruption_targets["rebalance"]"#,
+                "module.karpenter.aws_sqs_queue.interruptions"
+            ),
             ("module.external_dns.aws_iam_role.role", "module.cluster.aws_iam_openid_connect_provider.oidc"),
         ]
         for (resource, prerequisite) in orderings {
@@ -260,7 +267,8 @@ import Testing
                 for stack in users[module] ?? [] {
                     let result = Self.compile(scratch.appendingPathComponent("stacks/\(stack)"), vars: Self.stackVars[stack] ?? [:])
                     for diagnostic in result.diagnostics where diagnostic.summary.contains("unknown attribute `\(mutant)`") {
-                        seen.append("\(stack): \(diagnostic.span?.description ?? "?") \(diagnostic.summary) \(diagnostic.notes.map(\.message))")
+                        seen.append(
+                            "\(stack): \(diagnostic.span?.description ?? "?") \(diagnostic.summary) \(diagnostic.notes.map(\.message))")
                         guard let span = diagnostic.span, span.file.hasSuffix(site.file) else { continue }
                         if span.start.line == site.line, span.start.column == site.column,
                             diagnostic.notes.contains(where: { $0.message.contains("did you mean `\(site.name)`") })

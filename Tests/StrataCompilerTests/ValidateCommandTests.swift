@@ -15,7 +15,8 @@ struct ValidateCommandTests {
 
     static func strata(_ arguments: [String], environment: [String: String] = ["NO_COLOR": "1"]) throws -> Run {
         let run = try ChildProcess.run(try #require(StrataExecutable.url), arguments, environment: environment, in: GoldenTests.root)
-        return Run(status: run.status, stdout: String(decoding: run.stdout, as: UTF8.self), stderr: String(decoding: run.stderr, as: UTF8.self))
+        return Run(
+            status: run.status, stdout: String(decoding: run.stdout, as: UTF8.self), stderr: String(decoding: run.stderr, as: UTF8.self))
     }
 
     @Test func aGoodStackSucceedsWithACount() throws {

@@ -16,14 +16,20 @@ import Testing
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
+    /// The provider of a type the catalog has, whose schema and deletion rule the stand-ins copy.
+    static func real(_ type: String) -> any ResourceProvider {
+        guard let provider = ProviderRegistry.all[type] else { preconditionFailure("no provider for \(type)") }
+        return provider
+    }
+
     /// Records every create with the attributes it was given; answers with an id and every
     /// computed string attribute filled in, like AWS.
     final class MemoryProvider: ResourceProvider, @unchecked Sendable {
         let type: String
         let book: Book
         // A stand-in for a real type: its schema and deletion rule are the real one's.
-        var schema: ResourceSchema { ResourceCatalog.all[type]! }
-        var deletion: DeletionRule { ProviderRegistry.all[type]!.deletion }
+        var schema: ResourceSchema { ApplierTests.real(type).schema }
+        var deletion: DeletionRule { ApplierTests.real(type).deletion }
         init(type: String, book: Book) {
             self.type = type
             self.book = book
@@ -32,14 +38,17 @@ import Testing
         func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
             let id = "\(type)-\(await book.next())"
             var attributes = desired.attributes
-            for (name, schema) in ResourceCatalog.all[type]?.attributes ?? [:] where schema.presence == .computed && schema.type == .string {
+            for (name, schema) in ResourceCatalog.all[type]?.attributes ?? [:] where schema.presence == .computed && schema.type == .string
+            {
                 attributes[name] = .string("\(name)-of-\(id)")
             }
             attributes["id"] = .string(id)
             await book.record(desired)
             return LiveResource(type: type, address: desired.address, id: id, attributes: attributes)
         }
-        func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource { live }
+        func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+            -> LiveResource
+        { live }
         func delete(_ live: LiveResource, _ context: ProviderContext) async throws { await book.deleted(live.id) }
     }
 
@@ -138,15 +147,17 @@ import Testing
     /// The VPC as a run killed during its create's wait would leave it: existing (so the plan
     /// leaves it alone) but not usable yet. Settling it gives it its final id.
     final class UnsettledVPCProvider: ResourceProvider, @unchecked Sendable {
-        let schema = ResourceCatalog.all["aws_vpc"]!
-        let deletion = ProviderRegistry.all["aws_vpc"]!.deletion
+        let schema = ApplierTests.real("aws_vpc").schema
+        let deletion = ApplierTests.real("aws_vpc").deletion
         let book: Book
         init(book: Book) { self.book = book }
         func discover(_ context: ProviderContext) async throws -> [LiveResource] { [] }
         func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
             throw ExecutorError.missingLive(desired.address)
         }
-        func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource { live }
+        func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+            -> LiveResource
+        { live }
         func delete(_ live: LiveResource, _ context: ProviderContext) async throws {}
         func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? {
             await book.settled(live.id)
@@ -164,7 +175,8 @@ import Testing
         let vpc = plan.changes[index]
         plan.changes[index] = ResourceChange(
             address: vpc.address, type: vpc.type, plane: vpc.plane, action: .noop, before: ["id": .string("vpc-pending")],
-            after: vpc.after, live: LiveResource(type: vpc.type, address: vpc.address, id: "vpc-pending", attributes: ["id": .string("vpc-pending")]),
+            after: vpc.after,
+            live: LiveResource(type: vpc.type, address: vpc.address, id: "vpc-pending", attributes: ["id": .string("vpc-pending")]),
             dependencies: vpc.dependencies)
         let book = Book()
         var providers = Dictionary(
@@ -200,7 +212,8 @@ import Testing
         let orphanTable = Self.change("aws_route_table", "t", .delete)
         let orphanVPC = Self.change("aws_vpc", "old", .delete)
         let plan = Plan(
-            stack: "x", region: "us-east-1", stackPath: "/", changes: [vpc, subnet, role, cluster, orphanAssociation, orphanTable, orphanVPC],
+            stack: "x", region: "us-east-1", stackPath: "/",
+            changes: [vpc, subnet, role, cluster, orphanAssociation, orphanTable, orphanVPC],
             liveFingerprint: "")
         let (steps, edges) = Applier.steps(of: plan)
         func needs(_ change: ResourceChange, _ phase: Step.Phase) -> Set<Step> { edges[Step(change.address, phase)] ?? [] }

@@ -35,7 +35,8 @@ import Testing
             #expect(holder.runID == "run-\(winner)")
             #expect(holder.owner == "user\(winner)@host")
             let text = "\(error)"
-            #expect(text.contains("run-\(winner)") && text.contains("user\(winner)@host") && text.contains("since") && text.contains("expires"))
+            #expect(
+                text.contains("run-\(winner)") && text.contains("user\(winner)@host") && text.contains("since") && text.contains("expires"))
         }
         try await locks[winner].release()
         #expect(try await StackLock.holder(client: client, stack: stack) == nil)

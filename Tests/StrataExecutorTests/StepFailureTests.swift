@@ -56,7 +56,8 @@ import Testing
     }
 
     @Test func aProviderErrorKeepsItsAttributeAndGainsItsSpan() throws {
-        let thrown = ProviderError(type: "aws_subnet", attribute: "availability_zone", reason: .invalidAttribute(problem: "is not known yet"))
+        let thrown = ProviderError(
+            type: "aws_subnet", attribute: "availability_zone", reason: .invalidAttribute(problem: "is not known yet"))
         let failure = ProviderError(thrown, of: try Self.change())
         #expect(failure.attribute == "availability_zone")
         #expect(failure.span == Self.spans["availability_zone"])

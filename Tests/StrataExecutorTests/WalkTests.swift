@@ -70,7 +70,8 @@ import Testing
         #expect(outcome.succeeded)
         let afterFast = try! #require(await times.value("start after-fast"))
         let afterSlow = try! #require(await times.value("start after-slow"))
-        #expect(afterFast < afterSlow, "after-fast started at \(afterFast), after after-slow (\(afterSlow)): it waited for an unrelated node")
+        #expect(
+            afterFast < afterSlow, "after-fast started at \(afterFast), after after-slow (\(afterSlow)): it waited for an unrelated node")
     }
 
     actor TimeBook {

@@ -37,8 +37,10 @@ struct KubernetesClientTests {
         let nodePool: JSONValue = [
             "apiVersion": "karpenter.sh/v1", "kind": "NodePool",
             "metadata": ["name": "general"],
-            "spec": ["template": ["spec": ["nodeClassRef": ["group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"]]],
-                     "limits": ["cpu": "100"]],
+            "spec": [
+                "template": ["spec": ["nodeClassRef": ["group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"]]],
+                "limits": ["cpu": "100"],
+            ],
         ]
         try await kube.apply(nodePool)
         let pool = try #require(try await kube.get(apiVersion: "karpenter.sh/v1", kind: "NodePool", name: "general"))
@@ -92,7 +94,9 @@ struct KubernetesClientTests {
                 "apiVersion": "apps/v1", "kind": "Deployment", "metadata": ["name": .string(name), "namespace": "shop"],
                 "spec": [
                     "replicas": .int(replicas), "selector": ["matchLabels": ["app": .string(name)]],
-                    "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "c", "image": "nginx"]]]],
+                    "template": [
+                        "metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "c", "image": "nginx"]]],
+                    ],
                 ],
             ]
         }

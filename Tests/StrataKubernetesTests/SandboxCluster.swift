@@ -27,7 +27,10 @@ struct SandboxCluster {
         for (index, zone) in ["us-east-1a", "us-east-1b"].enumerated() {
             let subnet = try await aws.query(
                 .ec2, action: "CreateSubnet",
-                parameters: [(name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.0.\(index).0/24"), (name: "AvailabilityZone", value: zone)])
+                parameters: [
+                    (name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.0.\(index).0/24"),
+                    (name: "AvailabilityZone", value: zone),
+                ])
             subnets.append(try #require(subnet.first(named: "subnetId")?.text))
         }
         _ = try await aws.rest(

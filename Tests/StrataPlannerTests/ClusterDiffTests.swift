@@ -29,7 +29,10 @@ struct ClusterDiffTests {
             for (index, zone) in ["us-east-1a", "us-east-1c"].enumerated() {
                 let subnet = try await client.query(
                     .ec2, action: "CreateSubnet",
-                    parameters: [(name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.2.\(index).0/24"), (name: "AvailabilityZone", value: zone)])
+                    parameters: [
+                        (name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.2.\(index).0/24"),
+                        (name: "AvailabilityZone", value: zone),
+                    ])
                 subnets.append(try #require(subnet.first(named: "subnetId")?.text))
             }
             return Setup(client: client, stack: "d-\(UUID().uuidString.prefix(8).lowercased())", subnets: subnets)
@@ -44,7 +47,8 @@ struct ClusterDiffTests {
             tags[ProviderContext.addressTag] = address.canonical
             let taggable = ResourceCatalog.schema(for: type)?.taggable ?? false
             if taggable { attributes["tags_all"] = .map(tags.mapValues(Value.string)) }
-            return DesiredResource(address: address, type: type, attributes: attributes, tags: taggable ? tags : [:], idempotencyToken: "\(stack)-\(name)")
+            return DesiredResource(
+                address: address, type: type, attributes: attributes, tags: taggable ? tags : [:], idempotencyToken: "\(stack)-\(name)")
         }
 
         func provider(_ type: String) throws -> any ResourceProvider {
@@ -68,38 +72,50 @@ struct ClusterDiffTests {
         let s = try await Setup.make()
         let clusterName = "c-\(s.stack)"
         let name = JSONValue.string(clusterName)
-        let cluster = s.desired("aws_eks_cluster", "main", [
-            "name": name, "role_arn": "arn:aws:iam::123456789012:role/eks-cluster", "version": "1.33",
-            "vpc_config": .object(["subnet_ids": .array(s.subnets.map { .string($0) }), "endpoint_private_access": true]),
-            "access_config": .object(["authentication_mode": "API"]),
-            "enabled_cluster_log_types": .array(["api", "audit"]),
-            "tags": .object(["team": "platform"]),
-        ])
-        let group = s.desired("aws_eks_node_group", "workers", [
-            "cluster_name": name, "node_group_name": "workers", "node_role_arn": "arn:aws:iam::123456789012:role/eks-node",
-            "subnet_ids": .array(s.subnets.map { .string($0) }),
-            "scaling_config": .object(["desired_size": 2, "min_size": 1, "max_size": 4]),
-            "labels": .object(["role": "workers"]),
-            "taint": .array([.object(["key": "dedicated", "value": "ci", "effect": "NO_SCHEDULE"])]),
-        ])
-        let addon = s.desired("aws_eks_addon", "dns", ["cluster_name": name, "addon_name": "coredns", "resolve_conflicts_on_create": "OVERWRITE"])
+        let cluster = s.desired(
+            "aws_eks_cluster", "main",
+            [
+                "name": name, "role_arn": "arn:aws:iam::123456789012:role/eks-cluster", "version": "1.33",
+                "vpc_config": .object(["subnet_ids": .array(s.subnets.map { .string($0) }), "endpoint_private_access": true]),
+                "access_config": .object(["authentication_mode": "API"]),
+                "enabled_cluster_log_types": .array(["api", "audit"]),
+                "tags": .object(["team": "platform"]),
+            ])
+        let group = s.desired(
+            "aws_eks_node_group", "workers",
+            [
+                "cluster_name": name, "node_group_name": "workers", "node_role_arn": "arn:aws:iam::123456789012:role/eks-node",
+                "subnet_ids": .array(s.subnets.map { .string($0) }),
+                "scaling_config": .object(["desired_size": 2, "min_size": 1, "max_size": 4]),
+                "labels": .object(["role": "workers"]),
+                "taint": .array([.object(["key": "dedicated", "value": "ci", "effect": "NO_SCHEDULE"])]),
+            ])
+        let addon = s.desired(
+            "aws_eks_addon", "dns", ["cluster_name": name, "addon_name": "coredns", "resolve_conflicts_on_create": "OVERWRITE"])
         let principal = "arn:aws:iam::123456789012:role/admins"
         let entry = s.desired("aws_eks_access_entry", "admins", ["cluster_name": name, "principal_arn": .string(principal)])
-        let policy = s.desired("aws_eks_access_policy_association", "admins", [
-            "cluster_name": name, "principal_arn": .string(principal),
-            "policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", "access_scope": .object(["type": "cluster"]),
-        ])
-        let pod = s.desired("aws_eks_pod_identity_association", "lb", [
-            "cluster_name": name, "namespace": "kube-system", "service_account": "aws-load-balancer-controller",
-            "role_arn": "arn:aws:iam::123456789012:role/lb",
-        ])
-        let manifest = s.desired("kubernetes_manifest", "nodeclass", [
-            "cluster": name,
-            "manifest": .object([
-                "apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": .object(["name": "default"]),
-                "spec": .object(["amiSelectorTerms": .array([.object(["alias": "al2023@latest"])]), "role": "karpenter-node"]),
-            ]),
-        ])
+        let policy = s.desired(
+            "aws_eks_access_policy_association", "admins",
+            [
+                "cluster_name": name, "principal_arn": .string(principal),
+                "policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+                "access_scope": .object(["type": "cluster"]),
+            ])
+        let pod = s.desired(
+            "aws_eks_pod_identity_association", "lb",
+            [
+                "cluster_name": name, "namespace": "kube-system", "service_account": "aws-load-balancer-controller",
+                "role_arn": "arn:aws:iam::123456789012:role/lb",
+            ])
+        let manifest = s.desired(
+            "kubernetes_manifest", "nodeclass",
+            [
+                "cluster": name,
+                "manifest": .object([
+                    "apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": .object(["name": "default"]),
+                    "spec": .object(["amiSelectorTerms": .array([.object(["alias": "al2023@latest"])]), "role": "karpenter-node"]),
+                ]),
+            ])
         let all = [cluster, group, addon, entry, policy, pod, manifest]
         var created: [LiveResource] = []
         for desired in all { created.append(try await s.provider(desired.type).create(desired, s.context)) }
@@ -112,7 +128,8 @@ struct ClusterDiffTests {
         // Out of band: someone scales the group and tags the cluster.
         let eks = EKS(s.client)
         let update = try await eks.updateNodegroupConfig(cluster: clusterName, name: "workers", ["scalingConfig": ["desiredSize": 3]])
-        try await eks.waitForUpdate(update, cluster: clusterName, nodegroup: "workers", what: "scale", deadline: .seconds(30), waits: s.context.waits)
+        try await eks.waitForUpdate(
+            update, cluster: clusterName, nodegroup: "workers", what: "scale", deadline: .seconds(30), waits: s.context.waits)
         let clusterARN = try #require(created[0].attributes.string("arn"))
         try await eks.tagResource(arn: clusterARN, tags: ["cost-center": "42"])
 
@@ -135,7 +152,10 @@ struct ClusterDiffTests {
         // longer owns it as desired, which shows as a manifest update.
         let kube = try await KubernetesManifestProvider.kube(clusterName, s.context)
         try await kube.apply(
-            ["apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": ["name": "default"], "spec": ["role": "someone-else"]],
+            [
+                "apiVersion": "karpenter.k8s.aws/v1", "kind": "EC2NodeClass", "metadata": ["name": "default"],
+                "spec": ["role": "someone-else"],
+            ],
             fieldManager: "kubectl", force: true)
         #expect(try await s.diff(manifest).changed == ["manifest"])
         // Applying again with force_conflicts takes the field back: no changes.

@@ -247,6 +247,7 @@ extension DifferTests {
         var current: [String: Value] = ["cluster_name": .string("c"), "addon_name": .string("coredns"), "arn": .string("arn:a")]
         #expect(Differ.diff(desired: desired, live: live("aws_eks_addon", current), schema: addon).action == .noop)
         current["resolve_conflicts_on_create"] = .string("NONE")
-        #expect(Differ.diff(desired: desired, live: live("aws_eks_addon", current), schema: addon).changed == ["resolve_conflicts_on_create"])
+        #expect(
+            Differ.diff(desired: desired, live: live("aws_eks_addon", current), schema: addon).changed == ["resolve_conflicts_on_create"])
     }
 }

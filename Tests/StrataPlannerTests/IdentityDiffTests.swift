@@ -66,22 +66,32 @@ struct IdentityDiffTests {
         .map(["Version": .string("2012-10-17"), "Statement": .list([.map(statement)])])
     }
 
-    static let trust = document(["Effect": .string("Allow"), "Principal": .map(["Service": .string("ec2.amazonaws.com")]), "Action": .string("sts:AssumeRole")])
-    static let read = document(["Effect": .string("Allow"), "Action": .list([.string("ec2:DescribeVpcs"), .string("ec2:DescribeSubnets")]), "Resource": .string("*")])
+    static let trust = document([
+        "Effect": .string("Allow"), "Principal": .map(["Service": .string("ec2.amazonaws.com")]), "Action": .string("sts:AssumeRole"),
+    ])
+    static let read = document([
+        "Effect": .string("Allow"), "Action": .list([.string("ec2:DescribeVpcs"), .string("ec2:DescribeSubnets")]),
+        "Resource": .string("*"),
+    ])
 
     @Test func iamRolePolicyAttachmentAndProfileReadBackUnchanged() async throws {
         let s = try await Setup.make()
         // As the iam-role module writes them (the demo stack's role).
         let role = s.desired(
             "aws_iam_role", "role",
-            ["name": .string("\(s.stack)-inventory"), "description": .string("Reads the inventory"), "max_session_duration": .int(3600), "assume_role_policy": Self.trust])
+            [
+                "name": .string("\(s.stack)-inventory"), "description": .string("Reads the inventory"), "max_session_duration": .int(3600),
+                "assume_role_policy": Self.trust,
+            ])
         let policy = s.desired(
             "aws_iam_policy", "policy",
             ["name": .string("\(s.stack)-inventory"), "description": .string("Permissions of the role"), "policy": Self.read])
         let liveRole = try await s.create(role)
         let livePolicy = try await s.create(policy)
-        let attachment = s.desired("aws_iam_role_policy_attachment", "attach", ["role": .string(liveRole.id), "policy_arn": .string(livePolicy.id)])
-        let inline = s.desired("aws_iam_role_policy", "inline", ["name": .string("extra"), "role": .string(liveRole.id), "policy": Self.read])
+        let attachment = s.desired(
+            "aws_iam_role_policy_attachment", "attach", ["role": .string(liveRole.id), "policy_arn": .string(livePolicy.id)])
+        let inline = s.desired(
+            "aws_iam_role_policy", "inline", ["name": .string("extra"), "role": .string(liveRole.id), "policy": Self.read])
         let profile = s.desired("aws_iam_instance_profile", "profile", ["name": .string("\(s.stack)-node"), "role": .string(liveRole.id)])
         let liveAttachment = try await s.create(attachment)
         let liveInline = try await s.create(inline)
@@ -97,14 +107,18 @@ struct IdentityDiffTests {
         _ = try await s.client.query(
             .iam, action: "UpdateRole",
             parameters: [
-                (name: "RoleName", value: liveRole.id), (name: "MaxSessionDuration", value: "7200"), (name: "Description", value: "Reads the inventory"),
+                (name: "RoleName", value: liveRole.id), (name: "MaxSessionDuration", value: "7200"),
+                (name: "Description", value: "Reads the inventory"),
             ])
         var diff = try await s.diff(role)
         #expect(diff.action == .update)
         #expect(diff.changed == ["max_session_duration"])
         _ = try await s.client.query(
             .iam, action: "TagRole",
-            parameters: [(name: "RoleName", value: liveRole.id), (name: "Tags.member.1.Key", value: "intruder"), (name: "Tags.member.1.Value", value: "yes")])
+            parameters: [
+                (name: "RoleName", value: liveRole.id), (name: "Tags.member.1.Key", value: "intruder"),
+                (name: "Tags.member.1.Value", value: "yes"),
+            ])
         diff = try await s.diff(role)
         #expect(diff.changed == ["max_session_duration", "tags", "tags_all"])
 
@@ -112,7 +126,8 @@ struct IdentityDiffTests {
         _ = try await s.client.query(
             .iam, action: "CreatePolicyVersion",
             parameters: [
-                (name: "PolicyArn", value: livePolicy.id), (name: "PolicyDocument", value: String(decoding: (other.wireJSON ?? .null).encoded(), as: UTF8.self)),
+                (name: "PolicyArn", value: livePolicy.id),
+                (name: "PolicyDocument", value: String(decoding: (other.wireJSON ?? .null).encoded(), as: UTF8.self)),
                 (name: "SetAsDefault", value: "true"),
             ])
         diff = try await s.diff(policy)
@@ -134,12 +149,18 @@ struct IdentityDiffTests {
         let s = try await Setup.make()
         let oidc = s.desired(
             "aws_iam_openid_connect_provider", "oidc",
-            ["url": .string("https://oidc.eks.us-east-1.amazonaws.com/id/\(s.stack.uppercased())"), "client_id_list": .list([.string("sts.amazonaws.com")])])
+            [
+                "url": .string("https://oidc.eks.us-east-1.amazonaws.com/id/\(s.stack.uppercased())"),
+                "client_id_list": .list([.string("sts.amazonaws.com")]),
+            ])
         let live = try await s.create(oidc)
         #expect(try await s.diff(oidc).action == .noop)
         _ = try await s.client.query(
             .iam, action: "UpdateOpenIDConnectProviderThumbprint",
-            parameters: [(name: "OpenIDConnectProviderArn", value: live.id), (name: "ThumbprintList.member.1", value: String(repeating: "c", count: 40))])
+            parameters: [
+                (name: "OpenIDConnectProviderArn", value: live.id),
+                (name: "ThumbprintList.member.1", value: String(repeating: "c", count: 40)),
+            ])
         // thumbprint_list is optional-computed: what IAM fills in is not drift...
         #expect(try await s.diff(oidc).action == .noop)
         // ...but a stack that pins thumbprints sees the change.
@@ -154,7 +175,9 @@ struct IdentityDiffTests {
     @Test func kmsKeyAndAliasReadBackUnchanged() async throws {
         let s = try await Setup.make()
         // As the eks module writes them.
-        let key = s.desired("aws_kms_key", "secrets", ["description": .string("Envelope encryption of \(s.stack)'s secrets"), "enable_key_rotation": .bool(true)])
+        let key = s.desired(
+            "aws_kms_key", "secrets",
+            ["description": .string("Envelope encryption of \(s.stack)'s secrets"), "enable_key_rotation": .bool(true)])
         let liveKey = try await s.create(key)
         let alias = s.desired("aws_kms_alias", "secrets", ["name": .string("alias/eks/\(s.stack)"), "target_key_id": .string(liveKey.id)])
         let liveAlias = try await s.create(alias)
@@ -172,7 +195,8 @@ struct IdentityDiffTests {
 
     @Test func logGroupReadsBackUnchanged() async throws {
         let s = try await Setup.make()
-        let group = s.desired("aws_cloudwatch_log_group", "logs", ["name": .string("/aws/eks/\(s.stack)/cluster"), "retention_in_days": .int(90)])
+        let group = s.desired(
+            "aws_cloudwatch_log_group", "logs", ["name": .string("/aws/eks/\(s.stack)/cluster"), "retention_in_days": .int(90)])
         let live = try await s.create(group)
         #expect(try await s.diff(group).action == .noop)
         _ = try await s.client.json(.logs, action: "PutRetentionPolicy", body: ["logGroupName": .string(live.id), "retentionInDays": 14])
@@ -186,7 +210,8 @@ struct IdentityDiffTests {
         let s = try await Setup.make()
         // As the karpenter module writes them.
         let queue = s.desired(
-            "aws_sqs_queue", "interruptions", ["name": .string("\(s.stack)-karpenter"), "message_retention_seconds": .int(300), "sqs_managed_sse_enabled": .bool(true)])
+            "aws_sqs_queue", "interruptions",
+            ["name": .string("\(s.stack)-karpenter"), "message_retention_seconds": .int(300), "sqs_managed_sse_enabled": .bool(true)])
         let liveQueue = try await s.create(queue)
         let arn = try #require(liveQueue.attributes["arn"]?.stringValue)
         let policy = s.desired(
@@ -222,7 +247,9 @@ struct IdentityDiffTests {
             "aws_cloudwatch_event_rule", "spot",
             [
                 "name": .string("\(s.stack)-spot"), "description": .string("Karpenter interruption handling"),
-                "event_pattern": .map(["source": .list([.string("aws.ec2")]), "detail-type": .list([.string("EC2 Spot Instance Interruption Warning")])]),
+                "event_pattern": .map([
+                    "source": .list([.string("aws.ec2")]), "detail-type": .list([.string("EC2 Spot Instance Interruption Warning")]),
+                ]),
             ])
         let liveRule = try await s.create(rule)
         let target = s.desired(
@@ -234,7 +261,10 @@ struct IdentityDiffTests {
 
         _ = try await s.client.json(
             .events, action: "PutRule",
-            body: ["Name": .string("\(s.stack)-spot"), "EventPattern": "{\"source\":[\"aws.health\"]}", "Description": "Karpenter interruption handling"])
+            body: [
+                "Name": .string("\(s.stack)-spot"), "EventPattern": "{\"source\":[\"aws.health\"]}",
+                "Description": "Karpenter interruption handling",
+            ])
         let diff = try await s.diff(rule)
         #expect(diff.action == .update)
         #expect(diff.changed == ["event_pattern"])

@@ -70,34 +70,44 @@ struct NetworkDiffTests {
 
     @Test func vpcLayoutReadsBackAsNoChangesThenDrifts() async throws {
         let s = try await Setup.make()
-        let vpcD = s.desired("aws_vpc", "vpc", [
-            "cidr_block": .string("10.100.0.0/16"), "enable_dns_support": .bool(true), "enable_dns_hostnames": .bool(true),
-            "tags": .map(["Name": .string("net")]),
-        ])
+        let vpcD = s.desired(
+            "aws_vpc", "vpc",
+            [
+                "cidr_block": .string("10.100.0.0/16"), "enable_dns_support": .bool(true), "enable_dns_hostnames": .bool(true),
+                "tags": .map(["Name": .string("net")]),
+            ])
         let vpc = try await s.create(vpcD)
         let igwD = s.desired("aws_internet_gateway", "igw", ["vpc_id": .string(vpc.id), "tags": .map(["Name": .string("net")])])
         let igw = try await s.create(igwD)
-        let subnetD = s.desired("aws_subnet", "public", [
-            "vpc_id": .string(vpc.id), "cidr_block": .string("10.100.240.0/24"), "availability_zone": .string("us-east-1a"),
-            "map_public_ip_on_launch": .bool(false),
-            "tags": .map(["Name": .string("public-a"), "kubernetes.io/role/elb": .string("1")]),
-        ])
+        let subnetD = s.desired(
+            "aws_subnet", "public",
+            [
+                "vpc_id": .string(vpc.id), "cidr_block": .string("10.100.240.0/24"), "availability_zone": .string("us-east-1a"),
+                "map_public_ip_on_launch": .bool(false),
+                "tags": .map(["Name": .string("public-a"), "kubernetes.io/role/elb": .string("1")]),
+            ])
         let subnet = try await s.create(subnetD)
         let eipD = s.desired("aws_eip", "nat_ip", ["domain": .string("vpc"), "tags": .map(["Name": .string("nat")])])
         let eip = try await s.create(eipD)
-        let natD = s.desired("aws_nat_gateway", "nat", [
-            "allocation_id": .string(eip.id), "subnet_id": .string(subnet.id), "tags": .map(["Name": .string("nat")]),
-        ])
+        let natD = s.desired(
+            "aws_nat_gateway", "nat",
+            [
+                "allocation_id": .string(eip.id), "subnet_id": .string(subnet.id), "tags": .map(["Name": .string("nat")]),
+            ])
         let nat = try await s.create(natD)
         let tableD = s.desired("aws_route_table", "public", ["vpc_id": .string(vpc.id), "tags": .map(["Name": .string("public")])])
         let table = try await s.create(tableD)
-        let routeD = s.desired("aws_route", "internet", [
-            "route_table_id": .string(table.id), "destination_cidr_block": .string("0.0.0.0/0"), "gateway_id": .string(igw.id),
-        ])
+        let routeD = s.desired(
+            "aws_route", "internet",
+            [
+                "route_table_id": .string(table.id), "destination_cidr_block": .string("0.0.0.0/0"), "gateway_id": .string(igw.id),
+            ])
         let route = try await s.create(routeD)
-        let associationD = s.desired("aws_route_table_association", "public", [
-            "subnet_id": .string(subnet.id), "route_table_id": .string(table.id),
-        ])
+        let associationD = s.desired(
+            "aws_route_table_association", "public",
+            [
+                "subnet_id": .string(subnet.id), "route_table_id": .string(table.id),
+            ])
         let association = try await s.create(associationD)
 
         for desired in [vpcD, igwD, subnetD, eipD, natD, tableD, routeD, associationD] {
@@ -107,7 +117,8 @@ struct NetworkDiffTests {
         // Out of band: DNS hostnames off; a subnet tag edited; the NAT's tags dropped.
         try await s.ec2("ModifyVpcAttribute", [(name: "VpcId", value: vpc.id), (name: "EnableDnsHostnames.Value", value: "false")])
         #expect(try await s.diff(vpcD) == DiffResult(action: .update, changed: ["enable_dns_hostnames"], replaceBecause: []))
-        try await s.ec2("CreateTags", [(name: "ResourceId.1", value: subnet.id), (name: "Tag.1.Key", value: "Name"), (name: "Tag.1.Value", value: "x")])
+        try await s.ec2(
+            "CreateTags", [(name: "ResourceId.1", value: subnet.id), (name: "Tag.1.Key", value: "Name"), (name: "Tag.1.Value", value: "x")])
         #expect(try await s.diff(subnetD) == DiffResult(action: .update, changed: ["tags", "tags_all"], replaceBecause: []))
         try await s.ec2("DeleteTags", [(name: "ResourceId.1", value: nat.id), (name: "Tag.1.Key", value: "team")])
         #expect(try await s.diff(natD) == DiffResult(action: .update, changed: ["tags_all"], replaceBecause: []))
@@ -142,53 +153,77 @@ struct NetworkDiffTests {
     @Test func securityGroupsRulesAndTemplateReadBackAsNoChanges() async throws {
         let s = try await Setup.make()
         let vpc = try await s.create(s.desired("aws_vpc", "vpc", ["cidr_block": .string("10.101.0.0/16")]))
-        let clusterD = s.desired("aws_security_group", "cluster_sg", [
-            "name": .string("\(s.stack)-cluster"), "description": .string("EKS control plane (additional group)"),
-            "vpc_id": .string(vpc.id), "tags": .map(["Name": .string("\(s.stack)-cluster")]),
-        ])
+        let clusterD = s.desired(
+            "aws_security_group", "cluster_sg",
+            [
+                "name": .string("\(s.stack)-cluster"), "description": .string("EKS control plane (additional group)"),
+                "vpc_id": .string(vpc.id), "tags": .map(["Name": .string("\(s.stack)-cluster")]),
+            ])
         let cluster = try await s.create(clusterD)
-        let nodeD = s.desired("aws_security_group", "node_sg", [
-            "name": .string("\(s.stack)-node"), "description": .string("EKS nodes"), "vpc_id": .string(vpc.id),
-            "tags": .map(["Name": .string("\(s.stack)-node"), "karpenter.sh/discovery": .string(s.stack)]),
-        ])
+        let nodeD = s.desired(
+            "aws_security_group", "node_sg",
+            [
+                "name": .string("\(s.stack)-node"), "description": .string("EKS nodes"), "vpc_id": .string(vpc.id),
+                "tags": .map(["Name": .string("\(s.stack)-node"), "karpenter.sh/discovery": .string(s.stack)]),
+            ])
         let node = try await s.create(nodeD)
-        let inlineD = s.desired("aws_security_group", "web", [
-            "vpc_id": .string(vpc.id),
-            "ingress": .list([.map([
-                "from_port": .int(443), "to_port": .int(443), "protocol": .string("tcp"),
-                "cidr_blocks": .list([.string("10.0.0.0/8")]), "description": .string("https"),
-            ])]),
-        ])
+        let inlineD = s.desired(
+            "aws_security_group", "web",
+            [
+                "vpc_id": .string(vpc.id),
+                "ingress": .list([
+                    .map([
+                        "from_port": .int(443), "to_port": .int(443), "protocol": .string("tcp"),
+                        "cidr_blocks": .list([.string("10.0.0.0/8")]), "description": .string("https"),
+                    ])
+                ]),
+            ])
         let inline = try await s.create(inlineD)
-        let ingressD = s.desired("aws_vpc_security_group_ingress_rule", "cluster_from_nodes", [
-            "security_group_id": .string(cluster.id), "referenced_security_group_id": .string(node.id),
-            "ip_protocol": .string("tcp"), "from_port": .int(443), "to_port": .int(443), "description": .string("Nodes to the API server"),
-        ])
+        let ingressD = s.desired(
+            "aws_vpc_security_group_ingress_rule", "cluster_from_nodes",
+            [
+                "security_group_id": .string(cluster.id), "referenced_security_group_id": .string(node.id),
+                "ip_protocol": .string("tcp"), "from_port": .int(443), "to_port": .int(443),
+                "description": .string("Nodes to the API server"),
+            ])
         let ingress = try await s.create(ingressD)
-        let egressD = s.desired("aws_vpc_security_group_egress_rule", "node_egress", [
-            "security_group_id": .string(node.id), "ip_protocol": .string("-1"), "cidr_ipv4": .string("0.0.0.0/0"),
-            "description": .string("Nodes to anywhere"),
-        ])
+        let egressD = s.desired(
+            "aws_vpc_security_group_egress_rule", "node_egress",
+            [
+                "security_group_id": .string(node.id), "ip_protocol": .string("-1"), "cidr_ipv4": .string("0.0.0.0/0"),
+                "description": .string("Nodes to anywhere"),
+            ])
         let egress = try await s.create(egressD)
-        let legacyD = s.desired("aws_security_group_rule", "ssh", [
-            "type": .string("ingress"), "security_group_id": .string(node.id), "protocol": .string("tcp"),
-            "from_port": .int(22), "to_port": .int(22), "cidr_blocks": .list([.string("10.0.0.0/8")]),
-        ])
+        let legacyD = s.desired(
+            "aws_security_group_rule", "ssh",
+            [
+                "type": .string("ingress"), "security_group_id": .string(node.id), "protocol": .string("tcp"),
+                "from_port": .int(22), "to_port": .int(22), "cidr_blocks": .list([.string("10.0.0.0/8")]),
+            ])
         let legacy = try await s.create(legacyD)
-        let templateD = s.desired("aws_launch_template", "node_template", [
-            "name": .string("\(s.stack)-default"), "description": .string("Node pool default"),
-            "update_default_version": .bool(true), "vpc_security_group_ids": .list([.string(node.id)]),
-            "block_device_mappings": .list([.map([
-                "device_name": .string("/dev/xvda"),
-                "ebs": .map(["volume_size": .int(50), "volume_type": .string("gp3"), "encrypted": .bool(true), "delete_on_termination": .bool(true)]),
-            ])]),
-            "metadata_options": .map(["http_endpoint": .string("enabled"), "http_tokens": .string("required"), "http_put_response_hop_limit": .int(2)]),
-            "monitoring": .map(["enabled": .bool(true)]),
-            "tag_specifications": .list([
-                .map(["resource_type": .string("instance"), "tags": .map(["Name": .string("n")])]),
-                .map(["resource_type": .string("volume"), "tags": .map(["Name": .string("n")])]),
-            ]),
-        ])
+        let templateD = s.desired(
+            "aws_launch_template", "node_template",
+            [
+                "name": .string("\(s.stack)-default"), "description": .string("Node pool default"),
+                "update_default_version": .bool(true), "vpc_security_group_ids": .list([.string(node.id)]),
+                "block_device_mappings": .list([
+                    .map([
+                        "device_name": .string("/dev/xvda"),
+                        "ebs": .map([
+                            "volume_size": .int(50), "volume_type": .string("gp3"), "encrypted": .bool(true),
+                            "delete_on_termination": .bool(true),
+                        ]),
+                    ])
+                ]),
+                "metadata_options": .map([
+                    "http_endpoint": .string("enabled"), "http_tokens": .string("required"), "http_put_response_hop_limit": .int(2),
+                ]),
+                "monitoring": .map(["enabled": .bool(true)]),
+                "tag_specifications": .list([
+                    .map(["resource_type": .string("instance"), "tags": .map(["Name": .string("n")])]),
+                    .map(["resource_type": .string("volume"), "tags": .map(["Name": .string("n")])]),
+                ]),
+            ])
         let template = try await s.create(templateD)
 
         for desired in [clusterD, nodeD, inlineD, ingressD, egressD, legacyD, templateD] {
@@ -196,14 +231,16 @@ struct NetworkDiffTests {
         }
 
         // Out of band: the rule's description rewritten; a template version made default by hand.
-        try await s.ec2("ModifySecurityGroupRules", [
-            (name: "GroupId", value: cluster.id), (name: "SecurityGroupRule.1.SecurityGroupRuleId", value: ingress.id),
-            (name: "SecurityGroupRule.1.SecurityGroupRule.IpProtocol", value: "tcp"),
-            (name: "SecurityGroupRule.1.SecurityGroupRule.FromPort", value: "443"),
-            (name: "SecurityGroupRule.1.SecurityGroupRule.ToPort", value: "443"),
-            (name: "SecurityGroupRule.1.SecurityGroupRule.ReferencedGroupId", value: node.id),
-            (name: "SecurityGroupRule.1.SecurityGroupRule.Description", value: "changed"),
-        ])
+        try await s.ec2(
+            "ModifySecurityGroupRules",
+            [
+                (name: "GroupId", value: cluster.id), (name: "SecurityGroupRule.1.SecurityGroupRuleId", value: ingress.id),
+                (name: "SecurityGroupRule.1.SecurityGroupRule.IpProtocol", value: "tcp"),
+                (name: "SecurityGroupRule.1.SecurityGroupRule.FromPort", value: "443"),
+                (name: "SecurityGroupRule.1.SecurityGroupRule.ToPort", value: "443"),
+                (name: "SecurityGroupRule.1.SecurityGroupRule.ReferencedGroupId", value: node.id),
+                (name: "SecurityGroupRule.1.SecurityGroupRule.Description", value: "changed"),
+            ])
         #expect(try await s.diff(ingressD) == DiffResult(action: .update, changed: ["description"], replaceBecause: []))
         // A group's description cannot change in AWS: a new one replaces it.
         var renamed = nodeD
@@ -228,7 +265,8 @@ struct NetworkDiffTests {
         let vpcAnswer = try await s.client.query(
             .ec2, action: "CreateVpc",
             parameters: [(name: "CidrBlock", value: "10.102.0.0/16")]
-                + QueryValue.tagSpecifications(resourceType: "vpc", tags: vpcD.tags.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
+                + QueryValue.tagSpecifications(
+                    resourceType: "vpc", tags: vpcD.tags.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }))
         let vpcID = try #require(vpcAnswer["vpc", "vpcId"]?.text)
         #expect(try await s.diff(vpcD) == DiffResult(action: .update, changed: ["enable_dns_hostnames"], replaceBecause: []))
         let vpc = try await s.provider("aws_vpc").update(try await s.find(vpcD), to: vpcD, changed: ["enable_dns_hostnames"], s.context)

@@ -69,7 +69,9 @@ import Testing
             let back = try PlanFile.read(from: file)
             return Self.refusal { try PlanBinding.check(back, file: file.path) }
         }
-        #expect(message?.contains(#"module.network.aws_vpc.vpc.cidr_block is "10.99.0.0/16" in the plan, "10.10.0.0/16" in the stack"#) == true, "\(message ?? "accepted")")
+        #expect(
+            message?.contains(#"module.network.aws_vpc.vpc.cidr_block is "10.99.0.0/16" in the plan, "10.10.0.0/16" in the stack"#) == true,
+            "\(message ?? "accepted")")
         #expect(message?.contains("nothing was sent") == true)
     }
 
@@ -80,7 +82,9 @@ import Testing
         plan.stack = "demo"
         plan.region = "eu-west-1"
         let message = Self.refusal { try PlanBinding.check(plan, file: "x.plan") }
-        #expect(message?.contains("stack demo in eu-west-1, but") == true && message?.contains("its program is stack demo in us-east-1") == true, "\(message ?? "accepted")")
+        #expect(
+            message?.contains("stack demo in eu-west-1, but") == true
+                && message?.contains("its program is stack demo in us-east-1") == true, "\(message ?? "accepted")")
         plan.program = nil
         #expect(Self.refusal { try PlanBinding.check(plan, file: "x.plan") }?.contains("x.plan carries no program") == true)
     }
@@ -91,7 +95,9 @@ import Testing
         plan.changes[index].action = .delete
         plan.changes[index].after = nil
         let message = Self.refusal { try PlanBinding.check(plan, file: "x.plan") }
-        #expect(message?.contains("module.network.aws_vpc.vpc is planned for deletion, but the stack declares it") == true, "\(message ?? "accepted")")
+        #expect(
+            message?.contains("module.network.aws_vpc.vpc is planned for deletion, but the stack declares it") == true,
+            "\(message ?? "accepted")")
     }
 
     /// With STRATA_PLAN_KEY the digest is an HMAC: a file re-sealed without the key, a signed
@@ -110,9 +116,12 @@ import Testing
             var edited = plan
             edited.stack = "someone-elses"
             try PlanFile.write(edited, to: file)
-            #expect(Self.refusal { _ = try PlanFile.read(from: file, key: key) }?.contains("is not signed, but STRATA_PLAN_KEY is set") == true)
+            #expect(
+                Self.refusal { _ = try PlanFile.read(from: file, key: key) }?.contains("is not signed, but STRATA_PLAN_KEY is set") == true)
         }
-        #expect(Self.refusal { _ = try PlanKey.from(environment: [PlanKey.variable: "short"]) }?.contains("STRATA_PLAN_KEY is set but shorter") == true)
+        #expect(
+            Self.refusal { _ = try PlanKey.from(environment: [PlanKey.variable: "short"]) }?.contains("STRATA_PLAN_KEY is set but shorter")
+                == true)
         #expect(try PlanKey.from(environment: [PlanKey.variable: ""]) == nil)
     }
 

@@ -40,15 +40,21 @@ import Testing
                     after: nil, live: liveRole),
                 ResourceChange(
                     address: cluster, type: "aws_eks_cluster", plane: .control, action: .update, before: liveCluster.attributes,
-                    after: ["name": .string("prod"), "version": .string("1.31"),
-                            "vpc_config": .map(["subnet_ids": .list([.unknown(.string)]), "endpoint_public_access": .bool(true)])],
+                    after: [
+                        "name": .string("prod"), "version": .string("1.31"),
+                        "vpc_config": .map(["subnet_ids": .list([.unknown(.string)]), "endpoint_public_access": .bool(true)]),
+                    ],
                     changedAttributes: ["version"], live: liveCluster),
             ],
             liveFingerprint: "abc",
             rollouts: [
                 RolloutPlan(
                     cluster: cluster, fromVersion: "1.30", toVersion: "1.31",
-                    steps: [RolloutStep(kind: .controlPlane, target: cluster, fromVersion: "1.30", toVersion: "1.31", summary: "control plane 1.30 -> 1.31")])
+                    steps: [
+                        RolloutStep(
+                            kind: .controlPlane, target: cluster, fromVersion: "1.30", toVersion: "1.31",
+                            summary: "control plane 1.30 -> 1.31")
+                    ])
             ])
     }
 
@@ -94,7 +100,8 @@ import Testing
         #expect(document["variables"]?["env"]?["value"] == .string("prod"))
         let planned = try #require(document["planned_values"]?["root_module"])
         #expect(planned["resources"]?.arrayValue?.isEmpty == true)  // the root's only resource is deleted
-        let configuration = try #require(document["configuration"]?["root_module"]?["module_calls"]?["network"]?["module"]?["resources"]?.arrayValue)
+        let configuration = try #require(
+            document["configuration"]?["root_module"]?["module_calls"]?["network"]?["module"]?["resources"]?.arrayValue)
         let subnetBlock = try #require(configuration.first { $0["address"] == .string("aws_subnet.private") })
         #expect(subnetBlock["expressions"]?["vpc_id"]?["references"] == .array(["aws_vpc.vpc.id", "aws_vpc.vpc"]))
         #expect(subnetBlock["expressions"]?["cidr_block"]?["constant_value"] == .string("10.1.0.0/20"))
@@ -161,8 +168,17 @@ import Testing
         #expect(mapping["ebs"]?.arrayValue?.first?["encrypted"] == .string("true"))
         #expect(mapping["ebs"]?.arrayValue?.first?["volume_size"] == .int(50))
         #expect(mapping["ebs"]?.arrayValue?.first?["kms_key_id"] == .null)
-        #expect(lt["after_unknown"]?["block_device_mappings"] == .array([.object(["ebs": .array([.object([
-            "iops": .bool(true), "throughput": .bool(true), "volume_type": .bool(true)])])])]))
+        #expect(
+            lt["after_unknown"]?["block_device_mappings"]
+                == .array([
+                    .object([
+                        "ebs": .array([
+                            .object([
+                                "iops": .bool(true), "throughput": .bool(true), "volume_type": .bool(true),
+                            ])
+                        ])
+                    ])
+                ]))
         #expect(lt["after"]?["cpu_options"] == .array([]))
         #expect(lt["after"]?["image_id"] == .null)
         #expect(lt["after"]?["tags"] == .null)
@@ -186,11 +202,17 @@ import Testing
         let configuration = try #require(
             document["configuration"]?["root_module"]?["module_calls"]?["cluster"]?["module"]?["resources"]?.arrayValue)
         let ltConfig = try #require(configuration.first { $0["address"] == .string("aws_launch_template.nodes") })
-        #expect(ltConfig["expressions"]?["block_device_mappings"]?.arrayValue?.first?["device_name"] == .object(["constant_value": .string("/dev/xvda")]))
+        #expect(
+            ltConfig["expressions"]?["block_device_mappings"]?.arrayValue?.first?["device_name"]
+                == .object(["constant_value": .string("/dev/xvda")]))
         let ruleConfig = try #require(configuration.first { $0["address"] == .string("aws_vpc_security_group_ingress_rule.https") })
-        #expect(ruleConfig["expressions"]?["security_group_id"]?["references"] == .array(["aws_launch_template.nodes.id", "aws_launch_template.nodes"]))
+        #expect(
+            ruleConfig["expressions"]?["security_group_id"]?["references"]
+                == .array(["aws_launch_template.nodes.id", "aws_launch_template.nodes"]))
         let dnsConfig = try #require(configuration.first { $0["address"] == .string("aws_vpc_security_group_ingress_rule.dns") })
-        #expect(dnsConfig["expressions"]?["security_group_id"]?["references"] == .array(["aws_security_group.nodes.id", "aws_security_group.nodes"]))
+        #expect(
+            dnsConfig["expressions"]?["security_group_id"]?["references"]
+                == .array(["aws_security_group.nodes.id", "aws_security_group.nodes"]))
         #expect(dnsConfig["expressions"]?["from_port"]?["references"] == .array(["var.port"]))
         #expect(dnsConfig["expressions"]?["ip_protocol"] == .object(["constant_value": .string("udp")]))
     }
@@ -229,7 +251,8 @@ import Testing
         #expect(vpc["cluster_security_group_id"] == .string("sg-1"))
         #expect(change["before"]?["vpc_config"]?.arrayValue?.first?["endpoint_public_access"] == .bool(true))
         #expect(change["before"]?["zonal_shift_config"] == .array([]))
-        let prior = try #require(document["prior_state"]?["values"]?["root_module"]?["child_modules"]?.arrayValue?.first?["resources"]?.arrayValue?.first)
+        let prior = try #require(
+            document["prior_state"]?["values"]?["root_module"]?["child_modules"]?.arrayValue?.first?["resources"]?.arrayValue?.first)
         #expect(prior["values"]?["version"] == .string("1.30"))
     }
 

@@ -240,7 +240,9 @@ import Testing
         for (action, count) in byAction where !perResource.contains(action) {
             #expect(count <= 4, "\(action) called \(count) times in one plan: \(summary)")
         }
-        print("no-op plan of \(plan.changes.count) resources, \(types) provider types: \(calls.count) calls (\(batched.count) batched): \(summary)")
+        print(
+            "no-op plan of \(plan.changes.count) resources, \(types) provider types: \(calls.count) calls (\(batched.count) batched): \(summary)"
+        )
     }
 
     struct LoggedRequest: Decodable {
@@ -278,9 +280,14 @@ import Testing
                     after: ["cluster_name": .string("c"), "version": .string(poolWanted), "node_group_name": .string("system")],
                     changedAttributes: ["version"]),
             ]
-            return try RolloutPlanner.rollouts(changes: changes, members: [
-                (pool, "aws_eks_node_group", ["cluster_name": .string("c"), "version": .string(poolWanted), "node_group_name": .string("system")])
-            ])
+            return try RolloutPlanner.rollouts(
+                changes: changes,
+                members: [
+                    (
+                        pool, "aws_eks_node_group",
+                        ["cluster_name": .string("c"), "version": .string(poolWanted), "node_group_name": .string("system")]
+                    )
+                ])
         }
         let ok = try change("1.30", "1.31", poolLive: "1.30", poolWanted: "1.31")
         #expect(ok.first?.steps.map(\.kind) == [.controlPlane, .nodePool])

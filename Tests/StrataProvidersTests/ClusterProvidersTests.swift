@@ -26,7 +26,10 @@ struct ClusterHarness {
         for (index, zone) in ["us-east-1a", "us-east-1b"].enumerated() {
             let subnet = try await client.query(
                 .ec2, action: "CreateSubnet",
-                parameters: [(name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.1.\(index).0/24"), (name: "AvailabilityZone", value: zone)])
+                parameters: [
+                    (name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.1.\(index).0/24"),
+                    (name: "AvailabilityZone", value: zone),
+                ])
             subnets.append(try #require(subnet.first(named: "subnetId")?.text))
         }
         return ClusterHarness(sandbox: sandbox, client: client, stack: "t-\(UUID().uuidString.prefix(8).lowercased())", subnets: subnets)
@@ -53,7 +56,8 @@ struct ClusterHarness {
         let taggable = ResourceCatalog.schema(for: type)?.taggable ?? false
         if taggable { attributes["tags_all"] = .map(tags.mapValues(Value.string)) }
         return DesiredResource(
-            address: address, type: type, attributes: attributes, tags: taggable ? tags : [:], idempotencyToken: token ?? "\(stack)-\(name)-token")
+            address: address, type: type, attributes: attributes, tags: taggable ? tags : [:],
+            idempotencyToken: token ?? "\(stack)-\(name)-token")
     }
 
     func clusterDesired(_ extra: [String: JSONValue] = [:]) -> DesiredResource {
@@ -78,7 +82,8 @@ struct ClusterHarness {
 
     /// Tags as EKS itself reports them (ListTagsForResource, no provider involved).
     func rawTags(_ arn: String) async throws -> [String: String] {
-        let answer = try await client.rest(.eks, action: "ListTagsForResource", method: "GET", path: "/tags/\(AWSOperation.pathSegment(arn))")
+        let answer = try await client.rest(
+            .eks, action: "ListTagsForResource", method: "GET", path: "/tags/\(AWSOperation.pathSegment(arn))")
         guard case .object(let members)? = answer["tags"] else { return [:] }
         return members.compactMapValues(\.stringValue)
     }
@@ -118,7 +123,9 @@ struct ClusterProvidersTests {
         #expect(clusters["clusters"]?.arrayValue?.filter { $0.stringValue == h.clusterName }.count == 1)
 
         // Logging, version and tags in place.
-        var next = h.clusterDesired(["enabled_cluster_log_types": .array(["api", "audit"]), "version": "1.33", "tags": .object(["team": "infra"])])
+        var next = h.clusterDesired([
+            "enabled_cluster_log_types": .array(["api", "audit"]), "version": "1.33", "tags": .object(["team": "infra"]),
+        ])
         next.idempotencyToken = "\(h.stack)-main-token-2"
         let updated = try await provider.update(found, to: next, changed: ["enabled_cluster_log_types", "version", "tags"], h.context)
         #expect(updated.attributes["enabled_cluster_log_types"] == Value(json: ["api", "audit"]))
@@ -169,15 +176,20 @@ struct ClusterProvidersTests {
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": [
                 "name": "web", "namespace": "default", "uid": "u-1", "resourceVersion": "7",
-                "labels": ["app": "web", "strata.dev/stack": "s1"], "annotations": ["strata.dev/address": "kubernetes_manifest.web", "deployment.kubernetes.io/revision": "1"],
+                "labels": ["app": "web", "strata.dev/stack": "s1"],
+                "annotations": ["strata.dev/address": "kubernetes_manifest.web", "deployment.kubernetes.io/revision": "1"],
                 "managedFields": [
                     [
                         "manager": "strata", "operation": "Apply", "apiVersion": "apps/v1",
                         "fieldsV1": [
-                            "f:metadata": ["f:labels": ["f:app": [:], "f:strata.dev/stack": [:]], "f:annotations": ["f:strata.dev/address": [:]]],
+                            "f:metadata": [
+                                "f:labels": ["f:app": [:], "f:strata.dev/stack": [:]], "f:annotations": ["f:strata.dev/address": [:]],
+                            ],
                             "f:spec": [
                                 "f:replicas": [:],
-                                "f:template": ["f:spec": ["f:containers": ["k:{\"name\":\"app\"}": [".": [:], "f:name": [:], "f:image": [:]]]]],
+                                "f:template": [
+                                    "f:spec": ["f:containers": ["k:{\"name\":\"app\"}": [".": [:], "f:name": [:], "f:image": [:]]]]
+                                ],
                             ],
                         ],
                     ],
@@ -186,10 +198,14 @@ struct ClusterProvidersTests {
             ],
             "spec": [
                 "replicas": 2, "revisionHistoryLimit": 10,
-                "template": ["spec": ["containers": [
-                    ["name": "app", "image": "nginx:1", "imagePullPolicy": "IfNotPresent"],
-                    ["name": "sidecar", "image": "envoy"],
-                ]]],
+                "template": [
+                    "spec": [
+                        "containers": [
+                            ["name": "app", "image": "nginx:1", "imagePullPolicy": "IfNotPresent"],
+                            ["name": "sidecar", "image": "envoy"],
+                        ]
+                    ]
+                ],
             ],
             "status": ["replicas": 2],
         ]
@@ -206,7 +222,10 @@ struct ClusterProvidersTests {
     func secretObjectRedacted() {
         let secret: JSONValue = [
             "apiVersion": "v1", "kind": "Secret",
-            "metadata": ["name": "token", "namespace": "apps", "labels": ["strata.dev/stack": "s1"], "annotations": ["strata.dev/address": "kubernetes_manifest.token"]],
+            "metadata": [
+                "name": "token", "namespace": "apps", "labels": ["strata.dev/stack": "s1"],
+                "annotations": ["strata.dev/address": "kubernetes_manifest.token"],
+            ],
             "data": ["password": "aHVudGVyMg=="],
         ]
         let live = KubernetesManifestProvider().liveResource(secret, cluster: "c1", stack: "s1")
@@ -224,14 +243,16 @@ struct ClusterProvidersTests {
 
         // Node group.
         let groups = try h.provider("aws_eks_node_group")
-        let groupDesired = h.desired("aws_eks_node_group", "workers", [
-            "cluster_name": name, "node_group_name": "workers", "node_role_arn": "arn:aws:iam::123456789012:role/eks-node",
-            "subnet_ids": .array(h.subnets.map { .string($0) }),
-            "scaling_config": .object(["desired_size": 2, "min_size": 1, "max_size": 3]),
-            "labels": .object(["role": "workers"]),
-            "taint": .array([.object(["key": "dedicated", "value": "ci", "effect": "NO_SCHEDULE"])]),
-            "tags": .object(["pool": "general"]),
-        ])
+        let groupDesired = h.desired(
+            "aws_eks_node_group", "workers",
+            [
+                "cluster_name": name, "node_group_name": "workers", "node_role_arn": "arn:aws:iam::123456789012:role/eks-node",
+                "subnet_ids": .array(h.subnets.map { .string($0) }),
+                "scaling_config": .object(["desired_size": 2, "min_size": 1, "max_size": 3]),
+                "labels": .object(["role": "workers"]),
+                "taint": .array([.object(["key": "dedicated", "value": "ci", "effect": "NO_SCHEDULE"])]),
+                "tags": .object(["pool": "general"]),
+            ])
         let group = try await groups.create(groupDesired, h.context)
         #expect(group.attributes.string("status") == "ACTIVE")
         try await h.ownershipTagsPresent(try #require(group.attributes.string("arn")), groupDesired)
@@ -249,10 +270,12 @@ struct ClusterProvidersTests {
 
         // Add-on.
         let addons = try h.provider("aws_eks_addon")
-        let addonDesired = h.desired("aws_eks_addon", "cni", [
-            "cluster_name": name, "addon_name": "vpc-cni", "resolve_conflicts_on_create": "OVERWRITE",
-            "configuration_values": .object(["env": .object(["ENABLE_PREFIX_DELEGATION": "true"])]),
-        ])
+        let addonDesired = h.desired(
+            "aws_eks_addon", "cni",
+            [
+                "cluster_name": name, "addon_name": "vpc-cni", "resolve_conflicts_on_create": "OVERWRITE",
+                "configuration_values": .object(["env": .object(["ENABLE_PREFIX_DELEGATION": "true"])]),
+            ])
         let addon = try await addons.create(addonDesired, h.context)
         try await h.ownershipTagsPresent(try #require(addon.attributes.string("arn")), addonDesired)
         #expect(addon.attributes.string("configuration_values") == #"{"env":{"ENABLE_PREFIX_DELEGATION":"true"}}"#)
@@ -265,9 +288,11 @@ struct ClusterProvidersTests {
         // Access entry and its policy association.
         let entries = try h.provider("aws_eks_access_entry")
         let principal = "arn:aws:iam::123456789012:role/ci-deployer"
-        let entryDesired = h.desired("aws_eks_access_entry", "ci", [
-            "cluster_name": name, "principal_arn": .string(principal), "kubernetes_groups": .array(["deployers"]),
-        ])
+        let entryDesired = h.desired(
+            "aws_eks_access_entry", "ci",
+            [
+                "cluster_name": name, "principal_arn": .string(principal), "kubernetes_groups": .array(["deployers"]),
+            ])
         let entry = try await entries.create(entryDesired, h.context)
         try await h.ownershipTagsPresent(try #require(entry.attributes.string("access_entry_arn")), entryDesired)
         var regrouped = entryDesired
@@ -279,10 +304,12 @@ struct ClusterProvidersTests {
         #expect(foundEntries.map(\.address) == [entryDesired.address])
         let policies = try h.provider("aws_eks_access_policy_association")
         let policyARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"
-        let policyDesired = h.desired("aws_eks_access_policy_association", "ci_edit", [
-            "cluster_name": name, "principal_arn": .string(principal), "policy_arn": .string(policyARN),
-            "access_scope": .object(["type": "namespace", "namespaces": .array(["apps"])]),
-        ])
+        let policyDesired = h.desired(
+            "aws_eks_access_policy_association", "ci_edit",
+            [
+                "cluster_name": name, "principal_arn": .string(principal), "policy_arn": .string(policyARN),
+                "access_scope": .object(["type": "namespace", "namespaces": .array(["apps"])]),
+            ])
         let association = try await policies.create(policyDesired, h.context)
         #expect(association.identity == "\(h.clusterName)|\(principal)|\(policyARN)")
         let foundAssociation = try #require(try await h.discovered(policyDesired))
@@ -290,16 +317,19 @@ struct ClusterProvidersTests {
 
         // Pod identity association.
         let identities = try h.provider("aws_eks_pod_identity_association")
-        let podDesired = h.desired("aws_eks_pod_identity_association", "karpenter", [
-            "cluster_name": name, "namespace": "kube-system", "service_account": "karpenter",
-            "role_arn": "arn:aws:iam::123456789012:role/karpenter",
-        ])
+        let podDesired = h.desired(
+            "aws_eks_pod_identity_association", "karpenter",
+            [
+                "cluster_name": name, "namespace": "kube-system", "service_account": "karpenter",
+                "role_arn": "arn:aws:iam::123456789012:role/karpenter",
+            ])
         let pod = try await identities.create(podDesired, h.context)
         try await h.ownershipTagsPresent(try #require(pod.attributes.string("association_arn")), podDesired)
         #expect(try await identities.create(podDesired, h.context).id == pod.id)
         var newRole = podDesired
         newRole.attributes["role_arn"] = .string("arn:aws:iam::123456789012:role/karpenter-2")
-        let moved = try await identities.update(try #require(try await h.discovered(podDesired)), to: newRole, changed: ["role_arn"], h.context)
+        let moved = try await identities.update(
+            try #require(try await h.discovered(podDesired)), to: newRole, changed: ["role_arn"], h.context)
         #expect(moved.attributes.string("role_arn") == "arn:aws:iam::123456789012:role/karpenter-2")
 
         // A manifest in the cluster.
@@ -317,7 +347,8 @@ struct ClusterProvidersTests {
         let foundManifest = try #require(try await h.discovered(manifestDesired))
         #expect(foundManifest.attributes["manifest"] == manifest)
         let stored = try #require(foundManifest.attributes["object"])
-        #expect(EKSSupport.block(EKSSupport.block(stored)["metadata"])["labels"]?.stringMap[KubernetesManifestProvider.stackLabel] == h.stack)
+        #expect(
+            EKSSupport.block(EKSSupport.block(stored)["metadata"])["labels"]?.stringMap[KubernetesManifestProvider.stackLabel] == h.stack)
 
         // Delete everything, children first, and confirm each is gone.
         try await manifests.delete(foundManifest, h.context)
@@ -350,7 +381,8 @@ struct ClusterProvidersTests {
         var configuration = h.client.configuration
         configuration.transport = recorder
         let client = AWSClient(configuration: configuration)
-        let context = ProviderContext(client: client, stack: h.stack, region: Sandbox.region, waits: WaitPolicy(interval: .milliseconds(50)))
+        let context = ProviderContext(
+            client: client, stack: h.stack, region: Sandbox.region, waits: WaitPolicy(interval: .milliseconds(50)))
         let types = ["aws_eks_cluster", "aws_eks_node_group", "aws_eks_addon", "aws_eks_access_entry", "aws_eks_pod_identity_association"]
         for type in types { _ = try await h.provider(type).discover(context) }
         let calls = recorder.calls
@@ -372,10 +404,13 @@ struct ClusterProvidersTests {
         let clusters = try h.provider("aws_eks_cluster")
         let groups = try h.provider("aws_eks_node_group")
         let cluster = try await clusters.create(h.clusterDesired(), h.context)
-        let groupDesired = h.desired("aws_eks_node_group", "workers", [
-            "cluster_name": .string(h.clusterName), "node_group_name": "workers", "node_role_arn": "arn:aws:iam::123456789012:role/eks-node",
-            "subnet_ids": .array(h.subnets.map { .string($0) }), "scaling_config": ["desired_size": 1, "min_size": 1, "max_size": 2],
-        ])
+        let groupDesired = h.desired(
+            "aws_eks_node_group", "workers",
+            [
+                "cluster_name": .string(h.clusterName), "node_group_name": "workers",
+                "node_role_arn": "arn:aws:iam::123456789012:role/eks-node",
+                "subnet_ids": .array(h.subnets.map { .string($0) }), "scaling_config": ["desired_size": 1, "min_size": 1, "max_size": 2],
+            ])
         let group = try await groups.create(groupDesired, h.context)
         #expect(group.attributes.string("version") == "1.32")
         // Re-run with the same client token: the same group, not a second one or an error.

@@ -23,7 +23,8 @@ import Testing
             let address = ResourceAddress(module: nil, type: type, name: name)
             return DesiredResource(
                 address: address, type: type, attributes: attributes,
-                tags: [ProviderContext.stackTag: stack, ProviderContext.addressTag: address.canonical], idempotencyToken: "\(stack)-\(name)")
+                tags: [ProviderContext.stackTag: stack, ProviderContext.addressTag: address.canonical], idempotencyToken: "\(stack)-\(name)"
+            )
         }
 
         // Three roles, each with a policy of its own attached, an inline policy, and a profile.
@@ -33,14 +34,19 @@ import Testing
             let role = try await provider("aws_iam_role").create(
                 desired("aws_iam_role", "r\(index)", ["name": .string("\(stack)-r\(index)"), "assume_role_policy": trust]), context())
             let policy = try await provider("aws_iam_policy").create(
-                desired("aws_iam_policy", "p\(index)", ["name": .string("\(stack)-p\(index)"), "policy": allowPolicy(["s3:GetObject"])]), context())
+                desired("aws_iam_policy", "p\(index)", ["name": .string("\(stack)-p\(index)"), "policy": allowPolicy(["s3:GetObject"])]),
+                context())
             let attachment = try await provider("aws_iam_role_policy_attachment").create(
-                desired("aws_iam_role_policy_attachment", "a\(index)", ["role": .string(role.id), "policy_arn": .string(policy.id)]), context())
+                desired("aws_iam_role_policy_attachment", "a\(index)", ["role": .string(role.id), "policy_arn": .string(policy.id)]),
+                context())
             let inline = try await provider("aws_iam_role_policy").create(
-                desired("aws_iam_role_policy", "i\(index)", ["name": .string("inline"), "role": .string(role.id), "policy": allowPolicy(["s3:ListBucket"])]),
+                desired(
+                    "aws_iam_role_policy", "i\(index)",
+                    ["name": .string("inline"), "role": .string(role.id), "policy": allowPolicy(["s3:ListBucket"])]),
                 context())
             let profile = try await provider("aws_iam_instance_profile").create(
-                desired("aws_iam_instance_profile", "ip\(index)", ["name": .string("\(stack)-ip\(index)"), "role": .string(role.id)]), context())
+                desired("aws_iam_instance_profile", "ip\(index)", ["name": .string("\(stack)-ip\(index)"), "role": .string(role.id)]),
+                context())
             created += [profile, inline, attachment, policy, role]
         }
 
@@ -83,22 +89,35 @@ import Testing
             let name = "\(stack)-\(index)"
             let address = "aws_sqs_queue.q\(index)"
             let tags = [ProviderContext.stackTag: owner, ProviderContext.addressTag: address]
-            _ = try await admin.json(.kms, action: "CreateKey", body: ["Tags": .array(tags.sorted { $0.key < $1.key }.map {
-                ["TagKey": .string($0.key), "TagValue": .string($0.value)] })])
-            _ = try await admin.json(.logs, action: "CreateLogGroup", body: ["logGroupName": .string("/\(name)"), "tags": .object(tags.mapValues { .string($0) })])
-            _ = try await admin.json(.sqs, action: "CreateQueue", body: ["QueueName": .string(name), "tags": .object(tags.mapValues { .string($0) })])
-            _ = try await admin.json(.events, action: "PutRule", body: [
-                "Name": .string(name), "ScheduleExpression": "rate(5 minutes)",
-                "Tags": .array(tags.sorted { $0.key < $1.key }.map { ["Key": .string($0.key), "Value": .string($0.value)] }),
-            ])
+            _ = try await admin.json(
+                .kms, action: "CreateKey",
+                body: [
+                    "Tags": .array(
+                        tags.sorted { $0.key < $1.key }.map {
+                            ["TagKey": .string($0.key), "TagValue": .string($0.value)]
+                        })
+                ])
+            _ = try await admin.json(
+                .logs, action: "CreateLogGroup",
+                body: ["logGroupName": .string("/\(name)"), "tags": .object(tags.mapValues { .string($0) })])
+            _ = try await admin.json(
+                .sqs, action: "CreateQueue", body: ["QueueName": .string(name), "tags": .object(tags.mapValues { .string($0) })])
+            _ = try await admin.json(
+                .events, action: "PutRule",
+                body: [
+                    "Name": .string(name), "ScheduleExpression": "rate(5 minutes)",
+                    "Tags": .array(tags.sorted { $0.key < $1.key }.map { ["Key": .string($0.key), "Value": .string($0.value)] }),
+                ])
         }
 
         let own = try await sandbox.keyOfItsOwn(user: stack)
         let (client, keyID) = (own.client, own.accessKeyID)
         let start = try await lastSequence(sandbox)
         let context = ProviderContext(client: client, stack: stack, region: Sandbox.region)
-        let types = ["aws_kms_key", "aws_kms_alias", "aws_cloudwatch_log_group", "aws_sqs_queue", "aws_sqs_queue_policy",
-                     "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target"]
+        let types = [
+            "aws_kms_key", "aws_kms_alias", "aws_cloudwatch_log_group", "aws_sqs_queue", "aws_sqs_queue_policy",
+            "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target",
+        ]
         var found: [String: Int] = [:]
         for type in types { found[type] = try await #require(ProviderRegistry.provider(for: type)).discover(context).count }
         #expect(found["aws_kms_key"] == 2 && found["aws_cloudwatch_log_group"] == 2 && found["aws_sqs_queue"] == 2, "\(found)")
@@ -129,7 +148,9 @@ import Testing
     private func actions(_ sandbox: Sandbox, after start: Int, accessKey: String) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for entry in try await log(sandbox, query: "?since=\(start)") {
-            guard (entry["seq"] as? Int ?? 0) > start, entry["access_key_id"] as? String == accessKey, let action = entry["action"] as? String else { continue }
+            guard (entry["seq"] as? Int ?? 0) > start, entry["access_key_id"] as? String == accessKey,
+                let action = entry["action"] as? String
+            else { continue }
             counts[action, default: 0] += 1
         }
         return counts

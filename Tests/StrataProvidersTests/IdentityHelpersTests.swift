@@ -8,7 +8,9 @@ import Testing
 /// The pure parts the identity providers share: policy documents, IAM paths, tag deltas, names.
 @Suite struct IdentityHelpersTests {
     @Test func policyDocumentsGoOutAsOneCanonicalText() throws {
-        let map: Value = .map(["Version": .string("2012-10-17"), "Statement": .list([.map(["Effect": .string("Allow"), "Action": .string("s3:*")])])])
+        let map: Value = .map([
+            "Version": .string("2012-10-17"), "Statement": .list([.map(["Effect": .string("Allow"), "Action": .string("s3:*")])]),
+        ])
         let text: Value = .string("{ \"Statement\": [ {\"Action\": \"s3:*\", \"Effect\": \"Allow\"} ],\n \"Version\": \"2012-10-17\" }")
         let fromMap = try PolicyDocument.canonical(map, type: "aws_iam_policy", attribute: "policy")
         let fromText = try PolicyDocument.canonical(text, type: "aws_iam_policy", attribute: "policy")

@@ -10,7 +10,8 @@ import Testing
 @Suite struct IdentityIAMProfileTests {
     private func role(_ f: IdentityFixture, _ name: String) async throws -> LiveResource {
         try await f.provider("aws_iam_role").create(
-            f.desired("aws_iam_role", name, ["name": .string("\(f.stack)-\(name)"), "assume_role_policy": trustPolicy("ec2.amazonaws.com")]),
+            f.desired(
+                "aws_iam_role", name, ["name": .string("\(f.stack)-\(name)"), "assume_role_policy": trustPolicy("ec2.amazonaws.com")]),
             f.context)
     }
 
@@ -19,7 +20,8 @@ import Testing
         let inline = try f.provider("aws_iam_role_policy")
         let role = try await role(f, "cluster")
         let desired = f.desired(
-            "aws_iam_role_policy", "encrypt", ["name": .string("encrypt-secrets"), "role": .string(role.id), "policy": allowPolicy(["kms:Encrypt"])])
+            "aws_iam_role_policy", "encrypt",
+            ["name": .string("encrypt-secrets"), "role": .string(role.id), "policy": allowPolicy(["kms:Encrypt"])])
         let created = try await inline.create(desired, f.context)
         let identity = try #require(inline.identity(of: desired.attributes))
         #expect(created.identity == identity)
@@ -51,8 +53,10 @@ import Testing
         let created = try await profiles.create(desired, f.context)
         #expect(created.attributes["role"] == .string(first.id))
 
-        let raw = try await f.client.query(.iam, action: "GetInstanceProfile", parameters: [(name: "InstanceProfileName", value: created.id)])
-            .first(named: "InstanceProfile")
+        let raw = try await f.client.query(
+            .iam, action: "GetInstanceProfile", parameters: [(name: "InstanceProfileName", value: created.id)]
+        )
+        .first(named: "InstanceProfile")
         #expect(raw?.child("Path")?.text == "/strata/\(f.stack)/")
         #expect(iamTags(raw)["strata:address"] == "aws_iam_instance_profile.node")
         #expect(raw?.child("Roles")?.items.first?.child("RoleName")?.text == first.id)

@@ -71,7 +71,8 @@ import Testing
         let policies = try f.provider("aws_iam_policy")
         let attachments = try f.provider("aws_iam_role_policy_attachment")
         let role = try await roles.create(
-            f.desired("aws_iam_role", "node", ["name": .string("\(f.stack)-node"), "assume_role_policy": trustPolicy("ec2.amazonaws.com")]),
+            f.desired(
+                "aws_iam_role", "node", ["name": .string("\(f.stack)-node"), "assume_role_policy": trustPolicy("ec2.amazonaws.com")]),
             f.context)
         let policyDesired = f.desired(
             "aws_iam_policy", "read",
@@ -91,7 +92,8 @@ import Testing
             "aws_iam_role_policy_attachment", "read", ["role": .string(role.id), "policy_arn": .string(policy.id)])
         let attached = try await attachments.create(attachment, f.context)
         #expect(attached.identity == attachments.identity(of: attachment.attributes))
-        let rawAttached = try await f.client.query(.iam, action: "ListAttachedRolePolicies", parameters: [(name: "RoleName", value: role.id)])
+        let rawAttached = try await f.client.query(
+            .iam, action: "ListAttachedRolePolicies", parameters: [(name: "RoleName", value: role.id)])
         #expect(rawAttached.first(named: "AttachedPolicies")?.items.compactMap { $0.child("PolicyArn")?.text } == [policy.id])
 
         // Discovery: one snapshot serves all three types.
@@ -162,7 +164,8 @@ import Testing
     @Test func roleWithGeneratedNameIsAdoptedToo() async throws {
         let f = try await IdentityFixture()
         let roles = try f.provider("aws_iam_role")
-        let desired = f.desired("aws_iam_role", "unnamed", ["name_prefix": .string("\(f.stack)-"), "assume_role_policy": trustPolicy("ec2.amazonaws.com")])
+        let desired = f.desired(
+            "aws_iam_role", "unnamed", ["name_prefix": .string("\(f.stack)-"), "assume_role_policy": trustPolicy("ec2.amazonaws.com")])
         let first = try await roles.create(desired, f.context)
         #expect(first.id.hasPrefix("\(f.stack)-"))
         let second = try await roles.create(desired, f.context)
@@ -192,9 +195,11 @@ import Testing
         let other = try await IdentityFixture()
         let roles = try f.provider("aws_iam_role")
         let mine = try await roles.create(
-            f.desired("aws_iam_role", "a", ["name": .string("\(f.stack)-a"), "assume_role_policy": trustPolicy("ec2.amazonaws.com")]), f.context)
+            f.desired("aws_iam_role", "a", ["name": .string("\(f.stack)-a"), "assume_role_policy": trustPolicy("ec2.amazonaws.com")]),
+            f.context)
         let theirs = try await roles.create(
-            other.desired("aws_iam_role", "a", ["name": .string("\(other.stack)-a"), "assume_role_policy": trustPolicy("ec2.amazonaws.com")]),
+            other.desired(
+                "aws_iam_role", "a", ["name": .string("\(other.stack)-a"), "assume_role_policy": trustPolicy("ec2.amazonaws.com")]),
             other.context)
         let seen = try await roles.discover(f.context).map(\.id)
         #expect(seen == [mine.id])

@@ -12,7 +12,10 @@ import Testing
         let aliases = try f.provider("aws_kms_alias")
         let desired = f.desired(
             "aws_kms_key", "secrets",
-            ["description": .string("Envelope encryption of \(f.stack)"), "enable_key_rotation": .bool(true), "tags": .map(["team": .string("platform")])])
+            [
+                "description": .string("Envelope encryption of \(f.stack)"), "enable_key_rotation": .bool(true),
+                "tags": .map(["team": .string("platform")]),
+            ])
         let key = try await keys.create(desired, f.context)
         #expect(key.attributes["enable_key_rotation"] == .bool(true))
         #expect(key.attributes["key_usage"] == .string("ENCRYPT_DECRYPT"))

@@ -74,7 +74,8 @@ import Testing
         var next = desired
         next.attributes["visibility_timeout_seconds"] = .int(60)
         next.attributes["message_retention_seconds"] = nil
-        let updated = try await queues.update(live, to: next, changed: ["visibility_timeout_seconds", "message_retention_seconds"], f.context)
+        let updated = try await queues.update(
+            live, to: next, changed: ["visibility_timeout_seconds", "message_retention_seconds"], f.context)
         #expect(updated.attributes["visibility_timeout_seconds"] == .int(60))
         #expect(updated.attributes["message_retention_seconds"] == .int(345_600))
 
@@ -105,11 +106,15 @@ import Testing
         let f = try await IdentityFixture()
         let rules = try f.provider("aws_cloudwatch_event_rule")
         let targets = try f.provider("aws_cloudwatch_event_target")
-        let queue = try await f.provider("aws_sqs_queue").create(f.desired("aws_sqs_queue", "q", ["name": .string("\(f.stack)-q")]), f.context)
+        let queue = try await f.provider("aws_sqs_queue").create(
+            f.desired("aws_sqs_queue", "q", ["name": .string("\(f.stack)-q")]), f.context)
         let queueARN = try #require(queue.attributes["arn"]?.stringValue)
-        let pattern: Value = .map(["source": .list([.string("aws.ec2")]), "detail-type": .list([.string("EC2 Spot Instance Interruption Warning")])])
+        let pattern: Value = .map([
+            "source": .list([.string("aws.ec2")]), "detail-type": .list([.string("EC2 Spot Instance Interruption Warning")]),
+        ])
         let desired = f.desired(
-            "aws_cloudwatch_event_rule", "spot", ["name": .string("\(f.stack)-spot"), "description": .string("Spot"), "event_pattern": pattern])
+            "aws_cloudwatch_event_rule", "spot",
+            ["name": .string("\(f.stack)-spot"), "description": .string("Spot"), "event_pattern": pattern])
         let rule = try await rules.create(desired, f.context)
         #expect(rule.attributes["event_pattern"] == .string(canonicalJSON(pattern)))
         #expect(rule.attributes["state"] == .string("ENABLED"))

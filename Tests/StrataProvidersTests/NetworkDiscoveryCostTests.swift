@@ -33,23 +33,36 @@ import Testing
         var created: [LiveResource] = []
         let table = try await h.create(h.desired("aws_route_table", "t", ["vpc_id": .string(vpc.id)]))
         for index in 0..<2 {
-            let subnet = try await h.create(h.desired("aws_subnet", "s\(index)", [
-                "vpc_id": .string(vpc.id), "cidr_block": .string("10.110.\(index).0/24"), "availability_zone": .string("us-east-1a"),
-            ]))
-            let association = try await h.create(h.desired("aws_route_table_association", "a\(index)", [
-                "route_table_id": .string(table.id), "subnet_id": .string(subnet.id),
-            ]))
+            let subnet = try await h.create(
+                h.desired(
+                    "aws_subnet", "s\(index)",
+                    [
+                        "vpc_id": .string(vpc.id), "cidr_block": .string("10.110.\(index).0/24"),
+                        "availability_zone": .string("us-east-1a"),
+                    ]))
+            let association = try await h.create(
+                h.desired(
+                    "aws_route_table_association", "a\(index)",
+                    [
+                        "route_table_id": .string(table.id), "subnet_id": .string(subnet.id),
+                    ]))
             created += [association, subnet]
         }
-        let route = try await h.create(h.desired("aws_route", "r", [
-            "route_table_id": .string(table.id), "destination_cidr_block": .string("0.0.0.0/0"), "gateway_id": .string(igw.id),
-        ]))
+        let route = try await h.create(
+            h.desired(
+                "aws_route", "r",
+                [
+                    "route_table_id": .string(table.id), "destination_cidr_block": .string("0.0.0.0/0"), "gateway_id": .string(igw.id),
+                ]))
         let a = try await h.create(h.desired("aws_security_group", "a", ["vpc_id": .string(vpc.id)]))
         let b = try await h.create(h.desired("aws_security_group", "b", ["vpc_id": .string(vpc.id)]))
-        let rule = try await h.create(h.desired("aws_vpc_security_group_ingress_rule", "a_from_b", [
-            "security_group_id": .string(a.id), "referenced_security_group_id": .string(b.id), "ip_protocol": .string("tcp"),
-            "from_port": .int(443), "to_port": .int(443),
-        ]))
+        let rule = try await h.create(
+            h.desired(
+                "aws_vpc_security_group_ingress_rule", "a_from_b",
+                [
+                    "security_group_id": .string(a.id), "referenced_security_group_id": .string(b.id), "ip_protocol": .string("tcp"),
+                    "from_port": .int(443), "to_port": .int(443),
+                ]))
 
         // One plan's discovery: every network type at once, sharing one cache.
         let start = try await lastSequence(sandbox)
@@ -77,9 +90,10 @@ import Testing
         // The stack's groups once, plus the VPC's default-group lookup.
         #expect(calls["DescribeSecurityGroups"] == 2)
         #expect(calls["DescribeSecurityGroupRules"] == 1)
-        for action in ["DescribeVpcs", "DescribeSubnets", "DescribeInternetGateways", "DescribeAddresses", "DescribeNatGateways",
-            "DescribeLaunchTemplates", "DescribeNetworkAcls"]
-        {
+        for action in [
+            "DescribeVpcs", "DescribeSubnets", "DescribeInternetGateways", "DescribeAddresses", "DescribeNatGateways",
+            "DescribeLaunchTemplates", "DescribeNetworkAcls",
+        ] {
             #expect(calls[action] == 1, "\(action): \(calls)")
         }
         // DNS and usage-metrics flags: EC2 reads them one VPC and one attribute at a time.

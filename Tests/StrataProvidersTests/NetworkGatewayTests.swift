@@ -22,7 +22,8 @@ import Testing
 
         // Detached by hand: the attachment shows as the `vpc_id` difference.
         _ = try await h.client.query(
-            .ec2, action: "DetachInternetGateway", parameters: [(name: "InternetGatewayId", value: created.id), (name: "VpcId", value: vpc.id)])
+            .ec2, action: "DetachInternetGateway",
+            parameters: [(name: "InternetGatewayId", value: created.id), (name: "VpcId", value: vpc.id)])
         let drifted = try #require(try await h.discovered(desired))
         #expect(try h.differences(desired, drifted) == ["vpc_id"])
 
@@ -66,13 +67,18 @@ import Testing
         let h = try await NetworkHarness.make()
         let vpc = try await h.create(h.desired("aws_vpc", "v", ["cidr_block": .string("10.72.0.0/16")]))
         let igw = try await h.create(h.desired("aws_internet_gateway", "g", ["vpc_id": .string(vpc.id)]))
-        let subnet = try await h.create(h.desired("aws_subnet", "public", [
-            "vpc_id": .string(vpc.id), "cidr_block": .string("10.72.1.0/24"), "availability_zone": .string("us-east-1a"),
-        ]))
+        let subnet = try await h.create(
+            h.desired(
+                "aws_subnet", "public",
+                [
+                    "vpc_id": .string(vpc.id), "cidr_block": .string("10.72.1.0/24"), "availability_zone": .string("us-east-1a"),
+                ]))
         let eip = try await h.create(h.desired("aws_eip", "ip", ["domain": .string("vpc")]))
-        let desired = h.desired("aws_nat_gateway", "nat", [
-            "subnet_id": .string(subnet.id), "allocation_id": .string(eip.id), "tags": .map(["Name": .string("nat-a")]),
-        ])
+        let desired = h.desired(
+            "aws_nat_gateway", "nat",
+            [
+                "subnet_id": .string(subnet.id), "allocation_id": .string(eip.id), "tags": .map(["Name": .string("nat-a")]),
+            ])
         let created = try await h.create(desired)
         #expect(created.id.hasPrefix("nat-"))
         #expect(created.attributes["public_ip"] == eip.attributes["public_ip"])
@@ -100,9 +106,11 @@ import Testing
         let other = try await NetworkHarness.make()
         let vpc = try await other.create(other.desired("aws_vpc", "v", ["cidr_block": .string("10.73.0.0/16")]))
         let igw = try await other.create(other.desired("aws_internet_gateway", "g", ["vpc_id": .string(vpc.id)]))
-        let subnet = try await other.create(other.desired("aws_subnet", "s", ["vpc_id": .string(vpc.id), "cidr_block": .string("10.73.1.0/24")]))
+        let subnet = try await other.create(
+            other.desired("aws_subnet", "s", ["vpc_id": .string(vpc.id), "cidr_block": .string("10.73.1.0/24")]))
         let eip = try await other.create(other.desired("aws_eip", "ip", [:]))
-        let nat = try await other.create(other.desired("aws_nat_gateway", "nat", ["subnet_id": .string(subnet.id), "allocation_id": .string(eip.id)]))
+        let nat = try await other.create(
+            other.desired("aws_nat_gateway", "nat", ["subnet_id": .string(subnet.id), "allocation_id": .string(eip.id)]))
 
         let mine = try await NetworkHarness.make()
         for type in ["aws_vpc", "aws_internet_gateway", "aws_subnet", "aws_eip", "aws_nat_gateway"] {

@@ -9,28 +9,32 @@ import Testing
 @Suite struct NetworkLaunchTemplateTests {
     /// The node template of modules/eks, with literal values.
     static func nodeTemplate(_ h: NetworkHarness, group: String, size: Int) -> DesiredResource {
-        h.desired("aws_launch_template", "nodes", [
-            "name": .string("\(h.stack)-nodes"),
-            "description": .string("Node pool nodes"),
-            "update_default_version": .bool(true),
-            "vpc_security_group_ids": .list([.string(group)]),
-            "block_device_mappings": .list([.map([
-                "device_name": .string("/dev/xvda"),
-                "ebs": .map([
-                    "volume_size": .int(size), "volume_type": .string("gp3"), "encrypted": .bool(true),
-                    "delete_on_termination": .bool(true),
+        h.desired(
+            "aws_launch_template", "nodes",
+            [
+                "name": .string("\(h.stack)-nodes"),
+                "description": .string("Node pool nodes"),
+                "update_default_version": .bool(true),
+                "vpc_security_group_ids": .list([.string(group)]),
+                "block_device_mappings": .list([
+                    .map([
+                        "device_name": .string("/dev/xvda"),
+                        "ebs": .map([
+                            "volume_size": .int(size), "volume_type": .string("gp3"), "encrypted": .bool(true),
+                            "delete_on_termination": .bool(true),
+                        ]),
+                    ])
                 ]),
-            ])]),
-            "metadata_options": .map([
-                "http_endpoint": .string("enabled"), "http_tokens": .string("required"), "http_put_response_hop_limit": .int(2),
-            ]),
-            "monitoring": .map(["enabled": .bool(true)]),
-            "tag_specifications": .list([
-                .map(["resource_type": .string("instance"), "tags": .map(["Name": .string("node")])]),
-                .map(["resource_type": .string("volume"), "tags": .map(["Name": .string("node")])]),
-            ]),
-            "tags": .map(["team": .string("platform")]),
-        ])
+                "metadata_options": .map([
+                    "http_endpoint": .string("enabled"), "http_tokens": .string("required"), "http_put_response_hop_limit": .int(2),
+                ]),
+                "monitoring": .map(["enabled": .bool(true)]),
+                "tag_specifications": .list([
+                    .map(["resource_type": .string("instance"), "tags": .map(["Name": .string("node")])]),
+                    .map(["resource_type": .string("volume"), "tags": .map(["Name": .string("node")])]),
+                ]),
+                "tags": .map(["team": .string("platform")]),
+            ])
     }
 
     @Test func launchTemplateVersionsAndDefault() async throws {
@@ -41,7 +45,8 @@ import Testing
         let created = try await h.create(desired)
         #expect(created.id.hasPrefix("lt-"))
         #expect(created.attributes["latest_version"] == .int(1))
-        #expect(try await h.rawTags(created.id) == ["team": "platform", "strata:stack": h.stack, "strata:address": "aws_launch_template.nodes"])
+        #expect(
+            try await h.rawTags(created.id) == ["team": "platform", "strata:stack": h.stack, "strata:address": "aws_launch_template.nodes"])
         let found = try #require(try await h.discovered(desired))
         #expect(try h.differences(desired, found) == [])
 
@@ -60,7 +65,8 @@ import Testing
         // Someone sets the default back to version 1 by hand: it reads back as such; a stack
         // that pins the default shows exactly that update, which moves it back.
         _ = try await h.client.query(
-            .ec2, action: "ModifyLaunchTemplate", parameters: [(name: "LaunchTemplateId", value: created.id), (name: "SetDefaultVersion", value: "1")])
+            .ec2, action: "ModifyLaunchTemplate",
+            parameters: [(name: "LaunchTemplateId", value: created.id), (name: "SetDefaultVersion", value: "1")])
         let drifted = try #require(try await h.discovered(bigger))
         #expect(drifted.attributes["default_version"] == .int(1))
         var pinned = bigger

@@ -12,9 +12,12 @@ import Testing
         let vpc = try await h.create(h.desired("aws_vpc", "v", ["cidr_block": .string("10.80.0.0/16")]))
         let igw = try await h.create(h.desired("aws_internet_gateway", "igw", ["vpc_id": .string(vpc.id)]))
         let igw2 = try await h.create(h.desired("aws_internet_gateway", "spare", [:]))
-        let subnet = try await h.create(h.desired("aws_subnet", "s", [
-            "vpc_id": .string(vpc.id), "cidr_block": .string("10.80.1.0/24"), "availability_zone": .string("us-east-1a"),
-        ]))
+        let subnet = try await h.create(
+            h.desired(
+                "aws_subnet", "s",
+                [
+                    "vpc_id": .string(vpc.id), "cidr_block": .string("10.80.1.0/24"), "availability_zone": .string("us-east-1a"),
+                ]))
 
         let tableDesired = h.desired("aws_route_table", "public", ["vpc_id": .string(vpc.id), "tags": .map(["Name": .string("public")])])
         let table = try await h.create(tableDesired)
@@ -24,9 +27,11 @@ import Testing
         // The table's own `local` route is AWS's, not a route of the stack.
         #expect(try await h.discover("aws_route").isEmpty)
 
-        let routeDesired = h.desired("aws_route", "internet", [
-            "route_table_id": .string(table.id), "destination_cidr_block": .string("0.0.0.0/0"), "gateway_id": .string(igw.id),
-        ])
+        let routeDesired = h.desired(
+            "aws_route", "internet",
+            [
+                "route_table_id": .string(table.id), "destination_cidr_block": .string("0.0.0.0/0"), "gateway_id": .string(igw.id),
+            ])
         let route = try await h.create(routeDesired)
         #expect(route.identity == "\(table.id)|0.0.0.0/0")
         let foundRoute = try #require(try await h.discovered(routeDesired))
@@ -36,9 +41,11 @@ import Testing
         #expect(try await h.create(routeDesired).identity == route.identity)
         #expect(try await h.discover("aws_route").count == 1)
 
-        let associationDesired = h.desired("aws_route_table_association", "public", [
-            "route_table_id": .string(table.id), "subnet_id": .string(subnet.id),
-        ])
+        let associationDesired = h.desired(
+            "aws_route_table_association", "public",
+            [
+                "route_table_id": .string(table.id), "subnet_id": .string(subnet.id),
+            ])
         let association = try await h.create(associationDesired)
         #expect(association.id.hasPrefix("rtbassoc-"))
         let foundAssociation = try #require(try await h.discovered(associationDesired))
@@ -48,7 +55,10 @@ import Testing
         // Out of band: the default route pointed at another gateway is the target's update.
         _ = try await h.client.query(
             .ec2, action: "ReplaceRoute",
-            parameters: [(name: "RouteTableId", value: table.id), (name: "DestinationCidrBlock", value: "0.0.0.0/0"), (name: "GatewayId", value: igw2.id)])
+            parameters: [
+                (name: "RouteTableId", value: table.id), (name: "DestinationCidrBlock", value: "0.0.0.0/0"),
+                (name: "GatewayId", value: igw2.id),
+            ])
         let drifted = try #require(try await h.discovered(routeDesired))
         #expect(try h.differences(routeDesired, drifted) == ["gateway_id"])
         let fixed = try await h.provider("aws_route").update(drifted, to: routeDesired, changed: ["gateway_id"], h.context)
@@ -60,7 +70,8 @@ import Testing
         var moved = associationDesired
         moved.attributes["route_table_id"] = .string(other.id)
         #expect(try h.differences(moved, foundAssociation) == ["route_table_id"])
-        let movedLive = try await h.provider("aws_route_table_association").update(foundAssociation, to: moved, changed: ["route_table_id"], h.context)
+        let movedLive = try await h.provider("aws_route_table_association").update(
+            foundAssociation, to: moved, changed: ["route_table_id"], h.context)
         let refound = try #require(try await h.discovered(moved))
         #expect(refound.id == movedLive.id)
         #expect(try h.differences(moved, refound) == [])
@@ -85,10 +96,12 @@ import Testing
         let h = try await NetworkHarness.make()
         let vpc = try await h.create(h.desired("aws_vpc", "v", ["cidr_block": .string("10.81.0.0/16")]))
         let igw = try await h.create(h.desired("aws_internet_gateway", "igw", ["vpc_id": .string(vpc.id)]))
-        let desired = h.desired("aws_route_table", "t", [
-            "vpc_id": .string(vpc.id),
-            "route": .list([.map(["cidr_block": .string("0.0.0.0/0"), "gateway_id": .string(igw.id)])]),
-        ])
+        let desired = h.desired(
+            "aws_route_table", "t",
+            [
+                "vpc_id": .string(vpc.id),
+                "route": .list([.map(["cidr_block": .string("0.0.0.0/0"), "gateway_id": .string(igw.id)])]),
+            ])
         let table = try await h.create(desired)
         #expect(try h.differences(desired, table) == [])
         var more = desired

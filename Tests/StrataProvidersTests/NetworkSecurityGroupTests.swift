@@ -17,15 +17,19 @@ import Testing
     @Test func groupRevokesDefaultEgressAndKeepsInlineRules() async throws {
         let h = try await NetworkHarness.make()
         let vpc = try await h.create(h.desired("aws_vpc", "v", ["cidr_block": .string("10.90.0.0/16")]))
-        let desired = h.desired("aws_security_group", "web", [
-            "name": .string("\(h.stack)-web"),
-            "vpc_id": .string(vpc.id),
-            "ingress": .list([.map([
-                "from_port": .int(443), "to_port": .int(443), "protocol": .string("tcp"),
-                "cidr_blocks": .list([.string("10.0.0.0/8")]), "description": .string("https"),
-            ])]),
-            "tags": .map(["Name": .string("web")]),
-        ])
+        let desired = h.desired(
+            "aws_security_group", "web",
+            [
+                "name": .string("\(h.stack)-web"),
+                "vpc_id": .string(vpc.id),
+                "ingress": .list([
+                    .map([
+                        "from_port": .int(443), "to_port": .int(443), "protocol": .string("tcp"),
+                        "cidr_blocks": .list([.string("10.0.0.0/8")]), "description": .string("https"),
+                    ])
+                ]),
+                "tags": .map(["Name": .string("web")]),
+            ])
         let created = try await h.create(desired)
         #expect(created.id.hasPrefix("sg-"))
         #expect(try await h.rawTags(created.id) == ["Name": "web", "strata:stack": h.stack, "strata:address": "aws_security_group.web"])
@@ -44,9 +48,10 @@ import Testing
         // A rule added by hand shows as an `ingress` difference; update revokes it.
         _ = try await h.client.query(
             .ec2, action: "AuthorizeSecurityGroupIngress",
-            parameters: [(name: "GroupId", value: created.id)] + AtomicRule.ipPermissions([
-                AtomicRule(egress: false, ipProtocol: "tcp", fromPort: 22, toPort: 22, peer: .cidr("0.0.0.0/0"))
-            ]))
+            parameters: [(name: "GroupId", value: created.id)]
+                + AtomicRule.ipPermissions([
+                    AtomicRule(egress: false, ipProtocol: "tcp", fromPort: 22, toPort: 22, peer: .cidr("0.0.0.0/0"))
+                ]))
         let drifted = try #require(try await h.discovered(desired))
         #expect(try h.differences(desired, drifted) == ["ingress"])
         let updated = try await h.provider("aws_security_group").update(drifted, to: desired, changed: ["ingress"], h.context)
@@ -60,25 +65,31 @@ import Testing
     @Test func vpcRulesAreTaggedReadBackAndModifiedInPlace() async throws {
         let h = try await NetworkHarness.make()
         let vpc = try await h.create(h.desired("aws_vpc", "v", ["cidr_block": .string("10.91.0.0/16")]))
-        let cluster = try await h.create(h.desired("aws_security_group", "cluster", ["vpc_id": .string(vpc.id), "description": .string("cluster")]))
-        let nodes = try await h.create(h.desired("aws_security_group", "nodes", ["vpc_id": .string(vpc.id), "description": .string("nodes")]))
+        let cluster = try await h.create(
+            h.desired("aws_security_group", "cluster", ["vpc_id": .string(vpc.id), "description": .string("cluster")]))
+        let nodes = try await h.create(
+            h.desired("aws_security_group", "nodes", ["vpc_id": .string(vpc.id), "description": .string("nodes")]))
         #expect(cluster.attributes["name"]?.stringValue?.hasPrefix("strata-") == true)
 
-        let ingressDesired = h.desired("aws_vpc_security_group_ingress_rule", "cluster_from_nodes", [
-            "security_group_id": .string(cluster.id), "referenced_security_group_id": .string(nodes.id),
-            "ip_protocol": .string("tcp"), "from_port": .int(443), "to_port": .int(443),
-            "description": .string("Nodes to the API server"),
-        ])
+        let ingressDesired = h.desired(
+            "aws_vpc_security_group_ingress_rule", "cluster_from_nodes",
+            [
+                "security_group_id": .string(cluster.id), "referenced_security_group_id": .string(nodes.id),
+                "ip_protocol": .string("tcp"), "from_port": .int(443), "to_port": .int(443),
+                "description": .string("Nodes to the API server"),
+            ])
         let ingress = try await h.create(ingressDesired)
         #expect(ingress.id.hasPrefix("sgr-"))
         #expect(try await h.rawTags(ingress.id)["strata:address"] == "aws_vpc_security_group_ingress_rule.cluster_from_nodes")
         let foundIngress = try #require(try await h.discovered(ingressDesired))
         #expect(try h.differences(ingressDesired, foundIngress) == [])
 
-        let egressDesired = h.desired("aws_vpc_security_group_egress_rule", "node_egress", [
-            "security_group_id": .string(nodes.id), "ip_protocol": .string("-1"), "cidr_ipv4": .string("0.0.0.0/0"),
-            "description": .string("anywhere"),
-        ])
+        let egressDesired = h.desired(
+            "aws_vpc_security_group_egress_rule", "node_egress",
+            [
+                "security_group_id": .string(nodes.id), "ip_protocol": .string("-1"), "cidr_ipv4": .string("0.0.0.0/0"),
+                "description": .string("anywhere"),
+            ])
         // The allow-all egress AWS gave the group was revoked, so this does not collide.
         let egress = try await h.create(egressDesired)
         let foundEgress = try #require(try await h.discovered(egressDesired))
@@ -92,7 +103,8 @@ import Testing
         var wider = ingressDesired
         wider.attributes["to_port"] = .int(444)
         #expect(try h.differences(wider, foundIngress) == ["to_port"])
-        let modified = try await h.provider("aws_vpc_security_group_ingress_rule").update(foundIngress, to: wider, changed: ["to_port"], h.context)
+        let modified = try await h.provider("aws_vpc_security_group_ingress_rule").update(
+            foundIngress, to: wider, changed: ["to_port"], h.context)
         #expect(modified.id == ingress.id)
         #expect(try h.differences(wider, try #require(try await h.discovered(wider))) == [])
 
@@ -110,12 +122,14 @@ import Testing
         let h = try await NetworkHarness.make()
         let vpc = try await h.create(h.desired("aws_vpc", "v", ["cidr_block": .string("10.92.0.0/16")]))
         let group = try await h.create(h.desired("aws_security_group", "g", ["vpc_id": .string(vpc.id)]))
-        let desired = h.desired("aws_security_group_rule", "ssh", [
-            "type": .string("ingress"), "security_group_id": .string(group.id), "protocol": .string("tcp"),
-            "from_port": .int(22), "to_port": .int(22),
-            "cidr_blocks": .list([.string("10.0.0.0/8"), .string("192.168.0.0/16")]),
-            "description": .string("ssh"),
-        ])
+        let desired = h.desired(
+            "aws_security_group_rule", "ssh",
+            [
+                "type": .string("ingress"), "security_group_id": .string(group.id), "protocol": .string("tcp"),
+                "from_port": .int(22), "to_port": .int(22),
+                "cidr_blocks": .list([.string("10.0.0.0/8"), .string("192.168.0.0/16")]),
+                "description": .string("ssh"),
+            ])
         let created = try await h.create(desired)
         #expect(created.address == desired.address)
         let rules = try await rawRules(h, group.id)

@@ -12,11 +12,13 @@ import Testing
 @Suite struct NetworkVPCTests {
     @Test func vpcLifecycle() async throws {
         let h = try await NetworkHarness.make()
-        let desired = h.desired("aws_vpc", "main", [
-            "cidr_block": .string("10.60.0.0/16"),
-            "enable_dns_hostnames": .bool(true),
-            "tags": .map(["Name": .string("main")]),
-        ])
+        let desired = h.desired(
+            "aws_vpc", "main",
+            [
+                "cidr_block": .string("10.60.0.0/16"),
+                "enable_dns_hostnames": .bool(true),
+                "tags": .map(["Name": .string("main")]),
+            ])
         let created = try await h.create(desired)
         #expect(created.id.hasPrefix("vpc-"))
         #expect(try h.differences(desired, created) == [])
@@ -58,19 +60,22 @@ import Testing
     @Test func subnetLifecycle() async throws {
         let h = try await NetworkHarness.make()
         let vpc = try await h.create(h.desired("aws_vpc", "net", ["cidr_block": .string("10.61.0.0/16")]))
-        let desired = h.desired("aws_subnet", "public", [
-            "vpc_id": .string(vpc.id),
-            "cidr_block": .string("10.61.1.0/24"),
-            "availability_zone": .string("us-east-1a"),
-            "map_public_ip_on_launch": .bool(true),
-            "tags": .map(["Name": .string("public-a"), "kubernetes.io/role/elb": .string("1")]),
-        ])
+        let desired = h.desired(
+            "aws_subnet", "public",
+            [
+                "vpc_id": .string(vpc.id),
+                "cidr_block": .string("10.61.1.0/24"),
+                "availability_zone": .string("us-east-1a"),
+                "map_public_ip_on_launch": .bool(true),
+                "tags": .map(["Name": .string("public-a"), "kubernetes.io/role/elb": .string("1")]),
+            ])
         let created = try await h.create(desired)
         #expect(created.id.hasPrefix("subnet-"))
         #expect(try h.differences(desired, created) == [])
-        #expect(try await h.rawTags(created.id) == [
-            "Name": "public-a", "kubernetes.io/role/elb": "1", "strata:stack": h.stack, "strata:address": "aws_subnet.public",
-        ])
+        #expect(
+            try await h.rawTags(created.id) == [
+                "Name": "public-a", "kubernetes.io/role/elb": "1", "strata:stack": h.stack, "strata:address": "aws_subnet.public",
+            ])
 
         let found = try #require(try await h.discovered(desired))
         #expect(found.id == created.id)
@@ -85,7 +90,9 @@ import Testing
         #expect(try h.differences(desired, drifted) == ["map_public_ip_on_launch"])
         _ = try await h.client.query(
             .ec2, action: "CreateTags",
-            parameters: [(name: "ResourceId.1", value: created.id), (name: "Tag.1.Key", value: "owner"), (name: "Tag.1.Value", value: "someone")])
+            parameters: [
+                (name: "ResourceId.1", value: created.id), (name: "Tag.1.Key", value: "owner"), (name: "Tag.1.Value", value: "someone"),
+            ])
         let tagged = try #require(try await h.discovered(desired))
         #expect(try h.differences(desired, tagged) == ["map_public_ip_on_launch", "tags", "tags_all"])
 

@@ -57,7 +57,7 @@ import Testing
 /// The helpers every type shares, written once: one error type with the messages users read,
 /// one tag-sync step.
 @Suite struct SharedHelpersTests {
-    let address = ResourceAddress(parsing: "module.eks.aws_eks_addon.cni")!
+    let address = ResourceAddress(module: "eks", type: "aws_eks_addon", name: "cni", key: nil)
 
     func desired(_ attributes: [String: Value]) -> DesiredResource {
         DesiredResource(address: address, type: "aws_eks_addon", attributes: attributes, tags: [:], idempotencyToken: "t")
@@ -71,16 +71,22 @@ import Testing
             (.map(["a": .string("b")]), "module.eks.aws_eks_addon.cni.cluster_name: must be a string"),
         ]
         for (value, message) in cases {
-            let error = try #require(throws: ProviderError.self) { try desired(value.map { ["cluster_name": $0] } ?? [:]).required("cluster_name") }
+            let error = try #require(throws: ProviderError.self) {
+                try desired(value.map { ["cluster_name": $0] } ?? [:]).required("cluster_name")
+            }
             #expect("\(error)" == message)
         }
     }
 
     @Test func aFailedStateNamesWhatAWSCallsTheResource() {
-        let error = ProviderError.failed(type: "aws_eks_node_group", name: "prod/system", status: "Failed", detail: "update u1 (VersionUpdate): AMI not found")
+        let error = ProviderError.failed(
+            type: "aws_eks_node_group", name: "prod/system", status: "Failed", detail: "update u1 (VersionUpdate): AMI not found")
         #expect("\(error)" == "aws_eks_node_group 'prod/system' is Failed: update u1 (VersionUpdate): AMI not found")
         let taken = ProviderError.nameTaken(type: "aws_iam_role", name: "ci", owner: "not created by strata")
-        #expect("\(taken)" == "aws_iam_role 'ci' already exists and is not strata's for this address (not created by strata); pick another name or delete it")
+        #expect(
+            "\(taken)"
+                == "aws_iam_role 'ci' already exists and is not strata's for this address (not created by strata); pick another name or delete it"
+        )
     }
 
     @Test func tagSyncRemovesOnlyWhatTheStackOwns() async throws {

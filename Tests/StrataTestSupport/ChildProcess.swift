@@ -203,7 +203,8 @@ public enum ChildProcess {
             while true {
                 let left = deadline - ContinuousClock.now
                 guard left > .zero else {
-                    throw Failure(description: "\(command) wrote no line within \(timeout) (so far: \(String(decoding: line, as: UTF8.self)))")
+                    throw Failure(
+                        description: "\(command) wrote no line within \(timeout) (so far: \(String(decoding: line, as: UTF8.self)))")
                 }
                 var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 let milliseconds = Int32(min(left.components.seconds * 1000 + 1, 1000))

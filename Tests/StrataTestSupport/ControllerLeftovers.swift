@@ -60,8 +60,7 @@ public enum ControllerLeftovers {
             .ec2, action: "DescribeNetworkInterfaces", parameters: [("NetworkInterfaceId.1", interface)])) != nil
     }
 
-    private static func tagSpecification(_ type: String, _ tags: [(String, String)]) -> [(name: String, value: String)]
-    {
+    private static func tagSpecification(_ type: String, _ tags: [(String, String)]) -> [(name: String, value: String)] {
         guard !tags.isEmpty else { return [] }
         return [("TagSpecification.1.ResourceType", type)]
             + tags.enumerated().flatMap { index, tag in

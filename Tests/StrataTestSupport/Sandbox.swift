@@ -174,12 +174,15 @@ public final class Sandbox: Sendable {
             timeout: .seconds(30))
         let response = try await transport.send(request)
         guard (200..<300).contains(response.status) else {
-            throw SandboxError("\(method) \(path) answered HTTP \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+            throw SandboxError(
+                "\(method) \(path) answered HTTP \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
         }
         return response.body
     }
 
-    fileprivate static func connect(to url: URL, transport: CurlTransport, deadline: ContinuousClock.Instant, launched: SandboxProcess?) async throws -> Sandbox {
+    fileprivate static func connect(to url: URL, transport: CurlTransport, deadline: ContinuousClock.Instant, launched: SandboxProcess?)
+        async throws -> Sandbox
+    {
         let health = HTTPRequest(method: "GET", url: url.appendingPathComponent("_sandbox/health"), timeout: .seconds(5))
         var lastProblem = "no answer yet"
         while ContinuousClock.now < deadline {
@@ -426,7 +429,8 @@ final class SandboxProcess: @unchecked Sendable {
     }
 
     static func launch(arguments: [String], in directory: URL) throws -> SandboxProcess {
-        let logURL = FileManager.default.temporaryDirectory.appendingPathComponent("strata-sandbox-\(getpid())-\(UUID().uuidString.prefix(8)).log")
+        let logURL = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "strata-sandbox-\(getpid())-\(UUID().uuidString.prefix(8)).log")
         let child = try ChildProcess.launch(
             URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", supervisor] + arguments, in: directory, stdinPipe: true,
             output: .file(logURL))

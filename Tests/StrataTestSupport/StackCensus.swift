@@ -85,22 +85,29 @@ public struct StackCensus: CustomStringConvertible, Sendable {
         census.policies = policies.first(named: "Policies")?.items.count ?? 0
         census.oidcProviders = try await oidcProviders(client, stack)
         census.kmsKeys = try await kmsKeys(client, stack)
-        census.queues = try await taggedCount(client, stack, list: { try await $0.json(.sqs, action: "ListQueues")["QueueUrls"]?.arrayValue ?? [] }) {
+        census.queues = try await taggedCount(
+            client, stack, list: { try await $0.json(.sqs, action: "ListQueues")["QueueUrls"]?.arrayValue ?? [] }
+        ) {
             client, url in
             let answer = try await client.json(.sqs, action: "ListQueueTags", body: ["QueueUrl": url])
             return answer["Tags"]?[ProviderContextTags.stack]?.stringValue
         }
-        census.eventRules = try await taggedCount(client, stack, list: { try await $0.json(.events, action: "ListRules")["Rules"]?.arrayValue ?? [] }) {
+        census.eventRules = try await taggedCount(
+            client, stack, list: { try await $0.json(.events, action: "ListRules")["Rules"]?.arrayValue ?? [] }
+        ) {
             client, rule in
             guard let arn = rule["Arn"] else { return nil }
             let tags = try await client.json(.events, action: "ListTagsForResource", body: ["ResourceARN": arn])["Tags"]?.arrayValue ?? []
             return tags.first { $0["Key"]?.stringValue == ProviderContextTags.stack }?["Value"]?.stringValue
         }
-        census.logGroups = try await taggedCount(client, stack, list: { try await $0.json(.logs, action: "DescribeLogGroups")["logGroups"]?.arrayValue ?? [] }) {
+        census.logGroups = try await taggedCount(
+            client, stack, list: { try await $0.json(.logs, action: "DescribeLogGroups")["logGroups"]?.arrayValue ?? [] }
+        ) {
             client, group in
             guard var arn = group["logGroupArn"]?.stringValue ?? group["arn"]?.stringValue else { return nil }
             if arn.hasSuffix(":*") { arn.removeLast(2) }
-            return try await client.json(.logs, action: "ListTagsForResource", body: ["resourceArn": .string(arn)])["tags"]?[ProviderContextTags.stack]?.stringValue
+            return try await client.json(.logs, action: "ListTagsForResource", body: ["resourceArn": .string(arn)])["tags"]?[
+                ProviderContextTags.stack]?.stringValue
         }
         try await countInVPCs(client, stack, &census)
         try await countEKS(client, stack, &census)
@@ -126,7 +133,8 @@ public struct StackCensus: CustomStringConvertible, Sendable {
                     census.untaggedInVPC.append(group.child("groupId")?.text ?? "sg")
                 }
             }
-            let gateways = try await ec2(client, "DescribeInternetGateways", [("Filter.1.Name", "attachment.vpc-id"), ("Filter.1.Value.1", vpc)])
+            let gateways = try await ec2(
+                client, "DescribeInternetGateways", [("Filter.1.Name", "attachment.vpc-id"), ("Filter.1.Value.1", vpc)])
             for gateway in gateways where !tagged(gateway, stack) {
                 census.untaggedInVPC.append(gateway.child("internetGatewayId")?.text ?? "igw")
             }
@@ -141,7 +149,8 @@ public struct StackCensus: CustomStringConvertible, Sendable {
             }
             if !allocations.isEmpty {
                 let addresses = try await ec2(
-                    client, "DescribeAddresses", allocations.enumerated().map { (name: "AllocationId.\($0.offset + 1)", value: $0.element) })
+                    client, "DescribeAddresses", allocations.enumerated().map { (name: "AllocationId.\($0.offset + 1)", value: $0.element) }
+                )
                 for address in addresses where !tagged(address, stack) {
                     census.untaggedInVPC.append(address.child("allocationId")?.text ?? "eip")
                 }
@@ -152,7 +161,8 @@ public struct StackCensus: CustomStringConvertible, Sendable {
     /// The stack's clusters and, inside them, node groups, add-ons and the tagged access entries
     /// and pod identity associations.
     private static func countEKS(_ client: AWSClient, _ stack: String, _ census: inout StackCensus) async throws {
-        let names = try await client.rest(.eks, action: "ListClusters", method: "GET", path: "/clusters")["clusters"]?.arrayValue?
+        let names =
+            try await client.rest(.eks, action: "ListClusters", method: "GET", path: "/clusters")["clusters"]?.arrayValue?
             .compactMap(\.stringValue) ?? []
         for name in names {
             // Other tests delete their clusters concurrently: one gone since the list is not ours.
@@ -162,24 +172,31 @@ public struct StackCensus: CustomStringConvertible, Sendable {
             else { continue }
             census.clusters += 1
             let base = "/clusters/\(name)"
-            census.nodeGroups += try await client.rest(.eks, action: "ListNodegroups", method: "GET", path: base + "/node-groups")["nodegroups"]?
+            census.nodeGroups +=
+                try await client.rest(.eks, action: "ListNodegroups", method: "GET", path: base + "/node-groups")["nodegroups"]?
                 .arrayValue?.count ?? 0
-            census.addons += try await client.rest(.eks, action: "ListAddons", method: "GET", path: base + "/addons")["addons"]?.arrayValue?
+            census.addons +=
+                try await client.rest(.eks, action: "ListAddons", method: "GET", path: base + "/addons")["addons"]?.arrayValue?
                 .count ?? 0
-            let principals = try await client.rest(.eks, action: "ListAccessEntries", method: "GET", path: base + "/access-entries")[
-                "accessEntries"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let principals =
+                try await client.rest(.eks, action: "ListAccessEntries", method: "GET", path: base + "/access-entries")[
+                    "accessEntries"]?.arrayValue?.compactMap(\.stringValue) ?? []
             for principal in principals {
                 let path = base + "/access-entries/" + AWSOperation.pathSegment(principal)
                 let entry = try await client.rest(.eks, action: "DescribeAccessEntry", method: "GET", path: path)
                 if entry["accessEntry"]?["tags"]?[ProviderContextTags.stack]?.stringValue == stack { census.accessEntries += 1 }
             }
-            let associations = try await client.rest(
-                .eks, action: "ListPodIdentityAssociations", method: "GET", path: base + "/pod-identity-associations")["associations"]?.arrayValue ?? []
+            let associations =
+                try await client.rest(
+                    .eks, action: "ListPodIdentityAssociations", method: "GET", path: base + "/pod-identity-associations")["associations"]?
+                .arrayValue ?? []
             for association in associations {
                 guard let id = association["associationId"]?.stringValue else { continue }
                 let path = base + "/pod-identity-associations/" + AWSOperation.pathSegment(id)
                 let described = try await client.rest(.eks, action: "DescribePodIdentityAssociation", method: "GET", path: path)
-                if described["association"]?["tags"]?[ProviderContextTags.stack]?.stringValue == stack { census.podIdentityAssociations += 1 }
+                if described["association"]?["tags"]?[ProviderContextTags.stack]?.stringValue == stack {
+                    census.podIdentityAssociations += 1
+                }
             }
         }
     }
@@ -190,10 +207,14 @@ public struct StackCensus: CustomStringConvertible, Sendable {
         var count = 0
         for provider in list.first(named: "OpenIDConnectProviderList")?.items ?? [] {
             guard let arn = provider.child("Arn")?.text else { continue }
-            guard let described = try? await client.query(.iam, action: "GetOpenIDConnectProvider", parameters: [("OpenIDConnectProviderArn", arn)])
+            guard
+                let described = try? await client.query(
+                    .iam, action: "GetOpenIDConnectProvider", parameters: [("OpenIDConnectProviderArn", arn)])
             else { continue }
             let tags = described.first(named: "Tags")?.items ?? []
-            if tags.contains(where: { $0.child("Key")?.text == ProviderContextTags.stack && $0.child("Value")?.text == stack }) { count += 1 }
+            if tags.contains(where: { $0.child("Key")?.text == ProviderContextTags.stack && $0.child("Value")?.text == stack }) {
+                count += 1
+            }
         }
         return count
     }

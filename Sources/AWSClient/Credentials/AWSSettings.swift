@@ -149,7 +149,8 @@ public struct AWSSettings: Sendable {
 
     private func publicEndpoint(for service: AWSService, region: String) -> URL {
         if service.name == "sts" {
-            let mode = environment["AWS_STS_REGIONAL_ENDPOINTS"].flatMap { $0.isEmpty ? nil : $0 }
+            let mode =
+                environment["AWS_STS_REGIONAL_ENDPOINTS"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? profile?["sts_regional_endpoints"]
             if mode?.lowercased() == "legacy" && Self.legacyGlobalSTSRegions.contains(region),
                 let global = URL(string: "https://sts.amazonaws.com")

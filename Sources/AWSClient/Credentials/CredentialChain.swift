@@ -140,23 +140,27 @@ struct ProfileResolver {
         }
         let profile = settings.profile
         guard
-            add("assume-role", {
-                guard let profile, profile["role_arn"] != nil,
-                    profile["source_profile"] != nil || profile["credential_source"] != nil
-                else { return nil }
-                return try assumeRole(profileName, visited: [])
-            }),
-            add("web-identity", {
-                if let webIdentity = try webIdentityFromEnvironmentOrProfile() { return webIdentity }
-                if let profile, profile["role_arn"] != nil, profile["source_profile"] == nil,
-                    profile["credential_source"] == nil
+            add(
+                "assume-role",
                 {
-                    throw CredentialsError(
-                        source: "assume-role", profile: profile.name,
-                        message: "role_arn needs source_profile, credential_source or web_identity_token_file")
-                }
-                return nil
-            }),
+                    guard let profile, profile["role_arn"] != nil,
+                        profile["source_profile"] != nil || profile["credential_source"] != nil
+                    else { return nil }
+                    return try assumeRole(profileName, visited: [])
+                }),
+            add(
+                "web-identity",
+                {
+                    if let webIdentity = try webIdentityFromEnvironmentOrProfile() { return webIdentity }
+                    if let profile, profile["role_arn"] != nil, profile["source_profile"] == nil,
+                        profile["credential_source"] == nil
+                    {
+                        throw CredentialsError(
+                            source: "assume-role", profile: profile.name,
+                            message: "role_arn needs source_profile, credential_source or web_identity_token_file")
+                    }
+                    return nil
+                }),
             add("sso", { try profile.flatMap(sso) }),
             add("profile", { try profile.flatMap(staticKeys) }),
             add("process", { profile?["aws_access_key_id"] == nil ? profile.flatMap(process) : nil })

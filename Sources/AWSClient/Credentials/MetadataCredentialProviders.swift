@@ -59,7 +59,8 @@ public struct ContainerCredentialProvider: CredentialProvider {
         if scheme == "https" { return url }
         guard scheme == "http", Self.allowedPlainHTTPHost(host) else {
             throw fail(
-                "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https, or http to a loopback address or the ECS/EKS agent (got \(scheme)://\(host))")
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https, or http to a loopback address or the ECS/EKS agent (got \(scheme)://\(host))"
+            )
         }
         return url
     }
@@ -142,7 +143,8 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
                 roleResponse.status == 404
                     ? "the instance has no instance profile" : "listing the instance role answered HTTP \(roleResponse.status)")
         }
-        let role = String(decoding: roleResponse.body, as: UTF8.self)
+        let role =
+            String(decoding: roleResponse.body, as: UTF8.self)
             .split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard !role.isEmpty else { throw fail("the instance has no instance profile") }
 

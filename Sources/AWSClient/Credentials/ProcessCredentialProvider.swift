@@ -1,5 +1,6 @@
 import AWSSigner
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif

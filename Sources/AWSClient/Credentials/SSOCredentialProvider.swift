@@ -61,7 +61,8 @@ public struct SSOCredentialProvider: CredentialProvider {
         let token = try cachedToken()
         var base = portal.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
-        let query = "account_id=\(STSCall.percentEncode(configuration.accountID))&role_name=\(STSCall.percentEncode(configuration.roleName))"
+        let query =
+            "account_id=\(STSCall.percentEncode(configuration.accountID))&role_name=\(STSCall.percentEncode(configuration.roleName))"
         guard let url = URL(string: "\(base)/federation/credentials?\(query)") else {
             throw fail("bad SSO portal endpoint \(portal.absoluteString)")
         }

@@ -2,7 +2,7 @@ import AWSSigner
 import Foundation
 
 #if canImport(FoundationXML)
-    import FoundationXML
+import FoundationXML
 #endif
 
 /// Where and how the credential providers reach STS.

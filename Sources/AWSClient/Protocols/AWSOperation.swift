@@ -141,8 +141,12 @@ public indirect enum QueryValue: Sendable {
 
     /// EC2 filters: `Filter.N.Name` and `Filter.N.Value.M`.
     public static func filters(_ filters: [(name: String, values: [String])]) -> [(name: String, value: String)] {
-        QueryValue.list(filters.map { .structure([(name: "Name", value: .string($0.name)), (name: "Value", value: .list($0.values.map { .string($0) }))]) })
-            .flattened(prefix: "Filter", protocol: .ec2)
+        QueryValue.list(
+            filters.map {
+                .structure([(name: "Name", value: .string($0.name)), (name: "Value", value: .list($0.values.map { .string($0) }))])
+            }
+        )
+        .flattened(prefix: "Filter", protocol: .ec2)
     }
 
     /// EC2 `TagSpecification.N.ResourceType` with `Tag.M.Key`/`Tag.M.Value`.
@@ -150,7 +154,11 @@ public indirect enum QueryValue: Sendable {
         QueryValue.list([
             .structure([
                 (name: "ResourceType", value: .string(resourceType)),
-                (name: "Tag", value: .list(tags.map { .structure([(name: "Key", value: .string($0.key)), (name: "Value", value: .string($0.value))]) })),
+                (
+                    name: "Tag",
+                    value: .list(
+                        tags.map { .structure([(name: "Key", value: .string($0.key)), (name: "Value", value: .string($0.value))]) })
+                ),
             ])
         ]).flattened(prefix: "TagSpecification", protocol: .ec2)
     }

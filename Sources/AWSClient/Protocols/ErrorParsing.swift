@@ -14,7 +14,8 @@ extension AWSError {
         if trimmed.first == UInt8(ascii: "<"), let xml = try? XMLNode.parse(Data(trimmed)), xml.name != "html" {
             let error = xml.first(named: "Error")
             if let code = error?.child("Code")?.text, !code.isEmpty {
-                let requestID = xml.child("RequestID")?.text ?? xml.child("RequestId")?.text
+                let requestID =
+                    xml.child("RequestID")?.text ?? xml.child("RequestId")?.text
                     ?? error?.child("RequestId")?.text ?? headerRequestID
                 return AWSError(
                     service: service.name, code: code, message: error?.child("Message")?.text ?? "",

@@ -77,7 +77,9 @@ public struct XMLNode: Sendable, Equatable {
                     what: "XML", detail: "its elements nest more than \(XMLTreeBuilder.maximumDepth) deep", body: data)
             }
             let reason =
-                parser.parserError.map { "not well-formed at line \(parser.lineNumber), column \(parser.columnNumber) (libxml2 error \(($0 as NSError).code))" }
+                parser.parserError.map {
+                    "not well-formed at line \(parser.lineNumber), column \(parser.columnNumber) (libxml2 error \(($0 as NSError).code))"
+                }
                 ?? "it has no root element"
             throw ResponseDecodingError(what: "XML", detail: reason, body: data)
         }

@@ -145,7 +145,9 @@ final class CurlTransfer: @unchecked Sendable {
                     try check(strata_curl_setopt_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: base)), "body")
                 } else {
                     try empty.withUnsafeBufferPointer { buf in
-                        try check(strata_curl_setopt_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buf.baseAddress)), "body")
+                        try check(
+                            strata_curl_setopt_pointer(h, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: buf.baseAddress)),
+                            "body")
                     }
                 }
             }
@@ -203,9 +205,10 @@ final class CurlTransfer: @unchecked Sendable {
     func finish(_ code: CURLcode) {
         let result: Result<HTTPResponse, any Error>
         if tooLarge {
-            result = .failure(TransportError(
-                kind: .responseTooLarge, url: url,
-                detail: "the response body passed \(maxResponseBytes) bytes; strata stopped reading it"))
+            result = .failure(
+                TransportError(
+                    kind: .responseTooLarge, url: url,
+                    detail: "the response body passed \(maxResponseBytes) bytes; strata stopped reading it"))
         } else if code == CURLE_OK {
             var status = 0
             _ = strata_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -378,8 +381,10 @@ final class CurlMultiLoop: @unchecked Sendable {
                 if code == CURLM_OK {
                     active[transfer.handle] = transfer
                 } else {
-                    transfer.resume(.failure(TransportError(
-                        kind: .other, url: transfer.url, detail: String(cString: curl_multi_strerror(code)))))
+                    transfer.resume(
+                        .failure(
+                            TransportError(
+                                kind: .other, url: transfer.url, detail: String(cString: curl_multi_strerror(code)))))
                 }
             }
             // Identity, not the handle address: a finished transfer's handle may have been reused.

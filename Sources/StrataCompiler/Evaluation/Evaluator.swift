@@ -56,7 +56,8 @@ struct Evaluator {
     /// indexes, up to the first dynamic one), longest first down to `base`, as Terraform lists
     /// `aws_eip.nat[0].id`, `aws_eip.nat[0]`, `aws_eip.nat`. `minimum` accessors must be static
     /// for anything to be named (`each` alone is no reference; `each.value` is).
-    private mutating func referTraversal(_ base: @autoclosure () -> String, _ accessors: ArraySlice<Expression.Accessor>, minimum: Int = 0) {
+    private mutating func referTraversal(_ base: @autoclosure () -> String, _ accessors: ArraySlice<Expression.Accessor>, minimum: Int = 0)
+    {
         guard recordsReferences else { return }
         var names = [base()]
         walk: for accessor in accessors {
@@ -672,8 +673,7 @@ extension Diagnostic {
             at: span, notes: [.init("nested `for`s multiply: each runs its body once per element of the one outside")])
     }
 
-    static func integerOverflow(_ op: Expression.BinaryOperator, _ a: Int, _ b: Int, at span: SourceSpan) -> Diagnostic
-    {
+    static func integerOverflow(_ op: Expression.BinaryOperator, _ a: Int, _ b: Int, at span: SourceSpan) -> Diagnostic {
         .error(
             "integer overflow: \(a) \(op.rawValue) \(b) is out of range",
             at: span, notes: [.init("integers are 64-bit, from \(Int.min) to \(Int.max)")])

@@ -52,7 +52,8 @@ public struct CompiledGraph: Sendable {
             "modules": .array(modules.map(JSONValue.string)),
             "resources": .array(items),
             "order": .array(order.map { .string($0.canonical) }),
-            "outputs": .object(outputs.mapValues(\.json).merging(sensitiveOutputs.map { ($0, Value.sensitivePlaceholder.json) }) { _, mark in mark }),
+            "outputs": .object(
+                outputs.mapValues(\.json).merging(sensitiveOutputs.map { ($0, Value.sensitivePlaceholder.json) }) { _, mark in mark }),
         ])
     }
 

@@ -66,8 +66,7 @@ enum CheckRules {
         return cidr
     }
 
-    private static func checkSubnets(_ all: [Located], _ byAddress: [ResourceAddress: Located], _ c: inout Compilation)
-    {
+    private static func checkSubnets(_ all: [Located], _ byAddress: [ResourceAddress: Located], _ c: inout Compilation) {
         var byVPC: [ResourceAddress: [(Located, CIDR, SourceSpan)]] = [:]
         for subnet in all where subnet.type == "aws_subnet" {
             if let zone = subnet.attribute("availability_zone"), case .string(let name) = zone.value,
@@ -132,8 +131,7 @@ enum CheckRules {
         return (major, minor)
     }
 
-    private static func checkVersions(_ all: [Located], _ byAddress: [ResourceAddress: Located], _ c: inout Compilation)
-    {
+    private static func checkVersions(_ all: [Located], _ byAddress: [ResourceAddress: Located], _ c: inout Compilation) {
         var clustersByName: [String: Located] = [:]
         for cluster in all where cluster.type == "aws_eks_cluster" {
             if case .string(let name)? = cluster.attribute("name")?.value { clustersByName[name] = cluster }
@@ -270,7 +268,8 @@ extension Diagnostic {
     ) -> Diagnostic {
         .error(
             "`\(child)` belongs to `\(parent)`, which declares its `\(attribute)` inline", at: span,
-            detail: "a resource that declares `\(attribute)` inline owns all of it, so each apply would undo what the other does; declare it in one place",
+            detail:
+                "a resource that declares `\(attribute)` inline owns all of it, so each apply would undo what the other does; declare it in one place",
             notes: [.init("the inline `\(attribute)` is set here", at: inlineAt)])
     }
 

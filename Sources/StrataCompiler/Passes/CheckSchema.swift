@@ -266,8 +266,7 @@ struct SchemaChecker {
 }
 
 extension Diagnostic {
-    static func unknownAttribute(_ name: String, type: String, candidates: [String], at span: SourceSpan) -> Diagnostic
-    {
+    static func unknownAttribute(_ name: String, type: String, candidates: [String], at span: SourceSpan) -> Diagnostic {
         Diagnostic.error("unknown attribute `\(name)` for resource type `\(type)`", at: span)
             .suggesting(Suggestion.closest(to: name, in: candidates))
     }

@@ -397,9 +397,10 @@ enum ExpandResources {
             let element = AttributeSchema(attribute.name, .object(fields), attribute.presence)
             var liveItems: [Value] = []
             if case .list(let list)? = live { liveItems = list }
-            return .list(items.enumerated().map { index, item in
-                complete(item, element, live: index < liveItems.count ? liveItems[index] : nil)
-            })
+            return .list(
+                items.enumerated().map { index, item in
+                    complete(item, element, live: index < liveItems.count ? liveItems[index] : nil)
+                })
         default:
             return value
         }
@@ -433,7 +434,9 @@ extension Diagnostic {
     static func outputNotMarkedSensitive(_ name: String, at span: SourceSpan) -> Diagnostic {
         .error(
             "output `\(name)` refers to a sensitive value", at: span,
-            detail: "add `sensitive: true` to the output to confirm it may export a secret; `strata output` then prints it only when asked for it by name")
+            detail:
+                "add `sensitive: true` to the output to confirm it may export a secret; `strata output` then prints it only when asked for it by name"
+        )
     }
 
     /// Instance keys become addresses, which plans, events and tags print.

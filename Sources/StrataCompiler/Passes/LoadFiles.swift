@@ -69,7 +69,8 @@ struct LoadFiles {
         if let scalar = node.scalar, scalar.style == .plain, scalar.text == "true" || scalar.text == "false" {
             return scalar.text == "true"
         }
-        diagnostics.append(.error("`sensitive` must be true or false, found \(node.scalar.map { "`\($0.text)`" } ?? node.kindName)", at: node.span))
+        diagnostics.append(
+            .error("`sensitive` must be true or false, found \(node.scalar.map { "`\($0.text)`" } ?? node.kindName)", at: node.span))
         return true
     }
 

@@ -26,7 +26,9 @@ enum TagLimits {
             .spaceSeparator, .lineSeparator, .paragraphSeparator, .decimalNumber, .letterNumber, .otherNumber,
         ]
         return value.first { character in
-            !character.unicodeScalars.allSatisfy { accepted.contains($0.properties.generalCategory) || "_.:/=+-@".unicodeScalars.contains($0) }
+            !character.unicodeScalars.allSatisfy {
+                accepted.contains($0.properties.generalCategory) || "_.:/=+-@".unicodeScalars.contains($0)
+            }
         }
     }
 
@@ -38,10 +40,13 @@ enum TagLimits {
     /// What is wrong with one tag a user sets, or nil.
     static func problem(key: String, value: String?) -> String? {
         if !keyLength.contains(key.count) {
-            return key.isEmpty ? "a tag key cannot be empty" : "tag key `\(key.prefix(40))…` is \(key.count) characters; AWS allows at most \(keyLength.upperBound)"
+            return key.isEmpty
+                ? "a tag key cannot be empty"
+                : "tag key `\(key.prefix(40))…` is \(key.count) characters; AWS allows at most \(keyLength.upperBound)"
         }
         if let reserved = reservedPrefixes.first(where: { key.lowercased().hasPrefix($0) }) {
-            return "tag key `\(key)` starts with `\(reserved)`, which is reserved for \(reserved == "aws:" ? "AWS" : "strata's ownership tags")"
+            return
+                "tag key `\(key)` starts with `\(reserved)`, which is reserved for \(reserved == "aws:" ? "AWS" : "strata's ownership tags")"
         }
         if let value, value.count > maximumValueLength {
             return "the value of tag `\(key)` is \(value.count) characters; AWS allows at most \(maximumValueLength)"

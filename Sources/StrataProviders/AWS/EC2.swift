@@ -75,7 +75,8 @@ public struct EC2: Sendable {
 
     /// `TagSpecification.1` for a create call: the desired tags (ownership tags included).
     static func tagSpecification(_ resourceType: String, _ tags: [String: String]) -> Parameters {
-        QueryValue.tagSpecifications(resourceType: resourceType, tags: tags.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) })
+        QueryValue.tagSpecifications(
+            resourceType: resourceType, tags: tags.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) })
     }
 
     /// The `tagSet` of a described item, without AWS's reserved `aws:` tags: nobody can set or
@@ -101,7 +102,9 @@ public struct EC2: Sendable {
                 try await call("CreateTags", parameters)
             },
             untag: { keys in
-                try await call("DeleteTags", [(name: "ResourceId.1", value: id)] + keys.enumerated().map { (name: "Tag.\($0.offset + 1).Key", value: $0.element) })
+                try await call(
+                    "DeleteTags",
+                    [(name: "ResourceId.1", value: id)] + keys.enumerated().map { (name: "Tag.\($0.offset + 1).Key", value: $0.element) })
             })
     }
 
@@ -184,7 +187,8 @@ extension EC2 {
         describe: @escaping @Sendable () async throws -> XMLNode?
     ) async throws {
         if created.child("state")?.text == "available" { return }
-        _ = try await Waiter(policy: context.waits).wait(for: "\(what) to become available", deadline: deadline) { () async throws -> Bool? in
+        _ = try await Waiter(policy: context.waits).wait(for: "\(what) to become available", deadline: deadline) {
+            () async throws -> Bool? in
             do {
                 return try await describe()?.child("state")?.text == "available" ? true : nil
             } catch let error as AWSError where error.isNotFound {

@@ -73,13 +73,15 @@ public struct EKS: Sendable {
 
     func updateNodegroupConfig(cluster: String, name: String, _ body: JSONValue) async throws -> EKSUpdate {
         let answer = try await call(
-            "UpdateNodegroupConfig", "POST", "/clusters/\(seg(cluster))/node-groups/\(seg(name))/update-config", body: body, idempotent: true)
+            "UpdateNodegroupConfig", "POST", "/clusters/\(seg(cluster))/node-groups/\(seg(name))/update-config", body: body,
+            idempotent: true)
         return EKSUpdate(answer["update"] ?? [:])
     }
 
     func updateNodegroupVersion(cluster: String, name: String, _ body: JSONValue) async throws -> EKSUpdate {
         let answer = try await call(
-            "UpdateNodegroupVersion", "POST", "/clusters/\(seg(cluster))/node-groups/\(seg(name))/update-version", body: body, idempotent: true)
+            "UpdateNodegroupVersion", "POST", "/clusters/\(seg(cluster))/node-groups/\(seg(name))/update-version", body: body,
+            idempotent: true)
         return EKSUpdate(answer["update"] ?? [:])
     }
 
@@ -102,7 +104,8 @@ public struct EKS: Sendable {
     }
 
     func updateAddon(cluster: String, name: String, _ body: JSONValue) async throws -> EKSUpdate {
-        let answer = try await call("UpdateAddon", "POST", "/clusters/\(seg(cluster))/addons/\(seg(name))/update", body: body, idempotent: true)
+        let answer = try await call(
+            "UpdateAddon", "POST", "/clusters/\(seg(cluster))/addons/\(seg(name))/update", body: body, idempotent: true)
         return EKSUpdate(answer["update"] ?? [:])
     }
 
@@ -115,7 +118,8 @@ public struct EKS: Sendable {
     // MARK: - Access entries and policies
 
     func createAccessEntry(cluster: String, _ body: JSONValue) async throws -> JSONValue {
-        try await call("CreateAccessEntry", "POST", "/clusters/\(seg(cluster))/access-entries", body: body, idempotent: true)["accessEntry"] ?? [:]
+        try await call("CreateAccessEntry", "POST", "/clusters/\(seg(cluster))/access-entries", body: body, idempotent: true)["accessEntry"]
+            ?? [:]
     }
 
     func describeAccessEntry(cluster: String, principal: String) async throws -> JSONValue? {
@@ -129,8 +133,9 @@ public struct EKS: Sendable {
     }
 
     func updateAccessEntry(cluster: String, principal: String, _ body: JSONValue) async throws -> JSONValue {
-        try await call("UpdateAccessEntry", "POST", "/clusters/\(seg(cluster))/access-entries/\(seg(principal))", body: body, idempotent: true)[
-            "accessEntry"] ?? [:]
+        try await call(
+            "UpdateAccessEntry", "POST", "/clusters/\(seg(cluster))/access-entries/\(seg(principal))", body: body, idempotent: true)[
+                "accessEntry"] ?? [:]
     }
 
     func deleteAccessEntry(cluster: String, principal: String) async throws {
@@ -159,13 +164,15 @@ public struct EKS: Sendable {
     // MARK: - Pod identity associations
 
     func createPodIdentityAssociation(cluster: String, _ body: JSONValue) async throws -> JSONValue {
-        try await call("CreatePodIdentityAssociation", "POST", "/clusters/\(seg(cluster))/pod-identity-associations", body: body, idempotent: true)[
-            "association"] ?? [:]
+        try await call(
+            "CreatePodIdentityAssociation", "POST", "/clusters/\(seg(cluster))/pod-identity-associations", body: body, idempotent: true)[
+                "association"] ?? [:]
     }
 
     func describePodIdentityAssociation(cluster: String, id: String) async throws -> JSONValue? {
         try await orNil {
-            try await call("DescribePodIdentityAssociation", "GET", "/clusters/\(seg(cluster))/pod-identity-associations/\(seg(id))")["association"]
+            try await call("DescribePodIdentityAssociation", "GET", "/clusters/\(seg(cluster))/pod-identity-associations/\(seg(id))")[
+                "association"]
         }
     }
 
@@ -176,24 +183,28 @@ public struct EKS: Sendable {
 
     func updatePodIdentityAssociation(cluster: String, id: String, _ body: JSONValue) async throws -> JSONValue {
         try await call(
-            "UpdatePodIdentityAssociation", "POST", "/clusters/\(seg(cluster))/pod-identity-associations/\(seg(id))", body: body, idempotent: true)[
-            "association"] ?? [:]
+            "UpdatePodIdentityAssociation", "POST", "/clusters/\(seg(cluster))/pod-identity-associations/\(seg(id))", body: body,
+            idempotent: true)[
+                "association"] ?? [:]
     }
 
     func deletePodIdentityAssociation(cluster: String, id: String) async throws {
-        _ = try await call("DeletePodIdentityAssociation", "DELETE", "/clusters/\(seg(cluster))/pod-identity-associations/\(seg(id))", idempotent: true)
+        _ = try await call(
+            "DeletePodIdentityAssociation", "DELETE", "/clusters/\(seg(cluster))/pod-identity-associations/\(seg(id))", idempotent: true)
     }
 
     // MARK: - Tags
 
     func tagResource(arn: String, tags: [String: String]) async throws {
         guard !tags.isEmpty else { return }
-        _ = try await call("TagResource", "POST", "/tags/\(seg(arn))", body: ["tags": .object(tags.mapValues { .string($0) })], idempotent: true)
+        _ = try await call(
+            "TagResource", "POST", "/tags/\(seg(arn))", body: ["tags": .object(tags.mapValues { .string($0) })], idempotent: true)
     }
 
     func untagResource(arn: String, keys: [String]) async throws {
         guard !keys.isEmpty else { return }
-        _ = try await call("UntagResource", "DELETE", "/tags/\(seg(arn))", query: keys.sorted().map { (name: "tagKeys", value: $0) }, idempotent: true)
+        _ = try await call(
+            "UntagResource", "DELETE", "/tags/\(seg(arn))", query: keys.sorted().map { (name: "tagKeys", value: $0) }, idempotent: true)
     }
 
     /// TagResource and UntagResource for one resource, for ``TagSync``.
@@ -271,7 +282,8 @@ extension EKS {
                 let type = addon != nil ? "aws_eks_addon" : nodegroup != nil ? "aws_eks_node_group" : "aws_eks_cluster"
                 let name = [cluster, nodegroup ?? addon].compactMap { $0 }.joined(separator: "/")
                 throw ProviderError.failed(
-                    type: type, name: name, status: now.status, detail: "update \(update.id) (\(now.type)): \(now.errors.joined(separator: "; "))")
+                    type: type, name: name, status: now.status,
+                    detail: "update \(update.id) (\(now.type)): \(now.errors.joined(separator: "; "))")
             default: return nil
             }
         }

@@ -43,7 +43,8 @@ public struct ELB: Sendable {
     public func tags(_ api: API, of keys: [String]) async throws -> [XMLNode] {
         let list = api == .v2 ? "ResourceArns" : "LoadBalancerNames"
         let parameters = keys.enumerated().map { (name: "\(list).member.\($0.offset + 1)", value: $0.element) }
-        return try await client.query(api.service, action: "DescribeTags", parameters: parameters).first(named: "TagDescriptions")?.items ?? []
+        return try await client.query(api.service, action: "DescribeTags", parameters: parameters).first(named: "TagDescriptions")?.items
+            ?? []
     }
 
     /// `DeleteLoadBalancer` (an ELBv2 one's listeners and rules go with it); deleting one already

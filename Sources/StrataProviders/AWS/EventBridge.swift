@@ -24,18 +24,21 @@ struct EventBridge: Sendable {
             let indexed = try await events.tagging.owned("events")
             let tagsByARN = Dictionary(indexed.map { ($0.arn, $0.tags) }, uniquingKeysWith: { first, _ in first })
             // `rule/NAME` on the default bus, `rule/BUS/NAME` on another.
-            let buses = Set(indexed.compactMap { rule -> String? in
-                let path = rule.resource.split(separator: "/", omittingEmptySubsequences: false)
-                guard path.first == "rule" else { return nil }
-                return path.count > 2 ? String(path[1]) : "default"
-            })
+            let buses = Set(
+                indexed.compactMap { rule -> String? in
+                    let path = rule.resource.split(separator: "/", omittingEmptySubsequences: false)
+                    guard path.first == "rule" else { return nil }
+                    return path.count > 2 ? String(path[1]) : "default"
+                })
             var rules: [JSONValue] = []
             for bus in buses.sorted() {
                 rules += try await events.calls.paged(
                     "ListRules", ["EventBusName": .string(bus), "Limit": 100], tokenIn: "NextToken", tokenOut: "NextToken", list: "Rules")
             }
             let owned: [EventRuleState?] = try await concurrentMap(rules) { rule in
-                guard let arn = rule["Arn"]?.stringValue, let tags = tagsByARN[arn], let name = rule["Name"]?.stringValue else { return nil }
+                guard let arn = rule["Arn"]?.stringValue, let tags = tagsByARN[arn], let name = rule["Name"]?.stringValue else {
+                    return nil
+                }
                 do {
                     let bus = rule["EventBusName"]?.stringValue ?? "default"
                     return EventRuleState(rule: rule, tags: tags, targets: try await events.targets(rule: name, bus: bus))
@@ -70,7 +73,8 @@ struct EventBridge: Sendable {
     /// TagResource and UntagResource for one rule, for ``TagSync``.
     func tagCalls(arn: String) -> TagCalls {
         calls.tagCalls(
-            tag: { ["ResourceARN": .string(arn), "Tags": EventBridge.tagList($0)] }, untag: { ["ResourceARN": .string(arn), "TagKeys": JSONCalls.strings($0)] })
+            tag: { ["ResourceARN": .string(arn), "Tags": EventBridge.tagList($0)] },
+            untag: { ["ResourceARN": .string(arn), "TagKeys": JSONCalls.strings($0)] })
     }
 
     func invalidate() async {

@@ -47,7 +47,8 @@ struct KMS: Sendable {
 
     /// One key's tags (ListResourceTags, paginated).
     func tags(_ key: String) async throws -> [String: String] {
-        let list = try await calls.paged("ListResourceTags", ["KeyId": .string(key)], tokenIn: "Marker", tokenOut: "NextMarker", list: "Tags")
+        let list = try await calls.paged(
+            "ListResourceTags", ["KeyId": .string(key)], tokenIn: "Marker", tokenOut: "NextMarker", list: "Tags")
         var tags: [String: String] = [:]
         for tag in list {
             if let name = tag["TagKey"]?.stringValue { tags[name] = tag["TagValue"]?.stringValue ?? "" }

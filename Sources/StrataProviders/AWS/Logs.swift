@@ -68,7 +68,8 @@ struct Logs: Sendable {
     /// TagResource and UntagResource for one log group, for ``TagSync``.
     func tagCalls(arn: String) -> TagCalls {
         calls.tagCalls(
-            tag: { ["resourceArn": .string(arn), "tags": Logs.tagMap($0)] }, untag: { ["resourceArn": .string(arn), "tagKeys": JSONCalls.strings($0)] })
+            tag: { ["resourceArn": .string(arn), "tags": Logs.tagMap($0)] },
+            untag: { ["resourceArn": .string(arn), "tagKeys": JSONCalls.strings($0)] })
     }
 
     func invalidate() async {

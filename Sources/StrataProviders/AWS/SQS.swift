@@ -24,8 +24,10 @@ struct SQS: Sendable {
             guard !indexed.isEmpty else { return [] }
             // A queue's ARN ends in its name, as its URL does.
             let tagsByName = Dictionary(indexed.map { ($0.resource, $0.tags) }, uniquingKeysWith: { first, _ in first })
-            let urls = try await sqs.calls.paged("ListQueues", ["MaxResults": 1000], tokenIn: "NextToken", tokenOut: "NextToken", list: "QueueUrls")
-                .compactMap(\.stringValue)
+            let urls = try await sqs.calls.paged(
+                "ListQueues", ["MaxResults": 1000], tokenIn: "NextToken", tokenOut: "NextToken", list: "QueueUrls"
+            )
+            .compactMap(\.stringValue)
             let owned: [SQSQueueState?] = try await concurrentMap(urls) { url in
                 guard let name = url.split(separator: "/").last, let tags = tagsByName[String(name)] else { return nil }
                 do {
@@ -62,14 +64,16 @@ struct SQS: Sendable {
     /// TagQueue and UntagQueue for one queue, for ``TagSync``.
     func tagCalls(_ url: String) -> TagCalls {
         calls.tagCalls(
-            tag: { ["QueueUrl": .string(url), "Tags": Logs.tagMap($0)] }, untag: { ["QueueUrl": .string(url), "TagKeys": JSONCalls.strings($0)] },
+            tag: { ["QueueUrl": .string(url), "Tags": Logs.tagMap($0)] },
+            untag: { ["QueueUrl": .string(url), "TagKeys": JSONCalls.strings($0)] },
             actions: ("TagQueue", "UntagQueue"))
     }
 
     func setAttributes(_ url: String, _ attributes: [String: String]) async throws {
         guard !attributes.isEmpty else { return }
         try await calls.call(
-            "SetQueueAttributes", ["QueueUrl": .string(url), "Attributes": .object(attributes.mapValues(JSONValue.string))], idempotent: true)
+            "SetQueueAttributes", ["QueueUrl": .string(url), "Attributes": .object(attributes.mapValues(JSONValue.string))],
+            idempotent: true)
     }
 
     func invalidate() async {

@@ -31,7 +31,9 @@ struct JSONCalls: Sendable {
 
     /// Every element of `list` over all pages: `tokenIn` is the request's token member,
     /// `tokenOut` the answer's.
-    func paged(_ action: String, _ body: [String: JSONValue] = [:], tokenIn: String, tokenOut: String, list: String) async throws -> [JSONValue] {
+    func paged(_ action: String, _ body: [String: JSONValue] = [:], tokenIn: String, tokenOut: String, list: String) async throws
+        -> [JSONValue]
+    {
         let service = service
         let pages = client.pages(
             { token in

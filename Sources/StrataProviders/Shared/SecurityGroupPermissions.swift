@@ -77,9 +77,10 @@ struct AtomicRule: Hashable, Sendable {
                 for item in permission.child(set)?.items ?? [] {
                     guard let value = item.child(field)?.text else { continue }
                     let description = item.child("description")?.text
-                    out.append(AtomicRule(
-                        egress: egress, ipProtocol: proto, fromPort: from, toPort: to, peer: make(value),
-                        description: description?.isEmpty == false ? description : nil))
+                    out.append(
+                        AtomicRule(
+                            egress: egress, ipProtocol: proto, fromPort: from, toPort: to, peer: make(value),
+                            description: description?.isEmpty == false ? description : nil))
                 }
             }
             add("ipRanges", "cidrIp", Peer.cidr)
@@ -143,7 +144,8 @@ struct AtomicRule: Hashable, Sendable {
         struct Key: Hashable { var proto: String; var from: Int; var to: Int; var description: String? }
         var grouped: [Key: [AtomicRule]] = [:]
         for rule in rules {
-            grouped[Key(proto: rule.ipProtocol, from: rule.fromPort, to: rule.toPort, description: rule.description), default: []].append(rule)
+            grouped[Key(proto: rule.ipProtocol, from: rule.fromPort, to: rule.toPort, description: rule.description), default: []].append(
+                rule)
         }
         // Sorted by protocol, ports and description so the same rules always read the same.
         let keys = grouped.keys.sorted {

@@ -26,7 +26,9 @@ struct CloudWatchEventRuleProvider: ResourceProvider {
         attributes["state"] = .string(rule["State"]?.stringValue ?? "ENABLED")
         if let text = rule["Description"]?.stringValue, !text.isEmpty { attributes["description"] = .string(text) }
         if let pattern = rule["EventPattern"]?.stringValue, !pattern.isEmpty { attributes["event_pattern"] = PolicyDocument.live(pattern) }
-        if let schedule = rule["ScheduleExpression"]?.stringValue, !schedule.isEmpty { attributes["schedule_expression"] = .string(schedule) }
+        if let schedule = rule["ScheduleExpression"]?.stringValue, !schedule.isEmpty {
+            attributes["schedule_expression"] = .string(schedule)
+        }
         if let role = rule["RoleArn"]?.stringValue, !role.isEmpty { attributes["role_arn"] = .string(role) }
         return LiveResource(type: "aws_cloudwatch_event_rule", address: address, id: id, attributes: attributes)
     }
@@ -56,9 +58,13 @@ struct CloudWatchEventRuleProvider: ResourceProvider {
     /// update sends everything, not just what changed).
     private func put(_ name: String, bus: String, _ desired: DesiredResource, tags: Bool, _ events: EventBridge) async throws {
         let a = desired.attributes
-        var body: [String: JSONValue] = ["Name": .string(name), "EventBusName": .string(bus), "State": .string(a.string("state") ?? "ENABLED")]
+        var body: [String: JSONValue] = [
+            "Name": .string(name), "EventBusName": .string(bus), "State": .string(a.string("state") ?? "ENABLED"),
+        ]
         if let text = a.string("description") { body["Description"] = .string(text) }
-        if let pattern = try PolicyDocument.canonical(a["event_pattern"], type: type, attribute: "event_pattern") { body["EventPattern"] = .string(pattern) }
+        if let pattern = try PolicyDocument.canonical(a["event_pattern"], type: type, attribute: "event_pattern") {
+            body["EventPattern"] = .string(pattern)
+        }
         if let schedule = a.string("schedule_expression") { body["ScheduleExpression"] = .string(schedule) }
         if let role = a.string("role_arn") { body["RoleArn"] = .string(role) }
         if tags { body["Tags"] = EventBridge.tagList(desired.tags) }
@@ -75,7 +81,9 @@ struct CloudWatchEventRuleProvider: ResourceProvider {
         return live
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let events = EventBridge(context)
         let name = live.attributes.string("name") ?? live.id
         let bus = live.attributes.string("event_bus_name") ?? "default"

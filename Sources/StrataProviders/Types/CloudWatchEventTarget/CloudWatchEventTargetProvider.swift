@@ -32,7 +32,9 @@ struct CloudWatchEventTargetProvider: ResourceProvider {
         if let path = target["InputPath"]?.stringValue { attributes["input_path"] = .string(path) }
         if let transformer = target["InputTransformer"] {
             var block: [String: Value] = ["input_template": .string(transformer["InputTemplate"]?.stringValue ?? "")]
-            if case .object(let paths)? = transformer["InputPathsMap"] { block["input_paths"] = .map(paths.compactMapValues { $0.stringValue.map(Value.string) }) }
+            if case .object(let paths)? = transformer["InputPathsMap"] {
+                block["input_paths"] = .map(paths.compactMapValues { $0.stringValue.map(Value.string) })
+            }
             attributes["input_transformer"] = .map(block)
         }
         if let dlq = target["DeadLetterConfig"]?["Arn"]?.stringValue { attributes["dead_letter_config"] = .map(["arn": .string(dlq)]) }
@@ -42,9 +44,12 @@ struct CloudWatchEventTargetProvider: ResourceProvider {
             if let attempts = retry["MaximumRetryAttempts"]?.intValue { block["maximum_retry_attempts"] = .int(Int(attempts)) }
             attributes["retry_policy"] = .map(block)
         }
-        if let group = target["SqsParameters"]?["MessageGroupId"]?.stringValue { attributes["sqs_target"] = .map(["message_group_id": .string(group)]) }
+        if let group = target["SqsParameters"]?["MessageGroupId"]?.stringValue {
+            attributes["sqs_target"] = .map(["message_group_id": .string(group)])
+        }
         return LiveResource(
-            type: "aws_cloudwatch_event_target", address: nil, id: "\(rule)-\(id)", identity: "\(bus)|\(rule)|\(id)", attributes: attributes,
+            type: "aws_cloudwatch_event_target", address: nil, id: "\(rule)-\(id)", identity: "\(bus)|\(rule)|\(id)",
+            attributes: attributes,
             parent: LiveResource.Parent(type: "aws_cloudwatch_event_rule", id: bus == "default" ? rule : "\(bus)/\(rule)"))
     }
 
@@ -86,27 +91,37 @@ struct CloudWatchEventTargetProvider: ResourceProvider {
         let events = EventBridge(context)
         let rule = try desired.required("rule")
         let bus = desired.attributes.string("event_bus_name") ?? "default"
-        let id = try desired.attributes.string("target_id") ?? GeneratedName.name(
-            DesiredResource(address: desired.address, type: type, attributes: [:], tags: [:], idempotencyToken: desired.idempotencyToken),
-            maxLength: 64)
+        let id =
+            try desired.attributes.string("target_id")
+            ?? GeneratedName.name(
+                DesiredResource(
+                    address: desired.address, type: type, attributes: [:], tags: [:], idempotencyToken: desired.idempotencyToken),
+                maxLength: 64)
         let answer = try await events.calls.call(
-            "PutTargets", ["Rule": .string(rule), "EventBusName": .string(bus), "Targets": [try Self.target(desired, id: id)]], idempotent: true)
+            "PutTargets", ["Rule": .string(rule), "EventBusName": .string(bus), "Targets": [try Self.target(desired, id: id)]],
+            idempotent: true)
         await events.invalidate()
         if let failed = answer["FailedEntries"]?.arrayValue?.first, (answer["FailedEntryCount"]?.intValue ?? 0) > 0 {
             throw AWSError(
                 service: "events", code: failed["ErrorCode"]?.stringValue ?? "PutTargetsFailed",
-                message: "target \(id) of rule \(rule): \(failed["ErrorMessage"]?.stringValue ?? "rejected")", httpStatus: 200, requestID: nil)
+                message: "target \(id) of rule \(rule): \(failed["ErrorMessage"]?.stringValue ?? "rejected")", httpStatus: 200,
+                requestID: nil)
         }
         let stored = try await events.targets(rule: rule, bus: bus).first { $0["Id"]?.stringValue == id }
         guard let stored, let live = Self.live(stored, rule: rule, bus: bus) else {
-            throw ProviderError.invalidAttribute(type: type, attribute: "target_id", problem: "PutTargets succeeded but rule \(rule) does not list \(id)")
+            throw ProviderError.invalidAttribute(
+                type: type, attribute: "target_id", problem: "PutTargets succeeded but rule \(rule) does not list \(id)")
         }
         return live
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         var desired = desired
-        if desired.attributes.string("target_id") == nil, let id = live.attributes.string("target_id") { desired.attributes["target_id"] = .string(id) }
+        if desired.attributes.string("target_id") == nil, let id = live.attributes.string("target_id") {
+            desired.attributes["target_id"] = .string(id)
+        }
         let created = try await create(desired, context)
         if created.identity != live.identity { try await delete(live, context) }
         return created
@@ -118,7 +133,10 @@ struct CloudWatchEventTargetProvider: ResourceProvider {
         do {
             try await events.calls.call(
                 "RemoveTargets",
-                ["Rule": .string(rule), "EventBusName": .string(live.attributes.string("event_bus_name") ?? "default"), "Ids": [.string(id)]],
+                [
+                    "Rule": .string(rule), "EventBusName": .string(live.attributes.string("event_bus_name") ?? "default"),
+                    "Ids": [.string(id)],
+                ],
                 idempotent: true)
         } catch let error as AWSError where error.isNotFound {
         }

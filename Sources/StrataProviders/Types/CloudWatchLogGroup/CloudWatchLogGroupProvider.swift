@@ -38,12 +38,15 @@ struct CloudWatchLogGroupProvider: ResourceProvider {
             guard let existing = try await read(name, logs, context), existing.address == desired.address else {
                 throw ProviderError.nameTaken(type: type, name: name, owner: "a log group without this stack's address tag")
             }
-            let changed: Set<String> = existing.attributes["retention_in_days"] == .int(desired.attributes.int("retention_in_days") ?? 0) ? [] : ["retention_in_days"]
+            let changed: Set<String> =
+                existing.attributes["retention_in_days"] == .int(desired.attributes.int("retention_in_days") ?? 0)
+                ? [] : ["retention_in_days"]
             return changed.isEmpty ? existing : try await update(existing, to: desired, changed: changed, context)
         }
         await logs.invalidate()
         if let days = desired.attributes.int("retention_in_days"), days > 0 {
-            try await logs.calls.call("PutRetentionPolicy", ["logGroupName": .string(name), "retentionInDays": .int(days)], idempotent: true)
+            try await logs.calls.call(
+                "PutRetentionPolicy", ["logGroupName": .string(name), "retentionInDays": .int(days)], idempotent: true)
         }
         guard let live = try await read(name, logs, context) else {
             throw ProviderError.nameTaken(type: type, name: name, owner: "gone, or its tags no longer name this stack")
@@ -57,7 +60,9 @@ struct CloudWatchLogGroupProvider: ResourceProvider {
         return Self.live(group, tags: try await logs.tags(arn), context)
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let logs = Logs(context)
         let name: JSONValue = .string(live.id)
         if changed.contains("retention_in_days") {

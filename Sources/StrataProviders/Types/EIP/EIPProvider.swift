@@ -34,7 +34,8 @@ struct EIPProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        let parameters = [(name: "Domain", value: desired.attributes.string("domain") ?? "vpc")]
+        let parameters =
+            [(name: "Domain", value: desired.attributes.string("domain") ?? "vpc")]
             + desired.ec2Parameters([
                 "Address": "address",
                 "PublicIpv4Pool": "public_ipv4_pool",
@@ -52,7 +53,9 @@ struct EIPProvider: ResourceProvider {
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id), "allocation_id": .string(id)])
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let ec2 = EC2(context)
         if !changed.isDisjoint(with: ["instance", "network_interface", "associate_with_private_ip"]) {
             if let association = live.attributes.string("association_id") {

@@ -37,10 +37,13 @@ struct EKSAccessEntryProvider: ResourceProvider {
         let cluster = try desired.required("cluster_name")
         let principal = try desired.required("principal_arn")
         var body: [String: JSONValue] = [
-            "principalArn": .string(principal), "clientRequestToken": .string(desired.idempotencyToken), "tags": EKSSupport.tagsJSON(desired.tags),
+            "principalArn": .string(principal), "clientRequestToken": .string(desired.idempotencyToken),
+            "tags": EKSSupport.tagsJSON(desired.tags),
         ]
         if let kind = desired.attributes.string("type") { body["type"] = .string(kind) }
-        if let groups = desired.attributes["kubernetes_groups"], groups != .null { body["kubernetesGroups"] = try EKSSupport.wire(desired, "kubernetes_groups", groups) }
+        if let groups = desired.attributes["kubernetes_groups"], groups != .null {
+            body["kubernetesGroups"] = try EKSSupport.wire(desired, "kubernetes_groups", groups)
+        }
         if let user = desired.attributes.string("user_name") { body["username"] = .string(user) }
         let entry: JSONValue
         do {
@@ -55,21 +58,27 @@ struct EKSAccessEntryProvider: ResourceProvider {
         return liveResource(entry, stack: context.stack)
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let eks = EKS(context.client)
         guard let cluster = live.attributes.string("cluster_name"), let principal = live.attributes.string("principal_arn") else {
-            throw ProviderError.invalidAttribute(type: type, attribute: "id", problem: "live access entry \(live.id) has no cluster or principal")
+            throw ProviderError.invalidAttribute(
+                type: type, attribute: "id", problem: "live access entry \(live.id) has no cluster or principal")
         }
         var entry: JSONValue?
         if changed.contains("kubernetes_groups") || changed.contains("user_name") {
             var body: [String: JSONValue] = ["clientRequestToken": .string(EKSSupport.updateToken(desired, call: "entry", from: live))]
             if changed.contains("kubernetes_groups") {
-                body["kubernetesGroups"] = try EKSSupport.wire(desired, "kubernetes_groups", desired.attributes["kubernetes_groups"] ?? .list([]))
+                body["kubernetesGroups"] = try EKSSupport.wire(
+                    desired, "kubernetes_groups", desired.attributes["kubernetes_groups"] ?? .list([]))
             }
             if changed.contains("user_name"), let user = desired.attributes.string("user_name") { body["username"] = .string(user) }
             entry = try await eks.updateAccessEntry(cluster: cluster, principal: principal, .object(body))
         }
-        if let arn = live.attributes.string("access_entry_arn"), try await TagSync.update(live, to: desired, changed: changed, eks.tagCalls(arn: arn)) {
+        if let arn = live.attributes.string("access_entry_arn"),
+            try await TagSync.update(live, to: desired, changed: changed, eks.tagCalls(arn: arn))
+        {
             entry = nil
         }
         await context.cache.invalidate(prefix: "eks:access-entries")
@@ -106,6 +115,7 @@ struct EKSAccessEntryProvider: ResourceProvider {
         ]
         attributes.merge(Ownership.tagAttributes(tags)) { $1 }
         return LiveResource(
-            type: type, address: Ownership.address(tags, stack: stack), id: "\(cluster):\(principal)", attributes: attributes.filter { $0.value != .null })
+            type: type, address: Ownership.address(tags, stack: stack), id: "\(cluster):\(principal)",
+            attributes: attributes.filter { $0.value != .null })
     }
 }

@@ -42,7 +42,9 @@ struct EKSAccessPolicyAssociationProvider: ResourceProvider {
     }
 
     /// Every attribute forces replacement; the one call EKS has re-associates with the new scope.
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         try await create(desired, context)
     }
 
@@ -62,7 +64,9 @@ struct EKSAccessPolicyAssociationProvider: ResourceProvider {
             throw ProviderError.invalidAttribute(type: type, attribute: "access_scope.type", problem: "is required")
         }
         var scope: [String: JSONValue] = ["type": .string(kind)]
-        if let namespaces = block["namespaces"], namespaces != .null { scope["namespaces"] = try EKSSupport.wire(desired, "access_scope.namespaces", namespaces) }
+        if let namespaces = block["namespaces"], namespaces != .null {
+            scope["namespaces"] = try EKSSupport.wire(desired, "access_scope.namespaces", namespaces)
+        }
         return .object(scope)
     }
 

@@ -44,7 +44,9 @@ struct EKSAddonProvider: ResourceProvider {
         return try await waitActive(cluster, name, context, what: "EKS add-on \(cluster)/\(name) to be ACTIVE")
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let eks = EKS(context.client)
         guard let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("addon_name") else {
             throw ProviderError.invalidAttribute(type: type, attribute: "id", problem: "live add-on \(live.id) has no cluster or name")
@@ -68,7 +70,9 @@ struct EKSAddonProvider: ResourceProvider {
                 update, cluster: cluster, addon: name, what: "EKS add-on \(cluster)/\(name)", deadline: Self.deadline, waits: context.waits)
         }
         var current = try await waitActive(cluster, name, context, what: "EKS add-on \(cluster)/\(name) to be ACTIVE after its update")
-        if let arn = current.attributes.string("arn"), try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn)) {
+        if let arn = current.attributes.string("arn"),
+            try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn))
+        {
             if let described = try await eks.describeAddon(cluster: cluster, name: name) {
                 current = liveResource(described, stack: context.stack)
                 current.attributes.merge(try await podIdentities(described, eks)) { $1 }
@@ -104,11 +108,15 @@ struct EKSAddonProvider: ResourceProvider {
             guard let id = arn.split(separator: "/").last.map(String.init),
                 let association = try await eks.describePodIdentityAssociation(cluster: cluster, id: id)
             else { continue }
-            items.append(.map([
-                "role_arn": EKSSupport.string(association["roleArn"]), "service_account": EKSSupport.string(association["serviceAccount"]),
-            ]))
+            items.append(
+                .map([
+                    "role_arn": EKSSupport.string(association["roleArn"]),
+                    "service_account": EKSSupport.string(association["serviceAccount"]),
+                ]))
         }
-        let sorted = items.sorted { EKSSupport.block($0)["service_account"]?.stringValue ?? "" < EKSSupport.block($1)["service_account"]?.stringValue ?? "" }
+        let sorted = items.sorted {
+            EKSSupport.block($0)["service_account"]?.stringValue ?? "" < EKSSupport.block($1)["service_account"]?.stringValue ?? ""
+        }
         return ["pod_identity_association": .list(sorted)]
     }
 
@@ -122,7 +130,8 @@ struct EKSAddonProvider: ResourceProvider {
             let block = EKSSupport.block(item)
             return [
                 "roleArn": try EKSSupport.wire(desired, "pod_identity_association.role_arn", block["role_arn"] ?? .null),
-                "serviceAccount": try EKSSupport.wire(desired, "pod_identity_association.service_account", block["service_account"] ?? .null),
+                "serviceAccount": try EKSSupport.wire(
+                    desired, "pod_identity_association.service_account", block["service_account"] ?? .null),
             ]
         }
         if !identities.isEmpty { body["podIdentityAssociations"] = .array(identities) }
@@ -175,7 +184,8 @@ struct EKSAddonProvider: ResourceProvider {
         attributes.merge(Ownership.tagAttributes(tags)) { $1 }
         let status = addon["status"]?.stringValue ?? ""
         return LiveResource(
-            type: type, address: Ownership.address(tags, stack: stack), id: "\(cluster):\(name)", attributes: attributes.filter { $0.value != .null },
+            type: type, address: Ownership.address(tags, stack: stack), id: "\(cluster):\(name)",
+            attributes: attributes.filter { $0.value != .null },
             transitional: ["CREATING", "UPDATING"].contains(status) ? status : nil)
     }
 }

@@ -20,10 +20,11 @@ extension ResourceSchema {
             .optional("service_account_role_arn", .string),
             .optional(
                 "pod_identity_association",
-                .list(.block([
-                    .required("role_arn", .string),
-                    .required("service_account", .string),
-                ]))),
+                .list(
+                    .block([
+                        .required("role_arn", .string),
+                        .required("service_account", .string),
+                    ]))),
             .computed("created_at", .string),
             .computed("modified_at", .string),
         ])

@@ -49,7 +49,9 @@ struct EKSClusterProvider: ResourceProvider {
     /// States EKS moves out of by itself.
     static let settling: Set<String> = ["CREATING", "UPDATING", "PENDING"]
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let eks = EKS(context.client)
         let name = live.id
         var current = live
@@ -59,7 +61,8 @@ struct EKSClusterProvider: ResourceProvider {
             let update = try await eks.updateClusterConfig(name, .object(request))
             try await eks.waitForUpdate(
                 update, cluster: name, what: "EKS cluster \(name) \(call) update", deadline: Self.updateDeadline, waits: context.waits)
-            current = try await waitActive(name, context, what: "EKS cluster \(name) to be ACTIVE after its \(call) update", deadline: Self.updateDeadline)
+            current = try await waitActive(
+                name, context, what: "EKS cluster \(name) to be ACTIVE after its \(call) update", deadline: Self.updateDeadline)
         }
 
         if changed.contains("version"), let version = desired.attributes.string("version"), version != live.attributes.string("version") {
@@ -67,8 +70,10 @@ struct EKSClusterProvider: ResourceProvider {
             let update = try await eks.updateClusterVersion(
                 name, version: version, force: force, token: EKSSupport.updateToken(desired, call: "version", from: current))
             try await eks.waitForUpdate(
-                update, cluster: name, what: "EKS cluster \(name) upgrade to \(version)", deadline: Self.updateDeadline, waits: context.waits)
-            current = try await waitActive(name, context, what: "EKS cluster \(name) to be ACTIVE after its upgrade", deadline: Self.updateDeadline)
+                update, cluster: name, what: "EKS cluster \(name) upgrade to \(version)", deadline: Self.updateDeadline,
+                waits: context.waits)
+            current = try await waitActive(
+                name, context, what: "EKS cluster \(name) to be ACTIVE after its upgrade", deadline: Self.updateDeadline)
         }
         if changed.contains("vpc_config") {
             let want = EKSSupport.block(desired.attributes["vpc_config"])
@@ -79,7 +84,9 @@ struct EKSClusterProvider: ResourceProvider {
                 ("endpoint_public_access", "endpointPublicAccess"), ("endpoint_private_access", "endpointPrivateAccess"),
                 ("public_access_cidrs", "publicAccessCidrs"),
             ] {
-                if let value = want[attribute], value != have[attribute] { access[wire] = try EKSSupport.wire(desired, "vpc_config.\(attribute)", value) }
+                if let value = want[attribute], value != have[attribute] {
+                    access[wire] = try EKSSupport.wire(desired, "vpc_config.\(attribute)", value)
+                }
             }
             if !access.isEmpty { try await run("access", ["resourcesVpcConfig": .object(access)]) }
             var network: [String: JSONValue] = [:]
@@ -115,16 +122,19 @@ struct EKSClusterProvider: ResourceProvider {
         }
         if changed.contains("zonal_shift_config") {
             let enabled = EKSSupport.block(desired.attributes["zonal_shift_config"])["enabled"] ?? .bool(false)
-            try await run("zonal-shift", ["zonalShiftConfig": ["enabled": try EKSSupport.wire(desired, "zonal_shift_config.enabled", enabled)]])
+            try await run(
+                "zonal-shift", ["zonalShiftConfig": ["enabled": try EKSSupport.wire(desired, "zonal_shift_config.enabled", enabled)]])
         }
         if changed.contains("encryption_config"), current.attributes["encryption_config"] == nil,
             let config = try encryptionConfig(desired)
         {
             // Enabling is the one change EKS allows; a changed key or resource list needs a new cluster.
-            let update = try await eks.associateEncryptionConfig(name, config, token: EKSSupport.updateToken(desired, call: "encrypt", from: current))
+            let update = try await eks.associateEncryptionConfig(
+                name, config, token: EKSSupport.updateToken(desired, call: "encrypt", from: current))
             try await eks.waitForUpdate(
                 update, cluster: name, what: "EKS cluster \(name) encryption", deadline: Self.updateDeadline, waits: context.waits)
-            current = try await waitActive(name, context, what: "EKS cluster \(name) to be ACTIVE after enabling encryption", deadline: Self.updateDeadline)
+            current = try await waitActive(
+                name, context, what: "EKS cluster \(name) to be ACTIVE after enabling encryption", deadline: Self.updateDeadline)
         }
         if let arn = current.attributes.string("arn") {
             try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn))
@@ -186,7 +196,9 @@ struct EKSClusterProvider: ResourceProvider {
             ("subnet_ids", "subnetIds"), ("security_group_ids", "securityGroupIds"), ("endpoint_private_access", "endpointPrivateAccess"),
             ("endpoint_public_access", "endpointPublicAccess"), ("public_access_cidrs", "publicAccessCidrs"),
         ] {
-            if let value = vpc[attribute], value != .null { resources[wire] = try EKSSupport.wire(desired, "vpc_config.\(attribute)", value) }
+            if let value = vpc[attribute], value != .null {
+                resources[wire] = try EKSSupport.wire(desired, "vpc_config.\(attribute)", value)
+            }
         }
         guard resources["subnetIds"] != nil else {
             throw ProviderError.invalidAttribute(type: type, attribute: "vpc_config.subnet_ids", problem: "is required")
@@ -222,10 +234,13 @@ struct EKSClusterProvider: ResourceProvider {
         let encryption = EKSSupport.block(desired.attributes["encryption_config"])
         guard !encryption.isEmpty else { return nil }
         let key = EKSSupport.block(encryption["provider"])["key_arn"] ?? .null
-        return [[
-            "resources": try EKSSupport.wire(desired, "encryption_config.resources", encryption["resources"] ?? .list([.string("secrets")])),
-            "provider": ["keyArn": try EKSSupport.wire(desired, "encryption_config.provider.key_arn", key)],
-        ]]
+        return [
+            [
+                "resources": try EKSSupport.wire(
+                    desired, "encryption_config.resources", encryption["resources"] ?? .list([.string("secrets")])),
+                "provider": ["keyArn": try EKSSupport.wire(desired, "encryption_config.provider.key_arn", key)],
+            ]
+        ]
     }
 
     private func waitActive(_ name: String, _ context: ProviderContext, what: String, deadline: Duration) async throws -> LiveResource {
@@ -271,7 +286,8 @@ struct EKSClusterProvider: ResourceProvider {
             ]),
             "access_config": EKSSupport.compact([
                 "authentication_mode": EKSSupport.string(cluster["accessConfig"]?["authenticationMode"]),
-                "bootstrap_cluster_creator_admin_permissions": EKSSupport.bool(cluster["accessConfig"]?["bootstrapClusterCreatorAdminPermissions"]),
+                "bootstrap_cluster_creator_admin_permissions": EKSSupport.bool(
+                    cluster["accessConfig"]?["bootstrapClusterCreatorAdminPermissions"]),
             ]),
             "upgrade_policy": EKSSupport.compact(["support_type": EKSSupport.string(cluster["upgradePolicy"]?["supportType"])]),
             "endpoint": EKSSupport.string(cluster["endpoint"]),

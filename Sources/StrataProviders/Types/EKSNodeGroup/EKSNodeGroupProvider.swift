@@ -37,10 +37,13 @@ struct EKSNodeGroupProvider: ResourceProvider {
             let tags = EKSSupport.stringMap(existing["tags"])
             try Ownership.claim(tags, name: "\(cluster)/\(name)", for: desired, stack: context.stack)
         }
-        return try await waitActive(cluster, name, context, what: "EKS node group \(cluster)/\(name) to be ACTIVE", deadline: Self.createDeadline)
+        return try await waitActive(
+            cluster, name, context, what: "EKS node group \(cluster)/\(name) to be ACTIVE", deadline: Self.createDeadline)
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let eks = EKS(context.client)
         guard let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("node_group_name") else {
             throw ProviderError.invalidAttribute(type: type, attribute: "id", problem: "live node group \(live.id) has no cluster or name")
@@ -88,7 +91,9 @@ struct EKSNodeGroupProvider: ResourceProvider {
             }
             if !body.isEmpty { config["updateConfig"] = .object(body) }
         }
-        if changed.contains("node_repair_config"), case .bool(let enabled)? = EKSSupport.block(desired.attributes["node_repair_config"])["enabled"] {
+        if changed.contains("node_repair_config"),
+            case .bool(let enabled)? = EKSSupport.block(desired.attributes["node_repair_config"])["enabled"]
+        {
             config["nodeRepairConfig"] = ["enabled": .bool(enabled)]
         }
         if !config.isEmpty {
@@ -96,7 +101,8 @@ struct EKSNodeGroupProvider: ResourceProvider {
             let update = try await eks.updateNodegroupConfig(cluster: cluster, name: name, .object(config))
             try await eks.waitForUpdate(
                 update, cluster: cluster, nodegroup: name, what: "\(what) config", deadline: Self.updateDeadline, waits: context.waits)
-            current = try await waitActive(cluster, name, context, what: "\(what) to be ACTIVE after its config update", deadline: Self.updateDeadline)
+            current = try await waitActive(
+                cluster, name, context, what: "\(what) to be ACTIVE after its config update", deadline: Self.updateDeadline)
         }
 
         var version: [String: JSONValue] = [:]
@@ -113,7 +119,11 @@ struct EKSNodeGroupProvider: ResourceProvider {
             let have = EKSSupport.block(current.attributes["launch_template"])
             if let wanted = template["version"]?.textForm, wanted != have["version"]?.textForm {
                 var spec: [String: JSONValue] = ["version": .string(wanted)]
-                if let id = have["id"]?.stringValue { spec["id"] = .string(id) } else if let name = have["name"]?.stringValue { spec["name"] = .string(name) }
+                if let id = have["id"]?.stringValue {
+                    spec["id"] = .string(id)
+                } else if let name = have["name"]?.stringValue {
+                    spec["name"] = .string(name)
+                }
                 version["launchTemplate"] = .object(spec)
             }
         }
@@ -123,7 +133,8 @@ struct EKSNodeGroupProvider: ResourceProvider {
             let update = try await eks.updateNodegroupVersion(cluster: cluster, name: name, .object(version))
             try await eks.waitForUpdate(
                 update, cluster: cluster, nodegroup: name, what: "\(what) version", deadline: Self.updateDeadline, waits: context.waits)
-            current = try await waitActive(cluster, name, context, what: "\(what) to be ACTIVE after its version update", deadline: Self.updateDeadline)
+            current = try await waitActive(
+                cluster, name, context, what: "\(what) to be ACTIVE after its version update", deadline: Self.updateDeadline)
         }
         if let arn = current.attributes.string("arn") {
             try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn))
@@ -151,7 +162,9 @@ struct EKSNodeGroupProvider: ResourceProvider {
         let eks = EKS(context.client)
         guard let cluster = live.attributes.string("cluster_name"), let name = live.attributes.string("node_group_name") else { return }
         let waiter = Waiter(policy: context.waits)
-        let deleted: Bool = try await waiter.wait(for: "EKS node group \(cluster)/\(name) to accept deletion", deadline: Self.updateDeadline) {
+        let deleted: Bool = try await waiter.wait(
+            for: "EKS node group \(cluster)/\(name) to accept deletion", deadline: Self.updateDeadline
+        ) {
             // Mid-create or mid-update EKS refuses until the group settles; one that settled
             // between the refusal and the describe is asked again at once.
             for attempt in 1...2 {
@@ -187,7 +200,8 @@ struct EKSNodeGroupProvider: ResourceProvider {
         if let prefix = desired.attributes.string("node_group_name_prefix") {
             return prefix + GeneratedName.fnv1a(desired.idempotencyToken).prefix(12)
         }
-        throw ProviderError.invalidAttribute(type: desired.type, attribute: "node_group_name", problem: "is required (or node_group_name_prefix)")
+        throw ProviderError.invalidAttribute(
+            type: desired.type, attribute: "node_group_name", problem: "is required (or node_group_name_prefix)")
     }
 
     private func taints(_ value: Value?, _ desired: DesiredResource) throws -> [JSONValue] {
@@ -229,7 +243,9 @@ struct EKSNodeGroupProvider: ResourceProvider {
         if !template.isEmpty {
             var spec: [String: JSONValue] = [:]
             for field in ["id", "name"] {
-                if let value = template[field], value != .null { spec[field] = try EKSSupport.wire(desired, "launch_template.\(field)", value) }
+                if let value = template[field], value != .null {
+                    spec[field] = try EKSSupport.wire(desired, "launch_template.\(field)", value)
+                }
             }
             if let version = template["version"]?.textForm { spec["version"] = .string(version) }
             body["launchTemplate"] = .object(spec)
@@ -255,7 +271,9 @@ struct EKSNodeGroupProvider: ResourceProvider {
         return .object(body)
     }
 
-    private func waitActive(_ cluster: String, _ name: String, _ context: ProviderContext, what: String, deadline: Duration) async throws -> LiveResource {
+    private func waitActive(_ cluster: String, _ name: String, _ context: ProviderContext, what: String, deadline: Duration) async throws
+        -> LiveResource
+    {
         let eks = EKS(context.client)
         let stack = context.stack
         let type = self.type
@@ -289,9 +307,13 @@ struct EKSNodeGroupProvider: ResourceProvider {
             "disk_size": EKSSupport.int(group["diskSize"]),
             "instance_types": EKSSupport.strings(group["instanceTypes"]),
             "labels": .map(EKSSupport.stringMap(group["labels"]).mapValues(Value.string)),
-            "taint": .list((group["taints"]?.arrayValue ?? []).map { taint in
-                EKSSupport.compact(["key": EKSSupport.string(taint["key"]), "value": EKSSupport.string(taint["value"]), "effect": EKSSupport.string(taint["effect"])])
-            }),
+            "taint": .list(
+                (group["taints"]?.arrayValue ?? []).map { taint in
+                    EKSSupport.compact([
+                        "key": EKSSupport.string(taint["key"]), "value": EKSSupport.string(taint["value"]),
+                        "effect": EKSSupport.string(taint["effect"]),
+                    ])
+                }),
             "update_config": EKSSupport.compact([
                 "max_unavailable": EKSSupport.int(group["updateConfig"]?["maxUnavailable"]),
                 "max_unavailable_percentage": EKSSupport.int(group["updateConfig"]?["maxUnavailablePercentage"]),
@@ -299,24 +321,28 @@ struct EKSNodeGroupProvider: ResourceProvider {
             "version": EKSSupport.string(group["version"]),
             "release_version": EKSSupport.string(group["releaseVersion"]),
             "status": EKSSupport.string(group["status"]),
-            "resources": .list((group["resources"]?.arrayValue ?? [group["resources"] ?? .null]).compactMap { resources -> Value? in
-                guard resources != .null else { return nil }
-                return EKSSupport.compact([
-                    "autoscaling_groups": .list((resources["autoScalingGroups"]?.arrayValue ?? []).map {
-                        .map(["name": EKSSupport.string($0["name"])])
-                    }),
-                    "remote_access_security_group_id": EKSSupport.string(resources["remoteAccessSecurityGroup"]),
-                ])
-            }),
+            "resources": .list(
+                (group["resources"]?.arrayValue ?? [group["resources"] ?? .null]).compactMap { resources -> Value? in
+                    guard resources != .null else { return nil }
+                    return EKSSupport.compact([
+                        "autoscaling_groups": .list(
+                            (resources["autoScalingGroups"]?.arrayValue ?? []).map {
+                                .map(["name": EKSSupport.string($0["name"])])
+                            }),
+                        "remote_access_security_group_id": EKSSupport.string(resources["remoteAccessSecurityGroup"]),
+                    ])
+                }),
         ]
         if let template = group["launchTemplate"] {
             attributes["launch_template"] = EKSSupport.compact([
-                "id": EKSSupport.string(template["id"]), "name": EKSSupport.string(template["name"]), "version": EKSSupport.string(template["version"]),
+                "id": EKSSupport.string(template["id"]), "name": EKSSupport.string(template["name"]),
+                "version": EKSSupport.string(template["version"]),
             ])
         }
         if let remote = group["remoteAccess"] {
             attributes["remote_access"] = EKSSupport.compact([
-                "ec2_ssh_key": EKSSupport.string(remote["ec2SshKey"]), "source_security_group_ids": EKSSupport.strings(remote["sourceSecurityGroups"]),
+                "ec2_ssh_key": EKSSupport.string(remote["ec2SshKey"]),
+                "source_security_group_ids": EKSSupport.strings(remote["sourceSecurityGroups"]),
             ])
         }
         if let repair = group["nodeRepairConfig"] {

@@ -28,11 +28,12 @@ extension ResourceSchema {
             .optional("labels", .map(.string)),
             .optional(
                 "taint",
-                .list(.block([
-                    .required("key", .string),
-                    .optional("value", .string),
-                    .required("effect", .string),
-                ]))),
+                .list(
+                    .block([
+                        .required("key", .string),
+                        .optional("value", .string),
+                        .required("effect", .string),
+                    ]))),
             // Only the version of the template can move in place (UpdateNodegroupVersion).
             .optional(
                 "launch_template",
@@ -66,10 +67,11 @@ extension ResourceSchema {
             .computed("status", .string),
             .computed(
                 "resources",
-                .list(.block([
-                    .computed("autoscaling_groups", .list(.block([.computed("name", .string)]))),
-                    .computed("remote_access_security_group_id", .string),
-                ]))),
+                .list(
+                    .block([
+                        .computed("autoscaling_groups", .list(.block([.computed("name", .string)]))),
+                        .computed("remote_access_security_group_id", .string),
+                    ]))),
         ],
         limits: .name(
             // EKS: "can't be longer than 63 characters", same characters as cluster names.

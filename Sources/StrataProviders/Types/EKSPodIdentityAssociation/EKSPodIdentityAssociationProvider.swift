@@ -12,7 +12,9 @@ struct EKSPodIdentityAssociationProvider: ResourceProvider {
     /// (for tags and role) in each of the stack's clusters.
     func discover(_ context: ProviderContext) async throws -> [LiveResource] {
         let eks = EKS(context.client)
-        let ids = { (cluster: String) in try await eks.listPodIdentityAssociations(cluster: cluster).compactMap { $0["associationId"]?.stringValue } }
+        let ids = { (cluster: String) in
+            try await eks.listPodIdentityAssociations(cluster: cluster).compactMap { $0["associationId"]?.stringValue }
+        }
         return try await EKSSupport.ownedChildren(context, list: ids) { cluster, id in
             try await eks.describePodIdentityAssociation(cluster: cluster, id: id).map { liveResource($0, stack: context.stack) }
         }
@@ -44,7 +46,9 @@ struct EKSPodIdentityAssociationProvider: ResourceProvider {
         }
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let eks = EKS(context.client)
         guard let cluster = live.attributes.string("cluster_name") else {
             throw ProviderError.invalidAttribute(type: type, attribute: "cluster_name", problem: "unknown for \(live.id)")
@@ -57,7 +61,9 @@ struct EKSPodIdentityAssociationProvider: ResourceProvider {
             ]
             current = liveResource(try await eks.updatePodIdentityAssociation(cluster: cluster, id: live.id, body), stack: context.stack)
         }
-        if let arn = current.attributes.string("association_arn"), try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn)) {
+        if let arn = current.attributes.string("association_arn"),
+            try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn))
+        {
             if let described = try await eks.describePodIdentityAssociation(cluster: cluster, id: live.id) {
                 current = liveResource(described, stack: context.stack)
             }
@@ -86,6 +92,7 @@ struct EKSPodIdentityAssociationProvider: ResourceProvider {
             "role_arn": EKSSupport.string(association["roleArn"]),
         ]
         attributes.merge(Ownership.tagAttributes(tags)) { $1 }
-        return LiveResource(type: type, address: Ownership.address(tags, stack: stack), id: id, attributes: attributes.filter { $0.value != .null })
+        return LiveResource(
+            type: type, address: Ownership.address(tags, stack: stack), id: id, attributes: attributes.filter { $0.value != .null })
     }
 }

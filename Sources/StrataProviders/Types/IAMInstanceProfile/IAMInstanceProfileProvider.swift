@@ -41,7 +41,9 @@ struct IAMInstanceProfileProvider: ResourceProvider {
     }
 
     static func live(_ profile: XMLNode, tags: [String: String], _ context: ProviderContext) -> LiveResource? {
-        guard let address = Ownership.address(tags, stack: context.stack), let name = IAM.text(profile, "InstanceProfileName") else { return nil }
+        guard let address = Ownership.address(tags, stack: context.stack), let name = IAM.text(profile, "InstanceProfileName") else {
+            return nil
+        }
         var attributes = Ownership.tagAttributes(tags)
         attributes["id"] = .string(name)
         attributes["name"] = .string(name)
@@ -74,7 +76,8 @@ struct IAMInstanceProfileProvider: ResourceProvider {
         }
         if let role = desired.attributes.string("role") {
             try await iam.writing {
-                try await iam.call("AddRoleToInstanceProfile", [(name: "InstanceProfileName", value: name), (name: "RoleName", value: role)])
+                try await iam.call(
+                    "AddRoleToInstanceProfile", [(name: "InstanceProfileName", value: name), (name: "RoleName", value: role)])
             }
         }
         return try await readOwned(name, context)
@@ -95,7 +98,9 @@ struct IAMInstanceProfileProvider: ResourceProvider {
     }
 
     /// The role moves with two calls (IAM has no swap); tags with Tag/UntagInstanceProfile.
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let iam = IAM(context)
         let profile: IAM.Parameters = [(name: "InstanceProfileName", value: live.id)]
         try await iam.writing {

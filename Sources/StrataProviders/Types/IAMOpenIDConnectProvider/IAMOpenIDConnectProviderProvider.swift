@@ -61,7 +61,8 @@ struct IAMOpenIDConnectProviderProvider: ResourceProvider {
         do {
             let answer = try await iam.call("CreateOpenIDConnectProvider", parameters)
             guard let created = answer.first(named: "OpenIDConnectProviderArn")?.text, !created.isEmpty else {
-                throw ProviderError.invalidAttribute(type: type, attribute: "arn", problem: "CreateOpenIDConnectProvider answered without an ARN")
+                throw ProviderError.invalidAttribute(
+                    type: type, attribute: "arn", problem: "CreateOpenIDConnectProvider answered without an ARN")
             }
             arn = created
         } catch let error as AWSError where error.isAlreadyExists {
@@ -80,7 +81,9 @@ struct IAMOpenIDConnectProviderProvider: ResourceProvider {
         return live
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let iam = IAM(context)
         let target: IAM.Parameters = [(name: "OpenIDConnectProviderArn", value: live.id)]
         if changed.contains("client_id_list") {
@@ -95,7 +98,8 @@ struct IAMOpenIDConnectProviderProvider: ResourceProvider {
         }
         if changed.contains("thumbprint_list") {
             try await iam.call(
-                "UpdateOpenIDConnectProviderThumbprint", target + IAM.list("ThumbprintList", desired.attributes["thumbprint_list"]?.stringList ?? []))
+                "UpdateOpenIDConnectProviderThumbprint",
+                target + IAM.list("ThumbprintList", desired.attributes["thumbprint_list"]?.stringList ?? []))
         }
         try await TagSync.update(live, to: desired, changed: changed, iam.tagCalls("OpenIDConnectProvider", target))
         guard let updated = try await Self.read(live.id, iam, context) else {

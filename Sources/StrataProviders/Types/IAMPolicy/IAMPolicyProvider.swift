@@ -116,7 +116,9 @@ struct IAMPolicyProvider: ResourceProvider {
         return live
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let iam = IAM(context)
         let arn = live.id
         var document: String?
@@ -142,7 +144,8 @@ struct IAMPolicyProvider: ResourceProvider {
                 try await iam.call("DeletePolicyVersion", target + [(name: "VersionId", value: id)])
             }
         }
-        try await iam.call("CreatePolicyVersion", target + [(name: "PolicyDocument", value: document), (name: "SetAsDefault", value: "true")])
+        try await iam.call(
+            "CreatePolicyVersion", target + [(name: "PolicyDocument", value: document), (name: "SetAsDefault", value: "true")])
     }
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {

@@ -55,8 +55,12 @@ struct IAMRoleProvider: ResourceProvider {
             (name: "AssumeRolePolicyDocument", value: try PolicyDocument.required(desired, "assume_role_policy")),
         ]
         if let description = desired.attributes.string("description") { parameters.append((name: "Description", value: description)) }
-        if let seconds = desired.attributes.int("max_session_duration") { parameters.append((name: "MaxSessionDuration", value: String(seconds))) }
-        if let boundary = desired.attributes.string("permissions_boundary") { parameters.append((name: "PermissionsBoundary", value: boundary)) }
+        if let seconds = desired.attributes.int("max_session_duration") {
+            parameters.append((name: "MaxSessionDuration", value: String(seconds)))
+        }
+        if let boundary = desired.attributes.string("permissions_boundary") {
+            parameters.append((name: "PermissionsBoundary", value: boundary))
+        }
         parameters += IAM.tags(desired.tags)
         let created: XMLNode
         do {
@@ -103,7 +107,9 @@ struct IAMRoleProvider: ResourceProvider {
         return live
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let iam = IAM(context)
         let name = live.id
         try await iam.writing { try await apply(changed, name: name, live: live, desired: desired, iam) }
@@ -114,7 +120,10 @@ struct IAMRoleProvider: ResourceProvider {
         if changed.contains("assume_role_policy") {
             try await iam.call(
                 "UpdateAssumeRolePolicy",
-                [(name: "RoleName", value: name), (name: "PolicyDocument", value: try PolicyDocument.required(desired, "assume_role_policy"))])
+                [
+                    (name: "RoleName", value: name),
+                    (name: "PolicyDocument", value: try PolicyDocument.required(desired, "assume_role_policy")),
+                ])
         }
         if changed.contains("description") || changed.contains("max_session_duration") {
             var parameters: IAM.Parameters = [(name: "RoleName", value: name)]
@@ -125,7 +134,8 @@ struct IAMRoleProvider: ResourceProvider {
         }
         if changed.contains("permissions_boundary") {
             if let boundary = desired.attributes.string("permissions_boundary") {
-                try await iam.call("PutRolePermissionsBoundary", [(name: "RoleName", value: name), (name: "PermissionsBoundary", value: boundary)])
+                try await iam.call(
+                    "PutRolePermissionsBoundary", [(name: "RoleName", value: name), (name: "PermissionsBoundary", value: boundary)])
             } else {
                 try await iam.call("DeleteRolePermissionsBoundary", [(name: "RoleName", value: name)])
             }

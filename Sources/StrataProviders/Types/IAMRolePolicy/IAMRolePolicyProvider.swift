@@ -49,7 +49,9 @@ struct IAMRolePolicyProvider: ResourceProvider {
     }
 
     /// Only the document changes in place (role and name force replacement): PutRolePolicy again.
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let created = try await create(desired, context)
         if created.id != live.id { try await delete(live, context) }
         return created

@@ -49,7 +49,9 @@ struct IAMRolePolicyAttachmentProvider: ResourceProvider {
 
     /// Both attributes force replacement, so the planner never asks for an in-place change; a
     /// caller that does gets the replacement done here: the new pair attached, the old detached.
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let created = try await create(desired, context)
         if created.id != live.id { try await delete(live, context) }
         return created

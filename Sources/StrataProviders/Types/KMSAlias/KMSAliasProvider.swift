@@ -23,7 +23,8 @@ struct KMSAliasProvider: ResourceProvider {
             if let id = key.metadata["KeyId"]?.stringValue { ours[id] = key.metadata["Arn"]?.stringValue ?? "" }
         }
         return all.compactMap { alias in
-            guard let name = alias["AliasName"]?.stringValue, let target = alias["TargetKeyId"]?.stringValue, let keyARN = ours[target] else {
+            guard let name = alias["AliasName"]?.stringValue, let target = alias["TargetKeyId"]?.stringValue, let keyARN = ours[target]
+            else {
                 return nil
             }
             return Self.live(name: name, arn: alias["AliasArn"]?.stringValue, target: target, targetARN: keyARN)
@@ -60,13 +61,16 @@ struct KMSAliasProvider: ResourceProvider {
 
     private func read(_ name: String, _ context: ProviderContext) async throws -> LiveResource? {
         let aliases = try await KMS(context).aliases()
-        guard let alias = aliases.first(where: { $0["AliasName"]?.stringValue == name }), let target = alias["TargetKeyId"]?.stringValue else {
+        guard let alias = aliases.first(where: { $0["AliasName"]?.stringValue == name }), let target = alias["TargetKeyId"]?.stringValue
+        else {
             return nil
         }
         return Self.live(name: name, arn: alias["AliasArn"]?.stringValue, target: target, targetARN: nil)
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let kms = KMS(context)
         let target = try desired.required("target_key_id")
         try await kms.calls.call("UpdateAlias", ["AliasName": .string(live.id), "TargetKeyId": .string(target)], idempotent: true)

@@ -15,7 +15,9 @@ struct KMSKeyProvider: ResourceProvider {
     }
 
     static func live(_ key: KMSKeyState, _ context: ProviderContext) -> LiveResource? {
-        guard let address = Ownership.address(key.tags, stack: context.stack), let id = key.metadata["KeyId"]?.stringValue else { return nil }
+        guard let address = Ownership.address(key.tags, stack: context.stack), let id = key.metadata["KeyId"]?.stringValue else {
+            return nil
+        }
         let metadata = key.metadata
         var attributes = Ownership.tagAttributes(key.tags)
         attributes["id"] = .string(id)
@@ -90,12 +92,15 @@ struct KMSKeyProvider: ResourceProvider {
         return live
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let kms = KMS(context)
         let id: JSONValue = .string(live.id)
         let a = desired.attributes
         if changed.contains("description") {
-            try await kms.calls.call("UpdateKeyDescription", ["KeyId": id, "Description": .string(a.string("description") ?? "")], idempotent: true)
+            try await kms.calls.call(
+                "UpdateKeyDescription", ["KeyId": id, "Description": .string(a.string("description") ?? "")], idempotent: true)
         }
         if changed.contains("policy"), let policy = try PolicyDocument.canonical(a["policy"], type: type, attribute: "policy") {
             var body: [String: JSONValue] = ["KeyId": id, "PolicyName": KMS.policyName, "Policy": .string(policy)]
@@ -118,7 +123,8 @@ struct KMSKeyProvider: ResourceProvider {
         let kms = KMS(context)
         let days = live.attributes.int("deletion_window_in_days") ?? 7
         do {
-            try await kms.calls.call("ScheduleKeyDeletion", ["KeyId": .string(live.id), "PendingWindowInDays": .int(days)], idempotent: true)
+            try await kms.calls.call(
+                "ScheduleKeyDeletion", ["KeyId": .string(live.id), "PendingWindowInDays": .int(days)], idempotent: true)
         } catch let error as AWSError where error.isNotFound {
         } catch let error as AWSError where error.code == "KMSInvalidStateException" {
             // Pending deletion already (a retried destroy): what was asked for is under way.

@@ -26,7 +26,8 @@ struct KubernetesManifestProvider: ResourceProvider {
     /// is not asked at all.
     func discover(_ context: ProviderContext) async throws -> [LiveResource] {
         var out: [LiveResource] = []
-        for cluster in try await EKSSupport.ownedClusters(context) where ["ACTIVE", "UPDATING"].contains(cluster["status"]?.stringValue ?? "") {
+        for cluster in try await EKSSupport.ownedClusters(context)
+        where ["ACTIVE", "UPDATING"].contains(cluster["status"]?.stringValue ?? "") {
             guard let name = cluster["name"]?.stringValue else { continue }
             let kinds = context.manifestKinds.union(ManifestKinds.recorded(EKSSupport.stringMap(cluster["tags"])))
             // No manifest declared and none recorded: the cluster's API is not asked anything.
@@ -71,7 +72,9 @@ struct KubernetesManifestProvider: ResourceProvider {
         try await apply(desired, context)
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         try await apply(desired, context)
     }
 
@@ -93,7 +96,9 @@ struct KubernetesManifestProvider: ResourceProvider {
         let resource = try await kube.resource(apiVersion: apiVersion, kind: kind)
         let ns = resource.namespaced ? (namespace ?? "default") : nil
         guard try await kube.delete(apiVersion: apiVersion, kind: kind, namespace: ns, name: name) else { return }
-        _ = try await Waiter(policy: context.waits).wait(for: "\(kind) \(name) in cluster \(cluster) to be deleted", deadline: Self.deadline) {
+        _ = try await Waiter(policy: context.waits).wait(
+            for: "\(kind) \(name) in cluster \(cluster) to be deleted", deadline: Self.deadline
+        ) {
             try await kube.get(apiVersion: apiVersion, kind: kind, namespace: ns, name: name) == nil ? true : nil
         }
     }
@@ -136,7 +141,9 @@ struct KubernetesManifestProvider: ResourceProvider {
 
     /// `wait { rollout, fields }`: rollout waits for a Deployment/StatefulSet/DaemonSet to have
     /// every replica updated and available; fields waits for dotted paths to hold given values.
-    private func waitFor(_ desired: DesiredResource, _ stored: JSONValue, kube: KubernetesClient, cluster: String, _ context: ProviderContext) async throws
+    private func waitFor(
+        _ desired: DesiredResource, _ stored: JSONValue, kube: KubernetesClient, cluster: String, _ context: ProviderContext
+    ) async throws
         -> JSONValue
     {
         let wait = EKSSupport.block(desired.attributes["wait"])
@@ -147,7 +154,8 @@ struct KubernetesManifestProvider: ResourceProvider {
         let kind = stored["kind"]?.stringValue ?? ""
         let name = stored["metadata"]?["name"]?.stringValue ?? ""
         let namespace = stored["metadata"]?["namespace"]?.stringValue
-        let what = "\(kind) \(name) in cluster \(cluster) to " + (rollout ? "roll out" : "reach \(fields.keys.sorted().joined(separator: ", "))")
+        let what =
+            "\(kind) \(name) in cluster \(cluster) to " + (rollout ? "roll out" : "reach \(fields.keys.sorted().joined(separator: ", "))")
         return try await Waiter(policy: context.waits).wait(for: what, deadline: Self.deadline) {
             guard let now = try await kube.get(apiVersion: apiVersion, kind: kind, namespace: namespace, name: name) else { return nil }
             if rollout, !Self.rolledOut(now) { return nil }
@@ -172,7 +180,11 @@ struct KubernetesManifestProvider: ResourceProvider {
     static func lookup(_ object: JSONValue, path: String) -> String? {
         var current: JSONValue? = object
         for part in path.split(separator: ".") {
-            if let index = Int(part), let items = current?.arrayValue { current = index < items.count ? items[index] : nil } else { current = current?[String(part)] }
+            if let index = Int(part), let items = current?.arrayValue {
+                current = index < items.count ? items[index] : nil
+            } else {
+                current = current?[String(part)]
+            }
         }
         switch current {
         case .string(let text)?: return text
@@ -290,10 +302,14 @@ enum ManifestProjection {
         var meta: [String: JSONValue] = [:]
         if case .object(let members)? = projected["metadata"] { meta = members }
         meta["name"] = object["metadata"]?["name"]
-        if let namespace = object["metadata"]?["namespace"]?.stringValue, namespace != "default" { meta["namespace"] = .string(namespace) } else {
+        if let namespace = object["metadata"]?["namespace"]?.stringValue, namespace != "default" {
+            meta["namespace"] = .string(namespace)
+        } else {
             meta["namespace"] = nil
         }
-        for (key, strip) in [("labels", KubernetesManifestProvider.stackLabel), ("annotations", KubernetesManifestProvider.addressAnnotation)] {
+        for (key, strip) in [
+            ("labels", KubernetesManifestProvider.stackLabel), ("annotations", KubernetesManifestProvider.addressAnnotation),
+        ] {
             guard case .object(var members)? = meta[key] else { continue }
             members[strip] = nil
             if key == "annotations" { members[KubernetesManifestProvider.managerAnnotation] = nil }

@@ -43,58 +43,76 @@ struct LaunchTemplateProvider: ResourceProvider {
         .bool("disable_api_stop", "DisableApiStop", "disableApiStop"),
         .string("instance_initiated_shutdown_behavior", "InstanceInitiatedShutdownBehavior", "instanceInitiatedShutdownBehavior"),
         .strings("vpc_security_group_ids", "SecurityGroupId", "securityGroupIdSet"),
-        .blocks("block_device_mappings", "BlockDeviceMapping", "blockDeviceMappingSet", [
-            .string("device_name", "DeviceName", "deviceName"),
-            .string("no_device", "NoDevice", "noDevice"),
-            .string("virtual_name", "VirtualName", "virtualName"),
-            .block("ebs", "Ebs", "ebs", [
-                .int("volume_size", "VolumeSize", "volumeSize"),
-                .string("volume_type", "VolumeType", "volumeType"),
-                .int("iops", "Iops", "iops"),
-                .int("throughput", "Throughput", "throughput"),
-                .bool("encrypted", "Encrypted", "encrypted"),
-                .string("kms_key_id", "KmsKeyId", "kmsKeyId"),
-                .bool("delete_on_termination", "DeleteOnTermination", "deleteOnTermination"),
-                .string("snapshot_id", "SnapshotId", "snapshotId"),
+        .blocks(
+            "block_device_mappings", "BlockDeviceMapping", "blockDeviceMappingSet",
+            [
+                .string("device_name", "DeviceName", "deviceName"),
+                .string("no_device", "NoDevice", "noDevice"),
+                .string("virtual_name", "VirtualName", "virtualName"),
+                .block(
+                    "ebs", "Ebs", "ebs",
+                    [
+                        .int("volume_size", "VolumeSize", "volumeSize"),
+                        .string("volume_type", "VolumeType", "volumeType"),
+                        .int("iops", "Iops", "iops"),
+                        .int("throughput", "Throughput", "throughput"),
+                        .bool("encrypted", "Encrypted", "encrypted"),
+                        .string("kms_key_id", "KmsKeyId", "kmsKeyId"),
+                        .bool("delete_on_termination", "DeleteOnTermination", "deleteOnTermination"),
+                        .string("snapshot_id", "SnapshotId", "snapshotId"),
+                    ]),
             ]),
-        ]),
-        .block("metadata_options", "MetadataOptions", "metadataOptions", [
-            .string("http_endpoint", "HttpEndpoint", "httpEndpoint"),
-            .string("http_tokens", "HttpTokens", "httpTokens"),
-            .int("http_put_response_hop_limit", "HttpPutResponseHopLimit", "httpPutResponseHopLimit"),
-            .string("http_protocol_ipv6", "HttpProtocolIpv6", "httpProtocolIpv6"),
-            .string("instance_metadata_tags", "InstanceMetadataTags", "instanceMetadataTags"),
-        ]),
+        .block(
+            "metadata_options", "MetadataOptions", "metadataOptions",
+            [
+                .string("http_endpoint", "HttpEndpoint", "httpEndpoint"),
+                .string("http_tokens", "HttpTokens", "httpTokens"),
+                .int("http_put_response_hop_limit", "HttpPutResponseHopLimit", "httpPutResponseHopLimit"),
+                .string("http_protocol_ipv6", "HttpProtocolIpv6", "httpProtocolIpv6"),
+                .string("instance_metadata_tags", "InstanceMetadataTags", "instanceMetadataTags"),
+            ]),
         .block("monitoring", "Monitoring", "monitoring", [.bool("enabled", "Enabled", "enabled")]),
-        .block("cpu_options", "CpuOptions", "cpuOptions", [
-            .int("core_count", "CoreCount", "coreCount"), .int("threads_per_core", "ThreadsPerCore", "threadsPerCore"),
-        ]),
+        .block(
+            "cpu_options", "CpuOptions", "cpuOptions",
+            [
+                .int("core_count", "CoreCount", "coreCount"), .int("threads_per_core", "ThreadsPerCore", "threadsPerCore"),
+            ]),
         .block("credit_specification", "CreditSpecification", "creditSpecification", [.string("cpu_credits", "CpuCredits", "cpuCredits")]),
-        .block("placement", "Placement", "placement", [
-            .string("availability_zone", "AvailabilityZone", "availabilityZone"),
-            .string("group_name", "GroupName", "groupName"),
-            .string("tenancy", "Tenancy", "tenancy"),
-        ]),
-        .block("private_dns_name_options", "PrivateDnsNameOptions", "privateDnsNameOptions", [
-            .string("hostname_type", "HostnameType", "hostnameType"),
-            .bool("enable_resource_name_dns_a_record", "EnableResourceNameDnsARecord", "enableResourceNameDnsARecord"),
-            .bool("enable_resource_name_dns_aaaa_record", "EnableResourceNameDnsAAAARecord", "enableResourceNameDnsAAAARecord"),
-        ]),
-        .block("iam_instance_profile", "IamInstanceProfile", "iamInstanceProfile", [
-            .string("arn", "Arn", "arn"), .string("name", "Name", "name"),
-        ]),
-        .blocks("network_interfaces", "NetworkInterface", "networkInterfaceSet", [
-            .bool("associate_public_ip_address", "AssociatePublicIpAddress", "associatePublicIpAddress"),
-            .bool("delete_on_termination", "DeleteOnTermination", "deleteOnTermination"),
-            .int("device_index", "DeviceIndex", "deviceIndex"),
-            .strings("security_groups", "SecurityGroupId", "groupSet"),
-            .string("subnet_id", "SubnetId", "subnetId"),
-            .string("description", "Description", "description"),
-        ]),
-        .blocks("tag_specifications", "TagSpecification", "tagSpecificationSet", [
-            .string("resource_type", "ResourceType", "resourceType"),
-            .tags("tags"),
-        ]),
+        .block(
+            "placement", "Placement", "placement",
+            [
+                .string("availability_zone", "AvailabilityZone", "availabilityZone"),
+                .string("group_name", "GroupName", "groupName"),
+                .string("tenancy", "Tenancy", "tenancy"),
+            ]),
+        .block(
+            "private_dns_name_options", "PrivateDnsNameOptions", "privateDnsNameOptions",
+            [
+                .string("hostname_type", "HostnameType", "hostnameType"),
+                .bool("enable_resource_name_dns_a_record", "EnableResourceNameDnsARecord", "enableResourceNameDnsARecord"),
+                .bool("enable_resource_name_dns_aaaa_record", "EnableResourceNameDnsAAAARecord", "enableResourceNameDnsAAAARecord"),
+            ]),
+        .block(
+            "iam_instance_profile", "IamInstanceProfile", "iamInstanceProfile",
+            [
+                .string("arn", "Arn", "arn"), .string("name", "Name", "name"),
+            ]),
+        .blocks(
+            "network_interfaces", "NetworkInterface", "networkInterfaceSet",
+            [
+                .bool("associate_public_ip_address", "AssociatePublicIpAddress", "associatePublicIpAddress"),
+                .bool("delete_on_termination", "DeleteOnTermination", "deleteOnTermination"),
+                .int("device_index", "DeviceIndex", "deviceIndex"),
+                .strings("security_groups", "SecurityGroupId", "groupSet"),
+                .string("subnet_id", "SubnetId", "subnetId"),
+                .string("description", "Description", "description"),
+            ]),
+        .blocks(
+            "tag_specifications", "TagSpecification", "tagSpecificationSet",
+            [
+                .string("resource_type", "ResourceType", "resourceType"),
+                .tags("tags"),
+            ]),
     ]
 
     /// The attributes that live in a version: changing any publishes a new one.
@@ -210,7 +228,8 @@ struct LaunchTemplateProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        let parameters = [(name: "LaunchTemplateName", value: Self.name(desired))]
+        let parameters =
+            [(name: "LaunchTemplateName", value: Self.name(desired))]
             + desired.ec2Parameter("VersionDescription", "description")
             + Self.encode(Self.data, desired.attributes, prefix: "LaunchTemplateData")
             + EC2.tagSpecification("launch-template", desired.tags)
@@ -221,7 +240,9 @@ struct LaunchTemplateProvider: ResourceProvider {
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let ec2 = EC2(context)
         var newVersion: String?
         if !changed.isDisjoint(with: Self.versioned) {
@@ -246,7 +267,8 @@ struct LaunchTemplateProvider: ResourceProvider {
             target = nil
         }
         if let target {
-            try await ec2.call("ModifyLaunchTemplate", [(name: "LaunchTemplateId", value: live.id), (name: "SetDefaultVersion", value: target)])
+            try await ec2.call(
+                "ModifyLaunchTemplate", [(name: "LaunchTemplateId", value: live.id), (name: "SetDefaultVersion", value: target)])
         }
         try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await ec2.invalidate("DescribeLaunchTemplates")

@@ -28,23 +28,24 @@ extension ResourceSchema {
             .optional("instance_initiated_shutdown_behavior", .string),
             .optional(
                 "block_device_mappings",
-                .list(.block([
-                    .optional("device_name", .string),
-                    .optional("no_device", .string),
-                    .optional("virtual_name", .string),
-                    .optional(
-                        "ebs",
-                        .block([
-                            AttributeSchema("volume_size", .int, .optionalComputed),
-                            AttributeSchema("volume_type", .string, .optionalComputed),
-                            AttributeSchema("iops", .int, .optionalComputed),
-                            AttributeSchema("throughput", .int, .optionalComputed),
-                            .optional("encrypted", .bool),
-                            .optional("kms_key_id", .string),
-                            .optional("delete_on_termination", .bool),
-                            .optional("snapshot_id", .string),
-                        ])),
-                ]))),
+                .list(
+                    .block([
+                        .optional("device_name", .string),
+                        .optional("no_device", .string),
+                        .optional("virtual_name", .string),
+                        .optional(
+                            "ebs",
+                            .block([
+                                AttributeSchema("volume_size", .int, .optionalComputed),
+                                AttributeSchema("volume_type", .string, .optionalComputed),
+                                AttributeSchema("iops", .int, .optionalComputed),
+                                AttributeSchema("throughput", .int, .optionalComputed),
+                                .optional("encrypted", .bool),
+                                .optional("kms_key_id", .string),
+                                .optional("delete_on_termination", .bool),
+                                .optional("snapshot_id", .string),
+                            ])),
+                    ]))),
             // A template stores only the options it was given, and what EC2 applies when one
             // is absent depends on the AMI (IMDSv2-only AMIs default to `required`), so none of
             // these has a fixed default: absent stays absent.
@@ -81,21 +82,23 @@ extension ResourceSchema {
             .optional("iam_instance_profile", .block([.optional("arn", .string), .optional("name", .string)])),
             .optional(
                 "network_interfaces",
-                .list(.block([
-                    .optional("associate_public_ip_address", .bool),
-                    .optional("delete_on_termination", .bool),
-                    .optional("device_index", .int),
-                    .optional("security_groups", .list(.string)),
-                    .optional("subnet_id", .string),
-                    .optional("description", .string),
-                ]))),
+                .list(
+                    .block([
+                        .optional("associate_public_ip_address", .bool),
+                        .optional("delete_on_termination", .bool),
+                        .optional("device_index", .int),
+                        .optional("security_groups", .list(.string)),
+                        .optional("subnet_id", .string),
+                        .optional("description", .string),
+                    ]))),
             // Tags for what the template launches (instances, volumes), not for the template.
             .optional(
                 "tag_specifications",
-                .list(.block([
-                    .optional("resource_type", .string),
-                    .optional("tags", .map(.string)),
-                ]))),
+                .list(
+                    .block([
+                        .optional("resource_type", .string),
+                        .optional("tags", .map(.string)),
+                    ]))),
         ],
         limits: .name(
             // botocore ec2 LaunchTemplateName: 3-128, `[a-zA-Z0-9\(\)\.\-/_]+`.

@@ -42,7 +42,8 @@ struct NATGatewayProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        var parameters = [(name: "SubnetId", value: try desired.required("subnet_id"))]
+        var parameters =
+            [(name: "SubnetId", value: try desired.required("subnet_id"))]
             + desired.ec2Parameters([
                 "AllocationId": "allocation_id",
                 "ConnectivityType": "connectivity_type",
@@ -86,7 +87,9 @@ struct NATGatewayProvider: ResourceProvider {
         }
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let ec2 = EC2(context)
         if changed.contains("secondary_allocation_ids") {
             let have = Set(live.attributes["secondary_allocation_ids"]?.stringList ?? [])
@@ -125,7 +128,8 @@ struct NATGatewayProvider: ResourceProvider {
         let ec2 = EC2(context)
         try await ec2.callIgnoringNotFound("DeleteNatGateway", [(name: "NatGatewayId", value: live.id)])
         await ec2.invalidate("DescribeNatGateways")
-        _ = try await Waiter(policy: context.waits).wait(for: "NAT gateway \(live.id) to be deleted", deadline: Self.deadline) { () async throws -> Bool? in
+        _ = try await Waiter(policy: context.waits).wait(for: "NAT gateway \(live.id) to be deleted", deadline: Self.deadline) {
+            () async throws -> Bool? in
             guard let gateway = try await describe(live.id, ec2) else { return true }
             return gateway.child("state")?.text == "deleted" ? true : nil
         }
@@ -163,7 +167,8 @@ struct NATGatewayProvider: ResourceProvider {
     /// One gateway by id; nil once AWS no longer knows it.
     private func describe(_ id: String, _ ec2: EC2) async throws -> XMLNode? {
         do {
-            return try await ec2.describe("DescribeNatGateways", set: "natGatewaySet", [(name: "NatGatewayId.1", value: id)]
+            return try await ec2.describe(
+                "DescribeNatGateways", set: "natGatewaySet", [(name: "NatGatewayId.1", value: id)]
             ).first { $0.child("natGatewayId")?.text == id }
         } catch let error as AWSError where error.isNotFound {
             return nil

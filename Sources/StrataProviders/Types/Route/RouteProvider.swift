@@ -103,9 +103,10 @@ struct RouteProvider: ResourceProvider {
     /// Destination and target parameters of an inline block.
     static func routeParameters(_ block: Value) -> EC2.Parameters {
         guard case .map(let fields) = block else { return [] }
-        return destinationParameters(block) + targetNames.compactMap { name in
-            fields[name.attribute]?.stringValue.map { (name: name.wire, value: $0) }
-        }
+        return destinationParameters(block)
+            + targetNames.compactMap { name in
+                fields[name.attribute]?.stringValue.map { (name: name.wire, value: $0) }
+            }
     }
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
@@ -121,10 +122,14 @@ struct RouteProvider: ResourceProvider {
         }
         await RouteTableProvider.invalidate(ec2)
         return try await refreshed(desired.attributes, context)
-            ?? LiveResource(type: type, address: nil, id: identity(of: desired.attributes) ?? table, identity: identity(of: desired.attributes), attributes: desired.attributes)
+            ?? LiveResource(
+                type: type, address: nil, id: identity(of: desired.attributes) ?? table, identity: identity(of: desired.attributes),
+                attributes: desired.attributes)
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let ec2 = EC2(context)
         let table = try desired.required("route_table_id")
         // Only the target changes in place (the destination and table force a replacement).
@@ -136,13 +141,16 @@ struct RouteProvider: ResourceProvider {
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let ec2 = EC2(context)
         guard let table = live.attributes.string("route_table_id") else { return }
-        try await ec2.callIgnoringNotFound("DeleteRoute", [(name: "RouteTableId", value: table)] + Self.destinationParameters(Self.block(live.attributes)))
+        try await ec2.callIgnoringNotFound(
+            "DeleteRoute", [(name: "RouteTableId", value: table)] + Self.destinationParameters(Self.block(live.attributes)))
         await RouteTableProvider.invalidate(ec2)
     }
 
     private func refreshed(_ attributes: [String: Value], _ context: ProviderContext) async throws -> LiveResource? {
         guard let table = attributes.string("route_table_id"), let identity = identity(of: attributes) else { return nil }
         let tables = try await EC2(context).describe("DescribeRouteTables", set: "routeTableSet", [(name: "RouteTableId.1", value: table)])
-        return tables.flatMap { ($0.child("routeSet")?.items ?? []).compactMap { live($0, table: table) } }.first { $0.identity == identity }
+        return tables.flatMap { ($0.child("routeSet")?.items ?? []).compactMap { live($0, table: table) } }.first {
+            $0.identity == identity
+        }
     }
 }

@@ -66,7 +66,9 @@ struct RouteTableProvider: ResourceProvider {
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let ec2 = EC2(context)
         if changed.contains("route") {
             // Routes match by destination: gone ones are deleted, new ones created, changed
@@ -74,7 +76,8 @@ struct RouteTableProvider: ResourceProvider {
             let have = Self.byDestination(live.attributes["route"])
             let want = Self.byDestination(desired.attributes["route"])
             for (_, block) in have.filter({ want[$0.key] == nil }).sorted(by: { $0.key < $1.key }) {
-                try await ec2.callIgnoringNotFound("DeleteRoute", [(name: "RouteTableId", value: live.id)] + RouteProvider.destinationParameters(block))
+                try await ec2.callIgnoringNotFound(
+                    "DeleteRoute", [(name: "RouteTableId", value: live.id)] + RouteProvider.destinationParameters(block))
             }
             for (destination, block) in want.sorted(by: { $0.key < $1.key }) {
                 if let current = have[destination] {
@@ -90,10 +93,12 @@ struct RouteTableProvider: ResourceProvider {
             let have = Set(live.attributes["propagating_vgws"]?.stringList ?? [])
             let want = Set(desired.attributes["propagating_vgws"]?.stringList ?? [])
             for gateway in have.subtracting(want).sorted() {
-                try await ec2.call("DisableVgwRoutePropagation", [(name: "RouteTableId", value: live.id), (name: "GatewayId", value: gateway)])
+                try await ec2.call(
+                    "DisableVgwRoutePropagation", [(name: "RouteTableId", value: live.id), (name: "GatewayId", value: gateway)])
             }
             for gateway in want.subtracting(have).sorted() {
-                try await ec2.call("EnableVgwRoutePropagation", [(name: "RouteTableId", value: live.id), (name: "GatewayId", value: gateway)])
+                try await ec2.call(
+                    "EnableVgwRoutePropagation", [(name: "RouteTableId", value: live.id), (name: "GatewayId", value: gateway)])
             }
         }
         try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))

@@ -27,11 +27,13 @@ extension ResourceSchema {
             // here too. A stack should use one style per table, as with Terraform.
             AttributeSchema(
                 "route",
-                .list(.block([
-                    .optional("cidr_block", .cidr),
-                    .optional("ipv6_cidr_block", .string),
-                    .optional("destination_prefix_list_id", .string),
-                ] + routeTargets)),
+                .list(
+                    .block(
+                        [
+                            .optional("cidr_block", .cidr),
+                            .optional("ipv6_cidr_block", .string),
+                            .optional("destination_prefix_list_id", .string),
+                        ] + routeTargets)),
                 .optionalComputed),
             AttributeSchema("propagating_vgws", .list(.string), .optionalComputed),
         ],

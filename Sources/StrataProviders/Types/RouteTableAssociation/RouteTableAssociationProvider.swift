@@ -62,7 +62,9 @@ struct RouteTableAssociationProvider: ResourceProvider {
         return LiveResource(type: type, address: nil, id: id, identity: identity(of: desired.attributes), attributes: attributes)
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let ec2 = EC2(context)
         let table = try desired.required("route_table_id")
         // ReplaceRouteTableAssociation gives the association a new id.

@@ -94,7 +94,10 @@ struct SQSQueueProvider: ResourceProvider {
         } else {
             let answer = try await sqs.calls.call(
                 "CreateQueue",
-                ["QueueName": .string(name), "Attributes": .object(attributes.mapValues(JSONValue.string)), "tags": Logs.tagMap(desired.tags)])
+                [
+                    "QueueName": .string(name), "Attributes": .object(attributes.mapValues(JSONValue.string)),
+                    "tags": Logs.tagMap(desired.tags),
+                ])
             guard let created = answer["QueueUrl"]?.stringValue else {
                 throw ProviderError.invalidAttribute(type: type, attribute: "url", problem: "CreateQueue answered without a URL")
             }
@@ -110,7 +113,9 @@ struct SQSQueueProvider: ResourceProvider {
         return live
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let sqs = SQS(context)
         var attributes: [String: String] = [:]
         for entry in Self.mapping where changed.contains(entry.attribute) && entry.attribute != "fifo_queue" {

@@ -37,7 +37,9 @@ struct SQSQueuePolicyProvider: ResourceProvider {
         return Self.live(url: url, policy: PolicyDocument.live(stored))
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let created = try await create(desired, context)
         if created.id != live.id { try await delete(live, context) }
         return created

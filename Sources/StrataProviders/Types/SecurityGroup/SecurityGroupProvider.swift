@@ -15,7 +15,8 @@ struct SecurityGroupProvider: ResourceProvider {
             "aws_vpc_security_group_egress_rule": .naming, "aws_launch_template": .naming,
         ])
     let normalisation = NormalisationRules(
-        sets: ["security_groups", "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids", "ingress", "egress"], writeOnly: ["revoke_rules_on_delete"])
+        sets: ["security_groups", "cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids", "ingress", "egress"],
+        writeOnly: ["revoke_rules_on_delete"])
 
     static let defaultDescription = "Managed by strata"
 
@@ -72,8 +73,11 @@ struct SecurityGroupProvider: ResourceProvider {
             var filters = [(name: "group-name", values: [name])]
             if let vpc { filters.append((name: "vpc-id", values: [vpc])) }
             let found = try await ec2.describe("DescribeSecurityGroups", set: "securityGroupInfo", QueryValue.filters(filters))
-            guard let mine = found.first(where: { EC2.tags(of: $0)[ProviderContext.addressTag] == desired.address.canonical
-                && EC2.tags(of: $0)[ProviderContext.stackTag] == context.stack }),
+            guard
+                let mine = found.first(where: {
+                    EC2.tags(of: $0)[ProviderContext.addressTag] == desired.address.canonical
+                        && EC2.tags(of: $0)[ProviderContext.stackTag] == context.stack
+                }),
                 let groupID = mine.child("groupId")?.text
             else { throw error }
             id = groupID
@@ -130,7 +134,9 @@ struct SecurityGroupProvider: ResourceProvider {
         return try await refreshed(live.id, context)
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let ec2 = EC2(context)
         for egress in [false, true] where changed.contains(egress ? "egress" : "ingress") {
             let attribute = egress ? "egress" : "ingress"
@@ -138,7 +144,8 @@ struct SecurityGroupProvider: ResourceProvider {
             let want = Set(AtomicRule.rules(ofBlocks: desired.attributes[attribute], egress: egress, group: live.id))
             // A changed description is a revoke and an authorize of the same rule.
             try await AtomicRule.revoke(have.subtracting(want).sorted(by: Self.order), group: live.id, egress: egress, ec2)
-            try await authorizeMissing(want.subtracting(have).sorted(by: Self.order), group: live.id, egress: egress, tags: desired.tags, ec2)
+            try await authorizeMissing(
+                want.subtracting(have).sorted(by: Self.order), group: live.id, egress: egress, tags: desired.tags, ec2)
         }
         try await TagSync.update(live, to: desired, changed: changed, ec2.tagCalls(live.id))
         await AtomicRule.invalidate(ec2)

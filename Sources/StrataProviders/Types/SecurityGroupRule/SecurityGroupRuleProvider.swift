@@ -116,7 +116,10 @@ struct SecurityGroupRuleProvider: ResourceProvider {
                 // Authorized before a crash, or by hand: adopt it by tagging it.
                 let items = try await ec2.describe(
                     "DescribeSecurityGroupRules", set: "securityGroupRuleSet", QueryValue.filters([(name: "group-id", values: [group])]))
-                guard let existing = items.first(where: { $0.child("groupId")?.text == group && AtomicRule.rule(ofRuleItem: $0)?.key == rule.key }),
+                guard
+                    let existing = items.first(where: {
+                        $0.child("groupId")?.text == group && AtomicRule.rule(ofRuleItem: $0)?.key == rule.key
+                    }),
                     let id = existing.child("securityGroupRuleId")?.text
                 else { throw error }
                 try await TagSync.sync(ec2.tagCalls(id), live: EC2.tags(of: existing), desired: tags)
@@ -124,10 +127,13 @@ struct SecurityGroupRuleProvider: ResourceProvider {
         }
         await AtomicRule.invalidate(ec2)
         return try await refreshed(desired.address, context)
-            ?? LiveResource(type: type, address: desired.address, id: group, identity: identity(of: desired.attributes), attributes: desired.attributes)
+            ?? LiveResource(
+                type: type, address: desired.address, id: group, identity: identity(of: desired.attributes), attributes: desired.attributes)
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         // Only the description changes in place; every other attribute forces a replacement.
         let ec2 = EC2(context)
         let group = try desired.required("security_group_id")
@@ -155,7 +161,10 @@ struct SecurityGroupRuleProvider: ResourceProvider {
         let ec2 = EC2(context)
         let items = try await ec2.describe(
             "DescribeSecurityGroupRules", set: "securityGroupRuleSet",
-            QueryValue.filters([(name: "tag:\(ProviderContext.addressTag)", values: [address.canonical]), (name: "tag:\(ProviderContext.stackTag)", values: [context.stack])]))
+            QueryValue.filters([
+                (name: "tag:\(ProviderContext.addressTag)", values: [address.canonical]),
+                (name: "tag:\(ProviderContext.stackTag)", values: [context.stack]),
+            ]))
         guard !items.isEmpty else { return nil }
         return live(address, items, try await AtomicRule.descriptions(ec2))
     }

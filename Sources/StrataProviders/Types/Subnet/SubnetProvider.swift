@@ -14,10 +14,14 @@ struct SubnetProvider: ResourceProvider {
         ("map_public_ip_on_launch", "MapPublicIpOnLaunch", ["mapPublicIpOnLaunch"]),
         ("assign_ipv6_address_on_creation", "AssignIpv6AddressOnCreation", ["assignIpv6AddressOnCreation"]),
         ("enable_dns64", "EnableDns64", ["enableDns64"]),
-        ("enable_resource_name_dns_a_record_on_launch", "EnableResourceNameDnsARecordOnLaunch",
-         ["privateDnsNameOptionsOnLaunch", "enableResourceNameDnsARecord"]),
-        ("enable_resource_name_dns_aaaa_record_on_launch", "EnableResourceNameDnsAAAARecordOnLaunch",
-         ["privateDnsNameOptionsOnLaunch", "enableResourceNameDnsAAAARecord"]),
+        (
+            "enable_resource_name_dns_a_record_on_launch", "EnableResourceNameDnsARecordOnLaunch",
+            ["privateDnsNameOptionsOnLaunch", "enableResourceNameDnsARecord"]
+        ),
+        (
+            "enable_resource_name_dns_aaaa_record_on_launch", "EnableResourceNameDnsAAAARecordOnLaunch",
+            ["privateDnsNameOptionsOnLaunch", "enableResourceNameDnsAAAARecord"]
+        ),
         ("map_customer_owned_ip_on_launch", "MapCustomerOwnedIpOnLaunch", ["mapCustomerOwnedIpOnLaunch"]),
     ]
 
@@ -59,7 +63,8 @@ struct SubnetProvider: ResourceProvider {
 
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
-        var parameters = [(name: "VpcId", value: try desired.required("vpc_id"))]
+        var parameters =
+            [(name: "VpcId", value: try desired.required("vpc_id"))]
             + desired.ec2Parameters([
                 "CidrBlock": "cidr_block",
                 "AvailabilityZone": "availability_zone",
@@ -76,12 +81,17 @@ struct SubnetProvider: ResourceProvider {
         await ec2.invalidate("DescribeSubnets")
         try await EC2.waitAvailable(
             subnet, what: "subnet \(id)", deadline: .seconds(300), context,
-            describe: { try await ec2.describe("DescribeSubnets", set: "subnetSet", [(name: "SubnetId.1", value: id)]).first { $0.child("subnetId")?.text == id } })
+            describe: {
+                try await ec2.describe("DescribeSubnets", set: "subnetSet", [(name: "SubnetId.1", value: id)]).first {
+                    $0.child("subnetId")?.text == id
+                }
+            })
         // Launch-time settings follow the create. A crash in between leaves a tagged subnet whose
         // next plan shows these attributes as updates, so a re-run converges.
         let created = live(subnet)
         var changed: Set<String> = []
-        for flag in Self.flags where desired.attributes.bool(flag.attribute).map({ $0 != created?.attributes.bool(flag.attribute) }) ?? false {
+        for flag in Self.flags
+        where desired.attributes.bool(flag.attribute).map({ $0 != created?.attributes.bool(flag.attribute) }) ?? false {
             changed.insert(flag.attribute)
         }
         if let hostname = desired.attributes.string("private_dns_hostname_type_on_launch"),
@@ -94,7 +104,9 @@ struct SubnetProvider: ResourceProvider {
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let ec2 = EC2(context)
         try await modify(live.id, desired, changed, ec2)
         if changed.contains("ipv6_cidr_block") {
@@ -133,6 +145,8 @@ struct SubnetProvider: ResourceProvider {
     }
 
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {
-        try await EC2(context).describe("DescribeSubnets", set: "subnetSet", [(name: "SubnetId.1", value: id)]).compactMap(live).first { $0.id == id }
+        try await EC2(context).describe("DescribeSubnets", set: "subnetSet", [(name: "SubnetId.1", value: id)]).compactMap(live).first {
+            $0.id == id
+        }
     }
 }

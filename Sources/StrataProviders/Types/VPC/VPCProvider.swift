@@ -89,13 +89,13 @@ struct VPCProvider: ResourceProvider {
     func create(_ desired: DesiredResource, _ context: ProviderContext) async throws -> LiveResource {
         let ec2 = EC2(context)
         var parameters = desired.ec2Parameters([
-                "CidrBlock": "cidr_block",
-                "InstanceTenancy": "instance_tenancy",
-                "Ipv4IpamPoolId": "ipv4_ipam_pool_id",
-                "Ipv4NetmaskLength": "ipv4_netmask_length",
-                "Ipv6IpamPoolId": "ipv6_ipam_pool_id",
-                "Ipv6NetmaskLength": "ipv6_netmask_length",
-            ])
+            "CidrBlock": "cidr_block",
+            "InstanceTenancy": "instance_tenancy",
+            "Ipv4IpamPoolId": "ipv4_ipam_pool_id",
+            "Ipv4NetmaskLength": "ipv4_netmask_length",
+            "Ipv6IpamPoolId": "ipv6_ipam_pool_id",
+            "Ipv6NetmaskLength": "ipv6_netmask_length",
+        ])
         if desired.ec2Bool("assign_generated_ipv6_cidr_block", default: false) {
             parameters.append((name: "AmazonProvidedIpv6CidrBlock", value: "true"))
         }
@@ -107,7 +107,11 @@ struct VPCProvider: ResourceProvider {
         await ec2.invalidate("DescribeVpcs")
         try await EC2.waitAvailable(
             vpc, what: "VPC \(id)", deadline: .seconds(300), context,
-            describe: { try await ec2.describe("DescribeVpcs", set: "vpcSet", [(name: "VpcId.1", value: id)]).first { $0.child("vpcId")?.text == id } })
+            describe: {
+                try await ec2.describe("DescribeVpcs", set: "vpcSet", [(name: "VpcId.1", value: id)]).first {
+                    $0.child("vpcId")?.text == id
+                }
+            })
         // The flags follow the create: a crash in between leaves a tagged VPC whose next plan
         // shows exactly these attributes as updates.
         var attributes = Self.attributes(of: vpc, region: context.region)
@@ -116,10 +120,13 @@ struct VPCProvider: ResourceProvider {
             if wanted != flag.serverDefault { try await setFlag(flag.ec2, wanted, vpc: id, ec2) }
             attributes[flag.attribute] = .bool(wanted)
         }
-        return try await refreshed(id, desired, context, fallback: EC2.taggedResource(type: type, id: id, item: vpc, attributes: attributes))
+        return try await refreshed(
+            id, desired, context, fallback: EC2.taggedResource(type: type, id: id, item: vpc, attributes: attributes))
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let ec2 = EC2(context)
         for flag in Self.flags where changed.contains(flag.attribute) {
             try await setFlag(flag.ec2, desired.ec2Bool(flag.attribute, default: flag.serverDefault), vpc: live.id, ec2)
@@ -150,10 +157,10 @@ struct VPCProvider: ResourceProvider {
             parameters.append((name: "AmazonProvidedIpv6CidrBlock", value: "true"))
         } else if desired.attributes.string("ipv6_ipam_pool_id") != nil {
             parameters += desired.ec2Parameters([
-                    "Ipv6IpamPoolId": "ipv6_ipam_pool_id",
-                    "Ipv6NetmaskLength": "ipv6_netmask_length",
-                    "Ipv6CidrBlock": "ipv6_cidr_block",
-                ])
+                "Ipv6IpamPoolId": "ipv6_ipam_pool_id",
+                "Ipv6NetmaskLength": "ipv6_netmask_length",
+                "Ipv6CidrBlock": "ipv6_cidr_block",
+            ])
         } else {
             return
         }
@@ -168,7 +175,9 @@ struct VPCProvider: ResourceProvider {
 
     /// The VPC as discovery reads it now, so what a create or update returns is what the next
     /// plan compares against.
-    private func refreshed(_ id: String, _ desired: DesiredResource, _ context: ProviderContext, fallback: LiveResource) async throws -> LiveResource {
+    private func refreshed(_ id: String, _ desired: DesiredResource, _ context: ProviderContext, fallback: LiveResource) async throws
+        -> LiveResource
+    {
         let vpcs = try await EC2(context).describe("DescribeVpcs", set: "vpcSet", [(name: "VpcId.1", value: id)])
         return try await read(vpcs.filter { $0.child("vpcId")?.text == id }, context).first ?? fallback
     }

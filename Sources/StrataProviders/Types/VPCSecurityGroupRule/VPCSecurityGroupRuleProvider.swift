@@ -106,9 +106,14 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
             ?? LiveResource(type: type, address: desired.address, id: id, attributes: ["id": .string(id)])
     }
 
-    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws -> LiveResource {
+    func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
         let ec2 = EC2(context)
-        let ruleFields: Set<String> = ["ip_protocol", "from_port", "to_port", "cidr_ipv4", "cidr_ipv6", "prefix_list_id", "referenced_security_group_id", "description"]
+        let ruleFields: Set<String> = [
+            "ip_protocol", "from_port", "to_port", "cidr_ipv4", "cidr_ipv6", "prefix_list_id", "referenced_security_group_id",
+            "description",
+        ]
         if !changed.isDisjoint(with: ruleFields) {
             // ModifySecurityGroupRules rewrites the rule in place, keeping its id and tags.
             let rule = try rule(desired)
@@ -156,7 +161,8 @@ struct VPCSecurityGroupRuleProvider: ResourceProvider {
 
     private func refreshed(_ id: String, _ context: ProviderContext) async throws -> LiveResource? {
         let ec2 = EC2(context)
-        let items = try await ec2.describe("DescribeSecurityGroupRules", set: "securityGroupRuleSet", [(name: "SecurityGroupRuleId.1", value: id)])
+        let items = try await ec2.describe(
+            "DescribeSecurityGroupRules", set: "securityGroupRuleSet", [(name: "SecurityGroupRuleId.1", value: id)])
         guard !items.isEmpty else { return nil }
         let descriptions = try await AtomicRule.descriptions(ec2)
         return items.compactMap { live($0, context.region, descriptions) }.first { $0.id == id }
