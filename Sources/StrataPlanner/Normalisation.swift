@@ -38,7 +38,7 @@ public enum Normalisation {
     public static func isDefaultOrEmpty(_ live: Value?, _ serverDefault: SchemaDefault?) -> Bool {
         guard let live, !isEmpty(live) else { return true }
         guard let serverDefault else { return false }
-        return equivalent(serverDefault.planValue, live, type: serverDefault.valueType, name: "")
+        return equivalent(serverDefault.value, live, type: serverDefault.valueType, name: "")
     }
 
     static func isEmpty(_ value: Value) -> Bool {
@@ -174,28 +174,5 @@ public enum Normalisation {
         let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefix)
         let network = address & mask
         return "\(network >> 24).\(network >> 16 & 255).\(network >> 8 & 255).\(network & 255)/\(prefix)"
-    }
-}
-
-extension SchemaDefault {
-    /// The default as a value (the compiler's own conversion is internal to it).
-    var planValue: Value {
-        switch self {
-        case .string(let text): .string(text)
-        case .int(let number): .int(number)
-        case .bool(let flag): .bool(flag)
-        case .emptyList: .list([])
-        case .emptyMap: .map([:])
-        }
-    }
-
-    var valueType: ValueType {
-        switch self {
-        case .string: .string
-        case .int: .int
-        case .bool: .bool
-        case .emptyList: .list(.any)
-        case .emptyMap: .map(.any)
-        }
     }
 }

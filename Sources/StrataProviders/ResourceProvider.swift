@@ -71,4 +71,15 @@ extension ResourceProvider {
     public func identity(of attributes: [String: Value]) -> String? { nil }
     public func settle(_ live: LiveResource, _ context: ProviderContext) async throws -> LiveResource? { nil }
     public func comparable(_ attributes: [String: Value]) -> [String: Value] { attributes }
+
+    /// An update for types whose create is a put (an inline role policy, a policy attachment, a
+    /// queue policy): writes the desired resource again, then deletes the old one when the write
+    /// made a different one (a new name or pair), so a replacement asked of `update` is done too.
+    public func updateByWritingAgain(_ live: LiveResource, to desired: DesiredResource, _ context: ProviderContext) async throws
+        -> LiveResource
+    {
+        let written = try await create(desired, context)
+        if written.id != live.id { try await delete(live, context) }
+        return written
+    }
 }

@@ -22,15 +22,7 @@ struct SchemaChecker {
         for index in attributes.indices {
             let entry = attributes[index].entry
             let name = entry.name.name
-            guard let attribute = schema.attributes[name] else {
-                diagnostics.append(
-                    .unknownAttribute(name, type: schema.type, candidates: settable(schema), at: entry.name.span))
-                continue
-            }
-            if attribute.presence == .computed {
-                diagnostics.append(.computedAttributeSet(name, type: schema.type, at: entry.name.span))
-                continue
-            }
+            guard let attribute = settableAttribute(entry.name, in: schema) else { continue }
             if case .null = attributes[index].value { continue }
             present.insert(name)
             attributes[index].value = check(
@@ -50,18 +42,23 @@ struct SchemaChecker {
     /// its literal nested blocks are still checked, so a typo does not hide until count changes.
     mutating func checkNames(_ block: ResourceBlock, schema: ResourceSchema) {
         for entry in block.attributes {
-            let name = entry.name.name
-            guard let attribute = schema.attributes[name] else {
-                diagnostics.append(
-                    .unknownAttribute(name, type: schema.type, candidates: settable(schema), at: entry.name.span))
-                continue
-            }
-            if attribute.presence == .computed {
-                diagnostics.append(.computedAttributeSet(name, type: schema.type, at: entry.name.span))
-                continue
-            }
-            checkShape(entry.value, type: attribute.type, path: name)
+            guard let attribute = settableAttribute(entry.name, in: schema) else { continue }
+            checkShape(entry.value, type: attribute.type, path: entry.name.name)
         }
+    }
+
+    /// The schema of the attribute `name` names when the stack may set it; otherwise reports
+    /// why not (no such attribute, with suggestions, or one AWS computes) and returns nil.
+    private mutating func settableAttribute(_ name: Named, in schema: ResourceSchema) -> AttributeSchema? {
+        guard let attribute = schema.attributes[name.name] else {
+            diagnostics.append(.unknownAttribute(name.name, type: schema.type, candidates: settable(schema), at: name.span))
+            return nil
+        }
+        guard attribute.presence != .computed else {
+            diagnostics.append(.computedAttributeSet(name.name, type: schema.type, at: name.span))
+            return nil
+        }
+        return attribute
     }
 
     private mutating func checkShape(_ expression: Expression, type: ValueType, path: String) {

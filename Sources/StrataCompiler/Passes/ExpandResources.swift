@@ -248,24 +248,37 @@ enum ExpandResources {
         }
     }
 
+    /// Evaluates a block's `count` or `for_each` (`argument`), recording what it read: its value
+    /// and whether evaluating it reported an error, or nil when it read a secret (instance keys
+    /// are printed everywhere, so an expansion must not be computed from one).
+    private static func expansionValue(
+        _ expression: Expression, _ argument: String, module: String?, _ dependencies: inout Set<ResourceAddress>,
+        _ inputs: inout Set<String>, _ c: inout Compilation
+    ) -> (value: Value, failed: Bool)? {
+        var evaluator = Evaluator(compilation: c, module: module)
+        let value = evaluator.evaluate(expression)
+        c.report(evaluator.diagnostics, in: module)
+        dependencies.formUnion(evaluator.dependencies)
+        inputs = evaluator.inputsUsed
+        guard !evaluator.readsSensitive else {
+            c.report([.sensitiveExpansion(argument, at: expression.span)], in: module)
+            return nil
+        }
+        return (value, evaluator.diagnostics.hasErrors)
+    }
+
     /// The instance keys `count` or `for_each` produce (one unkeyed instance without either).
     private static func expansionKeys(
         _ block: ResourceBlock, module: String?, _ dependencies: inout Set<ResourceAddress>, _ inputs: inout Set<String>,
         _ c: inout Compilation
     ) -> (Expansion, [Key]) {
         if let expression = block.count {
-            var evaluator = Evaluator(compilation: c, module: module)
-            let value = evaluator.evaluate(expression)
-            c.report(evaluator.diagnostics, in: module)
-            dependencies.formUnion(evaluator.dependencies)
-            inputs = evaluator.inputsUsed
-            if evaluator.readsSensitive {
-                c.report([.sensitiveExpansion("count", at: expression.span)], in: module)
+            guard let (value, failed) = expansionValue(expression, "count", module: module, &dependencies, &inputs, &c) else {
                 return (.count, [])
             }
             if value.isUnknown {
                 // A failed call or reference is unknown too, and its own error says why.
-                if value != .unknown(.any), !evaluator.diagnostics.hasErrors, !c.standalone {
+                if value != .unknown(.any), !failed, !c.standalone {
                     c.diagnostics.append(.expansionUnknown("count", at: expression.span))
                 }
                 return (.count, [])
@@ -280,17 +293,11 @@ enum ExpandResources {
             return (.count, (0..<count).map { Key(key: .index($0), each: nil, countIndex: $0) })
         }
         guard let expression = block.forEach else { return (.single, [Key(key: nil, each: nil, countIndex: nil)]) }
-        var evaluator = Evaluator(compilation: c, module: module)
-        let value = evaluator.evaluate(expression)
-        c.report(evaluator.diagnostics, in: module)
-        dependencies.formUnion(evaluator.dependencies)
-        inputs = evaluator.inputsUsed
-        if evaluator.readsSensitive {
-            c.report([.sensitiveExpansion("for_each", at: expression.span)], in: module)
+        guard let (value, failed) = expansionValue(expression, "for_each", module: module, &dependencies, &inputs, &c) else {
             return (.forEach(isMap: true), [])
         }
         // A failed call or reference evaluates to unknown, and its own error says why.
-        let reportUnknown = !evaluator.diagnostics.hasErrors && !c.standalone
+        let reportUnknown = !failed && !c.standalone
         switch value {
         case .list(let items):
             guard items.count <= maximumInstances else {
@@ -415,18 +422,6 @@ enum ExpandResources {
             completed[name] = complete(nil, field)
         }
         return .map(completed)
-    }
-}
-
-extension SchemaDefault {
-    var value: Value {
-        switch self {
-        case .string(let text): .string(text)
-        case .int(let number): .int(number)
-        case .bool(let flag): .bool(flag)
-        case .emptyList: .list([])
-        case .emptyMap: .map([:])
-        }
     }
 }
 

@@ -146,4 +146,26 @@ public enum SchemaDefault: Sendable, Equatable {
     case bool(Bool)
     case emptyList
     case emptyMap
+
+    /// The default as a value.
+    public var value: Value {
+        switch self {
+        case .string(let text): .string(text)
+        case .int(let number): .int(number)
+        case .bool(let flag): .bool(flag)
+        case .emptyList: .list([])
+        case .emptyMap: .map([:])
+        }
+    }
+
+    /// The type of ``value``.
+    public var valueType: ValueType {
+        switch self {
+        case .string: .string
+        case .int: .int
+        case .bool: .bool
+        case .emptyList: .list(.any)
+        case .emptyMap: .map(.any)
+        }
+    }
 }

@@ -93,6 +93,15 @@ struct IAM: Sendable {
         }
     }
 
+    /// A delete: a write (``writing(_:)``) in which "not found" means it is already gone.
+    func deleting(_ body: () async throws -> Void) async throws {
+        do {
+            try await writing(body)
+        } catch let error as AWSError where error.isNotFound {
+            return
+        }
+    }
+
     // MARK: - Encoding
 
     /// `Tags.member.N.Key` / `.Value`, sorted so requests are stable.

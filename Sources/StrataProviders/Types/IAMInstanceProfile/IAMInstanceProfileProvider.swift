@@ -125,17 +125,13 @@ struct IAMInstanceProfileProvider: ResourceProvider {
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let iam = IAM(context)
         let profile: IAM.Parameters = [(name: "InstanceProfileName", value: live.id)]
-        do {
-            try await iam.writing {
-                let current = try await iam.call("GetInstanceProfile", profile).first(named: "InstanceProfile")
-                for role in current?.child("Roles")?.items ?? [] {
-                    guard let name = IAM.text(role, "RoleName") else { continue }
-                    try await iam.call("RemoveRoleFromInstanceProfile", profile + [(name: "RoleName", value: name)])
-                }
-                try await iam.call("DeleteInstanceProfile", profile)
+        try await iam.deleting {
+            let current = try await iam.call("GetInstanceProfile", profile).first(named: "InstanceProfile")
+            for role in current?.child("Roles")?.items ?? [] {
+                guard let name = IAM.text(role, "RoleName") else { continue }
+                try await iam.call("RemoveRoleFromInstanceProfile", profile + [(name: "RoleName", value: name)])
             }
-        } catch let error as AWSError where error.isNotFound {
-            return
+            try await iam.call("DeleteInstanceProfile", profile)
         }
     }
 }

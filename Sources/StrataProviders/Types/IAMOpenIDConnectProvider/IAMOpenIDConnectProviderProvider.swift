@@ -109,10 +109,7 @@ struct IAMOpenIDConnectProviderProvider: ResourceProvider {
     }
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
-        do {
-            try await IAM(context).call("DeleteOpenIDConnectProvider", [(name: "OpenIDConnectProviderArn", value: live.id)])
-        } catch let error as AWSError where error.isNotFound {
-            return
-        }
+        let iam = IAM(context)
+        try await iam.deleting { try await iam.call("DeleteOpenIDConnectProvider", [(name: "OpenIDConnectProviderArn", value: live.id)]) }
     }
 }

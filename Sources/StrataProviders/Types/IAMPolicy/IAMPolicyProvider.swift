@@ -151,18 +151,14 @@ struct IAMPolicyProvider: ResourceProvider {
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let iam = IAM(context)
         let target: IAM.Parameters = [(name: "PolicyArn", value: live.id)]
-        do {
-            try await iam.writing {
-                // IAM refuses to delete a policy that still has non-default versions.
-                for version in try await iam.paged("ListPolicyVersions", list: "Versions", target)
-                where version.child("IsDefaultVersion")?.text != "true" {
-                    guard let id = version.child("VersionId")?.text else { continue }
-                    try await iam.call("DeletePolicyVersion", target + [(name: "VersionId", value: id)])
-                }
-                try await iam.call("DeletePolicy", target)
+        try await iam.deleting {
+            // IAM refuses to delete a policy that still has non-default versions.
+            for version in try await iam.paged("ListPolicyVersions", list: "Versions", target)
+            where version.child("IsDefaultVersion")?.text != "true" {
+                guard let id = version.child("VersionId")?.text else { continue }
+                try await iam.call("DeletePolicyVersion", target + [(name: "VersionId", value: id)])
             }
-        } catch let error as AWSError where error.isNotFound {
-            return
+            try await iam.call("DeletePolicy", target)
         }
     }
 }

@@ -145,13 +145,9 @@ struct IAMRoleProvider: ResourceProvider {
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         let iam = IAM(context)
-        do {
-            try await iam.writing {
-                if live.attributes.bool("force_detach_policies") == true { try await detachEverything(live.id, iam) }
-                try await iam.call("DeleteRole", [(name: "RoleName", value: live.id)])
-            }
-        } catch let error as AWSError where error.isNotFound {
-            return
+        try await iam.deleting {
+            if live.attributes.bool("force_detach_policies") == true { try await detachEverything(live.id, iam) }
+            try await iam.call("DeleteRole", [(name: "RoleName", value: live.id)])
         }
     }
 

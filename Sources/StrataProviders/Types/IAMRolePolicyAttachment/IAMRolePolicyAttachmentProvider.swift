@@ -52,20 +52,14 @@ struct IAMRolePolicyAttachmentProvider: ResourceProvider {
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
         -> LiveResource
     {
-        let created = try await create(desired, context)
-        if created.id != live.id { try await delete(live, context) }
-        return created
+        try await updateByWritingAgain(live, to: desired, context)
     }
 
     func delete(_ live: LiveResource, _ context: ProviderContext) async throws {
         guard let role = live.attributes.string("role"), let arn = live.attributes.string("policy_arn") else { return }
         let iam = IAM(context)
-        do {
-            try await iam.writing {
-                try await iam.call("DetachRolePolicy", [(name: "RoleName", value: role), (name: "PolicyArn", value: arn)])
-            }
-        } catch let error as AWSError where error.isNotFound {
-            return
+        try await iam.deleting {
+            try await iam.call("DetachRolePolicy", [(name: "RoleName", value: role), (name: "PolicyArn", value: arn)])
         }
     }
 }

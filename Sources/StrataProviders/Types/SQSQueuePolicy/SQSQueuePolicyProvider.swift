@@ -40,9 +40,7 @@ struct SQSQueuePolicyProvider: ResourceProvider {
     func update(_ live: LiveResource, to desired: DesiredResource, changed: Set<String>, _ context: ProviderContext) async throws
         -> LiveResource
     {
-        let created = try await create(desired, context)
-        if created.id != live.id { try await delete(live, context) }
-        return created
+        try await updateByWritingAgain(live, to: desired, context)
     }
 
     /// An empty Policy removes it; a queue already gone has no policy either.
