@@ -99,10 +99,7 @@ struct EKSNodeGroupProvider: ResourceProvider {
         if !config.isEmpty {
             config["clientRequestToken"] = .string(EKSSupport.updateToken(desired, call: "config", from: current))
             let update = try await eks.updateNodegroupConfig(cluster: cluster, name: name, .object(config))
-            try await eks.waitForUpdate(
-                update, cluster: cluster, nodegroup: name, what: "\(what) config", deadline: Self.updateDeadline, waits: context.waits)
-            current = try await waitActive(
-                cluster, name, context, what: "\(what) to be ACTIVE after its config update", deadline: Self.updateDeadline)
+            current = try await finish(update, "config", cluster, name, what: what, eks, context)
         }
 
         var version: [String: JSONValue] = [:]
@@ -131,10 +128,7 @@ struct EKSNodeGroupProvider: ResourceProvider {
             if desired.attributes.bool("force_update_version") == true { version["force"] = true }
             version["clientRequestToken"] = .string(EKSSupport.updateToken(desired, call: "version", from: current))
             let update = try await eks.updateNodegroupVersion(cluster: cluster, name: name, .object(version))
-            try await eks.waitForUpdate(
-                update, cluster: cluster, nodegroup: name, what: "\(what) version", deadline: Self.updateDeadline, waits: context.waits)
-            current = try await waitActive(
-                cluster, name, context, what: "\(what) to be ACTIVE after its version update", deadline: Self.updateDeadline)
+            current = try await finish(update, "version", cluster, name, what: what, eks, context)
         }
         if let arn = current.attributes.string("arn") {
             try await TagSync.update(current, to: desired, changed: changed, eks.tagCalls(arn: arn))
@@ -269,6 +263,17 @@ struct EKSNodeGroupProvider: ResourceProvider {
             body["nodeRepairConfig"] = ["enabled": .bool(enabled)]
         }
         return .object(body)
+    }
+
+    /// Waits until EKS finished `update` (a `kind` update: config, version) and the group is
+    /// ACTIVE again: the group as it is then.
+    private func finish(
+        _ update: EKSUpdate, _ kind: String, _ cluster: String, _ name: String, what: String, _ eks: EKS, _ context: ProviderContext
+    ) async throws -> LiveResource {
+        try await eks.waitForUpdate(
+            update, cluster: cluster, nodegroup: name, what: "\(what) \(kind)", deadline: Self.updateDeadline, waits: context.waits)
+        return try await waitActive(
+            cluster, name, context, what: "\(what) to be ACTIVE after its \(kind) update", deadline: Self.updateDeadline)
     }
 
     private func waitActive(_ cluster: String, _ name: String, _ context: ProviderContext, what: String, deadline: Duration) async throws
