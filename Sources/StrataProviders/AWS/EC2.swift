@@ -179,22 +179,46 @@ extension EC2 {
 }
 
 extension EC2 {
-    /// Waits until a created VPC or subnet leaves `pending`: attribute calls and children made
-    /// while it is pending may be refused. `created` is the create call's answer, which often
-    /// says `available` already and then costs no read.
-    static func waitAvailable(
-        _ created: XMLNode, what: String, deadline: Duration, _ context: ProviderContext,
-        describe: @escaping @Sendable () async throws -> XMLNode?
-    ) async throws {
-        if created.child("state")?.text == "available" { return }
-        _ = try await Waiter(policy: context.waits).wait(for: "\(what) to become available", deadline: deadline) {
+    /// What creating a VPC or a subnet and waiting for it needs to know: its create and describe
+    /// calls, and the element (`vpc`, `subnet`) whose `<element>Id` is its id.
+    struct Creation: Sendable {
+        var create: String
+        var element: String
+        var describe: String
+        var set: String
+        var idFilter: String
+        var what: String
+
+        static let vpc = Creation(
+            create: "CreateVpc", element: "vpc", describe: "DescribeVpcs", set: "vpcSet", idFilter: "VpcId", what: "VPC")
+        static let subnet = Creation(
+            create: "CreateSubnet", element: "subnet", describe: "DescribeSubnets", set: "subnetSet", idFilter: "SubnetId",
+            what: "subnet")
+    }
+
+    /// Creates a VPC or subnet and waits until it leaves `pending` (attribute calls and children
+    /// made while it is pending may be refused): the element as the create call answered it
+    /// (which often says `available` already and then costs no read), and its id.
+    func createAvailable(_ kind: Creation, _ parameters: Parameters, for desired: DesiredResource, _ context: ProviderContext)
+        async throws -> (element: XMLNode, id: String)
+    {
+        let answer = try await call(kind.create, parameters)
+        guard let created = answer.child(kind.element), let id = created.child(kind.element + "Id")?.text else {
+            throw ProviderError.missing("id", from: kind.create, desired)
+        }
+        await invalidate(kind.describe)
+        if created.child("state")?.text == "available" { return (created, id) }
+        _ = try await Waiter(policy: context.waits).wait(for: "\(kind.what) \(id) to become available", deadline: .seconds(300)) {
             () async throws -> Bool? in
             do {
-                return try await describe()?.child("state")?.text == "available" ? true : nil
+                let now = try await describe(kind.describe, set: kind.set, [(name: kind.idFilter + ".1", value: id)])
+                    .first { $0.child(kind.element + "Id")?.text == id }
+                return now?.child("state")?.text == "available" ? true : nil
             } catch let error as AWSError where error.isNotFound {
                 // Eventual consistency: a describe right after the create may not see it yet.
                 return nil
             }
         }
+        return (created, id)
     }
 }

@@ -74,18 +74,7 @@ struct SubnetProvider: ResourceProvider {
             ])
         if desired.ec2Bool("ipv6_native", default: false) { parameters.append((name: "Ipv6Native", value: "true")) }
         parameters += EC2.tagSpecification("subnet", desired.tags)
-        let answer = try await ec2.call("CreateSubnet", parameters)
-        guard let subnet = answer.child("subnet"), let id = subnet.child("subnetId")?.text else {
-            throw ProviderError.missing("id", from: "CreateSubnet", desired)
-        }
-        await ec2.invalidate("DescribeSubnets")
-        try await EC2.waitAvailable(
-            subnet, what: "subnet \(id)", deadline: .seconds(300), context,
-            describe: {
-                try await ec2.describe("DescribeSubnets", set: "subnetSet", [(name: "SubnetId.1", value: id)]).first {
-                    $0.child("subnetId")?.text == id
-                }
-            })
+        let (subnet, id) = try await ec2.createAvailable(.subnet, parameters, for: desired, context)
         // Launch-time settings follow the create. A crash in between leaves a tagged subnet whose
         // next plan shows these attributes as updates, so a re-run converges.
         let created = live(subnet)

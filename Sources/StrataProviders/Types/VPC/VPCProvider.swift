@@ -100,18 +100,7 @@ struct VPCProvider: ResourceProvider {
             parameters.append((name: "AmazonProvidedIpv6CidrBlock", value: "true"))
         }
         parameters += EC2.tagSpecification("vpc", desired.tags)
-        let answer = try await ec2.call("CreateVpc", parameters)
-        guard let vpc = answer.child("vpc"), let id = vpc.child("vpcId")?.text else {
-            throw ProviderError.missing("id", from: "CreateVpc", desired)
-        }
-        await ec2.invalidate("DescribeVpcs")
-        try await EC2.waitAvailable(
-            vpc, what: "VPC \(id)", deadline: .seconds(300), context,
-            describe: {
-                try await ec2.describe("DescribeVpcs", set: "vpcSet", [(name: "VpcId.1", value: id)]).first {
-                    $0.child("vpcId")?.text == id
-                }
-            })
+        let (vpc, id) = try await ec2.createAvailable(.vpc, parameters, for: desired, context)
         // The flags follow the create: a crash in between leaves a tagged VPC whose next plan
         // shows exactly these attributes as updates.
         var attributes = Self.attributes(of: vpc, region: context.region)
