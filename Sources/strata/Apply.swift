@@ -215,9 +215,23 @@ enum Confirmation {
         }
         print("\n\(question)\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", terminator: "")
         fflush(nil)
-        guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+        guard answer()?.trimmingCharacters(in: .whitespaces) == "yes" else {
             print("\nCancelled: nothing was changed.")
             throw ExitCode.failure
         }
+    }
+
+    /// One line from the terminal, read with read(2) rather than `readLine`: stdio's reader holds
+    /// standard input's lock while it waits, and every `fflush(nil)` (the live progress view
+    /// redraws each second) then waits for it too, blocking a thread the run's tasks need (a
+    /// Ctrl-C at the prompt could not leave). Nil at end of input.
+    private static func answer() -> String? {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(STDIN_FILENO, &byte, 1) == 1 {
+            if byte == UInt8(ascii: "\n") { return String(decoding: line, as: UTF8.self) }
+            line.append(byte)
+        }
+        return line.isEmpty ? nil : String(decoding: line, as: UTF8.self)
     }
 }

@@ -95,9 +95,15 @@ final class Interruption: @unchecked Sendable {
     }
 
     /// Leaves the process after `delay` unless the run has ended by then, releasing the lock
-    /// first (for at most 2 s): what the run's own release would have done.
+    /// first (for at most 2 s): what the run's own release would have done. A thread of its own
+    /// leaves regardless 2 s later: the release is a task, and tasks may be starved while the
+    /// threads that run them block (a prompt reading the terminal holds one).
     private func leave(after delay: Duration) {
         let (release, code) = lock.withLock { (releaseLock, 128 + (received.first ?? SIGINT)) }
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: StackLock.seconds(delay) + 2)
+            _exit(code)
+        }
         Task.detached {
             try? await Task.sleep(for: delay)
             await withTaskGroup(of: Void.self) { group in
