@@ -22,23 +22,16 @@ extension EC2 {
         try await call("TerminateInstances", ids.enumerated().map { (name: "InstanceId.\($0.offset + 1)", value: $0.element) })
     }
 
+    /// Deletes of what a controller left; one already gone counts as deleted.
     public func deleteLaunchTemplate(_ id: String) async throws {
-        try await deleteIfPresent("DeleteLaunchTemplate", name: "LaunchTemplateId", id)
+        try await callIgnoringNotFound("DeleteLaunchTemplate", [(name: "LaunchTemplateId", value: id)])
     }
 
     public func deleteNetworkInterface(_ id: String) async throws {
-        try await deleteIfPresent("DeleteNetworkInterface", name: "NetworkInterfaceId", id)
+        try await callIgnoringNotFound("DeleteNetworkInterface", [(name: "NetworkInterfaceId", value: id)])
     }
 
     public func deleteSecurityGroup(_ id: String) async throws {
-        try await deleteIfPresent("DeleteSecurityGroup", name: "GroupId", id)
-    }
-
-    /// A delete whose target is already gone succeeds.
-    private func deleteIfPresent(_ action: String, name: String, _ id: String) async throws {
-        do {
-            try await call(action, [(name: name, value: id)])
-        } catch let error as AWSError where error.isNotFound {
-        }
+        try await callIgnoringNotFound("DeleteSecurityGroup", [(name: "GroupId", value: id)])
     }
 }

@@ -63,21 +63,12 @@ public struct ELB: Sendable {
 
     /// The `<member>`s of a paginated list, following `NextMarker`.
     private func listed(_ service: AWSService, _ action: String, list: String) async throws -> [XMLNode] {
-        var members: [XMLNode] = []
-        let pageSize = String(pageSize)
-        let pages = client.pages(
-            { marker in
-                var parameters: [(name: String, value: String)] = [("PageSize", pageSize)]
-                if let marker { parameters.append(("Marker", marker)) }
-                return .query(service, action: action, parameters: parameters)
-            },
+        try await client.queryItems(
+            service, action, [(name: "PageSize", value: String(pageSize))], token: "Marker",
             nextToken: { response in
                 let marker = try response.xml().first(named: "NextMarker")?.text
                 return marker?.isEmpty == false ? marker : nil
-            })
-        for try await page in pages {
-            members += try page.xml().first(named: list)?.items ?? []
-        }
-        return members
+            },
+            items: { $0.first(named: list)?.items ?? [] })
     }
 }
