@@ -39,7 +39,7 @@ public final class CompileCounter: @unchecked Sendable {
         lock.withLock {
             depth -= 1
             if outermost {
-                figures.seconds += Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                figures.seconds += elapsed / .seconds(1)
             }
         }
         return result

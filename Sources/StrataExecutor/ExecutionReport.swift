@@ -75,7 +75,7 @@ public struct ExecutionReport: Sendable {
 
     /// The counts: `3 created, 0 updated, 1 deleted in 2.5s, 1 failed`.
     public var headline: String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration / .seconds(1)
         return "\(created.count) created, \(updated.count) updated, \(deleted.count) deleted in \(String(format: "%.1f", seconds))s"
             + (failures.isEmpty ? "" : ", \(failures.count) failed")
             + (skipped.isEmpty ? "" : ", \(skipped.count) skipped")

@@ -204,6 +204,6 @@ public actor StackLock {
 
     /// A duration in seconds.
     public static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        duration / .seconds(1)
     }
 }

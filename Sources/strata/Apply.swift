@@ -166,7 +166,7 @@ struct RunOptions: ParsableArguments {
             try lockLease
             ?? EnvironmentNumber.read("STRATA_LOCK_LEASE_SECONDS", in: Self.leaseRange, unit: "seconds", environment: environment)
             ?? 60
-        return .milliseconds(Int64(seconds * 1000))
+        return .seconds(seconds)
     }
 }
 

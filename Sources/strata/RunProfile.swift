@@ -32,7 +32,7 @@ final class RunProfile: @unchecked Sendable {
 
         mutating func end(at now: ContinuousClock.Instant) {
             inFlight -= 1
-            if inFlight == 0, let since { seconds += RunProfile.seconds(now - since) }
+            if inFlight == 0, let since { seconds += (now - since) / .seconds(1) }
         }
     }
 
@@ -65,7 +65,7 @@ final class RunProfile: @unchecked Sendable {
     /// The event's payload: counts, seconds (three decimals) and each part's fraction of the total.
     var payload: [String: String] {
         let compiling = CompileCounter.shared.current
-        let total = Self.seconds(clock.now - started)
+        let total = (clock.now - started) / .seconds(1)
         let (aws, kubernetes, either) = lock.withLock { (busy[.aws] ?? Busy(), busy[.kubernetes] ?? Busy(), calling) }
         let rest = max(0, total - compiling.seconds - either.seconds)
         func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
@@ -81,10 +81,6 @@ final class RunProfile: @unchecked Sendable {
     }
 
     func emit(to events: EventEmitter) { events.emit(Self.kind, payload) }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 
     /// `plan`'s `--events FILE`: plan emits nothing else, so it writes the profile alone.
     struct Reporter {

@@ -61,7 +61,7 @@ struct RunSession {
     static func deleteDeadline(environment: [String: String]) throws -> Duration {
         let variable = "STRATA_DELETE_DEADLINE_SECONDS"
         if let seconds = try EnvironmentNumber.read(variable, in: 0...86400, unit: "seconds", environment: environment) {
-            return .milliseconds(Int64(seconds * 1000))
+            return .seconds(seconds)
         }
         return .seconds(300)
     }
@@ -71,7 +71,7 @@ struct RunSession {
     static func interruptGrace(environment: [String: String]) throws -> Duration {
         let variable = "STRATA_INTERRUPT_GRACE_SECONDS"
         if let seconds = try EnvironmentNumber.read(variable, in: 0...3600, unit: "seconds", environment: environment) {
-            return .milliseconds(Int64(seconds * 1000))
+            return .seconds(seconds)
         }
         return .seconds(30)
     }
@@ -83,7 +83,7 @@ struct RunSession {
     func locked<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let session = LockSession(
             lock: StackLock(client: context.client, stack: stack, runID: runID, lease: lease), events: events,
-            timeout: .milliseconds(Int64(options.lockTimeout * 1000)), stop: interruption.stop)
+            timeout: .seconds(options.lockTimeout), stop: interruption.stop)
         let interruption = self.interruption
         interruption.install()
         do {
