@@ -72,11 +72,11 @@ public struct Destroyer: Sendable {
     }
 
     /// The deletions destroy would make, as a plan (what `strata destroy` shows before asking):
-    /// made by the planner (``Planner/planDestroy(graph:program:vars:rank:)``), ordered by the
+    /// made by the planner (``Planner/planDestroy(graph:program:vars:)``), ordered by the
     /// deletion ranks.
     public func plan(graph: CompiledGraph?, program: Program? = nil, vars: [String: String] = [:]) async throws -> Plan {
         try await Planner(context: context, providers: providers).planDestroy(
-            graph: graph, program: program, vars: vars, rank: DeletionRank.rank(of:))
+            graph: graph, program: program, vars: vars)
     }
 
     /// Deletes everything in `plan` (from ``plan(graph:)``): first all but the subnets, gateways

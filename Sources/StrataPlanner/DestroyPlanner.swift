@@ -10,11 +10,10 @@ extension Planner {
     /// gives them (`aws_route.default`), as `plan` finds them.
     ///
     /// `graph` (the stack evaluated with nothing live, when it compiles) orders dependents first
-    /// where the type ranks do not already; `rank` is the deletion rank of a type (lower goes
-    /// first), the table of which lives with the types.
-    public func planDestroy(
-        graph: CompiledGraph?, program: Program?, vars: [String: String] = [:], rank: (String) -> Int
-    ) async throws -> Plan {
+    /// where the types' deletion ranks (``DeletionRule``, declared by each provider) do not already.
+    public func planDestroy(graph: CompiledGraph?, program: Program?, vars: [String: String] = [:]) async throws -> Plan {
+        let providers = discovery.providers
+        let rank = { (type: String) in providers[type]?.deletion.rank ?? DeletionRule.clusterRank }
         var reading = discovery
         if let graph { reading.context.manifestKinds.formUnion(ManifestKinds.declared(in: graph)) }
         var live = try await reading.discoverAll()

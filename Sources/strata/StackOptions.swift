@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import StrataCompiler
-import StrataExecutor
 import StrataModel
 import StrataPlanner
 import StrataProviders
@@ -72,7 +71,7 @@ extension StackOptions {
     /// The plan `strata destroy` would carry out (`plan --destroy`); errors as ``livePlan(_:program:)``.
     func destroyPlan(_ graph: CompiledGraph, program: Program) async throws -> Plan {
         try await Failing.report {
-            try await planner(graph).planDestroy(graph: graph, program: program, vars: try overrides(), rank: DeletionRank.rank(of:))
+            try await planner(graph).planDestroy(graph: graph, program: program, vars: try overrides())
         }
     }
 
