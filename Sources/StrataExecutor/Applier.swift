@@ -131,8 +131,9 @@ public struct Applier: Sendable {
     }
 
     /// Applies `plan`. Never throws for an operation's failure: the report lists failures (with
-    /// AWS code and request id), skipped dependents and cancellations.
-    public func apply(_ plan: Plan) async -> ExecutionReport {
+    /// AWS code and request id), skipped dependents and cancellations. `program` is the plan's
+    /// (what the command compiled, or decoded from the plan file), when the caller has it.
+    public func apply(_ plan: Plan, program: Program? = nil) async -> ExecutionReport {
         let clock = ContinuousClock()
         let start = clock.now
         var report = ExecutionReport(runID: events.runID)
@@ -159,7 +160,7 @@ public struct Applier: Sendable {
         for change in plan.changes {
             if let live = change.live, change.action != .delete { initial[change.address] = live.attributes }
         }
-        let state = ApplyState(plan: plan, catalog: catalog, live: initial)
+        let state = ApplyState(plan: plan, program: program, catalog: catalog, live: initial)
         let results = ResultLog()
         let settling = Settling()
         let walk = Walk(nodes: steps, dependencies: edges, parallelism: parallelism, stop: stop)
@@ -471,11 +472,11 @@ actor ApplyState {
     /// How many times the stack was compiled again (tests check it stays small).
     private(set) var compiles = 0
 
-    init(plan: Plan, catalog: [String: ResourceSchema], live: [ResourceAddress: [String: Value]]) {
+    init(plan: Plan, program: Program? = nil, catalog: [String: ResourceSchema], live: [ResourceAddress: [String: Value]]) {
         self.plan = plan
         self.catalog = catalog
         self.live = live
-        resolver = DesiredResolver(plan: plan, catalog: catalog)
+        resolver = DesiredResolver(plan: plan, program: program, catalog: catalog)
     }
 
     func record(_ address: ResourceAddress, _ attributes: [String: Value]) {

@@ -12,9 +12,12 @@ import StrataProviders
 /// changed) is refused unless the program was rewritten to match.
 public enum PlanBinding {
     /// Throws ``PlanError/planFile(_:)`` naming every difference. `file` names the plan file in
-    /// messages.
-    public static func check(_ plan: Plan, file: String, catalog: [String: ResourceSchema] = ResourceCatalog.all) throws {
-        let program = try plan.carriedProgram(file: file)
+    /// messages; `program` is the plan's own (``Plan/carriedProgram(file:)``), when the caller
+    /// decoded it already.
+    public static func check(
+        _ plan: Plan, file: String, program: Program? = nil, catalog: [String: ResourceSchema] = ResourceCatalog.all
+    ) throws {
+        let program = try program ?? plan.carriedProgram(file: file)
         // The live values the plan saw, as apply starts from them (``Applier``'s first state).
         var live: [ResourceAddress: [String: Value]] = [:]
         for change in plan.changes where change.action != .delete {

@@ -199,13 +199,16 @@ extension Plan {
 public struct DesiredResolver: Sendable {
     public var plan: Plan
     public var catalog: [String: ResourceSchema]
-    /// Decoded once: an apply resolves after every create that others wait on.
+    /// Decoded once, or given (the program the command compiled or already decoded): an apply
+    /// resolves after every create that others wait on.
     private let program: Result<Program, PlanError>
 
-    public init(plan: Plan, catalog: [String: ResourceSchema] = ResourceCatalog.all) {
+    public init(plan: Plan, program: Program? = nil, catalog: [String: ResourceSchema] = ResourceCatalog.all) {
         self.plan = plan
         self.catalog = catalog
-        program = Result { try plan.carriedProgram(file: "the plan") }.mapError { $0 as? PlanError ?? .planFile("\($0)") }
+        self.program =
+            program.map { .success($0) }
+            ?? Result { try plan.carriedProgram(file: "the plan") }.mapError { $0 as? PlanError ?? .planFile("\($0)") }
     }
 
     /// Desired resources for every create, update and replace of the plan, with `live` (address

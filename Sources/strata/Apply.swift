@@ -51,28 +51,29 @@ struct ApplyCommand: AsyncParsableCommand {
         let compiled: (graph: CompiledGraph, program: Program)?
         let stack: String
         let region: String
-        // What a failure quotes its stack line from: the program's, a plan file's included.
-        var sources = SourceFiles()
+        // The program the run evaluates (the compiled one, or the plan file's, decoded once); a
+        // failure quotes its stack line from its sources.
+        let program: Program
         if isPlanFile {
             // Checked whole before any call: the file is as strata wrote it (and signed, with
             // STRATA_PLAN_KEY), its --var values are given again and are the planned ones, and its
             // changes are what the program it carries evaluates to with them. No stack file is read.
-            let plan = try Failing.report {
+            let (plan, carried) = try Failing.report {
                 let plan = try PlanFile.read(from: url, key: try PlanKey.from(environment: ProcessInfo.processInfo.environment))
                     .givenVars(options.overrides())
-                try PlanBinding.check(plan, file: url.path, catalog: ResourceCatalog.all)
-                return plan
+                let carried = try plan.carriedProgram(file: url.path)
+                try PlanBinding.check(plan, file: url.path, program: carried, catalog: ResourceCatalog.all)
+                return (plan, carried)
             }
-            (saved, compiled) = (plan, nil)
+            (saved, compiled, program) = (plan, nil, carried)
             (stack, region) = (plan.stack, plan.region)
-            sources = (try? plan.carriedProgram(file: url.path).sources) ?? SourceFiles()
         } else {
             // Compiled once: the planner evaluates this program from here on.
             let stackProgram = try options.compileProgram()
-            (saved, compiled) = (nil, stackProgram)
-            (stack, region, sources) = (stackProgram.graph.stack, stackProgram.graph.region, stackProgram.program.sources)
+            (saved, compiled, program) = (nil, stackProgram, stackProgram.program)
+            (stack, region) = (stackProgram.graph.stack, stackProgram.graph.region)
         }
-        let session = try RunSession(options: run, stack: stack, region: region, sources: sources)
+        let session = try RunSession(options: run, stack: stack, region: region, sources: program.sources)
         defer { RunProfile.shared.emit(to: session.events) }
         if let saved {
             try await Failing.report { try await PlanBinding.checkAccount(saved, file: url.path, client: session.context.client) }
@@ -84,7 +85,7 @@ struct ApplyCommand: AsyncParsableCommand {
                 try await Planner(context: session.context).verifyUnchanged(saved)
                 plan = saved
                 print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
-                if saved.isDestroy { return await destroy(saved, session, file: url.path) }
+                if saved.isDestroy { return await destroy(saved, program, session) }
             } else if let compiled {
                 plan = try await Planner(context: session.context).plan(compiled.graph, program: compiled.program, vars: vars)
                 print(PlanRenderer(colour: PlanCommand.colourOnStandardOutput).render(plan), terminator: "")
@@ -105,15 +106,15 @@ struct ApplyCommand: AsyncParsableCommand {
             return await Applier(
                 context: session.context, events: session.events, parallelism: parallelism,
                 deleteDeadline: session.deleteDeadline, stop: session.interruption.stop
-            ).apply(plan)
+            ).apply(plan, program: program)
         }
         try session.finish(report, saved?.isDestroy == true ? "Destroy" : "Apply")
     }
 
     /// A saved destroy plan (`plan --destroy --out`), carried out as `strata destroy` does: the
     /// clusters its program declares tell the controller sweep whose leftovers to wait for.
-    private func destroy(_ plan: Plan, _ session: RunSession, file: String) async -> ExecutionReport {
-        let graph = try? plan.carriedProgram(file: file).evaluate(vars: plan.vars, catalog: ResourceCatalog.all).graph
+    private func destroy(_ plan: Plan, _ program: Program, _ session: RunSession) async -> ExecutionReport {
+        let graph = program.evaluate(vars: plan.vars, catalog: ResourceCatalog.all).graph
         print("")
         return await Destroyer(
             context: session.context, events: session.events, parallelism: parallelism,
