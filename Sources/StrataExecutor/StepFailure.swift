@@ -24,15 +24,13 @@ extension ProviderError {
             self.address = known.address ?? address
         case let aws as AWSError:
             self.init(type: type, address: address, reason: .aws(aws))
-        case ExecutorError.deleteBlocked(_, let id, var aws, let blockers):
-            // Still AWS's refusal (its code and request id), with what the retries found using it.
-            let users = blockers.isEmpty ? "" : " by \(blockers.joined(separator: ", "))"
-            aws.message = "\(id) is still in use\(users) after retrying until the deadline. AWS says: \(aws.message)"
-            self.init(type: type, address: address, reason: .aws(aws))
-        case var blocked as SweepBlocked:
-            let users = blocked.blockers.isEmpty ? "" : " by \(blocked.blockers.joined(separator: ", "))"
-            blocked.error.message = "\(blocked.what) is still in use\(users) after \(blocked.waited). AWS says: \(blocked.error.message)"
-            self.init(type: type, address: address, reason: .aws(blocked.error))
+        case ExecutorError.deleteBlocked(_, let id, let aws, let blockers):
+            self.init(
+                type: type, address: address, reason: .aws(Self.stillInUse(id, by: blockers, after: "retrying until the deadline", aws)))
+        case let blocked as SweepBlocked:
+            self.init(
+                type: type, address: address,
+                reason: .aws(Self.stillInUse(blocked.what, by: blocked.blockers, after: "\(blocked.waited)", blocked.error)))
         case ExecutorError.unresolved(_, let names):
             self.init(
                 type: type, address: address, attribute: names.count == 1 ? names[0] : nil,
@@ -42,6 +40,15 @@ extension ProviderError {
         default:
             self.init(type: type, address: address, reason: .failed(status: Self.unfinished, detail: "\(error)"))
         }
+    }
+
+    /// A delete AWS kept refusing, still as AWS's refusal (its code and request id), with what the
+    /// retries found using `what`.
+    private static func stillInUse(_ what: String, by blockers: [String], after waited: String, _ aws: AWSError) -> AWSError {
+        var aws = aws
+        let users = blockers.isEmpty ? "" : " by \(blockers.joined(separator: ", "))"
+        aws.message = "\(what) is still in use\(users) after \(waited). AWS says: \(aws.message)"
+        return aws
     }
 
     /// The attribute an AWS message is about, among those the stack set on `change`: the one

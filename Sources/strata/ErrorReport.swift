@@ -24,7 +24,8 @@ enum ErrorReport {
         write("\n" + renderer(sources).render(failures.map(\.diagnostic)))
     }
 
-    private static func renderer(_ sources: SourceFiles) -> DiagnosticRenderer {
+    /// How standard error shows diagnostics: colour on a terminal, paths relative to here.
+    static func renderer(_ sources: SourceFiles) -> DiagnosticRenderer {
         DiagnosticRenderer(sources: sources, colour: Terminal.colourOnStandardError, relativeTo: FileManager.default.currentDirectoryPath)
     }
 

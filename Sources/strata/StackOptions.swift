@@ -47,10 +47,7 @@ struct StackOptions: ParsableArguments {
     /// `destroy` compile once and evaluate from then on. Diagnostics as ``compile()``.
     func compileProgram() throws -> (graph: CompiledGraph, program: Program) {
         let result = try result()
-        let renderer = DiagnosticRenderer(
-            sources: result.sources, colour: Terminal.colourOnStandardError,
-            relativeTo: FileManager.default.currentDirectoryPath)
-        let text = renderer.render(result.diagnostics)
+        let text = ErrorReport.renderer(result.sources).render(result.diagnostics)
         if !text.isEmpty { FileHandle.standardError.write(Data(text.utf8)) }
         guard let graph = result.graph, let program = result.program, !result.hasErrors else {
             let errors = result.diagnostics.filter { $0.severity == .error }.count
