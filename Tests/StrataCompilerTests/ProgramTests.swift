@@ -23,6 +23,43 @@ import Testing
         #expect(try #require(evaluated.graph).json == graph.json, "stacks/\(name) evaluates otherwise from its carried program")
     }
 
+    /// The forms a Terraform user writes (inline routes, inline security-group rules, block
+    /// lists): the stack PlanJSONTerraformTests compares with Terraform.
+    @Test func theTerraformFormsStackEvaluatesFromItsCarriedProgramAsCompiled() throws {
+        let compiled = Compiler(catalog: ResourceCatalog.all).compile(
+            stackAt: GoldenTests.root.appendingPathComponent("Tests/terraform-inline/stack.yaml"))
+        let graph = try #require(compiled.graph, "\(compiled.diagnostics.map(\.summary))")
+        let evaluated = try Self.carried(try #require(compiled.program)).evaluate(vars: [:], catalog: ResourceCatalog.all)
+        #expect(try #require(evaluated.graph).json == graph.json)
+    }
+
+    /// Every broken case (stacks and modules alike) reports exactly the same problems, at the same
+    /// places with the same lines quoted, from its carried program as from the program compiled.
+    @Test(arguments: GoldenTests.errorCases) func everyBrokenCaseReportsTheSameFromItsCarriedProgram(_ name: String) throws {
+        let url = GoldenTests.root.appendingPathComponent("golden/errors/\(name).yaml")
+        let compiled = GoldenTests.compileCase(url, text: try String(contentsOf: url, encoding: .utf8))
+        guard let program = compiled.program else { return }  // the file did not parse: nothing to carry
+        func rendered(_ program: Program) -> String {
+            let result = program.evaluate(vars: [:], catalog: ResourceCatalog.all)
+            return DiagnosticRenderer(sources: result.sources, relativeTo: GoldenTests.root.path).render(result.diagnostics)
+        }
+        #expect(rendered(try Self.carried(program)) == rendered(program), "golden/errors/\(name).yaml")
+    }
+
+    /// A program text that is not one strata wrote (truncated, nested past any stack, not JSON,
+    /// a wrong shape) is refused with an error, never a crash.
+    @Test func aHostileProgramTextIsRefused() throws {
+        let compiled = Compiler(catalog: ResourceCatalog.all).compile(stackAt: GoldenTests.root.appendingPathComponent("stacks/demo"))
+        let text = try #require(compiled.program).jsonText()
+        let hostile = [
+            String(text.prefix(text.count / 2)), String(repeating: "[", count: 100_000), "\u{0}\u{1}not json",
+            "{\"stack\": 1}", "[]", "",
+        ]
+        for candidate in hostile {
+            #expect(throws: (any Error).self, "accepted: \(candidate.prefix(40))") { try Program(jsonText: candidate) }
+        }
+    }
+
     @Test func anErrorFoundEvaluatingACarriedProgramShowsItsLineWhereNoFileIs() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("strata-program-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
