@@ -76,6 +76,42 @@ import Testing
         #expect(after.isEmpty, "left after applying the destroy plan: \(after)")
     }
 
+    /// A plan file's apply SIGKILLed while AWS is creating its subnets (the VPC made): the same
+    /// plan file is then refused, naming what changed since it was planned, rather than applied
+    /// over a state it never saw; the stack applied again converges, everything tagged, and the
+    /// next plan says no changes.
+    @Test func aPlanFileApplyKilledMidwayIsRefusedAfterwardsAndTheStackConverges() async throws {
+        try await Sandbox.shared().exclusive { sandbox in
+            let copy = try StackCopy(of: "demo")
+            defer { copy.remove() }
+            let env = ApplyCrashTests.environment(copy, sandbox)
+            let saved = copy.root.appendingPathComponent("plan.bin")
+            let plan = try await StrataBinary.run(["plan", copy.path, "--out", saved.path], environment: env)
+            try #require(plan.status == 0, "plan failed:\n\(plan.stdout)\n\(plan.stderr)")
+
+            try await sandbox.setFaults(SandboxFaults(service: "ec2", action: "CreateSubnet", latencyMs: 1500))
+            let run = try InterruptTests.start(["apply", saved.path, "--auto-approve", "--lock-timeout", "15"], copy, env)
+            try await InterruptTests.waitForSubnetCreatesInFlight(sandbox, run)
+            kill(run.process.pid, SIGKILL)
+            _ = try await StrataBinary.offPool { try run.process.waitForExit(timeout: .seconds(30)) }
+            try await sandbox.clearFaults()
+
+            let again = try await StrataBinary.run(["apply", saved.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
+            #expect(again.status == 1, "the stale plan file was applied:\n\(again.stdout)\n\(again.stderr)")
+            #expect(again.stderr.contains("the live state changed since the plan was made"), "\(again.stderr)")
+            #expect(again.stderr.contains("aws_vpc"), "the refusal does not name the VPC created since:\n\(again.stderr)")
+
+            let converge = try await StrataBinary.run(["apply", copy.path, "--auto-approve", "--lock-timeout", "15"], environment: env)
+            #expect(converge.status == 0, "\(converge.stdout)\n\(converge.stderr)")
+            let census = try await StackCensus.take(sandbox.client(), stack: copy.stack)
+            #expect(census.vpcs == 1 && census.subnets == 4, "\(census)")
+            #expect(census.untaggedInVPC.isEmpty, "untagged resources in the stack's VPC: \(census.untaggedInVPC)")
+            let next = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
+            #expect(next.status == 0, "the plan after converging has changes:\n\(next.stdout)\n\(next.stderr)")
+            try await ApplyCrashTests.destroy(copy, env, sandbox.client(), "plan file killed")
+        }
+    }
+
     /// The payload of the one `run.profile` event in an events file.
     static func profile(_ events: URL) throws -> [String: String] {
         let lines = try String(contentsOf: events, encoding: .utf8).split(separator: "\n")
