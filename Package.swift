@@ -40,13 +40,19 @@ let package = Package(
         .target(
             name: "StrataExecutor", dependencies: ["StrataModel", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient"],
             exclude: ["README.md"]),
+        .target(
+            name: "StrataRollouts",
+            dependencies: [
+                "StrataModel", "StrataKubernetes", "StrataProviders", "StrataPlanner", "StrataExecutor", "AWSClient",
+            ],
+            exclude: ["README.md"]),
 
         // The command line.
         .executableTarget(
             name: "strata",
             dependencies: [
                 "StrataModel", "StrataSyntax", "StrataCompiler", "StrataGraph", "AWSSigner", "AWSClient",
-                "StrataKubernetes", "StrataProviders", "StrataPlanner", "StrataExecutor",
+                "StrataKubernetes", "StrataProviders", "StrataPlanner", "StrataExecutor", "StrataRollouts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]
@@ -73,6 +79,12 @@ let package = Package(
             name: "StrataExecutorTests",
             dependencies: [
                 "StrataModel", "StrataExecutor", "StrataPlanner", "StrataProviders", "StrataCompiler", "AWSClient", "StrataTestSupport",
+            ]),
+        .testTarget(
+            name: "StrataRolloutsTests",
+            dependencies: [
+                "StrataModel", "StrataRollouts", "StrataKubernetes", "StrataExecutor", "StrataPlanner", "StrataProviders",
+                "StrataCompiler", "AWSClient", "StrataTestSupport",
             ]),
         .testTarget(
             name: "StrataCLITests", dependencies: ["StrataModel", "StrataTestSupport", "AWSClient", "StrataCompiler", "StrataProviders"]),
