@@ -33,7 +33,8 @@ enum RolloutPlanner {
             let name = change.after?["name"]?.stringValue
             var steps = [
                 RolloutStep(
-                    kind: .controlPlane, target: cluster, fromVersion: from, toVersion: to, summary: "control plane \(from) -> \(to)")
+                    kind: .controlPlane, hop: to, target: cluster, name: name ?? cluster.canonical, fromVersion: from, toVersion: to,
+                    estimateSeconds: 0, summary: "control plane \(from) -> \(to)")
             ]
             let members = instances.filter { $0.attributes["cluster_name"]?.stringValue == name && name != nil }
             for addon in members where addon.type == "aws_eks_addon" {
@@ -42,7 +43,8 @@ enum RolloutPlanner {
                 let current = byAddress[addon.address]?.before?["addon_version"]?.stringValue
                 steps.append(
                     RolloutStep(
-                        kind: .addon, target: addon.address, fromVersion: current, toVersion: pinned,
+                        kind: .addon, hop: to, target: addon.address, name: addonName, fromVersion: current, toVersion: pinned,
+                        estimateSeconds: 0,
                         summary: "add-on \(addonName) \(current ?? "?") -> \(pinned ?? "EKS default for \(to)")"))
             }
             for pool in members where pool.type == "aws_eks_node_group" {
@@ -62,11 +64,13 @@ enum RolloutPlanner {
                 if let live, let wanted, live != wanted {
                     steps.append(
                         RolloutStep(
-                            kind: .nodePool, target: pool.address, fromVersion: live, toVersion: wanted,
+                            kind: .nodePoolBlueGreen, hop: to, target: pool.address, name: poolName, fromVersion: live,
+                            toVersion: wanted, estimateSeconds: 0,
                             summary: "node pool \(poolName) \(live) -> \(wanted), blue/green (new group, drain, delete old)"))
                 }
             }
-            plans.append(RolloutPlan(cluster: cluster, fromVersion: from, toVersion: to, steps: steps))
+            plans.append(
+                RolloutPlan(cluster: cluster, clusterName: name ?? cluster.canonical, fromVersion: from, toVersion: to, steps: steps))
         }
         return plans
     }

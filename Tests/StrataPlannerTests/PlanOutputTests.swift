@@ -49,11 +49,11 @@ import Testing
             liveFingerprint: "abc",
             rollouts: [
                 RolloutPlan(
-                    cluster: cluster, fromVersion: "1.30", toVersion: "1.31",
+                    cluster: cluster, clusterName: "prod", fromVersion: "1.30", toVersion: "1.31",
                     steps: [
                         RolloutStep(
-                            kind: .controlPlane, target: cluster, fromVersion: "1.30", toVersion: "1.31",
-                            summary: "control plane 1.30 -> 1.31")
+                            kind: .controlPlane, hop: "1.31", target: cluster, name: "prod", fromVersion: "1.30", toVersion: "1.31",
+                            estimateSeconds: 1200, summary: "control plane 1.30 -> 1.31")
                     ])
             ])
     }

@@ -290,7 +290,7 @@ import Testing
                 ])
         }
         let ok = try change("1.30", "1.31", poolLive: "1.30", poolWanted: "1.31")
-        #expect(ok.first?.steps.map(\.kind) == [.controlPlane, .nodePool])
+        #expect(ok.first?.steps.map(\.kind) == [.controlPlane, .nodePoolBlueGreen])
         #expect(ok.first?.steps.first?.summary == "control plane 1.30 -> 1.31")
         #expect(throws: PlanError.self) { try change("1.29", "1.31", poolLive: "1.29", poolWanted: "1.29") }
         #expect(throws: PlanError.self) { try change("1.30", "1.31", poolLive: "1.29", poolWanted: "1.31") }
@@ -371,7 +371,7 @@ import Testing
         let bump = try await harness.plan()
         let rollout = try #require(bump.rollouts.first)
         #expect(rollout.fromVersion == "1.31" && rollout.toVersion == "1.32")
-        #expect(rollout.steps.map(\.kind) == [.controlPlane, .addon, .nodePool])
+        #expect(rollout.steps.map(\.kind) == [.controlPlane, .addon, .nodePoolBlueGreen])
         #expect(rollout.cluster.canonical == "module.cluster.aws_eks_cluster.cluster")
         let text = PlanRenderer(colour: false).render(bump)
         #expect(text.contains("Rollout of module.cluster.aws_eks_cluster.cluster 1.31 -> 1.32:"))
