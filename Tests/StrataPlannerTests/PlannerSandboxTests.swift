@@ -264,43 +264,6 @@ import Testing
         struct Log: Decodable { var requests: [LoggedRequest] }
         return try JSONDecoder().decode(Log.self, from: response.body).requests
     }
-
-    @Test func rolloutRulesAreCheckedBeforeAnythingRuns() throws {
-        let cluster = ResourceAddress(module: "cluster", type: "aws_eks_cluster", name: "cluster")
-        let pool = ResourceAddress(module: "cluster", type: "aws_eks_node_group", name: "nodes", key: .name("system"))
-        func change(_ from: String, _ to: String, poolLive: String, poolWanted: String) throws -> [RolloutPlan] {
-            let changes = [
-                ResourceChange(
-                    address: cluster, type: "aws_eks_cluster", plane: .control, action: .update,
-                    before: ["name": .string("c"), "version": .string(from)], after: ["name": .string("c"), "version": .string(to)],
-                    changedAttributes: ["version"]),
-                ResourceChange(
-                    address: pool, type: "aws_eks_node_group", plane: .compute, action: .update,
-                    before: ["cluster_name": .string("c"), "version": .string(poolLive)],
-                    after: ["cluster_name": .string("c"), "version": .string(poolWanted), "node_group_name": .string("system")],
-                    changedAttributes: ["version"]),
-            ]
-            return try RolloutPlanner.rollouts(
-                changes: changes,
-                members: [
-                    (
-                        pool, "aws_eks_node_group",
-                        ["cluster_name": .string("c"), "version": .string(poolWanted), "node_group_name": .string("system")]
-                    )
-                ])
-        }
-        let ok = try change("1.30", "1.31", poolLive: "1.30", poolWanted: "1.31")
-        #expect(ok.first?.steps.map(\.kind) == [.controlPlane, .nodePoolBlueGreen])
-        #expect(ok.first?.steps.first?.summary == "control plane 1.30 -> 1.31")
-        #expect(throws: PlanError.self) { try change("1.29", "1.31", poolLive: "1.29", poolWanted: "1.29") }
-        #expect(throws: PlanError.self) { try change("1.30", "1.31", poolLive: "1.29", poolWanted: "1.31") }
-        #expect(throws: PlanError.self) { try change("1.30", "1.31", poolLive: "1.30", poolWanted: "1.32") }
-        do {
-            _ = try change("1.29", "1.31", poolLive: "1.29", poolWanted: "1.29")
-        } catch {
-            #expect("\(error)".contains("1.29 -> 1.31"))
-        }
-    }
 }
 
 /// A cluster version change against live EKS: the plan orders the rollout and refuses what
