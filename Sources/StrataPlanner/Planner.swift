@@ -62,7 +62,7 @@ public struct Planner: Sendable {
                     action: .delete, before: resource.attributes, after: nil, live: resource,
                     sensitiveAttributes: schema?.sensitivePaths(in: resource.attributes) ?? []))
         }
-        let members = RolloutPlanner.members(graph, changes: changes)
+        let members = RolloutPlanner.members(graph, changes: changes, program: program)
         let needs = RolloutPlanner.needs(members)
         let rolloutFacts =
             needs.minors.isEmpty && needs.subnets.isEmpty

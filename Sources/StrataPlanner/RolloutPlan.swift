@@ -34,11 +34,18 @@ enum RolloutPlanner {
         var target: String
     }
 
-    static func members(_ graph: CompiledGraph, changes: [ResourceChange]) -> [Member] {
+    /// `program` tells where the stack file sets a version (``StackOrigin``): findings point there.
+    static func members(_ graph: CompiledGraph, changes: [ResourceChange], program: Program?) -> [Member] {
         let byAddress = Dictionary(changes.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
         return graph.instances.map { instance in
-            Member(
-                address: instance.address, type: instance.type, attributes: instance.attributes, spans: instance.attributeSpans,
+            var spans = instance.attributeSpans
+            if let program, ["aws_eks_cluster", "aws_eks_node_group", "aws_eks_addon"].contains(instance.type) {
+                for attribute in ["version", "addon_version"] {
+                    if let origin = StackOrigin.span(of: attribute, at: instance.address, in: program) { spans[attribute] = origin }
+                }
+            }
+            return Member(
+                address: instance.address, type: instance.type, attributes: instance.attributes, spans: spans,
                 live: byAddress[instance.address]?.before)
         }
     }
@@ -55,7 +62,7 @@ enum RolloutPlanner {
             let hops = MinorVersion.hops(from: from, to: to)
             minors.formUnion(hops.map(\.description))
             for pool in members where pool.type == "aws_eks_node_group" && pool.attributes["cluster_name"]?.stringValue == name {
-                if Pool(pool) != nil, case .list(let ids)? = pool.live?["subnet_ids"] {
+                if Pool(pool, clusterVersion: to) != nil, case .list(let ids)? = pool.live?["subnet_ids"] {
                     subnets.formUnion(ids.compactMap(\.stringValue))
                 }
             }
@@ -77,7 +84,9 @@ enum RolloutPlanner {
         else { return nil }
         let wanted = cluster.attributes["version"]?.textForm.flatMap(MinorVersion.init) ?? from
         let ofCluster = members.filter { $0.attributes["cluster_name"]?.stringValue == name }
-        let pools = ofCluster.filter { $0.type == "aws_eks_node_group" }.compactMap(Pool.init).sorted { $0.address < $1.address }
+        let pools = ofCluster.filter { $0.type == "aws_eks_node_group" }.compactMap { Pool($0, clusterVersion: wanted) }.sorted {
+            $0.address < $1.address
+        }
         var findings: [RolloutFinding] = []
 
         // EKS cannot downgrade: a cluster `strata upgrade` moved ahead of its files plans no
@@ -235,7 +244,8 @@ struct Pool {
     var strategySpan: SourceSpan?
 
     /// Only pools that exist: a pool the plan creates starts at the control plane's version.
-    init?(_ member: RolloutPlanner.Member) {
+    /// A pool whose stack sets no version follows its cluster (`clusterVersion`).
+    init?(_ member: RolloutPlanner.Member, clusterVersion: MinorVersion) {
         guard member.type == "aws_eks_node_group", let live = member.live,
             let liveVersion = live["version"]?.textForm.flatMap(MinorVersion.init)
         else { return nil }
@@ -243,7 +253,7 @@ struct Pool {
         liveName = live["node_group_name"]?.stringValue ?? member.address.canonical
         declaredName = member.attributes["node_group_name"]?.stringValue ?? liveName
         self.live = liveVersion
-        wanted = member.attributes["version"]?.textForm.flatMap(MinorVersion.init) ?? liveVersion
+        wanted = member.attributes["version"]?.textForm.flatMap(MinorVersion.init) ?? clusterVersion
         let rollout = member.attributes["rollout"]
         strategy = rollout?[field: "strategy"]?.stringValue.flatMap(RolloutStrategy.init(rawValue:)) ?? .blueGreen
         drainTimeoutSeconds = rollout?[field: "drain_timeout"]?.stringValue.flatMap(DurationText.seconds) ?? 15 * 60
