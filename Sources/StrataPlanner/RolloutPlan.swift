@@ -268,7 +268,7 @@ struct Pool {
     {
         switch strategy {
         case .blueGreen:
-            let derived = RolloutRecord.greenName(pool: declaredName, minor: "\(to)")
+            let derived = GreenGroup.greenName(pool: declaredName, minor: "\(to)")
             let resuming = inFlight?.target == "\(to)"
             let green = resuming ? inFlight?.green ?? derived : derived
             return RolloutStep(

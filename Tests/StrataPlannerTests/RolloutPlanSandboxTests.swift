@@ -115,8 +115,8 @@ import Testing
                 Issue.record("blue has no tags")
                 return
             }
-            tags[RolloutRecord.blueTag] = "system"
-            tags[RolloutRecord.targetTag] = "1.31"
+            tags[GreenGroup.blueTag] = "system"
+            tags[GreenGroup.targetTag] = "1.31"
             _ = try await eks.rest(
                 .eks, action: "CreateNodegroup", method: "POST", path: "/clusters/\(name)/node-groups",
                 body: [
@@ -152,7 +152,7 @@ import Testing
                     "nodegroup"]?["nodegroupArn"]?.stringValue)
             _ = try await eks.rest(
                 .eks, action: "UntagResource", method: "DELETE", path: "/tags/\(arn)",
-                query: [("tagKeys", RolloutRecord.blueTag), ("tagKeys", RolloutRecord.targetTag)])
+                query: [("tagKeys", GreenGroup.blueTag), ("tagKeys", GreenGroup.targetTag)])
             let finished = try await harness.plan()
             #expect(finished.rollouts.isEmpty)
             #expect(finished.actionable.filter { $0.type == "aws_eks_node_group" }.isEmpty, "\(finished.actionable.map(\.address))")

@@ -185,17 +185,17 @@ import Testing
     }
 
     @Test func greenNamesFitEKSAndAreRecognisedAsThePool() {
-        #expect(RolloutRecord.greenName(pool: "system", minor: "1.31") == "system-1-31")
+        #expect(GreenGroup.greenName(pool: "system", minor: "1.31") == "system-1-31")
         let long = String(repeating: "p", count: 70)
-        #expect(RolloutRecord.greenName(pool: long, minor: "1.31").count == 63)
-        #expect(RolloutRecord.isName("system-1-32", of: "system"))
-        #expect(RolloutRecord.isName("system", of: "system"))
-        #expect(!RolloutRecord.isName("system-2", of: "system"))
-        #expect(!RolloutRecord.isName("other-1-32", of: "system"))
+        #expect(GreenGroup.greenName(pool: long, minor: "1.31").count == 63)
+        #expect(GreenGroup.isName("system-1-32", of: "system"))
+        #expect(GreenGroup.isName("system", of: "system"))
+        #expect(!GreenGroup.isName("system-2", of: "system"))
+        #expect(!GreenGroup.isName("other-1-32", of: "system"))
         var desired: [String: Value] = ["node_group_name": .string("system")]
         var live: [String: Value] = [
             "node_group_name": .string("system-1-32"),
-            "tags": .map(["team": .string("x"), RolloutRecord.blueTag: .string("system"), RolloutRecord.targetTag: .string("1.32")]),
+            "tags": .map(["team": .string("x"), GreenGroup.blueTag: .string("system"), GreenGroup.targetTag: .string("1.32")]),
         ]
         RolloutPlanner.compare(&desired, with: &live, type: "aws_eks_node_group")
         #expect(desired["node_group_name"] == .string("system-1-32"))

@@ -4,7 +4,7 @@ import StrataModel
 /// managed node group is named `<pool>-<target minor with '-'>` and carries, besides the blue
 /// group's ownership tags, `strata:rollout-blue` (the blue group's name) and
 /// `strata:rollout-target` (the minor) until blue is gone.
-public enum RolloutRecord {
+public enum GreenGroup {
     public static let blueTag = "strata:rollout-blue"
     public static let targetTag = "strata:rollout-target"
     /// EKS's limit on node group names.
@@ -52,11 +52,11 @@ extension RolloutPlanner {
     /// going, green is the pool. Anything else: the first, as ever (a duplicate is deleted).
     static func claimant(_ resources: [LiveResource]) -> (index: Int, rollout: [Int], inFlight: InFlight?) {
         guard resources.count > 1, resources.allSatisfy({ $0.type == "aws_eks_node_group" }) else { return (0, [], nil) }
-        let greens = resources.indices.filter { RolloutRecord.green(resources[$0]) != nil }
+        let greens = resources.indices.filter { GreenGroup.green(resources[$0]) != nil }
         let blues = resources.indices.filter { !greens.contains($0) }
         guard let green = greens.first else { return (0, [], nil) }
         if let blue = blues.first(where: { resources[$0].attributes["status"]?.stringValue != "DELETING" }),
-            let record = RolloutRecord.green(resources[green])
+            let record = GreenGroup.green(resources[green])
         {
             let name = resources[green].attributes["node_group_name"]?.stringValue ?? resources[green].id
             return (
@@ -74,9 +74,9 @@ extension RolloutPlanner {
     static func compare(_ desired: inout [String: Value], with live: inout [String: Value], type: String) {
         guard type == "aws_eks_node_group" || type == "aws_eks_cluster" else { return }
         if type == "aws_eks_node_group" {
-            live = RolloutRecord.withoutRecord(live)
+            live = GreenGroup.withoutRecord(live)
             if let declared = desired["node_group_name"]?.stringValue, let name = live["node_group_name"]?.stringValue,
-                RolloutRecord.isName(name, of: declared)
+                GreenGroup.isName(name, of: declared)
             {
                 desired["node_group_name"] = .string(name)
             }
