@@ -90,6 +90,8 @@ final class ProgressView: EventSink, @unchecked Sendable {
             line =
                 "swept \(event.payload["what"] ?? "") \(event.payload["id"] ?? "")"
                 + (event.payload["cluster"].map { " (left by controllers of cluster \($0))" } ?? "")
+        case let kind where RolloutLines.kinds.contains(kind):
+            line = rolloutLine(event)
         case .lockAcquired:
             line =
                 "Acquired the lock on stack \(event.payload["stack"] ?? "") (run \(event.correlationId), lease \(event.payload["leaseSeconds"] ?? "?")s)"
@@ -106,6 +108,29 @@ final class ProgressView: EventSink, @unchecked Sendable {
             print(line)
         }
         fflush(nil)
+    }
+
+    /// A rollout's state change as one line; on a terminal its drain is also shown live in the
+    /// running block (pods evicted, what blocks) until the blue group is deleted.
+    private func rolloutLine(_ event: Event) -> String? {
+        // The drain's own events name no cluster: one running line stands for the drain under way.
+        let drain = "node pool drain"
+        switch event.kind {
+        case .nodeCordoned where running[drain] == nil:
+            running[drain] = Running(action: "draining", started: event.timestamp, note: "")
+        case .podEvicted:
+            running[drain]?.note = "last evicted \(event.payload["namespace"] ?? "")/\(event.payload["pod"] ?? "")"
+        case .evictionBlocked:
+            running[drain]?.note = "waiting on PodDisruptionBudget \(event.payload["pdb"] ?? "?") for \(event.payload["pod"] ?? "")"
+        case .nodegroupDeleted, .rolloutRolledBack, .rolloutFinished:
+            running[drain] = nil
+        default:
+            break
+        }
+        // Every eviction on a terminal would scroll the live view away; CI gets each one.
+        if live && (event.kind == .podEvicted || event.kind == .nodeCordoned) { return nil }
+        guard let text = RolloutLines.line(event) else { return nil }
+        return event.kind == .rolloutRolledBack || event.kind == .evictionBlocked ? paint(text, "33") : text
     }
 
     private func redraw() {
