@@ -18,11 +18,12 @@ import StrataProviders
 struct BlueGreenStep {
     let engine: RolloutEngine
     let kubernetes: KubernetesClient
-    let drainer: any NodeDrainer
+    let cordon: NodeCordon
 
     static let deleteDeadline: Duration = .seconds(30 * 60)
 
-    func run(_ step: RolloutStep, cluster: String, desired pool: DesiredResource) async throws -> DrainSummary {
+    /// What the drain did (nil when a killed run had already drained blue).
+    func run(_ step: RolloutStep, cluster: String, desired pool: DesiredResource) async throws -> DrainReport? {
         let calls = engine.calls
         guard let target = step.toVersion else { throw RolloutError.inconsistent("\(step.summary): the step names no version") }
         let blue = step.name
@@ -35,23 +36,23 @@ struct BlueGreenStep {
                 throw RolloutError.inconsistent("node pool \(step.target): neither \(cluster)/\(blue) nor \(cluster)/\(green) exists")
             }
             try await finish(greenGroup, cluster: cluster)
-            return DrainSummary(evicted: 0)
+            return nil
         }
         if blueGroup.status == "DELETING" {
             try await deleteBlue(blue, cluster: cluster, base: base)
             if let greenGroup { try await finish(greenGroup, cluster: cluster) }
-            return DrainSummary(evicted: 0)
+            return nil
         }
         // A green left DELETING by a killed rollback is let go before it is made again.
         if greenGroup?.status == "DELETING" {
             try await calls.waitGone(cluster: cluster, name: green, deadline: Self.deleteDeadline)
             greenGroup = nil
         }
-        let record = RolloutRecord.cordonRecord(cluster: cluster, blue: blue, green: green)
+        let record = CordonRecord(cluster: cluster, blueGroup: blue, greenGroup: green)
         let blueNodes = try await kubernetes.nodes(labelSelector: "\(RolloutRecord.nodegroupLabel)=\(blue)").map(\.name).sorted()
         // Whether this rollout already cordoned blue (a killed run): then pods may have moved, and
         // going on is the only way that moves none twice.
-        let recorded = try await drainer.recordedNodes().filter { $0.record == record }.map(\.node)
+        let recorded = try await cordon.recordedNodes(record).map(\.node.name)
 
         do {
             let created = try await untilStopped { try await createGreen(pool, green: green, blue: blue, target: target, step: step) }
@@ -68,23 +69,29 @@ struct BlueGreenStep {
             try await rollBack(cluster: cluster, blue: blue, blueNodes: blueNodes, green: green, cause: cause)
         }
 
-        try await drainer.cordon(blueNodes, record: record)
-        let timeout = step.drainTimeoutSeconds.map { Duration.seconds($0) } ?? engine.options.defaultDrainTimeout
-        let summary: DrainSummary
+        try await cordon.cordon(nodes: blueNodes, record: record)
+        var options = engine.options.drain
+        if let seconds = step.drainTimeoutSeconds { options.timeout = .seconds(seconds) }
+        options.force = engine.options.forceDrain
+        let drainer = Drainer(
+            kube: kubernetes, events: engine.events, options: options, stop: engine.stop, onProgress: engine.options.onDrainProgress)
+        let report: DrainReport
         do {
-            summary = try await drainer.drain(blueNodes, timeout: timeout, force: engine.options.forceDrain, stop: engine.stop)
-        } catch let blocked as DrainBlocked {
+            report = try await drainer.drain(nodes: blueNodes)
+        } catch let blocked as DrainTimedOut {
             throw RolloutError.drainBlocked(cluster: cluster, blue: blue, green: green, blocked)
+        } catch let refused as DrainRefused {
+            throw RolloutError.drainBlocked(cluster: cluster, blue: blue, green: green, refused)
         }
+        if report.stopped { throw RolloutError.stoppedMidDrain(cluster: cluster, blue: blue, green: green) }
         let left = try await podsLeft(on: blueNodes)
-        if engine.stop.isStopped || !left.isEmpty {
-            if engine.stop.isStopped { throw RolloutError.stoppedMidDrain(cluster: cluster, blue: blue, green: green) }
+        guard left.isEmpty else {
             throw RolloutError.inconsistent(
                 "the drain of \(cluster)/\(blue) ended with pods still on it: \(left.prefix(5).joined(separator: ", "))")
         }
         try await deleteBlue(blue, cluster: cluster, base: base)
         if let greenGroup = try await calls.nodegroup(cluster: cluster, name: green) { try await finish(greenGroup, cluster: cluster) }
-        return summary
+        return report
     }
 
     /// The green group: created (its token derived from the rollout, so a resend is the same
@@ -165,7 +172,7 @@ struct BlueGreenStep {
     /// Before any pod moved: blue uncordoned first (so a kill between the two leaves a green
     /// the next run adopts, never a cordon without its rollout), then green deleted.
     private func rollBack(cluster: String, blue: String, blueNodes: [String], green: String, cause: String) async throws -> Never {
-        try await drainer.uncordon(blueNodes)
+        try await cordon.uncordon(nodes: blueNodes)
         if try await engine.calls.deleteNodegroup(cluster: cluster, name: green) {
             try await engine.calls.waitGone(cluster: cluster, name: green, deadline: Self.deleteDeadline)
         }

@@ -7,18 +7,16 @@ import StrataProviders
 /// a ``RolloutEngine`` with the run's client, events and stop request.
 public struct EngineRunner: RolloutRunner {
     public var options: RolloutOptions
-    public var makeDrainer: @Sendable (KubernetesClient, EventEmitter) -> any NodeDrainer
 
-    public init(options: RolloutOptions, makeDrainer: @escaping @Sendable (KubernetesClient, EventEmitter) -> any NodeDrainer) {
+    public init(options: RolloutOptions = RolloutOptions()) {
         self.options = options
-        self.makeDrainer = makeDrainer
     }
 
     public func run(
         _ rollout: RolloutPlan, context: ProviderContext, events: EventEmitter, stop: StopRequest,
         desired: @escaping @Sendable (ResourceAddress) async throws -> DesiredResource
     ) async throws -> [String] {
-        let engine = RolloutEngine(context: context, events: events, stop: stop, options: options, makeDrainer: makeDrainer)
+        let engine = RolloutEngine(context: context, events: events, stop: stop, options: options)
         let outcome = try await engine.run(rollout, desired: desired)
         var notes = ["\(rollout.clusterName) \(rollout.fromVersion) -> \(rollout.toVersion): \(outcome.steps) step(s), \(outcome.evicted) pod(s) evicted"]
         if !outcome.forceDeleted.isEmpty {

@@ -6,20 +6,20 @@ import StrataProviders
 /// (its green group exists) are kept: that rollout's re-run continues its drain.
 struct OrphanedCordons {
     let calls: EKSRolloutCalls
-    let drainer: any NodeDrainer
+    let cordon: NodeCordon
 
     /// The nodes it uncordoned.
     func lift(cluster: String) async throws -> [String] {
         var orphans: [String] = []
         var greenExists: [String: Bool] = [:]
-        for (node, record) in try await drainer.recordedNodes() {
-            guard let parsed = RolloutRecord.parse(record), parsed.cluster == cluster else { continue }
-            if greenExists[parsed.green] == nil {
-                greenExists[parsed.green] = try await calls.nodegroup(cluster: cluster, name: parsed.green) != nil
+        for (node, record) in try await cordon.recordedNodes() {
+            guard let record, record.cluster == cluster else { continue }
+            if greenExists[record.greenGroup] == nil {
+                greenExists[record.greenGroup] = try await calls.nodegroup(cluster: cluster, name: record.greenGroup) != nil
             }
-            if greenExists[parsed.green] == false { orphans.append(node) }
+            if greenExists[record.greenGroup] == false { orphans.append(node.name) }
         }
-        if !orphans.isEmpty { try await drainer.uncordon(orphans.sorted()) }
+        if !orphans.isEmpty { try await cordon.uncordon(nodes: orphans.sorted()) }
         return orphans.sorted()
     }
 }

@@ -17,21 +17,17 @@ public struct RolloutEngine: Sendable {
     public var events: EventEmitter
     public var stop: StopRequest
     public var options: RolloutOptions
-    /// The drain of one cluster's nodes (the drain part's `Drainer` in production).
-    public var makeDrainer: @Sendable (KubernetesClient, EventEmitter) -> any NodeDrainer
     /// The cluster's Kubernetes API (DescribeCluster's endpoint and CA, an EKS token).
     public var makeKubernetes: @Sendable (String, ProviderContext) async throws -> KubernetesClient
 
     public init(
         context: ProviderContext, events: EventEmitter, stop: StopRequest = StopRequest(), options: RolloutOptions = RolloutOptions(),
-        makeDrainer: @escaping @Sendable (KubernetesClient, EventEmitter) -> any NodeDrainer,
         makeKubernetes: @escaping @Sendable (String, ProviderContext) async throws -> KubernetesClient = RolloutEngine.eksKubernetes
     ) {
         self.context = context
         self.events = events
         self.stop = stop
         self.options = options
-        self.makeDrainer = makeDrainer
         self.makeKubernetes = makeKubernetes
     }
 
@@ -59,10 +55,10 @@ public struct RolloutEngine: Sendable {
                 "hops": plan.hops.joined(separator: ","), "steps": String(plan.steps.count),
             ])
         let kubernetes = try await makeKubernetes(cluster, context)
-        let drainer = makeDrainer(kubernetes, events)
+        let cordon = NodeCordon(kube: kubernetes, events: events)
         var outcome = RolloutOutcome(cluster: cluster)
         // A cordon whose rollout is gone (a run killed mid-rollback) is lifted before anything else.
-        outcome.uncordonedOrphans = try await OrphanedCordons(calls: calls, drainer: drainer).lift(cluster: cluster)
+        outcome.uncordonedOrphans = try await OrphanedCordons(calls: calls, cordon: cordon).lift(cluster: cluster)
         for step in plan.steps {
             // A stop between steps ends the rollout where it is: every step leaves the account
             // in a state the next run continues from.
@@ -73,10 +69,10 @@ public struct RolloutEngine: Sendable {
             case .addon:
                 try await AddonStep(engine: self).run(step, cluster: cluster)
             case .nodePoolBlueGreen:
-                let summary = try await BlueGreenStep(engine: self, kubernetes: kubernetes, drainer: drainer).run(
+                let report = try await BlueGreenStep(engine: self, kubernetes: kubernetes, cordon: cordon).run(
                     step, cluster: cluster, desired: try await desired(step.target))
-                outcome.evicted += summary.evicted
-                outcome.forceDeleted += summary.forceDeleted
+                outcome.evicted += report?.evicted.count ?? 0
+                outcome.forceDeleted += report?.forced.map { "\($0.pod) (\($0.cause))" } ?? []
             case .nodePoolInPlace:
                 try await InPlaceStep(engine: self).run(step, cluster: cluster)
             case .karpenterDrift:
@@ -112,16 +108,22 @@ public struct RolloutOptions: Sendable {
     /// `--force-drain`: at `drain_timeout`, delete the pods budgets still protect.
     public var forceDrain: Bool
     /// How long green's nodes may take to be Ready once the group is ACTIVE before the pool is
-    /// rolled back (unscaled; the wait policy scales it).
+    /// rolled back (the wait policy scales it).
     public var greenReadyDeadline: Duration
-    /// Used when a step carries no `drainTimeoutSeconds` (modules/eks's default).
-    public var defaultDrainTimeout: Duration
+    /// How drains pace themselves; each step's `drainTimeoutSeconds` and `forceDrain` override
+    /// its timeout and force.
+    public var drain: DrainOptions
+    /// Each drain's state as it changes (the live view's input).
+    public var onDrainProgress: (@Sendable (DrainProgress) -> Void)?
 
-    public init(forceDrain: Bool = false, greenReadyDeadline: Duration = .seconds(15 * 60), defaultDrainTimeout: Duration = .seconds(15 * 60))
-    {
+    public init(
+        forceDrain: Bool = false, greenReadyDeadline: Duration = .seconds(15 * 60), drain: DrainOptions = DrainOptions(),
+        onDrainProgress: (@Sendable (DrainProgress) -> Void)? = nil
+    ) {
         self.forceDrain = forceDrain
         self.greenReadyDeadline = greenReadyDeadline
-        self.defaultDrainTimeout = defaultDrainTimeout
+        self.drain = drain
+        self.onDrainProgress = onDrainProgress
     }
 }
 

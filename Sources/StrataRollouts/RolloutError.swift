@@ -8,7 +8,8 @@ public enum RolloutError: Error, Sendable, CustomStringConvertible {
     case rolledBack(cluster: String, blue: String, green: String, cause: String)
     /// The drain reached `drain_timeout`: the pods are still on blue (cordoned, serving), green is
     /// up, and the rollout stays recorded for a re-run to continue.
-    case drainBlocked(cluster: String, blue: String, green: String, DrainBlocked)
+    /// Also a drain refused before evicting anything (pods no drain moves without `--force-drain`).
+    case drainBlocked(cluster: String, blue: String, green: String, any Error & CustomStringConvertible)
     /// The run was stopped while pods were moving: the rollout stays recorded (blue cordoned, green
     /// up) and a re-run continues it; nothing is lost.
     case stoppedMidDrain(cluster: String, blue: String, green: String)
@@ -23,8 +24,8 @@ public enum RolloutError: Error, Sendable, CustomStringConvertible {
         case .drainBlocked(let cluster, let blue, let green, let blocked):
             return "node pool \(cluster)/\(blue): \(blocked)\n"
                 + "Blue \(blue) stays cordoned and keeps serving these pods; green \(green) is up. The rollout stays recorded: "
-                + "raise the budget or scale the workload and apply again to continue, or apply with --force-drain to delete "
-                + "the pods the budgets protect (counted and reported)."
+                + "after the fix, apply again and it continues this drain (with --force-drain, the pods still blocked at "
+                + "drain_timeout are deleted, counted and reported)."
         case .stoppedMidDrain(let cluster, let blue, let green):
             return "stopped while draining \(cluster)/\(blue): the pods already moved run on green \(green), the rest on blue "
                 + "(cordoned). Apply again to continue the rollout."

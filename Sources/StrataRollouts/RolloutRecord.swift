@@ -1,15 +1,13 @@
 import StrataModel
 
-/// What a rollout writes into the account and the cluster so a killed run can be continued and
-/// never leaves a cordon nobody owns: the green group's name and tags, and the annotation on
-/// every cordoned blue node. Nothing else records a rollout (strata keeps no state file).
+/// What a rollout writes into the account so a killed run can be continued: the green group's
+/// name and tags (the cordoned blue nodes carry the other half, ``CordonRecord``). Nothing else
+/// records a rollout (strata keeps no state file).
 public enum RolloutRecord {
     /// On a green group: the blue group it replaces.
     public static let blueTag = "strata:rollout-blue"
     /// On a green group: the minor it rolls to.
     public static let targetTag = "strata:rollout-target"
-    /// On a cordoned blue node: `<cluster>/<blue group>-><green group>`.
-    public static let annotation = "strata.dev/rollout"
     /// The label EKS puts on a managed node group's nodes.
     public static let nodegroupLabel = "eks.amazonaws.com/nodegroup"
     /// EKS's limit on node group names.
@@ -29,21 +27,6 @@ public enum RolloutRecord {
         let parts = group.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 3, parts.suffix(2).allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else { return group }
         return parts.dropLast(2).joined(separator: "-")
-    }
-
-    /// The annotation's value on blue's nodes while `green` replaces `blue` in `cluster`.
-    public static func cordonRecord(cluster: String, blue: String, green: String) -> String {
-        "\(cluster)/\(blue)->\(green)"
-    }
-
-    /// The cluster, blue and green group a cordon record names (nil when it is not one).
-    public static func parse(_ record: String) -> (cluster: String, blue: String, green: String)? {
-        guard let slash = record.firstIndex(of: "/"), let arrow = record.range(of: "->") else { return nil }
-        let cluster = String(record[..<slash])
-        let blue = String(record[record.index(after: slash)..<arrow.lowerBound])
-        let green = String(record[arrow.upperBound...])
-        guard !cluster.isEmpty, !blue.isEmpty, !green.isEmpty else { return nil }
-        return (cluster, blue, green)
     }
 
     /// The tags a green group is created with on top of blue's (`strata:stack`, `strata:address`).

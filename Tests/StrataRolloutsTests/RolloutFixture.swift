@@ -79,10 +79,10 @@ struct RolloutFixture {
         DesiredResource(
             address: Self.pool, type: "aws_eks_node_group",
             attributes: [
-                "cluster_name": .string(cluster), "node_group_name": "system",
-                "node_role_arn": "arn:aws:iam::123456789012:role/eks-node", "subnet_ids": .list(subnets.map { .string($0) }),
-                "scaling_config": .map(["desired_size": .int(nodes), "min_size": 1, "max_size": .int(nodes + 2)]),
-                "labels": .map(["role": "system"]),
+                "cluster_name": .string(cluster), "node_group_name": .string("system"),
+                "node_role_arn": .string("arn:aws:iam::123456789012:role/eks-node"), "subnet_ids": .list(subnets.map { .string($0) }),
+                "scaling_config": .map(["desired_size": .int(nodes), "min_size": .int(1), "max_size": .int(nodes + 2)]),
+                "labels": .map(["role": .string("system")]),
             ],
             tags: [ProviderContext.stackTag: Self.stack, ProviderContext.addressTag: Self.pool.canonical],
             idempotencyToken: "\(cluster)-system-create")
@@ -155,7 +155,7 @@ struct RolloutFixture {
 
     /// Nodes marked unschedulable, and those carrying a rollout record.
     func cordoned() async throws -> [String] {
-        try await kube.nodes().filter { $0.unschedulable || $0.object["metadata"]?["annotations"]?[RolloutRecord.annotation] != nil }
+        try await kube.nodes().filter { $0.unschedulable || $0.object["metadata"]?["annotations"]?[CordonRecord.annotation] != nil }
             .map(\.name)
     }
 
