@@ -22,7 +22,8 @@ only ``aws eks get-token`` bearer tokens for that cluster (``auth``; anonymous c
 * PATCH with ``application/merge-patch+json``, ``application/strategic-merge-patch+json``
   (maps merge, lists replace) and ``application/json-patch+json``; cordoning a node
   (``spec.unschedulable``) adds the ``node.kubernetes.io/unschedulable`` taint;
-* ``POST /api/v1/namespaces/{ns}/pods/{name}/eviction`` (policy/v1 Eviction): 201 allowed,
+* ``POST /api/v1/namespaces/{ns}/pods/{name}/eviction`` (policy/v1 Eviction; apiVersion and kind
+  left out are taken from the URL, as the API server's decoder does): 201 allowed,
   429 TooManyRequests when the pod's PDB allows no disruption (``details.causes[0].message``
   names the budget: "The disruption budget web needs 2 healthy pods and has 2 currently"),
   500 when more than one PDB selects the pod, 404 for an unknown pod;
@@ -38,7 +39,9 @@ evicted is Terminating (``deletionTimestamp`` set, not Ready, no longer counted 
 ReplicaSet or budget) for ``2 s × time_scale`` before it is gone (``gracePeriodSeconds=0``
 deletes at once); its ReplicaSet replaces it at once with a new, differently named pod, bound by
 the scheduler to a Ready, schedulable node and Running/Ready ``5 s × time_scale`` later
-(Pending while no node fits). Evicting a pod that is already Terminating answers 201 and is not
+(Pending while no node fits); a Running pod's ``containerStatuses`` carry what the API server
+always sends (``imageID``, ``containerID``, ``restartCount``, ``started``, ``state``), so the
+official clients' typed models decode it (``tests/test_kube_official_client.py``). Evicting a pod that is already Terminating answers 201 and is not
 recorded again.
 Node groups hold ``desired`` nodes named ``ip-10-0-x-y.<region domain>`` labelled with the
 group's labels plus ``eks.amazonaws.com/nodegroup``, ``node.kubernetes.io/instance-type``,

@@ -120,6 +120,15 @@ def template_hash(template: dict) -> str:
     return "".join(NAME_ALPHABET[b % len(NAME_ALPHABET)] for b in digest[:10])
 
 
+def image_id(image: str) -> str:
+    """The digest-pinned reference a kubelet reports for the image it pulled."""
+    repository = image.split("@", 1)[0]
+    name, _, tag = repository.rpartition(":")
+    if name and "/" not in tag:  # a tag, not a registry's port
+        repository = name
+    return f"{repository}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
+
+
 def kubelet_version(version: str) -> str:
     patch = KUBELET_PATCH.get(version, 0)
     digest = hashlib.sha1(version.encode()).hexdigest()[:7]
@@ -844,6 +853,10 @@ class ClusterState:
             pod = self._bucket(PODS).get((ns, name))
             if pod is None:
                 raise not_found("", "pods", name)
+            if isinstance(body, dict):
+                # As the API server's decoder does, type fields left out are taken from the URL
+                # (the official clients send none); ones given must name an Eviction.
+                body = dict(body, apiVersion=body.get("apiVersion") or "policy/v1", kind=body.get("kind") or "Eviction")
             if not isinstance(body, dict) or body.get("kind") != "Eviction" or \
                     body.get("apiVersion") not in ("policy/v1", "policy/v1beta1"):
                 raise bad_request("the body must be a policy/v1 Eviction")
@@ -1285,9 +1298,14 @@ class ClusterState:
             index = next(self._ip_counter)
             new["status"]["podIP"] = f"10.0.{128 + (index // 250) % 120}.{index % 250 + 4}"
         new["status"]["podIPs"] = [{"ip": new["status"]["podIP"]}]
+        # Every field the API server always sends (the official clients' models refuse a status
+        # without imageID, for one): the image digest and the runtime's container id.
         new["status"]["containerStatuses"] = [
-            {"name": c.get("name", "app"), "image": c.get("image", ""), "ready": True, "restartCount": 0,
-             "started": True, "state": {"running": {"startedAt": now_iso()}}}
+            {"name": c.get("name", "app"), "image": c.get("image", ""),
+             "imageID": image_id(c.get("image", "")),
+             "containerID": "containerd://" + hashlib.sha256(f"{uid}/{c.get('name')}".encode()).hexdigest(),
+             "ready": True, "restartCount": 0, "started": True, "state": {"running": {"startedAt": now_iso()}},
+             "lastState": {}}
             for c in new["spec"].get("containers", [])
         ]
         self._set_pod_ready(new, True)
