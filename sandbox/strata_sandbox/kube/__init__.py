@@ -41,7 +41,8 @@ deletes at once); its ReplicaSet replaces it at once with a new, differently nam
 the scheduler to a Ready, schedulable node and Running/Ready ``5 s × time_scale`` later
 (Pending while no node fits); a Running pod's ``containerStatuses`` carry what the API server
 always sends (``imageID``, ``containerID``, ``restartCount``, ``started``, ``state``), so the
-official clients' typed models decode it (``tests/test_kube_official_client.py``). Evicting a pod that is already Terminating answers 201 and is not
+official clients' typed models decode it (``tests/test_kube_official_client.py``).
+Evicting a pod that is already Terminating answers 201 and is not
 recorded again.
 Node groups hold ``desired`` nodes named ``ip-10-0-x-y.<region domain>`` labelled with the
 group's labels plus ``eks.amazonaws.com/nodegroup``, ``node.kubernetes.io/instance-type``,
