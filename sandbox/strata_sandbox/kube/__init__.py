@@ -93,6 +93,17 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
     access entry is removed or before it is granted: every request with a valid token gets 401
     Unauthorized (recorded in ``auth_failures``), or 403 Forbidden (the token maps to a user
     RBAC lets do nothing; /version and the health paths stay readable); null serves again.
+``POST clusters/{region}/{name}/faults``
+    Node-group faults for rollback tests, applied by EKS to the groups created afterwards whose
+    name starts with ``nodegroup_prefix`` (the first matching fault wins):
+    ``{"nodegroup_prefix": P, "never_ready": true}``: the instances run and their nodes register
+    but never turn Ready; the group stays CREATING until EKS gives up
+    (``DURATIONS["nodegroup.join_timeout"]``), then CREATE_FAILED with health issue
+    ``NodeCreationFailure`` "Instances failed to join the kubernetes cluster" naming the instances.
+    ``{"nodegroup_prefix": P, "create_fails": "message"}``: no instance launches (no node
+    registers); CREATE_FAILED after ``DURATIONS["nodegroup.create_fails"]`` with health issue
+    ``AsgInstanceLaunchFailures`` carrying the message. ``{"clear": true}`` removes every fault.
+    Answers ``{"faults": [...]}`` (also ``GET``); 400 Status for any other body.
 ``GET  clusters/{region}/{name}/requests``
     ``{"requests": [{"method", "path", "query", "code", "user", "time"}]}``: every API request served.
 

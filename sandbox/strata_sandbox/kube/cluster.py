@@ -250,6 +250,8 @@ class ClusterState:
         self.controller_errors: list[str] = []  # shown in the control summary; empty unless a bug
         # 401 or 403 to every authenticated request (control route ``access``), None to serve.
         self.refuse_access: int | None = None
+        # Node-group faults EKS applies to groups created afterwards (control route ``faults``).
+        self.nodegroup_faults: list[dict] = []
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._starting: set[str] = set()  # pod uids with a start timer pending
@@ -608,6 +610,12 @@ class ClusterState:
                 self._delete_node(node_name, cause="nodegroup-deleted", nodegroup=name)
             self.nodegroup_static_pods.pop(name, None)
             self.reconcile()
+
+    def instance_ids(self, nodegroup: str) -> list[str]:
+        with self.lock:
+            ng = self.nodegroups.get(nodegroup)
+            nodes = [self._bucket(NODES).get(("", n)) for n in (ng.nodes if ng else [])]
+            return [n["spec"]["providerID"].rsplit("/", 1)[-1] for n in nodes if n is not None]
 
     @staticmethod
     def _k8s_taint(t: dict) -> dict:
