@@ -79,7 +79,20 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
     "lost_pods": [{"namespace", "pod", "node", "nodegroup", "owner_kind", "owner", "cause",
     "phase", "terminating", "counts_as_loss", "time"}],
     "cordoned": [{"node", "nodegroup", "unschedulable", "time"}],
-    "auth_failures": [{"path", "method", "reason", "time"}]}``.
+    "auth_failures": [{"path", "method", "reason", "time"}],
+    "availability": {"time_scale", "below_budget_seconds", "zero_ready_seconds",
+    "below_budget_wall_seconds", "zero_ready_wall_seconds",
+    "stretches": [{"namespace", "deployment", "kind": "below_budget" | "zero_ready", "pdb",
+    "desired_healthy", "min_ready", "start", "end" (null while open), "seconds", "wall_seconds"}],
+    "deployments": [{"namespace", "name", "pdb", "below_budget_seconds", "zero_ready_seconds",
+    "below_budget_wall_seconds", "zero_ready_wall_seconds"}]}}``.
+    ``availability`` follows every Deployment, sampled after each change of the cluster's state
+    (so a 50 ms dip is seen): a ``below_budget`` stretch while the budget selecting its pods has
+    fewer healthy pods than it demands (``desiredHealthy``: minAvailable, or replicas minus
+    maxUnavailable, percentages rounded up), a ``zero_ready`` stretch while it wants replicas and
+    has no Ready pod. ``seconds`` are real-AWS seconds (wall seconds divided by the time scale,
+    as every sandbox duration); ``deployments`` lists each Deployment seen since the last clear,
+    with its totals, zero included.
     A PDB violation is a Ready pod deleted outside the Eviction API (plain DELETE: cause
     ``delete``; ``delete_nodegroup``: ``nodegroup-deleted``; scale-in: ``scale-in``) while a
     budget selecting it allowed no disruption. ``lost_pods`` lists every pod that went with a
@@ -87,7 +100,8 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
     leaves behind by design, and for pods already Terminating (evicted, replaced elsewhere).
     ``owner_kind`` is ReplicaSet, DaemonSet, Mirror or None.
 ``DELETE clusters/{region}/{name}/observations``
-    Clears the observations (e.g. between the seeding phase and the rollout under test).
+    Clears the observations (e.g. between the seeding phase and the rollout under test); an
+    availability stretch still open starts again at the clear.
 ``POST clusters/{region}/{name}/access``
     Body ``{"refuse": 401 | 403 | null}``: the caller's access withdrawn, as EKS answers once an
     access entry is removed or before it is granted: every request with a valid token gets 401

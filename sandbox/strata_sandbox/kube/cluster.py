@@ -23,7 +23,6 @@ All state is guarded by one lock; the timer thread and the HTTP threads both tak
 from __future__ import annotations
 
 import copy
-import datetime
 import hashlib
 import heapq
 import itertools
@@ -36,9 +35,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .availability import AvailabilityTracker, Sample
 from .errors import ApiError, already_exists, bad_request, not_found
 from .patch import FieldOwnership
 from .selectors import label_selector_matches
+from .timestamps import now_iso, now_precise
 
 # Durations are real-world seconds, multiplied by the time scale like every sandbox duration
 # (at the sandbox's default scale of 0.01 a pod starts in 50 ms and terminates in 20 ms).
@@ -101,14 +102,6 @@ DAEMONSETS = ("apps", "daemonsets")
 PDBS = ("policy", "poddisruptionbudgets")
 # Kinds whose spec changes bump metadata.generation.
 _GENERATION_EXEMPT = {PODS, NODES, NAMESPACES, ("", "configmaps"), ("", "secrets")}
-
-
-def now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def now_precise() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def random_suffix(n: int = 5) -> str:
@@ -246,6 +239,7 @@ class ClusterState:
         self.static_pods: dict[str, dict[str, dict]] = {}     # node -> static name -> manifest
         self.nodegroup_static_pods: dict[str, list[dict]] = {}  # nodegroup -> manifests
         self.observations = Observations()
+        self.availability = AvailabilityTracker(time_scale)
         self.requests: list[dict] = []
         self.controller_errors: list[str] = []  # shown in the control summary; empty unless a bug
         # 401 or 403 to every authenticated request (control route ``access``), None to serve.
@@ -1015,6 +1009,40 @@ class ClusterState:
                     self._refresh_status(PDBS, budget)
                 if self._last_rv == before:
                     break
+            self.availability.observe(self._availability_samples())
+
+    def _availability_samples(self) -> dict[tuple[str, str], Sample]:
+        """Every Deployment's Ready pods now, and what the budget selecting its pods demands."""
+        owner_of_rs: dict[str, tuple[str, str]] = {}
+        for rs in self._all(REPLICASETS):
+            ref = controller_ref(rs)
+            if ref and ref["kind"] == "Deployment":
+                owner_of_rs[rs["metadata"]["uid"]] = (rs["metadata"]["namespace"], ref["name"])
+        ready: dict[tuple[str, str], int] = {}
+        for pod in self._all(PODS):
+            key = owner_of_rs.get((controller_ref(pod) or {}).get("uid", ""))
+            if key is not None and pod_ready(pod):
+                ready[key] = ready.get(key, 0) + 1
+        samples = {}
+        for dep in self._all(DEPLOYMENTS):
+            ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
+            labels = (dep.get("spec", {}).get("template", {}).get("metadata") or {}).get("labels") or {}
+            budget = next((p for p in self._all(PDBS) if p["metadata"]["namespace"] == ns
+                           and p.get("spec", {}).get("selector") is not None
+                           and label_selector_matches(p["spec"]["selector"], labels)), None)
+            desired = (budget.get("status") or {}).get("desiredHealthy") if budget else None
+            samples[(ns, name)] = Sample(ready.get((ns, name), 0), int(dep.get("spec", {}).get("replicas", 1)),
+                                         budget["metadata"]["name"] if budget else None, desired)
+        return samples
+
+    def observations_view(self) -> dict:
+        with self.lock:
+            return dict(self.observations.as_dict(), availability=self.availability.view())
+
+    def clear_observations(self) -> None:
+        with self.lock:
+            self.observations = Observations()
+            self.availability.clear()
 
     def _gc(self) -> None:
         for gp in (REPLICASETS, PODS):

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from . import auth
-from .cluster import ClusterState, Observations
+from .cluster import ClusterState
 from .errors import ApiError, bad_request, success
 from .pki import issue_cluster_pki
 from .server import ClusterServer
@@ -154,11 +154,9 @@ class KubeRegistry:
                 raise bad_request("a workloads payload is required")
             return 201, {"created": state.seed(body)}
         if rest == ["observations"] and method == "GET":
-            with state.lock:
-                return 200, state.observations.as_dict()
+            return 200, state.observations_view()
         if rest == ["observations"] and method == "DELETE":
-            with state.lock:
-                state.observations = Observations()
+            state.clear_observations()
             return 200, success()
         if rest == ["access"] and method == "POST":
             refuse = (body or {}).get("refuse")
