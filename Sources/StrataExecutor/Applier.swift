@@ -72,6 +72,11 @@ public struct Applier: Sendable {
         for change in plan.changes where change.action != .noop { changes[change.address] = change }
         // Whose changes a rollout performs whole (dependents wait for the rollout instead).
         let performed = rollouts ? performedByRollouts(plan) : [:]
+        // Every resource a rollout changes, whole or in part, with its rollout's cluster.
+        var rolledOut: [ResourceAddress: ResourceAddress] = [:]
+        for rollout in rollouts ? plan.rollouts : [] {
+            for address in rollout.coveredAttributes.keys { rolledOut[address] = rollout.cluster }
+        }
         func forward(_ address: ResourceAddress) -> Step? {
             if let cluster = performed[address] { return Step(cluster, .rollout) }
             switch changes[address]?.action {
@@ -115,6 +120,11 @@ public struct Applier: Sendable {
             if let step = forward(address) {
                 steps.append(step)
                 var needs = Set(change.dependencies.compactMap(forward))
+                // What depends on a resource a rollout moves waits for the rollout too (its own
+                // rollout's other updates go first instead).
+                for dependency in change.dependencies {
+                    if let cluster = rolledOut[dependency], cluster != rolledOut[address] { needs.insert(Step(cluster, .rollout)) }
+                }
                 if change.action == .replace && !change.createBeforeDestroy { needs.insert(Step(address, .delete)) }
                 edges[step] = needs
             }

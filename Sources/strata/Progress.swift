@@ -1,5 +1,6 @@
 import Foundation
 import StrataExecutor
+import StrataRollouts
 
 /// Renders the executor's events for a person: on a terminal, a live view of the running
 /// operations with their elapsed time (redrawn in place with ANSI, colour unless `NO_COLOR`),
@@ -112,16 +113,27 @@ final class ProgressView: EventSink, @unchecked Sendable {
 
     /// A rollout's state change as one line; on a terminal its drain is also shown live in the
     /// running block (pods evicted, what blocks) until the blue group is deleted.
+    /// The drain's own events name no cluster: one running line stands for the drain under way.
+    private static let drainLine = "node pool drain"
+
+    /// A drain's state (the drainer calls this as it changes): pods left and what blocks, live.
+    func drainProgress(_ progress: DrainProgress) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard var entry = running[Self.drainLine] else { return }
+        let left = progress.nodes.compactMap(\.podsLeft).reduce(0, +)
+        let drained = progress.nodes.filter(\.drained).count
+        let blocked = progress.nodes.flatMap(\.blocked)
+        entry.note = "\(drained)/\(progress.nodes.count) nodes drained, \(progress.evicted) evicted, \(left) pods left"
+            + (blocked.isEmpty ? "" : "; waiting: " + blocked.prefix(2).joined(separator: "; ") + (blocked.count > 2 ? " …" : ""))
+        running[Self.drainLine] = entry
+    }
+
     private func rolloutLine(_ event: Event) -> String? {
-        // The drain's own events name no cluster: one running line stands for the drain under way.
-        let drain = "node pool drain"
+        let drain = Self.drainLine
         switch event.kind {
         case .nodeCordoned where running[drain] == nil:
             running[drain] = Running(action: "draining", started: event.timestamp, note: "")
-        case .podEvicted:
-            running[drain]?.note = "last evicted \(event.payload["namespace"] ?? "")/\(event.payload["pod"] ?? "")"
-        case .evictionBlocked:
-            running[drain]?.note = "waiting on PodDisruptionBudget \(event.payload["pdb"] ?? "?") for \(event.payload["pod"] ?? "")"
         case .nodegroupDeleted, .rolloutRolledBack, .rolloutFinished:
             running[drain] = nil
         default:

@@ -5,7 +5,7 @@ import StrataRollouts
 enum RolloutLines {
     static let kinds: Set<EventKind> = [
         .rolloutStarted, .clusterUpgraded, .addonUpgraded, .nodegroupCreated, .nodeCordoned, .podEvicted, .evictionBlocked,
-        .nodeDrained, .nodegroupDeleted, .rolloutRolledBack, .rolloutFinished,
+        .nodeDrained, .nodegroupDeleted, .rolloutRolledBack, .rolloutFinished, .podDeleted,
     ]
 
     static func line(_ event: Event) -> String? {
@@ -28,6 +28,8 @@ enum RolloutLines {
         case .evictionBlocked:
             return "  eviction of \(p["namespace"].map { "\($0)/" } ?? "")\(p["pod"] ?? "") waits: PodDisruptionBudget \(p["pdb"] ?? "?") "
                 + "(\(p["currentHealthy"] ?? "?") healthy, needs \(p["desiredHealthy"] ?? "?"))"
+        case .podDeleted:
+            return "  deleted \(p["namespace"] ?? "")/\(p["pod"] ?? "") (--force-drain: \(p["cause"] ?? "its budget still blocked it"))"
         case .nodeDrained:
             return "  drained \(p["node"] ?? "")"
         case .nodegroupDeleted:
