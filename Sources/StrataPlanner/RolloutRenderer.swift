@@ -35,7 +35,7 @@ extension PlanRenderer {
     }
 
     /// `1h 5m`, `6m 30s`, `45s`.
-    static func duration(_ seconds: Int) -> String {
+    public static func duration(_ seconds: Int) -> String {
         let hours = seconds / 3600
         let minutes = seconds % 3600 / 60
         let rest = seconds % 60

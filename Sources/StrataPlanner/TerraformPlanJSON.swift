@@ -91,7 +91,7 @@ public struct TerraformPlanJSON: Sendable {
 
     /// The rollouts as `RolloutPlan` encodes them, keys in snake_case like the rest of the
     /// document, plus each rollout's hops and total estimate.
-    static func rollouts(_ rollouts: [RolloutPlan]) -> JSONValue {
+    public static func rollouts(_ rollouts: [RolloutPlan]) -> JSONValue {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return .array(
