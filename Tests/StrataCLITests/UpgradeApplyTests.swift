@@ -52,8 +52,11 @@ import Testing
             // The files still say 1.30: no change (no downgrade, no replacement), and the line to update.
             let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
             #expect(plan.status == 0, "\(plan.stdout)")
-            let line = try #require(
-                try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n").firstIndex { $0.contains(#"version: "1.30""#) }) + 1
+            let line =
+                try #require(
+                    try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n").firstIndex {
+                        $0.contains(#"version: "1.30""#)
+                    }) + 1
             #expect(plan.stdout.contains("No changes."))
             #expect(plan.stdout.contains("warning [version-behind-live]") && plan.stdout.contains("set the version to \"1.31\""))
             #expect(plan.stdout.contains("stack.yaml:\(line):"), "\(plan.stdout)")
