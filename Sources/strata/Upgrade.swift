@@ -120,7 +120,7 @@ struct UpgradeCommand: AsyncParsableCommand {
         if let events = run.events { arguments += ["--events", events] }
         if let lease = run.lockLease { arguments += ["--lock-lease", String(lease)] }
         if forceDrain { arguments.append("--force-drain") }
-        var apply = try ApplyCommand.parse(arguments)
+        let apply = try ApplyCommand.parse(arguments)
         try await apply.run()
     }
 }
