@@ -151,13 +151,19 @@ public struct EKSRolloutCalls: Sendable {
         return Update(try await eks.updateNodegroupVersion(cluster: cluster, name: name, .object(body)))
     }
 
-    /// `DeleteNodegroup`; false when it was already gone. A group already DELETING is accepted.
-    public func deleteNodegroup(cluster: String, name: String) async throws -> Bool {
-        do {
-            try await eks.deleteNodegroup(cluster: cluster, name: name)
-            return true
-        } catch let error as AWSError where error.isNotFound {
-            return false
+    /// `DeleteNodegroup`; false when it was already gone. A group already DELETING is accepted;
+    /// one EKS refuses to delete yet (still CREATING or UPDATING: ResourceInUseException) is
+    /// asked again until it accepts, within `deadline`.
+    public func deleteNodegroup(cluster: String, name: String, deadline: Duration = .seconds(30 * 60)) async throws -> Bool {
+        try await Waiter(policy: waits).wait(for: "EKS node group \(cluster)/\(name) to accept deletion", deadline: deadline) {
+            do {
+                try await eks.deleteNodegroup(cluster: cluster, name: name)
+                return true
+            } catch let error as AWSError where error.isNotFound {
+                return false
+            } catch let error as AWSError where error.code == "ResourceInUseException" {
+                return nil
+            }
         }
     }
 
