@@ -304,7 +304,8 @@ public struct Applier: Sendable {
                 type: "aws_eks_cluster", address: rollout.cluster,
                 reason: .failed(
                     status: "refused by its preflight",
-                    detail: rollout.findings.filter { $0.severity == .blocking }.map { "\($0.message) (\($0.fix))" }.joined(separator: "; ")),
+                    detail: rollout.findings.filter { $0.severity == .blocking }.map { "\($0.message) (\($0.fix))" }.joined(separator: "; ")
+                ),
                 span: rollout.findings.first { $0.severity == .blocking }?.span)
         }
         let notes = try await runner.run(rollout, context: context, events: events, stop: stop) { address in

@@ -35,7 +35,8 @@ struct AddonStep {
             update = try await calls.updateAddon(
                 cluster: cluster, name: name, to: target, resolveConflicts: nil, token: engine.token(step.target, "addon-\(target)"))
         }
-        try await calls.wait(for: update, cluster: cluster, addon: name, what: "add-on \(cluster)/\(name) to \(target)", deadline: Self.deadline)
+        try await calls.wait(
+            for: update, cluster: cluster, addon: name, what: "add-on \(cluster)/\(name) to \(target)", deadline: Self.deadline)
         payload["updateId"] = update.id
         payload["elapsedSeconds"] = String(format: "%.3f", (ContinuousClock.now - started) / .seconds(1))
         engine.events.emit(.addonUpgraded, payload)

@@ -109,7 +109,8 @@ struct BlueGreenStep {
         desired.attributes["release_version"] = nil
         desired.tags.merge(RolloutRecord.greenTags(blue: blue, target: target)) { $1 }
         desired.idempotencyToken = IdempotencyToken.derive(
-            stack: engine.context.stack, address: pool.address, attributes: desired.attributes.merging(["rollout-green": .string(green)]) { $1 })
+            stack: engine.context.stack, address: pool.address,
+            attributes: desired.attributes.merging(["rollout-green": .string(green)]) { $1 })
         let existed = try await engine.calls.nodegroup(cluster: engine.clusterName(of: pool), name: green) != nil
         _ = try await provider.create(desired, engine.context)
         engine.events.emit(
@@ -160,7 +161,9 @@ struct BlueGreenStep {
         try await engine.calls.waitGone(cluster: cluster, name: blue, deadline: Self.deleteDeadline)
         engine.events.emit(
             .nodegroupDeleted, plane: "compute",
-            base.merging(["nodegroup": blue, "elapsedSeconds": String(format: "%.3f", (ContinuousClock.now - started) / .seconds(1))]) { $1 })
+            base.merging(["nodegroup": blue, "elapsedSeconds": String(format: "%.3f", (ContinuousClock.now - started) / .seconds(1))]) {
+                $1
+            })
     }
 
     /// Green is the pool now: its rollout tags go (it may still be coming up after a crash).

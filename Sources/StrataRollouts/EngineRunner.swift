@@ -18,7 +18,9 @@ public struct EngineRunner: RolloutRunner {
     ) async throws -> [String] {
         let engine = RolloutEngine(context: context, events: events, stop: stop, options: options)
         let outcome = try await engine.run(rollout, desired: desired)
-        var notes = ["\(rollout.clusterName) \(rollout.fromVersion) -> \(rollout.toVersion): \(outcome.steps) step(s), \(outcome.evicted) pod(s) evicted"]
+        var notes = [
+            "\(rollout.clusterName) \(rollout.fromVersion) -> \(rollout.toVersion): \(outcome.steps) step(s), \(outcome.evicted) pod(s) evicted"
+        ]
         if !outcome.forceDeleted.isEmpty {
             notes.append(
                 "\(rollout.clusterName): --force-drain deleted \(outcome.forceDeleted.count) pod(s) their budgets protected: "

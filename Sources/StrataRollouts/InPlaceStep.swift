@@ -28,7 +28,8 @@ struct InPlaceStep {
             return
         } else {
             update = try await calls.updateNodegroupVersion(
-                cluster: cluster, name: name, to: target, force: engine.options.forceDrain, token: engine.token(step.target, "rolling-\(target)"))
+                cluster: cluster, name: name, to: target, force: engine.options.forceDrain,
+                token: engine.token(step.target, "rolling-\(target)"))
         }
         try await calls.wait(
             for: update, cluster: cluster, nodegroup: name, what: "EKS's rolling update of node group \(cluster)/\(name) to \(target)",
@@ -37,6 +38,8 @@ struct InPlaceStep {
         payload["elapsedSeconds"] = String(format: "%.3f", (ContinuousClock.now - started) / .seconds(1))
         // The group is the same one, updated: `nodegroup.created` would be untrue, so the event
         // is the run's generic update of the pool.
-        engine.events.emit(.resourceUpdated, plane: "compute", payload.merging(["address": step.target.canonical, "type": "aws_eks_node_group", "action": "rolling update"]) { $1 })
+        engine.events.emit(
+            .resourceUpdated, plane: "compute",
+            payload.merging(["address": step.target.canonical, "type": "aws_eks_node_group", "action": "rolling update"]) { $1 })
     }
 }

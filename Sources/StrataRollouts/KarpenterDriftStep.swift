@@ -43,8 +43,12 @@ struct KarpenterDriftStep {
     /// `nodes: 20%, schedule 0 9 * * mon-fri for 8h, reasons Drifted`.
     static func describe(_ budget: JSONValue) -> String {
         var parts = ["nodes: \(budget["nodes"]?.stringValue ?? "10%")"]
-        if let schedule = budget["schedule"]?.stringValue { parts.append("schedule \(schedule) for \(budget["duration"]?.stringValue ?? "?")") }
-        if let reasons = budget["reasons"]?.arrayValue { parts.append("reasons " + reasons.compactMap(\.stringValue).joined(separator: ",")) }
+        if let schedule = budget["schedule"]?.stringValue {
+            parts.append("schedule \(schedule) for \(budget["duration"]?.stringValue ?? "?")")
+        }
+        if let reasons = budget["reasons"]?.arrayValue {
+            parts.append("reasons " + reasons.compactMap(\.stringValue).joined(separator: ","))
+        }
         return parts.joined(separator: ", ")
     }
 }
@@ -66,7 +70,8 @@ public struct KarpenterDrift: Sendable, Equatable {
     public var lines: [String] {
         Dictionary(grouping: nodesBehind, by: \.nodePool).keys.sorted().map { pool in
             let count = nodesBehind.filter { $0.nodePool == pool }.count
-            return "Karpenter NodePool \(pool): \(count) node(s) still on a kubelet before \(target); Karpenter replaces them as they drift, "
+            return
+                "Karpenter NodePool \(pool): \(count) node(s) still on a kubelet before \(target); Karpenter replaces them as they drift, "
                 + "paced by its disruption budgets (\((budgets[pool] ?? ["none found"]).joined(separator: "; ")))"
         }
     }

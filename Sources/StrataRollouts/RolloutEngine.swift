@@ -86,7 +86,8 @@ public struct RolloutEngine: Sendable {
             [
                 "cluster": cluster, "from": plan.fromVersion, "to": plan.toVersion, "steps": String(outcome.steps),
                 "evicted": String(outcome.evicted), "forceDeleted": String(outcome.forceDeleted.count),
-                "karpenterNodesBehind": String(outcome.karpenter?.nodesBehind.count ?? 0), "elapsedSeconds": String(format: "%.3f", seconds),
+                "karpenterNodesBehind": String(outcome.karpenter?.nodesBehind.count ?? 0),
+                "elapsedSeconds": String(format: "%.3f", seconds),
             ])
         return outcome
     }

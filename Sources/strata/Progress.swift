@@ -124,7 +124,8 @@ final class ProgressView: EventSink, @unchecked Sendable {
         let left = progress.nodes.compactMap(\.podsLeft).reduce(0, +)
         let drained = progress.nodes.filter(\.drained).count
         let blocked = progress.nodes.flatMap(\.blocked)
-        entry.note = "\(drained)/\(progress.nodes.count) nodes drained, \(progress.evicted) evicted, \(left) pods left"
+        entry.note =
+            "\(drained)/\(progress.nodes.count) nodes drained, \(progress.evicted) evicted, \(left) pods left"
             + (blocked.isEmpty ? "" : "; waiting: " + blocked.prefix(2).joined(separator: "; ") + (blocked.count > 2 ? " …" : ""))
         running[Self.drainLine] = entry
     }

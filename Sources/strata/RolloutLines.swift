@@ -19,7 +19,8 @@ enum RolloutLines {
         case .addonUpgraded:
             return "rollout \(cluster): add-on \(p["addon"] ?? "") \(p["from"] ?? "?") -> \(p["to"] ?? "?")" + detail(p)
         case .nodegroupCreated:
-            return "rollout \(cluster): green node group \(p["nodegroup"] ?? "") at \(p["version"] ?? "?") is ACTIVE with \(p["nodes"] ?? "?") Ready node(s)"
+            return
+                "rollout \(cluster): green node group \(p["nodegroup"] ?? "") at \(p["version"] ?? "?") is ACTIVE with \(p["nodes"] ?? "?") Ready node(s)"
                 + (p["adopted"] == "true" ? " (adopted from an earlier run)" : "")
         case .nodeCordoned:
             return "  cordoned \(p["node"] ?? "")"
@@ -35,7 +36,8 @@ enum RolloutLines {
         case .nodegroupDeleted:
             return "rollout \(cluster): blue node group \(p["nodegroup"] ?? "") deleted" + detail(p)
         case .rolloutRolledBack:
-            return "rollout \(cluster): rolled back \(p["blue"] ?? "") (green \(p["green"] ?? "") deleted, blue uncordoned): \(p["cause"] ?? "")"
+            return
+                "rollout \(cluster): rolled back \(p["blue"] ?? "") (green \(p["green"] ?? "") deleted, blue uncordoned): \(p["cause"] ?? "")"
         case .rolloutFinished:
             return "rollout \(cluster): finished at \(p["to"] ?? "?"), \(p["evicted"] ?? "0") pod(s) moved" + detail(p)
         default:

@@ -26,8 +26,12 @@ struct ApplierRolloutStepsTests {
         RolloutPlan(
             cluster: cluster, clusterName: "prod", fromVersion: "1.30", toVersion: "1.31",
             steps: [
-                RolloutStep(kind: .controlPlane, hop: "1.31", target: cluster, name: "prod", fromVersion: "1.30", toVersion: "1.31", estimateSeconds: 0, summary: ""),
-                RolloutStep(kind: .addon, hop: "1.31", target: addon, name: "vpc-cni", fromVersion: nil, toVersion: nil, estimateSeconds: 0, summary: ""),
+                RolloutStep(
+                    kind: .controlPlane, hop: "1.31", target: cluster, name: "prod", fromVersion: "1.30", toVersion: "1.31",
+                    estimateSeconds: 0, summary: ""),
+                RolloutStep(
+                    kind: .addon, hop: "1.31", target: addon, name: "vpc-cni", fromVersion: nil, toVersion: nil, estimateSeconds: 0,
+                    summary: ""),
                 RolloutStep(
                     kind: .nodePoolBlueGreen, hop: "1.31", target: pool, name: "system", fromVersion: "1.30", toVersion: "1.31",
                     greenName: "system-1-31", estimateSeconds: 0, summary: ""),
@@ -52,8 +56,10 @@ struct ApplierRolloutStepsTests {
         let (steps, edges) = Applier.steps(of: plan(), rollouts: true)
         let rolloutStep = Step(cluster, .rollout)
         #expect(Set(steps) == [Step(vpc, .update), Step(cluster, .update), rolloutStep, Step(manifest, .update)])
-        #expect(edges[rolloutStep] == [Step(vpc, .update), Step(cluster, .update)], "waits for its dependencies and the cluster's other update")
-        #expect(edges[Step(manifest, .update)] == [Step(cluster, .update), rolloutStep], "a dependent of the cluster waits for the rollout")
+        #expect(
+            edges[rolloutStep] == [Step(vpc, .update), Step(cluster, .update)], "waits for its dependencies and the cluster's other update")
+        #expect(
+            edges[Step(manifest, .update)] == [Step(cluster, .update), rolloutStep], "a dependent of the cluster waits for the rollout")
         let clusterChange = plan().changes[1]
         #expect(Applier.changedByUpdate(clusterChange, plan: plan(), rollouts: true) == ["enabled_cluster_log_types"])
     }

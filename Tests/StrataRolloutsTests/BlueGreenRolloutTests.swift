@@ -36,9 +36,10 @@ import Testing
             let web = try await fixture.kube.pods(namespace: "shop", labelSelector: "app=web").filter { !$0.terminating }
             #expect(web.count == 4 && web.allSatisfy { $0.ready })
             let kinds = events.events.map(\.kind.rawValue)
-            for kind in ["rollout.started", "cluster.upgraded", "addon.upgraded", "nodegroup.created", "node.cordoned", "pod.evicted",
-                "node.drained", "nodegroup.deleted", "rollout.finished"]
-            {
+            for kind in [
+                "rollout.started", "cluster.upgraded", "addon.upgraded", "nodegroup.created", "node.cordoned", "pod.evicted",
+                "node.drained", "nodegroup.deleted", "rollout.finished",
+            ] {
                 #expect(kinds.contains(kind), "emits \(kind)")
             }
             #expect(kinds.filter { $0 == "node.cordoned" }.count == 3, "each blue node cordoned once")

@@ -78,7 +78,8 @@ import Testing
             // 4. The re-run with --force-drain continues the recorded rollout and finishes it.
             var forcing = RolloutOptions.forTests
             forcing.forceDrain = true
-            let outcome = try await fixture.engine(events: CollectingEventSink(), options: forcing).run(fixture.plan(drainTimeout: 3)) { _ in
+            let outcome = try await fixture.engine(events: CollectingEventSink(), options: forcing).run(fixture.plan(drainTimeout: 3)) {
+                _ in
                 fixture.desiredPool()
             }
             #expect(outcome.forceDeleted.count >= 1, "the pods the budget protected were deleted and counted")

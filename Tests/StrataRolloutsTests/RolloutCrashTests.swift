@@ -28,7 +28,8 @@ import Testing
     }
 
     static let all: [KillPoint] = [
-        KillPoint(name: "control plane updating", kind: .rolloutStarted, count: 1, delay: .milliseconds(1500), holds: ("cluster", "UPDATING")),
+        KillPoint(
+            name: "control plane updating", kind: .rolloutStarted, count: 1, delay: .milliseconds(1500), holds: ("cluster", "UPDATING")),
         KillPoint(name: "add-on updating", kind: .clusterUpgraded, count: 1, delay: .milliseconds(30)),
         KillPoint(name: "green creating", kind: .addonUpgraded, count: 1, delay: .milliseconds(150), holds: ("green", "CREATING")),
         KillPoint(name: "cordoning", kind: .nodeCordoned, count: 1, delay: .zero),

@@ -38,7 +38,8 @@ struct RolloutFixture {
             let subnet = try await aws.query(
                 .ec2, action: "CreateSubnet",
                 parameters: [
-                    (name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.0.\(index).0/24"), (name: "AvailabilityZone", value: zone),
+                    (name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.0.\(index).0/24"),
+                    (name: "AvailabilityZone", value: zone),
                 ])
             subnets.append(try #require(subnet.first(named: "subnetId")?.text))
         }

@@ -1,3 +1,4 @@
+import StrataExecutor
 import StrataModel
 import StrataRollouts
 
@@ -47,8 +48,6 @@ extension RolloutFixture {
             context: context, events: EventEmitter(runID: "test", sink: events), stop: stop.request, options: options)
     }
 }
-
-import StrataExecutor
 
 /// A StopRequest a test can hand around before the run starts.
 struct StopRequestHolder: Sendable {

@@ -173,7 +173,8 @@ public struct EKSRolloutCalls: Sendable {
             guard let group = try await nodegroup(cluster: cluster, name: name) else { return true }
             if group.status == "DELETE_FAILED" {
                 throw ProviderError.failed(
-                    type: "aws_eks_node_group", name: "\(cluster)/\(name)", status: group.status, detail: group.issues.joined(separator: "; "))
+                    type: "aws_eks_node_group", name: "\(cluster)/\(name)", status: group.status,
+                    detail: group.issues.joined(separator: "; "))
             }
             return nil
         }
