@@ -62,8 +62,11 @@ enum RolloutPlanner {
             let hops = MinorVersion.hops(from: from, to: to)
             minors.formUnion(hops.map(\.description))
             for pool in members where pool.type == "aws_eks_node_group" && pool.attributes["cluster_name"]?.stringValue == name {
-                if Pool(pool, clusterVersion: to) != nil, case .list(let ids)? = pool.live?["subnet_ids"] {
+                if let moving = Pool(pool, clusterVersion: to), case .list(let ids)? = pool.live?["subnet_ids"] {
                     subnets.formUnion(ids.compactMap(\.stringValue))
+                    // A rollout killed after its control-plane step moves pools at the current
+                    // minor: its add-ons may still be the previous minor's (see `rollout(of:)`).
+                    if hops.isEmpty, moving.wanted > moving.live { minors.insert("\(from)") }
                 }
             }
         }
@@ -131,15 +134,30 @@ enum RolloutPlanner {
 
         // A pool behind the control plane catches up first: EKS refuses the next hop until then.
         for pool in pools where pool.live < from && (!hops.isEmpty || pool.wanted >= from) { move(pool, to: from, hop: from) }
-        if hops.isEmpty {
-            for pool in pools where pool.wanted > pool.live { move(pool, to: pool.wanted, hop: from) }
-        }
-
         var addonVersions = Dictionary(
             uniqueKeysWithValues: ofCluster.filter { $0.type == "aws_eks_addon" && $0.live != nil }.map {
                 ($0.address, $0.live?["addon_version"]?.stringValue)
             })
         let addons = ofCluster.filter { $0.type == "aws_eks_addon" && $0.live != nil }.sorted { addonOrder($0) < addonOrder($1) }
+        if hops.isEmpty, !steps.isEmpty || pools.contains(where: { $0.wanted > $0.live }) {
+            // A rollout killed after the control plane moved leaves add-ons on the previous
+            // minor's versions: they move to what the killed run's last hop moved them to (the
+            // stack's pin, else EKS's default for the minor) before the pools do.
+            for addon in addons {
+                let addonName = addon.attributes["addon_name"]?.stringValue ?? addon.address.canonical
+                let pin = addon.attributes["addon_version"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+                guard let have = addonVersions[addon.address] ?? nil, let published = facts.addons["\(from)"]?[addonName],
+                    let target = pin.flatMap({ published.compatible.contains($0) ? $0 : nil }) ?? published.defaultVersion, target != have
+                else { continue }
+                steps.insert(
+                    RolloutStep(
+                        kind: .addon, hop: "\(from)", target: addon.address, name: addonName, fromVersion: have, toVersion: target,
+                        estimateSeconds: RolloutDurations.addonUpdate, summary: "add-on \(addonName) \(have) -> \(target)"),
+                    at: steps.firstIndex { $0.kind != .addon } ?? steps.endIndex)
+                addonVersions[addon.address] = target
+            }
+            for pool in pools where pool.wanted > pool.live { move(pool, to: pool.wanted, hop: from) }
+        }
         let karpenter = members.filter { isNodeClass($0) && $0.attributes["cluster"]?.stringValue == name }
         var lastDrift = from
         for (index, hop) in hops.enumerated() {

@@ -20,8 +20,6 @@ struct BlueGreenStep {
     let kubernetes: KubernetesClient
     let cordon: NodeCordon
 
-    static let deleteDeadline: Duration = .seconds(30 * 60)
-
     /// What the drain did (nil when a killed run had already drained blue).
     func run(_ step: RolloutStep, cluster: String, desired pool: DesiredResource) async throws -> DrainReport? {
         let calls = engine.calls
@@ -45,7 +43,7 @@ struct BlueGreenStep {
         }
         // A green left DELETING by a killed rollback is let go before it is made again.
         if greenGroup?.status == "DELETING" {
-            try await calls.waitGone(cluster: cluster, name: green, deadline: Self.deleteDeadline)
+            try await calls.deleteNodegroup(cluster: cluster, name: green)
             greenGroup = nil
         }
         let record = CordonRecord(cluster: cluster, blueGroup: blue, greenGroup: green)
@@ -157,8 +155,7 @@ struct BlueGreenStep {
     /// `DeleteNodegroup` blue (accepted while DELETING), waited gone.
     private func deleteBlue(_ blue: String, cluster: String, base: [String: String]) async throws {
         let started = ContinuousClock.now
-        _ = try await engine.calls.deleteNodegroup(cluster: cluster, name: blue)
-        try await engine.calls.waitGone(cluster: cluster, name: blue, deadline: Self.deleteDeadline)
+        try await engine.calls.deleteNodegroup(cluster: cluster, name: blue)
         engine.events.emit(
             .nodegroupDeleted, plane: "compute",
             base.merging(["nodegroup": blue, "elapsedSeconds": String(format: "%.3f", (ContinuousClock.now - started) / .seconds(1))]) {
@@ -176,9 +173,7 @@ struct BlueGreenStep {
     /// the next run adopts, never a cordon without its rollout), then green deleted.
     private func rollBack(cluster: String, blue: String, blueNodes: [String], green: String, cause: String) async throws -> Never {
         try await cordon.uncordon(nodes: blueNodes)
-        if try await engine.calls.deleteNodegroup(cluster: cluster, name: green) {
-            try await engine.calls.waitGone(cluster: cluster, name: green, deadline: Self.deleteDeadline)
-        }
+        try await engine.calls.deleteNodegroup(cluster: cluster, name: green)
         engine.events.emit(
             .rolloutRolledBack, plane: "compute",
             ["cluster": cluster, "blue": blue, "green": green, "cause": cause, "uncordoned": String(blueNodes.count)])

@@ -12,7 +12,16 @@ import Testing
         try await Sandbox.shared().exclusive(timeScale: 0.01) { sandbox in
             let fixture = try await RolloutFixture.make(in: sandbox)
             let events = CollectingEventSink()
-            try await fixture.engine(events: events).run(fixture.plan()) { _ in fixture.desiredPool() }
+            try await sandbox.clearRequests()
+            let plan = fixture.plan()
+            try await fixture.engine(events: events).run(plan) { _ in fixture.desiredPool() }
+
+            // Plan = apply: the EKS writes in the request log are exactly the plan's steps' writes.
+            let verbs = ["Create", "Update", "Delete", "Tag", "Untag", "Associate", "Disassociate"]
+            let writes = try await sandbox.requests().filter { $0.service == "eks" }.compactMap(\.action).filter { action in
+                verbs.contains { action.hasPrefix($0) }
+            }
+            #expect(writes == plan.steps.flatMap(\.eksWrites), "apply made exactly the writes its plan shows")
 
             let observations = try await fixture.observations()
             #expect(observations["pdb_violations"]?.arrayValue ?? [] == [], "no eviction broke a budget")

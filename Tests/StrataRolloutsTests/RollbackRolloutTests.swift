@@ -6,7 +6,7 @@ import StrataTestSupport
 import Testing
 
 /// One cluster's life through the ways a blue/green pool stops: green that never comes up is
-/// rolled back; a drain a budget blocks stops at its timeout naming the pod and the budget, with
+/// rolled back, as is one the user stops while green comes up; a drain a budget blocks stops at its timeout naming the pod and the budget, with
 /// blue still serving; a re-run with --force-drain finishes the same rollout.
 @Suite(.serialized) struct RollbackRolloutTests {
     @Test(.timeLimit(.minutes(3)))
@@ -45,7 +45,23 @@ import Testing
             #expect(try await fixture.cordoned() == [], "blue uncordoned")
             #expect(events.events.contains { $0.kind == .rolloutRolledBack })
 
-            // 2. Green comes up; db's budget blocks its drain: stopped within the timeout, naming pod and budget.
+            // 2. Stopped (Ctrl-C) while green is still coming up: rolled back the same way.
+            try await fixture.control("POST", "faults", body: ["clear": true])
+            try await fixture.control("POST", "faults", body: ["nodegroup_prefix": "system-1-31", "never_ready": true])
+            let stop = StopRequestHolder()
+            let stopper = Task {
+                _ = try await RolloutFixture.poll("green system-1-31 created") { try await fixture.nodegroup("system-1-31") }
+                stop.request.stop()
+            }
+            let stopped = await #expect(throws: RolloutError.self) {
+                try await fixture.engine(events: CollectingEventSink(), stop: stop).run(fixture.plan()) { _ in fixture.desiredPool() }
+            }
+            try await stopper.value
+            #expect("\(stopped.map { "\($0)" } ?? "")".contains("stopped before any pod moved"))
+            #expect(try await fixture.nodegroups() == ["system"], "no green group left")
+            #expect(try await fixture.cordoned() == [], "blue uncordoned")
+
+            // 3. Green comes up; db's budget blocks its drain: stopped within the timeout, naming pod and budget.
             try await fixture.control("POST", "faults", body: ["clear": true])
             let started = ContinuousClock.now
             let blocked = await #expect(throws: RolloutError.self) {
@@ -59,7 +75,7 @@ import Testing
             #expect(db.count == 2 && db.allSatisfy { $0.ready && !$0.terminating }, "db's pods are untouched")
             #expect(try await fixture.losses() == [])
 
-            // 3. The re-run with --force-drain continues the recorded rollout and finishes it.
+            // 4. The re-run with --force-drain continues the recorded rollout and finishes it.
             var forcing = RolloutOptions.forTests
             forcing.forceDrain = true
             let outcome = try await fixture.engine(events: CollectingEventSink(), options: forcing).run(fixture.plan(drainTimeout: 3)) {

@@ -28,6 +28,7 @@ struct RolloutFixture {
     static let interval: Duration = .milliseconds(50)
 
     static func make(in sandbox: Sandbox, version: String = "1.30", nodes: Int = 3) async throws -> RolloutFixture {
+        let addonVersion = ["1.28": "v1.15.5-eksbuild.1", "1.29": "v1.16.4-eksbuild.2", "1.30": "v1.18.6-eksbuild.1"][version] ?? ""
         let aws = sandbox.client()
         let cluster = "r-\(UUID().uuidString.prefix(8).lowercased())"
         let vpc = try await aws.query(.ec2, action: "CreateVpc", parameters: [(name: "CidrBlock", value: "10.0.0.0/16")])
@@ -65,7 +66,7 @@ struct RolloutFixture {
         _ = try await ProviderRegistry.all["aws_eks_node_group"]?.create(fixture.desiredPool(nodes: nodes), context)
         _ = try await aws.rest(
             .eks, action: "CreateAddon", method: "POST", path: "/clusters/\(cluster)/addons",
-            body: ["addonName": "vpc-cni", "addonVersion": "v1.18.6-eksbuild.1", "tags": tags(addonAddress)])
+            body: ["addonName": "vpc-cni", "addonVersion": .string(addonVersion), "tags": tags(addonAddress)])
         try await fixture.seed()
         try await fixture.waitWorkloadsReady()
         return fixture

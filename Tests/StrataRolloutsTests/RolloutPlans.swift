@@ -22,6 +22,24 @@ extension RolloutFixture {
             ])
     }
 
+    /// One hop `from` -> `to` of the pool currently named `blue`, add-on at EKS's default for the hop.
+    func hop(from: String, to: String, blue: String, drainTimeout: Int = 60) -> RolloutPlan {
+        let green = RolloutRecord.greenName(blue: blue, target: to)
+        return RolloutPlan(
+            cluster: Self.clusterAddress, clusterName: cluster, fromVersion: from, toVersion: to,
+            steps: [
+                RolloutStep(
+                    kind: .controlPlane, hop: to, target: Self.clusterAddress, name: cluster, fromVersion: from, toVersion: to,
+                    estimateSeconds: 1200, summary: "control plane \(from) -> \(to)"),
+                RolloutStep(
+                    kind: .addon, hop: to, target: Self.addonAddress, name: "vpc-cni", fromVersion: nil, toVersion: nil,
+                    estimateSeconds: 60, summary: "add-on vpc-cni"),
+                RolloutStep(
+                    kind: .nodePoolBlueGreen, hop: to, target: Self.pool, name: blue, fromVersion: from, toVersion: to, greenName: green,
+                    nodes: 3, drainTimeoutSeconds: drainTimeout, estimateSeconds: 600, summary: "node pool \(blue) \(from) -> \(to)"),
+            ])
+    }
+
     /// The engine with the fixture's client, short polls, and `events` collected.
     func engine(events: CollectingEventSink, stop: StopRequestHolder = StopRequestHolder(), options: RolloutOptions = .forTests)
         -> RolloutEngine

@@ -8,11 +8,12 @@ import StrataModel
 /// Public because the rollout engine lives in its own target; nothing here decides anything.
 public struct EKSRolloutCalls: Sendable {
     let eks: EKS
-    let waits: WaitPolicy
+    let context: ProviderContext
+    var waits: WaitPolicy { context.waits }
 
     public init(_ context: ProviderContext) {
         eks = EKS(context.client)
-        waits = context.waits
+        self.context = context
     }
 
     /// An EKS update as a rollout reports it.
@@ -151,27 +152,13 @@ public struct EKSRolloutCalls: Sendable {
         return Update(try await eks.updateNodegroupVersion(cluster: cluster, name: name, .object(body)))
     }
 
-    /// `DeleteNodegroup`; false when it was already gone. A group already DELETING is accepted.
-    public func deleteNodegroup(cluster: String, name: String) async throws -> Bool {
-        do {
-            try await eks.deleteNodegroup(cluster: cluster, name: name)
-            return true
-        } catch let error as AWSError where error.isNotFound {
-            return false
-        }
-    }
-
-    /// Waits until the node group is gone (a `DELETE_FAILED` throws with EKS's health issues).
-    public func waitGone(cluster: String, name: String, deadline: Duration) async throws {
-        _ = try await Waiter(policy: waits).wait(for: "EKS node group \(cluster)/\(name) to be deleted", deadline: deadline) {
-            guard let group = try await nodegroup(cluster: cluster, name: name) else { return true }
-            if group.status == "DELETE_FAILED" {
-                throw ProviderError.failed(
-                    type: "aws_eks_node_group", name: "\(cluster)/\(name)", status: group.status,
-                    detail: group.issues.joined(separator: "; "))
-            }
-            return nil
-        }
+    /// Deletes the node group as the provider does (asked again while EKS is still creating or
+    /// updating it; one already DELETING is accepted) and waits until it is gone.
+    public func deleteNodegroup(cluster: String, name: String) async throws {
+        let group = LiveResource(
+            type: "aws_eks_node_group", address: nil, id: "\(cluster):\(name)",
+            attributes: ["cluster_name": .string(cluster), "node_group_name": .string(name)])
+        try await EKSNodeGroupProvider().delete(group, context)
     }
 
     /// `UntagResource`.
