@@ -153,7 +153,8 @@ struct DrainRun {
             case .outcome(.blockedByBudget(_, _, let message)):
                 if budgets == nil { budgets = try await kube.podDisruptionBudgets() }
                 let budget = budgets?.first { $0.selects(pod) }
-                refused(pod, cause: budget.map { .budget(BudgetState($0)) } ?? .notYetEvicted, message: message)
+                let refusal = BudgetRefusal(message: message)
+                refused(pod, cause: budget.map { .budget(BudgetState($0, refusal: refusal)) } ?? .notYetEvicted, message: message)
             case .outcome(.multipleBudgets(_, _, let message)):
                 if budgets == nil { budgets = try await kube.podDisruptionBudgets() }
                 let names = (budgets ?? []).filter { $0.selects(pod) }.map(\.name).sorted()
