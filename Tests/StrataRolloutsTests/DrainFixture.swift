@@ -105,7 +105,9 @@ struct DrainFixture {
             "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": ["name": .string(name), "namespace": "shop"],
             "spec": [
                 "replicas": .int(replicas), "selector": ["matchLabels": ["app": .string(name)]],
-                "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "db", "image": "postgres"]]]],
+                "template": [
+                    "metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "db", "image": "postgres"]]],
+                ],
             ],
         ]
     }
@@ -115,7 +117,9 @@ struct DrainFixture {
             "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": ["name": .string(name), "namespace": "kube-system"],
             "spec": [
                 "selector": ["matchLabels": ["app": .string(name)]],
-                "template": ["metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "agent", "image": "agent"]]]],
+                "template": [
+                    "metadata": ["labels": ["app": .string(name)]], "spec": ["containers": [["name": "agent", "image": "agent"]]],
+                ],
             ],
         ]
     }

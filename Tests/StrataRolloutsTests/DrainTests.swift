@@ -70,6 +70,8 @@ struct DrainTests {
         let last = try #require(progress.snapshots.last)
         #expect(last.nodes.allSatisfy { $0.drained && $0.podsLeft == 0 })
         #expect(last.evicted == 6)
+        #expect(last.lines == blue.map { "\($0): drained" })
+        #expect(progress.snapshots.contains { $0.nodes.contains { !$0.drained && ($0.podsLeft ?? 0) > 0 } })
         try await fixture.eks.tearDown(nodegroups: [fixture.green])
     }
 
@@ -79,10 +81,14 @@ struct DrainTests {
             workloads: [
                 DrainFixture.replicaSet("db", replicas: 2), DrainFixture.budget("db", app: "db", minAvailable: 2),
                 DrainFixture.deployment("web", replicas: 2), DrainFixture.budget("web", app: "web", maxUnavailable: 1),
+                // Two budgets over one Deployment: the Eviction API refuses its pods (500).
+                DrainFixture.deployment("api", replicas: 1), DrainFixture.budget("api-a", app: "api", maxUnavailable: 1),
+                DrainFixture.budget("api-b", app: "api", minAvailable: 0),
             ],
-            readyPods: 4)
+            readyPods: 5)
         let blue = try await fixture.cordonBlue()
         let db = try await fixture.movablePods(on: blue).filter { $0.labels["app"] == "db" }
+        let api = try #require(try await fixture.movablePods(on: blue).first { $0.labels["app"] == "api" })
         #expect(db.count == 2)
 
         let started = ContinuousClock.now
@@ -90,8 +96,9 @@ struct DrainTests {
         let waited = ContinuousClock.now - started
         #expect(waited >= .seconds(2) && waited < .seconds(10), "gave up after \(waited)")
 
-        #expect(Set(error.stuck.map(\.pod)) == Set(db.map(PodName.init)))
-        for stuck in error.stuck {
+        #expect(Set(error.stuck.map(\.pod)) == Set((db + [api]).map(PodName.init)))
+        #expect(error.stuck.first { $0.pod.name == api.name }?.cause == .overlappingBudgets(["api-a", "api-b"]))
+        for stuck in error.stuck where stuck.pod.name != api.name {
             guard case .budget(let budget) = stuck.cause else {
                 Issue.record("\(stuck.pod) is held by \(stuck.cause), not the budget")
                 continue
@@ -100,7 +107,9 @@ struct DrainTests {
             #expect(budget.currentHealthy == 2 && budget.desiredHealthy == 2 && budget.disruptionsAllowed == 0)
         }
         let text = error.description
-        for pod in db { #expect(text.contains(pod.name), "\(text)") }
+        for pod in db + [api] { #expect(text.contains(pod.name), "\(text)") }
+        #expect(
+            text.contains("selected by several PodDisruptionBudgets (api-a, api-b)") && text.contains("one PodDisruptionBudget per pod"))
         #expect(text.contains("shop/db (minAvailable 2): 2 healthy, 2 desired, 0 disruptions allowed"), "\(text)")
         #expect(text.contains("nothing was deleted") && text.contains("--force-drain") && text.contains("scale the workload"))
 
@@ -115,6 +124,7 @@ struct DrainTests {
         // Retried many times, reported once per pod.
         let blocked = fixture.events(.evictionBlocked).filter { $0.payload["pdb"] == "db" }
         #expect(blocked.map { $0.payload["pod"] ?? "" }.sorted() == db.map(\.name).sorted())
+        #expect(fixture.events(.evictionBlocked).filter { $0.payload["pod"] == api.name }.map { $0.payload["pdb"] } == ["api-a,api-b"])
         try await fixture.tearDown()
     }
 
