@@ -323,6 +323,12 @@ class Sandbox:
                 self.scheduler.run_due()
                 return _json(200, {"now": self.clock.now_dt().isoformat(), "offset_s": self.clock.offset(),
                                    "frozen": self.clock.frozen()})
+        if parts == ["eks", "durations"] and method == "GET":
+            from strata_sandbox.eks import DURATIONS
+
+            # What a lifecycle takes on AWS (seconds, unscaled) and how the sandbox scales it, so a
+            # client's estimates can be checked against the table the sandbox runs on.
+            return _json(200, {"durations": dict(DURATIONS), "time_scale": self.clock.time_scale})
         if head == "kube":
             status, doc = self.kube.control(parts[1:], method, body)
             return _json(status, doc)

@@ -36,6 +36,10 @@ DURATIONS = {
     "cluster.config": 180,
     "cluster.encryption": 180,
     "nodegroup.create": 180,
+    # A create whose instances fail to launch (a ``create_fails`` fault) is CREATE_FAILED this soon;
+    # one whose nodes never turn Ready (``never_ready``) after EKS has waited this long for them.
+    "nodegroup.create_fails": 30,
+    "nodegroup.join_timeout": 1200,
     "nodegroup.delete": 150,
     "nodegroup.version": 480,
     "nodegroup.config": 60,
@@ -949,7 +953,14 @@ class EksService:
             ng["launchTemplate"] = {k: lt[k] for k in ("name", "version", "id")}
         self.state(ctx).nodegroups[(cluster, name)] = ng
         self._remember(ctx, ("nodegroup", cluster), token, fingerprint, name)
+        fault = self.kube.nodegroup_fault(ctx.region, cluster, name)
+        if fault and fault.get("create_fails"):
+            self._fail_creation(ctx, ng, fault["create_fails"])
+            return {"nodegroup": self._ng_view(ng)}
         self._sync_nodes(ctx, ng, ready=False)
+        if fault and fault.get("never_ready"):
+            self._never_join(ctx, ng)
+            return {"nodegroup": self._ng_view(ng)}
 
         def activate() -> None:
             if self.state(ctx).nodegroups.get((cluster, name)) is ng and ng["status"] == "CREATING":
@@ -959,6 +970,31 @@ class EksService:
 
         self.scheduler.after(DURATIONS["nodegroup.create"], activate)
         return {"nodegroup": self._ng_view(ng)}
+
+    def _fail_creation(self, ctx: Ctx, ng: dict, message: str) -> None:
+        """A ``create_fails`` fault: no instance launches, and soon after EKS reports it."""
+        def fail() -> None:
+            if self.state(ctx).nodegroups.get((ng["clusterName"], ng["nodegroupName"])) is ng \
+                    and ng["status"] == "CREATING":
+                ng["status"], ng["modifiedAt"] = "CREATE_FAILED", _ts(self.clock.now())
+                ng["health"] = {"issues": [{
+                    "code": "AsgInstanceLaunchFailures", "message": message,
+                    "resourceIds": [ng["resources"]["autoScalingGroups"][0]["name"]]}]}
+
+        self.scheduler.after(DURATIONS["nodegroup.create_fails"], fail)
+
+    def _never_join(self, ctx: Ctx, ng: dict) -> None:
+        """A ``never_ready`` fault: the instances run and their nodes register but never turn Ready;
+        EKS waits for them to join, then gives up as it does (NodeCreationFailure)."""
+        def give_up() -> None:
+            if self.state(ctx).nodegroups.get((ng["clusterName"], ng["nodegroupName"])) is ng \
+                    and ng["status"] == "CREATING":
+                ng["status"], ng["modifiedAt"] = "CREATE_FAILED", _ts(self.clock.now())
+                ng["health"] = {"issues": [{
+                    "code": "NodeCreationFailure", "message": "Instances failed to join the kubernetes cluster",
+                    "resourceIds": self.kube.instance_ids(ctx.region, ng["clusterName"], ng["nodegroupName"])}]}
+
+        self.scheduler.after(DURATIONS["nodegroup.join_timeout"], give_up)
 
     def op_DescribeNodegroup(self, ctx: Ctx, p: dict) -> dict:
         return {"nodegroup": self._ng_view(self._nodegroup(ctx, p["name"], p["nodegroupName"]))}

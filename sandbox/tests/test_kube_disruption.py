@@ -218,6 +218,9 @@ def test_blue_green_drain_respects_budgets_and_loses_nothing(registry, cluster, 
     assert obs["pdb_violations"] == []
     assert len(obs["evictions"]) == 7
     assert {e["pdb"] for e in obs["evictions"]} == {"web-pdb", "api-pdb"}
+    # Green was Ready first and every eviction waited for its budget: no Deployment dipped.
+    assert obs["availability"]["below_budget_seconds"] == 0 and obs["availability"]["zero_ready_seconds"] == 0
+    assert {d["name"] for d in obs["availability"]["deployments"]} == {"web", "api"}
     assert all(e["disruptions_allowed"] >= 1 for e in obs["evictions"])
     assert [p for p in obs["lost_pods"] if p["counts_as_loss"]] == []
     assert sorted(p["owner_kind"] for p in obs["lost_pods"]) == ["DaemonSet"] * 3

@@ -22,7 +22,8 @@ only ``aws eks get-token`` bearer tokens for that cluster (``auth``; anonymous c
 * PATCH with ``application/merge-patch+json``, ``application/strategic-merge-patch+json``
   (maps merge, lists replace) and ``application/json-patch+json``; cordoning a node
   (``spec.unschedulable``) adds the ``node.kubernetes.io/unschedulable`` taint;
-* ``POST /api/v1/namespaces/{ns}/pods/{name}/eviction`` (policy/v1 Eviction): 201 allowed,
+* ``POST /api/v1/namespaces/{ns}/pods/{name}/eviction`` (policy/v1 Eviction; apiVersion and kind
+  left out are taken from the URL, as the API server's decoder does): 201 allowed,
   429 TooManyRequests when the pod's PDB allows no disruption (``details.causes[0].message``
   names the budget: "The disruption budget web needs 2 healthy pods and has 2 currently"),
   500 when more than one PDB selects the pod, 404 for an unknown pod;
@@ -38,7 +39,10 @@ evicted is Terminating (``deletionTimestamp`` set, not Ready, no longer counted 
 ReplicaSet or budget) for ``2 s × time_scale`` before it is gone (``gracePeriodSeconds=0``
 deletes at once); its ReplicaSet replaces it at once with a new, differently named pod, bound by
 the scheduler to a Ready, schedulable node and Running/Ready ``5 s × time_scale`` later
-(Pending while no node fits). Evicting a pod that is already Terminating answers 201 and is not
+(Pending while no node fits); a Running pod's ``containerStatuses`` carry what the API server
+always sends (``imageID``, ``containerID``, ``restartCount``, ``started``, ``state``), so the
+official clients' typed models decode it (``tests/test_kube_official_client.py``).
+Evicting a pod that is already Terminating answers 201 and is not
 recorded again.
 Node groups hold ``desired`` nodes named ``ip-10-0-x-y.<region domain>`` labelled with the
 group's labels plus ``eks.amazonaws.com/nodegroup``, ``node.kubernetes.io/instance-type``,
@@ -75,7 +79,20 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
     "lost_pods": [{"namespace", "pod", "node", "nodegroup", "owner_kind", "owner", "cause",
     "phase", "terminating", "counts_as_loss", "time"}],
     "cordoned": [{"node", "nodegroup", "unschedulable", "time"}],
-    "auth_failures": [{"path", "method", "reason", "time"}]}``.
+    "auth_failures": [{"path", "method", "reason", "time"}],
+    "availability": {"time_scale", "below_budget_seconds", "zero_ready_seconds",
+    "below_budget_wall_seconds", "zero_ready_wall_seconds",
+    "stretches": [{"namespace", "deployment", "kind": "below_budget" | "zero_ready", "pdb",
+    "desired_healthy", "min_ready", "start", "end" (null while open), "seconds", "wall_seconds"}],
+    "deployments": [{"namespace", "name", "pdb", "below_budget_seconds", "zero_ready_seconds",
+    "below_budget_wall_seconds", "zero_ready_wall_seconds"}]}}``.
+    ``availability`` follows every Deployment, sampled after each change of the cluster's state
+    (so a 50 ms dip is seen): a ``below_budget`` stretch while the budget selecting its pods has
+    fewer healthy pods than it demands (``desiredHealthy``: minAvailable, or replicas minus
+    maxUnavailable, percentages rounded up), a ``zero_ready`` stretch while it wants replicas and
+    has no Ready pod. ``seconds`` are real-AWS seconds (wall seconds divided by the time scale,
+    as every sandbox duration); ``deployments`` lists each Deployment seen since the last clear,
+    with its totals, zero included.
     A PDB violation is a Ready pod deleted outside the Eviction API (plain DELETE: cause
     ``delete``; ``delete_nodegroup``: ``nodegroup-deleted``; scale-in: ``scale-in``) while a
     budget selecting it allowed no disruption. ``lost_pods`` lists every pod that went with a
@@ -83,12 +100,24 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
     leaves behind by design, and for pods already Terminating (evicted, replaced elsewhere).
     ``owner_kind`` is ReplicaSet, DaemonSet, Mirror or None.
 ``DELETE clusters/{region}/{name}/observations``
-    Clears the observations (e.g. between the seeding phase and the rollout under test).
+    Clears the observations (e.g. between the seeding phase and the rollout under test); an
+    availability stretch still open starts again at the clear.
 ``POST clusters/{region}/{name}/access``
     Body ``{"refuse": 401 | 403 | null}``: the caller's access withdrawn, as EKS answers once an
     access entry is removed or before it is granted: every request with a valid token gets 401
     Unauthorized (recorded in ``auth_failures``), or 403 Forbidden (the token maps to a user
     RBAC lets do nothing; /version and the health paths stay readable); null serves again.
+``POST clusters/{region}/{name}/faults``
+    Node-group faults for rollback tests, applied by EKS to the groups created afterwards whose
+    name starts with ``nodegroup_prefix`` (the first matching fault wins):
+    ``{"nodegroup_prefix": P, "never_ready": true}``: the instances run and their nodes register
+    but never turn Ready; the group stays CREATING until EKS gives up
+    (``DURATIONS["nodegroup.join_timeout"]``), then CREATE_FAILED with health issue
+    ``NodeCreationFailure`` "Instances failed to join the kubernetes cluster" naming the instances.
+    ``{"nodegroup_prefix": P, "create_fails": "message"}``: no instance launches (no node
+    registers); CREATE_FAILED after ``DURATIONS["nodegroup.create_fails"]`` with health issue
+    ``AsgInstanceLaunchFailures`` carrying the message. ``{"clear": true}`` removes every fault.
+    Answers ``{"faults": [...]}`` (also ``GET``); 400 Status for any other body.
 ``GET  clusters/{region}/{name}/requests``
     ``{"requests": [{"method", "path", "query", "code", "user", "time"}]}``: every API request served.
 

@@ -23,7 +23,6 @@ All state is guarded by one lock; the timer thread and the HTTP threads both tak
 from __future__ import annotations
 
 import copy
-import datetime
 import hashlib
 import heapq
 import itertools
@@ -36,9 +35,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .availability import AvailabilityTracker, Sample
 from .errors import ApiError, already_exists, bad_request, not_found
 from .patch import FieldOwnership
 from .selectors import label_selector_matches
+from .timestamps import now_iso, now_precise
 
 # Durations are real-world seconds, multiplied by the time scale like every sandbox duration
 # (at the sandbox's default scale of 0.01 a pod starts in 50 ms and terminates in 20 ms).
@@ -103,14 +104,6 @@ PDBS = ("policy", "poddisruptionbudgets")
 _GENERATION_EXEMPT = {PODS, NODES, NAMESPACES, ("", "configmaps"), ("", "secrets")}
 
 
-def now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def now_precise() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def random_suffix(n: int = 5) -> str:
     return "".join(random.choice(NAME_ALPHABET) for _ in range(n))
 
@@ -118,6 +111,15 @@ def random_suffix(n: int = 5) -> str:
 def template_hash(template: dict) -> str:
     digest = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).digest()
     return "".join(NAME_ALPHABET[b % len(NAME_ALPHABET)] for b in digest[:10])
+
+
+def image_id(image: str) -> str:
+    """The digest-pinned reference a kubelet reports for the image it pulled."""
+    repository = image.split("@", 1)[0]
+    name, _, tag = repository.rpartition(":")
+    if name and "/" not in tag:  # a tag, not a registry's port
+        repository = name
+    return f"{repository}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
 
 
 def kubelet_version(version: str) -> str:
@@ -237,10 +239,13 @@ class ClusterState:
         self.static_pods: dict[str, dict[str, dict]] = {}     # node -> static name -> manifest
         self.nodegroup_static_pods: dict[str, list[dict]] = {}  # nodegroup -> manifests
         self.observations = Observations()
+        self.availability = AvailabilityTracker(time_scale)
         self.requests: list[dict] = []
         self.controller_errors: list[str] = []  # shown in the control summary; empty unless a bug
         # 401 or 403 to every authenticated request (control route ``access``), None to serve.
         self.refuse_access: int | None = None
+        # Node-group faults EKS applies to groups created afterwards (control route ``faults``).
+        self.nodegroup_faults: list[dict] = []
         self._timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._starting: set[str] = set()  # pod uids with a start timer pending
@@ -600,6 +605,12 @@ class ClusterState:
             self.nodegroup_static_pods.pop(name, None)
             self.reconcile()
 
+    def instance_ids(self, nodegroup: str) -> list[str]:
+        with self.lock:
+            ng = self.nodegroups.get(nodegroup)
+            nodes = [self._bucket(NODES).get(("", n)) for n in (ng.nodes if ng else [])]
+            return [n["spec"]["providerID"].rsplit("/", 1)[-1] for n in nodes if n is not None]
+
     @staticmethod
     def _k8s_taint(t: dict) -> dict:
         effect = EKS_TAINT_EFFECTS.get(t.get("effect", ""), t.get("effect", "NoSchedule"))
@@ -844,6 +855,10 @@ class ClusterState:
             pod = self._bucket(PODS).get((ns, name))
             if pod is None:
                 raise not_found("", "pods", name)
+            if isinstance(body, dict):
+                # As the API server's decoder does, type fields left out are taken from the URL
+                # (the official clients send none); ones given must name an Eviction.
+                body = dict(body, apiVersion=body.get("apiVersion") or "policy/v1", kind=body.get("kind") or "Eviction")
             if not isinstance(body, dict) or body.get("kind") != "Eviction" or \
                     body.get("apiVersion") not in ("policy/v1", "policy/v1beta1"):
                 raise bad_request("the body must be a policy/v1 Eviction")
@@ -994,6 +1009,40 @@ class ClusterState:
                     self._refresh_status(PDBS, budget)
                 if self._last_rv == before:
                     break
+            self.availability.observe(self._availability_samples())
+
+    def _availability_samples(self) -> dict[tuple[str, str], Sample]:
+        """Every Deployment's Ready pods now, and what the budget selecting its pods demands."""
+        owner_of_rs: dict[str, tuple[str, str]] = {}
+        for rs in self._all(REPLICASETS):
+            ref = controller_ref(rs)
+            if ref and ref["kind"] == "Deployment":
+                owner_of_rs[rs["metadata"]["uid"]] = (rs["metadata"]["namespace"], ref["name"])
+        ready: dict[tuple[str, str], int] = {}
+        for pod in self._all(PODS):
+            key = owner_of_rs.get((controller_ref(pod) or {}).get("uid", ""))
+            if key is not None and pod_ready(pod):
+                ready[key] = ready.get(key, 0) + 1
+        samples = {}
+        for dep in self._all(DEPLOYMENTS):
+            ns, name = dep["metadata"]["namespace"], dep["metadata"]["name"]
+            labels = (dep.get("spec", {}).get("template", {}).get("metadata") or {}).get("labels") or {}
+            budget = next((p for p in self._all(PDBS) if p["metadata"]["namespace"] == ns
+                           and p.get("spec", {}).get("selector") is not None
+                           and label_selector_matches(p["spec"]["selector"], labels)), None)
+            desired = (budget.get("status") or {}).get("desiredHealthy") if budget else None
+            samples[(ns, name)] = Sample(ready.get((ns, name), 0), int(dep.get("spec", {}).get("replicas", 1)),
+                                         budget["metadata"]["name"] if budget else None, desired)
+        return samples
+
+    def observations_view(self) -> dict:
+        with self.lock:
+            return dict(self.observations.as_dict(), availability=self.availability.view())
+
+    def clear_observations(self) -> None:
+        with self.lock:
+            self.observations = Observations()
+            self.availability.clear()
 
     def _gc(self) -> None:
         for gp in (REPLICASETS, PODS):
@@ -1285,9 +1334,14 @@ class ClusterState:
             index = next(self._ip_counter)
             new["status"]["podIP"] = f"10.0.{128 + (index // 250) % 120}.{index % 250 + 4}"
         new["status"]["podIPs"] = [{"ip": new["status"]["podIP"]}]
+        # Every field the API server always sends (the official clients' models refuse a status
+        # without imageID, for one): the image digest and the runtime's container id.
         new["status"]["containerStatuses"] = [
-            {"name": c.get("name", "app"), "image": c.get("image", ""), "ready": True, "restartCount": 0,
-             "started": True, "state": {"running": {"startedAt": now_iso()}}}
+            {"name": c.get("name", "app"), "image": c.get("image", ""),
+             "imageID": image_id(c.get("image", "")),
+             "containerID": "containerd://" + hashlib.sha256(f"{uid}/{c.get('name')}".encode()).hexdigest(),
+             "ready": True, "restartCount": 0, "started": True, "state": {"running": {"startedAt": now_iso()}},
+             "lastState": {}}
             for c in new["spec"].get("containers", [])
         ]
         self._set_pod_ready(new, True)

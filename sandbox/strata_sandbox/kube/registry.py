@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from . import auth
-from .cluster import ClusterState, Observations
+from .cluster import ClusterState
 from .errors import ApiError, bad_request, success
 from .pki import issue_cluster_pki
 from .server import ClusterServer
@@ -96,6 +96,23 @@ class KubeRegistry:
     def delete_nodegroup(self, region: str, cluster: str, nodegroup: str) -> None:
         self.get_cluster(region, cluster).state.delete_nodegroup(nodegroup)
 
+    def nodegroup_fault(self, region: str, cluster: str, nodegroup: str) -> dict | None:
+        """The first fault set with the ``faults`` control route whose prefix starts ``nodegroup``
+        (EKS asks when it creates a node group), or None."""
+        try:
+            state = self.get_cluster(region, cluster).state
+        except KeyError:
+            return None
+        with state.lock:
+            return next((dict(f) for f in state.nodegroup_faults if nodegroup.startswith(f["nodegroup_prefix"])), None)
+
+    def instance_ids(self, region: str, cluster: str, nodegroup: str) -> list[str]:
+        """The EC2 instance ids behind a node group's nodes (from each node's providerID)."""
+        try:
+            return self.get_cluster(region, cluster).state.instance_ids(nodegroup)
+        except KeyError:
+            return []
+
     def reset(self) -> None:
         with self._lock:
             clusters = list(self._clusters.values())
@@ -137,11 +154,9 @@ class KubeRegistry:
                 raise bad_request("a workloads payload is required")
             return 201, {"created": state.seed(body)}
         if rest == ["observations"] and method == "GET":
-            with state.lock:
-                return 200, state.observations.as_dict()
+            return 200, state.observations_view()
         if rest == ["observations"] and method == "DELETE":
-            with state.lock:
-                state.observations = Observations()
+            state.clear_observations()
             return 200, success()
         if rest == ["access"] and method == "POST":
             refuse = (body or {}).get("refuse")
@@ -150,10 +165,41 @@ class KubeRegistry:
             with state.lock:
                 state.refuse_access = refuse
             return 200, success()
+        if rest == ["faults"] and method == "GET":
+            with state.lock:
+                return 200, {"faults": [dict(f) for f in state.nodegroup_faults]}
+        if rest == ["faults"] and method == "POST":
+            fault = self._nodegroup_fault(body)
+            with state.lock:
+                if fault is None:
+                    state.nodegroup_faults.clear()
+                else:
+                    state.nodegroup_faults.append(fault)
+                return 200, {"faults": [dict(f) for f in state.nodegroup_faults]}
         if rest == ["requests"] and method == "GET":
             with state.lock:
                 return 200, {"requests": list(state.requests)}
-        known = rest in (["workloads"], ["observations"], ["requests"], ["access"], [])
+        known = rest in (["workloads"], ["observations"], ["requests"], ["access"], ["faults"], [])
         raise ApiError(405 if known else 404,
                        f"{method} /_sandbox/kube/{'/'.join(parts)} is not a sandbox control route",
                        "MethodNotAllowed" if known else "NotFound")
+
+    @staticmethod
+    def _nodegroup_fault(body: dict | None) -> dict | None:
+        """A ``faults`` body checked: None for ``{"clear": true}``, else the fault to add."""
+        if not isinstance(body, dict):
+            raise bad_request("a faults body is required")
+        if body.get("clear") is True and len(body) == 1:
+            return None
+        prefix = body.get("nodegroup_prefix")
+        if not isinstance(prefix, str) or not prefix:
+            raise bad_request("nodegroup_prefix must be a non-empty string (or send {\"clear\": true})")
+        never_ready, create_fails = body.get("never_ready"), body.get("create_fails")
+        unknown = set(body) - {"nodegroup_prefix", "never_ready", "create_fails"}
+        if unknown:
+            raise bad_request(f"unknown fault field(s): {', '.join(sorted(unknown))}")
+        if never_ready is True and create_fails is None:
+            return {"nodegroup_prefix": prefix, "never_ready": True}
+        if isinstance(create_fails, str) and create_fails and never_ready is None:
+            return {"nodegroup_prefix": prefix, "create_fails": create_fails}
+        raise bad_request("a fault is either \"never_ready\": true or \"create_fails\": \"<message>\"")
