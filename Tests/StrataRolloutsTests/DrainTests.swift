@@ -42,6 +42,12 @@ struct DrainTests {
         let observed = try await fixture.eks.observations()
         #expect(observed["pdb_violations"]?.arrayValue?.isEmpty == true, "\(observed["pdb_violations"] ?? .null)")
         #expect(observed["evictions"]?.arrayValue?.count == 6)
+        // Green was Ready first and every eviction waited on its budget: no Deployment ever fell
+        // below its budget or went without a Ready pod.
+        let availability = try #require(observed["availability"])
+        #expect(availability["below_budget_seconds"]?.intValue == 0, "\(availability["stretches"] ?? .null)")
+        #expect(availability["zero_ready_seconds"]?.intValue == 0, "\(availability["stretches"] ?? .null)")
+        #expect(availability["deployments"]?.arrayValue?.count == 2)
         // Every pod is back, Ready, on green.
         let green = Set(try await fixture.nodes(of: fixture.green))
         _ = try await SandboxEKSCluster.poll("6 Ready pods on green") {
