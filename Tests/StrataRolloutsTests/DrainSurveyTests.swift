@@ -62,3 +62,56 @@ struct DrainSurveyTests {
         try await fixture.tearDown()
     }
 }
+
+/// The rules that say a budget can never allow an eviction, on budgets as the API serves them.
+@Suite("Budgets that never allow an eviction")
+struct DrainBudgetRuleTests {
+    func budget(_ spec: JSONValue, status: JSONValue = [:]) -> PodDisruptionBudget {
+        PodDisruptionBudget(object: ["metadata": ["name": "b", "namespace": "shop"], "spec": spec, "status": status])
+    }
+
+    @Test("minAvailable at or above the replicas, maxUnavailable 0 or 0%, and an uncomputable budget never allow; the rest can")
+    func rules() {
+        #expect(DrainSurveyor.neverAllows(budget(["minAvailable": 3]), scale: 3) == "minAvailable 3 needs all 3 pods it selects")
+        #expect(DrainSurveyor.neverAllows(budget(["minAvailable": 4]), scale: 3) != nil)
+        #expect(DrainSurveyor.neverAllows(budget(["minAvailable": "100%"]), scale: 5) != nil)
+        #expect(DrainSurveyor.neverAllows(budget(["minAvailable": "90%"]), scale: 5) != nil, "90% of 5 rounds up to 5")
+        #expect(DrainSurveyor.neverAllows(budget(["minAvailable": "80%"]), scale: 5) == nil)
+        #expect(DrainSurveyor.neverAllows(budget(["minAvailable": 2]), scale: 3) == nil)
+        #expect(DrainSurveyor.neverAllows(budget(["maxUnavailable": 0]), scale: 3) == "maxUnavailable is 0")
+        #expect(DrainSurveyor.neverAllows(budget(["maxUnavailable": "0%"]), scale: 3) == "maxUnavailable is 0%")
+        #expect(DrainSurveyor.neverAllows(budget(["maxUnavailable": "10%"]), scale: 3) == nil, "10% of 3 rounds up to 1")
+        #expect(DrainSurveyor.neverAllows(budget(["maxUnavailable": 1]), scale: 1) == nil)
+        let failing = budget(
+            ["maxUnavailable": "50%"],
+            status: [
+                "conditions": [
+                    ["type": "DisruptionAllowed", "status": "False", "reason": "SyncFailed", "message": "found no controller ref"]
+                ]
+            ])
+        #expect(DrainSurveyor.neverAllows(failing, scale: 2)?.contains("found no controller ref") == true)
+    }
+
+    @Test("selectors: matchLabels and matchExpressions must all hold; an empty selector takes every pod of the namespace, none takes none")
+    func selectors() {
+        func pod(_ labels: [String: String], namespace: String = "shop") -> KubernetesPod {
+            KubernetesPod(object: [
+                "metadata": ["name": "p", "namespace": .string(namespace), "labels": .object(labels.mapValues { .string($0) })]
+            ])
+        }
+        let expressions = budget([
+            "selector": [
+                "matchLabels": ["app": "web"],
+                "matchExpressions": [
+                    ["key": "tier", "operator": "In", "values": ["front", "edge"]], ["key": "canary", "operator": "DoesNotExist"],
+                ],
+            ]
+        ])
+        #expect(expressions.selects(pod(["app": "web", "tier": "edge"])))
+        #expect(!expressions.selects(pod(["app": "web", "tier": "back"])))
+        #expect(!expressions.selects(pod(["app": "web", "tier": "edge", "canary": "yes"])))
+        #expect(!expressions.selects(pod(["app": "web", "tier": "edge"], namespace: "other")))
+        #expect(budget(["selector": [:]]).selects(pod([:])))
+        #expect(!budget([:]).selects(pod(["app": "web"])))
+    }
+}
