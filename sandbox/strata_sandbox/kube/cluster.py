@@ -198,6 +198,13 @@ class NodeGroup:
     taints: list
     instance_types: list
     nodes: list[str] = field(default_factory=list)
+    # Nodes launched at another version than the group's (EKS's rolling update surges them).
+    versions: dict[str, str] = field(default_factory=dict)
+    # Nodes launched but not yet joined: NotReady whatever ``ready`` says.
+    joining: set[str] = field(default_factory=set)
+
+    def version_of(self, node: str) -> str:
+        return self.versions.get(node, self.version)
 
 
 @dataclass
@@ -582,6 +589,8 @@ class ClusterState:
             if ng is None:
                 ng = self.nodegroups[name] = NodeGroup(name, 0, version, ready, {}, [], [])
             ng.desired = max(0, int(desired))
+            if version != ng.version:
+                ng.versions = {}  # a version given here moves every node in place
             ng.version, ng.ready = version, bool(ready)
             ng.labels, ng.taints = dict(labels or {}), [self._k8s_taint(t) for t in taints or []]
             ng.instance_types = list(instance_types or ["m5.large"])
@@ -605,6 +614,101 @@ class ClusterState:
             self.nodegroup_static_pods.pop(name, None)
             self.reconcile()
 
+    # ----- what EKS's managed rolling update does to a group's nodes (``eks_rolling_update`` drives)
+
+    def nodegroup_nodes(self, name: str) -> list[dict]:
+        """The group's nodes, oldest first: name, version, zone, Ready, cordoned."""
+        with self.lock:
+            ng = self.nodegroups.get(name)
+            out = []
+            for node_name in ng.nodes if ng else []:
+                node = self._bucket(NODES).get(("", node_name))
+                if node is not None:
+                    out.append({"name": node_name, "version": ng.version_of(node_name),
+                                "zone": node["metadata"]["labels"].get("topology.kubernetes.io/zone"),
+                                "ready": node_ready(node), "unschedulable": bool(node["spec"].get("unschedulable"))})
+            return out
+
+    def launch_nodes(self, name: str, version: str, zones: list[str]) -> list[str]:
+        """New instances of the group at ``version``, one in each zone given: registered at once,
+        NotReady until ``join_nodes``."""
+        with self.lock:
+            ng = self.nodegroups[name]
+            launched = [self._create_node(ng, zone, version, joining=True) for zone in zones]
+            ng.nodes.extend(launched)
+            ng.desired = len(ng.nodes)
+            self.reconcile()
+            return launched
+
+    def join_nodes(self, name: str, nodes: list[str]) -> None:
+        """The kubelets of launched nodes have joined: the nodes turn Ready."""
+        with self.lock:
+            ng = self.nodegroups.get(name)
+            for node_name in nodes if ng else []:
+                ng.joining.discard(node_name)
+                node = self._bucket(NODES).get(("", node_name))
+                if node is not None and not node_ready(node):
+                    new = copy.deepcopy(node)
+                    self._set_node_ready(new, True)
+                    self._replace(NODES, node, new)
+            self.reconcile()
+
+    def cordon_nodes(self, nodes: list[str], labels: dict) -> None:
+        """Cordons nodes (recorded like any cordon) and labels them, as EKS does to the nodes it is
+        about to replace (``node.kubernetes.io/exclude-from-external-load-balancers``)."""
+        with self.lock:
+            for node_name in nodes:
+                node = self._bucket(NODES).get(("", node_name))
+                if node is None:
+                    continue
+                new = copy.deepcopy(node)
+                new["spec"]["unschedulable"] = True
+                new["metadata"]["labels"].update(labels)
+                self._node_changed(node, self._replace(NODES, node, new))
+            self.reconcile()
+
+    def drain_node(self, node_name: str, force: bool = False) -> list[str]:
+        """One pass of a drain as EKS runs it: every pod on the node but DaemonSet and mirror pods
+        goes through the Eviction API's rules (recorded as any eviction; refused ones stay), or with
+        ``force`` is deleted (a PDB violation, cause ``force``, where its budget forbade it).
+        Returns ``namespace/name`` of the pods still on the node, Terminating ones included."""
+        with self.lock:
+            for pod in self._movable_pods(node_name):
+                if pod["metadata"].get("deletionTimestamp"):
+                    continue
+                if force:
+                    self._delete_pod(pod, cause="force", graceful=True)
+                    continue
+                try:
+                    self._evict(pod)
+                except ApiError as e:
+                    if e.code not in (429, 500):
+                        raise
+            self.reconcile()
+            return [f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in self._movable_pods(node_name)]
+
+    def _movable_pods(self, node_name: str) -> list[dict]:
+        return [p for p in self._all(PODS)
+                if p["spec"].get("nodeName") == node_name and owner_kind(p) not in ("DaemonSet", "Mirror")]
+
+    def terminate_node(self, node_name: str, cause: str) -> None:
+        """The node's instance is terminated: the node and every pod still on it go."""
+        with self.lock:
+            ng = self.nodegroups.get((self._bucket(NODES).get(("", node_name)) or {}).get(
+                "metadata", {}).get("labels", {}).get(NODEGROUP_LABEL, ""))
+            self._delete_node(node_name, cause=cause)
+            if ng is not None:
+                ng.desired = len(ng.nodes)
+            self.reconcile()
+
+    def set_nodegroup_version(self, name: str, version: str) -> None:
+        """Every node of the group runs ``version`` now (the update finished): new nodes launch at it."""
+        with self.lock:
+            ng = self.nodegroups.get(name)
+            if ng is not None:
+                ng.version = version
+                ng.versions = {n: v for n, v in ng.versions.items() if v != version}
+
     def instance_ids(self, nodegroup: str) -> list[str]:
         with self.lock:
             ng = self.nodegroups.get(nodegroup)
@@ -622,7 +726,8 @@ class ClusterState:
     def _zones(self) -> list[str]:
         return [f"{self.region}{s}" for s in "abc"]
 
-    def _create_node(self, ng: NodeGroup) -> str:
+    def _create_node(self, ng: NodeGroup, zone: str | None = None, version: str | None = None,
+                     joining: bool = False) -> str:
         index = len(self._bucket(NODES)) + next(self._ip_counter)
         ip = f"10.0.{(index // 250) % 250}.{index % 250 + 4}"
         domain = "ec2.internal" if self.region == "us-east-1" else f"{self.region}.compute.internal"
@@ -631,7 +736,11 @@ class ClusterState:
             index += 1
             ip = f"10.0.{(index // 250) % 250}.{index % 250 + 4}"
             node_name = f"ip-{ip.replace('.', '-')}.{domain}"
-        zone = self._zones()[len(ng.nodes) % 3]
+        zone = zone or self._zones()[len(ng.nodes) % 3]
+        if version is not None and version != ng.version:
+            ng.versions[node_name] = version
+        if joining:
+            ng.joining.add(node_name)
         instance_type = ng.instance_types[len(ng.nodes) % len(ng.instance_types)]
         instance_id = "i-" + uuid.uuid4().hex[:17]
         node = {
@@ -695,18 +804,20 @@ class ClusterState:
             labels.pop(k, None)
         labels.update(ng.labels)
         labels[NODEGROUP_LABEL] = ng.name
-        labels["eks.amazonaws.com/nodegroup-image"] = f"ami-{hashlib.sha1(ng.version.encode()).hexdigest()[:17]}"
+        version = ng.version_of(node["metadata"]["name"])
+        labels["eks.amazonaws.com/nodegroup-image"] = f"ami-{hashlib.sha1(version.encode()).hexdigest()[:17]}"
         self._ng_labels[node["metadata"]["name"]] = tuple(ng.labels)
         cordon = [t for t in new["spec"].get("taints", []) if t["key"] == UNSCHEDULABLE_TAINT["key"]]
         new["spec"]["taints"] = [dict(t) for t in ng.taints] + cordon
         if not new["spec"]["taints"]:
             new["spec"].pop("taints")
-        kv = kubelet_version(ng.version)
+        kv = kubelet_version(version)
         new["status"]["nodeInfo"]["kubeletVersion"] = kv
         new["status"]["nodeInfo"]["kubeProxyVersion"] = kv
         # A node that has come up stays Ready: `ready=False` while a group scales or updates
         # holds back only the nodes still joining, as with EKS (old nodes keep serving).
-        self._set_node_ready(new, ng.ready or (not inserting and node_ready(node)))
+        joining = node["metadata"]["name"] in ng.joining
+        self._set_node_ready(new, (ng.ready and not joining) or (not inserting and node_ready(node)))
         if inserting:
             node.clear()
             node.update(new)
@@ -774,6 +885,8 @@ class ClusterState:
         ng = self.nodegroups.get(ng_name or "")
         if ng and node_name in ng.nodes:
             ng.nodes.remove(node_name)
+            ng.versions.pop(node_name, None)
+            ng.joining.discard(node_name)
         self.static_pods.pop(node_name, None)
         self._ng_labels.pop(node_name, None)
         if node is not None:
@@ -873,47 +986,54 @@ class ClusterState:
                     f'Precondition failed: UID in precondition: {pre["uid"]}, '
                     f'UID in object meta: {pod["metadata"]["uid"]}',
                     "Conflict")
-            record = {"namespace": ns, "pod": name, "node": pod["spec"].get("nodeName"),
-                      "owner_kind": owner_kind(pod), "owner": (controller_ref(pod) or {}).get("name"),
-                      "pdb": None, "time": now_precise()}
-            phase = pod["status"].get("phase")
-            ignore_pdb = phase in ("Succeeded", "Failed", "Pending") or pod["metadata"].get("deletionTimestamp")
-            if not ignore_pdb:
-                pdbs = self._pdbs_for(pod)
-                if len(pdbs) > 1:
-                    self.observations.blocked_evictions.append(
-                        dict(record, code=500, pdb=[p["metadata"]["name"] for p in pdbs]))
-                    raise ApiError(
-                        500,
-                        "This pod has more than one PodDisruptionBudget, "
-                        "which the eviction subresource does not support.",
-                        "InternalError")
-                if pdbs:
-                    pdb = pdbs[0]
-                    st = self._pdb_status(pdb)
-                    record.update(pdb=pdb["metadata"]["name"], current_healthy=st["currentHealthy"],
-                                  desired_healthy=st["desiredHealthy"], disruptions_allowed=st["disruptionsAllowed"])
-                    healthy = pod_ready(pod)
-                    policy = pdb["spec"].get("unhealthyPodEvictionPolicy", "IfHealthyBudget")
-                    allowed = st["disruptionsAllowed"] > 0 if healthy else (
-                        policy == "AlwaysAllow" or st["currentHealthy"] >= st["desiredHealthy"])
-                    if not allowed:
-                        self.observations.blocked_evictions.append(dict(record, code=429))
-                        raise ApiError(
-                            429, "Cannot evict pod as it would violate the pod's disruption budget.",
-                            "TooManyRequests",
-                            {"causes": [{
-                                "reason": "DisruptionBudget",
-                                "message": f"The disruption budget {pdb['metadata']['name']} needs "
-                                           f"{st['desiredHealthy']} healthy pods "
-                                           f"and has {st['currentHealthy']} currently",
-                            }]},
-                        )
-            if not dry_run and not pod["metadata"].get("deletionTimestamp"):
-                self._terminate(pod, evicted=True)
-                self.observations.evictions.append(record)
-                self.reconcile()
+            self._evict(pod, dry_run)
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+    def _evict(self, pod: dict, dry_run: bool = False) -> None:
+        """The Eviction API's decision for one pod, recorded in the observations: the pod is
+        Terminating on return, or ApiError 429 (a budget allows no disruption) or 500 (more than
+        one budget) is raised."""
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        record = {"namespace": ns, "pod": name, "node": pod["spec"].get("nodeName"),
+                  "owner_kind": owner_kind(pod), "owner": (controller_ref(pod) or {}).get("name"),
+                  "pdb": None, "time": now_precise()}
+        phase = pod["status"].get("phase")
+        ignore_pdb = phase in ("Succeeded", "Failed", "Pending") or pod["metadata"].get("deletionTimestamp")
+        if not ignore_pdb:
+            pdbs = self._pdbs_for(pod)
+            if len(pdbs) > 1:
+                self.observations.blocked_evictions.append(
+                    dict(record, code=500, pdb=[p["metadata"]["name"] for p in pdbs]))
+                raise ApiError(
+                    500,
+                    "This pod has more than one PodDisruptionBudget, "
+                    "which the eviction subresource does not support.",
+                    "InternalError")
+            if pdbs:
+                pdb = pdbs[0]
+                st = self._pdb_status(pdb)
+                record.update(pdb=pdb["metadata"]["name"], current_healthy=st["currentHealthy"],
+                              desired_healthy=st["desiredHealthy"], disruptions_allowed=st["disruptionsAllowed"])
+                healthy = pod_ready(pod)
+                policy = pdb["spec"].get("unhealthyPodEvictionPolicy", "IfHealthyBudget")
+                allowed = st["disruptionsAllowed"] > 0 if healthy else (
+                    policy == "AlwaysAllow" or st["currentHealthy"] >= st["desiredHealthy"])
+                if not allowed:
+                    self.observations.blocked_evictions.append(dict(record, code=429))
+                    raise ApiError(
+                        429, "Cannot evict pod as it would violate the pod's disruption budget.",
+                        "TooManyRequests",
+                        {"causes": [{
+                            "reason": "DisruptionBudget",
+                            "message": f"The disruption budget {pdb['metadata']['name']} needs "
+                                       f"{st['desiredHealthy']} healthy pods "
+                                       f"and has {st['currentHealthy']} currently",
+                        }]},
+                    )
+        if not dry_run and not pod["metadata"].get("deletionTimestamp"):
+            self._terminate(pod, evicted=True)
+            self.observations.evictions.append(record)
+            self.reconcile()
 
     # ----- disruption budgets --------------------------------------------------------------------
 
