@@ -17,6 +17,8 @@ drained through the Eviction API's rules and terminated, ``PodEvictionFailure`` 
 minutes unless ``force``. ``DURATIONS["nodegroup.version"]`` is that update's total for the
 default group (2 nodes, ``maxUnavailable`` 1) with nothing blocking; the
 ``nodegroup.version.*`` entries are its phases.
+Each node of a managed node group holds one IP of the group's subnets (spread over them in turn)
+while it runs: moto's ``AvailableIpAddressCount`` falls and comes back with the node.
 Node-group faults set through the Kubernetes registry's ``faults`` control route make a
 created group's nodes never turn Ready (CREATING, then CREATE_FAILED ``NodeCreationFailure``
 after ``nodegroup.join_timeout``) or its creation fail (CREATE_FAILED
@@ -833,6 +835,24 @@ class EksService:
             ng["version"], ready, dict(ng.get("labels") or {}), copy.deepcopy(ng.get("taints") or []),
             list(ng.get("instanceTypes") or []),
         )
+        self.charge_subnet_ips(ctx, ng)
+
+    def charge_subnet_ips(self, ctx: Ctx, ng: dict, gone: bool = False) -> None:
+        """Each node's instance holds one IP of a subnet of its group (spread over them in turn), so
+        DescribeSubnets' AvailableIpAddressCount falls while the nodes run and comes back after."""
+        nodes = 0 if gone else len(self.kube.get_cluster(ctx.region, ng["clusterName"]).state.nodegroup_nodes(
+            ng["nodegroupName"]))
+        subnets = sorted(ng["subnets"])
+        wanted = {sid: nodes // len(subnets) + (1 if i < nodes % len(subnets) else 0) for i, sid in enumerate(subnets)}
+        held = ng.setdefault("_subnet_ips", {})
+        ec2 = self.ec2_backend(ctx.account, ctx.region)
+        for sid, count in wanted.items():
+            try:
+                subnet = ec2.get_subnet(sid)
+            except Exception:
+                continue  # the subnet is gone: nothing left to give back
+            subnet._available_ip_addresses -= count - held.get(sid, 0)
+            held[sid] = count
 
     @staticmethod
     def _scaling(raw: Any, current: Optional[dict] = None) -> dict:
@@ -1157,6 +1177,7 @@ class EksService:
             for uid in [i for i, u in st.updates.items() if u.cluster == cluster and u.nodegroup == name]:
                 del st.updates[uid]
             self.kube.delete_nodegroup(ctx.region, cluster, name)
+            self.charge_subnet_ips(ctx, ng, gone=True)
 
         self.scheduler.after(DURATIONS["nodegroup.delete"], gone)
         return {"nodegroup": self._ng_view(ng)}

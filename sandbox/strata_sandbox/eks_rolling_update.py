@@ -110,6 +110,7 @@ class RollingUpdate:
             for node in batch:
                 self.kube.terminate_node(node, cause="rolling-update")
                 self.new_nodes.discard(node)
+            self.eks.charge_subnet_ips(self.ctx, self.ng)
             self._batches()
 
         drain()
@@ -171,6 +172,7 @@ class RollingUpdate:
             return
         launched = self.kube.launch_nodes(self.name, self.target["version"], zones)
         self.new_nodes.update(launched)
+        self.eks.charge_subnet_ips(self.ctx, self.ng)
 
         def joined() -> None:
             self.kube.join_nodes(self.name, launched)

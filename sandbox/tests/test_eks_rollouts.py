@@ -97,6 +97,13 @@ def upgraded_cluster_with_workloads(sbx, *objects, desired=2, **nodegroup_extra)
     return eks
 
 
+def ips_held(sbx, eks) -> int:
+    """IPs the system group's nodes hold in its /24 subnets."""
+    subnets = nodegroup(eks, "system")["subnets"]
+    return sum(251 - s["AvailableIpAddressCount"]
+               for s in sbx.client("ec2").describe_subnets(SubnetIds=subnets)["Subnets"])
+
+
 def finished(eks, update_id):
     def check():
         u = eks.describe_update(name="demo", nodegroupName="system", updateId=update_id)["update"]
@@ -119,6 +126,7 @@ def test_rolling_update_surges_drains_within_budgets_and_replaces_every_node(sbx
     sbx.control("POST", "clock", {"advance_aws_seconds": DURATIONS["nodegroup.version.setup"]})
     assert len(kube_summary(sbx)["nodegroups"]["system"]["nodes"]) == desired + surge
     assert observations(sbx)["cordoned"] == []
+    assert ips_held(sbx, eks) == desired + surge  # a preflight must find room for the surge too
     sbx.control("POST", "clock", {"freeze": False})
 
     done = sbx.wait_until(finished(eks, update["id"]), DEADLINE, "the update finished")
@@ -127,6 +135,7 @@ def test_rolling_update_surges_drains_within_budgets_and_replaces_every_node(sbx
     assert (ng["status"], ng["version"]) == ("ACTIVE", "1.31") and ng["releaseVersion"].startswith("1.31.")
     group = kube_summary(sbx)["nodegroups"]["system"]
     assert len(group["nodes"]) == desired and not set(group["nodes"]) & old and group["version"] == "1.31"
+    assert ips_held(sbx, eks) == desired
 
     obs = observations(sbx)
     assert obs["pdb_violations"] == []
@@ -189,3 +198,21 @@ def test_rolling_update_with_max_unavailable_above_the_group_scales_back_down(sb
     cordoned = {c["node"] for c in obs["cordoned"]}
     assert len(cordoned) == 3 and old < cordoned and not cordoned & nodes
     assert obs["pdb_violations"] == [] and [p for p in obs["lost_pods"] if p["counts_as_loss"]] == []
+
+
+def test_each_node_holds_an_ip_of_its_groups_subnets_while_it_runs(sbx):
+    eks, _, subnets = active_cluster(sbx)
+    ec2 = sbx.client("ec2")
+
+    def free() -> dict:
+        return {s["SubnetId"]: s["AvailableIpAddressCount"] for s in ec2.describe_subnets(SubnetIds=subnets)["Subnets"]}
+
+    before = free()
+    assert set(before.values()) == {251}  # a /24 less AWS's five
+    create(eks, subnets, "system", desired=3)
+    assert sorted(free().values()) == [249, 250]  # three nodes over two subnets
+    sbx.wait_until(lambda: nodegroup(eks, "system")["status"] == "ACTIVE", DEADLINE, "system ACTIVE")
+    eks.update_nodegroup_config(clusterName="demo", nodegroupName="system", scalingConfig={"desiredSize": 1})
+    sbx.wait_until(lambda: sum(free().values()) == 2 * 251 - 1, DEADLINE, "one node's IP left held")
+    eks.delete_nodegroup(clusterName="demo", nodegroupName="system")
+    sbx.wait_until(lambda: free() == before, DEADLINE, "every IP given back")
