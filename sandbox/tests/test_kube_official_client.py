@@ -12,7 +12,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
-from kube_fixtures import deployment, eks_token, pdb, running_registry, wait_for
+from kube_fixtures import daemonset, deployment, eks_token, pdb, running_registry, wait_for
 
 REGION = "eu-west-1"
 
@@ -46,7 +46,7 @@ def ready_pods(core: k8s.CoreV1Api, selector: str) -> list[k8s.V1Pod]:
 def test_official_client_drives_nodes_pods_budgets_cordon_and_eviction(cluster):
     registry, c, api = cluster
     core, policy = k8s.CoreV1Api(api), k8s.PolicyV1Api(api)
-    seed(registry, c, deployment("web", 3), pdb("web-pdb", {"app": "web"}, maxUnavailable=1))
+    seed(registry, c, deployment("web", 3), pdb("web-pdb", {"app": "web"}, maxUnavailable=1), daemonset("kube-proxy"))
 
     nodes = core.list_node(label_selector="eks.amazonaws.com/nodegroup=blue").items
     assert len(nodes) == 2 and all(isinstance(n, k8s.V1Node) for n in nodes)
@@ -58,6 +58,15 @@ def test_official_client_drives_nodes_pods_budgets_cordon_and_eviction(cluster):
     statuses = pods[0].status.container_statuses
     assert statuses and statuses[0].image_id and statuses[0].container_id.startswith("containerd://")
     assert statuses[0].restart_count == 0 and statuses[0].started is True and statuses[0].ready is True
+
+    # Every built-in kind the sandbox serves decodes into the client's models.
+    apps = k8s.AppsV1Api(api)
+    assert [d.status.ready_replicas for d in apps.list_namespaced_deployment("default").items] == [3]
+    assert [r.status.replicas for r in apps.list_namespaced_replica_set("default").items] == [3]
+    wait_for(lambda: [d.status.number_ready for d in apps.list_namespaced_daemon_set("kube-system").items] == [2],
+             what="kube-proxy Ready on both nodes")
+    assert {"default", "kube-system"} <= {n.metadata.name for n in core.list_namespace().items}
+    assert all(p.spec.node_name for p in core.list_pod_for_all_namespaces().items)
 
     budget = policy.read_namespaced_pod_disruption_budget("web-pdb", "default")
     assert isinstance(budget, k8s.V1PodDisruptionBudget)
