@@ -38,7 +38,7 @@ MAX_UNAVAILABLE_QUOTA = 100
 
 class RollingUpdate:
     """One node group's update in flight. Every step runs under the sandbox's state lock (the
-    scheduler's), and stops quietly once the group is gone or replaced."""
+    scheduler's), and stops quietly once the group is being deleted."""
 
     def __init__(self, eks: Any, ctx: Any, ng: dict, update: Any, target: dict, force: bool,
                  durations: dict[str, float]) -> None:
@@ -144,7 +144,9 @@ class RollingUpdate:
     # -------------------------------------------------------------- helpers
 
     def _alive(self) -> bool:
-        return self.eks.state(self.ctx).nodegroups.get((self.cluster, self.name)) is self.ng
+        """False once the group is deleted (or being deleted): the update goes with it."""
+        return self.eks.state(self.ctx).nodegroups.get((self.cluster, self.name)) is self.ng \
+            and self.ng["status"] == "UPDATING"
 
     def _after(self, duration: str, step: Callable[[], None]) -> None:
         self.eks.scheduler.after(self.durations[duration], lambda: step() if self._alive() else None)
