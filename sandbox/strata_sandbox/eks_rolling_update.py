@@ -53,6 +53,7 @@ class RollingUpdate:
         if ng.get("_update_target") != target:
             ng["_updated_nodes"], ng["_update_target"] = set(), dict(target)
         self.new_nodes: set[str] = ng["_updated_nodes"]
+        self.max_unavailable = 1  # set in the setup phase
 
     # -------------------------------------------------------------- phases
 
@@ -61,8 +62,9 @@ class RollingUpdate:
 
     def _scale_up(self) -> None:
         old = self._old()
+        self.max_unavailable = self._parallel(len(old))
         zones = sorted({n["zone"] for n in old})
-        surge = min(max(self._max_unavailable(), len(zones)), MAX_UNAVAILABLE_QUOTA) - len(self._new())
+        surge = min(max(self.max_unavailable, len(zones)), MAX_UNAVAILABLE_QUOTA) - len(self._new())
         if not zones:
             surge = 0  # no node to replace: the update only moves the group's launch template
         self._launch([zones[i % len(zones)] for i in range(surge)], then=lambda: self._cordon_old(self._batches))
@@ -75,7 +77,7 @@ class RollingUpdate:
         old = self._old()
         desired = int(self.ng["scalingConfig"]["desiredSize"])
         if old:
-            batch = [n["name"] for n in old[: self._max_unavailable()]]
+            batch = [n["name"] for n in old[: self.max_unavailable]]
             missing = max(0, min(len(batch), desired - len(self._new())))
             zones = [n["zone"] for n in old[:missing]]
             self._launch(zones, then=lambda: self._retire(batch))
@@ -160,11 +162,11 @@ class RollingUpdate:
     def _new(self) -> list[dict]:
         return [n for n in self._nodes() if n["name"] in self.new_nodes]
 
-    def _max_unavailable(self) -> int:
+    def _parallel(self, nodes: int) -> int:
+        """How many nodes are replaced at once (the group's updateConfig; 1 by default)."""
         config = self.ng.get("updateConfig") or {}
         if config.get("maxUnavailablePercentage"):
-            size = max(1, len(self._old()) or int(self.ng["scalingConfig"]["desiredSize"]))
-            return max(1, math.floor(size * int(config["maxUnavailablePercentage"]) / 100))
+            return max(1, math.floor(max(1, nodes) * int(config["maxUnavailablePercentage"]) / 100))
         return max(1, min(int(config.get("maxUnavailable") or 1), MAX_UNAVAILABLE_QUOTA))
 
     def _launch(self, zones: list[str], then: Callable[[], None]) -> None:
