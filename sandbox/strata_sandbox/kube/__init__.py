@@ -18,7 +18,7 @@ only ``aws eks get-token`` bearer tokens for that cluster (``auth``; anonymous c
 * ``/version``, ``/api``, ``/apis``, ``/api/v1``, ``/apis/{group}/{version}`` discovery;
 * get/list (labelSelector, fieldSelector, limit/continue)/create/PUT/PATCH/DELETE of nodes,
   namespaces, pods, configmaps, secrets, services, serviceaccounts, apps/v1 deployments,
-  replicasets, daemonsets and policy/v1 poddisruptionbudgets (status computed live);
+  replicasets, daemonsets, statefulsets and policy/v1 poddisruptionbudgets (status computed live);
 * PATCH with ``application/merge-patch+json``, ``application/strategic-merge-patch+json``
   (maps merge, lists replace) and ``application/json-patch+json``; cordoning a node
   (``spec.unschedulable``) adds the ``node.kubernetes.io/unschedulable`` taint;
@@ -34,7 +34,10 @@ only ``aws eks get-token`` bearer tokens for that cluster (``auth``; anonymous c
   Returns 201 on create, 200 on update, 409 Conflict naming the other manager's fields.
 
 Controllers (``cluster``) give the built-in kinds behaviour: Deployments own ReplicaSets, which
-own pods; DaemonSets put one pod on every eligible node (new nodes too). A pod deleted or
+own pods; DaemonSets put one pod on every eligible node (new nodes too); StatefulSets own pods
+``<name>-<ordinal>``, created in order (``podManagementPolicy: Parallel``: at once), and an
+evicted one comes back under its own name once it is gone (budgets over them use the
+StatefulSet's scale). A pod deleted or
 evicted is Terminating (``deletionTimestamp`` set, not Ready, no longer counted by its
 ReplicaSet or budget) for ``2 s × time_scale`` before it is gone (``gracePeriodSeconds=0``
 deletes at once); its ReplicaSet replaces it at once with a new, differently named pod, bound by

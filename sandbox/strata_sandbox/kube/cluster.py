@@ -6,6 +6,8 @@ controllers, run after every change and on a timer, gives the built-in kinds the
 
 * Deployment -> one ReplicaSet per pod template (older ones scaled to zero);
 * ReplicaSet -> replicas pods, created Pending with a generated name;
+* StatefulSet -> pods ``<name>-<ordinal>``, in order (each once the one before is Ready), a
+  pod that went coming back under its own name;
 * DaemonSet  -> one pod bound to every eligible node (cordoned nodes included, as real
   DaemonSets tolerate node.kubernetes.io/unschedulable);
 * static pods -> a mirror pod per node (annotation kubernetes.io/config.mirror, owned by the Node);
@@ -91,6 +93,7 @@ BUILTIN_KINDS = [
     Kind("apps", "v1", "deployments", "Deployment", True),
     Kind("apps", "v1", "replicasets", "ReplicaSet", True),
     Kind("apps", "v1", "daemonsets", "DaemonSet", True),
+    Kind("apps", "v1", "statefulsets", "StatefulSet", True),
     Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True),
 ]
 PODS = ("", "pods")
@@ -99,6 +102,7 @@ NAMESPACES = ("", "namespaces")
 DEPLOYMENTS = ("apps", "deployments")
 REPLICASETS = ("apps", "replicasets")
 DAEMONSETS = ("apps", "daemonsets")
+STATEFULSETS = ("apps", "statefulsets")
 PDBS = ("policy", "poddisruptionbudgets")
 # Kinds whose spec changes bump metadata.generation.
 _GENERATION_EXEMPT = {PODS, NODES, NAMESPACES, ("", "configmaps"), ("", "secrets")}
@@ -1092,6 +1096,12 @@ class ClusterState:
             ref = controller_ref(pod)
             if ref is None:
                 raise ApiError(500, f"found no controller ref for pod \"{pod['metadata']['name']}\"")
+            if ref["kind"] == "StatefulSet":
+                sts = self._find_uid(STATEFULSETS, pod["metadata"]["namespace"], ref["uid"])
+                if sts is None:
+                    raise ApiError(500, f"statefulset {ref['name']} not found")
+                seen[sts["metadata"]["uid"]] = int(sts["spec"].get("replicas", 1))
+                continue
             if ref["kind"] != "ReplicaSet":
                 raise ApiError(500, f"{ref['kind']} {ref['name']} does not implement the scale subresource")
             rs = self._find_uid(REPLICASETS, pod["metadata"]["namespace"], ref["uid"])
@@ -1122,6 +1132,7 @@ class ClusterState:
                 self._deployments()
                 self._replicasets()
                 self._daemonsets()
+                self._statefulsets()
                 self._mirror_pods()
                 self._schedule()
                 self._kubelet()
@@ -1172,6 +1183,7 @@ class ClusterState:
                     continue
                 owner_gp = {
                     "Deployment": DEPLOYMENTS, "ReplicaSet": REPLICASETS, "DaemonSet": DAEMONSETS,
+                    "StatefulSet": STATEFULSETS,
                 }.get(ref["kind"])
                 if owner_gp and self._find_uid(owner_gp, obj["metadata"]["namespace"], ref["uid"]) is None:
                     self._remove(gp, obj)
@@ -1247,26 +1259,60 @@ class ClusterState:
                 for p in pods[: len(pods) - replicas]:
                     self._terminate(p)
             for _ in range(replicas - len(pods)):
-                template = copy.deepcopy(rs["spec"].get("template", {}))
-                meta = template.get("metadata", {})
-                pod = {
-                    "apiVersion": "v1", "kind": "Pod",
-                    "metadata": {
-                        "generateName": f"{rs['metadata']['name']}-",
-                        "namespace": rs["metadata"]["namespace"],
-                        "labels": dict(meta.get("labels") or {}),
-                        "annotations": dict(meta.get("annotations") or {}),
-                        "ownerReferences": [self._owner_ref(rs, "apps/v1")],
-                    },
-                    "spec": template.get("spec", {}),
-                }
-                self._init_pod(pod)
-                self._insert(PODS, pod)
+                self._insert(PODS, self._pod_from(rs, generateName=f"{rs['metadata']['name']}-"))
             pods = [p for p in self._owned(PODS, rs) if not p["metadata"].get("deletionTimestamp")]
             ready = sum(1 for p in pods if pod_ready(p))
             self._set_status(REPLICASETS, rs, {
                 "replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": ready,
                 "availableReplicas": ready, "observedGeneration": rs["metadata"].get("generation", 1),
+            })
+
+    def _pod_from(self, owner: dict, **meta: str) -> dict:
+        """A new pod from a controller's template, owned by it (``meta``: its name or generateName)."""
+        template = copy.deepcopy(owner["spec"].get("template", {}))
+        template_meta = template.get("metadata", {})
+        pod = {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": dict(meta, namespace=owner["metadata"]["namespace"],
+                             labels=dict(template_meta.get("labels") or {}),
+                             annotations=dict(template_meta.get("annotations") or {}),
+                             ownerReferences=[self._owner_ref(owner, "apps/v1")]),
+            "spec": template.get("spec", {}),
+        }
+        self._init_pod(pod)
+        return pod
+
+    def _statefulsets(self) -> None:
+        """Pods ``<name>-<ordinal>``, created in order, each once the one before is Ready
+        (``podManagementPolicy: Parallel``: all at once); an evicted or deleted pod comes back
+        under its own name once it is gone; ordinals past ``replicas`` go, highest first."""
+        for sts in self._all(STATEFULSETS):
+            spec, name, ns = sts.get("spec", {}), sts["metadata"]["name"], sts["metadata"]["namespace"]
+            replicas = int(spec.get("replicas", 1))
+            owned = self._owned(PODS, sts)
+            for pod in sorted(owned, key=lambda p: p["metadata"]["name"], reverse=True):
+                ordinal = pod["metadata"]["name"].rsplit("-", 1)[-1]
+                if not ordinal.isdigit() or int(ordinal) >= replicas:
+                    self._terminate(pod)
+            for i in range(replicas):
+                pod_name = f"{name}-{i}"
+                existing = self._bucket(PODS).get((ns, pod_name))
+                if existing is None:
+                    pod = self._pod_from(sts, name=pod_name)
+                    pod["metadata"]["labels"].update({"statefulset.kubernetes.io/pod-name": pod_name,
+                                                      "apps.kubernetes.io/pod-index": str(i)})
+                    pod["spec"].setdefault("hostname", pod_name)
+                    if spec.get("serviceName"):
+                        pod["spec"].setdefault("subdomain", spec["serviceName"])
+                    existing = self._insert(PODS, pod)
+                if spec.get("podManagementPolicy") != "Parallel" and not pod_ready(existing):
+                    break  # OrderedReady: the next ordinal waits for this one
+            pods = [p for p in self._owned(PODS, sts) if not p["metadata"].get("deletionTimestamp")]
+            ready = sum(1 for p in pods if pod_ready(p))
+            self._set_status(STATEFULSETS, sts, {
+                "replicas": len(pods), "readyReplicas": ready, "currentReplicas": len(pods),
+                "updatedReplicas": len(pods), "availableReplicas": ready, "collisionCount": 0,
+                "observedGeneration": sts["metadata"].get("generation", 1),
             })
 
     def _eligible_for_daemonset(self, ds: dict, node: dict) -> bool:
