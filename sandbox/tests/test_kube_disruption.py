@@ -363,7 +363,8 @@ def test_statefulset_pods_come_in_order_keep_their_names_and_a_zero_budget_block
 
     def returned():
         code, pod = kube.get("/api/v1/namespaces/default/pods/cache-1")  # 404 while the old one is gone
-        return pod if code == 200 and pod["metadata"]["uid"] != old_uid and pod["status"]["phase"] == "Running" else None
+        fresh = code == 200 and pod["metadata"]["uid"] != old_uid
+        return pod if fresh and pod["status"]["phase"] == "Running" else None
 
     back = wait_for(returned, what="cache-1 back under its own name")
     assert back["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet"
