@@ -12,7 +12,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
-from kube_fixtures import daemonset, deployment, eks_token, pdb, running_registry, wait_for
+from kube_fixtures import daemonset, deployment, eks_token, pdb, running_registry, statefulset, wait_for
 
 REGION = "eu-west-1"
 
@@ -46,7 +46,8 @@ def ready_pods(core: k8s.CoreV1Api, selector: str) -> list[k8s.V1Pod]:
 def test_official_client_drives_nodes_pods_budgets_cordon_and_eviction(cluster):
     registry, c, api = cluster
     core, policy = k8s.CoreV1Api(api), k8s.PolicyV1Api(api)
-    seed(registry, c, deployment("web", 3), pdb("web-pdb", {"app": "web"}, maxUnavailable=1), daemonset("kube-proxy"))
+    seed(registry, c, deployment("web", 3), pdb("web-pdb", {"app": "web"}, maxUnavailable=1), daemonset("kube-proxy"),
+         statefulset("db", 1))
 
     nodes = core.list_node(label_selector="eks.amazonaws.com/nodegroup=blue").items
     assert len(nodes) == 2 and all(isinstance(n, k8s.V1Node) for n in nodes)
@@ -65,6 +66,8 @@ def test_official_client_drives_nodes_pods_budgets_cordon_and_eviction(cluster):
     assert [r.status.replicas for r in apps.list_namespaced_replica_set("default").items] == [3]
     wait_for(lambda: [d.status.number_ready for d in apps.list_namespaced_daemon_set("kube-system").items] == [2],
              what="kube-proxy Ready on both nodes")
+    wait_for(lambda: [d.status.ready_replicas for d in apps.list_namespaced_stateful_set("default").items] == [1],
+             what="db-0 Ready")
     assert {"default", "kube-system"} <= {n.metadata.name for n in core.list_namespace().items}
     assert all(p.spec.node_name for p in core.list_pod_for_all_namespaces().items)
 
