@@ -78,8 +78,11 @@ def test_official_client_drives_nodes_pods_budgets_cordon_and_eviction(cluster):
 
     # Cordon the nodes the way kubectl does, through a typed patch: the replacement of an evicted
     # pod then stays Pending, so the budget stays spent for as long as the test needs.
+    # The cordon carries its record (an annotation) in the same patch, as a rollout's does.
+    record = {"strata.dev/rollout": f"{c.name}/blue->blue-1-31"}
     for node in nodes:
-        cordoned = core.patch_node(node.metadata.name, {"spec": {"unschedulable": True}})
+        cordoned = core.patch_node(node.metadata.name, {"metadata": {"annotations": record},
+                                                        "spec": {"unschedulable": True}})
         assert cordoned.spec.unschedulable is True
         assert "node.kubernetes.io/unschedulable" in {t.key for t in cordoned.spec.taints or []}
 
@@ -101,6 +104,10 @@ def test_official_client_drives_nodes_pods_budgets_cordon_and_eviction(cluster):
     assert [e["pod"] for e in observed["evictions"]] == [first]
     assert [(b["pod"], b["code"]) for b in observed["blocked_evictions"]] == [(second, 429)]
     assert {(o["node"], o["unschedulable"]) for o in observed["cordoned"]} == {(n.metadata.name, True) for n in nodes}
+    assert all(o["annotations"]["strata.dev/rollout"] == record["strata.dev/rollout"] for o in observed["cordoned"])
+    summary = registry.control(["clusters", REGION, c.name], "GET", None)[1]["nodes"]
+    assert {(n["name"], n["unschedulable"], n["annotations"].get("strata.dev/rollout")) for n in summary} == {
+        (n.metadata.name, True, record["strata.dev/rollout"]) for n in nodes}
 
     for node in nodes:
         assert not core.patch_node(node.metadata.name, {"spec": {"unschedulable": None}}).spec.unschedulable

@@ -62,6 +62,7 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
 ``GET  clusters/{region}/{name}``
     ``{"region", "name", "version", "endpoint", "oidc_issuer",
     "nodegroups": {ng: {"desired", "version", "ready", "nodes": [...]}},
+    "nodes": [{"name", "nodegroup", "kubelet_version", "ready", "unschedulable", "annotations"}],
     "pods": [{"namespace", "name", "node", "phase", "ready", "owner_kind"}],
     "controller_errors": [...]}`` (the last is empty unless a controller hit a bug)
 ``POST clusters/{region}/{name}/workloads``
@@ -81,7 +82,8 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
     "desired_healthy", "time"}],
     "lost_pods": [{"namespace", "pod", "node", "nodegroup", "owner_kind", "owner", "cause",
     "phase", "terminating", "counts_as_loss", "time"}],
-    "cordoned": [{"node", "nodegroup", "unschedulable", "time"}],
+    "cordoned": [{"node", "nodegroup", "unschedulable", "annotations" (the node's, as that write left them),
+    "time"}],
     "auth_failures": [{"path", "method", "reason", "time"}],
     "availability": {"time_scale", "below_budget_seconds", "zero_ready_seconds",
     "below_budget_wall_seconds", "zero_ready_wall_seconds",

@@ -868,6 +868,8 @@ class ClusterState:
                 "node": node["metadata"]["name"],
                 "nodegroup": node["metadata"].get("labels", {}).get(NODEGROUP_LABEL),
                 "unschedulable": now,
+                # As the same write left them: a cordon and its record set in one patch show together.
+                "annotations": dict(node["metadata"].get("annotations") or {}),
                 "time": now_precise(),
             })
 
@@ -1579,6 +1581,14 @@ class ClusterState:
                     ng.name: {"desired": ng.desired, "version": ng.version, "ready": ng.ready,
                               "nodes": list(ng.nodes)} for ng in self.nodegroups.values()
                 },
+                "nodes": [
+                    {"name": n["metadata"]["name"],
+                     "nodegroup": (n["metadata"].get("labels") or {}).get(NODEGROUP_LABEL),
+                     "kubelet_version": n["status"]["nodeInfo"]["kubeletVersion"], "ready": node_ready(n),
+                     "unschedulable": bool(n["spec"].get("unschedulable")),
+                     "annotations": dict(n["metadata"].get("annotations") or {})}
+                    for n in self._all(NODES)
+                ],
                 "pods": [
                     {"namespace": p["metadata"]["namespace"], "name": p["metadata"]["name"],
                      "node": p["spec"].get("nodeName"), "phase": p["status"].get("phase"),
