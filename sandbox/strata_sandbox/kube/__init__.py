@@ -7,6 +7,7 @@ The AWS side (EKS) drives a :class:`KubeRegistry`::
     registry.upsert_nodegroup(region, cluster, nodegroup, desired, version, ready, labels, taints, instance_types)
     registry.delete_nodegroup(region, cluster, nodegroup)
     registry.set_cluster_version(region, name, version)
+    registry.nodegroup_fault(region, cluster, nodegroup); registry.instance_ids(region, cluster, nodegroup)
     registry.delete_cluster(region, name); registry.reset()
     registry.control(path_parts, method, body) -> (status, json)   # /_sandbox/kube/...
 
@@ -53,7 +54,13 @@ group's labels plus ``eks.amazonaws.com/nodegroup``, ``node.kubernetes.io/instan
 A node turns Ready when its group is upserted with ``ready=True`` and stays Ready after that:
 ``ready=False`` during a later scale-up or update holds back only the nodes not yet Ready.
 Taints may use EKS (``NO_SCHEDULE``) or Kubernetes effects.
-A version change updates the kubelet version in place (node replacement is the caller's job).
+A version change through ``upsert_nodegroup`` updates the kubelet version in place. EKS's
+rolling update (``strata_sandbox.eks_rolling_update``) replaces nodes instead, through the
+cluster state's ``launch_nodes`` (new nodes at a version of their own, NotReady), ``join_nodes``,
+``cordon_nodes``, ``drain_node`` (one pass of evictions by the Eviction API's rules, recorded as
+any eviction; or with ``force`` deletions, PDB violations with cause ``force``) and
+``terminate_node`` (its DaemonSet and mirror pods go with it, lost pods with cause
+``rolling-update``).
 
 Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
 
