@@ -1526,6 +1526,8 @@ class ClusterState:
                 conds[ctype] = {"type": ctype, "status": value, "lastTransitionTime": ts}
         order = ["PodScheduled", "Initialized", "ContainersReady", "Ready", "DisruptionTarget"]
         pod["status"]["conditions"] = [conds[t] for t in order if t in conds]
+        for container in pod["status"].get("containerStatuses") or []:
+            container["ready"] = ready
 
     # ----- seeding and summaries (the control plane of the sandbox) ------------------------------
 
