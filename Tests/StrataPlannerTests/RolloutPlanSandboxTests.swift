@@ -171,6 +171,46 @@ import Testing
         }
     }
 
+    /// Two /28 subnets (11 addresses each) and a pool of 12 nodes: blue leaves 10 free, and green
+    /// needs 12 more while blue still runs.
+    @Test(.timeLimit(.minutes(3))) func subnetsWithoutRoomForGreenBlockTheRollout() async throws {
+        let stack = """
+            stack: $NAME
+            region: us-east-1
+            resources:
+              vpc:
+                type: aws_vpc
+                cidr_block: 10.80.0.0/24
+              small:
+                type: aws_subnet
+                for_each: [us-east-1a, us-east-1b]
+                vpc_id: ${vpc.id}
+                availability_zone: ${each.value}
+                cidr_block: '${cidrsubnet(vpc.cidr_block, 4, each.index)}'
+            modules:
+              cluster:
+                source: $MODULES/eks
+                with:
+                  name: $NAME
+                  version: "1.30"
+                  vpc_id: ${vpc.id}
+                  subnets: ${small[*].id}
+                  addons: {}
+                  node_pools:
+                    system: { instance_types: [m6i.large], min: 12, max: 12 }
+            """
+        try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
+            let harness = PlannerHarness(sandbox: sandbox, client: sandbox.client(), stack: try ScratchStack(text: stack))
+            defer { harness.stack.remove() }
+            try await harness.carryOut(try await harness.plan())
+            try harness.stack.edit(Self.version("1.30", "1.31"))
+            let rollout = try #require(try await harness.plan().rollouts.first)
+            let finding = try #require(rollout.findings.first)
+            #expect(rollout.isBlocked && finding.code == "subnet-ips", "\(rollout.findings)")
+            #expect(finding.message.contains("have 10 free addresses") && finding.message.contains("at least 12"), "\(finding.message)")
+        }
+    }
+
     static func status(_ client: AWSClient, _ cluster: String, _ group: String) async throws -> String? {
         do {
             return try await client.rest(
