@@ -74,7 +74,7 @@ public struct Applier: Sendable {
         let performed = rollouts ? performedByRollouts(plan) : [:]
         // Every resource a rollout changes, whole or in part, with its rollout's cluster.
         var rolledOut: [ResourceAddress: ResourceAddress] = [:]
-        for rollout in rollouts ? plan.rollouts : [] {
+        for rollout in rollouts ? plan.runnableRollouts : [] {
             for address in rollout.coveredAttributes.keys { rolledOut[address] = rollout.cluster }
         }
         func forward(_ address: ResourceAddress) -> Step? {
@@ -102,7 +102,7 @@ public struct Applier: Sendable {
         let names = Dictionary(
             pureDeletes.map { ($0.address, DeletionRank.strings(in: $0.live?.attributes ?? $0.before ?? [:])) },
             uniquingKeysWith: { first, _ in first })
-        for rollout in rollouts ? plan.rollouts : [] {
+        for rollout in rollouts ? plan.runnableRollouts : [] {
             // A rollout waits for what its resources depend on, and for their other updates.
             let step = Step(rollout.cluster, .rollout)
             steps.append(step)

@@ -9,8 +9,11 @@ public enum RolloutDurations {
     public static let nodeGroupCreate = 180
     /// `DeleteNodegroup` until gone.
     public static let nodeGroupDelete = 150
-    /// `UpdateNodegroupVersion` (EKS's in-place rolling update) until Successful.
-    public static let nodeGroupVersionUpdate = 480
+    /// `UpdateNodegroupVersion` (EKS's managed rolling update) until Successful: its setup, the
+    /// surge nodes' launch, then each old node replaced (cordoned, drained, terminated).
+    public static let nodeGroupVersionSetup = 60
+    public static let nodeGroupVersionLaunch = 120
+    public static let nodeGroupVersionPerNode = 150
     /// `UpdateAddon` until ACTIVE.
     public static let addonUpdate = 60
     /// Draining one node whose budgets allow it: evictions, pods' grace periods and their
@@ -23,8 +26,14 @@ public enum RolloutDurations {
     /// The entries shared with the sandbox's table, by its keys.
     public static let awsTable: [String: Int] = [
         "cluster.version": controlPlaneUpdate, "nodegroup.create": nodeGroupCreate, "nodegroup.delete": nodeGroupDelete,
-        "nodegroup.version": nodeGroupVersionUpdate, "addon.update": addonUpdate,
+        "nodegroup.version.setup": nodeGroupVersionSetup, "nodegroup.version.launch": nodeGroupVersionLaunch,
+        "nodegroup.version.node": nodeGroupVersionPerNode, "addon.update": addonUpdate,
     ]
+
+    /// A pool of `nodes` nodes updated in place by EKS, one node at a time (its default).
+    public static func inPlace(nodes: Int) -> Int {
+        nodeGroupVersionSetup + nodeGroupVersionLaunch + nodeGroupVersionPerNode * max(nodes, 1)
+    }
 
     /// A blue/green pool of `nodes` nodes: green created, every blue node drained, blue deleted.
     public static func blueGreen(nodes: Int) -> Int { nodeGroupCreate + drainPerNode * max(nodes, 1) + nodeGroupDelete }

@@ -43,7 +43,8 @@ extension RolloutFinding {
             severity: .blocking, code: "addon-version",
             message: "EKS publishes no version of add-on \(name) for Kubernetes \(minor) (DescribeAddonVersions)",
             fix: "remove the add-on before the upgrade, or upgrade to a minor it supports", target: addon.address,
-            span: addon.spans["addon_name"])
+            // Its entry in the stack (`addons: { name: "" }`) when a module argument sets it.
+            span: addon.spans["addon_version"] ?? addon.spans["addon_name"])
     }
 
     static func addonPinMissing(_ addon: RolloutPlanner.Member, name: String, pin: String, minor: MinorVersion) -> RolloutFinding {

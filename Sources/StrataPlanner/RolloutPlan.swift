@@ -299,7 +299,7 @@ struct Pool {
         case .rolling:
             return RolloutStep(
                 kind: .nodePoolInPlace, hop: "\(hop)", target: address, name: blueName, fromVersion: "\(from)", toVersion: "\(to)",
-                nodes: nodes, estimateSeconds: RolloutDurations.nodeGroupVersionUpdate,
+                nodes: nodes, estimateSeconds: RolloutDurations.inPlace(nodes: nodes),
                 summary: "node pool \(declaredName) \(from) -> \(to), rolling: EKS replaces its \(nodes) nodes in place")
         }
     }

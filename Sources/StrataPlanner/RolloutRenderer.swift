@@ -5,8 +5,13 @@ import StrataModel
 extension PlanRenderer {
     public func rollout(_ rollout: RolloutPlan) -> String {
         var out = ""
-        if rollout.steps.isEmpty {
+        if rollout.steps.isEmpty, rollout.fromVersion == rollout.toVersion {
             out += paint("Cluster \(rollout.clusterName) (\(rollout.cluster)) runs \(rollout.fromVersion):", .bold) + "\n"
+        } else if rollout.steps.isEmpty {
+            out +=
+                paint(
+                    "Rollout of cluster \(rollout.clusterName) \(rollout.fromVersion) -> \(rollout.toVersion) (\(rollout.cluster)): "
+                        + "no step can be planned", .bold) + "\n"
         } else {
             let hops = rollout.hops.count
             out +=

@@ -71,16 +71,9 @@ struct UpgradeCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data(header.utf8))
         let client = try ClientFactory.client(stackRegion: graph.region)
         let context = ProviderContext(client: client, stack: graph.stack, region: graph.region)
-        var plan = try await Failing.report { try await Planner(context: context).plan(upgradedGraph, program: upgraded, vars: vars) }
-
+        let planned = try await Failing.report { try await Planner(context: context).plan(upgradedGraph, program: upgraded, vars: vars) }
         // The Kubernetes half of the preflight, for this cluster's rollout.
-        var pools: [RolloutPreflight.PoolSurvey] = []
-        let preflight = RolloutPreflight(context: context, forceDrain: forceDrain)
-        for index in plan.rollouts.indices where plan.rollouts[index].clusterName == cluster {
-            let checked = await preflight.check(plan.rollouts[index])
-            plan.rollouts[index] = checked.rollout
-            pools += checked.pools
-        }
+        let (plan, pools) = await RolloutPreflight(context: context, forceDrain: forceDrain).check(planned, only: cluster)
         let rollout = plan.rollouts.first { $0.clusterName == cluster && !$0.steps.isEmpty }
         let covered = Set(plan.rollouts.flatMap(\.steps).map(\.target)).union(plan.rollouts.map(\.cluster))
         let preview = UpgradePreview(
@@ -127,7 +120,7 @@ struct UpgradeCommand: AsyncParsableCommand {
         if let events = run.events { arguments += ["--events", events] }
         if let lease = run.lockLease { arguments += ["--lock-lease", String(lease)] }
         if forceDrain { arguments.append("--force-drain") }
-        var apply = try ApplyCommand.parse(arguments)
+        let apply = try ApplyCommand.parse(arguments)
         try await apply.run()
     }
 }

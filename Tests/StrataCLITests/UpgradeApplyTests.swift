@@ -10,17 +10,9 @@ import Testing
 @Suite(.serialized) struct UpgradeApplyTests {
     @Test(.timeLimit(.minutes(3))) func upgradeRollsTheClusterAndTheNextPlanNamesTheLineToUpdate() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
-            let copy = try StackCopy(of: "dev")
+            let (copy, env) = try await UpgradeDryRunTests.devAt130(sandbox)
             defer { copy.remove() }
             let file = URL(fileURLWithPath: copy.path).appendingPathComponent("stack.yaml")
-            let original = try String(contentsOf: file, encoding: .utf8)
-            try copy.write(
-                original.replacingOccurrences(of: #"version: "1.31""#, with: #"version: "1.30""#)
-                    .replacingOccurrences(of: "strategy: rolling", with: "strategy: blue-green")
-                    .replacingOccurrences(of: "          min: 1\n", with: "          min: 2\n"))
-            let env = copy.environment(sandbox)
-            let apply = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
-            try #require(apply.status == 0, "\(apply.stderr)")
             let cluster = copy.stack
             try await UpgradeDryRunTests.control(
                 sandbox, cluster, "POST", "workloads",
@@ -52,8 +44,11 @@ import Testing
             // The files still say 1.30: no change (no downgrade, no replacement), and the line to update.
             let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
             #expect(plan.status == 0, "\(plan.stdout)")
-            let line = try #require(
-                try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n").firstIndex { $0.contains(#"version: "1.30""#) }) + 1
+            let line =
+                try #require(
+                    try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n").firstIndex {
+                        $0.contains(#"version: "1.30""#)
+                    }) + 1
             #expect(plan.stdout.contains("No changes."))
             #expect(plan.stdout.contains("warning [version-behind-live]") && plan.stdout.contains("set the version to \"1.31\""))
             #expect(plan.stdout.contains("stack.yaml:\(line):"), "\(plan.stdout)")

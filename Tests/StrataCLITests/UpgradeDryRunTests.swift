@@ -40,16 +40,8 @@ import Testing
 
     @Test(.timeLimit(.minutes(3))) func dryRunShowsHopsDrainsBudgetsAndEstimatesAndChangesNothing() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
-            let copy = try StackCopy(of: "dev")
+            let (copy, env) = try await Self.devAt130(sandbox)
             defer { copy.remove() }
-            let file = URL(fileURLWithPath: copy.path).appendingPathComponent("stack.yaml")
-            try copy.write(
-                try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: #"version: "1.31""#, with: #"version: "1.30""#)
-                    .replacingOccurrences(of: "strategy: rolling", with: "strategy: blue-green")
-                    .replacingOccurrences(of: "          min: 1\n", with: "          min: 2\n"))
-            let env = copy.environment(sandbox)
-            let apply = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
-            try #require(apply.status == 0, "\(apply.stderr)")
             let cluster = copy.stack
             try await Self.control(sandbox, cluster, "POST", "workloads", body: Self.workloads)
             try await Self.waitForPods(sandbox, cluster, count: 6)
@@ -105,6 +97,20 @@ import Testing
                 ["upgrade", copy.path, "--cluster", "nope", "--to", "1.32", "--dry-run"], environment: env)
             #expect(wrong.status == 1 && wrong.stderr.contains("--cluster nope") && wrong.stderr.contains(cluster), "\(wrong.stderr)")
         }
+    }
+
+    /// dev applied at 1.30 with its pool blue/green and two nodes.
+    static func devAt130(_ sandbox: Sandbox) async throws -> (copy: StackCopy, environment: [String: String]) {
+        let copy = try StackCopy(of: "dev")
+        let file = URL(fileURLWithPath: copy.path).appendingPathComponent("stack.yaml")
+        try copy.write(
+            try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: #"version: "1.31""#, with: #"version: "1.30""#)
+                .replacingOccurrences(of: "strategy: rolling", with: "strategy: blue-green")
+                .replacingOccurrences(of: "          min: 1\n", with: "          min: 2\n"))
+        let env = copy.environment(sandbox)
+        let apply = try await StrataBinary.run(["apply", copy.path, "--auto-approve"], environment: env)
+        try #require(apply.status == 0, "\(apply.stderr)")
+        return (copy, env)
     }
 
     static func control(_ sandbox: Sandbox, _ cluster: String, _ method: String, _ path: String, body: JSONValue) async throws {

@@ -233,6 +233,19 @@ import Testing
         #expect(dnsConfig["expressions"]?["ip_protocol"] == .object(["constant_value": .string("udp")]))
     }
 
+    /// A rollout of warnings only (a cluster ahead of its files) is shown, never run; a blocked
+    /// one is taken up so apply refuses it.
+    @Test func applyTakesUpRolloutsWithStepsOrBlockedOnly() {
+        var plan = Self.plan
+        let warning = RolloutFinding(severity: .warning, code: "version-behind-live", message: "m", fix: "f")
+        let blocking = RolloutFinding(severity: .blocking, code: "version-skew", message: "m", fix: "f")
+        plan.rollouts += [
+            RolloutPlan(cluster: Self.cluster, clusterName: "a", fromVersion: "1.31", toVersion: "1.31", steps: [], findings: [warning]),
+            RolloutPlan(cluster: Self.cluster, clusterName: "b", fromVersion: "1.29", toVersion: "1.31", steps: [], findings: [blocking]),
+        ]
+        #expect(plan.runnableRollouts.map(\.clusterName) == ["prod", "b"])
+    }
+
     /// The rollout has no place in Terraform's format: `strata_rollouts`, in the document's snake_case.
     @Test func terraformJSONCarriesTheRolloutUnderItsOwnKey() throws {
         let document = TerraformPlanJSON(strataVersion: "test").document(Self.plan)

@@ -140,6 +140,25 @@ import Testing
         #expect(finding.message.contains("pinned at v1.16.4-eksbuild.2") && finding.message.contains("1.32"))
     }
 
+    @Test func everyRefusalNamesTheLineAtFault() throws {
+        let leads = try plan([Self.clusterMember(live: "1.30", wanted: "1.31"), Self.pool("system", live: "1.30", wanted: "1.32")])
+        #expect(leads.findings.map(\.span) == [Self.span(10)])
+        // A blue/green pool alone cannot go anywhere but the control plane's version.
+        let green = try plan([Self.clusterMember(live: "1.31", wanted: "1.31"), Self.pool("system", live: "1.29", wanted: "1.30")])
+        #expect(green.findings.map(\.code) == ["green-version"] && green.findings.first?.span == Self.span(10))
+        #expect(green.findings.first?.fix.contains("strategy: rolling") == true)
+        // Rolling moves it in place to what it asks.
+        let rolling = try plan([
+            Self.clusterMember(live: "1.31", wanted: "1.31"), Self.pool("system", live: "1.29", wanted: "1.30", strategy: "rolling"),
+        ])
+        #expect(rolling.findings.isEmpty && rolling.steps.map(\.kind) == [.nodePoolInPlace])
+        // An add-on EKS publishes nothing of for a hop.
+        let unknown = Self.addon("mystery", live: "v1.0.0")
+        let unpublished = try plan([Self.clusterMember(live: "1.30", wanted: "1.31"), unknown])
+        #expect(unpublished.findings.map(\.code) == ["addon-version"] && unpublished.isBlocked)
+        #expect(unpublished.findings.first?.message.contains("no version of add-on mystery for Kubernetes 1.31") == true)
+    }
+
     @Test func aPoolBehindItsClusterCatchesUpFirst() throws {
         let rollout = try plan([Self.clusterMember(live: "1.30", wanted: "1.31"), Self.pool("system", live: "1.29", wanted: "1.31")])
         #expect(

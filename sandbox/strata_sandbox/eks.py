@@ -7,8 +7,22 @@ answer ``UnknownOperationException`` rather than an HTML page.
 
 Lifecycles run on the sandbox clock (see :mod:`strata_sandbox.scheduler`), in real-AWS seconds
 scaled by ``--time-scale``: cluster CREATING -> ACTIVE ~9 min, version update ~20 min, node
-group CREATING -> ACTIVE ~3 min, and so on (``DURATIONS``). Node-group transitions are
-mirrored into the Kubernetes registry (nodes appear, become Ready, carry the group version).
+group CREATING -> ACTIVE ~3 min, and so on (``DURATIONS``, served by
+``GET /_sandbox/eks/durations``). Node-group transitions are mirrored into the Kubernetes
+registry (nodes appear, become Ready, carry the group version).
+
+``UpdateNodegroupVersion`` is EKS's managed rolling update, modelled per batch of nodes in
+:mod:`strata_sandbox.eks_rolling_update`: surge nodes at the target, every old node cordoned,
+drained through the Eviction API's rules and terminated, ``PodEvictionFailure`` after EKS's 15
+minutes unless ``force``. ``DURATIONS["nodegroup.version"]`` is that update's total for the
+default group (2 nodes, ``maxUnavailable`` 1) with nothing blocking; the
+``nodegroup.version.*`` entries are its phases.
+Each node of a managed node group holds one IP of the group's subnets (spread over them in turn)
+while it runs: moto's ``AvailableIpAddressCount`` falls and comes back with the node.
+Node-group faults set through the Kubernetes registry's ``faults`` control route make a
+created group's nodes never turn Ready (CREATING, then CREATE_FAILED ``NodeCreationFailure``
+after ``nodegroup.join_timeout``) or its creation fail (CREATE_FAILED
+``AsgInstanceLaunchFailures`` after ``nodegroup.create_fails``).
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ from urllib.parse import unquote
 import botocore.session
 
 from strata_sandbox import catalog
+from strata_sandbox.eks_rolling_update import RollingUpdate
 
 # Real-AWS durations, in seconds, before scaling.
 DURATIONS = {
@@ -41,12 +56,21 @@ DURATIONS = {
     "nodegroup.create_fails": 30,
     "nodegroup.join_timeout": 1200,
     "nodegroup.delete": 150,
-    "nodegroup.version": 480,
+    # EKS's managed rolling update, per phase (see strata_sandbox.eks_rolling_update); the
+    # "nodegroup.version" entry below adds them up for the default group.
+    "nodegroup.version.setup": 60,
+    "nodegroup.version.launch": 120,
+    "nodegroup.version.node": 150,
+    "nodegroup.version.eviction_retry": 5,
+    "nodegroup.version.eviction_timeout": 900,
     "nodegroup.config": 60,
     "addon.create": 60,
     "addon.update": 60,
     "addon.delete": 30,
 }
+# A rolling update of the default group (2 nodes, maxUnavailable 1) when nothing blocks.
+DURATIONS["nodegroup.version"] = (DURATIONS["nodegroup.version.setup"] + DURATIONS["nodegroup.version.launch"]
+                                  + 2 * DURATIONS["nodegroup.version.node"])
 
 CLUSTER_ACCESS_POLICIES = [
     "AmazonEKSAdminPolicy",
@@ -811,6 +835,24 @@ class EksService:
             ng["version"], ready, dict(ng.get("labels") or {}), copy.deepcopy(ng.get("taints") or []),
             list(ng.get("instanceTypes") or []),
         )
+        self.charge_subnet_ips(ctx, ng)
+
+    def charge_subnet_ips(self, ctx: Ctx, ng: dict, gone: bool = False) -> None:
+        """Each node's instance holds one IP of a subnet of its group (spread over them in turn), so
+        DescribeSubnets' AvailableIpAddressCount falls while the nodes run and comes back after."""
+        nodes = 0 if gone else len(self.kube.get_cluster(ctx.region, ng["clusterName"]).state.nodegroup_nodes(
+            ng["nodegroupName"]))
+        subnets = sorted(ng["subnets"])
+        wanted = {sid: nodes // len(subnets) + (1 if i < nodes % len(subnets) else 0) for i, sid in enumerate(subnets)}
+        held = ng.setdefault("_subnet_ips", {})
+        ec2 = self.ec2_backend(ctx.account, ctx.region)
+        for sid, count in wanted.items():
+            try:
+                subnet = ec2.get_subnet(sid)
+            except Exception:
+                continue  # the subnet is gone: nothing left to give back
+            subnet._available_ip_addresses -= count - held.get(sid, 0)
+            held[sid] = count
 
     @staticmethod
     def _scaling(raw: Any, current: Optional[dict] = None) -> dict:
@@ -1116,21 +1158,8 @@ class EksService:
         update = self._new_update(ctx, cluster, "VersionUpdate", params, token, nodegroup=name)
         ng["status"] = "UPDATING"
         self._remember(ctx, ("ng-update", cluster, name), token, fingerprint, update.id)
-        self._sync_nodes(ctx, ng, ready=False)
-
-        def done() -> None:
-            if self.state(ctx).nodegroups.get((cluster, name)) is not ng:
-                return
-            ng["version"] = target
-            if release:
-                ng["releaseVersion"] = release
-            if lt:
-                ng["launchTemplate"]["version"] = lt["version"]
-            ng["status"], ng["modifiedAt"] = "ACTIVE", _ts(self.clock.now())
-            update.status = "Successful"
-            self._sync_nodes(ctx, ng, ready=True)
-
-        self.scheduler.after(DURATIONS["nodegroup.version"], done)
+        goal = {"version": target, "releaseVersion": release, "launchTemplateVersion": lt["version"] if lt else None}
+        RollingUpdate(self, ctx, ng, update, goal, bool(p.get("force")), DURATIONS).start()
         return {"update": update.view()}
 
     def op_DeleteNodegroup(self, ctx: Ctx, p: dict) -> dict:
@@ -1148,6 +1177,7 @@ class EksService:
             for uid in [i for i, u in st.updates.items() if u.cluster == cluster and u.nodegroup == name]:
                 del st.updates[uid]
             self.kube.delete_nodegroup(ctx.region, cluster, name)
+            self.charge_subnet_ips(ctx, ng, gone=True)
 
         self.scheduler.after(DURATIONS["nodegroup.delete"], gone)
         return {"nodegroup": self._ng_view(ng)}

@@ -151,3 +151,11 @@ def daemonset(name: str, ns: str = "kube-system") -> dict:
 def pdb(name: str, selector: dict, ns: str = "default", **spec: Any) -> dict:
     return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": name, "namespace": ns},
             "spec": dict(spec, selector={"matchLabels": selector})}
+
+
+def statefulset(name: str, replicas: int, ns: str = "default", **spec: Any) -> dict:
+    labels = {"app": name}
+    containers = [{"name": name, "image": f"public.ecr.aws/example/{name}:1"}]
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name, "namespace": ns},
+            "spec": dict(spec, replicas=replicas, serviceName=name, selector={"matchLabels": labels},
+                         template={"metadata": {"labels": labels}, "spec": {"containers": containers}})}

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from kube_fixtures import KubeClient, daemonset, deployment, eks_token, pdb, running_registry, wait_for
+from kube_fixtures import KubeClient, daemonset, deployment, eks_token, pdb, running_registry, statefulset, wait_for
 
 REGION = "eu-west-1"
 
@@ -338,3 +338,34 @@ def test_concurrent_evictions_never_overspend_a_budget(registry, cluster, kube):
     evictions = observations(registry, cluster)["evictions"]
     assert len(evictions) == 1
     assert evictions[0]["current_healthy"] == 4 and evictions[0]["disruptions_allowed"] == 1
+
+
+@pytest.mark.parametrize("time_scale", [0.1])  # 0.5 s start-up: the ordered creation can be watched
+def test_statefulset_pods_come_in_order_keep_their_names_and_a_zero_budget_blocks_them(registry, cluster, kube):
+    registry.upsert_nodegroup(REGION, cluster.name, "blue", 2, "1.30", True, {}, [], ["m5.large"])
+    seed(registry, cluster, statefulset("db", 3), pdb("db-pdb", {"app": "db"}, maxUnavailable=0),
+         statefulset("cache", 2, podManagementPolicy="Parallel"), pdb("cache-pdb", {"app": "cache"}, maxUnavailable=1))
+    # OrderedReady: db-1 is created only once db-0 is Ready; Parallel makes both cache pods at once.
+    assert [p["metadata"]["name"] for p in kube.pods("default", labelSelector="app=db")] == ["db-0"]
+    assert len(kube.pods("default", labelSelector="app=cache")) == 2
+    wait_running(kube, 3, labelSelector="app=db")
+    assert {p["metadata"]["name"] for p in running(kube, labelSelector="app=db")} == {"db-0", "db-1", "db-2"}
+    assert kube.ok("GET", "/apis/apps/v1/namespaces/default/statefulsets/db")["status"]["readyReplicas"] == 3
+
+    # A budget that allows no disruption: the scale is the StatefulSet's, and eviction waits for ever.
+    s = budget(kube, "db-pdb")
+    assert (s["expectedPods"], s["desiredHealthy"], s["disruptionsAllowed"]) == (3, 3, 0)
+    assert kube.evict("default", "db-1")[0] == 429
+
+    wait_running(kube, 2, labelSelector="app=cache")
+    old_uid = kube.ok("GET", "/api/v1/namespaces/default/pods/cache-1")["metadata"]["uid"]
+    assert kube.evict("default", "cache-1")[0] == 201
+
+    def returned():
+        code, pod = kube.get("/api/v1/namespaces/default/pods/cache-1")  # 404 while the old one is gone
+        fresh = code == 200 and pod["metadata"]["uid"] != old_uid
+        return pod if fresh and pod["status"]["phase"] == "Running" else None
+
+    back = wait_for(returned, what="cache-1 back under its own name")
+    assert back["metadata"]["ownerReferences"][0]["kind"] == "StatefulSet"
+    assert back["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] == "cache-1"

@@ -12,7 +12,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.rest import ApiException
 
-from kube_fixtures import deployment, eks_token, pdb, running_registry, wait_for
+from kube_fixtures import daemonset, deployment, eks_token, pdb, running_registry, statefulset, wait_for
 
 REGION = "eu-west-1"
 
@@ -46,7 +46,8 @@ def ready_pods(core: k8s.CoreV1Api, selector: str) -> list[k8s.V1Pod]:
 def test_official_client_drives_nodes_pods_budgets_cordon_and_eviction(cluster):
     registry, c, api = cluster
     core, policy = k8s.CoreV1Api(api), k8s.PolicyV1Api(api)
-    seed(registry, c, deployment("web", 3), pdb("web-pdb", {"app": "web"}, maxUnavailable=1))
+    seed(registry, c, deployment("web", 3), pdb("web-pdb", {"app": "web"}, maxUnavailable=1), daemonset("kube-proxy"),
+         statefulset("db", 1))
 
     nodes = core.list_node(label_selector="eks.amazonaws.com/nodegroup=blue").items
     assert len(nodes) == 2 and all(isinstance(n, k8s.V1Node) for n in nodes)
@@ -59,6 +60,17 @@ def test_official_client_drives_nodes_pods_budgets_cordon_and_eviction(cluster):
     assert statuses and statuses[0].image_id and statuses[0].container_id.startswith("containerd://")
     assert statuses[0].restart_count == 0 and statuses[0].started is True and statuses[0].ready is True
 
+    # Every built-in kind the sandbox serves decodes into the client's models.
+    apps = k8s.AppsV1Api(api)
+    assert [d.status.ready_replicas for d in apps.list_namespaced_deployment("default").items] == [3]
+    assert [r.status.replicas for r in apps.list_namespaced_replica_set("default").items] == [3]
+    wait_for(lambda: [d.status.number_ready for d in apps.list_namespaced_daemon_set("kube-system").items] == [2],
+             what="kube-proxy Ready on both nodes")
+    wait_for(lambda: [d.status.ready_replicas for d in apps.list_namespaced_stateful_set("default").items] == [1],
+             what="db-0 Ready")
+    assert {"default", "kube-system"} <= {n.metadata.name for n in core.list_namespace().items}
+    assert all(p.spec.node_name for p in core.list_pod_for_all_namespaces().items)
+
     budget = policy.read_namespaced_pod_disruption_budget("web-pdb", "default")
     assert isinstance(budget, k8s.V1PodDisruptionBudget)
     assert (budget.status.current_healthy, budget.status.desired_healthy, budget.status.disruptions_allowed) \
@@ -66,8 +78,11 @@ def test_official_client_drives_nodes_pods_budgets_cordon_and_eviction(cluster):
 
     # Cordon the nodes the way kubectl does, through a typed patch: the replacement of an evicted
     # pod then stays Pending, so the budget stays spent for as long as the test needs.
+    # The cordon carries its record (an annotation) in the same patch, as a rollout's does.
+    record = {"strata.dev/rollout": f"{c.name}/blue->blue-1-31"}
     for node in nodes:
-        cordoned = core.patch_node(node.metadata.name, {"spec": {"unschedulable": True}})
+        cordoned = core.patch_node(node.metadata.name, {"metadata": {"annotations": record},
+                                                        "spec": {"unschedulable": True}})
         assert cordoned.spec.unschedulable is True
         assert "node.kubernetes.io/unschedulable" in {t.key for t in cordoned.spec.taints or []}
 
@@ -89,6 +104,10 @@ def test_official_client_drives_nodes_pods_budgets_cordon_and_eviction(cluster):
     assert [e["pod"] for e in observed["evictions"]] == [first]
     assert [(b["pod"], b["code"]) for b in observed["blocked_evictions"]] == [(second, 429)]
     assert {(o["node"], o["unschedulable"]) for o in observed["cordoned"]} == {(n.metadata.name, True) for n in nodes}
+    assert all(o["annotations"]["strata.dev/rollout"] == record["strata.dev/rollout"] for o in observed["cordoned"])
+    summary = registry.control(["clusters", REGION, c.name], "GET", None)[1]["nodes"]
+    assert {(n["name"], n["unschedulable"], n["annotations"].get("strata.dev/rollout")) for n in summary} == {
+        (n.metadata.name, True, record["strata.dev/rollout"]) for n in nodes}
 
     for node in nodes:
         assert not core.patch_node(node.metadata.name, {"spec": {"unschedulable": None}}).spec.unschedulable

@@ -35,7 +35,7 @@ enum CheckLimits {
                     guard let limit = schema.limits["\(name).\(field)"], case .string(let text) = value,
                         let problem = limit.problem(text)
                     else { continue }
-                    let span = fieldSpans(attribute.entry.value)[field] ?? attribute.entry.value.span
+                    let span = keySpans(attribute.entry.value, values: true)[field] ?? attribute.entry.value.span
                     // Block fields limited today are strata's own words, not AWS's: no "AWS would refuse".
                     var diagnostic = Diagnostic.error("`\(name).\(field)` of `\(instance.address)`: \(problem)", at: span)
                     diagnostic.notes += c.inputNotes(attribute.inputs, module: instance.address.module)
@@ -77,22 +77,13 @@ enum CheckLimits {
         }
     }
 
-    /// The value spans of a literal map (`rollout: { strategy: x }`), to point at the offending value.
-    private static func fieldSpans(_ expression: Expression) -> [String: SourceSpan] {
+    /// The key spans (or with `values`, the value spans) of a literal map's entries by key
+    /// (`tags: { team: x }`, `rollout: { strategy: x }`), to point at the offending one.
+    private static func keySpans(_ expression: Expression, values: Bool = false) -> [String: SourceSpan] {
         guard case .map(let entries) = expression.kind else { return [:] }
         var spans: [String: SourceSpan] = [:]
         for entry in entries {
-            if case .string(let key) = entry.key.kind { spans[key] = entry.value.span }
-        }
-        return spans
-    }
-
-    /// The key spans of a literal map (`tags: { team: x }`), to point at the offending key.
-    private static func keySpans(_ expression: Expression) -> [String: SourceSpan] {
-        guard case .map(let entries) = expression.kind else { return [:] }
-        var spans: [String: SourceSpan] = [:]
-        for entry in entries {
-            if case .string(let key) = entry.key.kind { spans[key] = entry.key.span }
+            if case .string(let key) = entry.key.kind { spans[key] = values ? entry.value.span : entry.key.span }
         }
         return spans
     }

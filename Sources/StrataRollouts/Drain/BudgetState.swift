@@ -23,6 +23,16 @@ public struct BudgetState: Sendable, Hashable, Codable, CustomStringConvertible 
         expectedPods = budget.expectedPods
     }
 
+    /// The budget as it stood when it refused an eviction: the live object for its rule, the
+    /// refusal's counts (nothing allowed, by definition) for the moment itself.
+    init(_ budget: PodDisruptionBudget, refusal: BudgetRefusal?) {
+        self.init(budget)
+        guard let refusal, refusal.budget == budget.name else { return }
+        currentHealthy = refusal.currentHealthy
+        desiredHealthy = refusal.desiredHealthy
+        disruptionsAllowed = 0
+    }
+
     /// "shop/web (minAvailable 2): 2 healthy, 2 desired, 0 disruptions allowed".
     public var description: String {
         let rule = minAvailable.map { "minAvailable \($0)" } ?? maxUnavailable.map { "maxUnavailable \($0)" } ?? "no rule"

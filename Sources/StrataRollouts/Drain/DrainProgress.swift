@@ -12,4 +12,13 @@ public struct DrainProgress: Sendable, Equatable {
 
     public var nodes: [Node]
     public var evicted: Int
+
+    /// One line per node for a live view or a CI log: "ip-10-0-0-4: 2 pods left; shop/db-0: ...".
+    public var lines: [String] {
+        nodes.map { node in
+            if node.drained { return "\(node.name): drained" }
+            guard let left = node.podsLeft else { return "\(node.name): waiting its turn" }
+            return (["\(node.name): \(left) pod\(left == 1 ? "" : "s") left"] + node.blocked).joined(separator: "; ")
+        }
+    }
 }

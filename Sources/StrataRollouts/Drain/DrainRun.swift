@@ -64,10 +64,13 @@ struct DrainRun {
                 return report(stopped: false)
             }
             if let forcingUntil {
-                if clock.now >= forcingUntil { throw try await timedOut() }
+                if clock.now >= forcingUntil, let failure = try await timedOut() { throw failure }
                 try await forceDelete()
             } else if clock.now >= deadline {
-                guard options.force else { throw try await timedOut() }
+                if !options.force {
+                    if let failure = try await timedOut() { throw failure }
+                    continue  // the last pods went since they were read: the next round sees it
+                }
                 active += waiting
                 waiting = []
                 try await observe()
@@ -153,7 +156,8 @@ struct DrainRun {
             case .outcome(.blockedByBudget(_, _, let message)):
                 if budgets == nil { budgets = try await kube.podDisruptionBudgets() }
                 let budget = budgets?.first { $0.selects(pod) }
-                refused(pod, cause: budget.map { .budget(BudgetState($0)) } ?? .notYetEvicted, message: message)
+                let refusal = BudgetRefusal(message: message)
+                refused(pod, cause: budget.map { .budget(BudgetState($0, refusal: refusal)) } ?? .notYetEvicted, message: message)
             case .outcome(.multipleBudgets(_, _, let message)):
                 if budgets == nil { budgets = try await kube.podDisruptionBudgets() }
                 let names = (budgets ?? []).filter { $0.selects(pod) }.map(\.name).sorted()
@@ -223,8 +227,9 @@ struct DrainRun {
 
     // MARK: - Giving up
 
-    /// The pods still on the nodes, each with what holds it, read fresh (budget counts included).
-    private func timedOut() async throws -> DrainTimedOut {
+    /// The pods still on the nodes, each with what holds it, read fresh (budget counts included);
+    /// nil when none is left after all.
+    private func timedOut() async throws -> DrainTimedOut? {
         let nodes = active + waiting
         let listed = try await concurrentMap(nodes, width: options.maxNodesInParallel) { [kube] node in
             try await kube.pods(onNode: node).filter { PodDisposition($0) != .leaveBehind }
@@ -233,6 +238,7 @@ struct DrainRun {
         let stuck = listed.joined().map { pod in
             StuckPod(pod: PodName(pod), node: pod.nodeName ?? "", cause: cause(of: pod, budgets: budgets))
         }
+        if stuck.isEmpty { return nil }
         return DrainTimedOut(
             timeout: options.timeout, stuck: stuck.sorted { ($0.node, $0.pod) < ($1.node, $1.pod) }, drained: drained,
             evicted: evicted.count, forced: forcingUntil != nil)

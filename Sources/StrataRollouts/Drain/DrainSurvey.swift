@@ -33,7 +33,8 @@ public struct DrainSurvey: Sendable, Equatable, Codable {
     /// One node's part.
     public struct Node: Sendable, Equatable, Codable {
         public var name: String
-        /// Pods its drain evicts.
+        /// Pods its drain evicts (``DrainSurvey/unmovable`` pods are not among them: a drain
+        /// refuses them, and evicts them only when forced).
         public var evicts: [PodName]
         /// DaemonSet and mirror pods, which stay until the node goes.
         public var leavesBehind: [PodName]

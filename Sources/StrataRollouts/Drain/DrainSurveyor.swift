@@ -1,8 +1,8 @@
 import StrataKubernetes
 import StrataModel
 
-/// Reads what draining a set of nodes would do (``DrainSurvey``) with four list calls (pods,
-/// budgets, ReplicaSets, Deployments) and no write: safe for preflight and `--dry-run`.
+/// Reads what draining a set of nodes would do (``DrainSurvey``) with five list calls (pods,
+/// budgets, ReplicaSets, Deployments, StatefulSets) and no write: safe for preflight and `--dry-run`.
 public struct DrainSurveyor: Sendable {
     public var kube: KubernetesClient
 
@@ -13,9 +13,11 @@ public struct DrainSurveyor: Sendable {
         async let budgetsRead = kube.podDisruptionBudgets()
         async let replicaSetsRead = kube.list(apiVersion: "apps/v1", kind: "ReplicaSet")
         async let deploymentsRead = kube.list(apiVersion: "apps/v1", kind: "Deployment")
+        async let statefulSetsRead = listIfServed(apiVersion: "apps/v1", kind: "StatefulSet")
         let pods = try await podsRead.filter { !$0.terminating }
         let budgets = try await budgetsRead
-        let workloads = WorkloadOwners(replicaSets: try await replicaSetsRead, deployments: try await deploymentsRead)
+        let workloads = WorkloadOwners(
+            replicaSets: try await replicaSetsRead, deployments: try await deploymentsRead, statefulSets: try await statefulSetsRead)
 
         let surveyed = Set(nodes)
         let onNodes = pods.filter { $0.nodeName.map(surveyed.contains) ?? false }
@@ -61,6 +63,15 @@ public struct DrainSurveyor: Sendable {
             }
         }
         return survey
+    }
+
+    /// A list, empty when the API server does not serve the kind (a cluster without it).
+    private func listIfServed(apiVersion: String, kind: String) async throws -> [JSONValue] {
+        do {
+            return try await kube.list(apiVersion: apiVersion, kind: kind)
+        } catch let error as KubernetesError where error.isNotFound {
+            return []
+        }
     }
 
     /// Why `budget` can never allow an eviction of the `scale` pods it selects, nil if it can.

@@ -1,7 +1,8 @@
 import StrataKubernetes
 import StrataModel
 
-/// The controllers behind pods: a ReplicaSet's Deployment, and each one's replicas.
+/// The controllers behind pods: a ReplicaSet's Deployment, and the replicas of each Deployment,
+/// lone ReplicaSet and StatefulSet.
 struct WorkloadOwners {
     struct Owner: Hashable {
         var kind: String
@@ -12,10 +13,12 @@ struct WorkloadOwners {
     private var replicaSetOwner: [String: String] = [:]  // namespace/replicaset -> deployment
     private var replicas: [Owner: Int] = [:]
 
-    init(replicaSets: [JSONValue], deployments: [JSONValue]) {
-        for deployment in deployments {
-            let owner = Owner(kind: "Deployment", namespace: Self.namespace(deployment), name: Self.name(deployment))
-            replicas[owner] = deployment["spec"]?["replicas"]?.intValue ?? 1
+    init(replicaSets: [JSONValue], deployments: [JSONValue], statefulSets: [JSONValue] = []) {
+        for (kind, objects) in [("Deployment", deployments), ("StatefulSet", statefulSets)] {
+            for object in objects {
+                let owner = Owner(kind: kind, namespace: Self.namespace(object), name: Self.name(object))
+                replicas[owner] = object["spec"]?["replicas"]?.intValue ?? 1
+            }
         }
         for replicaSet in replicaSets {
             let key = "\(Self.namespace(replicaSet))/\(Self.name(replicaSet))"

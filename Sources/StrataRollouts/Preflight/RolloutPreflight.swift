@@ -30,6 +30,19 @@ public struct RolloutPreflight: Sendable {
         public var survey: DrainSurvey
     }
 
+    /// `plan` with the survey's findings added to its rollouts (those of cluster `only`, when
+    /// given), and each surveyed pool.
+    public func check(_ plan: Plan, only: String? = nil) async -> (plan: Plan, pools: [PoolSurvey]) {
+        var plan = plan
+        var pools: [PoolSurvey] = []
+        for index in plan.rollouts.indices where only == nil || plan.rollouts[index].clusterName == only {
+            let checked = await check(plan.rollouts[index])
+            plan.rollouts[index] = checked.rollout
+            pools += checked.pools
+        }
+        return (plan, pools)
+    }
+
     /// The rollout with the survey's findings added, and each pool's survey.
     public func check(_ rollout: RolloutPlan) async -> (rollout: RolloutPlan, pools: [PoolSurvey]) {
         var rollout = rollout

@@ -7,6 +7,7 @@ The AWS side (EKS) drives a :class:`KubeRegistry`::
     registry.upsert_nodegroup(region, cluster, nodegroup, desired, version, ready, labels, taints, instance_types)
     registry.delete_nodegroup(region, cluster, nodegroup)
     registry.set_cluster_version(region, name, version)
+    registry.nodegroup_fault(region, cluster, nodegroup); registry.instance_ids(region, cluster, nodegroup)
     registry.delete_cluster(region, name); registry.reset()
     registry.control(path_parts, method, body) -> (status, json)   # /_sandbox/kube/...
 
@@ -18,7 +19,7 @@ only ``aws eks get-token`` bearer tokens for that cluster (``auth``; anonymous c
 * ``/version``, ``/api``, ``/apis``, ``/api/v1``, ``/apis/{group}/{version}`` discovery;
 * get/list (labelSelector, fieldSelector, limit/continue)/create/PUT/PATCH/DELETE of nodes,
   namespaces, pods, configmaps, secrets, services, serviceaccounts, apps/v1 deployments,
-  replicasets, daemonsets and policy/v1 poddisruptionbudgets (status computed live);
+  replicasets, daemonsets, statefulsets and policy/v1 poddisruptionbudgets (status computed live);
 * PATCH with ``application/merge-patch+json``, ``application/strategic-merge-patch+json``
   (maps merge, lists replace) and ``application/json-patch+json``; cordoning a node
   (``spec.unschedulable``) adds the ``node.kubernetes.io/unschedulable`` taint;
@@ -34,7 +35,10 @@ only ``aws eks get-token`` bearer tokens for that cluster (``auth``; anonymous c
   Returns 201 on create, 200 on update, 409 Conflict naming the other manager's fields.
 
 Controllers (``cluster``) give the built-in kinds behaviour: Deployments own ReplicaSets, which
-own pods; DaemonSets put one pod on every eligible node (new nodes too). A pod deleted or
+own pods; DaemonSets put one pod on every eligible node (new nodes too); StatefulSets own pods
+``<name>-<ordinal>``, created in order (``podManagementPolicy: Parallel``: at once), and an
+evicted one comes back under its own name once it is gone (budgets over them use the
+StatefulSet's scale). A pod deleted or
 evicted is Terminating (``deletionTimestamp`` set, not Ready, no longer counted by its
 ReplicaSet or budget) for ``2 s × time_scale`` before it is gone (``gracePeriodSeconds=0``
 deletes at once); its ReplicaSet replaces it at once with a new, differently named pod, bound by
@@ -50,7 +54,13 @@ group's labels plus ``eks.amazonaws.com/nodegroup``, ``node.kubernetes.io/instan
 A node turns Ready when its group is upserted with ``ready=True`` and stays Ready after that:
 ``ready=False`` during a later scale-up or update holds back only the nodes not yet Ready.
 Taints may use EKS (``NO_SCHEDULE``) or Kubernetes effects.
-A version change updates the kubelet version in place (node replacement is the caller's job).
+A version change through ``upsert_nodegroup`` updates the kubelet version in place. EKS's
+rolling update (``strata_sandbox.eks_rolling_update``) replaces nodes instead, through the
+cluster state's ``launch_nodes`` (new nodes at a version of their own, NotReady), ``join_nodes``,
+``cordon_nodes``, ``drain_node`` (one pass of evictions by the Eviction API's rules, recorded as
+any eviction; or with ``force`` deletions, PDB violations with cause ``force``) and
+``terminate_node`` (its DaemonSet and mirror pods go with it, lost pods with cause
+``rolling-update``).
 
 Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
 
@@ -59,6 +69,7 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
 ``GET  clusters/{region}/{name}``
     ``{"region", "name", "version", "endpoint", "oidc_issuer",
     "nodegroups": {ng: {"desired", "version", "ready", "nodes": [...]}},
+    "nodes": [{"name", "nodegroup", "kubelet_version", "ready", "unschedulable", "annotations"}],
     "pods": [{"namespace", "name", "node", "phase", "ready", "owner_kind"}],
     "controller_errors": [...]}`` (the last is empty unless a controller hit a bug)
 ``POST clusters/{region}/{name}/workloads``
@@ -78,7 +89,8 @@ Control routes (``path_parts`` are the segments after ``/_sandbox/kube/``):
     "desired_healthy", "time"}],
     "lost_pods": [{"namespace", "pod", "node", "nodegroup", "owner_kind", "owner", "cause",
     "phase", "terminating", "counts_as_loss", "time"}],
-    "cordoned": [{"node", "nodegroup", "unschedulable", "time"}],
+    "cordoned": [{"node", "nodegroup", "unschedulable", "annotations" (the node's, as that write left them),
+    "time"}],
     "auth_failures": [{"path", "method", "reason", "time"}],
     "availability": {"time_scale", "below_budget_seconds", "zero_ready_seconds",
     "below_budget_wall_seconds", "zero_ready_wall_seconds",

@@ -6,6 +6,8 @@ controllers, run after every change and on a timer, gives the built-in kinds the
 
 * Deployment -> one ReplicaSet per pod template (older ones scaled to zero);
 * ReplicaSet -> replicas pods, created Pending with a generated name;
+* StatefulSet -> pods ``<name>-<ordinal>``, in order (each once the one before is Ready), a
+  pod that went coming back under its own name;
 * DaemonSet  -> one pod bound to every eligible node (cordoned nodes included, as real
   DaemonSets tolerate node.kubernetes.io/unschedulable);
 * static pods -> a mirror pod per node (annotation kubernetes.io/config.mirror, owned by the Node);
@@ -91,6 +93,7 @@ BUILTIN_KINDS = [
     Kind("apps", "v1", "deployments", "Deployment", True),
     Kind("apps", "v1", "replicasets", "ReplicaSet", True),
     Kind("apps", "v1", "daemonsets", "DaemonSet", True),
+    Kind("apps", "v1", "statefulsets", "StatefulSet", True),
     Kind("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True),
 ]
 PODS = ("", "pods")
@@ -99,6 +102,7 @@ NAMESPACES = ("", "namespaces")
 DEPLOYMENTS = ("apps", "deployments")
 REPLICASETS = ("apps", "replicasets")
 DAEMONSETS = ("apps", "daemonsets")
+STATEFULSETS = ("apps", "statefulsets")
 PDBS = ("policy", "poddisruptionbudgets")
 # Kinds whose spec changes bump metadata.generation.
 _GENERATION_EXEMPT = {PODS, NODES, NAMESPACES, ("", "configmaps"), ("", "secrets")}
@@ -198,6 +202,13 @@ class NodeGroup:
     taints: list
     instance_types: list
     nodes: list[str] = field(default_factory=list)
+    # Nodes launched at another version than the group's (EKS's rolling update surges them).
+    versions: dict[str, str] = field(default_factory=dict)
+    # Nodes launched but not yet joined: NotReady whatever ``ready`` says.
+    joining: set[str] = field(default_factory=set)
+
+    def version_of(self, node: str) -> str:
+        return self.versions.get(node, self.version)
 
 
 @dataclass
@@ -582,6 +593,8 @@ class ClusterState:
             if ng is None:
                 ng = self.nodegroups[name] = NodeGroup(name, 0, version, ready, {}, [], [])
             ng.desired = max(0, int(desired))
+            if version != ng.version:
+                ng.versions = {}  # a version given here moves every node in place
             ng.version, ng.ready = version, bool(ready)
             ng.labels, ng.taints = dict(labels or {}), [self._k8s_taint(t) for t in taints or []]
             ng.instance_types = list(instance_types or ["m5.large"])
@@ -605,6 +618,101 @@ class ClusterState:
             self.nodegroup_static_pods.pop(name, None)
             self.reconcile()
 
+    # ----- what EKS's managed rolling update does to a group's nodes (``eks_rolling_update`` drives)
+
+    def nodegroup_nodes(self, name: str) -> list[dict]:
+        """The group's nodes, oldest first: name, version, zone, Ready, cordoned."""
+        with self.lock:
+            ng = self.nodegroups.get(name)
+            out = []
+            for node_name in ng.nodes if ng else []:
+                node = self._bucket(NODES).get(("", node_name))
+                if node is not None:
+                    out.append({"name": node_name, "version": ng.version_of(node_name),
+                                "zone": node["metadata"]["labels"].get("topology.kubernetes.io/zone"),
+                                "ready": node_ready(node), "unschedulable": bool(node["spec"].get("unschedulable"))})
+            return out
+
+    def launch_nodes(self, name: str, version: str, zones: list[str]) -> list[str]:
+        """New instances of the group at ``version``, one in each zone given: registered at once,
+        NotReady until ``join_nodes``."""
+        with self.lock:
+            ng = self.nodegroups[name]
+            launched = [self._create_node(ng, zone, version, joining=True) for zone in zones]
+            ng.nodes.extend(launched)
+            ng.desired = len(ng.nodes)
+            self.reconcile()
+            return launched
+
+    def join_nodes(self, name: str, nodes: list[str]) -> None:
+        """The kubelets of launched nodes have joined: the nodes turn Ready."""
+        with self.lock:
+            ng = self.nodegroups.get(name)
+            for node_name in nodes if ng else []:
+                ng.joining.discard(node_name)
+                node = self._bucket(NODES).get(("", node_name))
+                if node is not None and not node_ready(node):
+                    new = copy.deepcopy(node)
+                    self._set_node_ready(new, True)
+                    self._replace(NODES, node, new)
+            self.reconcile()
+
+    def cordon_nodes(self, nodes: list[str], labels: dict) -> None:
+        """Cordons nodes (recorded like any cordon) and labels them, as EKS does to the nodes it is
+        about to replace (``node.kubernetes.io/exclude-from-external-load-balancers``)."""
+        with self.lock:
+            for node_name in nodes:
+                node = self._bucket(NODES).get(("", node_name))
+                if node is None:
+                    continue
+                new = copy.deepcopy(node)
+                new["spec"]["unschedulable"] = True
+                new["metadata"]["labels"].update(labels)
+                self._node_changed(node, self._replace(NODES, node, new))
+            self.reconcile()
+
+    def drain_node(self, node_name: str, force: bool = False) -> list[str]:
+        """One pass of a drain as EKS runs it: every pod on the node but DaemonSet and mirror pods
+        goes through the Eviction API's rules (recorded as any eviction; refused ones stay), or with
+        ``force`` is deleted (a PDB violation, cause ``force``, where its budget forbade it).
+        Returns ``namespace/name`` of the pods still on the node, Terminating ones included."""
+        with self.lock:
+            for pod in self._movable_pods(node_name):
+                if pod["metadata"].get("deletionTimestamp"):
+                    continue
+                if force:
+                    self._delete_pod(pod, cause="force", graceful=True)
+                    continue
+                try:
+                    self._evict(pod)
+                except ApiError as e:
+                    if e.code not in (429, 500):
+                        raise
+            self.reconcile()
+            return [f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in self._movable_pods(node_name)]
+
+    def _movable_pods(self, node_name: str) -> list[dict]:
+        return [p for p in self._all(PODS)
+                if p["spec"].get("nodeName") == node_name and owner_kind(p) not in ("DaemonSet", "Mirror")]
+
+    def terminate_node(self, node_name: str, cause: str) -> None:
+        """The node's instance is terminated: the node and every pod still on it go."""
+        with self.lock:
+            ng = self.nodegroups.get((self._bucket(NODES).get(("", node_name)) or {}).get(
+                "metadata", {}).get("labels", {}).get(NODEGROUP_LABEL, ""))
+            self._delete_node(node_name, cause=cause)
+            if ng is not None:
+                ng.desired = len(ng.nodes)
+            self.reconcile()
+
+    def set_nodegroup_version(self, name: str, version: str) -> None:
+        """Every node of the group runs ``version`` now (the update finished): new nodes launch at it."""
+        with self.lock:
+            ng = self.nodegroups.get(name)
+            if ng is not None:
+                ng.version = version
+                ng.versions = {n: v for n, v in ng.versions.items() if v != version}
+
     def instance_ids(self, nodegroup: str) -> list[str]:
         with self.lock:
             ng = self.nodegroups.get(nodegroup)
@@ -622,7 +730,8 @@ class ClusterState:
     def _zones(self) -> list[str]:
         return [f"{self.region}{s}" for s in "abc"]
 
-    def _create_node(self, ng: NodeGroup) -> str:
+    def _create_node(self, ng: NodeGroup, zone: str | None = None, version: str | None = None,
+                     joining: bool = False) -> str:
         index = len(self._bucket(NODES)) + next(self._ip_counter)
         ip = f"10.0.{(index // 250) % 250}.{index % 250 + 4}"
         domain = "ec2.internal" if self.region == "us-east-1" else f"{self.region}.compute.internal"
@@ -631,7 +740,11 @@ class ClusterState:
             index += 1
             ip = f"10.0.{(index // 250) % 250}.{index % 250 + 4}"
             node_name = f"ip-{ip.replace('.', '-')}.{domain}"
-        zone = self._zones()[len(ng.nodes) % 3]
+        zone = zone or self._zones()[len(ng.nodes) % 3]
+        if version is not None and version != ng.version:
+            ng.versions[node_name] = version
+        if joining:
+            ng.joining.add(node_name)
         instance_type = ng.instance_types[len(ng.nodes) % len(ng.instance_types)]
         instance_id = "i-" + uuid.uuid4().hex[:17]
         node = {
@@ -695,18 +808,20 @@ class ClusterState:
             labels.pop(k, None)
         labels.update(ng.labels)
         labels[NODEGROUP_LABEL] = ng.name
-        labels["eks.amazonaws.com/nodegroup-image"] = f"ami-{hashlib.sha1(ng.version.encode()).hexdigest()[:17]}"
+        version = ng.version_of(node["metadata"]["name"])
+        labels["eks.amazonaws.com/nodegroup-image"] = f"ami-{hashlib.sha1(version.encode()).hexdigest()[:17]}"
         self._ng_labels[node["metadata"]["name"]] = tuple(ng.labels)
         cordon = [t for t in new["spec"].get("taints", []) if t["key"] == UNSCHEDULABLE_TAINT["key"]]
         new["spec"]["taints"] = [dict(t) for t in ng.taints] + cordon
         if not new["spec"]["taints"]:
             new["spec"].pop("taints")
-        kv = kubelet_version(ng.version)
+        kv = kubelet_version(version)
         new["status"]["nodeInfo"]["kubeletVersion"] = kv
         new["status"]["nodeInfo"]["kubeProxyVersion"] = kv
         # A node that has come up stays Ready: `ready=False` while a group scales or updates
         # holds back only the nodes still joining, as with EKS (old nodes keep serving).
-        self._set_node_ready(new, ng.ready or (not inserting and node_ready(node)))
+        joining = node["metadata"]["name"] in ng.joining
+        self._set_node_ready(new, (ng.ready and not joining) or (not inserting and node_ready(node)))
         if inserting:
             node.clear()
             node.update(new)
@@ -753,6 +868,8 @@ class ClusterState:
                 "node": node["metadata"]["name"],
                 "nodegroup": node["metadata"].get("labels", {}).get(NODEGROUP_LABEL),
                 "unschedulable": now,
+                # As the same write left them: a cordon and its record set in one patch show together.
+                "annotations": dict(node["metadata"].get("annotations") or {}),
                 "time": now_precise(),
             })
 
@@ -774,6 +891,8 @@ class ClusterState:
         ng = self.nodegroups.get(ng_name or "")
         if ng and node_name in ng.nodes:
             ng.nodes.remove(node_name)
+            ng.versions.pop(node_name, None)
+            ng.joining.discard(node_name)
         self.static_pods.pop(node_name, None)
         self._ng_labels.pop(node_name, None)
         if node is not None:
@@ -873,47 +992,54 @@ class ClusterState:
                     f'Precondition failed: UID in precondition: {pre["uid"]}, '
                     f'UID in object meta: {pod["metadata"]["uid"]}',
                     "Conflict")
-            record = {"namespace": ns, "pod": name, "node": pod["spec"].get("nodeName"),
-                      "owner_kind": owner_kind(pod), "owner": (controller_ref(pod) or {}).get("name"),
-                      "pdb": None, "time": now_precise()}
-            phase = pod["status"].get("phase")
-            ignore_pdb = phase in ("Succeeded", "Failed", "Pending") or pod["metadata"].get("deletionTimestamp")
-            if not ignore_pdb:
-                pdbs = self._pdbs_for(pod)
-                if len(pdbs) > 1:
-                    self.observations.blocked_evictions.append(
-                        dict(record, code=500, pdb=[p["metadata"]["name"] for p in pdbs]))
-                    raise ApiError(
-                        500,
-                        "This pod has more than one PodDisruptionBudget, "
-                        "which the eviction subresource does not support.",
-                        "InternalError")
-                if pdbs:
-                    pdb = pdbs[0]
-                    st = self._pdb_status(pdb)
-                    record.update(pdb=pdb["metadata"]["name"], current_healthy=st["currentHealthy"],
-                                  desired_healthy=st["desiredHealthy"], disruptions_allowed=st["disruptionsAllowed"])
-                    healthy = pod_ready(pod)
-                    policy = pdb["spec"].get("unhealthyPodEvictionPolicy", "IfHealthyBudget")
-                    allowed = st["disruptionsAllowed"] > 0 if healthy else (
-                        policy == "AlwaysAllow" or st["currentHealthy"] >= st["desiredHealthy"])
-                    if not allowed:
-                        self.observations.blocked_evictions.append(dict(record, code=429))
-                        raise ApiError(
-                            429, "Cannot evict pod as it would violate the pod's disruption budget.",
-                            "TooManyRequests",
-                            {"causes": [{
-                                "reason": "DisruptionBudget",
-                                "message": f"The disruption budget {pdb['metadata']['name']} needs "
-                                           f"{st['desiredHealthy']} healthy pods "
-                                           f"and has {st['currentHealthy']} currently",
-                            }]},
-                        )
-            if not dry_run and not pod["metadata"].get("deletionTimestamp"):
-                self._terminate(pod, evicted=True)
-                self.observations.evictions.append(record)
-                self.reconcile()
+            self._evict(pod, dry_run)
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+    def _evict(self, pod: dict, dry_run: bool = False) -> None:
+        """The Eviction API's decision for one pod, recorded in the observations: the pod is
+        Terminating on return, or ApiError 429 (a budget allows no disruption) or 500 (more than
+        one budget) is raised."""
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        record = {"namespace": ns, "pod": name, "node": pod["spec"].get("nodeName"),
+                  "owner_kind": owner_kind(pod), "owner": (controller_ref(pod) or {}).get("name"),
+                  "pdb": None, "time": now_precise()}
+        phase = pod["status"].get("phase")
+        ignore_pdb = phase in ("Succeeded", "Failed", "Pending") or pod["metadata"].get("deletionTimestamp")
+        if not ignore_pdb:
+            pdbs = self._pdbs_for(pod)
+            if len(pdbs) > 1:
+                self.observations.blocked_evictions.append(
+                    dict(record, code=500, pdb=[p["metadata"]["name"] for p in pdbs]))
+                raise ApiError(
+                    500,
+                    "This pod has more than one PodDisruptionBudget, "
+                    "which the eviction subresource does not support.",
+                    "InternalError")
+            if pdbs:
+                pdb = pdbs[0]
+                st = self._pdb_status(pdb)
+                record.update(pdb=pdb["metadata"]["name"], current_healthy=st["currentHealthy"],
+                              desired_healthy=st["desiredHealthy"], disruptions_allowed=st["disruptionsAllowed"])
+                healthy = pod_ready(pod)
+                policy = pdb["spec"].get("unhealthyPodEvictionPolicy", "IfHealthyBudget")
+                allowed = st["disruptionsAllowed"] > 0 if healthy else (
+                    policy == "AlwaysAllow" or st["currentHealthy"] >= st["desiredHealthy"])
+                if not allowed:
+                    self.observations.blocked_evictions.append(dict(record, code=429))
+                    raise ApiError(
+                        429, "Cannot evict pod as it would violate the pod's disruption budget.",
+                        "TooManyRequests",
+                        {"causes": [{
+                            "reason": "DisruptionBudget",
+                            "message": f"The disruption budget {pdb['metadata']['name']} needs "
+                                       f"{st['desiredHealthy']} healthy pods "
+                                       f"and has {st['currentHealthy']} currently",
+                        }]},
+                    )
+        if not dry_run and not pod["metadata"].get("deletionTimestamp"):
+            self._terminate(pod, evicted=True)
+            self.observations.evictions.append(record)
+            self.reconcile()
 
     # ----- disruption budgets --------------------------------------------------------------------
 
@@ -972,6 +1098,12 @@ class ClusterState:
             ref = controller_ref(pod)
             if ref is None:
                 raise ApiError(500, f"found no controller ref for pod \"{pod['metadata']['name']}\"")
+            if ref["kind"] == "StatefulSet":
+                sts = self._find_uid(STATEFULSETS, pod["metadata"]["namespace"], ref["uid"])
+                if sts is None:
+                    raise ApiError(500, f"statefulset {ref['name']} not found")
+                seen[sts["metadata"]["uid"]] = int(sts["spec"].get("replicas", 1))
+                continue
             if ref["kind"] != "ReplicaSet":
                 raise ApiError(500, f"{ref['kind']} {ref['name']} does not implement the scale subresource")
             rs = self._find_uid(REPLICASETS, pod["metadata"]["namespace"], ref["uid"])
@@ -1002,6 +1134,7 @@ class ClusterState:
                 self._deployments()
                 self._replicasets()
                 self._daemonsets()
+                self._statefulsets()
                 self._mirror_pods()
                 self._schedule()
                 self._kubelet()
@@ -1052,6 +1185,7 @@ class ClusterState:
                     continue
                 owner_gp = {
                     "Deployment": DEPLOYMENTS, "ReplicaSet": REPLICASETS, "DaemonSet": DAEMONSETS,
+                    "StatefulSet": STATEFULSETS,
                 }.get(ref["kind"])
                 if owner_gp and self._find_uid(owner_gp, obj["metadata"]["namespace"], ref["uid"]) is None:
                     self._remove(gp, obj)
@@ -1127,26 +1261,60 @@ class ClusterState:
                 for p in pods[: len(pods) - replicas]:
                     self._terminate(p)
             for _ in range(replicas - len(pods)):
-                template = copy.deepcopy(rs["spec"].get("template", {}))
-                meta = template.get("metadata", {})
-                pod = {
-                    "apiVersion": "v1", "kind": "Pod",
-                    "metadata": {
-                        "generateName": f"{rs['metadata']['name']}-",
-                        "namespace": rs["metadata"]["namespace"],
-                        "labels": dict(meta.get("labels") or {}),
-                        "annotations": dict(meta.get("annotations") or {}),
-                        "ownerReferences": [self._owner_ref(rs, "apps/v1")],
-                    },
-                    "spec": template.get("spec", {}),
-                }
-                self._init_pod(pod)
-                self._insert(PODS, pod)
+                self._insert(PODS, self._pod_from(rs, generateName=f"{rs['metadata']['name']}-"))
             pods = [p for p in self._owned(PODS, rs) if not p["metadata"].get("deletionTimestamp")]
             ready = sum(1 for p in pods if pod_ready(p))
             self._set_status(REPLICASETS, rs, {
                 "replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": ready,
                 "availableReplicas": ready, "observedGeneration": rs["metadata"].get("generation", 1),
+            })
+
+    def _pod_from(self, owner: dict, **meta: str) -> dict:
+        """A new pod from a controller's template, owned by it (``meta``: its name or generateName)."""
+        template = copy.deepcopy(owner["spec"].get("template", {}))
+        template_meta = template.get("metadata", {})
+        pod = {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": dict(meta, namespace=owner["metadata"]["namespace"],
+                             labels=dict(template_meta.get("labels") or {}),
+                             annotations=dict(template_meta.get("annotations") or {}),
+                             ownerReferences=[self._owner_ref(owner, "apps/v1")]),
+            "spec": template.get("spec", {}),
+        }
+        self._init_pod(pod)
+        return pod
+
+    def _statefulsets(self) -> None:
+        """Pods ``<name>-<ordinal>``, created in order, each once the one before is Ready
+        (``podManagementPolicy: Parallel``: all at once); an evicted or deleted pod comes back
+        under its own name once it is gone; ordinals past ``replicas`` go, highest first."""
+        for sts in self._all(STATEFULSETS):
+            spec, name, ns = sts.get("spec", {}), sts["metadata"]["name"], sts["metadata"]["namespace"]
+            replicas = int(spec.get("replicas", 1))
+            owned = self._owned(PODS, sts)
+            for pod in sorted(owned, key=lambda p: p["metadata"]["name"], reverse=True):
+                ordinal = pod["metadata"]["name"].rsplit("-", 1)[-1]
+                if not ordinal.isdigit() or int(ordinal) >= replicas:
+                    self._terminate(pod)
+            for i in range(replicas):
+                pod_name = f"{name}-{i}"
+                existing = self._bucket(PODS).get((ns, pod_name))
+                if existing is None:
+                    pod = self._pod_from(sts, name=pod_name)
+                    pod["metadata"]["labels"].update({"statefulset.kubernetes.io/pod-name": pod_name,
+                                                      "apps.kubernetes.io/pod-index": str(i)})
+                    pod["spec"].setdefault("hostname", pod_name)
+                    if spec.get("serviceName"):
+                        pod["spec"].setdefault("subdomain", spec["serviceName"])
+                    existing = self._insert(PODS, pod)
+                if spec.get("podManagementPolicy") != "Parallel" and not pod_ready(existing):
+                    break  # OrderedReady: the next ordinal waits for this one
+            pods = [p for p in self._owned(PODS, sts) if not p["metadata"].get("deletionTimestamp")]
+            ready = sum(1 for p in pods if pod_ready(p))
+            self._set_status(STATEFULSETS, sts, {
+                "replicas": len(pods), "readyReplicas": ready, "currentReplicas": len(pods),
+                "updatedReplicas": len(pods), "availableReplicas": ready, "collisionCount": 0,
+                "observedGeneration": sts["metadata"].get("generation", 1),
             })
 
     def _eligible_for_daemonset(self, ds: dict, node: dict) -> bool:
@@ -1358,6 +1526,8 @@ class ClusterState:
                 conds[ctype] = {"type": ctype, "status": value, "lastTransitionTime": ts}
         order = ["PodScheduled", "Initialized", "ContainersReady", "Ready", "DisruptionTarget"]
         pod["status"]["conditions"] = [conds[t] for t in order if t in conds]
+        for container in pod["status"].get("containerStatuses") or []:
+            container["ready"] = ready
 
     # ----- seeding and summaries (the control plane of the sandbox) ------------------------------
 
@@ -1413,6 +1583,14 @@ class ClusterState:
                     ng.name: {"desired": ng.desired, "version": ng.version, "ready": ng.ready,
                               "nodes": list(ng.nodes)} for ng in self.nodegroups.values()
                 },
+                "nodes": [
+                    {"name": n["metadata"]["name"],
+                     "nodegroup": (n["metadata"].get("labels") or {}).get(NODEGROUP_LABEL),
+                     "kubelet_version": n["status"]["nodeInfo"]["kubeletVersion"], "ready": node_ready(n),
+                     "unschedulable": bool(n["spec"].get("unschedulable")),
+                     "annotations": dict(n["metadata"].get("annotations") or {})}
+                    for n in self._all(NODES)
+                ],
                 "pods": [
                     {"namespace": p["metadata"]["namespace"], "name": p["metadata"]["name"],
                      "node": p["spec"].get("nodeName"), "phase": p["status"].get("phase"),
