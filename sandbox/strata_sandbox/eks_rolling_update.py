@@ -26,9 +26,11 @@ drained: each batch is drained and terminated first, then as many nodes as went 
 and waited for before the next batch (capacity never above the desired size).
 
 Success sets the group's version (release, launch template version) and ACTIVE, the update
-``Successful``. With nothing blocking, a group whose old nodes take two batches (the default
-2 nodes, ``maxUnavailable`` 1) takes ``DURATIONS["nodegroup.version"]``: setup + launch +
-2 x node, plus the seconds its pods take to move.
+``Successful``. With nothing blocking, the update of ``n`` nodes in ``z`` zones, ``m`` at a time
+(default strategy), takes about setup + launch + ceil(n / m) x node, plus a launch for each
+batch that starts while fewer than ``n`` new nodes run (when ``max(m, z) < n``), plus the
+seconds pods take to move; ``DURATIONS["nodegroup.version"]`` is that sum for the default group
+(2 nodes, ``maxUnavailable`` 1): 60 + 120 + 2 x 150 = 480.
 """
 
 from __future__ import annotations
