@@ -31,6 +31,9 @@ import Testing
             let observations = try await fixture.observations()
             #expect(observations["pdb_violations"]?.arrayValue ?? [] == [], "no eviction broke a budget")
             #expect(try await fixture.losses() == [], "no pod was lost")
+            let availability = observations["availability"]
+            #expect(availability?["below_budget_seconds"]?.intValue == 0, "web never below its budget: \(availability ?? .null)")
+            #expect(availability?["zero_ready_seconds"]?.intValue == 0, "web never without a Ready pod")
             #expect(try await fixture.nodegroups() == ["system-1-31"], "blue is gone, green remains")
             let green = try #require(try await fixture.nodegroup("system-1-31"))
             #expect(green["version"]?.stringValue == "1.31")

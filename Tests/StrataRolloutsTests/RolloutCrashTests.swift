@@ -77,8 +77,10 @@ import Testing
                 #expect(try await fixture.nodegroups() == [green], "\(point): the pool is one group, green")
                 #expect(try await fixture.cordoned() == [], "\(point): nothing left cordoned")
                 #expect(try await fixture.losses() == [], "\(point): no pod lost")
-                let violations = try await fixture.observations()["pdb_violations"]?.arrayValue ?? []
-                #expect(violations == [], "\(point): no budget broken")
+                let observations = try await fixture.observations()
+                #expect(observations["pdb_violations"]?.arrayValue ?? [] == [], "\(point): no budget broken")
+                let below = observations["availability"]?["below_budget_seconds"]?.intValue
+                #expect(below == 0, "\(point): web below its budget: \(observations["availability"] ?? .null)")
                 try await fixture.waitWorkloadsReady()
                 (minor, blue) = (minor + 1, green)
             }

@@ -58,6 +58,8 @@ struct RolloutFixture {
             body: ["addonName": "vpc-cni", "addonVersion": .string(addonVersion), "tags": tags(addonAddress)])
         try await fixture.seed()
         try await fixture.waitWorkloadsReady()
+        // What seeding did (pods not yet Ready) is not the rollout's.
+        try await fixture.control("DELETE", "observations")
         return fixture
     }
 
