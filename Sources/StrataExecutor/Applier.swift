@@ -155,7 +155,7 @@ public struct Applier: Sendable {
     /// only), each with its rollout's cluster.
     static func performedByRollouts(_ plan: Plan) -> [ResourceAddress: ResourceAddress] {
         var performed: [ResourceAddress: ResourceAddress] = [:]
-        for rollout in plan.rollouts {
+        for rollout in plan.runnableRollouts {
             for (address, covered) in rollout.coveredAttributes {
                 guard let change = plan.change(for: address), change.action == .update || change.action == .noop else { continue }
                 if let covered, !Set(change.changedAttributes).isSubset(of: covered) { continue }
@@ -169,7 +169,7 @@ public struct Applier: Sendable {
     static func changedByUpdate(_ change: ResourceChange, plan: Plan, rollouts: Bool) -> Set<String> {
         var changed = Set(change.changedAttributes)
         guard rollouts else { return changed }
-        for rollout in plan.rollouts {
+        for rollout in plan.runnableRollouts {
             if let covered = rollout.coveredAttributes[change.address] { changed.subtract(covered ?? changed) }
         }
         return changed
@@ -194,7 +194,7 @@ public struct Applier: Sendable {
         let start = clock.now
         var report = ExecutionReport(runID: events.runID)
         let (steps, edges) = Self.steps(of: plan, rollouts: rollouts != nil)
-        let rolloutPlans = Dictionary(plan.rollouts.map { ($0.cluster, $0) }, uniquingKeysWith: { first, _ in first })
+        let rolloutPlans = Dictionary(plan.runnableRollouts.map { ($0.cluster, $0) }, uniquingKeysWith: { first, _ in first })
         events.emit(
             .applyStarted,
             [

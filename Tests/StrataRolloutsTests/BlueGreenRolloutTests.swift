@@ -12,9 +12,14 @@ import Testing
         try await Sandbox.shared().exclusive(timeScale: 0.01) { sandbox in
             let fixture = try await RolloutFixture.make(in: sandbox)
             let events = CollectingEventSink()
+            // A cordon left by a rollout that no longer exists (its green group is gone) is lifted first.
+            let orphan = try #require(try await fixture.kube.nodes(labelSelector: "eks.amazonaws.com/nodegroup=system").first?.name)
+            try await NodeCordon(kube: fixture.kube, events: .discarding()).cordon(
+                nodes: [orphan], record: CordonRecord(cluster: fixture.cluster, blueGroup: "system", greenGroup: "system-1-29"))
             try await sandbox.clearRequests()
             let plan = fixture.plan()
-            try await fixture.engine(events: events).run(plan) { _ in fixture.desiredPool() }
+            let outcome = try await fixture.engine(events: events).run(plan) { _ in fixture.desiredPool() }
+            #expect(outcome.uncordonedOrphans == [orphan], "the orphaned cordon was lifted")
 
             // Plan = apply: the EKS writes in the request log are exactly the plan's steps' writes.
             let verbs = ["Create", "Update", "Delete", "Tag", "Untag", "Associate", "Disassociate"]
@@ -26,6 +31,9 @@ import Testing
             let observations = try await fixture.observations()
             #expect(observations["pdb_violations"]?.arrayValue ?? [] == [], "no eviction broke a budget")
             #expect(try await fixture.losses() == [], "no pod was lost")
+            let availability = observations["availability"]
+            #expect(availability?["below_budget_seconds"]?.intValue == 0, "web never below its budget: \(availability ?? .null)")
+            #expect(availability?["zero_ready_seconds"]?.intValue == 0, "web never without a Ready pod")
             #expect(try await fixture.nodegroups() == ["system-1-31"], "blue is gone, green remains")
             let green = try #require(try await fixture.nodegroup("system-1-31"))
             #expect(green["version"]?.stringValue == "1.31")

@@ -12,8 +12,9 @@ import Testing
 ///
 /// The kill is the run's task cancelled at the moment (the engine has no cleanup on
 /// cancellation: like kill -9, whatever AWS and the API server were doing carries on without it).
-/// Each kill point is one hop of a cluster that climbs 1.28 -> 1.33; the default suite runs three
-/// of them, `make rollout-soak` (STRATA_ROLLOUT_SOAK=1) all ten.
+/// Each kill point is one hop of a cluster that climbs 1.28 -> 1.33; the default suite runs one
+/// (blue deleting; RolloutApplyCrashTests SIGKILLs `strata apply` at three others), `make
+/// rollout-soak` (STRATA_ROLLOUT_SOAK=1) all ten.
 @Suite(.serialized) struct RolloutCrashTests {
     /// When the run is killed: after the `count`-th event of `kind`, `delay` later.
     struct KillPoint: Sendable, CustomStringConvertible {
@@ -42,7 +43,7 @@ import Testing
     ]
 
     static var points: [KillPoint] {
-        ProcessInfo.processInfo.environment["STRATA_ROLLOUT_SOAK"] == "1" ? all : [all[2], all[5], all[7]]
+        ProcessInfo.processInfo.environment["STRATA_ROLLOUT_SOAK"] == "1" ? all : [all[7]]
     }
 
     @Test(.timeLimit(.minutes(10)))
@@ -76,8 +77,10 @@ import Testing
                 #expect(try await fixture.nodegroups() == [green], "\(point): the pool is one group, green")
                 #expect(try await fixture.cordoned() == [], "\(point): nothing left cordoned")
                 #expect(try await fixture.losses() == [], "\(point): no pod lost")
-                let violations = try await fixture.observations()["pdb_violations"]?.arrayValue ?? []
-                #expect(violations == [], "\(point): no budget broken")
+                let observations = try await fixture.observations()
+                #expect(observations["pdb_violations"]?.arrayValue ?? [] == [], "\(point): no budget broken")
+                let below = observations["availability"]?["below_budget_seconds"]?.intValue
+                #expect(below == 0, "\(point): web below its budget: \(observations["availability"] ?? .null)")
                 try await fixture.waitWorkloadsReady()
                 (minor, blue) = (minor + 1, green)
             }

@@ -31,18 +31,7 @@ struct RolloutFixture {
         let addonVersion = ["1.28": "v1.15.5-eksbuild.1", "1.29": "v1.16.4-eksbuild.2", "1.30": "v1.18.6-eksbuild.1"][version] ?? ""
         let aws = sandbox.client()
         let cluster = "r-\(UUID().uuidString.prefix(8).lowercased())"
-        let vpc = try await aws.query(.ec2, action: "CreateVpc", parameters: [(name: "CidrBlock", value: "10.0.0.0/16")])
-        let vpcID = try #require(vpc.first(named: "vpcId")?.text)
-        var subnets: [String] = []
-        for (index, zone) in ["us-east-1a", "us-east-1b"].enumerated() {
-            let subnet = try await aws.query(
-                .ec2, action: "CreateSubnet",
-                parameters: [
-                    (name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.0.\(index).0/24"),
-                    (name: "AvailabilityZone", value: zone),
-                ])
-            subnets.append(try #require(subnet.first(named: "subnetId")?.text))
-        }
+        let subnets = try await sandbox.twoSubnets(aws)
         _ = try await aws.rest(
             .eks, action: "CreateCluster", method: "POST", path: "/clusters",
             body: [
@@ -69,6 +58,8 @@ struct RolloutFixture {
             body: ["addonName": "vpc-cni", "addonVersion": .string(addonVersion), "tags": tags(addonAddress)])
         try await fixture.seed()
         try await fixture.waitWorkloadsReady()
+        // What seeding did (pods not yet Ready) is not the rollout's.
+        try await fixture.control("DELETE", "observations")
         return fixture
     }
 

@@ -21,10 +21,16 @@ EKS documents it ("Understand each phase of node updates"), on the sandbox clock
 4. scale down: new nodes beyond the desired size (a ``maxUnavailable`` larger than the group)
    are drained and terminated the same way.
 
+``updateConfig.updateStrategy: MINIMAL`` launches no surge and cordons only the batch being
+drained: each batch is drained and terminated first, then as many nodes as went are launched
+and waited for before the next batch (capacity never above the desired size).
+
 Success sets the group's version (release, launch template version) and ACTIVE, the update
-``Successful``. With nothing blocking, a group whose old nodes take two batches (the default
-2 nodes, ``maxUnavailable`` 1) takes ``DURATIONS["nodegroup.version"]``: setup + launch +
-2 x node, plus the seconds its pods take to move.
+``Successful``. With nothing blocking, the update of ``n`` nodes in ``z`` zones, ``m`` at a time
+(default strategy), takes about setup + launch + ceil(n / m) x node, plus a launch for each
+batch that starts while fewer than ``n`` new nodes run (when ``max(m, z) < n``), plus the
+seconds pods take to move; ``DURATIONS["nodegroup.version"]`` is that sum for the default group
+(2 nodes, ``maxUnavailable`` 1): 60 + 120 + 2 x 150 = 480.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ class RollingUpdate:
             ng["_updated_nodes"], ng["_update_target"] = set(), dict(target)
         self.new_nodes: set[str] = ng["_updated_nodes"]
         self.max_unavailable = 1  # set in the setup phase
+        self.minimal = (ng.get("updateConfig") or {}).get("updateStrategy") == "MINIMAL"
 
     # -------------------------------------------------------------- phases
 
@@ -63,6 +70,9 @@ class RollingUpdate:
     def _scale_up(self) -> None:
         old = self._old()
         self.max_unavailable = self._parallel(len(old))
+        if self.minimal:
+            self._batches()  # no surge: each batch is replaced after it is gone
+            return
         zones = sorted({n["zone"] for n in old})
         surge = min(max(self.max_unavailable, len(zones)), MAX_UNAVAILABLE_QUOTA) - len(self._new())
         if not zones:
@@ -76,6 +86,11 @@ class RollingUpdate:
     def _batches(self) -> None:
         old = self._old()
         desired = int(self.ng["scalingConfig"]["desiredSize"])
+        if old and self.minimal:
+            batch = [n["name"] for n in old[: self.max_unavailable]]
+            self.kube.cordon_nodes(batch, EXCLUDE_FROM_LB)
+            self._retire(batch)
+            return
         if old:
             batch = [n["name"] for n in old[: self.max_unavailable]]
             missing = max(0, min(len(batch), desired - len(self._new())))
@@ -93,6 +108,7 @@ class RollingUpdate:
     def _retire(self, batch: list[str]) -> None:
         """Drains the batch, then terminates its nodes; the next batch after."""
         deadline = self.eks.clock.now() + self.eks.clock.scaled(self.durations["nodegroup.version.eviction_timeout"])
+        zones = [n["zone"] for n in self._nodes() if n["name"] in batch]
 
         def drain() -> None:
             left = {node: self.kube.drain_node(node) for node in batch}
@@ -113,7 +129,11 @@ class RollingUpdate:
                 self.kube.terminate_node(node, cause="rolling-update")
                 self.new_nodes.discard(node)
             self.eks.charge_subnet_ips(self.ctx, self.ng)
-            self._batches()
+            if self.minimal:  # the Auto Scaling group replaces what went, then the next batch
+                missing = int(self.ng["scalingConfig"]["desiredSize"]) - len(self._new()) - len(self._old())
+                self._launch(zones[: max(0, missing)], then=self._batches)
+            else:
+                self._batches()
 
         drain()
 

@@ -216,3 +216,23 @@ def test_each_node_holds_an_ip_of_its_groups_subnets_while_it_runs(sbx):
     sbx.wait_until(lambda: sum(free().values()) == 2 * 251 - 1, DEADLINE, "one node's IP left held")
     eks.delete_nodegroup(clusterName="demo", nodegroupName="system")
     sbx.wait_until(lambda: free() == before, DEADLINE, "every IP given back")
+
+
+def test_minimal_strategy_replaces_a_batch_after_it_is_gone_and_never_surges(sbx):
+    eks = upgraded_cluster_with_workloads(sbx, deployment("web", 2), pdb("web-pdb", {"app": "web"}, maxUnavailable=1),
+                                          desired=3, updateConfig={"maxUnavailable": 1, "updateStrategy": "MINIMAL"})
+    old = set(kube_summary(sbx)["nodegroups"]["system"]["nodes"])
+    update = eks.update_nodegroup_version(clusterName="demo", nodegroupName="system", version="1.31")["update"]
+    peak = 0
+
+    def done():
+        nonlocal peak
+        peak = max(peak, len(kube_summary(sbx)["nodegroups"]["system"]["nodes"]))
+        return finished(eks, update["id"])()
+
+    assert sbx.wait_until(done, DEADLINE, "the update finished")["status"] == "Successful"
+    nodes = set(kube_summary(sbx)["nodegroups"]["system"]["nodes"])
+    assert len(nodes) == 3 and not nodes & old and peak == 3
+    obs = observations(sbx)
+    assert obs["pdb_violations"] == [] and [p for p in obs["lost_pods"] if p["counts_as_loss"]] == []
+    assert {c["node"] for c in obs["cordoned"]} == old  # one batch at a time, never a new node
