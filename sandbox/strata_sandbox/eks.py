@@ -64,8 +64,9 @@ DURATIONS = {
     "nodegroup.delete": 150,
     # How long EKS lets a deleted group's node drain before its instance is terminated anyway.
     "nodegroup.delete.drain_limit": 300,
-    # EKS's managed rolling update, per phase (see strata_sandbox.eks_rolling_update); the
-    # "nodegroup.version" entry below adds them up for the default group.
+    # EKS's managed rolling update of the default group (2 nodes, maxUnavailable 1) when nothing
+    # blocks, and its phases (see strata_sandbox.eks_rolling_update): setup + launch + 2 x node.
+    "nodegroup.version": 480,
     "nodegroup.version.setup": 60,
     "nodegroup.version.launch": 120,
     "nodegroup.version.node": 150,
@@ -76,9 +77,6 @@ DURATIONS = {
     "addon.update": 60,
     "addon.delete": 30,
 }
-# A rolling update of the default group (2 nodes, maxUnavailable 1) when nothing blocks.
-DURATIONS["nodegroup.version"] = (DURATIONS["nodegroup.version.setup"] + DURATIONS["nodegroup.version.launch"]
-                                  + 2 * DURATIONS["nodegroup.version.node"])
 
 CLUSTER_ACCESS_POLICIES = [
     "AmazonEKSAdminPolicy",

@@ -17,6 +17,9 @@ def test_durations_route_serves_the_lifecycle_table_and_the_time_scale(sbx):
     assert status == 200
     assert doc == {"durations": DURATIONS, "time_scale": TIME_SCALE}
     assert doc["durations"]["cluster.version"] == 1200 and doc["durations"]["nodegroup.create"] == 180
+    # The whole rolling update of the default group is its phases added up.
+    phases = [DURATIONS[f"nodegroup.version.{p}"] for p in ("setup", "launch", "node", "node")]
+    assert DURATIONS["nodegroup.version"] == sum(phases)
 
 
 def nodegroup(eks, name, cluster="demo"):
