@@ -88,6 +88,10 @@ fuzz: deps ## Fuzz stack files, expressions and AWS answers FUZZ_SCALE times lon
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	STRATA_FUZZ_SCALE=$(FUZZ_SCALE) swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter FuzzTests
 
+rollout-soak: deps ## Kill a rollout at all ten seeded moments (make test runs three) and check each re-run finishes
+	swift build --build-tests $(SWIFT_BUILD_FLAGS)
+	STRATA_ROLLOUT_SOAK=1 swift test --skip-build $(SWIFT_BUILD_FLAGS) --filter RolloutCrashTests
+
 golden: build ## Rewrite golden/ from the current compiler (read the diff before committing)
 	STRATA_GOLDEN_RECORD=1 swift test $(SWIFT_BUILD_FLAGS) --filter GoldenTests || true
 	@git status --short golden/
@@ -102,4 +106,4 @@ demo: build ## Start the sandbox, run strata on stacks/demo against it, stop the
 clean: ## Remove build products and sandbox state
 	rm -rf .build $(SANDBOX_DIR)
 
-.PHONY: help deps lint-deps lint format build release sandbox sandbox-stop test fuzz golden bench demo clean
+.PHONY: help deps lint-deps lint format build release sandbox sandbox-stop test fuzz rollout-soak golden bench demo clean

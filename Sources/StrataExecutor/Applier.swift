@@ -10,7 +10,9 @@ import StrataProviders
 /// delete-then-create as the plan says.
 public struct Step: Hashable, Comparable, Sendable, CustomStringConvertible {
     public enum Phase: Int, Sendable, Comparable {
-        case create, update, delete
+        /// `rollout`: a cluster's ``RolloutPlan`` run by the ``RolloutRunner`` (the step's
+        /// address is the cluster's).
+        case create, update, rollout, delete
         public static func < (lhs: Phase, rhs: Phase) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
@@ -43,14 +45,18 @@ public struct Applier: Sendable {
     public var deleteDeadline: Duration
     /// Once stopped (an interrupted run), no operation starts; running ones go on.
     public var stop: StopRequest
+    /// Runs the plan's rollouts in place of the version updates they cover. Nil: versions move
+    /// in place through the providers (`UpdateClusterVersion`, `UpdateNodegroupVersion`).
+    public var rollouts: (any RolloutRunner)?
 
     public init(
         context: ProviderContext, events: EventEmitter, parallelism: Int = 10,
         providers: [String: any ResourceProvider] = ProviderRegistry.all,
         catalog: [String: ResourceSchema] = ResourceCatalog.all, deleteDeadline: Duration = .seconds(300),
-        stop: StopRequest = StopRequest()
+        stop: StopRequest = StopRequest(), rollouts: (any RolloutRunner)? = nil
     ) {
         self.stop = stop
+        self.rollouts = rollouts
         self.context = context
         self.providers = providers
         self.catalog = catalog
@@ -61,14 +67,22 @@ public struct Applier: Sendable {
 
     /// The steps of `plan` and what each waits for. Public so `--dry-run`-like views and the
     /// benchmark's critical path use exactly the apply's edges.
-    public static func steps(of plan: Plan) -> (steps: [Step], dependencies: [Step: Set<Step>]) {
+    public static func steps(of plan: Plan, rollouts: Bool = false) -> (steps: [Step], dependencies: [Step: Set<Step>]) {
         var changes: [ResourceAddress: ResourceChange] = [:]
         for change in plan.changes where change.action != .noop { changes[change.address] = change }
+        // Whose changes a rollout performs whole (dependents wait for the rollout instead).
+        let performed = rollouts ? performedByRollouts(plan) : [:]
+        // Every resource a rollout changes, whole or in part, with its rollout's cluster.
+        var rolledOut: [ResourceAddress: ResourceAddress] = [:]
+        for rollout in rollouts ? plan.runnableRollouts : [] {
+            for address in rollout.coveredAttributes.keys { rolledOut[address] = rollout.cluster }
+        }
         func forward(_ address: ResourceAddress) -> Step? {
+            if let cluster = performed[address] { return Step(cluster, .rollout) }
             switch changes[address]?.action {
-            case .create?, .replace?: Step(address, .create)
-            case .update?: Step(address, .update)
-            default: nil
+            case .create?, .replace?: return Step(address, .create)
+            case .update?: return Step(address, .update)
+            default: return nil
             }
         }
         func deleteStep(_ address: ResourceAddress) -> Step? {
@@ -88,11 +102,29 @@ public struct Applier: Sendable {
         let names = Dictionary(
             pureDeletes.map { ($0.address, DeletionRank.strings(in: $0.live?.attributes ?? $0.before ?? [:])) },
             uniquingKeysWith: { first, _ in first })
+        for rollout in rollouts ? plan.runnableRollouts : [] {
+            // A rollout waits for what its resources depend on, and for their other updates.
+            let step = Step(rollout.cluster, .rollout)
+            steps.append(step)
+            var needs = Set<Step>()
+            for address in rollout.coveredAttributes.keys {
+                needs.formUnion((changes[address]?.dependencies ?? []).compactMap(forward))
+                if performed[address] == nil, changes[address]?.action == .update { needs.insert(Step(address, .update)) }
+            }
+            needs.remove(step)
+            edges[step] = needs
+        }
         for change in changes.values.sorted(by: { $0.address < $1.address }) {
             let address = change.address
+            if performed[address] != nil { continue }
             if let step = forward(address) {
                 steps.append(step)
                 var needs = Set(change.dependencies.compactMap(forward))
+                // What depends on a resource a rollout moves waits for the rollout too (its own
+                // rollout's other updates go first instead).
+                for dependency in change.dependencies {
+                    if let cluster = rolledOut[dependency], cluster != rolledOut[address] { needs.insert(Step(cluster, .rollout)) }
+                }
                 if change.action == .replace && !change.createBeforeDestroy { needs.insert(Step(address, .delete)) }
                 edges[step] = needs
             }
@@ -119,6 +151,30 @@ public struct Applier: Sendable {
         return (steps, edges)
     }
 
+    /// The resources whose whole change rollouts perform (an update of covered attributes
+    /// only), each with its rollout's cluster.
+    static func performedByRollouts(_ plan: Plan) -> [ResourceAddress: ResourceAddress] {
+        var performed: [ResourceAddress: ResourceAddress] = [:]
+        for rollout in plan.rollouts {
+            for (address, covered) in rollout.coveredAttributes {
+                guard let change = plan.change(for: address), change.action == .update || change.action == .noop else { continue }
+                if let covered, !Set(change.changedAttributes).isSubset(of: covered) { continue }
+                performed[address] = rollout.cluster
+            }
+        }
+        return performed
+    }
+
+    /// The attributes an update step still changes once rollouts took theirs.
+    static func changedByUpdate(_ change: ResourceChange, plan: Plan, rollouts: Bool) -> Set<String> {
+        var changed = Set(change.changedAttributes)
+        guard rollouts else { return changed }
+        for rollout in plan.rollouts {
+            if let covered = rollout.coveredAttributes[change.address] { changed.subtract(covered ?? changed) }
+        }
+        return changed
+    }
+
     /// Whether the pure delete `first` goes before the delete `second` (``DeletionRank``), by
     /// their live resources where both have one, else by type.
     private static func deletes(
@@ -137,7 +193,8 @@ public struct Applier: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var report = ExecutionReport(runID: events.runID)
-        let (steps, edges) = Self.steps(of: plan)
+        let (steps, edges) = Self.steps(of: plan, rollouts: rollouts != nil)
+        let rolloutPlans = Dictionary(plan.rollouts.map { ($0.cluster, $0) }, uniquingKeysWith: { first, _ in first })
         events.emit(
             .applyStarted,
             [
@@ -169,8 +226,13 @@ public struct Applier: Sendable {
         async let leftovers = settleLeftovers(plan, state: state, settling: settling)
         let outcome = await walk.run(
             { step in
+                if step.phase == .rollout, let rollout = rolloutPlans[step.address], let rollouts {
+                    try await runRollout(rollout, rollouts, plan: plan, state: state, results: results)
+                    return
+                }
                 guard let change = changes[step.address] else { return }
-                try await execute(step, change, changes: changes, state: state, results: results, settling: settling)
+                try await execute(
+                    step, change, changes: changes, plan: plan, state: state, results: results, settling: settling)
             },
             onSkip: { step, cause in
                 let change = changes[step.address]
@@ -185,6 +247,7 @@ public struct Applier: Sendable {
         report.created = done.created
         report.updated = done.updated
         report.deleted = done.deleted
+        report.rolloutNotes = done.rolloutNotes
         for (step, error) in outcome.failures.sorted(by: { $0.key < $1.key }) {
             let action = changes[step.address].map { Self.actionName(step, $0) } ?? "\(step.phase)"
             report.failures.append(OperationFailure(address: step.address, action: action, error: error))
@@ -223,15 +286,37 @@ public struct Applier: Sendable {
 
     static func actionName(_ step: Step, _ change: ResourceChange) -> String {
         switch (change.action, step.phase) {
+        case (_, .rollout): "rollout"
         case (.replace, .create): "replace (create)"
         case (.replace, .delete): "replace (delete)"
         default: change.action.rawValue
         }
     }
 
+    /// One cluster's rollout: the engine performs it, and the resources whose changes it
+    /// covered are reported updated. Its failure is the rollout's own message (a blocked drain
+    /// names pods and budgets; a rollback its cause), at the cluster's address.
+    private func runRollout(
+        _ rollout: RolloutPlan, _ runner: any RolloutRunner, plan: Plan, state: ApplyState, results: ResultLog
+    ) async throws {
+        guard !rollout.isBlocked else {
+            throw ProviderError(
+                type: "aws_eks_cluster", address: rollout.cluster,
+                reason: .failed(
+                    status: "refused by its preflight",
+                    detail: rollout.findings.filter { $0.severity == .blocking }.map { "\($0.message) (\($0.fix))" }.joined(separator: "; ")
+                ),
+                span: rollout.findings.first { $0.severity == .blocking }?.span)
+        }
+        let notes = try await runner.run(rollout, context: context, events: events, stop: stop) { address in
+            try await state.desired(for: address)
+        }
+        await results.rolledOut(Self.performedByRollouts(plan).filter { $0.value == rollout.cluster }.keys.sorted(), notes: notes)
+    }
+
     private func execute(
-        _ step: Step, _ change: ResourceChange, changes: [ResourceAddress: ResourceChange], state: ApplyState, results: ResultLog,
-        settling: Settling
+        _ step: Step, _ change: ResourceChange, changes: [ResourceAddress: ResourceChange], plan: Plan, state: ApplyState,
+        results: ResultLog, settling: Settling
     ) async throws {
         guard let provider = providers[change.type] else {
             throw ExecutorError.missingProvider(type: change.type, address: change.address)
@@ -271,13 +356,16 @@ public struct Applier: Sendable {
                 let current = try await settled(planned, change.address, state: state, settling: settling) ?? planned
                 let desired = try await state.desired(for: change.address)
                 secrets.formUnion(desired.attributes.secretTexts(at: change.sensitiveAttributes))
+                let changed = Self.changedByUpdate(change, plan: plan, rollouts: rollouts != nil)
                 let live = try await retryingTransient(step, change) { _ in
-                    try await provider.update(current, to: desired, changed: Set(change.changedAttributes), context)
+                    try await provider.update(current, to: desired, changed: changed, context)
                 }
                 await state.record(change.address, live.attributes)
                 await results.updated(change.address)
                 payload["elapsedSeconds"] = stopwatch.elapsed
                 events.emit(.resourceUpdated, plane: plane, payload)
+            case .rollout:
+                return
             case .delete:
                 guard let current = change.live else { throw ExecutorError.missingLive(change.address) }
                 payload["id"] = current.id
@@ -448,13 +536,18 @@ actor ResultLog {
     private(set) var createdList: [ResourceAddress] = []
     private(set) var updatedList: [ResourceAddress] = []
     private(set) var deletedList: [ResourceAddress] = []
+    private(set) var rolloutNotes: [String] = []
 
     func created(_ address: ResourceAddress) { createdList.append(address) }
+    func rolledOut(_ addresses: [ResourceAddress], notes: [String]) {
+        updatedList += addresses.filter { !updatedList.contains($0) }
+        rolloutNotes += notes
+    }
     func updated(_ address: ResourceAddress) { updatedList.append(address) }
     func deleted(_ address: ResourceAddress) { if !deletedList.contains(address) { deletedList.append(address) } }
 
-    func snapshot() -> (created: [ResourceAddress], updated: [ResourceAddress], deleted: [ResourceAddress]) {
-        (createdList, updatedList, deletedList)
+    func snapshot() -> (created: [ResourceAddress], updated: [ResourceAddress], deleted: [ResourceAddress], rolloutNotes: [String]) {
+        (createdList, updatedList, deletedList, rolloutNotes)
     }
 }
 

@@ -62,6 +62,8 @@ public struct ExecutionReport: Sendable {
     /// AWS may have done them. The next plan finds what exists by its tags.
     public var interrupted: [(address: ResourceAddress, action: String)] = []
     public var blocked: [ResourceAddress] = []
+    /// What rollouts did beyond their events (Karpenter nodes behind, pods force-deleted).
+    public var rolloutNotes: [String] = []
     public var duration: Duration = .zero
 
     public init(runID: String) { self.runID = runID }
@@ -94,6 +96,7 @@ public struct ExecutionReport: Sendable {
             lines.append("  state unknown: \(item.action) \(item.address) was started and not seen to finish: \(Self.mayHave(item.action))")
         }
         for address in blocked { lines.append("  not run: \(address) (its dependencies form a cycle)") }
+        lines += rolloutNotes.map { "  rollout: \($0)" }
         return lines
     }
 

@@ -138,22 +138,26 @@ public struct KubernetesClient: Sendable {
         try await list(apiVersion: "v1", kind: "Node", labelSelector: labelSelector).map(KubernetesNode.init(object:))
     }
 
-    /// Marks the node unschedulable (merge patch of `spec.unschedulable`); pods already on it stay.
+    /// Marks the node unschedulable and sets `annotations` in the same merge patch, so the
+    /// cordon and whatever records why (a rollout's `strata.dev/rollout`) land together or not
+    /// at all. Pods already on it stay.
     @discardableResult
-    public func cordon(node: String) async throws -> KubernetesNode {
-        try await setUnschedulable(node: node, true)
+    public func cordon(node: String, annotations: [String: String] = [:]) async throws -> KubernetesNode {
+        try await patchNode(node, unschedulable: true, annotations: annotations.mapValues { .string($0) })
     }
 
-    /// Lets the scheduler place pods on the node again.
+    /// Lets the scheduler place pods on the node again, removing `annotations` in the same patch.
     @discardableResult
-    public func uncordon(node: String) async throws -> KubernetesNode {
-        try await setUnschedulable(node: node, false)
+    public func uncordon(node: String, removingAnnotations annotations: [String] = []) async throws -> KubernetesNode {
+        try await patchNode(node, unschedulable: false, annotations: Dictionary(uniqueKeysWithValues: annotations.map { ($0, .null) }))
     }
 
-    private func setUnschedulable(node: String, _ value: Bool) async throws -> KubernetesNode {
-        let path = "/api/v1/nodes/\(Self.segment(node))"
+    /// One merge patch of `spec.unschedulable` and annotations (null removes one).
+    private func patchNode(_ node: String, unschedulable: Bool, annotations: [String: JSONValue]) async throws -> KubernetesNode {
+        var body: [String: JSONValue] = ["spec": ["unschedulable": .bool(unschedulable)]]
+        if !annotations.isEmpty { body["metadata"] = ["annotations": .object(annotations)] }
         let patched = try await request(
-            "PATCH", path, body: ["spec": ["unschedulable": .bool(value)]], contentType: "application/merge-patch+json")
+            "PATCH", "/api/v1/nodes/\(Self.segment(node))", body: .object(body), contentType: "application/merge-patch+json")
         return KubernetesNode(object: patched)
     }
 

@@ -19,7 +19,9 @@ public struct PlanRenderer: Sendable {
         var out = ""
         let actionable = plan.actionable
         if actionable.isEmpty {
+            // A cluster `strata upgrade` moved ahead of its files still says which line to update.
             return paint("No changes.", .bold) + " Your infrastructure matches the configuration.\n"
+                + plan.rollouts.map { "\n" + rollout($0) }.joined()
         }
         out += "strata will perform the following actions on stack \(plan.stack) (\(plan.region)):\n"
         // Parents being replaced, by type and id: their children are deleted with the old one.
@@ -34,10 +36,7 @@ public struct PlanRenderer: Sendable {
             out += "\n" + paint(module.isEmpty ? "# stack root" : "# \(module)", .bold) + "\n"
             for change in byModule[module] ?? [] { out += "\n" + block(change, replacing: replacing) }
         }
-        for rollout in plan.rollouts {
-            out += "\n" + paint("Rollout of \(rollout.cluster) \(rollout.fromVersion) -> \(rollout.toVersion):", .bold) + "\n"
-            for (index, step) in rollout.steps.enumerated() { out += "  \(index + 1). \(step.summary)\n" }
-        }
+        for rollout in plan.rollouts { out += "\n" + self.rollout(rollout) }
         let counts = plan.summary
         out += "\n" + paint("Plan:", .bold) + " \(counts.add) to add, \(counts.change) to change, \(counts.destroy) to destroy.\n"
         return out
@@ -178,7 +177,7 @@ public struct PlanRenderer: Sendable {
         case bold = "1", green = "32", yellow = "33", red = "31"
     }
 
-    private func paint(_ text: String, _ style: Style) -> String {
+    func paint(_ text: String, _ style: Style) -> String {
         colour ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
     }
 }

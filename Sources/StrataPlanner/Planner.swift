@@ -32,7 +32,8 @@ public struct Planner: Sendable {
         let dataSources = try await facts
         try checkZones(compiled, dataSources)
 
-        let (matchedGraph, matched, unclaimedByStack, leftToParents) = try match(compiled, live: live, program: program, vars: vars)
+        let (matchedGraph, matched, unclaimedByStack, leftToParents, inFlight) = try match(
+            compiled, live: live, program: program, vars: vars)
         var graph = matchedGraph
         // A resource being replaced gets new computed values (a new VPC id), so what refers to
         // them must be planned with those unknown: evaluate again without the live values of
@@ -61,7 +62,12 @@ public struct Planner: Sendable {
                     action: .delete, before: resource.attributes, after: nil, live: resource,
                     sensitiveAttributes: schema?.sensitivePaths(in: resource.attributes) ?? []))
         }
-        let rollouts = try RolloutPlanner.rollouts(changes: changes, graph: graph)
+        let members = RolloutPlanner.members(graph, changes: changes, program: program)
+        let needs = RolloutPlanner.needs(members)
+        let rolloutFacts =
+            needs.minors.isEmpty && needs.subnets.isEmpty
+            ? RolloutFacts() : try await RolloutFacts.read(discovery.context.client, minors: needs.minors, subnets: needs.subnets)
+        let rollouts = RolloutPlanner.rollouts(members, facts: rolloutFacts, inFlight: inFlight)
         return Plan(
             stack: graph.stack, region: graph.region, stackPath: program.stackPath, vars: vars,
             sensitiveVars: graph.sensitiveVars, changes: changes, outputs: graph.outputs,
@@ -129,8 +135,9 @@ public struct Planner: Sendable {
                 let provider = discovery.providers[instance.type]
                 var comparableLive = current
                 comparableLive.attributes = provider?.comparable(current.attributes) ?? current.attributes
-                let diff = Differ.diff(
-                    desired: provider?.comparable(instance.attributes) ?? instance.attributes, live: comparableLive, schema: schema)
+                var desired = provider?.comparable(instance.attributes) ?? instance.attributes
+                RolloutPlanner.compare(&desired, with: &comparableLive.attributes, type: instance.type)
+                let diff = Differ.diff(desired: desired, live: comparableLive, schema: schema)
                 changes.append(
                     ResourceChange(
                         address: instance.address, type: instance.type, plane: instance.plane, action: diff.action,
@@ -189,17 +196,30 @@ public struct Planner: Sendable {
     ///
     /// `unclaimed` are the live resources to delete; `leftToParents` the untagged children
     /// nobody declared whose parent is in the stack (``decidedByParent(_:inStack:)``).
+    ///
+    /// While a blue/green rollout is under way two node groups claim one address: the address is
+    /// blue's while blue lives, and green (`inFlight`) is the rollout's, never a deletion.
     func match(_ compiled: CompiledGraph, live: [LiveResource], program: Program, vars: [String: String]) throws
-        -> (graph: CompiledGraph, matched: [ResourceAddress: LiveResource], unclaimed: [LiveResource], leftToParents: [LiveResource])
+        -> (
+            graph: CompiledGraph, matched: [ResourceAddress: LiveResource], unclaimed: [LiveResource], leftToParents: [LiveResource],
+            inFlight: [ResourceAddress: RolloutPlanner.InFlight]
+        )
     {
         var claimed = Set<Int>()
         var matched: [ResourceAddress: LiveResource] = [:]
+        var claimants: [ResourceAddress: [Int]] = [:]
         for (index, resource) in live.enumerated() {
-            guard let address = resource.address, matched[address] == nil,
-                compiled.resources[address]?.type == resource.type
-            else { continue }
-            matched[address] = resource
-            claimed.insert(index)
+            guard let address = resource.address, compiled.resources[address]?.type == resource.type else { continue }
+            claimants[address, default: []].append(index)
+        }
+        var inFlight: [ResourceAddress: RolloutPlanner.InFlight] = [:]
+        for (address, indices) in claimants {
+            let pick = RolloutPlanner.claimant(indices.map { live[$0] })
+            matched[address] = live[indices[pick.index]]
+            claimed.insert(indices[pick.index])
+            // A green group under way is the rollout's; any other duplicate is deleted.
+            claimed.formUnion(pick.rollout.map { indices[$0] })
+            if let record = pick.inFlight { inFlight[address] = record }
         }
         // Untagged children by type and identity, each claimed at most once.
         var children: [String: [Int]] = [:]
@@ -226,7 +246,7 @@ public struct Planner: Sendable {
         let unclaimed = live.indices.filter { !claimed.contains($0) }.map { live[$0] }
         let inStack = Set(matched.values.map { LiveResource.Parent(type: $0.type, id: $0.id) })
         let leftToParents = unclaimed.filter { Self.decidedByParent($0, inStack: inStack) }
-        return (graph, matched, unclaimed.filter { !Self.decidedByParent($0, inStack: inStack) }, leftToParents)
+        return (graph, matched, unclaimed.filter { !Self.decidedByParent($0, inStack: inStack) }, leftToParents, inFlight)
     }
 
     /// Whether an untagged child the stack does not declare as a resource of its own is its

@@ -83,7 +83,25 @@ public struct TerraformPlanJSON: Sendable {
                 ]),
             ]),
             "configuration": configuration(plan),
+            // Terraform's format has no place for a rollout: strata's own key, which Terraform's
+            // readers ignore (docs/rollouts.md, "In plan JSON").
+            "strata_rollouts": Self.rollouts(plan.rollouts),
         ])
+    }
+
+    /// The rollouts as `RolloutPlan` encodes them, keys in snake_case like the rest of the
+    /// document, plus each rollout's hops and total estimate.
+    public static func rollouts(_ rollouts: [RolloutPlan]) -> JSONValue {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return .array(
+            rollouts.map { rollout in
+                guard let data = try? encoder.encode(rollout), case .object(var object) = try? JSONValue.parse(data) else { return .null }
+                object["hops"] = .array(rollout.hops.map(JSONValue.string))
+                object["estimate_seconds"] = .int(rollout.estimateSeconds)
+                object["blocked"] = .bool(rollout.isBlocked)
+                return .object(object)
+            })
     }
 
     // MARK: - Resources

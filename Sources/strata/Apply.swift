@@ -22,7 +22,9 @@ struct ApplyCommand: AsyncParsableCommand {
             was planned with again. A plan file carries the compiled stack: it applies from any \
             directory, with no stack file present. The stack's lock (DynamoDB table strata-locks) is held for the run. \
             SIGINT or SIGTERM stops new operations and waits up to STRATA_INTERRUPT_GRACE_SECONDS (30) \
-            for running ones; a second signal stops at once. Exit codes: 0 success, 1 error (every \
+            for running ones; a second signal stops at once. A version bump of a cluster or node pool \
+            runs as a rollout (docs/rollouts.md): a stop before any pod moved rolls the node pool back, \
+            a stop while pods move leaves the rollout recorded and the next apply continues it. Exit codes: 0 success, 1 error (every \
             failed operation is listed with its AWS error code and request id), 130/143 interrupted by \
             SIGINT/SIGTERM.
             """)
@@ -35,6 +37,12 @@ struct ApplyCommand: AsyncParsableCommand {
 
     @Option(help: "How many operations run at once (1 to 1000).")
     var parallelism = 10
+
+    @Flag(
+        help: ArgumentHelp(
+            "When a node pool's drain reaches its drain_timeout, delete the pods PodDisruptionBudgets still protect "
+                + "(counted and reported) instead of stopping the rollout."))
+    var forceDrain = false
 
     func validate() throws {
         try RunOptions.validateParallelism(parallelism)
@@ -105,7 +113,8 @@ struct ApplyCommand: AsyncParsableCommand {
             print("")
             return await Applier(
                 context: session.context, events: session.events, parallelism: parallelism,
-                deleteDeadline: session.deleteDeadline, stop: session.interruption.stop
+                deleteDeadline: session.deleteDeadline, stop: session.interruption.stop,
+                rollouts: session.rolloutRunner(forceDrain: forceDrain)
             ).apply(plan, program: program)
         }
         try session.finish(report, saved?.isDestroy == true ? "Destroy" : "Apply")

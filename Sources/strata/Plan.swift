@@ -4,6 +4,7 @@ import Foundation
 import StrataCompiler
 import StrataPlanner
 import StrataProviders
+import StrataRollouts
 
 /// `strata plan STACK`: what apply would change, from the stack files and the live account.
 struct PlanCommand: AsyncParsableCommand {
@@ -16,7 +17,8 @@ struct PlanCommand: AsyncParsableCommand {
             --json prints Terraform's plan JSON (format 1.2) for policy tools. --out saves the plan \
             for `strata apply FILE`, which applies it only if the live state is unchanged. --destroy \
             plans what `strata destroy` would delete (the controller sweep's survey is made when it \
-            runs). Exit codes: 0 success, 1 error, 2 with --detailed-exitcode when there are changes.
+            runs). A version bump is shown as a rollout (docs/rollouts.md) with its preflight: what \
+            each drain will meet is read from the cluster when its API server can be reached. Exit codes: 0 success, 1 error, 2 with --detailed-exitcode when there are changes.
             """)
 
     @OptionGroup var options: StackOptions
@@ -32,6 +34,12 @@ struct PlanCommand: AsyncParsableCommand {
 
     @Flag(help: "Plan the deletion of everything the stack owns, as `strata destroy` would (Terraform's plan -destroy).")
     var destroy = false
+
+    @Flag(
+        help: ArgumentHelp(
+            "Plan drains that delete the pods PodDisruptionBudgets still protect when drain_timeout passes: the preflight "
+                + "then warns about budgets that never allow and unmovable pods instead of blocking (apply --force-drain does it)."))
+    var forceDrain = false
 
     @Option(
         help: ArgumentHelp(
@@ -52,8 +60,14 @@ struct PlanCommand: AsyncParsableCommand {
         } else {
             print(header, terminator: "")
         }
-        let plan =
+        var plan =
             destroy ? try await options.destroyPlan(graph, program: program) : try await options.livePlan(graph, program: program)
+        if !plan.rollouts.isEmpty {
+            // What each drain will meet, read from the cluster (a warning when it cannot be reached).
+            let client = try ClientFactory.client(stackRegion: graph.region)
+            let context = ProviderContext(client: client, stack: graph.stack, region: graph.region)
+            plan = await RolloutPreflight(context: context, forceDrain: forceDrain).check(plan).plan
+        }
         if let out { try Failing.report { try PlanFile.write(plan, to: URL(fileURLWithPath: out), key: key) } }
         if json {
             print(TerraformPlanJSON(strataVersion: StrataVersion.current).document(plan).pretty, terminator: "")

@@ -1,5 +1,6 @@
 import Foundation
 import StrataExecutor
+import StrataRollouts
 
 /// Renders the executor's events for a person: on a terminal, a live view of the running
 /// operations with their elapsed time (redrawn in place with ANSI, colour unless `NO_COLOR`),
@@ -90,6 +91,8 @@ final class ProgressView: EventSink, @unchecked Sendable {
             line =
                 "swept \(event.payload["what"] ?? "") \(event.payload["id"] ?? "")"
                 + (event.payload["cluster"].map { " (left by controllers of cluster \($0))" } ?? "")
+        case let kind where RolloutLines.kinds.contains(kind):
+            line = rolloutLine(event)
         case .lockAcquired:
             line =
                 "Acquired the lock on stack \(event.payload["stack"] ?? "") (run \(event.correlationId), lease \(event.payload["leaseSeconds"] ?? "?")s)"
@@ -106,6 +109,41 @@ final class ProgressView: EventSink, @unchecked Sendable {
             print(line)
         }
         fflush(nil)
+    }
+
+    /// A rollout's state change as one line; on a terminal its drain is also shown live in the
+    /// running block (pods evicted, what blocks) until the blue group is deleted.
+    /// The drain's own events name no cluster: one running line stands for the drain under way.
+    private static let drainLine = "node pool drain"
+
+    /// A drain's state (the drainer calls this as it changes): pods left and what blocks, live.
+    func drainProgress(_ progress: DrainProgress) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard var entry = running[Self.drainLine] else { return }
+        let left = progress.nodes.compactMap(\.podsLeft).reduce(0, +)
+        let drained = progress.nodes.filter(\.drained).count
+        let blocked = progress.nodes.flatMap(\.blocked)
+        entry.note =
+            "\(drained)/\(progress.nodes.count) nodes drained, \(progress.evicted) evicted, \(left) pods left"
+            + (blocked.isEmpty ? "" : "; waiting: " + blocked.prefix(2).joined(separator: "; ") + (blocked.count > 2 ? " …" : ""))
+        running[Self.drainLine] = entry
+    }
+
+    private func rolloutLine(_ event: Event) -> String? {
+        let drain = Self.drainLine
+        switch event.kind {
+        case .nodeCordoned where running[drain] == nil:
+            running[drain] = Running(action: "draining", started: event.timestamp, note: "")
+        case .nodegroupDeleted, .rolloutRolledBack, .rolloutFinished:
+            running[drain] = nil
+        default:
+            break
+        }
+        // Every eviction on a terminal would scroll the live view away; CI gets each one.
+        if live && (event.kind == .podEvicted || event.kind == .nodeCordoned) { return nil }
+        guard let text = RolloutLines.line(event) else { return nil }
+        return event.kind == .rolloutRolledBack || event.kind == .evictionBlocked ? paint(text, "33") : text
     }
 
     private func redraw() {

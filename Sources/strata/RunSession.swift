@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StrataExecutor
 import StrataProviders
+import StrataRollouts
 import StrataSyntax
 
 /// One apply or destroy run: the run id, the client, where events go, the lock.
@@ -46,6 +47,12 @@ struct RunSession {
             sinks.append(try Failing.report { try JSONLinesEventSink(url: URL(fileURLWithPath: path)) })
         }
         events = EventEmitter(runID: runID, sink: FanoutEventSink(sinks))
+    }
+
+    /// The rollout engine the applier hands a plan's rollouts to, its drains shown in the view.
+    func rolloutRunner(forceDrain: Bool) -> EngineRunner {
+        let view = self.view
+        return EngineRunner(options: RolloutOptions(forceDrain: forceDrain, onDrainProgress: { view.drainProgress($0) }))
     }
 
     /// Polling interval for AWS waits: 5 s against AWS; `STRATA_POLL_INTERVAL_MS` shortens it

@@ -17,6 +17,7 @@ struct Strata: AsyncParsableCommand {
             GraphCommand.self,
             PlanCommand.self,
             ApplyCommand.self,
+            UpgradeCommand.self,
             DestroyCommand.self,
             OutputCommand.self,
             ShowCommand.self,

@@ -18,7 +18,11 @@ import Testing
     @Test func everyLimitNamesAnAttributeOfItsType() {
         for schema in ResourceCatalog.schemas {
             for attribute in schema.limits.keys {
-                #expect(schema.attributes[attribute] != nil, "\(schema.type) limits unknown attribute `\(attribute)`")
+                // `block.field`: a field of a block attribute (`rollout.strategy`).
+                let path = attribute.split(separator: ".").map(String.init)
+                var known = path.count == 1 && schema.attributes[path[0]] != nil
+                if path.count == 2, case .object(let fields)? = schema.attributes[path[0]]?.type { known = fields[path[1]] != nil }
+                #expect(known && path.count <= 2, "\(schema.type) limits unknown attribute `\(attribute)`")
             }
         }
     }

@@ -70,6 +70,19 @@ struct KubernetesClientTests {
         try await cluster.tearDown()
     }
 
+    @Test("cordon sets an annotation in the same patch; uncordon removes it")
+    func cordonWithAnnotation() async throws {
+        let cluster = try await SandboxCluster.make(nodes: 1)
+        let node = try #require(try await cluster.kube.nodes().first).name
+        let cordoned = try await cluster.kube.cordon(node: node, annotations: ["example.com/why": "upgrade"])
+        #expect(cordoned.unschedulable && cordoned.annotations["example.com/why"] == "upgrade")
+        let requests = try await cluster.sandbox.kubernetesRequests(cluster: cluster.name).filter { $0.method == "PATCH" }
+        #expect(requests.count == 1)
+        let uncordoned = try await cluster.kube.uncordon(node: node, removingAnnotations: ["example.com/why"])
+        #expect(!uncordoned.unschedulable && uncordoned.annotations["example.com/why"] == nil)
+        try await cluster.tearDown()
+    }
+
     @Test("nodes of a node group, cordon and uncordon")
     func nodesAndCordon() async throws {
         let cluster = try await SandboxCluster.make(nodes: 2)
@@ -130,6 +143,9 @@ struct KubernetesClientTests {
         }
         #expect(namespace == "shop" && pod == web.name)
         #expect(message.contains("web"), "message: \(message)")
+        let refusal = try #require(BudgetRefusal(message: message))
+        #expect(refusal.budget == "web" && refusal.desiredHealthy == 2 && refusal.currentHealthy == 2)
+        #expect(BudgetRefusal(message: "Cannot evict pod as it would violate the pod's disruption budget.") == nil)
         #expect(try await kube.evict(namespace: "shop", pod: "no-such-pod") == .gone(namespace: "shop", pod: "no-such-pod"))
         // A second budget over the same pods: the Eviction API refuses outright (500).
         try await kube.apply([

@@ -13,6 +13,7 @@ import Testing
     static let role = ResourceAddress(module: nil, type: "aws_iam_role", name: "ci")
     static let cluster = ResourceAddress(module: "cluster", type: "aws_eks_cluster", name: "cluster")
     static let subnet = ResourceAddress(module: "network", type: "aws_subnet", name: "private", key: .name("a"))
+    static let pool = ResourceAddress(module: "cluster", type: "aws_eks_node_group", name: "nodes", key: .name("system"))
 
     static var plan: Plan {
         let liveVPC = LiveResource(
@@ -53,7 +54,17 @@ import Testing
                     steps: [
                         RolloutStep(
                             kind: .controlPlane, hop: "1.31", target: cluster, name: "prod", fromVersion: "1.30", toVersion: "1.31",
-                            estimateSeconds: 1200, summary: "control plane 1.30 -> 1.31")
+                            estimateSeconds: 1200, summary: "control plane 1.30 -> 1.31"),
+                        RolloutStep(
+                            kind: .nodePoolBlueGreen, hop: "1.31", target: pool, name: "system", fromVersion: "1.30", toVersion: "1.31",
+                            greenName: "system-1-31", nodes: 2, drainTimeoutSeconds: 900, estimateSeconds: 450, resuming: true,
+                            summary: "node pool system 1.30 -> 1.31, blue/green"),
+                    ],
+                    findings: [
+                        RolloutFinding(
+                            severity: .warning, code: "pdb-blocks-now", message: "PDB web allows no disruption now",
+                            fix: "wait for web's pods to be Ready", target: pool,
+                            span: SourceSpan(file: "stacks/prod/stack.yaml", line: 30, column: 9))
                     ])
             ])
     }
@@ -68,7 +79,12 @@ import Testing
         #expect(text.contains(#"~ version = "1.30" -> "1.31""#))
         #expect(text.contains("(sensitive value)"))
         #expect(!text.contains("hunter2"))
-        #expect(text.contains("Rollout of module.cluster.aws_eks_cluster.cluster 1.30 -> 1.31:\n  1. control plane 1.30 -> 1.31"))
+        #expect(
+            text.contains(
+                "Rollout of cluster prod 1.30 -> 1.31 (module.cluster.aws_eks_cluster.cluster): 1 hop, 2 steps, about 27m 30s\n"
+                    + "  at 1.31:\n    1. control plane 1.30 -> 1.31  ~20m\n    2. node pool system 1.30 -> 1.31, blue/green  ~7m 30s\n"
+                    + "  warning [pdb-blocks-now] PDB web allows no disruption now (stacks/prod/stack.yaml:30:9)\n"
+                    + "    fix: wait for web's pods to be Ready\n"), "\(text)")
         #expect(text.contains("Plan: 2 to add, 1 to change, 2 to destroy."))
         // Grouped by module: the stack root first, then modules in order.
         let root = text.range(of: "# stack root")!.lowerBound
@@ -215,6 +231,35 @@ import Testing
                 == .array(["aws_security_group.nodes.id", "aws_security_group.nodes"]))
         #expect(dnsConfig["expressions"]?["from_port"]?["references"] == .array(["var.port"]))
         #expect(dnsConfig["expressions"]?["ip_protocol"] == .object(["constant_value": .string("udp")]))
+    }
+
+    /// A rollout of warnings only (a cluster ahead of its files) is shown, never run; a blocked
+    /// one is taken up so apply refuses it.
+    @Test func applyTakesUpRolloutsWithStepsOrBlockedOnly() {
+        var plan = Self.plan
+        let warning = RolloutFinding(severity: .warning, code: "version-behind-live", message: "m", fix: "f")
+        let blocking = RolloutFinding(severity: .blocking, code: "version-skew", message: "m", fix: "f")
+        plan.rollouts += [
+            RolloutPlan(cluster: Self.cluster, clusterName: "a", fromVersion: "1.31", toVersion: "1.31", steps: [], findings: [warning]),
+            RolloutPlan(cluster: Self.cluster, clusterName: "b", fromVersion: "1.29", toVersion: "1.31", steps: [], findings: [blocking]),
+        ]
+        #expect(plan.runnableRollouts.map(\.clusterName) == ["prod", "b"])
+    }
+
+    /// The rollout has no place in Terraform's format: `strata_rollouts`, in the document's snake_case.
+    @Test func terraformJSONCarriesTheRolloutUnderItsOwnKey() throws {
+        let document = TerraformPlanJSON(strataVersion: "test").document(Self.plan)
+        let rollout = try #require(document["strata_rollouts"]?.arrayValue?.first)
+        #expect(rollout["hops"] == .array(["1.31"]))
+        #expect(rollout["estimate_seconds"] == .int(1650) && rollout["blocked"] == .bool(false))
+        #expect(rollout["cluster_name"] == .string("prod") && rollout["from_version"] == .string("1.30"))
+        let green = try #require(rollout["steps"]?.arrayValue?.last)
+        #expect(green["kind"] == .string("node-pool-blue-green") && green["green_name"] == .string("system-1-31"))
+        #expect(green["drain_timeout_seconds"] == .int(900) && green["resuming"] == .bool(true))
+        #expect(rollout["findings"]?.arrayValue?.first?["code"] == .string("pdb-blocks-now"))
+        #expect(
+            TerraformPlanJSON(strataVersion: "test").document(
+                Plan(stack: "s", region: "r", stackPath: "/s", changes: [], liveFingerprint: "x"))["strata_rollouts"] == .array([]))
     }
 
     /// An update keeps what AWS computed (Terraform's `after` starts from the state), at the

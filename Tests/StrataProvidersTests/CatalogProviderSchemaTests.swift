@@ -91,6 +91,10 @@ import Testing
         Deviation(
             path: "*.name_prefix", strata: "optional", provider: "optional+computed",
             reason: "the provider re-derives the prefix from the name on read; AWS stores none"),
+        // strata's own block, never sent to AWS (docs/rollouts.md): how a version change rolls.
+        Deviation(
+            path: "aws_eks_node_group.rollout", strata: "optional object", provider: "nothing of that name",
+            reason: "strata's rollout settings (strategy, drain_timeout); Terraform has no rollouts"),
         Deviation(
             path: "aws_eks_node_group.node_group_name_prefix", strata: "optional", provider: "optional+computed",
             reason: "the provider re-derives the prefix from the name on read; EKS stores none"),

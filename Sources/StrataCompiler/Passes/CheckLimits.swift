@@ -29,6 +29,19 @@ enum CheckLimits {
                 diagnostic.notes += c.inputNotes(attribute.inputs, module: instance.address.module)
                 c.diagnostics.append(diagnostic)
             }
+            // A limit on a field of a block (`rollout.strategy`), pointed at the field's value.
+            if case .map(let fields) = attribute.value {
+                for (field, value) in fields.sorted(by: { $0.key < $1.key }) {
+                    guard let limit = schema.limits["\(name).\(field)"], case .string(let text) = value,
+                        let problem = limit.problem(text)
+                    else { continue }
+                    let span = keySpans(attribute.entry.value, values: true)[field] ?? attribute.entry.value.span
+                    // Block fields limited today are strata's own words, not AWS's: no "AWS would refuse".
+                    var diagnostic = Diagnostic.error("`\(name).\(field)` of `\(instance.address)`: \(problem)", at: span)
+                    diagnostic.notes += c.inputNotes(attribute.inputs, module: instance.address.module)
+                    c.diagnostics.append(diagnostic)
+                }
+            }
             if name == "tags", schema.taggable, case .map(let tags) = attribute.value {
                 tagsSpan = attribute.entry.value.span
                 let keySpans = keySpans(attribute.entry.value)
@@ -64,12 +77,13 @@ enum CheckLimits {
         }
     }
 
-    /// The key spans of a literal map (`tags: { team: x }`), to point at the offending key.
-    private static func keySpans(_ expression: Expression) -> [String: SourceSpan] {
+    /// The key spans (or with `values`, the value spans) of a literal map's entries by key
+    /// (`tags: { team: x }`, `rollout: { strategy: x }`), to point at the offending one.
+    private static func keySpans(_ expression: Expression, values: Bool = false) -> [String: SourceSpan] {
         guard case .map(let entries) = expression.kind else { return [:] }
         var spans: [String: SourceSpan] = [:]
         for entry in entries {
-            if case .string(let key) = entry.key.kind { spans[key] = entry.key.span }
+            if case .string(let key) = entry.key.kind { spans[key] = values ? entry.value.span : entry.key.span }
         }
         return spans
     }

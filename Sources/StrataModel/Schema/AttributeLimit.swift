@@ -7,6 +7,8 @@ public enum AttributeLimit: Sendable {
     case text(TextLimit)
     /// An IPv4 CIDR block whose prefix length must lie in a range (`/16`–`/28` for VPCs).
     case cidrPrefix(ClosedRange<Int>, what: String)
+    /// One of a few words strata itself defines (a node pool's rollout `strategy`).
+    case oneOf([String], what: String)
 
     /// What is wrong with `text`, or nil when AWS accepts it.
     public func problem(_ text: String) -> String? {
@@ -15,6 +17,9 @@ public enum AttributeLimit: Sendable {
         case .cidrPrefix(let range, let what):
             guard case .success(let block) = CIDR.parse(text), !range.contains(block.prefix) else { return nil }
             return "a \(what) CIDR block must be between /\(range.lowerBound) and /\(range.upperBound), got /\(block.prefix)"
+        case .oneOf(let words, let what):
+            guard !words.contains(text) else { return nil }
+            return "`\(text)` is not one of the \(what): " + words.map { "`\($0)`" }.joined(separator: ", ")
         }
     }
 }

@@ -1,6 +1,6 @@
 /// Runs `body` for every element with at most `width` in flight: per-resource reads AWS has no
 /// batched form of (tags of a queue, a key's policy) without a burst the rate limiter would queue.
-func concurrentMap<T: Sendable, R: Sendable>(
+public func concurrentMap<T: Sendable, R: Sendable>(
     _ items: [T], width: Int = 8, _ body: @escaping @Sendable (T) async throws -> R
 ) async throws -> [R] {
     try await withThrowingTaskGroup(of: (Int, R).self) { group in

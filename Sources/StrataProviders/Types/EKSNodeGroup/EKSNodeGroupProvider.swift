@@ -9,7 +9,8 @@ struct EKSNodeGroupProvider: ResourceProvider {
     let schema = ResourceSchema.awsEKSNodeGroup
     let deletion = DeletionRule(rank: 2)
     let normalisation = NormalisationRules(
-        sets: ["subnet_ids", "resources", "instance_types", "source_security_group_ids", "taint"], writeOnly: ["force_update_version"],
+        sets: ["subnet_ids", "resources", "instance_types", "source_security_group_ids", "taint"],
+        writeOnly: ["force_update_version", "rollout"],
         // A launch template named by `$Default` or `$Latest`: AWS reports the number it resolved.
         resolvedByAWS: ["version": ["$Default", "$Latest"]])
 

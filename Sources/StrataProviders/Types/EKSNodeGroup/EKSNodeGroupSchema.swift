@@ -64,6 +64,15 @@ extension ResourceSchema {
             AttributeSchema("version", .string, .optionalComputed),
             AttributeSchema("release_version", .string, .optionalComputed),
             .optional("force_update_version", .bool),
+            // strata's own, never sent to AWS nor diffed: how a version change of this pool
+            // rolls (docs/rollouts.md). `blue-green` (the default) creates a green group at the
+            // new version and drains the blue one into it; `rolling` is EKS's in-place update.
+            .optional(
+                "rollout",
+                .block([
+                    .optional("strategy", .string),
+                    .optional("drain_timeout", .duration),
+                ])),
             .computed("status", .string),
             .computed(
                 "resources",
@@ -78,5 +87,6 @@ extension ResourceSchema {
             TextLimit(
                 "EKS node group names", length: 1...63, characters: "A-Za-z0-9_-", said: "letters, digits, `-` and `_`",
                 first: ("A-Za-z0-9", "a letter or digit")),
-            attribute: "node_group_name"))
+            attribute: "node_group_name",
+            also: ["rollout.strategy": .oneOf(RolloutStrategy.allCases.map(\.rawValue), what: "node pool rollout strategies")]))
 }
