@@ -17,6 +17,12 @@ drained through the Eviction API's rules and terminated, ``PodEvictionFailure`` 
 minutes unless ``force``. ``DURATIONS["nodegroup.version"]`` is that update's total for the
 default group (2 nodes, ``maxUnavailable`` 1) with nothing blocking; the
 ``nodegroup.version.*`` entries are its phases.
+``DeleteNodegroup`` drains as EKS does when it scales the group to zero: every node cordoned
+and drained through the Eviction API's rules (evictions and refusals in the cluster's
+observations), each instance terminated once its node is drained, or after
+``nodegroup.delete.drain_limit`` (EKS's 5 minutes) with what is left on it (lost pods, PDB
+violations with cause ``nodegroup-deleted``); the group is gone after ``nodegroup.delete`` or
+when its last node is, whichever is later.
 Each node of a managed node group holds one IP of the group's subnets (spread over them in turn)
 while it runs: moto's ``AvailableIpAddressCount`` falls and comes back with the node.
 Node-group faults set through the Kubernetes registry's ``faults`` control route make a
@@ -56,8 +62,11 @@ DURATIONS = {
     "nodegroup.create_fails": 30,
     "nodegroup.join_timeout": 1200,
     "nodegroup.delete": 150,
-    # EKS's managed rolling update, per phase (see strata_sandbox.eks_rolling_update); the
-    # "nodegroup.version" entry below adds them up for the default group.
+    # How long EKS lets a deleted group's node drain before its instance is terminated anyway.
+    "nodegroup.delete.drain_limit": 300,
+    # EKS's managed rolling update of the default group (2 nodes, maxUnavailable 1) when nothing
+    # blocks, and its phases (see strata_sandbox.eks_rolling_update): setup + launch + 2 x node.
+    "nodegroup.version": 480,
     "nodegroup.version.setup": 60,
     "nodegroup.version.launch": 120,
     "nodegroup.version.node": 150,
@@ -68,9 +77,6 @@ DURATIONS = {
     "addon.update": 60,
     "addon.delete": 30,
 }
-# A rolling update of the default group (2 nodes, maxUnavailable 1) when nothing blocks.
-DURATIONS["nodegroup.version"] = (DURATIONS["nodegroup.version.setup"] + DURATIONS["nodegroup.version.launch"]
-                                  + 2 * DURATIONS["nodegroup.version.node"])
 
 CLUSTER_ACCESS_POLICIES = [
     "AmazonEKSAdminPolicy",
@@ -1169,6 +1175,25 @@ class EksService:
             return {"nodegroup": self._ng_view(ng)}
         ng["status"] = "DELETING"
         st = self.state(ctx)
+        kube = self.kube.get_cluster(ctx.region, cluster).state
+        ends = self.clock.now() + self.clock.scaled(DURATIONS["nodegroup.delete"])
+        forced_at = self.clock.now() + self.clock.scaled(DURATIONS["nodegroup.delete.drain_limit"])
+        # EKS scales the group to zero: every node is cordoned, and drained before its instance
+        # goes, through the Eviction API's rules; a node not drained after the limit goes anyway.
+        kube.cordon_nodes([n["name"] for n in kube.nodegroup_nodes(name)], {})
+
+        def drain() -> None:
+            if st.nodegroups.get((cluster, name)) is not ng:
+                return
+            forced = self.clock.now() >= forced_at
+            for node in [n["name"] for n in kube.nodegroup_nodes(name)]:
+                if not kube.drain_node(node) or forced:
+                    kube.terminate_node(node, cause="nodegroup-deleted")
+            self.charge_subnet_ips(ctx, ng)
+            if kube.nodegroup_nodes(name):
+                self.scheduler.after(DURATIONS["nodegroup.version.eviction_retry"], drain)
+            else:
+                self.scheduler.after(max(0.0, ends - self.clock.now()) / self.clock.time_scale, gone)
 
         def gone() -> None:
             if st.nodegroups.get((cluster, name)) is not ng:
@@ -1179,7 +1204,7 @@ class EksService:
             self.kube.delete_nodegroup(ctx.region, cluster, name)
             self.charge_subnet_ips(ctx, ng, gone=True)
 
-        self.scheduler.after(DURATIONS["nodegroup.delete"], gone)
+        drain()
         return {"nodegroup": self._ng_view(ng)}
 
     # -------------------------------------------------------------- add-ons

@@ -17,6 +17,9 @@ def test_durations_route_serves_the_lifecycle_table_and_the_time_scale(sbx):
     assert status == 200
     assert doc == {"durations": DURATIONS, "time_scale": TIME_SCALE}
     assert doc["durations"]["cluster.version"] == 1200 and doc["durations"]["nodegroup.create"] == 180
+    # The whole rolling update of the default group is its phases added up.
+    phases = [DURATIONS[f"nodegroup.version.{p}"] for p in ("setup", "launch", "node", "node")]
+    assert DURATIONS["nodegroup.version"] == sum(phases)
 
 
 def nodegroup(eks, name, cluster="demo"):
@@ -236,3 +239,26 @@ def test_minimal_strategy_replaces_a_batch_after_it_is_gone_and_never_surges(sbx
     obs = observations(sbx)
     assert obs["pdb_violations"] == [] and [p for p in obs["lost_pods"] if p["counts_as_loss"]] == []
     assert {c["node"] for c in obs["cordoned"]} == old  # one batch at a time, never a new node
+
+
+def test_deleting_a_group_drains_its_nodes_first_and_terminates_what_a_budget_holds_after_the_limit(sbx):
+    eks = upgraded_cluster_with_workloads(
+        sbx, deployment("api", 2), pdb("api-pdb", {"app": "api"}, maxUnavailable=1),
+        deployment("db", 2), pdb("db-pdb", {"app": "db"}, minAvailable=2))
+    create(eks, nodegroup(eks, "system")["subnets"], "system-1-31", desired=2)
+    sbx.wait_until(lambda: nodegroup(eks, "system-1-31")["status"] == "ACTIVE", DEADLINE, "green ACTIVE")
+    blue = set(kube_summary(sbx)["nodegroups"]["system"]["nodes"])
+
+    eks.delete_nodegroup(clusterName="demo", nodegroupName="system")
+    sbx.wait_until(lambda: "system" not in eks.list_nodegroups(clusterName="demo")["nodegroups"], DEADLINE,
+                   "blue deleted")
+    obs = observations(sbx)
+    assert {c["node"] for c in obs["cordoned"]} == blue
+    # api moved to green through evictions its budget allowed: nothing lost, no violation.
+    assert sorted(e["pod"].split("-")[0] for e in obs["evictions"]) == ["api", "api"]
+    assert not [p for p in obs["lost_pods"] if p["owner"] and p["owner"].startswith("api")]
+    # db's budget never allowed an eviction: after EKS's limit its pods went with their nodes.
+    assert {(v["pdb"], v["cause"]) for v in obs["pdb_violations"]} == {("db-pdb", "nodegroup-deleted")}
+    assert sorted(p["owner"].split("-")[0] for p in obs["lost_pods"] if p["counts_as_loss"]) == ["db", "db"]
+    pods = [p for p in kube_summary(sbx)["pods"] if p["namespace"] == "default"]
+    assert len(pods) == 4 and all(p["node"] not in blue for p in pods)
