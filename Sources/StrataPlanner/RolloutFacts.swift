@@ -26,6 +26,13 @@ public struct RolloutFacts: Sendable, Equatable {
             self.compatible = compatible
             self.defaultVersion = defaultVersion
         }
+
+        /// Whether add-on version `first` is older than `second`: `v1.16.4-eksbuild.2` before
+        /// `v1.19.4-eksbuild.1`, numbers compared as numbers, the build last.
+        public static func precedes(_ first: String, _ second: String) -> Bool {
+            func numbers(_ text: String) -> [Int] { text.split { !$0.isNumber }.compactMap { Int($0) } }
+            return numbers(first).lexicographicallyPrecedes(numbers(second))
+        }
     }
 
     /// Reads the add-on versions of `minors` and the free addresses of `subnets`.

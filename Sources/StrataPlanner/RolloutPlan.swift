@@ -185,7 +185,14 @@ enum RolloutPlanner {
                 } else if isLast {
                     target = published.defaultVersion
                 } else {
-                    target = have.map(published.compatible.contains) == true ? have : published.defaultVersion
+                    // One minor at a time: an add-on follows EKS's default through every minor
+                    // the cluster passes, so no later update skips one (EKS refuses that); one
+                    // already at or past the default of this minor stays.
+                    let stays = have.map { have in
+                        published.compatible.contains(have)
+                            && published.defaultVersion.map { !RolloutFacts.AddonVersions.precedes(have, $0) } ?? true
+                    }
+                    target = stays == true ? have : published.defaultVersion
                 }
                 guard let target, target != have else { continue }
                 steps.append(

@@ -59,8 +59,9 @@ import Testing
             #expect(last.map(\.name) == ["kube-proxy", "vpc-cni", "coredns"])
             #expect(last.first { $0.name == "vpc-cni" }?.toVersion == "v1.19.4-eksbuild.1")
             #expect(last.first { $0.name == "coredns" }?.toVersion == "v1.11.4-eksbuild.14")
-            // vpc-cni's 1.29 build still serves 1.30 and 1.31: it moves once, at the end.
-            #expect(rollout.steps.filter { $0.kind == .addon && $0.name == "vpc-cni" }.count == 1)
+            // Add-ons go one minor at a time: vpc-cni follows EKS's default through every hop,
+            // though its 1.29 build would still serve 1.30 and 1.31.
+            #expect(rollout.steps.filter { $0.kind == .addon && $0.name == "vpc-cni" }.map(\.hop) == ["1.30", "1.31", "1.32"])
             // One DescribeAddonVersions per hop, for every add-on at once.
             let calls = try await sandbox.requests()
             #expect(calls.filter { $0.action == "DescribeAddonVersions" }.count == 3)

@@ -97,24 +97,29 @@ import Testing
         #expect(
             lines == [
                 "1.30 control-plane c 1.29 -> 1.30",
-                // kube-proxy, vpc-cni, coredns: kube-proxy's build is for 1.29 only; the others still fit 1.30.
+                // kube-proxy, vpc-cni, coredns, each to EKS's default for the minor: one minor
+                // at a time, so the last hop's updates skip none.
                 "1.30 addon kube-proxy v1.29.0-eksbuild.1 -> v1.30.0-eksbuild.3",
+                "1.30 addon vpc-cni v1.16.4-eksbuild.2 -> v1.18.6-eksbuild.1",
+                "1.30 addon coredns v1.11.1-eksbuild.13 -> v1.11.3-eksbuild.2",
                 "1.30 node-pool-in-place batch 1.29 -> 1.30",
                 "1.30 node-pool-blue-green system 1.29 -> 1.30",
                 "1.31 control-plane c 1.30 -> 1.31",
                 "1.31 addon kube-proxy v1.30.0-eksbuild.3 -> v1.31.2-eksbuild.3",
+                "1.31 addon vpc-cni v1.18.6-eksbuild.1 -> v1.19.2-eksbuild.1",
+                "1.31 addon coredns v1.11.3-eksbuild.2 -> v1.11.4-eksbuild.2",
                 "1.31 node-pool-in-place batch 1.30 -> 1.31",
                 "1.31 node-pool-blue-green system-1-30 1.30 -> 1.31",
                 "1.32 control-plane c 1.31 -> 1.32",
                 // The last hop: every add-on to the stack's pin or EKS's default for 1.32.
                 "1.32 addon kube-proxy v1.31.2-eksbuild.3 -> v1.32.0-eksbuild.2",
-                "1.32 addon vpc-cni v1.16.4-eksbuild.2 -> v1.19.4-eksbuild.1",
-                "1.32 addon coredns v1.11.1-eksbuild.13 -> v1.11.4-eksbuild.14",
+                "1.32 addon vpc-cni v1.19.2-eksbuild.1 -> v1.19.4-eksbuild.1",
+                "1.32 addon coredns v1.11.4-eksbuild.2 -> v1.11.4-eksbuild.14",
                 // batch asks 1.31: it trails the control plane by one and stays.
                 "1.32 node-pool-blue-green system-1-31 1.31 -> 1.32",
             ], "\(lines.joined(separator: "\n"))")
         #expect(rollout.steps.compactMap(\.greenName) == ["system-1-30", "system-1-31", "system-1-32"])
-        #expect(rollout.estimateSeconds == 3 * 1200 + 5 * 60 + 2 * 480 + 3 * (180 + 120 + 150))
+        #expect(rollout.estimateSeconds == 3 * 1200 + 9 * 60 + 2 * 480 + 3 * (180 + 120 + 150))
     }
 
     @Test func aPoolPinnedBelowWhatTheNextHopNeedsIsBlockingAtItsVersion() throws {

@@ -163,7 +163,7 @@ public final class Sandbox: Sendable {
     }
 
     @discardableResult
-    func control(_ method: String, _ path: String, body: Data = Data()) async throws -> Data {
+    public func control(_ method: String, _ path: String, body: Data = Data()) async throws -> Data {
         guard hasControlEndpoints else {
             throw SandboxError("\(url) has no /_sandbox control endpoints (a bare moto server?): cannot \(method) \(path)")
         }
