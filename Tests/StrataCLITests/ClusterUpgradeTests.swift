@@ -90,7 +90,8 @@ import Testing
             let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
             #expect(plan.status == 2, "\(plan.stdout.suffix(3000))\n\(plan.stderr)")
             for hop in ["1.30", "1.31", "1.32"] {
-                #expect(plan.stdout.contains("control plane") && plan.stdout.contains(hop), "hop \(hop) missing:\n\(plan.stdout.suffix(3000))")
+                #expect(
+                    plan.stdout.contains("control plane") && plan.stdout.contains(hop), "hop \(hop) missing:\n\(plan.stdout.suffix(3000))")
             }
 
             let events = copy.root.appendingPathComponent("events.jsonl")
