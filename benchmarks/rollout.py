@@ -176,9 +176,9 @@ def wait_for(what, condition, deadline_seconds=600, pause=0.1):
     raise SystemExit(f"timed out waiting for {what}")
 
 
-def stack_copy(work, strategy):
+def stack_copy(work, way, strategy):
     """stacks/prod and the modules it uses, at 1.30 with the given node-pool strategy."""
-    root = os.path.join(work, f"repo-{strategy}")
+    root = os.path.join(work, f"repo-{way}")
     shutil.copytree(os.path.join(REPO, "modules"), os.path.join(root, "modules"))
     os.makedirs(os.path.join(root, "stacks"))
     shutil.copytree(os.path.join(REPO, "stacks/prod"), os.path.join(root, "stacks/prod"))
@@ -296,12 +296,14 @@ def disruption(sandbox):
 
 def main(argv):
     binary, scale, work = argv[1], float(argv[2]), argv[3]
+    # boto3 takes an empty AWS_PROFILE (set so strata reads no profile) for a profile's name.
+    os.environ.pop("AWS_PROFILE", None)
     results = []
-    for way in ("blue-green", "rolling", "replace"):
+    for way in os.environ.get("WAYS", "blue-green rolling replace").split():
         sandbox = Sandbox(scale, os.path.join(work, f"sandbox-{way}.log"))
         try:
             durations = sandbox.control("eks/durations")["durations"]
-            stack = stack_copy(work, "rolling" if way == "rolling" else "blue-green")
+            stack = stack_copy(work, way, "rolling" if way == "rolling" else "blue-green")
             strata(binary, ["apply", stack, "--auto-approve"], sandbox, os.path.join(work, f"apply-{way}.txt"))
             seeded(sandbox)
             row = {"way": way}

@@ -20,19 +20,7 @@ public struct SandboxEKSCluster: Sendable {
         let sandbox = try await { if let sandbox { sandbox } else { try await Sandbox.shared() } }()
         let aws = sandbox.client()
         let name = "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
-        let vpc = try await aws.query(.ec2, action: "CreateVpc", parameters: [(name: "CidrBlock", value: "10.0.0.0/16")])
-        guard let vpcID = vpc.first(named: "vpcId")?.text else { throw SandboxError("CreateVpc answered no vpcId") }
-        var subnets: [String] = []
-        for (index, zone) in ["us-east-1a", "us-east-1b"].enumerated() {
-            let subnet = try await aws.query(
-                .ec2, action: "CreateSubnet",
-                parameters: [
-                    (name: "VpcId", value: vpcID), (name: "CidrBlock", value: "10.0.\(index).0/24"),
-                    (name: "AvailabilityZone", value: zone),
-                ])
-            guard let id = subnet.first(named: "subnetId")?.text else { throw SandboxError("CreateSubnet answered no subnetId") }
-            subnets.append(id)
-        }
+        let subnets = try await sandbox.twoSubnets(aws)
         _ = try await aws.rest(
             .eks, action: "CreateCluster", method: "POST", path: "/clusters",
             body: [
