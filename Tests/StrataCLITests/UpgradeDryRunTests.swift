@@ -75,7 +75,10 @@ import Testing
             let steps = try #require(rollout["steps"]?.arrayValue)
             #expect(steps.compactMap { $0["green_name"]?.stringValue } == ["general-1-31", "general-1-32"])
             let total = steps.compactMap { $0["estimate_seconds"]?.intValue }.reduce(0, +)
-            #expect(document["estimate_seconds"] == .int(total) && total == 2 * 1200 + 5 * 60 + 2 * (180 + 2 * 60 + 150))
+            // Add-ons follow EKS's default through each minor: the four of dev at both hops.
+            let addons = steps.filter { $0["kind"] == .string("addon") }.compactMap { $0["name"]?.stringValue }
+            #expect(addons.count == 8, "\(addons)")
+            #expect(document["estimate_seconds"] == .int(total) && total == 2 * 1200 + addons.count * 60 + 2 * (180 + 2 * 60 + 150))
             let survey = try #require(document["drains"]?.arrayValue?.first?["survey"])
             #expect(survey["never_allowing"]?.arrayValue?.first?["budget"]?["name"] == .string("db"))
             #expect(survey["nodes"]?.arrayValue?.compactMap { $0["evicts"]?.arrayValue?.count }.reduce(0, +) == 5)
