@@ -49,8 +49,11 @@ import Testing
         let (session, events) = Self.session(client, stack, run: "unlucky", lease: .milliseconds(300))
         try await session.acquire()
         let outcome = await session.run {
-            try await StackLock.forceUnlock(client: client, stack: stack, runID: "unlucky")
-            try await StackLock(client: client, stack: stack, runID: "usurper").acquire()
+            // Taken over in one conditional write, by a run whose clock is past the 300 ms lease:
+            // a force-unlock first would leave a moment with no lock, and a renewal landing there
+            // loses the lease before the usurper holds it.
+            let later = Date().addingTimeInterval(5)
+            try await StackLock(client: client, stack: stack, runID: "usurper", now: { later }).acquire()
             // Cancelled when a renewal finds the lock taken; the deadline only bounds a failure.
             try await Task.sleep(for: .seconds(30))
         }
