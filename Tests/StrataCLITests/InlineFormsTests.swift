@@ -146,7 +146,8 @@ import Testing
                   "node_role_arn": "${node_role.arn}", "subnet_ids": ["${a.id}"], "capacity_type": "SPOT",
                   "scaling_config": { "min_size": 0, "max_size": 2, "desired_size": 0 },
                   "remote_access": { "ec2_ssh_key": "ops", "source_security_group_ids": ["${control.id}"] },
-                  "node_repair_config": { "enabled": true }
+                  "node_repair_config": { "enabled": true },
+                  "rollout": { "strategy": "rolling", "drain_timeout": "90s" }
                 },
                 "agent": { "type": "aws_eks_addon", "cluster_name": "${cluster.name}", "addon_name": "eks-pod-identity-agent" },
                 "csi": {
