@@ -8,8 +8,8 @@ import Testing
 /// runner), the files still say the old version, and the next plan changes nothing but names
 /// the line to update.
 @Suite(.serialized) struct UpgradeApplyTests {
-    @Test(.timeLimit(.minutes(3))) func upgradeRollsTheClusterAndTheNextPlanNamesTheLineToUpdate() async throws {
-        try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
+    @Test(.timeLimit(.minutes(10))) func upgradeRollsTheClusterAndTheNextPlanNamesTheLineToUpdate() async throws {
+        try await Sandbox.shared().exclusive(timeScale: 0.002) { sandbox in
             let (copy, env) = try await UpgradeDryRunTests.devAt130(sandbox)
             defer { copy.remove() }
             let file = URL(fileURLWithPath: copy.path).appendingPathComponent("stack.yaml")

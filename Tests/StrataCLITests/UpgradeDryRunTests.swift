@@ -38,8 +38,8 @@ import Testing
         ]
     }
 
-    @Test(.timeLimit(.minutes(3))) func dryRunShowsHopsDrainsBudgetsAndEstimatesAndChangesNothing() async throws {
-        try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
+    @Test(.timeLimit(.minutes(10))) func dryRunShowsHopsDrainsBudgetsAndEstimatesAndChangesNothing() async throws {
+        try await Sandbox.shared().exclusive(timeScale: 0.002) { sandbox in
             let (copy, env) = try await Self.devAt130(sandbox)
             defer { copy.remove() }
             let cluster = copy.stack

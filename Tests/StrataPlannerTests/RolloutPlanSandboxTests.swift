@@ -39,8 +39,8 @@ import Testing
         { $0.replacingOccurrences(of: #"version: "\#(from)""#, with: #"version: "\#(to)""#) }
     }
 
-    @Test(.timeLimit(.minutes(3))) func threeMinorsArePlannedAsHopsWithWhatEKSPublishes() async throws {
-        try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
+    @Test(.timeLimit(.minutes(10))) func threeMinorsArePlannedAsHopsWithWhatEKSPublishes() async throws {
+        try await Sandbox.shared().exclusive(timeScale: 0.002) { sandbox in
             let harness = PlannerHarness(sandbox: sandbox, client: sandbox.client(), stack: try ScratchStack(text: Self.stack))
             defer { harness.stack.remove() }
             try await harness.carryOut(try await harness.plan())
@@ -88,8 +88,8 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(3))) func aRolloutUnderWayIsCarriedOnAndAFinishedOneIsNoChange() async throws {
-        try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
+    @Test(.timeLimit(.minutes(10))) func aRolloutUnderWayIsCarriedOnAndAFinishedOneIsNoChange() async throws {
+        try await Sandbox.shared().exclusive(timeScale: 0.002) { sandbox in
             let harness = PlannerHarness(
                 sandbox: sandbox, client: sandbox.client(), stack: try ScratchStack(text: Self.version("1.29", "1.30")(Self.stack)))
             defer { harness.stack.remove() }
@@ -174,7 +174,7 @@ import Testing
 
     /// Two /28 subnets (11 addresses each) and a pool of 12 nodes: blue leaves 10 free, and green
     /// needs 12 more while blue still runs.
-    @Test(.timeLimit(.minutes(3))) func subnetsWithoutRoomForGreenBlockTheRollout() async throws {
+    @Test(.timeLimit(.minutes(10))) func subnetsWithoutRoomForGreenBlockTheRollout() async throws {
         let stack = """
             stack: $NAME
             region: us-east-1
@@ -200,7 +200,7 @@ import Testing
                   node_pools:
                     system: { instance_types: [m6i.large], min: 12, max: 12 }
             """
-        try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
+        try await Sandbox.shared().exclusive(timeScale: 0.002) { sandbox in
             let harness = PlannerHarness(sandbox: sandbox, client: sandbox.client(), stack: try ScratchStack(text: stack))
             defer { harness.stack.remove() }
             try await harness.carryOut(try await harness.plan())

@@ -7,8 +7,8 @@ import Testing
 /// The Kubernetes half of a rollout's preflight on a sandbox cluster with seeded workloads: what
 /// each drain will meet, as findings before anything changes.
 @Suite(.serialized) struct PreflightTests {
-    @Test(.timeLimit(.minutes(3))) func budgetsThatNeverAllowAndUnmovablePodsBlockUnlessForcedAndAPrivateAPIIsAWarning() async throws {
-        try await Sandbox.shared().exclusive(timeScale: 0.001) { sandbox in
+    @Test(.timeLimit(.minutes(10))) func budgetsThatNeverAllowAndUnmovablePodsBlockUnlessForcedAndAPrivateAPIIsAWarning() async throws {
+        try await Sandbox.shared().exclusive(timeScale: 0.002) { sandbox in
             let fixture = try await RolloutFixture.make(in: sandbox, nodes: 2)
             // web (seeded: 4 replicas, maxUnavailable 1) moves; db's budget never allows; debug has no controller.
             let labels: JSONValue = ["app": "db"]

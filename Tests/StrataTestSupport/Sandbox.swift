@@ -53,6 +53,7 @@ public final class Sandbox: Sendable {
     ///
     /// A test's `.timeLimit` counts its turn in that queue too (the prod crash tests wait minutes
     /// for each other): the limits are backstops against a hang, set well above a whole queue.
+    /// The rollout suites take turns at 0.002, apart from the crash tests' queue at 0.001.
     public func exclusive<T: Sendable>(timeScale: Double = 0.01, _ body: @Sendable (Sandbox) async throws -> T) async throws -> T {
         let lock = SandboxLock.forServer(timeScale: SandboxLauncher.configuredURL == nil ? timeScale : 0)
         await lock.acquire()
