@@ -30,9 +30,17 @@ public enum RolloutDurations {
         "nodegroup.version.node": nodeGroupVersionPerNode, "addon.update": addonUpdate,
     ]
 
-    /// A pool of `nodes` nodes updated in place by EKS, one node at a time (its default).
-    public static func inPlace(nodes: Int) -> Int {
-        nodeGroupVersionSetup + nodeGroupVersionLaunch + nodeGroupVersionPerNode * max(nodes, 1)
+    /// A pool of `nodes` nodes in `zones` zones updated in place by EKS, `atOnce` at a time (its
+    /// `update_config`; EKS's default is one): the setup, the surge's launch (the larger of
+    /// `atOnce` and the zones), each batch replaced, and one more launch for every batch that
+    /// starts while fewer new nodes run than the pool holds.
+    public static func inPlace(nodes: Int, atOnce: Int = 1, zones: Int = 1) -> Int {
+        let nodes = max(nodes, 1)
+        let atOnce = max(atOnce, 1)
+        let batches = (nodes + atOnce - 1) / atOnce
+        let surge = max(atOnce, zones)
+        let laterLaunches = surge >= nodes ? 0 : (nodes - surge + atOnce - 1) / atOnce
+        return nodeGroupVersionSetup + nodeGroupVersionLaunch * (1 + laterLaunches) + nodeGroupVersionPerNode * batches
     }
 
     /// A blue/green pool of `nodes` nodes: green created, every blue node drained, blue deleted.

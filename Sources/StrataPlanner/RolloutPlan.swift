@@ -264,6 +264,8 @@ struct Pool {
     var strategy: RolloutStrategy
     var drainTimeoutSeconds: Int
     var nodes: Int
+    /// How many nodes EKS's in-place update replaces at once (`update_config`).
+    var atOnce: Int
     var subnets: [String]
     var versionSpan: SourceSpan?
     var strategySpan: SourceSpan?
@@ -284,6 +286,14 @@ struct Pool {
         drainTimeoutSeconds = rollout?[field: "drain_timeout"]?.stringValue.flatMap(DurationText.seconds) ?? 15 * 60
         nodes = live["scaling_config"]?[field: "desired_size"].flatMap { $0.intValue ?? $0.stringValue.flatMap { Int($0) } } ?? 0
         subnets = (live["subnet_ids"]?.listValue ?? []).compactMap(\.stringValue)
+        let update = live["update_config"]
+        if let count = update?[field: "max_unavailable"]?.intValue {
+            atOnce = max(count, 1)
+        } else if let percent = update?[field: "max_unavailable_percentage"]?.intValue {
+            atOnce = max(nodes * percent / 100, 1)
+        } else {
+            atOnce = 1
+        }
         versionSpan = member.spans["version"]
         strategySpan = member.spans["rollout"]
     }
@@ -306,7 +316,7 @@ struct Pool {
         case .rolling:
             return RolloutStep(
                 kind: .nodePoolInPlace, hop: "\(hop)", target: address, name: blueName, fromVersion: "\(from)", toVersion: "\(to)",
-                nodes: nodes, estimateSeconds: RolloutDurations.inPlace(nodes: nodes),
+                nodes: nodes, estimateSeconds: RolloutDurations.inPlace(nodes: nodes, atOnce: atOnce, zones: Set(subnets).count),
                 summary: "node pool \(declaredName) \(from) -> \(to), rolling: EKS replaces its \(nodes) nodes in place")
         }
     }

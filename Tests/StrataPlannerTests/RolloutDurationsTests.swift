@@ -40,4 +40,19 @@ import Testing
             )
         }
     }
+
+    /// EKS's in-place update as the sandbox runs it (sandbox/strata_sandbox/eks_rolling_update.py):
+    /// setup, the surge's launch, a replacement per batch, and a launch more for each batch that
+    /// starts while fewer new nodes run than the pool holds.
+    @Test func inPlaceEstimatesFollowTheUpdatesPhases() async throws {
+        let table = try await Self.sandboxTable()
+        // The sandbox's own figure for its default group: 2 nodes, one at a time, in 2 zones.
+        #expect(RolloutDurations.inPlace(nodes: 2, atOnce: 1, zones: 2) == table["nodegroup.version"])
+        // 6 nodes in 3 zones, one at a time: the surge covers 3, each of the other 3 batches launches one.
+        #expect(RolloutDurations.inPlace(nodes: 6, atOnce: 1, zones: 3) == 60 + 4 * 120 + 6 * 150)
+        // Two at a time: 3 batches, the surge of 3 then two more launches.
+        #expect(RolloutDurations.inPlace(nodes: 6, atOnce: 2, zones: 3) == 60 + 3 * 120 + 3 * 150)
+        // A surge as large as the pool launches once.
+        #expect(RolloutDurations.inPlace(nodes: 3, atOnce: 1, zones: 3) == 60 + 120 + 3 * 150)
+    }
 }

@@ -119,7 +119,8 @@ import Testing
                 "1.32 node-pool-blue-green system-1-31 1.31 -> 1.32",
             ], "\(lines.joined(separator: "\n"))")
         #expect(rollout.steps.compactMap(\.greenName) == ["system-1-30", "system-1-31", "system-1-32"])
-        #expect(rollout.estimateSeconds == 3 * 1200 + 9 * 60 + 2 * 480 + 3 * (180 + 120 + 150))
+        // batch's 2 nodes in one subnet: a surge of one, then a launch for its second batch.
+        #expect(rollout.estimateSeconds == 3 * 1200 + 9 * 60 + 2 * (60 + 2 * 120 + 2 * 150) + 3 * (180 + 120 + 150))
     }
 
     @Test func aPoolPinnedBelowWhatTheNextHopNeedsIsBlockingAtItsVersion() throws {
