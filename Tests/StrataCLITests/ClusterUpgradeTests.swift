@@ -5,11 +5,12 @@ import StrataTestSupport
 import Testing
 
 /// Issue #13's "done when" on the production stack, the way a user does it: the files' version
-/// moved three minors (1.29 -> 1.32), `strata plan` shows the hops, `strata apply` rolls them
-/// while a seeded workload runs (Deployments under budgets, a StatefulSet, a DaemonSet, mirror
-/// pods, all on the tainted system pool), and what the cluster observed is what the user cares
-/// about: no budget broken, no pod lost, no second below a budget, nothing left cordoned, one
-/// group for the pool, and a plan that says "No changes".
+/// moved three minors (1.29 -> 1.32), `strata plan --out` shows the hops, and `strata apply` of
+/// that saved plan (from another directory, the plan file alone) rolls them while a seeded
+/// workload runs (Deployments under budgets, a StatefulSet, a DaemonSet, mirror pods, all on the
+/// tainted system pool). What the cluster observed is what the user cares about: no budget
+/// broken, no pod lost, no second below a budget, nothing left cordoned, one group for the pool,
+/// and a plan that says "No changes".
 @Suite(.serialized) struct ClusterUpgradeTests {
     static let tolerateSystem: JSONValue = [["key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"]]
 
@@ -62,7 +63,7 @@ import Testing
         ],
     ]
 
-    @Test(.timeLimit(.minutes(6))) func prodRollsThreeMinorsUnderLoadWithoutBreakingABudget() async throws {
+    @Test(.timeLimit(.minutes(10))) func prodRollsThreeMinorsUnderLoadWithoutBreakingABudget() async throws {
         try await Sandbox.shared().exclusive(timeScale: 0.002) { sandbox in
             let copy = try StackCopy(of: "prod")
             defer { copy.remove() }
@@ -87,15 +88,22 @@ import Testing
             try await sandbox.control("DELETE", kube + "/observations")
 
             try copy.write(original.replacingOccurrences(of: #"version: "1.31""#, with: #"version: "1.32""#))
-            let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode"], environment: env)
+            // Planned in one job, applied from the saved plan alone in another directory.
+            let saved = copy.root.appendingPathComponent("rollout.plan")
+            let plan = try await StrataBinary.run(["plan", copy.path, "--detailed-exitcode", "--out", saved.path], environment: env)
             #expect(plan.status == 2, "\(plan.stdout.suffix(3000))\n\(plan.stderr)")
             for hop in ["1.30", "1.31", "1.32"] {
                 #expect(
                     plan.stdout.contains("control plane") && plan.stdout.contains(hop), "hop \(hop) missing:\n\(plan.stdout.suffix(3000))")
             }
 
-            let events = copy.root.appendingPathComponent("events.jsonl")
-            let apply = try await StrataBinary.run(["apply", copy.path, "--auto-approve", "--events", events.path], environment: env)
+            let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("strata-rollout-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: elsewhere) }
+            try FileManager.default.copyItem(at: saved, to: elsewhere.appendingPathComponent("rollout.plan"))
+            let events = elsewhere.appendingPathComponent("events.jsonl")
+            let apply = try await StrataBinary.run(
+                ["apply", "rollout.plan", "--auto-approve", "--events", events.path], environment: env, in: elsewhere)
             #expect(apply.status == 0, "the rollout failed:\n\(apply.stdout.suffix(4000))\n\(apply.stderr)")
 
             let aws = sandbox.client()
