@@ -44,6 +44,7 @@ import Glibc
         let env = Self.environment(copy, sandbox)
         let client = sandbox.client()
 
+        try await Self.slowAddons(sandbox)
         // An uninterrupted apply: the range kills are drawn from, and the census every
         // converged apply must equal.
         let referenceEvents = copy.root.appendingPathComponent("reference.jsonl")
@@ -135,6 +136,7 @@ import Glibc
                 clock.lap("destroy")
             } else {
                 try await sandbox.reset()
+                try await Self.slowAddons(sandbox)
                 clock.lap("reset")
             }
         }
@@ -150,6 +152,13 @@ import Glibc
             #expect(phases[phase, default: 0] >= 1, "seed \(seed): no kill while \(phase) was in flight: \(summary)")
         }
         #expect(blockedChecks >= 5, "seed \(seed): only \(blockedChecks) kill points found the lease still held")
+    }
+
+    /// At this time scale an add-on is created in 60 ms, a window a kill on a loaded machine can
+    /// miss (CI saw the add-ons' point land after them): the sandbox answers CreateAddon 400 ms
+    /// late, so that point finds them in flight. A reset clears faults, so it is set again after one.
+    static func slowAddons(_ sandbox: Sandbox) async throws {
+        try await sandbox.setFaults(SandboxFaults(service: "eks", action: "CreateAddon", latencyMs: 400))
     }
 
     /// The kill points (``KillPoints``): NAT creation, the cluster's CREATING wait, the node group
