@@ -69,6 +69,8 @@ import Glibc
         let plan = Self.killPoints(reference, first: first, last: last, seed: seed)
         print("ApplyCrashTests: seed \(seed), kills after \(plan) of \(reference.count) events (replay: STRATA_CRASH_SEED=\(seed))")
 
+        let addonStretch = KillPoints.stretch(
+            of: ["aws_eks_addon"], in: reference, starting: "resource.creating", ending: "resource.created")
         var blockedChecks = 0
         var takeovers = 0
         var destroys = 0
@@ -78,7 +80,14 @@ import Glibc
             let label = "seed \(seed), point \(point), killed after \(killAfter) events"
             let events = copy.root.appendingPathComponent("killed-\(point).jsonl")
             clock.lap("between points")
-            let killed = try await StrataBinary.offPool { try Self.applyKilled(copy, env, events: events, afterEvents: killAfter) }
+            // The add-ons' point is placed by what is in flight, not by an event count: on a
+            // loaded machine the run's interleaving (manifests alongside, retries) moves the count.
+            let amidAddons = addonStretch?.contains(killAfter) == true && phases["add-ons", default: 0] == 0
+            let killed = try await StrataBinary.offPool {
+                amidAddons
+                    ? try Self.applyKilledAmidAddons(copy, env, events: events)
+                    : try Self.applyKilled(copy, env, events: events, afterEvents: killAfter)
+            }
             clock.lap("killed runs")
             // From the kill until the next run has planned, AWS's clock stands still (see above).
             try await sandbox.freezeClock(true)
@@ -155,8 +164,8 @@ import Glibc
     }
 
     /// At this time scale an add-on is created in 60 ms, a window a kill on a loaded machine can
-    /// miss (CI saw the add-ons' point land after them): the sandbox answers CreateAddon 400 ms
-    /// late, so that point finds them in flight. A reset clears faults, so it is set again after one.
+    /// miss: the sandbox answers CreateAddon 400 ms late, so the add-ons' point finds them in
+    /// flight. A reset clears faults, so it is set again after one.
     static func slowAddons(_ sandbox: Sandbox) async throws {
         try await sandbox.setFaults(SandboxFaults(service: "eks", action: "CreateAddon", latencyMs: 400))
     }
@@ -193,6 +202,25 @@ import Glibc
         try runKilled(
             ["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, events: events,
             afterEvents: afterEvents)
+    }
+
+    /// Starts `strata apply` and SIGKILLs it once an add-on is being created (its CreateAddon
+    /// answered late by the sandbox, so others are still in flight). False when the run ended first.
+    static func applyKilledAmidAddons(_ copy: StackCopy, _ env: [String: String], events: URL) throws -> Bool {
+        let process = try start(["apply", copy.path, "--auto-approve", "--events", events.path, "--lock-timeout", "15"], env, output: nil)
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline {
+            let text = (try? String(contentsOf: events, encoding: .utf8)) ?? ""
+            let creating = text.split(separator: "\n").contains {
+                $0.contains(#""kind":"resource.creating""#) && $0.contains(#""type":"aws_eks_addon""#)
+            }
+            if creating { break }
+            usleep(2_000)
+        }
+        guard process.isRunning else { return false }
+        kill(process.pid, SIGKILL)
+        try process.waitForExit(timeout: .seconds(30))
+        return true
     }
 
     /// Starts strata with `arguments` (which write their events to `events`) and SIGKILLs it
