@@ -49,10 +49,10 @@ import Testing
         let (session, events) = Self.session(client, stack, run: "unlucky", lease: .milliseconds(300))
         try await session.acquire()
         let outcome = await session.run {
-            // Taken over in one conditional write, by a run whose clock is past the 300 ms lease:
-            // a force-unlock first would leave a moment with no lock, and a renewal landing there
-            // loses the lease before the usurper holds it.
-            let later = Date().addingTimeInterval(5)
+            // Taken over in one conditional write, by a run whose clock is past any lease the
+            // session wrote: a force-unlock first would leave a moment with no lock, and a
+            // renewal landing there loses the lease before the usurper holds it.
+            let later = Date().addingTimeInterval(3600)
             try await StackLock(client: client, stack: stack, runID: "usurper", now: { later }).acquire()
             // Cancelled when a renewal finds the lock taken; the deadline only bounds a failure.
             try await Task.sleep(for: .seconds(30))

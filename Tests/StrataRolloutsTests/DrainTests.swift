@@ -98,9 +98,10 @@ struct DrainTests {
         #expect(db.count == 2)
 
         let started = ContinuousClock.now
-        let error = try await #require(throws: DrainTimedOut.self) { try await fixture.drainer(timeout: .seconds(2)).drain(nodes: blue) }
+        // Long enough for web to move on a loaded machine (CI ran out of 2 s before it had).
+        let error = try await #require(throws: DrainTimedOut.self) { try await fixture.drainer(timeout: .seconds(8)).drain(nodes: blue) }
         let waited = ContinuousClock.now - started
-        #expect(waited >= .seconds(2) && waited < .seconds(10), "gave up after \(waited)")
+        #expect(waited >= .seconds(8) && waited < .seconds(20), "gave up after \(waited)")
 
         #expect(Set(error.stuck.map(\.pod)) == Set((db + [api]).map(PodName.init)))
         #expect(error.stuck.first { $0.pod.name == api.name }?.cause == .overlappingBudgets(["api-a", "api-b"]))
@@ -146,7 +147,7 @@ struct DrainTests {
         let blue = try await fixture.cordonBlue()
         let db = try await fixture.movablePods(on: blue).filter { $0.labels["app"] == "db" }
 
-        let report = try await fixture.drainer(timeout: .seconds(1), force: true).drain(nodes: blue)
+        let report = try await fixture.drainer(timeout: .seconds(6), force: true).drain(nodes: blue)
 
         #expect(report.drained.sorted() == blue)
         #expect(report.forced.map(\.pod).sorted() == db.map(PodName.init).sorted())
